@@ -1,0 +1,233 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import {
+  IdentitySchema,
+  type CollectContext,
+  type Connector,
+  type Identity,
+  type Logger,
+  type OperationStats,
+  type ScopeCompleteness,
+  type ScopeRecorder,
+  type SourceCompleteness,
+} from '../sdk/index.js';
+import { redactSecrets } from '../redact.js';
+import { stableStringify } from '../stable-json.js';
+
+export interface SourceSettings {
+  name: string;
+  connector: string;
+  [field: string]: unknown;
+}
+
+export interface CollectOptions {
+  now: Date;
+  log: Logger;
+  env: Readonly<Record<string, string | undefined>>;
+  /** Folder that relative paths in source settings resolve against (the config file's folder). */
+  baseDir: string;
+  /** The pack's raw/ folder; pages are written below `<rawDir>/<source>/`. */
+  rawDir: string;
+  signal?: AbortSignal;
+  /** Wall clock for started/finished stamps; separate from `now`, which is the audit's as-of. */
+  clock?: () => Date;
+}
+
+export interface SourceResult {
+  identities: Identity[];
+  completeness: SourceCompleteness;
+}
+
+/** Folder and file names derived from provider names must stay inside the pack and portable. */
+export function safeSegment(value: string): string {
+  const cleaned = value.replace(/[^A-Za-z0-9._-]+/g, '_').replace(/^\.+/, '_');
+  return cleaned.length > 0 ? cleaned : '_';
+}
+
+class Recorder implements ScopeRecorder {
+  private readonly operations = new Map<string, OperationStats>();
+  private readonly pageCounts = new Map<string, number>();
+  readonly result: ScopeCompleteness;
+
+  constructor(
+    readonly scope: string,
+    private readonly rawDir: string,
+    private readonly rawPrefix: string,
+    private readonly log: Logger,
+  ) {
+    this.result = {
+      scope,
+      verdict: 'complete',
+      operations: [],
+      identities: 0,
+      reconciliations: [],
+      errors: [],
+      unreadable: [],
+    };
+  }
+
+  collector(identity: string): void {
+    this.result.collector = identity;
+  }
+
+  private stats(operation: string, parameters: Record<string, unknown>): OperationStats {
+    const key = `${operation} ${stableStringify(parameters)}`;
+    let stats = this.operations.get(key);
+    if (!stats) {
+      stats = { operation, parameters, pages: 0, records: 0, retries: 0, errors: 0 };
+      this.operations.set(key, stats);
+      this.result.operations.push(stats);
+    }
+    return stats;
+  }
+
+  async page(
+    operation: string,
+    parameters: Record<string, unknown>,
+    body: unknown,
+    counts: { records: number; attempts?: number },
+  ): Promise<string> {
+    const stats = this.stats(operation, parameters);
+    stats.pages += 1;
+    stats.records += counts.records;
+    stats.retries += Math.max(0, (counts.attempts ?? 1) - 1);
+    const n = (this.pageCounts.get(operation) ?? 0) + 1;
+    this.pageCounts.set(operation, n);
+    const relative = `${this.rawPrefix}/${safeSegment(this.scope)}/${safeSegment(operation)}-${String(n).padStart(4, '0')}.json`;
+    const file = path.join(this.rawDir, ...relative.split('/').slice(1));
+    await mkdir(path.dirname(file), { recursive: true });
+    const page = { operation, parameters, page: n, body: redactSecrets(body) };
+    await writeFile(file, `${stableStringify(page, 1)}\n`);
+    return relative;
+  }
+
+  error(operation: string, error: unknown, options: { hint?: string; recovered?: boolean } = {}): void {
+    const stats = this.stats(operation, {});
+    stats.errors += 1;
+    const { code, message } = describeError(error);
+    this.result.errors.push({ operation, code, message, ...(options.hint ? { hint: options.hint } : {}) });
+    if (!options.recovered) this.result.verdict = 'incomplete';
+    this.log.warn({ scope: this.scope, operation, code, recovered: options.recovered ?? false }, message);
+  }
+
+  reconcile(name: string, expected: number, observed: number, note?: string): void {
+    const matches = expected === observed;
+    this.result.reconciliations.push({ name, expected, observed, matches, ...(note ? { note } : {}) });
+    if (!matches) {
+      this.result.verdict = 'incomplete';
+      this.log.warn({ scope: this.scope, name, expected, observed }, 'independent count does not match the collected population');
+    }
+  }
+
+  unreadable(kind: string, reason: string): void {
+    this.result.unreadable.push({ kind, reason });
+    this.result.verdict = 'incomplete';
+    this.log.warn({ scope: this.scope, kind }, reason);
+  }
+}
+
+export function describeError(error: unknown): { code: string; message: string } {
+  if (error instanceof Error) {
+    const named = error as Error & { code?: unknown; Code?: unknown };
+    const code = named.Code ?? named.code ?? named.name;
+    return { code: typeof code === 'string' || typeof code === 'number' ? String(code) : 'Error', message: error.message };
+  }
+  return { code: 'Error', message: String(error) };
+}
+
+/**
+ * Runs one source's connector. A connector that throws, yields an invalid identity or reports an error
+ * marks the source incomplete; what it did read is kept, and the other sources are unaffected.
+ */
+export async function collectSource(
+  connector: Connector,
+  settings: SourceSettings,
+  options: CollectOptions,
+): Promise<SourceResult> {
+  const clock = options.clock ?? (() => new Date());
+  const log = options.log.child({ source: settings.name, connector: connector.id });
+  const rawPrefix = `raw/${safeSegment(settings.name)}`;
+  const recorders = new Map<string, Recorder>();
+  const completeness: SourceCompleteness = {
+    source: settings.name,
+    connector: connector.id,
+    verdict: 'complete',
+    startedAt: clock().toISOString(),
+    finishedAt: '',
+    scopes: [],
+    identities: 0,
+    errors: [],
+  };
+  const scope = (name: string): Recorder => {
+    let recorder = recorders.get(name);
+    if (!recorder) {
+      recorder = new Recorder(name, options.rawDir, rawPrefix, log);
+      recorders.set(name, recorder);
+    }
+    return recorder;
+  };
+  const context: CollectContext = {
+    source: settings.name,
+    log,
+    env: options.env,
+    baseDir: options.baseDir,
+    now: options.now,
+    signal: options.signal ?? new AbortController().signal,
+    scope,
+    collector(identity) {
+      completeness.collector = identity;
+    },
+  };
+
+  const identities: Identity[] = [];
+  const seen = new Set<string>();
+  try {
+    const { name: _name, connector: _connector, ...fields } = settings;
+    const client = await connector.connect(connector.config.parse(fields), context);
+    for await (const candidate of connector.collect(client, context)) {
+      const parsed = IdentitySchema.safeParse(candidate);
+      if (!parsed.success) {
+        const id = (candidate as { id?: unknown })?.id;
+        completeness.errors.push(
+          `identity ${String(id)} is invalid: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+        );
+        continue;
+      }
+      const identity = parsed.data;
+      if (identity.source !== settings.name || identity.connector !== connector.id) {
+        completeness.errors.push(`identity ${identity.id} names source ${identity.source}/${identity.connector}`);
+        continue;
+      }
+      if (seen.has(identity.id)) {
+        completeness.errors.push(`identity ${identity.id} was yielded twice`);
+        continue;
+      }
+      seen.add(identity.id);
+      identities.push(identity);
+      const recorder = recorders.get(identity.scope);
+      if (recorder) recorder.result.identities += 1;
+    }
+  } catch (error) {
+    const { message } = describeError(error);
+    const hint = (error as { hint?: string }).hint;
+    completeness.errors.push(hint ? `${message} (${hint})` : message);
+    log.error({ err: describeError(error) }, `source ${settings.name} failed`);
+  }
+
+  completeness.scopes = [...recorders.values()]
+    .map((r) => r.result)
+    .sort((a, b) => compareIds(a.scope, b.scope));
+  completeness.identities = identities.length;
+  completeness.verdict =
+    completeness.errors.length === 0 && completeness.scopes.every((s) => s.verdict === 'complete')
+      ? 'complete'
+      : 'incomplete';
+  completeness.finishedAt = clock().toISOString();
+  identities.sort((a, b) => compareIds(a.id, b.id));
+  return { identities, completeness };
+}
+
+/** Code-point order, so every machine sorts ids the same way whatever its locale. */
+export function compareIds(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}

@@ -1,0 +1,142 @@
+import { z } from 'zod';
+import type { Identity, IdentityKind } from './inventory.js';
+import type { Logger } from './log.js';
+
+/** One API operation as the collector used it: the IPE "query and parameters" an auditor asks for. */
+export const OperationStatsSchema = z
+  .object({
+    operation: z.string(),
+    /** Parameters that shape the population (filters, page size); never credentials. */
+    parameters: z.record(z.string(), z.unknown()),
+    pages: z.number().int().nonnegative(),
+    records: z.number().int().nonnegative(),
+    retries: z.number().int().nonnegative(),
+    errors: z.number().int().nonnegative(),
+  })
+  .strict();
+export type OperationStats = z.infer<typeof OperationStatsSchema>;
+
+/** A count the provider reports independently of the listing, reconciled with what was collected. */
+export const ReconciliationSchema = z
+  .object({
+    name: z.string(),
+    expected: z.number().int(),
+    observed: z.number().int(),
+    matches: z.boolean(),
+    note: z.string().optional(),
+  })
+  .strict();
+export type Reconciliation = z.infer<typeof ReconciliationSchema>;
+
+export const ScopeCompletenessSchema = z
+  .object({
+    scope: z.string(),
+    verdict: z.enum(['complete', 'incomplete']),
+    /** The collector's own identity in this scope (an assumed-role ARN, an app id). */
+    collector: z.string().optional(),
+    operations: z.array(OperationStatsSchema),
+    identities: z.number().int().nonnegative(),
+    reconciliations: z.array(ReconciliationSchema),
+    errors: z.array(z.object({ operation: z.string(), code: z.string(), message: z.string(), hint: z.string().optional() }).strict()),
+    /** Kinds of identity this scope could not read, and why: never skipped silently. */
+    unreadable: z.array(z.object({ kind: z.string(), reason: z.string() }).strict()),
+  })
+  .strict();
+export type ScopeCompleteness = z.infer<typeof ScopeCompletenessSchema>;
+
+export const SourceCompletenessSchema = z
+  .object({
+    source: z.string(),
+    connector: z.string(),
+    verdict: z.enum(['complete', 'incomplete']),
+    collector: z.string().optional(),
+    startedAt: z.string(),
+    finishedAt: z.string(),
+    scopes: z.array(ScopeCompletenessSchema),
+    identities: z.number().int().nonnegative(),
+    errors: z.array(z.string()),
+  })
+  .strict();
+export type SourceCompleteness = z.infer<typeof SourceCompletenessSchema>;
+
+/** Everything the collector learns about one scope (account, project, org) while it reads it. */
+export interface ScopeRecorder {
+  readonly scope: string;
+  /** Records who the collector is in this scope. */
+  collector(identity: string): void;
+  /**
+   * Keeps one API page as evidence (written to the pack's raw/ folder as it arrives) and counts it.
+   * Returns the page's path inside the pack, for `Identity.rawRef`.
+   */
+  page(
+    operation: string,
+    parameters: Record<string, unknown>,
+    body: unknown,
+    counts: { records: number; attempts?: number },
+  ): Promise<string>;
+  /** An error the collector met. Unless `recovered`, it makes the scope incomplete. */
+  error(operation: string, error: unknown, options?: { hint?: string; recovered?: boolean }): void;
+  /** An independent count; a mismatch makes the scope incomplete. */
+  reconcile(name: string, expected: number, observed: number, note?: string): void;
+  /** A kind this scope could not read; makes the scope incomplete. */
+  unreadable(kind: string, reason: string): void;
+}
+
+export interface ConnectContext {
+  source: string;
+  log: Logger;
+  /** The environment to read named credentials from; the process environment outside tests. */
+  env: Readonly<Record<string, string | undefined>>;
+  /** Folder that relative paths in the source's configuration resolve against. */
+  baseDir: string;
+  now: Date;
+}
+
+export interface CollectContext extends ConnectContext {
+  /** A recorder per scope; the same name gives the same recorder. */
+  scope(name: string): ScopeRecorder;
+  /** Records who the collector is for the whole source. */
+  collector(identity: string): void;
+  signal: AbortSignal;
+}
+
+/**
+ * A source of identities. `collect` owns all I/O; every page it reads goes through `ScopeRecorder.page`
+ * so the pack holds the evidence, and every identity it yields is validated by the engine.
+ */
+export interface Connector<Config = any, Client = any> {
+  /** kebab-case, equal to the folder name. */
+  id: string;
+  title: string;
+  /** The identity kinds this connector can produce. */
+  kinds: readonly IdentityKind[];
+  /** Schema of the connector's own fields in a source entry (beside `name` and `connector`). */
+  config: z.ZodObject<any>;
+  connect(config: Config, context: ConnectContext): Promise<Client>;
+  collect(client: Client, context: CollectContext): AsyncIterable<Identity>;
+}
+
+export function defineConnector<Schema extends z.ZodObject<any>, Client>(connector: {
+  id: string;
+  title: string;
+  kinds: readonly IdentityKind[];
+  config: Schema;
+  connect(config: z.output<Schema>, context: ConnectContext): Promise<Client>;
+  collect(client: Client, context: CollectContext): AsyncIterable<Identity>;
+}): Connector<z.output<Schema>, Client> {
+  return connector;
+}
+
+/** What a connector's sandbox gives the demo: source settings that point at it, and how to stop it. */
+export interface DemoSandbox {
+  /** Merged into each demo source of this connector (endpoints, credential env var names). */
+  sourceOverrides: Record<string, unknown>;
+  /** Environment the connector reads the sandbox's (fake) credentials from. */
+  env: Record<string, string>;
+  close(): Promise<void>;
+}
+
+/** A connector's `sandbox.ts` exports this to take part in `nhi-audit demo`. */
+export interface SandboxModule {
+  startDemo(datasetDir: string, options: { now: Date }): Promise<DemoSandbox>;
+}

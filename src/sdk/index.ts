@@ -1,0 +1,5 @@
+export * from './connector.js';
+export * from './control.js';
+export * from './errors.js';
+export * from './inventory.js';
+export * from './log.js';
