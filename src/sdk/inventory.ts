@@ -84,6 +84,11 @@ export const PrivilegeSchema = z
     level: PrivilegeLevelSchema,
     grants: z.array(GrantSchema),
     flags: z.array(PrivilegeFlagSchema),
+    /**
+     * How far the grants reach: every resource of the scope (all repositories, `Resource: *`), a selected
+     * set, or none. Unset when the provider does not say.
+     */
+    reach: z.enum(['all', 'selected', 'none']).optional(),
   })
   .strict();
 export type Privilege = z.infer<typeof PrivilegeSchema>;
@@ -153,6 +158,10 @@ export const IdentitySchema = z
       .object({ enabled: z.boolean(), mfa: z.boolean(), lastUsed: LastUsedSchema })
       .strict()
       .optional(),
+    /** When the identity itself stops working (a break-glass grant's end, a token's expiry); null = never. */
+    expiresAt: InstantSchema.nullable().optional(),
+    /** The outside party an identity belongs to (a vendor integration, a third-party app's publisher). */
+    vendor: z.string().optional(),
     owner: OwnerSchema.optional(),
     approval: ApprovalSchema.optional(),
     environment: z.string().optional(),
