@@ -1,0 +1,41 @@
+import type { Finding, Identity, IdentityKind, Severity, SourceCompleteness } from '../sdk/index.js';
+
+/** A framework requirement a control evidences, e.g. `{ framework: 'CIS AWS Foundations', version: '3.0', ids: ['1.14'] }`. */
+export interface FrameworkMapping {
+  framework: string;
+  version?: string;
+  ids: string[];
+}
+
+/** A control as it was in force for a run: its meta with the severity and options after config overrides. */
+export interface ControlInForce {
+  id: string;
+  title: string;
+  severity: Severity;
+  appliesTo: readonly IdentityKind[];
+  rationale: string;
+  remediation: string;
+  options: Record<string, unknown>;
+  mappings: FrameworkMapping[];
+}
+
+/** Everything the writers render from: one run's population, catalog and results. */
+export interface ResultSet {
+  tool: { name: string; version: string };
+  organization?: string;
+  asOf: string;
+  cycle?: string;
+  controls: ControlInForce[];
+  identities: Identity[];
+  /** Sorted by control id, identity id, credential id. */
+  findings: Finding[];
+  sources: SourceCompleteness[];
+}
+
+/** A renderer of one output format. Pure: same ResultSet, same string. */
+export interface Writer {
+  id: string;
+  /** File name used when the writer's output goes into a pack or a folder. */
+  fileName: string;
+  render(results: ResultSet): string;
+}
