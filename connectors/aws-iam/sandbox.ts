@@ -1,0 +1,322 @@
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { SandboxModule } from '../../src/sdk/index.js';
+import { ApiError, type Operation, type Principal, type SandboxState, type ServiceName } from './sandbox-api.js';
+import { authenticate, PrincipalRegistry } from './sandbox-auth.js';
+import { loadAwsSandboxDataset, parseAwsSandboxDataset, type AwsSandboxDataset } from './sandbox-dataset.js';
+import { FaultInjector, RateLimiter, type AwsSandboxFault, type AwsSandboxRateLimit } from './sandbox-faults.js';
+import { createIamOperations } from './sandbox-iam.js';
+import { organizationsOperations } from './sandbox-organizations.js';
+import { createStsOperations } from './sandbox-sts.js';
+import { accountView, latestDate, type AccountView } from './sandbox-view.js';
+import { queryError, queryResponse } from './sandbox-xml.js';
+
+/**
+ * A local AWS for the aws-iam connector: IAM and STS over awsQuery, Organizations over JSON 1.1, on
+ * 127.0.0.1, so the real SDK clients talk to it through their `endpoint` option.
+ */
+
+export type { AwsSandboxDataset } from './sandbox-dataset.js';
+export { loadAwsSandboxDataset, parseAwsSandboxDataset } from './sandbox-dataset.js';
+export type { AwsSandboxFault, AwsSandboxRateLimit } from './sandbox-faults.js';
+
+export interface AwsSandboxOptions {
+  /** The as-of date: later items are hidden. Defaults to the latest date in the dataset. */
+  now?: Date;
+  /** Delay before every answer. */
+  latencyMs?: number;
+  /** How many polls after STARTED find the credential report still in progress (default 1). */
+  credentialReportPolls?: number;
+  faults?: readonly AwsSandboxFault[];
+  rateLimit?: AwsSandboxRateLimit;
+}
+
+export interface AwsSandboxCall {
+  service: ServiceName | 'unknown';
+  operation: string;
+  /** The caller's account; undefined when the request was not authenticated. */
+  account: string | undefined;
+  parameters: Record<string, unknown>;
+  status: number;
+}
+
+export interface AwsSandbox {
+  url: string;
+  now: Date;
+  /** The collector's fake long-term credentials; the secret is new on every start. */
+  baseCredentials: { accessKeyId: string; secretAccessKey: string; accountId: string; arn: string };
+  /** Every request answered, in order. */
+  calls: AwsSandboxCall[];
+  /** Replaces the injected faults and forgets how often the old ones fired. */
+  setFaults(faults: readonly AwsSandboxFault[]): void;
+  close(): Promise<void>;
+}
+
+interface Service {
+  name: ServiceName;
+  protocol: 'query' | 'json';
+  operations: Record<string, Operation>;
+  /** awsQuery: the XML namespace and API version; JSON: the X-Amz-Target prefix. */
+  namespace: string;
+  version?: string;
+  targetPrefix?: string;
+  throttle: { code: string; message: string };
+  failure: { code: string; message: string };
+}
+
+const IAM_NAMESPACE = 'https://iam.amazonaws.com/doc/2010-05-08/';
+const JSON_CONTENT_TYPE = 'application/x-amz-json-1.1';
+
+function services(state: SandboxState, principals: PrincipalRegistry, credentialReportPolls: number): Service[] {
+  const queryThrottle = { code: 'Throttling', message: 'Rate exceeded' };
+  return [
+    {
+      name: 'iam',
+      protocol: 'query',
+      operations: createIamOperations({ credentialReportPolls }),
+      namespace: IAM_NAMESPACE,
+      version: '2010-05-08',
+      throttle: queryThrottle,
+      failure: { code: 'ServiceFailure', message: 'The request processing has failed because of an unknown error, exception or failure.' },
+    },
+    {
+      name: 'sts',
+      protocol: 'query',
+      operations: createStsOperations(principals),
+      namespace: 'https://sts.amazonaws.com/doc/2011-06-15/',
+      version: '2011-06-15',
+      throttle: queryThrottle,
+      failure: { code: 'InternalFailure', message: 'An internal error has occurred.' },
+    },
+    {
+      name: 'organizations',
+      protocol: 'json',
+      operations: organizationsOperations,
+      namespace: 'http://organizations.amazonaws.com/doc/2016-11-28/',
+      targetPrefix: 'AWSOrganizationsV20161128',
+      throttle: {
+        code: 'TooManyRequestsException',
+        message: 'You have sent too many requests in too short a period of time. The quota helps protect against denial-of-service attacks. Try again later.',
+      },
+      failure: { code: 'ServiceException', message: 'AWS Organizations can’t complete your request because of an internal service error. Try again later.' },
+    },
+  ];
+}
+
+/** awsQuery parameters as a structure: `Filter.member.2=Role` becomes `{ Filter: [, 'Role'] }`. */
+function queryParameters(form: URLSearchParams): Record<string, unknown> {
+  const root: Record<string, unknown> = {};
+  for (const [name, value] of form) {
+    if (name === 'Action' || name === 'Version') continue;
+    const path: (string | number)[] = [];
+    const segments = name.split('.');
+    for (let index = 0; index < segments.length; index++) {
+      const segment = segments[index] as string;
+      const next = segments[index + 1];
+      if ((segment === 'member' || segment === 'entry') && next !== undefined && /^\d+$/.test(next)) {
+        path.push(Number(next) - 1);
+        index++;
+      } else path.push(segment);
+    }
+    let node: Record<string | number, unknown> = root;
+    path.forEach((key, index) => {
+      if (index === path.length - 1) node[key] = value;
+      else node = (node[key] ??= typeof path[index + 1] === 'number' ? [] : {}) as Record<string | number, unknown>;
+    });
+  }
+  return root;
+}
+
+interface Route {
+  protocol: 'query' | 'json';
+  /** Undefined when the request names no known service or operation; `problem` says why. */
+  service: Service | undefined;
+  operationName: string;
+  operation: Operation | undefined;
+  parameters: Record<string, unknown>;
+  problem?: ApiError;
+}
+
+function route(request: IncomingMessage, body: Buffer, all: Service[]): Route {
+  const target = request.headers['x-amz-target'];
+  if (typeof target === 'string') {
+    const [prefix = '', operationName = ''] = target.split('.');
+    const service = all.find((candidate) => candidate.targetPrefix === prefix);
+    const operation = service?.operations[operationName];
+    let parameters: Record<string, unknown>;
+    try {
+      parameters = body.length ? (JSON.parse(body.toString('utf8')) as Record<string, unknown>) : {};
+    } catch {
+      return { protocol: 'json', service, operationName, operation: undefined, parameters: {}, problem: new ApiError(400, 'SerializationException', 'Request body is not valid JSON.') };
+    }
+    const problem = operation ? undefined : new ApiError(400, 'UnknownOperationException', `Unknown operation ${target}`);
+    return { protocol: 'json', service, operationName, operation, parameters, problem };
+  }
+  const form = new URLSearchParams(body.toString('utf8'));
+  const action = form.get('Action') ?? '';
+  const version = form.get('Version') ?? '';
+  const service = all.find((candidate) => candidate.version === version);
+  const operation = service?.operations[action];
+  const problem = operation ? undefined : new ApiError(400, 'InvalidAction', `Could not find operation ${action} for version ${version}`);
+  return { protocol: 'query', service, operationName: action, operation, parameters: queryParameters(form), problem };
+}
+
+interface Answer {
+  status: number;
+  headers: Record<string, string>;
+  body: Buffer;
+}
+
+function success(service: Service, operationName: string, result: object | undefined, requestId: string): Answer {
+  if (service.protocol === 'json') {
+    return { status: 200, headers: { 'content-type': JSON_CONTENT_TYPE }, body: Buffer.from(JSON.stringify(result ?? {})) };
+  }
+  return { status: 200, headers: { 'content-type': 'text/xml' }, body: Buffer.from(queryResponse(operationName, service.namespace, result, requestId)) };
+}
+
+function failure(protocol: Route['protocol'], service: Service | undefined, error: ApiError, requestId: string): Answer {
+  if (protocol === 'json') {
+    return {
+      status: error.status,
+      headers: { 'content-type': JSON_CONTENT_TYPE, 'x-amzn-errortype': error.code },
+      body: Buffer.from(JSON.stringify({ __type: error.code, message: error.message })),
+    };
+  }
+  return {
+    status: error.status,
+    headers: { 'content-type': 'text/xml' },
+    body: Buffer.from(queryError(service?.namespace ?? IAM_NAMESPACE, error.status, error.code, error.message, requestId)),
+  };
+}
+
+function faultError(service: Service, fault: AwsSandboxFault): ApiError {
+  const fallback = fault.kind === 'throttle' ? { ...service.throttle, status: 400 } : { ...service.failure, status: 500 };
+  return new ApiError(fault.status ?? fallback.status, fault.code ?? fallback.code, fault.message ?? fallback.message);
+}
+
+async function readBody(request: IncomingMessage): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of request) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+}
+
+export async function startAwsSandbox(dataset: AwsSandboxDataset, options: AwsSandboxOptions = {}): Promise<AwsSandbox> {
+  const valid = parseAwsSandboxDataset(dataset);
+  const now = options.now ?? latestDate(valid);
+  const views = new Map(Object.entries(valid.accounts).map(([id, data]) => [id, accountView(id, data, now)]));
+  const state: SandboxState = { dataset: valid, now, views };
+  /** Every principal belongs to a dataset account: the base one is validated, sessions are issued only into them. */
+  const viewOf = (accountId: string) => views.get(accountId) as AccountView;
+  const principals = new PrincipalRegistry(valid);
+  const all = services(state, principals, options.credentialReportPolls ?? 1);
+  const rateLimiter = options.rateLimit ? new RateLimiter(options.rateLimit) : undefined;
+  let faults = new FaultInjector(options.faults ?? []);
+  const calls: AwsSandboxCall[] = [];
+
+  function answer(request: IncomingMessage, body: Buffer, requestId: string): { answer: Answer; principal?: Principal; route: Route } {
+    const target = route(request, body, all);
+    const { service, operation } = target;
+    if (!service || !operation || target.problem) {
+      const problem = target.problem ?? new ApiError(400, 'InvalidAction', `Unknown operation ${target.operationName}`);
+      return { answer: failure(target.protocol, service, problem, requestId), route: target };
+    }
+    let principal: Principal | undefined;
+    try {
+      principal = authenticate(
+        principals,
+        { method: request.method ?? 'POST', url: request.url ?? '/', headers: request.headers, body },
+        { service: service.name, protocol: service.protocol },
+      );
+      const account = principal.accountId;
+      if (rateLimiter && !rateLimiter.take(`${service.name}\n${account}\n${target.operationName}`)) {
+        throw new ApiError(400, service.throttle.code, service.throttle.message);
+      }
+      const key = operation.requestKey?.(target.parameters) ?? target.parameters;
+      const fault = faults.next({ service: service.name, operation: target.operationName, account, key });
+      if (fault && (fault.kind === 'throttle' || fault.kind === 'error')) throw faultError(service, fault);
+      const result = operation.run({
+        service: service.name,
+        principal,
+        account: viewOf(account),
+        parameters: target.parameters,
+        state,
+        emptyPage: fault?.kind === 'empty-page',
+      });
+      const ok = success(service, target.operationName, result, requestId);
+      if (fault?.kind === 'malformed') ok.body = ok.body.subarray(0, Math.floor(ok.body.length / 2));
+      return { answer: ok, principal, route: target };
+    } catch (error) {
+      const apiError = error instanceof ApiError ? error : new ApiError(500, service.failure.code, `sandbox failure: ${(error as Error).message}`);
+      return { answer: failure(target.protocol, service, apiError, requestId), principal, route: target };
+    }
+  }
+
+  async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    const body = await readBody(request);
+    const requestId = randomUUID();
+    if (options.latencyMs) await sleep(options.latencyMs);
+    const { answer: reply, principal, route: target } = answer(request, body, requestId);
+    calls.push({
+      service: target.service?.name ?? 'unknown',
+      operation: target.operationName,
+      account: principal?.accountId,
+      parameters: target.parameters,
+      status: reply.status,
+    });
+    response.writeHead(reply.status, { ...reply.headers, 'x-amzn-requestid': requestId, 'content-length': String(reply.body.length) });
+    response.end(reply.body);
+  }
+
+  const server = createServer((request, response) => {
+    handle(request, response).catch((error: unknown) => {
+      response.destroy(error as Error);
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+
+  return {
+    url: `http://127.0.0.1:${port}`,
+    now,
+    baseCredentials: {
+      accessKeyId: principals.base.accessKeyId,
+      secretAccessKey: principals.base.secretAccessKey,
+      accountId: principals.base.accountId,
+      arn: principals.base.arn,
+    },
+    calls,
+    setFaults(next) {
+      faults = new FaultInjector(next);
+    },
+    close() {
+      return new Promise((resolve, reject) => {
+        server.close((error) => (error ? reject(error) : resolve()));
+        server.closeAllConnections();
+      });
+    },
+  };
+}
+
+export const DEMO_ACCESS_KEY_ID_ENV = 'NHI_DEMO_AWS_ACCESS_KEY_ID';
+export const DEMO_SECRET_ACCESS_KEY_ENV = 'NHI_DEMO_AWS_SECRET_ACCESS_KEY';
+
+/** `nhi-audit demo`: the sandbox over a dataset folder, and the source settings that point at it. */
+export const startDemo: SandboxModule['startDemo'] = async (datasetDir, { now }) => {
+  const sandbox = await startAwsSandbox(await loadAwsSandboxDataset(datasetDir), { now });
+  return {
+    sourceOverrides: {
+      endpoint: sandbox.url,
+      credentials: { accessKeyIdEnv: DEMO_ACCESS_KEY_ID_ENV, secretAccessKeyEnv: DEMO_SECRET_ACCESS_KEY_ENV },
+    },
+    env: {
+      [DEMO_ACCESS_KEY_ID_ENV]: sandbox.baseCredentials.accessKeyId,
+      [DEMO_SECRET_ACCESS_KEY_ENV]: sandbox.baseCredentials.secretAccessKey,
+    },
+    close: () => sandbox.close(),
+  };
+};
