@@ -10,7 +10,7 @@ import {
   type OperationContext,
 } from './sandbox-api.js';
 import { credentialReportCsv } from './sandbox-credential-report.js';
-import type { AccessKeyData } from './sandbox-dataset.js';
+import type { AccessKeyData, ManagedPolicyData } from './sandbox-dataset.js';
 import type { AccountView } from './sandbox-view.js';
 import { toWire } from './sandbox-xml.js';
 
@@ -150,7 +150,34 @@ export function createIamOperations(options: { credentialReportPolls: number }):
         return { SummaryMap: accountSummary(account) };
       },
     },
+
+    GetPolicy: {
+      run(context) {
+        const { PolicyVersionList: _versions, ...policy } = findPolicy(context, requiredStringParam(context, 'PolicyArn'));
+        return { Policy: toWire(policy) };
+      },
+    },
+
+    GetPolicyVersion: {
+      run(context) {
+        const arn = requiredStringParam(context, 'PolicyArn');
+        const versionId = requiredStringParam(context, 'VersionId');
+        const version = findPolicy(context, arn).PolicyVersionList?.find((candidate) => candidate.VersionId === versionId);
+        if (!version) throw new ApiError(404, 'NoSuchEntity', `Policy ${arn} version ${versionId} does not exist or is not attachable.`);
+        return { PolicyVersion: toWire(version) };
+      },
+    },
   };
+}
+
+/** A policy of the caller's account; AWS managed policies are global, so any account of the dataset may hold them. */
+function findPolicy(context: OperationContext, arn: string): ManagedPolicyData {
+  const accounts = isAwsManaged(arn) ? [context.account, ...context.state.views.values()] : [context.account];
+  for (const view of accounts) {
+    const policy = view.policies.find((candidate) => candidate.Arn === arn);
+    if (policy) return policy;
+  }
+  throw new ApiError(404, 'NoSuchEntity', `Policy ${arn} does not exist or is not attachable.`);
 }
 
 function findAccessKey(view: AccountView, accessKeyId: string): { key: AccessKeyData; userName: string } | undefined {

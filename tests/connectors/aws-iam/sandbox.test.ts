@@ -4,6 +4,8 @@ import {
   GetAccountAuthorizationDetailsCommand,
   GetAccountSummaryCommand,
   GetCredentialReportCommand,
+  GetPolicyCommand,
+  GetPolicyVersionCommand,
   ListAccessKeysCommand,
   paginateGetAccountAuthorizationDetails,
   paginateListAccessKeys,
@@ -293,5 +295,33 @@ test('GetAccountSummary counts what is visible and parses as the SDK parses maps
     AccountMFAEnabled: 1,
     AccountAccessKeysPresent: 0,
     MFADevicesInUse: 2,
+  });
+});
+
+describe('managed policies', () => {
+  test('GetPolicy and GetPolicyVersion read an AWS managed policy, its document URL-encoded as in GAAD', async () => {
+    const arn = 'arn:aws:iam::aws:policy/AdministratorAccess';
+    const { Policy } = await iam.send(new GetPolicyCommand({ PolicyArn: arn }));
+    expect(Policy).toMatchObject({ PolicyName: 'AdministratorAccess', Arn: arn, DefaultVersionId: 'v1', IsAttachable: true });
+    expect(Policy?.CreateDate).toEqual(new Date('2015-02-06T18:39:46Z'));
+
+    const { PolicyVersion } = await iam.send(new GetPolicyVersionCommand({ PolicyArn: arn, VersionId: 'v1' }));
+    expect(PolicyVersion?.IsDefaultVersion).toBe(true);
+    expect(JSON.parse(decodeURIComponent(PolicyVersion?.Document ?? ''))).toEqual({
+      Version: '2012-10-17',
+      Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }],
+    });
+  });
+
+  test('a policy the account does not have, or a missing version, is NoSuchEntity', async () => {
+    const missing = await rejectionOf(iam.send(new GetPolicyCommand({ PolicyArn: 'arn:aws:iam::aws:policy/PowerUserAccess' })));
+    expect(missing.name).toBe('NoSuchEntityException');
+    // another account's customer managed policy is not visible from this one
+    const foreign = await rejectionOf(iam.send(new GetPolicyCommand({ PolicyArn: 'arn:aws:iam::222222222222:policy/ErpJournalWrite' })));
+    expect(foreign.name).toBe('NoSuchEntityException');
+    const version = await rejectionOf(
+      iam.send(new GetPolicyVersionCommand({ PolicyArn: 'arn:aws:iam::111111111111:policy/DeployPolicy', VersionId: 'v9' })),
+    );
+    expect(version.$metadata?.httpStatusCode).toBe(404);
   });
 });
