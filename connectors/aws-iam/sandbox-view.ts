@@ -89,44 +89,48 @@ function earliestDate(items: readonly Dated[]): Date | undefined {
   return dates.length ? new Date(Math.min(...dates)) : undefined;
 }
 
+type References = { GroupList?: string[] | null; AttachedManagedPolicies?: { PolicyName: string; PolicyArn: string }[] | null };
+
+/** Drops references to groups and customer managed policies that do not exist at `now`. */
+function referencesAt<T extends References>(item: T, groups: ReadonlySet<string>, gonePolicies: ReadonlySet<string>): T {
+  return {
+    ...item,
+    ...(item.GroupList ? { GroupList: item.GroupList.filter((name) => groups.has(name)) } : {}),
+    ...(item.AttachedManagedPolicies
+      ? { AttachedManagedPolicies: item.AttachedManagedPolicies.filter((attached) => !gonePolicies.has(attached.PolicyArn)) }
+      : {}),
+  };
+}
+
 export function accountView(id: string, data: AccountData, now: Date): AccountView {
   const details = data.authorizationDetails;
-  const groups = (details.GroupDetailList ?? []).filter((group) => existsAt(group, now));
-  const groupNames = new Set(groups.map((group) => group.GroupName));
   const allPolicies = details.Policies ?? [];
-  const policies = allPolicies.filter((policy) => existsAt(policy, now)).map((policy) => policyAt(policy, now));
-  const goneArns = new Set(allPolicies.filter((policy) => !existsAt(policy, now)).map((policy) => policy.Arn));
-  const attachedAt = <T extends { AttachedManagedPolicies?: { PolicyArn: string }[] | null }>(item: T): T =>
-    item.AttachedManagedPolicies?.some((attached) => goneArns.has(attached.PolicyArn))
-      ? { ...item, AttachedManagedPolicies: item.AttachedManagedPolicies.filter((attached) => !goneArns.has(attached.PolicyArn)) }
-      : item;
+  const gonePolicies = new Set(allPolicies.filter((policy) => !existsAt(policy, now)).map((policy) => policy.Arn));
+  const allGroups = details.GroupDetailList ?? [];
+  const groupNames = new Set(allGroups.filter((group) => existsAt(group, now)).map((group) => group.GroupName));
+  const current = <T extends References & Dated>(items: readonly T[] | null | undefined): T[] =>
+    (items ?? []).filter((item) => existsAt(item, now)).map((item) => referencesAt(item, groupNames, gonePolicies));
 
-  const users = (details.UserDetailList ?? [])
-    .filter((user) => existsAt(user, now))
-    .map((user) =>
-      attachedAt(user.GroupList?.some((name) => !groupNames.has(name)) ? { ...user, GroupList: user.GroupList.filter((name) => groupNames.has(name)) } : user),
-    );
-  const roles = (details.RoleDetailList ?? []).filter((role) => existsAt(role, now)).map((role) => attachedAt(roleAt(role, now)));
-
+  const users = current(details.UserDetailList);
   const credentials: AccountView['credentials'] = new Map();
   for (const user of users) {
     const entry = data.credentials?.[user.UserName];
-    const current = entry && { ...entry, passwordLastUsed: usedBy(entry.passwordLastUsed, now) ?? null };
-    credentials.set(user.UserName, { user, credentials: current, keys: keysAt(entry?.accessKeys, now) });
+    const asOfNow = entry && { ...entry, passwordLastUsed: usedBy(entry.passwordLastUsed, now) ?? null };
+    credentials.set(user.UserName, { user, credentials: asOfNow, keys: keysAt(entry?.accessKeys, now) });
   }
 
   const root = data.rootAccount;
   const rootPasswordLastUsed = usedBy(root?.passwordLastUsed, now);
-  const everything = [...(details.UserDetailList ?? []), ...(details.GroupDetailList ?? []), ...(details.RoleDetailList ?? []), ...allPolicies.filter((policy) => !policy.Arn.startsWith('arn:aws:iam::aws:'))];
+  const principals = [...(details.UserDetailList ?? []), ...allGroups, ...(details.RoleDetailList ?? [])];
   return {
     id,
     users,
-    groups: groups.map(attachedAt),
-    roles,
-    policies,
+    groups: current(allGroups),
+    roles: current(details.RoleDetailList).map((role) => roleAt(role, now)),
+    policies: allPolicies.filter((policy) => existsAt(policy, now)).map((policy) => policyAt(policy, now)),
     credentials,
     root: {
-      createDate: root?.createDate ? parseAwsDate(root.createDate) : (earliestDate(everything) ?? now),
+      createDate: root?.createDate ? parseAwsDate(root.createDate) : (earliestDate(principals) ?? now),
       passwordLastUsed: rootPasswordLastUsed ? parseAwsDate(rootPasswordLastUsed) : undefined,
       mfaActive: root?.mfaActive ?? true,
       keys: keysAt(root?.accessKeys, now),

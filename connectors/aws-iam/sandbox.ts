@@ -38,6 +38,7 @@ export interface AwsSandboxCall {
   operation: string;
   /** The caller's account; undefined when the request was not authenticated. */
   account: string | undefined;
+  /** As sent: awsQuery values are strings (`MaxItems: '1000'`), lists arrays; JSON bodies as they are. */
   parameters: Record<string, unknown>;
   status: number;
 }
@@ -307,7 +308,8 @@ export const DEMO_SECRET_ACCESS_KEY_ENV = 'NHI_DEMO_AWS_SECRET_ACCESS_KEY';
 
 /** `nhi-audit demo`: the sandbox over a dataset folder, and the source settings that point at it. */
 export const startDemo: SandboxModule['startDemo'] = async (datasetDir, { now }) => {
-  const sandbox = await startAwsSandbox(await loadAwsSandboxDataset(datasetDir), { now });
+  // A report ready on the first poll keeps the demo quick; tests exercise the slower path.
+  const sandbox = await startAwsSandbox(await loadAwsSandboxDataset(datasetDir), { now, credentialReportPolls: 0 });
   return {
     sourceOverrides: {
       endpoint: sandbox.url,

@@ -132,3 +132,14 @@ test('an empty Organizations page still carries a NextToken, and the paginator g
     '444444444444',
   ]);
 });
+
+test('latency delays every answer', async () => {
+  const slow = await startAwsSandbox(await loadAwsSandboxDataset(FIXTURE_DIR), { latencyMs: 40 });
+  try {
+    const started = performance.now();
+    await sandboxClients(slow).sts.send(new GetCallerIdentityCommand({}));
+    expect(performance.now() - started).toBeGreaterThanOrEqual(35);
+  } finally {
+    await slow.close();
+  }
+});
