@@ -3,7 +3,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { SandboxModule } from '../../src/sdk/index.js';
-import { ApiError, type Operation, type Principal, type SandboxState, type ServiceName } from './sandbox-api.js';
+import { ApiError, type Principal, type SandboxState, type ServiceName } from './sandbox-api.js';
 import { authenticate, PrincipalRegistry } from './sandbox-auth.js';
 import { loadAwsSandboxDataset, parseAwsSandboxDataset, type AwsSandboxDataset } from './sandbox-dataset.js';
 import { FaultInjector, RateLimiter, type AwsSandboxFault, type AwsSandboxRateLimit } from './sandbox-faults.js';
@@ -11,7 +11,7 @@ import { createIamOperations } from './sandbox-iam.js';
 import { organizationsOperations } from './sandbox-organizations.js';
 import { createStsOperations } from './sandbox-sts.js';
 import { accountView, latestDate, type AccountView } from './sandbox-view.js';
-import { queryError, queryResponse } from './sandbox-xml.js';
+import { failure, IAM_NAMESPACE, route, success, type Answer, type Route, type Service } from './sandbox-protocol.js';
 
 /**
  * A local AWS for the aws-iam connector: IAM and STS over awsQuery, Organizations over JSON 1.1, on
@@ -55,22 +55,7 @@ export interface AwsSandbox {
   close(): Promise<void>;
 }
 
-interface Service {
-  name: ServiceName;
-  protocol: 'query' | 'json';
-  operations: Record<string, Operation>;
-  /** awsQuery: the XML namespace and API version; JSON: the X-Amz-Target prefix. */
-  namespace: string;
-  version?: string;
-  targetPrefix?: string;
-  throttle: { code: string; message: string };
-  failure: { code: string; message: string };
-}
-
-const IAM_NAMESPACE = 'https://iam.amazonaws.com/doc/2010-05-08/';
-const JSON_CONTENT_TYPE = 'application/x-amz-json-1.1';
-
-function services(state: SandboxState, principals: PrincipalRegistry, credentialReportPolls: number): Service[] {
+function services(principals: PrincipalRegistry, credentialReportPolls: number): Service[] {
   const queryThrottle = { code: 'Throttling', message: 'Rate exceeded' };
   return [
     {
@@ -106,92 +91,6 @@ function services(state: SandboxState, principals: PrincipalRegistry, credential
   ];
 }
 
-/** awsQuery parameters as a structure: `Filter.member.2=Role` becomes `{ Filter: [, 'Role'] }`. */
-function queryParameters(form: URLSearchParams): Record<string, unknown> {
-  const root: Record<string, unknown> = {};
-  for (const [name, value] of form) {
-    if (name === 'Action' || name === 'Version') continue;
-    const path: (string | number)[] = [];
-    const segments = name.split('.');
-    for (let index = 0; index < segments.length; index++) {
-      const segment = segments[index] as string;
-      const next = segments[index + 1];
-      if ((segment === 'member' || segment === 'entry') && next !== undefined && /^\d+$/.test(next)) {
-        path.push(Number(next) - 1);
-        index++;
-      } else path.push(segment);
-    }
-    let node: Record<string | number, unknown> = root;
-    path.forEach((key, index) => {
-      if (index === path.length - 1) node[key] = value;
-      else node = (node[key] ??= typeof path[index + 1] === 'number' ? [] : {}) as Record<string | number, unknown>;
-    });
-  }
-  return root;
-}
-
-interface Route {
-  protocol: 'query' | 'json';
-  /** Undefined when the request names no known service or operation; `problem` says why. */
-  service: Service | undefined;
-  operationName: string;
-  operation: Operation | undefined;
-  parameters: Record<string, unknown>;
-  problem?: ApiError;
-}
-
-function route(request: IncomingMessage, body: Buffer, all: Service[]): Route {
-  const target = request.headers['x-amz-target'];
-  if (typeof target === 'string') {
-    const [prefix = '', operationName = ''] = target.split('.');
-    const service = all.find((candidate) => candidate.targetPrefix === prefix);
-    const operation = service?.operations[operationName];
-    let parameters: Record<string, unknown>;
-    try {
-      parameters = body.length ? (JSON.parse(body.toString('utf8')) as Record<string, unknown>) : {};
-    } catch {
-      return { protocol: 'json', service, operationName, operation: undefined, parameters: {}, problem: new ApiError(400, 'SerializationException', 'Request body is not valid JSON.') };
-    }
-    const problem = operation ? undefined : new ApiError(400, 'UnknownOperationException', `Unknown operation ${target}`);
-    return { protocol: 'json', service, operationName, operation, parameters, problem };
-  }
-  const form = new URLSearchParams(body.toString('utf8'));
-  const action = form.get('Action') ?? '';
-  const version = form.get('Version') ?? '';
-  const service = all.find((candidate) => candidate.version === version);
-  const operation = service?.operations[action];
-  const problem = operation ? undefined : new ApiError(400, 'InvalidAction', `Could not find operation ${action} for version ${version}`);
-  return { protocol: 'query', service, operationName: action, operation, parameters: queryParameters(form), problem };
-}
-
-interface Answer {
-  status: number;
-  headers: Record<string, string>;
-  body: Buffer;
-}
-
-function success(service: Service, operationName: string, result: object | undefined, requestId: string): Answer {
-  if (service.protocol === 'json') {
-    return { status: 200, headers: { 'content-type': JSON_CONTENT_TYPE }, body: Buffer.from(JSON.stringify(result ?? {})) };
-  }
-  return { status: 200, headers: { 'content-type': 'text/xml' }, body: Buffer.from(queryResponse(operationName, service.namespace, result, requestId)) };
-}
-
-function failure(protocol: Route['protocol'], service: Service | undefined, error: ApiError, requestId: string): Answer {
-  if (protocol === 'json') {
-    return {
-      status: error.status,
-      headers: { 'content-type': JSON_CONTENT_TYPE, 'x-amzn-errortype': error.code },
-      body: Buffer.from(JSON.stringify({ __type: error.code, message: error.message })),
-    };
-  }
-  return {
-    status: error.status,
-    headers: { 'content-type': 'text/xml' },
-    body: Buffer.from(queryError(service?.namespace ?? IAM_NAMESPACE, error.status, error.code, error.message, requestId)),
-  };
-}
-
 function faultError(service: Service, fault: AwsSandboxFault): ApiError {
   const fallback = fault.kind === 'throttle' ? { ...service.throttle, status: 400 } : { ...service.failure, status: 500 };
   return new ApiError(fault.status ?? fallback.status, fault.code ?? fallback.code, fault.message ?? fallback.message);
@@ -211,7 +110,7 @@ export async function startAwsSandbox(dataset: AwsSandboxDataset, options: AwsSa
   /** Every principal belongs to a dataset account: the base one is validated, sessions are issued only into them. */
   const viewOf = (accountId: string) => views.get(accountId) as AccountView;
   const principals = new PrincipalRegistry(valid);
-  const all = services(state, principals, options.credentialReportPolls ?? 1);
+  const all = services(principals, options.credentialReportPolls ?? 1);
   const rateLimiter = options.rateLimit ? new RateLimiter(options.rateLimit) : undefined;
   let faults = new FaultInjector(options.faults ?? []);
   const calls: AwsSandboxCall[] = [];
@@ -219,8 +118,8 @@ export async function startAwsSandbox(dataset: AwsSandboxDataset, options: AwsSa
   function answer(request: IncomingMessage, body: Buffer, requestId: string): { answer: Answer; principal?: Principal; route: Route } {
     const target = route(request, body, all);
     const { service, operation } = target;
-    if (!service || !operation || target.problem) {
-      const problem = target.problem ?? new ApiError(400, 'InvalidAction', `Unknown operation ${target.operationName}`);
+    if (target.problem || !service || !operation) {
+      const problem = target.problem ?? new ApiError(400, 'InvalidAction', `Could not find operation ${target.operationName}`);
       return { answer: failure(target.protocol, service, problem, requestId), route: target };
     }
     let principal: Principal | undefined;

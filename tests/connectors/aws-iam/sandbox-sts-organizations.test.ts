@@ -102,6 +102,24 @@ describe('signing', () => {
     expect((await rejectionOf(tokenless.sts.send(new GetCallerIdentityCommand({})))).name).toBe('InvalidClientTokenId');
   });
 
+  test('an unsigned request is MissingAuthenticationToken, and its parameters cannot reach Object.prototype', async () => {
+    const response = await fetch(`${sandbox.url}/`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'Action=GetCallerIdentity&Version=2011-06-15&__proto__.polluted=yes&Tags.member.1.Key=k',
+    });
+    expect(response.status).toBe(403);
+    expect(await response.text()).toContain('<Code>MissingAuthenticationToken</Code>');
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+    expect(sandbox.calls.at(-1)).toEqual({
+      service: 'sts',
+      operation: 'GetCallerIdentity',
+      account: undefined,
+      parameters: { Tags: [{ Key: 'k' }] },
+      status: 403,
+    });
+  });
+
   test('an unknown action answers InvalidAction in AWS’s XML error shape with a request id', async () => {
     const response = await fetch(`${sandbox.url}/`, {
       method: 'POST',
