@@ -31,7 +31,7 @@ const AccountId = z.string().regex(/^\d{12}$/, 'expected a 12-digit AWS account 
 function awsObject<Shape extends z.ZodRawShape>(shape: Shape) {
   return z.looseObject(shape).superRefine((value, ctx) => {
     for (const key of Object.keys(value)) {
-      if (!(key in shape) && !key.startsWith('x-')) {
+      if (!Object.hasOwn(shape, key) && !key.startsWith('x-')) {
         ctx.addIssue({ code: 'custom', path: [key], message: `unknown field (known: ${Object.keys(shape).join(', ')})` });
       }
     }

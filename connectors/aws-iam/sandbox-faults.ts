@@ -7,7 +7,8 @@ export interface AwsSandboxFault {
   operation?: string;
   account?: string;
   /**
-   * throttle: AWS's throttling error (HTTP 400); error: any error answer (default a 500);
+   * throttle: the service's throttling error (IAM, STS: 400 Throttling; Organizations: 429 TooManyRequestsException);
+   * error: any error answer (default the service's 500);
    * malformed: a truncated body; empty-page: a paged operation answers no items but a token onward.
    */
   kind: 'throttle' | 'error' | 'malformed' | 'empty-page';

@@ -14,7 +14,7 @@ export const organizationsOperations: Record<string, Operation> = {
       const members = organizationAccountsAt(dataset, now);
       const isMember = organization && (organization.managementAccountId === caller || members.some((account) => account.Id === caller));
       if (!organization || !isMember) {
-        throw new ApiError(400, 'AWSOrganizationsNotInUseException', 'Your account is not a member of an organization.');
+        throw new ApiError(404, 'AWSOrganizationsNotInUseException', 'Your account is not a member of an organization.');
       }
       if (organization.managementAccountId !== caller) {
         throw new ApiError(403, 'AccessDeniedException', "You don't have permissions to access this resource.");

@@ -12,7 +12,8 @@ export interface Service {
   namespace: string;
   version?: string;
   targetPrefix?: string;
-  throttle: { code: string; message: string };
+  /** Status and code as the service model declares them (IAM/STS: 400 Throttling; Organizations: 429). */
+  throttle: { status: number; code: string; message: string };
   failure: { code: string; message: string };
 }
 

@@ -56,7 +56,7 @@ export interface AwsSandbox {
 }
 
 function services(principals: PrincipalRegistry, credentialReportPolls: number): Service[] {
-  const queryThrottle = { code: 'Throttling', message: 'Rate exceeded' };
+  const queryThrottle = { status: 400, code: 'Throttling', message: 'Rate exceeded' };
   return [
     {
       name: 'iam',
@@ -83,6 +83,7 @@ function services(principals: PrincipalRegistry, credentialReportPolls: number):
       namespace: 'http://organizations.amazonaws.com/doc/2016-11-28/',
       targetPrefix: 'AWSOrganizationsV20161128',
       throttle: {
+        status: 429,
         code: 'TooManyRequestsException',
         message: 'You have sent too many requests in too short a period of time. The quota helps protect against denial-of-service attacks. Try again later.',
       },
@@ -92,7 +93,7 @@ function services(principals: PrincipalRegistry, credentialReportPolls: number):
 }
 
 function faultError(service: Service, fault: AwsSandboxFault): ApiError {
-  const fallback = fault.kind === 'throttle' ? { ...service.throttle, status: 400 } : { ...service.failure, status: 500 };
+  const fallback = fault.kind === 'throttle' ? service.throttle : { ...service.failure, status: 500 };
   return new ApiError(fault.status ?? fallback.status, fault.code ?? fallback.code, fault.message ?? fallback.message);
 }
 
@@ -131,7 +132,7 @@ export async function startAwsSandbox(dataset: AwsSandboxDataset, options: AwsSa
       );
       const account = principal.accountId;
       if (rateLimiter && !rateLimiter.take(`${service.name}\n${account}\n${target.operationName}`)) {
-        throw new ApiError(400, service.throttle.code, service.throttle.message);
+        throw new ApiError(service.throttle.status, service.throttle.code, service.throttle.message);
       }
       const key = operation.requestKey?.(target.parameters) ?? target.parameters;
       const fault = faults.next({ service: service.name, operation: target.operationName, account, key });

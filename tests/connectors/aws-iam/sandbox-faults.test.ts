@@ -55,6 +55,7 @@ describe('throttling', () => {
     sandbox.setFaults([{ service: 'organizations', kind: 'throttle', times: 1 }]);
     const page = await clients.organizations.send(new ListAccountsCommand({}));
     expect(page.$metadata.attempts).toBe(2);
+    expect(statuses('ListAccounts')).toEqual([429, 200]);
     sandbox.setFaults([{ service: 'organizations', kind: 'throttle' }]);
     expect((await rejectionOf(clients.organizations.send(new ListAccountsCommand({})))).name).toBe('TooManyRequestsException');
   });
