@@ -205,11 +205,16 @@ export async function startAwsSandbox(dataset: AwsSandboxDataset, options: AwsSa
 
 export const DEMO_ACCESS_KEY_ID_ENV = 'NHI_DEMO_AWS_ACCESS_KEY_ID';
 export const DEMO_SECRET_ACCESS_KEY_ENV = 'NHI_DEMO_AWS_SECRET_ACCESS_KEY';
+/** Set when the dataset's audit roles share one external id, for the demo config's `assumeRole.externalIdEnv`. */
+export const DEMO_EXTERNAL_ID_ENV = 'NHI_DEMO_AWS_EXTERNAL_ID';
 
 /** `nhi-audit demo`: the sandbox over a dataset folder, and the source settings that point at it. */
 export const startDemo: SandboxModule['startDemo'] = async (datasetDir, { now }) => {
+  const dataset = await loadAwsSandboxDataset(datasetDir);
   // A report ready on the first poll keeps the demo quick; tests exercise the slower path.
-  const sandbox = await startAwsSandbox(await loadAwsSandboxDataset(datasetDir), { now, credentialReportPolls: 0 });
+  const sandbox = await startAwsSandbox(dataset, { now, credentialReportPolls: 0 });
+  const externalIds = new Set(Object.values(dataset.accounts).flatMap((account) => account.auditRole?.externalId ?? []));
+  const [externalId] = externalIds;
   return {
     sourceOverrides: {
       endpoint: sandbox.url,
@@ -218,6 +223,7 @@ export const startDemo: SandboxModule['startDemo'] = async (datasetDir, { now })
     env: {
       [DEMO_ACCESS_KEY_ID_ENV]: sandbox.baseCredentials.accessKeyId,
       [DEMO_SECRET_ACCESS_KEY_ENV]: sandbox.baseCredentials.secretAccessKey,
+      ...(externalIds.size === 1 && externalId ? { [DEMO_EXTERNAL_ID_ENV]: externalId } : {}),
     },
     close: () => sandbox.close(),
   };

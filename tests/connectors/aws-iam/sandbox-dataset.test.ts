@@ -140,6 +140,7 @@ test('startDemo serves a dataset folder and hands the demo its endpoint and cred
     });
     expect(demo.env.NHI_DEMO_AWS_ACCESS_KEY_ID).toBe('AKIASANDBOXCOLLECTOR');
     expect(demo.env.NHI_DEMO_AWS_SECRET_ACCESS_KEY).toMatch(/^[A-Za-z0-9+/]{40}$/);
+    expect(demo.env.NHI_DEMO_AWS_EXTERNAL_ID).toBe('acme-nhi-audit');
 
     const { STSClient } = await import('@aws-sdk/client-sts');
     const sts = new STSClient({
