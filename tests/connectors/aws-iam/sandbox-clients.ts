@@ -35,5 +35,4 @@ export async function rejectionOf(promise: Promise<unknown>): Promise<Error & { 
 }
 
 export const FIXTURE_DIR = new URL('../../../fixtures/aws-iam/sandbox-org/', import.meta.url).pathname;
-/** shared/ sits beside the repository, on developer machines and in CI. */
-export const CLOUDSPLAINING_EXPORT = new URL('../../../../shared/external/cloudsplaining/example-authz-details.json', import.meta.url).pathname;
+export const CLOUDSPLAINING_EXPORT = new URL('../../../fixtures/external/cloudsplaining/example-authz-details.json', import.meta.url).pathname;
