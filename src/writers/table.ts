@@ -16,7 +16,7 @@ function width(text: string): number {
   return [...text].length;
 }
 
-/** Pads or cuts to `size`; ids are cut in the middle, where their connector and scope prefix is least telling. */
+/** Pads or cuts to `size`. Ids are cut in the middle, keeping the connector in front and the name and credential at the end. */
 function fit(text: string, size: number, cut: 'end' | 'middle'): string {
   const chars = [...text];
   if (chars.length <= size) return text + ' '.repeat(size - chars.length);
@@ -40,14 +40,15 @@ const DIM = '2';
 interface Column {
   title: string;
   size: number;
-  align: 'left' | 'right' | 'cut-middle';
+  align: 'left' | 'right';
+  cut?: 'middle';
 }
 
 function row(columns: readonly Column[], cells: readonly string[], paints: readonly (string | undefined)[], paint: Paint): string {
   return columns
     .map((column, i) => {
       const cell = cells[i]!;
-      const text = column.align === 'right' ? cell.padStart(column.size) : fit(cell, column.size, column.align === 'left' ? 'end' : 'middle');
+      const text = column.align === 'right' ? cell.padStart(column.size) : fit(cell, column.size, column.cut ?? 'end');
       const code = paints[i];
       return code ? paint(code, text) : text;
     })
@@ -88,7 +89,7 @@ function failingTable({ failing }: Summary, maxWidth: number, paint: Paint): str
   const room = maxWidth - control.size - 4;
   const identitySize =
     identityWidth + messageWidth <= room ? identityWidth : Math.max(MIN_CELL, Math.min(identityWidth, Math.floor(room * 0.45)));
-  const identity: Column = { title: 'IDENTITY', size: identitySize, align: 'cut-middle' };
+  const identity: Column = { title: 'IDENTITY', size: identitySize, align: 'left', cut: 'middle' };
   const message: Column = { title: 'MESSAGE', size: Math.max(MIN_CELL, Math.min(messageWidth, room - identitySize)), align: 'left' };
   const columns = [control, identity, message];
   return [

@@ -8,7 +8,8 @@ import { aResultSet, HOSTILE_MESSAGE, HOSTILE_NAME, ROTATION_WAIVER } from '../h
 type Row = Record<string, string>;
 
 const results = aResultSet();
-const rowsOf = (text: string): Row[] => parse(text, { columns: true });
+/** Reads the way a spreadsheet does: any line break outside quotes ends a record. */
+const rowsOf = (text: string): Row[] => parse(text, { columns: true, record_delimiter: ['\r\n', '\n', '\r'] });
 
 /** What a spreadsheet-safe cell looks like: the same text, with a `'` before a leading formula character. */
 const defused = (text: string) => (/^[=+\-@\t\r\uFF1D\uFF0B\uFF0D\uFF20]/.test(text) ? `'${text}` : text);
