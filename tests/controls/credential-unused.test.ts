@@ -1,9 +1,10 @@
+import type { LastUsed } from '../../src/sdk/index.js';
 import control from '../../src/controls/credential-unused.js';
 import { ControlTester } from '../helpers/control-tester.js';
 import { aCredential, anIdentity, daysAgo } from '../helpers/identity-builder.js';
 
 const now = new Date('2026-11-20T00:00:00Z');
-const key = (id: string, createdDaysAgo: number, lastUsed: Parameters<typeof aCredential>[0]['lastUsed']) =>
+const key = (id: string, createdDaysAgo: number, lastUsed: LastUsed) =>
   aCredential({ id, createdAt: daysAgo(now, createdDaysAgo), lastUsed });
 
 new ControlTester(control, now).run([
