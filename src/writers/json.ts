@@ -38,7 +38,7 @@ const findingsJson: Writer = {
           summary.controls.map(({ control, counts }) => [control.id, { title: control.title, severity: control.severity, ...counts }]),
         ),
         severities: summary.severities,
-        waivers: summary.waivers.map(({ waiver, state, matched }) => ({ ...waiver, state, matched })),
+        waivers: summary.waivers.map(({ waiver, state, findings, inForce }) => ({ ...waiver, state, inForce, findings })),
         sources: Object.fromEntries(sorted.sources.map((s) => [s.source, s.verdict])),
       },
     });

@@ -99,43 +99,39 @@ function failingSection({ failing }: Summary, maxFindings: number): string[] {
 }
 
 function waiverRows(usages: readonly WaiverUsage[]) {
-  return usages.map(({ waiver, matched }) => [
+  return usages.map(({ waiver, findings }) => [
     escapeMarkdown(waiver.control),
     escapeMarkdown(waiver.identity),
     escapeMarkdown(waiver.ticket),
     escapeMarkdown(waiver.approver),
     escapeMarkdown(waiver.expires),
-    matched,
+    findings,
   ]);
 }
 
 function waiversSection({ waivers }: Summary): string[] {
   const head = ['Control', 'Identity', 'Ticket', 'Approver', 'Expires', 'Findings'];
   const align = ['l', 'l', 'l', 'l', 'l', 'r'] as const;
-  const inForce = waivers.filter((w) => w.state === 'in-force');
-  const unused = inForce.filter((w) => w.matched === 0);
-  const expired = waivers.filter((w) => w.state === 'expired');
-  const sections: string[][] = [];
-  if (inForce.length > 0) sections.push([`### Waivers in force (${inForce.length})`, '', ...table(head, align, waiverRows(inForce))]);
-  if (unused.length > 0) {
-    sections.push([
-      `### Unused waivers (${unused.length})`,
-      '',
-      'These waivers match no finding: the exception they cover is gone, or their identity pattern is wrong.',
-      '',
-      ...table(head, align, waiverRows(unused)),
-    ]);
-  }
-  if (expired.length > 0) {
-    sections.push([
-      `### Expired waivers (${expired.length})`,
-      '',
-      'The findings these covered fail again until the waiver is renewed or the exception is fixed.',
-      '',
-      ...table(head, align, waiverRows(expired)),
-    ]);
-  }
-  return sections.flatMap((lines, i) => (i === 0 ? lines : ['', ...lines]));
+  const sections = [
+    { title: 'Waivers in force', uses: waivers.filter((w) => w.inForce), note: '' },
+    {
+      title: 'Unused waivers',
+      uses: waivers.filter((w) => w.state === 'unused'),
+      note: 'These waivers match no finding: the exception they cover is gone, or their identity pattern is wrong.',
+    },
+    {
+      title: 'Expired waivers',
+      uses: waivers.filter((w) => w.state === 'expired'),
+      note: 'The findings these covered fail again until the waiver is renewed or the exception is fixed.',
+    },
+  ].filter((section) => section.uses.length > 0);
+  return sections.flatMap(({ title, uses, note }, i) => [
+    ...(i > 0 ? [''] : []),
+    `### ${title} (${uses.length})`,
+    '',
+    ...(note ? [note, ''] : []),
+    ...table(head, align, waiverRows(uses)),
+  ]);
 }
 
 function sourcesSection(results: ResultSet): string[] {

@@ -1,17 +1,15 @@
-import type { Finding, SourceCompleteness, Waiver } from '../sdk/index.js';
+import { compareIds } from '../engine/collect.js';
+import type { WaiverUse } from '../engine/evaluate.js';
+import type { Finding, SourceCompleteness } from '../sdk/index.js';
 import type { ResultSet } from './types.js';
 
-/** Code-point order: `localeCompare` would make the bytes depend on the machine's locale. */
-export function compareText(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
-}
-
+/** Code-point order on each key in turn (never `localeCompare`, which would tie the bytes to the machine's locale). */
 function sortBy<T>(items: readonly T[], key: (item: T) => readonly string[]): T[] {
   return [...items].sort((a, b) => {
     const left = key(a);
     const right = key(b);
     for (let i = 0; i < left.length; i++) {
-      const order = compareText(left[i]!, right[i]!);
+      const order = compareIds(left[i]!, right[i]!);
       if (order !== 0) return order;
     }
     return 0;
@@ -23,8 +21,8 @@ export function sortFindings(findings: readonly Finding[]): Finding[] {
   return sortBy(findings, (f) => [f.controlId, f.identityId, f.credentialId ?? '', f.status, f.message]);
 }
 
-function sortWaivers(waivers: readonly Waiver[]): Waiver[] {
-  return sortBy(waivers, (w) => [w.control, w.identity, w.ticket, w.expires, w.approver, w.reason]);
+function sortWaivers(uses: readonly WaiverUse[]): WaiverUse[] {
+  return sortBy(uses, ({ waiver: w }) => [w.control, w.identity, w.ticket, w.expires, w.approver, w.reason]);
 }
 
 function sortSources(sources: readonly SourceCompleteness[]): SourceCompleteness[] {
@@ -43,6 +41,6 @@ export function sortResultSet(results: ResultSet): ResultSet {
     identities: sortBy(results.identities, (i) => [i.id]),
     findings: sortFindings(results.findings),
     sources: sortSources(results.sources),
-    waivers: sortWaivers(results.waivers),
+    waivers: results.waivers && sortWaivers(results.waivers),
   };
 }

@@ -1,4 +1,5 @@
-import type { Finding, Identity, IdentityKind, Severity, SourceCompleteness, Waiver } from '../sdk/index.js';
+import type { WaiverUse } from '../engine/evaluate.js';
+import type { Finding, Identity, IdentityKind, Severity, SourceCompleteness } from '../sdk/index.js';
 
 /** A framework requirement a control evidences, e.g. `{ framework: 'CIS AWS Foundations', version: '3.0', ids: ['1.14'] }`. */
 export interface FrameworkMapping {
@@ -31,8 +32,11 @@ export interface ResultSet {
   /** Sorted by control id, identity id, credential id. */
   findings: Finding[];
   sources: SourceCompleteness[];
-  /** Every waiver in the configuration, in force or expired: the writers report which ones matched nothing. */
-  waivers: Waiver[];
+  /**
+   * The evaluation's account of every configured waiver (applied, expired, unused, with its finding count), so
+   * the summaries can show unused and expired waivers; absent, only the waivers findings carry are known.
+   */
+  waivers?: WaiverUse[];
 }
 
 /** How the terminal or the CI job wants output shaped; each writer reads the fields it has a use for. */

@@ -7,6 +7,7 @@ import {
   type SourceCompleteness,
   type Waiver,
 } from '../../src/sdk/index.js';
+import type { WaiverUse } from '../../src/engine/evaluate.js';
 import type { ControlInForce, ResultSet } from '../../src/writers/types.js';
 import { aCredential, anIdentity, daysAgo } from './identity-builder.js';
 
@@ -168,7 +169,7 @@ const findings: Finding[] = [
     credentialId: 'ghp-token-1',
   }),
   finding('credential-rotated', reportingBot, 'not-applicable', 'No active credential'),
-  finding('no-admin-privilege', breakGlass, 'fail', 'Role admin-breakglass holds admin (wildcard-action)'),
+  finding('no-admin-privilege', breakGlass, 'fail', 'Role admin-breakglass holds admin (wildcard-action) (waiver RISK-9 expired 2026-06-30T00:00:00Z)'),
   finding('no-admin-privilege', deployer, 'pass', 'Highest privilege is read'),
   finding('owner-assigned', breakGlass, 'fail', 'No owner recorded'),
   finding('owner-assigned', deployer, 'pass', 'Owned by @acme/platform'),
@@ -221,6 +222,13 @@ const sources: SourceCompleteness[] = [
   ),
 ];
 
+/** As the evaluation reports them, in configuration order. */
+const waivers: WaiverUse[] = [
+  { waiver: UNUSED_WAIVER, state: 'unused', findings: 0 },
+  { waiver: EXPIRED_WAIVER, state: 'expired', findings: 1 },
+  { waiver: ROTATION_WAIVER, state: 'applied', findings: 1 },
+];
+
 /**
  * One run with every shape the writers must handle: identities of several kinds and connectors, findings of
  * every status and of several severities (identity-level and per credential), a waiver that applied, one that
@@ -237,7 +245,7 @@ export function aResultSet(overrides: Partial<ResultSet> = {}): ResultSet {
     identities,
     findings,
     sources,
-    waivers: [UNUSED_WAIVER, EXPIRED_WAIVER, ROTATION_WAIVER],
+    waivers,
     ...overrides,
   });
 }
@@ -258,6 +266,6 @@ export function reordered(results: ResultSet): ResultSet {
     identities: [...reversed.identities].reverse(),
     findings: [...reversed.findings].reverse(),
     sources: [...reversed.sources].reverse().map((s) => ({ ...s, scopes: [...s.scopes].reverse() })),
-    waivers: [...reversed.waivers].reverse(),
+    waivers: [...reversed.waivers!].reverse(),
   };
 }

@@ -64,12 +64,13 @@ describe('findings.json', () => {
     expect(parsed.summary.severities.medium).toEqual({ pass: 2, fail: 3, excepted: 0, 'not-applicable': 0 });
   });
 
-  it('lists the waivers with their state and how many findings each matched', () => {
-    expect(parsed.summary.waivers).toContainEqual({ ...ROTATION_WAIVER, state: 'in-force', matched: 1 });
-    expect(parsed.summary.waivers.map((w: { ticket: string; state: string; matched: number }) => [w.ticket, w.state, w.matched])).toEqual([
-      ['RISK-77', 'in-force', 1],
-      ['RISK-9', 'expired', 0],
-      ['RISK-12', 'in-force', 0],
+  it('lists the waivers with their state, whether in force, and how many findings each matched', () => {
+    expect(parsed.summary.waivers).toContainEqual({ ...ROTATION_WAIVER, state: 'applied', inForce: true, findings: 1 });
+    type Row = { ticket: string; state: string; inForce: boolean; findings: number };
+    expect(parsed.summary.waivers.map((w: Row) => [w.ticket, w.state, w.inForce, w.findings])).toEqual([
+      ['RISK-77', 'applied', true, 1],
+      ['RISK-9', 'expired', false, 1],
+      ['RISK-12', 'unused', true, 0],
     ]);
   });
 

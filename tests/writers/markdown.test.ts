@@ -94,7 +94,8 @@ describe('Markdown summary', () => {
     expect(section('Waivers in force (2)')).toMatch(/RISK-77<\/td>[\s\S]*<td align="right">1<\/td>/);
     expect(section('Unused waivers (1)')).toContain('RISK-12');
     expect(section('Unused waivers (1)')).not.toContain('RISK-77');
-    expect(section('Expired waivers (1)')).toContain('RISK-9');
+    expect(section('Waivers in force (2)')).not.toContain('RISK-9');
+    expect(section('Expired waivers (1)')).toMatch(/RISK-9<\/td>[\s\S]*<td align="right">1<\/td>/);
   });
 
   it('shows each source with its completeness', () => {
