@@ -74,11 +74,11 @@ export class GcpClient {
   }
 
   private retryConfig(onRetry: () => void): RetryConfig {
-    const { attempts, baseDelayMs, maxDelayMs } = this.config.retry;
+    const { maxAttempts, baseDelayMs, maxDelayMs } = this.config.retry;
     let retries = 0;
     return {
-      retry: attempts,
-      noResponseRetries: attempts,
+      retry: maxAttempts - 1,
+      noResponseRetries: maxAttempts - 1,
       httpMethodsToRetry: READ_METHODS,
       statusCodesToRetry: [
         [408, 408],

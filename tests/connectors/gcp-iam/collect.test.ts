@@ -173,7 +173,7 @@ describe('retries', () => {
     const sandbox = await sandboxOn(TWO_PROJECTS, {
       faults: [{ operation: 'cloudresourcemanager.projects.getIamPolicy', resource: A, status: 503 }],
     });
-    const run = await collectFrom(sandbox, sandbox.token, { projects: [A], retry: { attempts: 2, baseDelayMs: 1, maxDelayMs: 2 } });
+    const run = await collectFrom(sandbox, sandbox.token, { projects: [A], retry: { maxAttempts: 3, baseDelayMs: 1, maxDelayMs: 2 } });
     await sandbox.close();
     await removeRun(run);
 

@@ -4,8 +4,10 @@ import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import connector from '../../../connectors/gcp-iam/index.js';
 import { startDemo } from '../../../connectors/gcp-iam/sandbox.js';
+import { controls } from '../../../src/controls/index.js';
 import { collectSource, type SourceResult } from '../../../src/engine/collect.js';
-import { silentLogger, type Identity } from '../../../src/sdk/index.js';
+import { evaluate } from '../../../src/engine/evaluate.js';
+import { silentLogger, type Finding, type Identity } from '../../../src/sdk/index.js';
 import { byId, DEMO } from './helpers.js';
 
 const ORG = 'organizations/418303000001';
@@ -29,6 +31,16 @@ async function demoRun(asOf: string): Promise<SourceResult> {
     await demo.close();
     await rm(rawDir, { recursive: true, force: true });
   }
+}
+
+/** Every registered control, unchanged, with its default options. */
+function findings(identities: Identity[], asOf: string): Finding[] {
+  const active = controls.map((control) => ({ control, severity: control.meta.severity, options: control.options.parse({}) }));
+  return evaluate(identities, active, { now: new Date(asOf), waivers: [], includeHumans: false }).findings;
+}
+
+function outcome(all: Finding[], control: string, identity: string): string[] {
+  return all.filter((f) => f.controlId === control && f.identityId === identity).map((f) => f.status);
 }
 
 const DAY = 86_400_000;
@@ -88,10 +100,25 @@ describe('Corvid Systems on 2026-11-20', () => {
   });
 
   it('holds the revenue export account after its key rotation', () => {
+    expect(outcome(findings(identities, asOf), 'credential-rotated', id(F, 'revenue-export'))).toEqual(['pass']);
     const revenue = byId(identities, id(F, 'revenue-export'));
     expect(revenue.credentials).toHaveLength(1);
     expect(revenue.credentials[0]).toMatchObject({ createdAt: '2026-10-14T16:30:00.000Z', expiresAt: '2027-01-12T16:30:00.000Z' });
     expect(revenue.owner?.id).toBe('priya.natarajan@corvid.example');
+  });
+
+  it('drives the existing controls: each planted violation fails, the clean account passes', () => {
+    const all = findings(identities, asOf);
+    expect(outcome(all, 'no-admin-privilege', id(F, 'close-automation'))).toEqual(['fail']);
+    expect(outcome(all, 'no-admin-privilege', id(F, '804113500201-compute@developer.gserviceaccount.com'))).toEqual(['fail']);
+    expect(outcome(all, 'credential-rotated', id(F, 'ar-vendor-feed'))).toEqual(['fail']);
+    expect(outcome(all, 'credential-unused', id(N, 'dbt-runner'))).toEqual(['fail']);
+    expect(outcome(all, 'owner-assigned', id(N, 'pipeline-orchestrator'))).toEqual(['fail']);
+    for (const control of ['no-admin-privilege', 'credential-rotated', 'credential-unused', 'owner-assigned']) {
+      expect(outcome(all, control, id(F, 'gl-posting'))).toEqual(['pass']);
+    }
+    // A disabled key is not an active credential.
+    expect(outcome(all, 'credential-rotated', id(F, 'legacy-recon'))).toEqual(['not-applicable']);
   });
 
   it('names in its README only identities the demo produces', async () => {
@@ -118,6 +145,10 @@ describe('Corvid Systems on 2026-09-30, the previous quarter', () => {
     expect(revenue.credentials).toEqual([
       expect.objectContaining({ createdAt: '2026-05-12T16:04:11.000Z', expiresAt: null }),
     ]);
+  });
+
+  it('fails the revenue export key for rotation then, as the rotation in October fixed it', () => {
+    expect(outcome(findings(identities, '2026-09-30T00:00:00Z'), 'credential-rotated', id(F, 'revenue-export'))).toEqual(['fail']);
   });
 
   it('has no token-creator grant and no looker key yet', () => {

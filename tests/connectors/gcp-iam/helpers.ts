@@ -49,7 +49,7 @@ export async function collectFrom(
       connector: 'gcp-iam',
       rootUrl: sandbox.rootUrl,
       accessTokenEnv: TOKEN_ENV,
-      retry: { attempts: 3, baseDelayMs: 1, maxDelayMs: 4 },
+      retry: { maxAttempts: 4, baseDelayMs: 1, maxDelayMs: 4 },
       ...settings,
     },
     { now, log, env: { [TOKEN_ENV]: token }, baseDir: process.cwd(), rawDir },
