@@ -64,7 +64,6 @@ export class GcpClient {
   constructor(
     readonly config: GcpIamConfig,
     readonly auth: GcpAuth,
-    private readonly signal: AbortSignal | undefined,
   ) {
     const options: GlobalOptions = { auth: auth.client, ...(config.rootUrl ? { rootUrl: config.rootUrl } : {}) };
     this.iam = iam({ version: 'v1', ...options });
@@ -103,11 +102,7 @@ export class GcpClient {
     records: (data: T) => number,
   ): Promise<{ data: T; path: string }> {
     let attempts = 1;
-    const options: MethodOptions = {
-      retryConfig: this.retryConfig(() => (attempts += 1)),
-      timeout: REQUEST_TIMEOUT_MS,
-      ...(this.signal ? { signal: this.signal } : {}),
-    };
+    const options: MethodOptions = { retryConfig: this.retryConfig(() => (attempts += 1)), timeout: REQUEST_TIMEOUT_MS };
     let data: T;
     try {
       data = (await call(options)).data;

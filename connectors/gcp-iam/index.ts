@@ -11,7 +11,7 @@ export default defineConnector({
   kinds: ['service-account'],
   config: GcpIamConfigSchema,
   async connect(config, context) {
-    return new GcpClient(config, createAuth(config, context), undefined);
+    return new GcpClient(config, createAuth(config, context));
   },
   async *collect(client, context) {
     const principal = await client.auth.principal();
