@@ -7,8 +7,17 @@ const SCOPES = ['https://www.googleapis.com/auth/cloud-platform'];
 
 export interface GcpAuth {
   client: GoogleAuth | OAuth2Client;
-  /** The collector's own service account, where the credentials name one. */
-  principal(): Promise<string | undefined>;
+  /**
+   * Loads the credentials once, failing with a fix when there are none (rather than once per request), and
+   * returns the collector's own service account where the credentials name one.
+   */
+  identify(): Promise<string | undefined>;
+}
+
+/** Only the error's kind: a parser's message can quote the credentials file it failed on. */
+function reasonOf(error: unknown): string {
+  if (error instanceof SyntaxError) return 'the credentials file is not valid JSON';
+  return error instanceof Error ? error.message : String(error);
 }
 
 /**
@@ -26,18 +35,22 @@ export function createAuth(config: GcpIamConfig, context: ConnectContext): GcpAu
     const client = new OAuth2Client();
     // No expiry and no refresh token: the token is used as given and a 401 is reported, not refreshed.
     client.setCredentials({ access_token: token });
-    return { client, principal: async () => undefined };
+    return { client, identify: async () => undefined };
   }
   const keyFile = config.keyFile ? path.resolve(context.baseDir, config.keyFile) : undefined;
   const client = new GoogleAuth({ scopes: SCOPES, ...(keyFile ? { keyFile } : {}) });
   return {
     client,
-    principal: async () => {
+    identify: async () => {
       try {
+        await client.getClient();
         return (await client.getCredentials()).client_email ?? undefined;
       } catch (error) {
-        context.log.debug({ reason: error instanceof Error ? error.message : String(error) }, 'collector identity not available');
-        return undefined;
+        throw new ConnectorError(context.source, `no usable Google credentials: ${reasonOf(error)}`, {
+          hint: keyFile
+            ? `check the key file ${keyFile}`
+            : 'run `gcloud auth application-default login`, set GOOGLE_APPLICATION_CREDENTIALS, or name keyFile or accessTokenEnv in the source',
+        });
       }
     },
   };

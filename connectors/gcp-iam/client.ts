@@ -42,7 +42,9 @@ function toApiError(error: unknown): GcpApiError {
     return new GcpApiError(body.error.status ?? String(status), status, reason, body.error.message ?? `HTTP ${status}`);
   }
   const code = typeof gaxios.code === 'string' ? gaxios.code : status ? `HTTP_${status}` : 'Error';
-  const message = error instanceof Error ? error.message : String(error);
+  // A JSON parser's message quotes the text it choked on, which may be a credentials file.
+  const message =
+    error instanceof SyntaxError ? 'invalid JSON in a response or in the credentials' : error instanceof Error ? error.message : String(error);
   return new GcpApiError(code, status, undefined, message);
 }
 
@@ -63,9 +65,11 @@ export class GcpClient {
 
   constructor(
     readonly config: GcpIamConfig,
-    readonly auth: GcpAuth,
+    auth: GcpAuth['client'],
+    /** The collector's own service account, when its credentials name one. */
+    readonly principal: string | undefined,
   ) {
-    const options: GlobalOptions = { auth: auth.client, ...(config.rootUrl ? { rootUrl: config.rootUrl } : {}) };
+    const options: GlobalOptions = { auth, ...(config.rootUrl ? { rootUrl: config.rootUrl } : {}) };
     this.iam = iam({ version: 'v1', ...options });
     this.crm = cloudresourcemanager({ version: 'v3', ...options });
     this.analyzer = new PolicyAnalyzer(options);

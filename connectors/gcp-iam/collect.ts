@@ -54,14 +54,13 @@ export class GcpCollector {
   constructor(
     private readonly client: GcpClient,
     private readonly context: CollectContext,
-    private readonly principal: string | undefined,
   ) {
     this.requests = client.config.concurrency.requests;
   }
 
   private scope(name: string): ScopeRecorder {
     const recorder = this.context.scope(name);
-    if (this.principal) recorder.collector(this.principal);
+    if (this.client.principal) recorder.collector(this.client.principal);
     return recorder;
   }
 

@@ -11,11 +11,11 @@ export default defineConnector({
   kinds: ['service-account'],
   config: GcpIamConfigSchema,
   async connect(config, context) {
-    return new GcpClient(config, createAuth(config, context));
+    const auth = createAuth(config, context);
+    return new GcpClient(config, auth.client, await auth.identify());
   },
   async *collect(client, context) {
-    const principal = await client.auth.principal();
-    if (principal) context.collector(principal);
-    yield* new GcpCollector(client, context, principal).collect();
+    if (client.principal) context.collector(client.principal);
+    yield* new GcpCollector(client, context).collect();
   },
 });

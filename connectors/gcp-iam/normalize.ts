@@ -215,7 +215,6 @@ export function normalizeProject(snapshot: ProjectSnapshot): Identity[] {
       ...(trust ? { trust } : {}),
       ...(owner ? { owner: { id: owner, source: 'description', status: 'unknown' as const } } : {}),
       tags: {
-        'gcp:project-id': projectId,
         ...(account.displayName ? { 'gcp:display-name': account.displayName } : {}),
         ...(defaultKind ? { 'gcp:default-service-account': defaultKind } : {}),
       },
