@@ -50,7 +50,7 @@ export interface GcpSandboxOptions {
   token: string;
   latencyMs?: number;
   faults?: Fault[];
-  /** Service account emails Cloud Asset Inventory has not indexed yet (its eventual consistency). */
+  /** Service account emails and key ids Cloud Asset Inventory has not indexed yet (its eventual consistency). */
   staleAssets?: string[];
 }
 
