@@ -49,14 +49,10 @@ function groupAssets(results: ReadonlyArray<Located<ResourceSearchResult>>): Map
 }
 
 export class GcpCollector {
-  private readonly requests;
-
   constructor(
     private readonly client: GcpClient,
     private readonly context: CollectContext,
-  ) {
-    this.requests = client.config.concurrency.requests;
-  }
+  ) {}
 
   private scope(name: string): ScopeRecorder {
     const recorder = this.context.scope(name);
@@ -144,7 +140,7 @@ export class GcpCollector {
       );
     }
 
-    const limit = pLimit(this.requests);
+    const limit = pLimit(this.client.config.concurrency.requests);
     const keys = new Map<string, Array<Located<iam_v1.Schema$ServiceAccountKey>>>();
     const keyListing = Promise.all(
       accounts.map(({ item }) =>
