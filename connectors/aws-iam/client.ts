@@ -258,7 +258,7 @@ export class AwsIamClient {
         }
         snapshot.accessKeys[userName] = keys;
       } catch (error) {
-        if (errorName(error) === 'NoSuchEntity') continue; // deleted between GAAD and this call
+        if (errorName(error) === 'NoSuchEntityException') continue; // deleted between GAAD and this call
         recorder.error('ListAccessKeys', error, { hint: 'the collector needs iam:ListAccessKeys' });
       }
     }
