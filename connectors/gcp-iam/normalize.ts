@@ -172,8 +172,12 @@ export function normalizeProject(snapshot: ProjectSnapshot): Identity[] {
   const { projectId, policy } = snapshot;
   const accountActivities = indexActivities(snapshot.accountActivities);
   const keyActivities = indexActivities(snapshot.keyActivities);
-  const accountCoverage = snapshot.accountActivities && coverageOf(snapshot.accountActivities);
-  const keyCoverage = snapshot.keyActivities && coverageOf(snapshot.keyActivities);
+  // Both activity types come from the project's one Activity Analyzer window: a query that succeeded but
+  // returned nothing (so no window of its own) still covers what the other query shows.
+  const seenAccounts = snapshot.accountActivities && coverageOf(snapshot.accountActivities);
+  const seenKeys = snapshot.keyActivities && coverageOf(snapshot.keyActivities);
+  const accountCoverage = snapshot.accountActivities && (seenAccounts ?? seenKeys);
+  const keyCoverage = snapshot.keyActivities && (seenKeys ?? seenAccounts);
 
   const identities: Identity[] = [];
   for (const { item: account, ref } of snapshot.accounts) {

@@ -151,6 +151,10 @@ describe('Corvid Systems on 2026-09-30, the previous quarter', () => {
     expect(outcome(findings(identities, '2026-09-30T00:00:00Z'), 'credential-rotated', id(F, 'revenue-export'))).toEqual(['fail']);
   });
 
+  it('already shows the dbt key as never used', () => {
+    expect(byId(identities, id(N, 'dbt-runner')).credentials[0]!.lastUsed).toBe('never');
+  });
+
   it('has no token-creator grant and no looker key yet', () => {
     expect(byId(identities, id(N, 'pipeline-orchestrator')).privilege.flags).toEqual([]);
     expect(byId(identities, id(N, 'looker-export')).credentials).toEqual([]);

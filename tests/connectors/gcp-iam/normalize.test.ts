@@ -193,4 +193,14 @@ describe('normalizeProject', () => {
     expect(identity!.lastUsed).toEqual({ at: '2026-11-02T08:00:00.000Z' });
     expect(identity!.credentials[0]!.lastUsed).toBe('never');
   });
+
+  it("takes the analyzer's window from the other activity type when a query returned no records", () => {
+    const period = { startTime: '2025-06-01T07:00:00Z', endTime: '2026-11-19T08:00:00Z' };
+    const accountActivities = [{ fullResourceName: '//iam.googleapis.com/projects/p-one/serviceAccounts/101', observationPeriod: period, activity: { lastAuthenticatedTime: '2026-11-02T08:00:00Z' } }];
+    const [identity] = normalizeProject(snapshot({ accountActivities, keyActivities: [] }));
+    expect(identity!.credentials[0]!.lastUsed).toBe('never');
+    // A query that failed is no window at all.
+    const [failed] = normalizeProject(snapshot({ accountActivities }));
+    expect(failed!.credentials[0]!.lastUsed).toBe('unknown');
+  });
 });
