@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Evaluation } from '../engine/evaluate.js';
+import type { Waiver } from '../sdk/index.js';
 import { stableStringify } from '../stable-json.js';
 import type { ResultSet } from '../writers/types.js';
 import type { Cycle } from './cycle.js';
@@ -20,6 +21,8 @@ export interface RunRecord {
   finishedAt: string;
   operator: Operator;
   retentionYears: number;
+  /** The git commit the tool ran from, when known. */
+  toolCommit?: string;
 }
 
 export interface PackContents {
@@ -27,6 +30,8 @@ export interface PackContents {
   evaluation: Evaluation;
   /** The effective configuration: env var names and file paths, never secret values. */
   config: unknown;
+  /** The waivers as loaded: with the inventory and config, what `reperform` needs to repeat the evaluation. */
+  waivers: readonly Waiver[];
   /** Files the writers rendered, by pack path (inventory.csv, findings.csv, summary.md, ...). */
   rendered: Record<string, string | Buffer>;
 }
@@ -101,6 +106,7 @@ export async function writePack(
   const files: Record<string, string | Buffer> = {
     'controls.json': json({ controls: results.controls }),
     'config.json': configText,
+    'waivers.json': json({ waivers: contents.waivers }),
     ...contents.rendered,
   };
   for (const [name, content] of Object.entries(files)) {
@@ -114,6 +120,7 @@ export async function writePack(
   const manifest = {
     packFormat: PACK_FORMAT,
     tool: results.tool,
+    toolCommit: record.toolCommit ?? null,
     runId: record.runId,
     organization: results.organization ?? null,
     cycle: record.cycle,
