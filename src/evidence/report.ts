@@ -80,7 +80,7 @@ export function reportSample(id: string, selection: SampleSelection): ReportSamp
 export function reportModel(
   results: ResultSet,
   evaluation: Pick<Evaluation, 'evaluated' | 'excluded'>,
-  record: RunRecord,
+  record: Pick<RunRecord, 'runId' | 'cycle' | 'asOf' | 'finishedAt' | 'operator' | 'toolCommit'>,
   keyId: string,
   text: ReportText,
   extras: { changes?: ReportChanges; samples?: ReportSample[] } = {},

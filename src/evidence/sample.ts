@@ -6,17 +6,6 @@ import type { SigningKey } from './keys.js';
 import type { PackData } from './read-pack.js';
 import { digestFiles, listPackFiles, MANIFEST_FILE, seal, sha256 } from './seal.js';
 
-/** How often a control runs, and the sample size auditors conventionally draw for it. */
-export const DEFAULT_SAMPLE_SIZES = {
-  annual: 1,
-  quarterly: 2,
-  monthly: 5,
-  weekly: 15,
-  daily: 40,
-  'multiple-daily': 60,
-} as const;
-export type Frequency = keyof typeof DEFAULT_SAMPLE_SIZES;
-
 export interface SampleFilter {
   controlId?: string;
   status?: FindingStatus;
