@@ -78,10 +78,17 @@ export function nextLink(link: string | undefined): string | undefined {
   return link?.match(/<([^>]+)>;\s*rel="next"/)?.[1];
 }
 
-/** HTTP status of an Octokit error, if it has one. */
-export function errorStatus(error: unknown): number | undefined {
+/**
+ * The status of a refusal that will not change by waiting: 403 (a missing permission, not a rate limit,
+ * which GitHub also answers with 403) or 404 (GitHub hides what a caller may not see).
+ */
+export function refusalStatus(error: unknown): 403 | 404 | undefined {
   const status = (error as { status?: unknown })?.status;
-  return typeof status === 'number' ? status : undefined;
+  if (status === 404) return 404;
+  if (status !== 403) return undefined;
+  const headers = (error as { response?: { headers?: Record<string, unknown> } }).response?.headers;
+  const rateLimited = headers?.['x-ratelimit-remaining'] === '0' || /rate limit/i.test((error as Error).message ?? '');
+  return rateLimited ? undefined : 403;
 }
 
 /** The permission GitHub says the call needed (`X-Accepted-GitHub-Permissions`), when it says. */

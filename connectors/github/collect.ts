@@ -1,6 +1,6 @@
 import pLimit from 'p-limit';
 import { ConnectorError, type CollectContext, type Identity } from '../../src/sdk/index.js';
-import { errorStatus, type GitHubClient } from './client.js';
+import { refusalStatus, type GitHubClient } from './client.js';
 import type { CollectionKind, GitHubConfig } from './config.js';
 import {
   credentialAuthorizationIdentity,
@@ -170,7 +170,7 @@ async function readOrganization(reader: Reader, org: string, source: string): Pr
     const message = error instanceof Error ? error.message : String(error);
     throw new ConnectorError(source, `cannot read organization ${org}: ${message}`, {
       cause: error,
-      ...(errorStatus(error) === 404 ? { hint: `check the org name and that the token or App installation can see ${org}` } : {}),
+      ...(refusalStatus(error) === 404 ? { hint: `check the org name and that the token or App installation can see ${org}` } : {}),
     });
   }
 }

@@ -1,5 +1,5 @@
 import type { ScopeRecorder } from '../../src/sdk/index.js';
-import { acceptedPermissions, errorStatus, type GitHubClient } from './client.js';
+import { acceptedPermissions, refusalStatus, type GitHubClient } from './client.js';
 import type { CollectionKind } from './config.js';
 import type { Operation } from './operations.js';
 
@@ -82,8 +82,8 @@ export class Reader {
   }
 
   private fail(kind: CollectionKind, operation: Operation, parameters: Record<string, unknown>, error: unknown): void {
-    const status = errorStatus(error);
-    if (status !== 403 && status !== 404) {
+    const status = refusalStatus(error);
+    if (status === undefined) {
       this.scope.error(operation.id, error);
       return;
     }
