@@ -3,7 +3,7 @@ import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import connector from '../../../connectors/github/index.js';
-import { loadDataset, type Dataset } from '../../../connectors/github/sandbox-dataset.js';
+import { DatasetSchema, loadDataset, type Dataset } from '../../../connectors/github/sandbox-dataset.js';
 import { collectSource, type SourceResult } from '../../../src/engine/collect.js';
 import type { Logger } from '../../../src/sdk/index.js';
 
@@ -66,4 +66,21 @@ function capturingLogger(lines: string[], bindings: Record<string, unknown>): Lo
     error: write('error'),
     child: (more) => capturingLogger(lines, { ...bindings, ...more }),
   };
+}
+
+/** An organization of `repositories` repositories, the first `withDeployKeys` of which hold one deploy key. */
+export function largeOrganization(repositories: number, withDeployKeys: number): Dataset {
+  return DatasetSchema.parse({
+    org: { login: 'big-org', id: 8001, name: 'Big Org', created_at: '2018-01-01T00:00:00Z' },
+    repositories: Array.from({ length: repositories }, (_, index) => ({
+      id: 100_000 + index,
+      name: `repo-${String(index).padStart(4, '0')}`,
+      created_at: '2020-01-01T00:00:00Z',
+      properties: { owner: `team-${index % 7}` },
+      deploy_keys:
+        index < withDeployKeys
+          ? [{ id: 500_000 + index, title: `key-${index}`, key: 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIScaleKey', read_only: true, created_at: '2025-01-01T00:00:00Z' }]
+          : [],
+    })),
+  });
 }
