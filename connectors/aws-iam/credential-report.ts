@@ -1,0 +1,100 @@
+import { parse } from 'csv-parse/sync';
+
+/** One row of the IAM credential report, with AWS's sentinel values kept apart. */
+export interface CredentialReportRow {
+  user: string;
+  arn: string;
+  userCreationTime: string | null;
+  passwordEnabled: boolean | null;
+  /** A date; 'never' for `no_information`; null when the user has no password (`N/A`) or the value is not supported. */
+  passwordLastUsed: string | 'never' | null;
+  passwordLastChanged: string | null;
+  mfaActive: boolean;
+  accessKeys: ReportKeySlot[];
+  certificates: ReportCertSlot[];
+}
+
+export interface ReportKeySlot {
+  slot: 1 | 2;
+  active: boolean;
+  lastRotated: string | null;
+  /** null when AWS reports `N/A`: no key, never used, or last used before 2015-04-22. */
+  lastUsedDate: string | null;
+  lastUsedRegion: string | null;
+  lastUsedService: string | null;
+}
+
+export interface ReportCertSlot {
+  slot: 1 | 2;
+  active: boolean;
+  lastRotated: string | null;
+}
+
+const SENTINELS = new Set(['n/a', 'no_information', 'not_supported', '']);
+
+function value(raw: string | undefined): string | null {
+  if (raw === undefined || SENTINELS.has(raw.trim().toLowerCase())) return null;
+  return raw.trim();
+}
+
+/** The report's booleans are documented TRUE/FALSE and appear lowercase in real reports. */
+function bool(raw: string | undefined): boolean | null {
+  const v = raw?.trim().toLowerCase();
+  if (v === 'true') return true;
+  if (v === 'false') return false;
+  return null;
+}
+
+function instant(raw: string | undefined): string | null {
+  const v = value(raw);
+  if (v === null) return null;
+  const date = new Date(v);
+  if (Number.isNaN(date.getTime())) throw new Error(`not a date: ${v}`);
+  return date.toISOString();
+}
+
+export class CredentialReportError extends Error {
+  override readonly name = 'CredentialReportError';
+}
+
+/**
+ * Parses the credential report by header name, not position: older reports have 16 columns, and AWS may add
+ * more. A row that cannot be read is an error naming its line, never a silently dropped user.
+ */
+export function parseCredentialReport(csv: string): CredentialReportRow[] {
+  const records = parse(csv, { columns: true, skip_empty_lines: true, trim: false, relax_column_count: false }) as Record<string, string>[];
+  const rows: CredentialReportRow[] = [];
+  records.forEach((record, index) => {
+    if (record.user === undefined || record.arn === undefined) {
+      throw new CredentialReportError('credential report has no user or arn column');
+    }
+    try {
+      const passwordLastUsedRaw = record.password_last_used?.trim().toLowerCase();
+      rows.push({
+        user: record.user,
+        arn: record.arn,
+        userCreationTime: instant(record.user_creation_time),
+        passwordEnabled: bool(record.password_enabled),
+        passwordLastUsed: passwordLastUsedRaw === 'no_information' ? 'never' : instant(record.password_last_used),
+        passwordLastChanged: instant(record.password_last_changed),
+        mfaActive: bool(record.mfa_active) ?? false,
+        accessKeys: ([1, 2] as const).map((slot) => ({
+          slot,
+          active: bool(record[`access_key_${slot}_active`]) ?? false,
+          lastRotated: instant(record[`access_key_${slot}_last_rotated`]),
+          lastUsedDate: instant(record[`access_key_${slot}_last_used_date`]),
+          lastUsedRegion: value(record[`access_key_${slot}_last_used_region`]),
+          lastUsedService: value(record[`access_key_${slot}_last_used_service`]),
+        })),
+        certificates: ([1, 2] as const).map((slot) => ({
+          slot,
+          active: bool(record[`cert_${slot}_active`]) ?? false,
+          lastRotated: instant(record[`cert_${slot}_last_rotated`]),
+        })),
+      });
+    } catch (error) {
+      throw new CredentialReportError(`credential report line ${index + 2} (${record.user}): ${(error as Error).message}`);
+    }
+  });
+  return rows;
+}

@@ -1,0 +1,5 @@
+import type { Connector } from '../src/sdk/index.js';
+import awsIam from './aws-iam/index.js';
+
+/** Every connector, sorted by id. Adding a connector is one import and one line here. */
+export const connectors: readonly Connector[] = [awsIam];

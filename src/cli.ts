@@ -1,0 +1,112 @@
+#!/usr/bin/env node
+import { Command, CommanderError, Option } from 'commander';
+import { ConfigError, ExitError, EXIT } from './sdk/index.js';
+import { LOG_LEVELS } from './log.js';
+import { toolVersion } from './paths.js';
+import type { GlobalOptions } from './commands/context.js';
+
+const SEVERITY_CHOICES = ['critical', 'high', 'medium', 'low', 'info'];
+const FORMAT_CHOICES = ['table', 'json', 'csv', 'sarif', 'junit', 'md'];
+
+/** Commands are imported only when they run, so `nhi-audit --help` does not load every SDK. */
+function lazy<T extends unknown[]>(load: () => Promise<{ default: (...args: [...T, GlobalOptions]) => Promise<number> }>) {
+  return async (...args: unknown[]) => {
+    const command = args.at(-1) as Command;
+    const globals = command.optsWithGlobals() as GlobalOptions;
+    const { default: run } = await load();
+    process.exitCode = await run(...(args.slice(0, -1) as T), globals);
+  };
+}
+
+function reportOptions(command: Command): Command {
+  return command
+    .addOption(new Option('--fail-on <severity>', 'exit 1 when a control fails at or above this severity').choices(SEVERITY_CHOICES).default('high'))
+    .addOption(new Option('--format <format>', 'output format on stdout').choices(FORMAT_CHOICES).default('table'))
+    .option('--output <file>', 'write the output to a file instead of stdout')
+    .option('--only-failed', 'show only failing and excepted findings');
+}
+
+export function buildProgram(): Command {
+  const program = new Command('nhi-audit')
+    .description('SOX audit evidence for non-human identities: inventory, control tests and a signed evidence pack per audit cycle')
+    .version(toolVersion())
+    .option('-c, --config <file>', 'configuration file', 'nhi-audit.yaml')
+    .addOption(new Option('--log-level <level>', 'log detail on stderr').choices(LOG_LEVELS).default('warn'))
+    .option('--as-of <instant>', 'the audit as-of date or instant (ISO 8601); defaults to now')
+    .showHelpAfterError()
+    .exitOverride();
+
+  program.command('init').description('write a starter nhi-audit.yaml').option('--force', 'overwrite an existing file').action(lazy(() => import('./commands/init.js')));
+
+  const keys = program.command('keys').description('manage signing keys');
+  keys
+    .command('generate')
+    .description('create an Ed25519 key pair for signing packs (private key written with mode 0600)')
+    .option('--out <dir>', 'folder for nhi-audit.key and nhi-audit.pub', 'keys')
+    .action(lazy(() => import('./commands/keys-generate.js')));
+
+  reportOptions(program.command('check').description('collect and evaluate without writing a pack: fast feedback for CI and pre-close checks')).action(
+    lazy(() => import('./commands/check.js')),
+  );
+
+  reportOptions(program.command('run').description('collect, evaluate and write a signed evidence pack for an audit cycle'))
+    .option('--cycle <id>', 'audit cycle such as 2026-Q4 or FY2027-Q1; derived from --as-of when omitted')
+    .action(lazy(() => import('./commands/run.js')));
+
+  program
+    .command('verify')
+    .description('verify a sealed pack offline: digests, signature, attestation, file list')
+    .argument('<pack>', 'pack folder')
+    .requiredOption('--public-key <file>', 'the Ed25519 public key (PEM) the pack must be signed with')
+    .action(lazy(() => import('./commands/verify.js')));
+
+  program
+    .command('demo')
+    .description('run the whole job on the bundled demo organization, served by the local sandboxes')
+    .option('--out <dir>', 'where the demo writes its packs and public key', 'evidence-demo')
+    .action(lazy(() => import('./commands/demo.js')));
+
+  const controls = program.command('controls').description('the control catalog');
+  controls
+    .command('list')
+    .description('list the controls with their severity and options')
+    .addOption(new Option('--format <format>', 'output format').choices(['table', 'json', 'md']).default('table'))
+    .action(lazy(() => import('./commands/controls-list.js')));
+
+  program
+    .command('connectors')
+    .description('the connectors')
+    .command('list')
+    .description('list the connectors and the identity kinds they collect')
+    .action(lazy(() => import('./commands/connectors-list.js')));
+
+  return program;
+}
+
+/** The one place errors become exit codes. */
+export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv);
+    return typeof process.exitCode === 'number' ? process.exitCode : EXIT.ok;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // Help and version exit 0; every usage mistake exits 2 (commander's own message is already printed).
+      return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
+    }
+    if (error instanceof ConfigError) {
+      process.stderr.write(`${error.message}\n`);
+      return EXIT.usage;
+    }
+    if (error instanceof ExitError) {
+      if (error.message) process.stderr.write(`${error.message}\n`);
+      return error.exitCode;
+    }
+    process.stderr.write(
+      `nhi-audit: internal error. This is a bug; please report it with the lines below.\n${(error as Error)?.stack ?? String(error)}\n`,
+    );
+    return EXIT.usage;
+  }
+}
+
+process.exitCode = await main(process.argv);

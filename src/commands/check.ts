@@ -1,0 +1,24 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { loadInputs, runPipeline } from '../engine/pipeline.js';
+import { commandLogger, loadConfigFor, registries, resolveAsOf, type GlobalOptions } from './context.js';
+import { emit, type ReportOptions } from './output.js';
+import { exitCodeFor, toResultSet } from './results.js';
+
+/** Collects and evaluates without writing a pack: the CI and pre-close check. */
+export default async function check(options: ReportOptions, globals: GlobalOptions): Promise<number> {
+  const loaded = await loadConfigFor(globals);
+  const inputs = await loadInputs(loaded, registries);
+  const asOf = resolveAsOf(globals);
+  // check keeps no evidence: raw pages go to a scratch folder that is removed afterwards.
+  const scratch = await mkdtemp(path.join(os.tmpdir(), 'nhi-audit-check-'));
+  try {
+    const pipeline = await runPipeline(loaded, registries, inputs, { now: asOf, log: commandLogger(globals), env: process.env, rawDir: path.join(scratch, 'raw') });
+    const results = toResultSet(pipeline, loaded, asOf);
+    await emit(results, options);
+    return exitCodeFor(results, options.failOn);
+  } finally {
+    await rm(scratch, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,46 @@
+import { writeFile } from 'node:fs/promises';
+import { ExitError, EXIT } from '../sdk/index.js';
+import type { GlobalOptions } from './context.js';
+
+const STARTER = `# nhi-audit configuration. Paths are relative to this file. Credentials are never written here:
+# name environment variables or files, or let each SDK use its standard chain (AWS profiles/SSO, ...).
+# yaml-language-server: $schema=./node_modules/nhi-audit/nhi-audit.schema.json
+organization: Example Corp
+output: ./evidence
+
+sources:
+  - name: aws
+    connector: aws-iam
+    region: us-east-1
+    # credentials: { profile: audit }          # or accessKeyIdEnv / secretAccessKeyEnv
+    organizations: { discover: true }           # read every active account of the organization
+    assumeRole:
+      roleName: NhiAuditReadOnly                # a read-only audit role in each member account
+      # externalIdEnv: NHI_AUDIT_EXTERNAL_ID
+
+enrich:
+  ownerTagKeys: [owner, Owner]
+  # owners: owners.csv                         # identity,owner (identity may be a glob)
+
+# waivers: waivers.yaml                        # control, identity, reason, ticket, approver, expires
+
+controls:
+  credential-rotated: { maxAgeDays: 90 }
+  credential-unused: { maxIdleDays: 90, graceDays: 7 }
+
+signing:
+  privateKeyFile: keys/nhi-audit.key           # from \`nhi-audit keys generate --out keys\`
+`;
+
+export default async function init(options: { force?: boolean }, globals: GlobalOptions): Promise<number> {
+  try {
+    await writeFile(globals.config, STARTER, { flag: options.force ? 'w' : 'wx' });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') {
+      throw new ExitError(EXIT.usage, `${globals.config} already exists; use --force to overwrite it`);
+    }
+    throw error;
+  }
+  process.stdout.write(`Wrote ${globals.config}. Next: nhi-audit keys generate --out keys, then nhi-audit check\n`);
+  return EXIT.ok;
+}

@@ -1,0 +1,40 @@
+import type { LoadedConfig } from '../config.js';
+import type { PipelineResult } from '../engine/pipeline.js';
+import { atOrAbove, EXIT, type Severity } from '../sdk/index.js';
+import { toolVersion } from '../paths.js';
+import type { ResultSet } from '../writers/types.js';
+
+export const TOOL = { name: 'nhi-audit', informationUri: 'https://github.com/nhi-audit/nhi-audit' } as const;
+
+/** The run's results in the shape every writer renders. */
+export function toResultSet(pipeline: PipelineResult, loaded: LoadedConfig, asOf: Date, cycle?: string): ResultSet {
+  return {
+    tool: { name: TOOL.name, version: toolVersion(), informationUri: TOOL.informationUri },
+    ...(loaded.config.organization ? { organization: loaded.config.organization } : {}),
+    asOf: asOf.toISOString(),
+    ...(cycle ? { cycle } : {}),
+    controls: pipeline.controls.map(({ control, severity, options }) => ({
+      id: control.meta.id,
+      title: control.meta.title,
+      severity,
+      appliesTo: control.meta.appliesTo,
+      rationale: control.meta.rationale,
+      remediation: control.meta.remediation,
+      options: options as Record<string, unknown>,
+      mappings: [],
+    })),
+    identities: pipeline.identities,
+    findings: pipeline.evaluation.findings,
+    sources: pipeline.sources,
+  };
+}
+
+/**
+ * 3 when a source is incomplete (the results cannot be relied on, whatever they say), else 1 when a control
+ * fails at or above `failOn` (waived findings never count), else 0.
+ */
+export function exitCodeFor(results: ResultSet, failOn: Severity): number {
+  if (results.sources.some((s) => s.verdict !== 'complete')) return EXIT.incomplete;
+  const failing = results.findings.some((f) => f.status === 'fail' && atOrAbove(f.severity, failOn));
+  return failing ? EXIT.controlFailures : EXIT.ok;
+}

@@ -1,0 +1,98 @@
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import type { LoadedConfig } from '../config.js';
+import { loadInputs, runPipeline, type RunInputs } from '../engine/pipeline.js';
+import { cycleOf, parseCycle, type Cycle } from '../evidence/cycle.js';
+import type { SigningKey } from '../evidence/keys.js';
+import { describeOperator } from '../evidence/operator.js';
+import { discardStaging, findPreviousPack, newRunId, writePack } from '../evidence/pack.js';
+import { ExitError, EXIT, type Logger } from '../sdk/index.js';
+import { packWriters } from '../writers/index.js';
+import type { ResultSet } from '../writers/types.js';
+import { commandLogger, loadConfigFor, registries, resolveAsOf, signingKeyFor, type GlobalOptions } from './context.js';
+import { emit, type ReportOptions } from './output.js';
+import { exitCodeFor, toResultSet } from './results.js';
+
+export interface RunSettings {
+  asOf: Date;
+  cycle: Cycle;
+  output: string;
+  log: Logger;
+  env: Readonly<Record<string, string | undefined>>;
+  clock?: () => Date;
+}
+
+export interface SealedRun {
+  dir: string;
+  results: ResultSet;
+  attestationDigest: string;
+}
+
+export function resolveCycle(cycleId: string | undefined, asOf: Date, loaded: LoadedConfig): Cycle {
+  const fiscalStart = loaded.config.fiscalYearStartMonth;
+  if (!cycleId) return cycleOf(asOf, fiscalStart);
+  const cycle = parseCycle(cycleId, fiscalStart);
+  if (!cycle) throw new ExitError(EXIT.usage, `--cycle: "${cycleId}" is not a cycle such as 2026-Q4 or FY2027-Q1`);
+  return cycle;
+}
+
+/** Collect, enrich, evaluate, write and seal one pack. Shared by `run` and `demo`. */
+export async function sealRun(loaded: LoadedConfig, inputs: RunInputs, key: SigningKey, settings: RunSettings): Promise<SealedRun> {
+  const clock = settings.clock ?? (() => new Date());
+  const startedAt = clock();
+  const runId = newRunId(startedAt);
+  const cycleDir = path.join(settings.output, settings.cycle.id);
+  const staging = path.join(cycleDir, `.${runId}.partial`);
+  const previous = await findPreviousPack(settings.output);
+  await mkdir(staging, { recursive: true });
+  try {
+    const pipeline = await runPipeline(loaded, registries, inputs, {
+      now: settings.asOf,
+      log: settings.log,
+      env: settings.env,
+      rawDir: path.join(staging, 'raw'),
+      clock,
+    });
+    const results = toResultSet(pipeline, loaded, settings.asOf, settings.cycle.id);
+    const rendered = Object.fromEntries(packWriters.map((writer) => [writer.fileName, writer.render(results)]));
+    const { dir, attestationDigest } = await writePack(
+      staging,
+      path.join(cycleDir, runId),
+      { results, evaluation: pipeline.evaluation, config: loaded.config, rendered },
+      {
+        runId,
+        cycle: settings.cycle,
+        asOf: settings.asOf.toISOString(),
+        startedAt: startedAt.toISOString(),
+        finishedAt: clock().toISOString(),
+        operator: describeOperator(settings.env),
+        retentionYears: loaded.config.retentionYears,
+      },
+      key,
+      previous,
+    );
+    return { dir, results, attestationDigest };
+  } catch (error) {
+    await discardStaging(staging);
+    throw error;
+  }
+}
+
+export default async function run(options: ReportOptions & { cycle?: string }, globals: GlobalOptions): Promise<number> {
+  const loaded = await loadConfigFor(globals);
+  const inputs = await loadInputs(loaded, registries);
+  const key = await signingKeyFor(loaded, process.env);
+  const asOf = resolveAsOf(globals);
+  const cycle = resolveCycle(options.cycle, asOf, loaded);
+  const log = commandLogger(globals);
+  const sealed = await sealRun(loaded, inputs, key, {
+    asOf,
+    cycle,
+    output: path.resolve(loaded.baseDir, loaded.config.output),
+    log,
+    env: process.env,
+  });
+  await emit(sealed.results, options);
+  process.stderr.write(`Evidence pack: ${sealed.dir}\n`);
+  return exitCodeFor(sealed.results, options.failOn);
+}

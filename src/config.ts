@@ -1,0 +1,161 @@
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { z } from 'zod';
+import { formatPath, parseYaml } from './parse.js';
+import { ConfigError, SeveritySchema, type Connector, type Control, type Problem, type Severity } from './sdk/index.js';
+
+const EnvName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'the name of an environment variable, not its value');
+const SourceName = z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'lowercase letters, digits and dashes (it names a folder in the pack)');
+
+const EnrichSchema = z
+  .object({
+    ownerTagKeys: z.array(z.string().min(1)).default(['owner', 'Owner', 'nhi-audit:owner']).describe('tags that name an owner, first match wins'),
+    environmentTagKeys: z.array(z.string().min(1)).default(['environment', 'Environment', 'env']),
+    owners: z.string().min(1).optional().describe('owners registry (CSV with columns identity,owner; identity may be a glob)'),
+  })
+  .strict();
+
+const SigningSchema = z
+  .object({
+    privateKeyFile: z.string().min(1).optional().describe('Ed25519 private key (PEM) from `nhi-audit keys generate`'),
+    privateKeyEnv: EnvName.optional().describe('environment variable holding the PEM private key'),
+  })
+  .strict();
+
+/** Settings beside the sources; sources and controls are checked against their own schemas afterwards. */
+const BaseSchema = z
+  .object({
+    $schema: z.string().optional(),
+    organization: z.string().min(1).optional().describe('organization name shown on reports'),
+    output: z.string().min(1).default('./evidence').describe('folder that packs are written to, by cycle'),
+    sources: z.array(z.looseObject({ name: SourceName, connector: z.string().min(1) })).min(1, 'name at least one source'),
+    enrich: EnrichSchema.default({ ownerTagKeys: ['owner', 'Owner', 'nhi-audit:owner'], environmentTagKeys: ['environment', 'Environment', 'env'] }),
+    waivers: z.string().min(1).optional().describe('waivers file (YAML list of control, identity, reason, ticket, approver, expires)'),
+    controls: z.record(z.string(), z.unknown()).default({}).describe('per control: "off", or options and an optional severity'),
+    evaluate: z
+      .object({ includeHumans: z.boolean().default(false).describe('also judge identities classified as people') })
+      .strict()
+      .default({ includeHumans: false }),
+    signing: SigningSchema.optional(),
+    fiscalYearStartMonth: z.number().int().min(1).max(12).default(1).describe('first month of the fiscal year; cycles are FYyyyy-Qn when it is not January'),
+    retentionYears: z.number().int().min(1).max(100).default(7).describe('how long the pack must be kept (SEC Rule 2-06: seven years)'),
+  })
+  .strict();
+
+export interface SourceConfig {
+  name: string;
+  connector: string;
+  [field: string]: unknown;
+}
+
+export interface ControlConfig {
+  enabled: boolean;
+  severity?: Severity;
+  options: Record<string, unknown>;
+}
+
+export type Config = Omit<z.output<typeof BaseSchema>, 'sources' | 'controls'> & {
+  sources: SourceConfig[];
+  controls: Record<string, ControlConfig>;
+};
+
+export interface LoadedConfig {
+  file: string;
+  /** Folder relative paths in the config resolve against. */
+  baseDir: string;
+  config: Config;
+}
+
+export interface Registries {
+  connectors: readonly Connector[];
+  controls: readonly Control[];
+}
+
+function issuesOf(error: z.ZodError, prefix: readonly PropertyKey[] = []): Problem[] {
+  return error.issues.map((issue) => ({ path: formatPath([...prefix, ...issue.path]), message: issue.message }));
+}
+
+function controlOptionsSchema(control: Control) {
+  return (control.options as unknown as z.ZodObject).extend({ severity: SeveritySchema.optional() });
+}
+
+/** Checks the parsed file against the base schema, each source against its connector, each control's options. */
+export function validateConfig(raw: unknown, registries: Registries): { config?: Config; problems: Problem[] } {
+  const base = BaseSchema.safeParse(raw);
+  if (!base.success) return { problems: issuesOf(base.error) };
+  const problems: Problem[] = [];
+  const connectors = new Map(registries.connectors.map((c) => [c.id, c]));
+  const controls = new Map(registries.controls.map((c) => [c.meta.id, c]));
+
+  const names = new Set<string>();
+  const sources: SourceConfig[] = [];
+  base.data.sources.forEach((source, i) => {
+    const { name, connector: connectorId, ...fields } = source;
+    if (names.has(name)) problems.push({ path: `sources[${i}].name`, message: `"${name}" is used by another source; names must be unique` });
+    names.add(name);
+    const connector = connectors.get(connectorId);
+    if (!connector) {
+      problems.push({ path: `sources[${i}].connector`, message: `unknown connector "${connectorId}"; known: ${[...connectors.keys()].join(', ')}` });
+      return;
+    }
+    const parsed = connector.config.safeParse(fields);
+    if (!parsed.success) problems.push(...issuesOf(parsed.error, ['sources', i]));
+    else sources.push({ name, connector: connectorId, ...parsed.data });
+  });
+
+  const controlConfigs: Record<string, ControlConfig> = {};
+  for (const [id, value] of Object.entries(base.data.controls)) {
+    const control = controls.get(id);
+    if (!control) {
+      problems.push({ path: `controls.${id}`, message: `unknown control; \`nhi-audit controls list\` shows the ${controls.size} controls` });
+      continue;
+    }
+    if (value === 'off') {
+      controlConfigs[id] = { enabled: false, options: {} };
+      continue;
+    }
+    const parsed = controlOptionsSchema(control).safeParse(value ?? {});
+    if (!parsed.success) {
+      problems.push(...issuesOf(parsed.error, ['controls', id]));
+      continue;
+    }
+    const { severity, ...options } = parsed.data as { severity?: Severity } & Record<string, unknown>;
+    controlConfigs[id] = { enabled: true, ...(severity ? { severity } : {}), options };
+  }
+
+  if (problems.length > 0) return { problems };
+  return { config: { ...base.data, sources, controls: controlConfigs }, problems };
+}
+
+/** Loads and validates a config file; every problem is reported at once as `file: path: message`. */
+export async function loadConfig(file: string, registries: Registries): Promise<LoadedConfig> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch {
+    throw new ConfigError(file, [{ path: '', message: 'cannot read the file; create one with `nhi-audit init` or name another with --config' }]);
+  }
+  const parsed = parseYaml(text);
+  if (parsed.problems.length > 0) throw new ConfigError(file, parsed.problems);
+  const { config, problems } = validateConfig(parsed.value, registries);
+  if (!config) throw new ConfigError(file, problems);
+  return { file, baseDir: path.dirname(path.resolve(file)), config };
+}
+
+/** The JSON Schema of nhi-audit.yaml, from the same zod schemas that validate it. */
+export function configJsonSchema(registries: Registries): unknown {
+  const sourceSchemas = registries.connectors.map((connector) =>
+    connector.config.extend({ name: SourceName, connector: z.literal(connector.id) }).describe(connector.title),
+  );
+  const controlSchemas = Object.fromEntries(
+    registries.controls.map((control) => [
+      control.meta.id,
+      z.union([z.literal('off'), controlOptionsSchema(control)]).optional().describe(control.meta.title),
+    ]),
+  );
+  const schema = BaseSchema.extend({
+    sources: z.array(sourceSchemas.length === 1 ? sourceSchemas[0]! : z.discriminatedUnion('connector', sourceSchemas as never)).min(1),
+    controls: z.object(controlSchemas).strict().optional(),
+  });
+  return z.toJSONSchema(schema, { io: 'input', target: 'draft-2020-12' });
+}

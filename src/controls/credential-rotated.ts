@@ -1,0 +1,50 @@
+import { z } from 'zod';
+import { daysBetween, defineControl, judgeEach, type ControlMeta } from '../sdk/index.js';
+
+const meta: ControlMeta = {
+  id: 'credential-rotated',
+  title: 'Every active credential was created or rotated within the allowed age',
+  severity: 'high',
+  appliesTo: ['service-account', 'app', 'token', 'deploy-key', 'ci-secret', 'api-key'],
+  rationale:
+    'A long-lived secret has had longer to leak and be copied; rotation bounds how long a leaked credential stays ' +
+    'useful (CIS AWS 1.14, CIS GCP 1.7, OWASP NHI7).',
+  remediation:
+    'Create a new credential, move its consumers to it, then deactivate and delete the old one; automate rotation ' +
+    'or replace the static credential with short-lived federation (OIDC, workload identity).',
+};
+
+export default defineControl({
+  meta,
+  options: z.object({ maxAgeDays: z.number().int().positive().default(90) }).strict(),
+  evaluate(identities, { options, now }) {
+    return judgeEach(identities, meta.appliesTo, (identity) => {
+      const active = identity.credentials.filter((c) => c.status === 'active');
+      if (active.length === 0) {
+        return {
+          identityId: identity.id,
+          status: 'not-applicable',
+          message: 'No active credential',
+          evidence: { activeCredentials: 0 },
+        };
+      }
+      return active.map((credential) => {
+        const base = { identityId: identity.id, credentialId: credential.id };
+        const since = credential.rotatedAt ?? credential.createdAt;
+        if (since === null) {
+          return {
+            ...base,
+            status: 'fail' as const,
+            message: `Credential ${credential.id} has no creation or rotation date, so its age cannot be shown`,
+            evidence: { createdAt: null, rotatedAt: null, maxAgeDays: options.maxAgeDays },
+          };
+        }
+        const ageDays = daysBetween(since, now);
+        const evidence = { rotatedAt: credential.rotatedAt, createdAt: credential.createdAt, ageDays, maxAgeDays: options.maxAgeDays };
+        return ageDays > options.maxAgeDays
+          ? { ...base, status: 'fail' as const, message: `Credential ${credential.id} is ${ageDays} days old (limit ${options.maxAgeDays})`, evidence }
+          : { ...base, status: 'pass' as const, message: `Credential ${credential.id} is ${ageDays} days old`, evidence };
+      });
+    });
+  },
+});

@@ -1,0 +1,73 @@
+import { readFile } from 'node:fs/promises';
+import { parse } from 'csv-parse/sync';
+import { z } from 'zod';
+import { formatPath, parseYaml } from '../parse.js';
+import { ConfigError, WaiverSchema, type Problem, type Waiver } from '../sdk/index.js';
+
+async function readText(file: string): Promise<string> {
+  try {
+    return await readFile(file, 'utf8');
+  } catch {
+    throw new ConfigError(file, [{ path: '', message: 'cannot read the file; check the path in the config (relative paths start at the config file)' }]);
+  }
+}
+
+/**
+ * Reads a CSV registry with a header row, validating each row with `schema`. Every bad cell is reported as
+ * `line N, column NAME`, counting the header as line 1, as a spreadsheet shows it.
+ */
+export async function readCsvRegistry<T>(file: string, schema: z.ZodType<T>): Promise<T[]> {
+  const text = await readText(file);
+  let records: { record: Record<string, string>; info: { lines: number } }[];
+  try {
+    records = parse(text, { columns: (header: string[]) => header.map((h) => h.trim()), skip_empty_lines: true, trim: true, info: true, bom: true });
+  } catch (error) {
+    const e = error as Error & { lines?: number };
+    throw new ConfigError(file, [{ path: e.lines ? `line ${e.lines}` : '', message: e.message }]);
+  }
+  const problems: Problem[] = [];
+  const rows: T[] = [];
+  for (const { record, info } of records) {
+    const parsed = schema.safeParse(record);
+    if (parsed.success) rows.push(parsed.data);
+    else {
+      for (const issue of parsed.error.issues) {
+        problems.push({ path: `line ${info.lines}, column ${issue.path.map(String).join('.') || '?'}`, message: issue.message });
+      }
+    }
+  }
+  if (problems.length > 0) throw new ConfigError(file, problems);
+  return rows;
+}
+
+const OwnerRowSchema = z.object({
+  identity: z.string().min(1, 'name an identity id or a glob such as aws-iam:111111111111:user/etl-*'),
+  owner: z.string().min(1, 'name the accountable person or team'),
+});
+export type OwnerRow = z.infer<typeof OwnerRowSchema>;
+
+/** The owners registry: a CSV (identity,owner) or a YAML list of the same fields. */
+export async function loadOwners(file: string): Promise<OwnerRow[]> {
+  if (/\.ya?ml$/i.test(file)) return readYamlList(file, OwnerRowSchema);
+  return readCsvRegistry(file, OwnerRowSchema.loose());
+}
+
+async function readYamlList<T>(file: string, schema: z.ZodType<T>): Promise<T[]> {
+  const parsed = parseYaml(await readText(file));
+  if (parsed.problems.length > 0) throw new ConfigError(file, parsed.problems);
+  const result = z.array(schema).safeParse(parsed.value ?? []);
+  if (!result.success) {
+    throw new ConfigError(file, result.error.issues.map((i) => ({ path: formatPath(i.path), message: i.message })));
+  }
+  return result.data;
+}
+
+/** Waivers, each for a known control; a waiver for a control that does not exist is a mistake worth stopping for. */
+export async function loadWaivers(file: string, controlIds: readonly string[]): Promise<Waiver[]> {
+  const waivers = await readYamlList(file, WaiverSchema);
+  const problems = waivers.flatMap((waiver, i) =>
+    controlIds.includes(waiver.control) ? [] : [{ path: `[${i}].control`, message: `unknown control "${waiver.control}"` }],
+  );
+  if (problems.length > 0) throw new ConfigError(file, problems);
+  return waivers;
+}

@@ -1,0 +1,82 @@
+import path from 'node:path';
+import type { LoadedConfig, Registries } from '../config.js';
+import type { Identity, Logger, SourceCompleteness, Waiver } from '../sdk/index.js';
+import { collectSource, compareIds, type SourceResult } from './collect.js';
+import { enrich, type EnrichInputs } from './enrich.js';
+import { evaluate, type ActiveControl, type Evaluation } from './evaluate.js';
+import { loadOwners, loadWaivers } from './inputs.js';
+
+/** The files beside the config that the run joins in: read and validated before anything is collected. */
+export interface RunInputs {
+  enrich: EnrichInputs;
+  waivers: Waiver[];
+}
+
+export async function loadInputs({ config, baseDir }: LoadedConfig, registries: Registries): Promise<RunInputs> {
+  const ownersFile = config.enrich.owners ? path.resolve(baseDir, config.enrich.owners) : undefined;
+  return {
+    enrich: {
+      ownerTagKeys: config.enrich.ownerTagKeys,
+      environmentTagKeys: config.enrich.environmentTagKeys,
+      ...(ownersFile ? { owners: { file: path.basename(ownersFile), rows: await loadOwners(ownersFile) } } : {}),
+    },
+    waivers: config.waivers
+      ? await loadWaivers(path.resolve(baseDir, config.waivers), registries.controls.map((c) => c.meta.id))
+      : [],
+  };
+}
+
+/** The enabled controls with their severity and options after config overrides. */
+export function activeControls({ config }: LoadedConfig, registries: Registries): ActiveControl[] {
+  return registries.controls.flatMap((control) => {
+    const settings = config.controls[control.meta.id];
+    if (settings && !settings.enabled) return [];
+    return [{ control, severity: settings?.severity ?? control.meta.severity, options: control.options.parse(settings?.options ?? {}) }];
+  });
+}
+
+export interface CollectAllOptions {
+  now: Date;
+  log: Logger;
+  env: Readonly<Record<string, string | undefined>>;
+  rawDir: string;
+  clock?: () => Date;
+}
+
+/** Runs every source concurrently; one failing source never stops the others. */
+export async function collectAll(loaded: LoadedConfig, registries: Registries, options: CollectAllOptions): Promise<SourceResult[]> {
+  const connectors = new Map(registries.connectors.map((c) => [c.id, c]));
+  return Promise.all(
+    loaded.config.sources.map((source) =>
+      collectSource(connectors.get(source.connector)!, source, { ...options, baseDir: loaded.baseDir }),
+    ),
+  );
+}
+
+export interface PipelineResult {
+  identities: Identity[];
+  sources: SourceCompleteness[];
+  controls: ActiveControl[];
+  evaluation: Evaluation;
+}
+
+/** collect → enrich → evaluate, as `check`, `run` and `demo` all do it. */
+export async function runPipeline(
+  loaded: LoadedConfig,
+  registries: Registries,
+  inputs: RunInputs,
+  options: CollectAllOptions,
+): Promise<PipelineResult> {
+  const collected = await collectAll(loaded, registries, options);
+  const identities = enrich(
+    collected.flatMap((r) => r.identities),
+    inputs.enrich,
+  ).sort((a, b) => compareIds(a.id, b.id));
+  const controls = activeControls(loaded, registries);
+  const evaluation = evaluate(identities, controls, {
+    now: options.now,
+    waivers: inputs.waivers,
+    includeHumans: loaded.config.evaluate.includeHumans,
+  });
+  return { identities, sources: collected.map((r) => r.completeness), controls, evaluation };
+}

@@ -1,0 +1,50 @@
+import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+
+export interface SigningKey {
+  privateKey: KeyObject;
+  publicKey: KeyObject;
+  /** sha256 of the DER SubjectPublicKeyInfo, hex: the id signatures and attestations name. */
+  keyId: string;
+}
+
+export function keyIdOf(publicKey: KeyObject): string {
+  return createHash('sha256').update(publicKey.export({ type: 'spki', format: 'der' })).digest('hex');
+}
+
+export function signingKeyFrom(privateKey: KeyObject): SigningKey {
+  if (privateKey.asymmetricKeyType !== 'ed25519') throw new Error(`expected an Ed25519 key, got ${privateKey.asymmetricKeyType}`);
+  const publicKey = createPublicKey(privateKey);
+  return { privateKey, publicKey, keyId: keyIdOf(publicKey) };
+}
+
+export function generateSigningKey(): SigningKey {
+  return signingKeyFrom(generateKeyPairSync('ed25519').privateKey);
+}
+
+export function publicKeyPem(key: SigningKey | KeyObject): string {
+  const publicKey = 'publicKey' in key ? key.publicKey : key;
+  return publicKey.export({ type: 'spki', format: 'pem' }).toString();
+}
+
+/** Writes `<name>.key` (PKCS#8 PEM, mode 0600) and `<name>.pub` (SPKI PEM) into `dir`. */
+export async function writeKeyPair(key: SigningKey, dir: string, name = 'nhi-audit'): Promise<{ privateKeyFile: string; publicKeyFile: string }> {
+  await mkdir(dir, { recursive: true });
+  const privateKeyFile = path.join(dir, `${name}.key`);
+  const publicKeyFile = path.join(dir, `${name}.pub`);
+  await writeFile(privateKeyFile, key.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(), { mode: 0o600, flag: 'wx' });
+  await chmod(privateKeyFile, 0o600);
+  await writeFile(publicKeyFile, publicKeyPem(key), { flag: 'wx' });
+  return { privateKeyFile, publicKeyFile };
+}
+
+export function parsePrivateKey(pem: string): SigningKey {
+  return signingKeyFrom(createPrivateKey(pem));
+}
+
+export async function readPublicKey(file: string): Promise<KeyObject> {
+  const key = createPublicKey(await readFile(file, 'utf8'));
+  if (key.asymmetricKeyType !== 'ed25519') throw new Error(`${file}: expected an Ed25519 public key, got ${key.asymmetricKeyType}`);
+  return key;
+}

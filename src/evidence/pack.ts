@@ -1,0 +1,158 @@
+import { randomBytes } from 'node:crypto';
+import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { Evaluation } from '../engine/evaluate.js';
+import { stableStringify } from '../stable-json.js';
+import type { ResultSet } from '../writers/types.js';
+import type { Cycle } from './cycle.js';
+import type { SigningKey } from './keys.js';
+import type { Operator } from './operator.js';
+import { ATTESTATION_FILE, MANIFEST_FILE, digestFiles, listPackFiles, seal, sha256, SEAL_FILES } from './seal.js';
+
+export const PACK_FORMAT = 1;
+
+/** What one run did, for the manifest. */
+export interface RunRecord {
+  runId: string;
+  cycle: Cycle;
+  asOf: string;
+  startedAt: string;
+  finishedAt: string;
+  operator: Operator;
+  retentionYears: number;
+}
+
+export interface PackContents {
+  results: ResultSet;
+  evaluation: Evaluation;
+  /** The effective configuration: env var names and file paths, never secret values. */
+  config: unknown;
+  /** Files the writers rendered, by pack path (inventory.csv, findings.csv, summary.md, ...). */
+  rendered: Record<string, string | Buffer>;
+}
+
+export interface PreviousPack {
+  path: string;
+  runId: string;
+  cycle: string;
+  attestationDigest: string;
+}
+
+/** Sortable and unique: the wall-clock start, then random hex so two runs in one second never collide. */
+export function newRunId(startedAt: Date): string {
+  const stamp = startedAt.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  return `${stamp}-${randomBytes(3).toString('hex')}`;
+}
+
+export function json(value: unknown): string {
+  return `${stableStringify(value, 2)}\n`;
+}
+
+/** The newest sealed pack under `output`, across cycles, by its manifest's finish time. */
+export async function findPreviousPack(output: string): Promise<PreviousPack | undefined> {
+  let best: (PreviousPack & { finishedAt: string }) | undefined;
+  const cycles = await readdir(output, { withFileTypes: true }).catch(() => []);
+  for (const cycle of cycles.filter((c) => c.isDirectory())) {
+    const runs = await readdir(path.join(output, cycle.name), { withFileTypes: true });
+    for (const run of runs.filter((r) => r.isDirectory() && !r.name.startsWith('.'))) {
+      const dir = path.join(output, cycle.name, run.name);
+      try {
+        const manifest = JSON.parse(await readFile(path.join(dir, MANIFEST_FILE), 'utf8')) as { runId: string; finishedAt: string; cycle: { id: string } };
+        const attestation = await readFile(path.join(dir, ATTESTATION_FILE));
+        if (!best || manifest.finishedAt > best.finishedAt) {
+          best = { path: path.relative(output, dir), runId: manifest.runId, cycle: manifest.cycle.id, attestationDigest: sha256(attestation), finishedAt: manifest.finishedAt };
+        }
+      } catch {
+        // Not a sealed pack (an addendum folder, a run that failed before sealing): not a link in the chain.
+      }
+    }
+  }
+  if (!best) return undefined;
+  const { finishedAt: _finishedAt, ...previous } = best;
+  return previous;
+}
+
+function retainUntil(finishedAt: string, years: number): string {
+  const date = new Date(finishedAt);
+  date.setUTCFullYear(date.getUTCFullYear() + years);
+  return date.toISOString().slice(0, 10);
+}
+
+function countBy<T>(items: readonly T[], key: (item: T) => string): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const item of items) counts[key(item)] = (counts[key(item)] ?? 0) + 1;
+  return counts;
+}
+
+/**
+ * Writes the content files into the staging folder (raw/ is already there), then the manifest, then seals it.
+ * The folder is renamed to its final place only once sealed, so a pack is either whole or absent.
+ */
+export async function writePack(
+  staging: string,
+  finalDir: string,
+  contents: PackContents,
+  record: RunRecord,
+  key: SigningKey,
+  previous: PreviousPack | undefined,
+): Promise<{ dir: string; attestationDigest: string }> {
+  const { results, evaluation } = contents;
+  const configText = json(contents.config);
+  const files: Record<string, string | Buffer> = {
+    'controls.json': json({ controls: results.controls }),
+    'config.json': configText,
+    ...contents.rendered,
+  };
+  for (const [name, content] of Object.entries(files)) {
+    await mkdir(path.dirname(path.join(staging, name)), { recursive: true });
+    await writeFile(path.join(staging, name), content);
+  }
+
+  const sealFiles: readonly string[] = SEAL_FILES;
+  const digests = await digestFiles(staging, (await listPackFiles(staging)).filter((f) => f !== MANIFEST_FILE && !sealFiles.includes(f)));
+  const incomplete = results.sources.filter((s) => s.verdict !== 'complete').map((s) => s.source);
+  const manifest = {
+    packFormat: PACK_FORMAT,
+    tool: results.tool,
+    runId: record.runId,
+    organization: results.organization ?? null,
+    cycle: record.cycle,
+    asOf: record.asOf,
+    startedAt: record.startedAt,
+    finishedAt: record.finishedAt,
+    operator: record.operator,
+    configDigest: sha256(configText),
+    verdict: incomplete.length === 0 ? 'complete' : 'incomplete',
+    incompleteSources: incomplete,
+    sources: results.sources,
+    population: {
+      identities: results.identities.length,
+      evaluated: evaluation.evaluated,
+      excluded: evaluation.excluded,
+      byKind: countBy(results.identities, (i) => i.kind),
+      bySource: countBy(results.identities, (i) => i.source),
+    },
+    results: countBy(results.findings, (f) => f.status),
+    thresholds: Object.fromEntries(results.controls.map((c) => [c.id, { severity: c.severity, ...c.options }])),
+    files: digests,
+    previous: previous ?? null,
+    retainUntil: retainUntil(record.finishedAt, record.retentionYears),
+    signing: { algorithm: 'Ed25519', keyId: key.keyId },
+  };
+  await writeFile(path.join(staging, MANIFEST_FILE), json(manifest));
+  const { attestationDigest } = await seal(staging, key, {
+    runId: record.runId,
+    cycle: record.cycle.id,
+    asOf: record.asOf,
+    verdict: manifest.verdict,
+    tool: results.tool,
+    previousAttestationDigest: previous?.attestationDigest ?? null,
+  });
+  await mkdir(path.dirname(finalDir), { recursive: true });
+  await rename(staging, finalDir);
+  return { dir: finalDir, attestationDigest };
+}
+
+export async function discardStaging(staging: string): Promise<void> {
+  await rm(staging, { recursive: true, force: true });
+}

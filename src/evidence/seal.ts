@@ -1,0 +1,115 @@
+import { createHash, sign, type KeyObject } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { lstat, readdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { stableStringify } from '../stable-json.js';
+import type { SigningKey } from './keys.js';
+
+export const SUMS_FILE = 'SHA256SUMS';
+export const SIGNATURE_FILE = 'SHA256SUMS.sig';
+export const ATTESTATION_FILE = 'attestation.dsse.json';
+export const MANIFEST_FILE = 'manifest.json';
+/** Files that seal a pack; everything else in it is listed in SHA256SUMS. */
+export const SEAL_FILES = [SUMS_FILE, SIGNATURE_FILE, ATTESTATION_FILE] as const;
+
+export const IN_TOTO_STATEMENT = 'https://in-toto.io/Statement/v1';
+export const PAYLOAD_TYPE = 'application/vnd.in-toto+json';
+export const PREDICATE_TYPE = 'https://github.com/nhi-audit/nhi-audit/evidence-pack/v1';
+
+export interface FileDigest {
+  path: string;
+  sha256: string;
+  size: number;
+}
+
+export async function sha256File(file: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
+
+export function sha256(data: string | Uint8Array): string {
+  return createHash('sha256').update(data).digest('hex');
+}
+
+/** Every regular file under `dir` as a sorted pack path (`/`-separated); links and other special files are refused. */
+export async function listPackFiles(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  async function walk(relative: string): Promise<void> {
+    for (const entry of await readdir(path.join(dir, relative), { withFileTypes: true })) {
+      const child = relative ? `${relative}/${entry.name}` : entry.name;
+      if (entry.isDirectory()) await walk(child);
+      else if (entry.isFile()) out.push(child);
+      else throw new Error(`${child} is not a regular file (links are not allowed in a pack)`);
+    }
+  }
+  await walk('');
+  return out.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+}
+
+export async function digestFiles(dir: string, files: readonly string[]): Promise<FileDigest[]> {
+  const digests: FileDigest[] = [];
+  for (const file of files) {
+    const full = path.join(dir, file);
+    digests.push({ path: file, sha256: await sha256File(full), size: (await lstat(full)).size });
+  }
+  return digests;
+}
+
+/** `sha256sum -c` format: the digest, two spaces (text mode), the path. */
+export function formatSums(digests: readonly FileDigest[]): string {
+  return digests.map((d) => `${d.sha256}  ${d.path}\n`).join('');
+}
+
+/** DSSE pre-authentication encoding: what the signature covers, so the envelope's JSON needs no canonical form. */
+export function pae(payloadType: string, payload: Buffer): Buffer {
+  const type = Buffer.from(payloadType, 'utf8');
+  return Buffer.concat([Buffer.from(`DSSEv1 ${type.length} `), type, Buffer.from(` ${payload.length} `), payload]);
+}
+
+export interface DsseEnvelope {
+  payloadType: string;
+  payload: string;
+  signatures: { keyid: string; sig: string }[];
+}
+
+/** The exact bytes an envelope is written as; verify compares against them so no byte of the file can change. */
+export function serializeEnvelope(envelope: DsseEnvelope): string {
+  return `${JSON.stringify(envelope, null, 2)}\n`;
+}
+
+export function signEnvelope(statement: unknown, key: SigningKey): DsseEnvelope {
+  const payload = Buffer.from(stableStringify(statement), 'utf8');
+  const sig = sign(null, pae(PAYLOAD_TYPE, payload), key.privateKey);
+  return { payloadType: PAYLOAD_TYPE, payload: payload.toString('base64'), signatures: [{ keyid: key.keyId, sig: sig.toString('base64') }] };
+}
+
+export function signBytes(data: Buffer, privateKey: KeyObject): Buffer {
+  return sign(null, data, privateKey);
+}
+
+/**
+ * Seals a folder whose content files (manifest.json included) are written: SHA256SUMS over every file,
+ * an Ed25519 signature of SHA256SUMS, and an in-toto statement naming every file, in a signed DSSE envelope.
+ */
+export async function seal(dir: string, key: SigningKey, predicate: Record<string, unknown>): Promise<{ attestationDigest: string }> {
+  const files = await listPackFiles(dir);
+  const sealFiles: readonly string[] = SEAL_FILES;
+  const present = files.filter((f) => sealFiles.includes(f));
+  if (present.length > 0) throw new Error(`${dir} is already sealed (${present.join(', ')})`);
+  const digests = await digestFiles(dir, files);
+  const sums = Buffer.from(formatSums(digests), 'utf8');
+  await writeFile(path.join(dir, SUMS_FILE), sums);
+  const signature = signBytes(sums, key.privateKey);
+  await writeFile(path.join(dir, SIGNATURE_FILE), signature);
+
+  const subjects = [
+    ...digests.map((d) => ({ name: d.path, digest: { sha256: d.sha256 } })),
+    { name: SUMS_FILE, digest: { sha256: sha256(sums) } },
+    { name: SIGNATURE_FILE, digest: { sha256: sha256(signature) } },
+  ].sort((a, b) => (a.name < b.name ? -1 : 1));
+  const statement = { _type: IN_TOTO_STATEMENT, subject: subjects, predicateType: PREDICATE_TYPE, predicate };
+  const envelope = serializeEnvelope(signEnvelope(statement, key));
+  await writeFile(path.join(dir, ATTESTATION_FILE), envelope);
+  return { attestationDigest: sha256(envelope) };
+}

@@ -1,0 +1,67 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+const root = path.resolve(import.meta.dirname, '..');
+
+function sourceFiles(dir: string): string[] {
+  return readdirSync(path.join(root, dir), { withFileTypes: true, recursive: true })
+    .filter((e) => e.isFile() && e.name.endsWith('.ts'))
+    .map((e) => path.relative(root, path.join(e.parentPath, e.name)));
+}
+
+/** Every project-internal module a file imports, as a path from the repository root. */
+function internalImports(file: string): string[] {
+  const text = readFileSync(path.join(root, file), 'utf8');
+  const specifiers = [...text.matchAll(/(?:from\s+|import\s*\(\s*)['"`]([^'"`]+)['"`]/g)].map((m) => m[1]!);
+  return specifiers
+    .filter((s) => s.startsWith('.'))
+    .map((s) => path.relative(root, path.resolve(path.dirname(path.join(root, file)), s)).replace(/\.js$/, '.ts'));
+}
+
+/** Where each layer may import from (paths from the repository root, as prefixes). */
+const rules: { layer: RegExp; allowed: (file: string, target: string) => boolean; why: string }[] = [
+  { layer: /^src\/sdk\//, allowed: (_f, t) => t.startsWith('src/sdk/'), why: 'the contracts import nothing but zod' },
+  { layer: /^src\/controls\//, allowed: (_f, t) => t.startsWith('src/sdk/') || t.startsWith('src/controls/'), why: 'controls are pure functions over the contracts' },
+  {
+    layer: /^connectors\/[^/]+\//,
+    allowed: (f, t) => t.startsWith('src/sdk/') || t.startsWith(`${f.split('/').slice(0, 2).join('/')}/`),
+    why: 'a connector imports only the sdk and its own folder',
+  },
+  {
+    layer: /^src\/(writers|evidence|engine)\//,
+    allowed: (_f, t) => /^src\/(sdk|writers|evidence|engine)\//.test(t) || /^src\/(stable-json|redact|parse|config)\.ts$/.test(t),
+    why: 'the engine, evidence and writers do not reach into commands, controls or connectors (the CLI passes them in)',
+  },
+  { layer: /^src\/(stable-json|redact|parse|paths|log|config)\.ts$/, allowed: (_f, t) => /^src\/(sdk\/|stable-json|redact|parse)/.test(t), why: 'shared helpers sit below everything but the sdk' },
+];
+
+describe('architecture', () => {
+  const files = [...sourceFiles('src'), ...sourceFiles('connectors')];
+
+  it('finds the source files', () => {
+    expect(files.length).toBeGreaterThan(20);
+    expect(files).toContain('src/sdk/inventory.ts');
+  });
+
+  it.each(rules.map((r) => [r.why, r] as const))('%s', (_why, rule) => {
+    const violations = files
+      .filter((file) => rule.layer.test(file))
+      .flatMap((file) => internalImports(file).filter((t) => !rule.allowed(file, t)).map((t) => `${file} imports ${t}`));
+    expect(violations).toEqual([]);
+  });
+
+  it('only the CLI reaches the commands', () => {
+    const violations = files
+      .filter((file) => !file.startsWith('src/commands/') && file !== 'src/cli.ts')
+      .flatMap((file) => internalImports(file).filter((t) => t.startsWith('src/commands/') || t === 'src/cli.ts').map((t) => `${file} imports ${t}`));
+    expect(violations).toEqual([]);
+  });
+
+  it('the sdk and controls import no Node built-ins (no file system, network or clock access by construction)', () => {
+    const offenders = files
+      .filter((f) => /^src\/(sdk|controls)\//.test(f))
+      .filter((f) => /from\s+['"](node:|fs|http|https|net|child_process)/.test(readFileSync(path.join(root, f), 'utf8')) || /Date\.now\(|new Date\(\)/.test(readFileSync(path.join(root, f), 'utf8')));
+    expect(offenders).toEqual([]);
+  });
+});

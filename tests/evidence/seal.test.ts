@@ -1,0 +1,85 @@
+import { execFileSync } from 'node:child_process';
+import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { generateSigningKey, publicKeyPem } from '../../src/evidence/keys.js';
+import { digestFiles, listPackFiles, seal, SUMS_FILE } from '../../src/evidence/seal.js';
+import { verifyPack } from '../../src/evidence/verify.js';
+
+const key = generateSigningKey();
+
+async function sealedPack(): Promise<string> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'nhi-pack-'));
+  await mkdir(path.join(dir, 'raw/aws/111111111111'), { recursive: true });
+  await writeFile(path.join(dir, 'inventory.json'), '{"identities":[]}\n');
+  await writeFile(path.join(dir, 'raw/aws/111111111111/GetAccountAuthorizationDetails-0001.json'), '{"page":1}\n');
+  // The manifest lists the content files the way writePack does.
+  const files = (await listPackFiles(dir)).filter((f) => f !== 'manifest.json');
+  await writeFile(path.join(dir, 'manifest.json'), JSON.stringify({ runId: 'r1', files: await digestFiles(dir, files), signing: { keyId: key.keyId } }));
+  await seal(dir, key, { runId: 'r1' });
+  return dir;
+}
+
+describe('seal and verify', () => {
+  let dir: string;
+  beforeEach(async () => {
+    dir = await sealedPack();
+  });
+
+  it('a sealed pack verifies', async () => {
+    const result = await verifyPack(dir, key.publicKey);
+    expect(result.problems).toEqual([]);
+    expect(result.ok).toBe(true);
+    expect(result.files).toBe(6);
+  });
+
+  it('any single changed byte in any file fails verification', async () => {
+    for (const file of await listPackFiles(dir)) {
+      const full = path.join(dir, file);
+      const original = await readFile(full);
+      for (const position of new Set([0, Math.floor(original.length / 2), original.length - 1])) {
+        const tampered = Buffer.from(original);
+        tampered[position] = tampered[position]! ^ 0x01;
+        await writeFile(full, tampered);
+        const result = await verifyPack(dir, key.publicKey);
+        expect(result.ok, `${file} byte ${position}`).toBe(false);
+        await writeFile(full, original);
+      }
+    }
+    expect((await verifyPack(dir, key.publicKey)).ok).toBe(true);
+  });
+
+  it('another key does not verify it', async () => {
+    const other = generateSigningKey();
+    const result = await verifyPack(dir, other.publicKey);
+    expect(result.problems.join('\n')).toMatch(/SHA256SUMS\.sig: the signature of SHA256SUMS does not verify/);
+  });
+
+  it('an extra or a missing file fails, naming it', async () => {
+    await writeFile(path.join(dir, 'raw/extra.json'), '{}');
+    expect((await verifyPack(dir, key.publicKey)).problems).toContain('raw/extra.json is in the pack but not in SHA256SUMS');
+    await rm(path.join(dir, 'raw/extra.json'));
+    await rm(path.join(dir, 'inventory.json'));
+    expect((await verifyPack(dir, key.publicKey)).problems).toContain('inventory.json is listed in SHA256SUMS but missing');
+  });
+
+  it('a link inside the pack fails', async () => {
+    await symlink('/etc/hostname', path.join(dir, 'raw/link.json'));
+    expect((await verifyPack(dir, key.publicKey)).problems.join('\n')).toMatch(/raw\/link\.json is not a regular file/);
+  });
+
+  it('a path that leaves the pack fails even when its digest is right', async () => {
+    const sums = await readFile(path.join(dir, SUMS_FILE), 'utf8');
+    await writeFile(path.join(dir, SUMS_FILE), `${sums}${'0'.repeat(64)}  ../outside.json\n`);
+    expect((await verifyPack(dir, key.publicKey)).problems.join('\n')).toMatch(/points outside the pack/);
+  });
+
+  it('sha256sum and openssl alone verify it, as README shows', async () => {
+    const keyFile = path.join(dir, '..', `${path.basename(dir)}.pub`);
+    await writeFile(keyFile, publicKeyPem(key));
+    execFileSync('sha256sum', ['-c', '--quiet', SUMS_FILE], { cwd: dir });
+    const out = execFileSync('openssl', ['pkeyutl', '-verify', '-pubin', '-inkey', keyFile, '-rawin', '-in', SUMS_FILE, '-sigfile', 'SHA256SUMS.sig'], { cwd: dir }).toString();
+    expect(out).toMatch(/Signature Verified Successfully/);
+  });
+});
