@@ -454,7 +454,8 @@ function hookHost(url: string | undefined): string | undefined {
 export function runnerIdentity(raw: RawRunner, place: { repo?: Repository; group?: RawRunnerGroup }, origin: Origin): Identity {
   const { repo, group } = place;
   const nativePath = repo ? `runner/repo/${repo.name}/${raw.id}` : `runner/org/${raw.id}`;
-  const reach: Reach = repo || group?.visibility !== 'all' ? 'selected' : 'all';
+  // Without its group (groups unreadable) an organization runner's reach is not known.
+  const reach: Reach | undefined = repo ? 'selected' : group ? (group.visibility === 'all' ? 'all' : 'selected') : undefined;
   const grants = group
     ? [{ via: 'binding' as const, name: `runner-group:${group.name}`, level: 'unknown' as const, flags: [], evidence: [`visibility:${group.visibility}`] }]
     : [];
