@@ -126,7 +126,7 @@ describe('the demo organization corvid-systems on GitHub', () => {
     expect(dataset.org.login).toBe('corvid-systems');
     for (const [run, now] of [[previous, PREVIOUS], [current, AS_OF]] as const) {
       const late = run.identities.flatMap((identity) =>
-        [identity.createdAt, ...identity.credentials.flatMap((credential) => [credential.createdAt, credential.rotatedAt, typeof credential.lastUsed === 'object' ? credential.lastUsed.at : null])]
+        [identity.createdAt, ...identity.credentials.flatMap((credential) => [credential.createdAt, credential.rotatedAt, typeof credential.lastUsed === 'object' && 'at' in credential.lastUsed ? credential.lastUsed.at : null])]
           .filter((value): value is string => typeof value === 'string' && Date.parse(value) > now.getTime())
           .map((value) => `${identity.id} ${value}`),
       );
