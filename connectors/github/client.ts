@@ -14,13 +14,13 @@ const GitHubOctokit = Octokit.plugin(throttling, retry);
 type GitHubOctokit = InstanceType<typeof GitHubOctokit>;
 
 /** One response as received, with the number of HTTP attempts it took (retries included). */
-export interface Response {
+export interface ApiResponse {
   body: unknown;
   attempts: number;
 }
 
 /** One page of a list: the body as received, its items, and the JSON pointer to them inside the body. */
-export interface Page extends Response {
+export interface Page extends ApiResponse {
   items: unknown[];
   itemsPointer: string;
 }
@@ -33,7 +33,7 @@ export class GitHubClient {
     readonly appCollector: string | undefined,
   ) {}
 
-  async request(operation: Operation, parameters: Record<string, unknown>): Promise<Response> {
+  async request(operation: Operation, parameters: Record<string, unknown>): Promise<ApiResponse> {
     const counter = { attempts: 0 };
     const response = await this.octokit.request(operation.route, { ...parameters, request: { fetch: counting(counter) } });
     return { body: response.data, attempts: counter.attempts };
@@ -60,7 +60,7 @@ export class GitHubClient {
     }
   }
 
-  async graphql(query: string, variables: Record<string, unknown>): Promise<Response> {
+  async graphql(query: string, variables: Record<string, unknown>): Promise<ApiResponse> {
     const counter = { attempts: 0 };
     const data = await this.octokit.graphql(query, { ...variables, request: { fetch: counting(counter) } });
     return { body: { data }, attempts: counter.attempts };
@@ -74,7 +74,7 @@ function counting(counter: { attempts: number }): typeof fetch {
   };
 }
 
-export function nextLink(link: string | undefined): string | undefined {
+function nextLink(link: string | undefined): string | undefined {
   return link?.match(/<([^>]+)>;\s*rel="next"/)?.[1];
 }
 

@@ -65,7 +65,7 @@ const REPOSITORY_KINDS: readonly CollectionKind[] = [
   'runners',
 ];
 
-export const INVENTORY_OPERATION = 'graphql/repository-inventory';
+const INVENTORY_OPERATION = 'graphql/repository-inventory';
 
 interface InventoryResponse {
   data: {

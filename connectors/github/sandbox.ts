@@ -1,11 +1,12 @@
-import { createPublicKey, generateKeyPairSync, randomBytes, verify, type KeyObject } from 'node:crypto';
+import { generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { DemoSandbox } from '../../src/sdk/index.js';
 import { OPERATIONS } from './operations.js';
-import { asOf, loadDataset, type Dataset } from './sandbox-dataset.js';
+import { loadDataset, type Dataset } from './sandbox-dataset.js';
+import { grants, publicKeyOf, validJwt } from './sandbox-auth.js';
 import { repositoryInventory } from './sandbox-graphql.js';
-import * as render from './sandbox-wire.js';
+import { DOCS, HttpError, matchRoute, restReply, ROUTE_BY_ID, type Caller, type Params, type Reply } from './sandbox-rest.js';
 
 /*
  * A local GitHub: REST and GraphQL over node:http from a dataset, with GitHub's pagination (Link headers
@@ -69,46 +70,8 @@ export interface GitHubSandbox {
   close(): Promise<void>;
 }
 
-type Caller = { kind: 'token'; login: string } | { kind: 'installation' } | { kind: 'app' };
-type Params = Record<string, string>;
-
-interface Reply {
-  status: number;
-  body: unknown;
-  headers?: Record<string, string>;
-}
-
-class HttpError extends Error {
-  constructor(
-    readonly status: number,
-    message: string,
-    readonly headers: Record<string, string> = {},
-  ) {
-    super(message);
-  }
-}
-
-const DOCS = 'https://docs.github.com/rest';
 const SECONDARY_MESSAGE =
   'You have exceeded a secondary rate limit. Please wait a few minutes before you try again. If you reach out to GitHub Support for help, please include the request ID 0000:0000:0000000:0000000:00000000.';
-
-interface Route {
-  id: string;
-  method: string;
-  pattern: RegExp;
-  names: string[];
-}
-
-const ROUTES: Route[] = Object.values(OPERATIONS).map((operation) => {
-  const [method, template] = operation.route.split(' ') as [string, string];
-  const names: string[] = [];
-  const source = template.replace(/\{([^}]+)\}/g, (_match, name: string) => {
-    names.push(name);
-    return '([^/]+)';
-  });
-  return { id: operation.id, method, pattern: new RegExp(`^${source}$`), names };
-});
-const PERMISSIONS = new Map<string, string | undefined>(Object.values(OPERATIONS).map((operation) => [operation.id, 'permission' in operation ? operation.permission : undefined]));
 
 export async function startSandbox(options: SandboxOptions): Promise<GitHubSandbox> {
   const calls: SandboxCall[] = [];
@@ -154,7 +117,7 @@ export async function startSandbox(options: SandboxOptions): Promise<GitHubSandb
         reply = { status: 200, body: graphql(body) };
       } else if (matched) {
         authorize(matched.id, caller);
-        reply = respond(matched.id, matched.params, url, caller);
+        reply = restReply(matched.id, matched.params, url, caller, { dataset: options.dataset, now: options.now, origin, prefix });
       } else {
         throw new HttpError(404, 'Not Found');
       }
@@ -180,15 +143,7 @@ export async function startSandbox(options: SandboxOptions): Promise<GitHubSandb
 
   function match(method: string, pathname: string): { id: string; params: Params } | undefined {
     if (prefix && !pathname.startsWith(`${prefix}/`)) return undefined;
-    const local = pathname.slice(prefix.length);
-    for (const route of ROUTES) {
-      const found = route.method === method ? route.pattern.exec(local) : null;
-      if (found) {
-        const params = Object.fromEntries(route.names.map((name, index) => [name, decodeURIComponent(found[index + 1]!)]));
-        return { id: route.id, params };
-      }
-    }
-    return undefined;
+    return matchRoute(method, pathname.slice(prefix.length));
   }
 
   function authenticate(header: string | undefined, operation: string | undefined): Caller {
@@ -230,7 +185,7 @@ export async function startSandbox(options: SandboxOptions): Promise<GitHubSandb
   /** Which callers GitHub lets through: the App JWT only reaches /app, PAT grants only installations. */
   function authorize(operation: string, caller: Caller): void {
     if (caller.kind === 'app') throw new HttpError(403, 'A JSON web token cannot be used for this endpoint');
-    const needed = PERMISSIONS.get(operation);
+    const needed = ROUTE_BY_ID.get(operation)?.permission;
     if (caller.kind === 'token') {
       if (operation === OPERATIONS.listPatGrants.id) {
         throw new HttpError(403, 'Resource not accessible by personal access token', {
@@ -262,7 +217,7 @@ export async function startSandbox(options: SandboxOptions): Promise<GitHubSandb
         });
       case 'forbidden':
         throw new HttpError(403, 'Resource not accessible by integration', {
-          'x-accepted-github-permissions': PERMISSIONS.get(operation) ?? '',
+          'x-accepted-github-permissions': ROUTE_BY_ID.get(operation)?.permission ?? '',
         });
       case 'not-found':
         throw new HttpError(404, 'Not Found');
@@ -294,7 +249,7 @@ export async function startSandbox(options: SandboxOptions): Promise<GitHubSandb
   }
 
   function rateLimitHeaders(resource: string): Record<string, string> {
-    const limit = options.rateLimit?.limit ?? (resource === 'graphql' ? 5000 : 5000);
+    const limit = options.rateLimit?.limit ?? 5000;
     const state = window(resource);
     return {
       'x-ratelimit-limit': String(limit),
@@ -303,114 +258,6 @@ export async function startSandbox(options: SandboxOptions): Promise<GitHubSandb
       'x-ratelimit-used': String(state.used),
       'x-ratelimit-resource': resource,
     };
-  }
-
-  function respond(operation: string, params: Params, url: URL, caller: Caller): Reply {
-    const dataset = options.dataset;
-    const now = options.now;
-    const wire: render.Wire = { api: origin + prefix, web: 'https://github.com', org: dataset.org };
-    const orgName = params.org ?? params.owner;
-    if (orgName !== undefined && orgName.toLowerCase() !== dataset.org.login.toLowerCase()) throw new HttpError(404, 'Not Found');
-    const repositories = asOf(dataset.repositories, now);
-    const repo = () => {
-      const found = repositories.find((candidate) => candidate.name === params.repo);
-      if (!found) throw new HttpError(404, 'Not Found');
-      return found;
-    };
-    const environment = () => {
-      const found = asOf(repo().environments, now).find((candidate) => candidate.name === params.environment_name);
-      if (!found) throw new HttpError(404, 'Not Found');
-      return found;
-    };
-    const orgSecret = (family: 'actions' | 'dependabot' | 'codespaces') => {
-      const found = asOf(dataset[`${family}_secrets`], now).find((candidate) => candidate.name === params.secret_name);
-      if (!found) throw new HttpError(404, 'Not Found');
-      return found;
-    };
-    const selectedRepos = (family: 'actions' | 'dependabot' | 'codespaces') => {
-      const names = new Set(orgSecret(family).selected_repositories ?? []);
-      return repositories.filter((candidate) => names.has(candidate.name)).map((candidate) => render.minimalRepository(wire, candidate));
-    };
-    const list = (items: unknown[]) => paginate(operation, items, url);
-    switch (operation) {
-      case OPERATIONS.getOrg.id:
-        return { status: 200, body: render.organization(wire, repositories, now.toISOString().replace(/\.\d{3}Z$/, 'Z')) };
-      case OPERATIONS.getAuthenticatedUser.id: {
-        const login = (caller as { login: string }).login;
-        return { status: 200, body: publicUser(wire, login, dataset.org.created_at) };
-      }
-      case OPERATIONS.getAppBySlug.id: {
-        const found = asOf(dataset.installations, now).find((installation) => installation.app_slug === params.app_slug);
-        if (!found) throw new HttpError(404, 'Not Found');
-        return { status: 200, body: render.integration(wire, found) };
-      }
-      case OPERATIONS.listAppInstallations.id:
-        return list(asOf(dataset.installations, now).map((item) => render.installation(wire, item)));
-      case OPERATIONS.listRepoPropertyValues.id:
-        return list(repositories.map((item) => render.propertyValues(wire, item)));
-      case OPERATIONS.listEnvironments.id:
-        return list(asOf(repo().environments, now).map((item) => render.environment(wire, params.repo!, item)));
-      case OPERATIONS.listDeployKeys.id:
-        return list(asOf(repo().deploy_keys, now).map((item) => render.deployKey(wire, params.repo!, item)));
-      case OPERATIONS.listPatGrants.id:
-        return list(asOf(dataset.pat_grants, now).map((item) => render.patGrant(wire, item, now)));
-      case OPERATIONS.listSamlAuthorizations.id:
-        if (!dataset.org.saml_sso) throw new HttpError(404, 'Not Found');
-        return list(asOf(dataset.credential_authorizations, now));
-      case OPERATIONS.listOrgActionsSecrets.id:
-        return list(asOf(dataset.actions_secrets, now).map((item) => render.orgSecret(wire, 'actions', item)));
-      case OPERATIONS.listOrgDependabotSecrets.id:
-        return list(asOf(dataset.dependabot_secrets, now).map((item) => render.orgSecret(wire, 'dependabot', item)));
-      case OPERATIONS.listOrgCodespacesSecrets.id:
-        return list(asOf(dataset.codespaces_secrets, now).map((item) => render.orgSecret(wire, 'codespaces', item)));
-      case OPERATIONS.listOrgActionsSecretRepos.id:
-        return list(selectedRepos('actions'));
-      case OPERATIONS.listOrgDependabotSecretRepos.id:
-        return list(selectedRepos('dependabot'));
-      case OPERATIONS.listOrgCodespacesSecretRepos.id:
-        return list(selectedRepos('codespaces'));
-      case OPERATIONS.listRepoActionsSecrets.id:
-        return list(asOf(repo().actions_secrets, now).map(render.secret));
-      case OPERATIONS.listRepoDependabotSecrets.id:
-        return list(asOf(repo().dependabot_secrets, now).map(render.secret));
-      case OPERATIONS.listRepoCodespacesSecrets.id:
-        return list(asOf(repo().codespaces_secrets, now).map(render.secret));
-      case OPERATIONS.listEnvironmentSecrets.id:
-        return list(asOf(environment().secrets, now).map(render.secret));
-      case OPERATIONS.listOrgWebhooks.id:
-        return list(asOf(dataset.hooks, now).map((item) => render.hook(wire, item)));
-      case OPERATIONS.listRepoWebhooks.id:
-        return list(asOf(repo().hooks, now).map((item) => render.hook(wire, item, params.repo)));
-      case OPERATIONS.listOrgRunners.id:
-        return list(asOf(dataset.runners, now).map(render.runner));
-      case OPERATIONS.listOrgRunnerGroups.id:
-        return list(asOf(dataset.runner_groups, now).map((item) => render.runnerGroup(wire, item)));
-      case OPERATIONS.listRepoRunners.id:
-        return list(asOf(repo().runners, now).map(render.runner));
-      default:
-        throw new HttpError(404, 'Not Found');
-    }
-  }
-
-  /** GitHub's page/per_page paging: a list page, or `{total_count, <items>}`, with a Link header. */
-  function paginate(operation: string, items: unknown[], url: URL): Reply {
-    const perPage = Math.min(100, Math.max(1, Number(url.searchParams.get('per_page') ?? 30) || 30));
-    const pageCount = Math.max(1, Math.ceil(items.length / perPage));
-    const page = Math.max(1, Number(url.searchParams.get('page') ?? 1) || 1);
-    const slice = items.slice((page - 1) * perPage, page * perPage);
-    const container = Object.values(OPERATIONS).find((candidate) => candidate.id === operation);
-    const key = container && 'items' in container ? container.items : null;
-    const body = key ? { total_count: items.length, [key]: slice } : slice;
-    const link = (target: number, rel: string) => {
-      const next = new URL(url.pathname + url.search, origin);
-      next.searchParams.set('page', String(target));
-      return `<${next.href}>; rel="${rel}"`;
-    };
-    const links = [
-      ...(page < pageCount ? [link(page + 1, 'next'), link(pageCount, 'last')] : []),
-      ...(page > 1 ? [link(1, 'first'), link(page - 1, 'prev')] : []),
-    ];
-    return { status: 200, body, ...(links.length ? { headers: { link: links.join(', ') } } : {}) };
   }
 
   function graphql(raw: string): unknown {
@@ -449,58 +296,6 @@ function readBody(request: IncomingMessage): Promise<string> {
     request.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
     request.on('error', reject);
   });
-}
-
-function publicKeyOf(key: KeyObject | string): KeyObject {
-  return typeof key === 'string' ? createPublicKey(key) : key.type === 'private' ? createPublicKey(key) : key;
-}
-
-/** GitHub's rules for an App JWT: RS256, issued by the App, at most ten minutes long, not expired. */
-function validJwt(jwt: string, appId: number, key: KeyObject): boolean {
-  const [header, payload, signature] = jwt.split('.') as [string, string, string];
-  try {
-    const head = JSON.parse(Buffer.from(header, 'base64url').toString('utf8')) as { alg?: string };
-    const claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as { iat?: number; exp?: number; iss?: unknown };
-    const nowSeconds = Date.now() / 1000;
-    return (
-      head.alg === 'RS256' &&
-      verify('RSA-SHA256', Buffer.from(`${header}.${payload}`), key, Buffer.from(signature, 'base64url')) &&
-      String(claims.iss) === String(appId) &&
-      typeof claims.iat === 'number' &&
-      typeof claims.exp === 'number' &&
-      claims.exp - claims.iat <= 600 &&
-      claims.exp > nowSeconds &&
-      claims.iat <= nowSeconds + 60
-    );
-  } catch {
-    return false;
-  }
-}
-
-/** A write permission includes read. */
-function grants(permissions: Record<string, string>, needed: string): boolean {
-  const [name, access] = needed.split('=') as [string, string];
-  const held = permissions[name];
-  return held === access || held === 'write' || held === 'admin';
-}
-
-function publicUser(wire: render.Wire, login: string, createdAt: string): Record<string, unknown> {
-  return {
-    ...render.simpleUser(wire, login),
-    name: null,
-    company: null,
-    blog: '',
-    location: null,
-    email: null,
-    hireable: null,
-    bio: null,
-    public_repos: 0,
-    public_gists: 0,
-    followers: 0,
-    following: 0,
-    created_at: createdAt,
-    updated_at: createdAt,
-  };
 }
 
 /**
