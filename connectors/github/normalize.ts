@@ -196,8 +196,10 @@ function base(origin: Origin, nativePath: string) {
   };
 }
 
-function propertyTags(repo: Repository | undefined): Record<string, string> {
-  return repo ? { ...repo.properties } : {};
+/** A repository's custom properties, its name and whether it is archived, on every identity it holds. */
+function repositoryTags(repo: Repository | undefined): Record<string, string> {
+  if (!repo) return {};
+  return { ...repo.properties, 'github.repository': repo.name, ...(repo.archived ? { 'github.repository_archived': 'true' } : {}) };
 }
 
 export function installationIdentity(raw: RawInstallation, app: RawApp | undefined, origin: Origin): Identity {
@@ -256,7 +258,7 @@ export function deployKeyIdentity(raw: RawDeployKey, repo: Repository, origin: O
     credentials: [credential],
     privilege: deployKeyPrivilege(raw.read_only, repo.name),
     ...(owner ? { owner } : {}),
-    tags: { ...propertyTags(repo), 'github.repository': repo.name, ...(raw.added_by ? { 'github.added_by': raw.added_by } : {}) },
+    tags: { ...repositoryTags(repo), ...(raw.added_by ? { 'github.added_by': raw.added_by } : {}) },
   };
 }
 
@@ -372,10 +374,9 @@ export function secretIdentity(raw: RawSecret, family: SecretFamily, place: Secr
     ...(repo?.owner ? { owner: repo.owner } : {}),
     ...(place.level === 'env' ? { environment: place.environment } : {}),
     tags: {
-      ...propertyTags(repo),
+      ...repositoryTags(repo),
       'github.secret_type': family,
       'github.secret_level': place.level,
-      ...(repo ? { 'github.repository': repo.name } : {}),
       ...(raw.visibility ? { 'github.visibility': raw.visibility } : {}),
     },
   };
@@ -429,8 +430,7 @@ export function webhookIdentity(raw: RawWebhook, repo: Repository | undefined, o
     ),
     ...(repo?.owner ? { owner: repo.owner } : {}),
     tags: {
-      ...propertyTags(repo),
-      ...(repo ? { 'github.repository': repo.name } : {}),
+      ...repositoryTags(repo),
       'github.webhook_secret': hasSecret ? 'set' : 'none',
       'github.insecure_ssl': insecureSsl ? '1' : '0',
     },
@@ -473,8 +473,7 @@ export function runnerIdentity(raw: RawRunner, place: { repo?: Repository; group
     privilege: { ...aggregate(grants, reach), level: 'unknown' },
     ...(repo?.owner ? { owner: repo.owner } : {}),
     tags: {
-      ...propertyTags(repo),
-      ...(repo ? { 'github.repository': repo.name } : {}),
+      ...repositoryTags(repo),
       'github.runner_os': raw.os,
       'github.runner_status': raw.status,
       'github.runner_labels': raw.labels.map((label) => label.name).sort().join(','),

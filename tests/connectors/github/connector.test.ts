@@ -1,3 +1,6 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSandbox, type GitHubSandbox } from '../../../connectors/github/sandbox.js';
 import type { Identity } from '../../../src/sdk/index.js';
@@ -146,6 +149,31 @@ describe('github connector as an App installation', () => {
       expect(identities).not.toContain(secret);
     }
     expect(appRun.rawText).not.toMatch(/eyJ[A-Za-z0-9_-]+\.eyJ/);
+  });
+});
+
+describe('github connector App key sources', () => {
+  it('reads the App private key from a file', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'nhi-github-key-'));
+    try {
+      await writeFile(path.join(dir, 'app.pem'), keys.pem, { mode: 0o600 });
+      const run = await collect(
+        { org: 'octo-fixture', baseUrl: sandbox.baseUrl, app: { appId: 301, installationId: 9001, privateKeyFile: path.join(dir, 'app.pem') }, kinds: ['app-installations'] },
+        {},
+      );
+      expect(run.completeness.verdict).toBe('complete');
+      expect(run.identities).toHaveLength(3);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('fails the source on a key that is not a PEM private key, without quoting it', async () => {
+    const notAKey = '-----BEGIN PRIVATE KEY-----\nQ0FOQVJZLW5vdC1hLWtleQ==\n-----END PRIVATE KEY-----\n';
+    const run = await collect({ org: 'octo-fixture', baseUrl: sandbox.baseUrl, app: { appId: 301, installationId: 9001, privateKeyEnv: 'KEY' } }, { KEY: notAKey });
+    expect(run.completeness.errors).toEqual([expect.stringContaining('the GitHub App private key in environment variable KEY is not a PEM private key')]);
+    expect(run.logText).not.toContain('Q0FOQVJZ');
+    expect(run.completeness.errors.join()).not.toContain('Q0FOQVJZ');
   });
 });
 

@@ -114,7 +114,11 @@ describe('the demo organization corvid-systems on GitHub', () => {
     expect(identity('app/ledgerlink-sync')).toMatchObject({ vendor: 'ledgerlink', privilege: { level: 'admin', reach: 'all' } });
     expect(identity('app/corvid-deploy')).toMatchObject({ privilege: { level: 'write', reach: 'selected' } });
     expect(identity('app/corvid-deploy').vendor).toBeUndefined();
-    expect(identity('deploy-key/legacy-billing/118801201')).toMatchObject({ status: 'disabled', privilege: { level: 'write' } });
+    expect(identity('deploy-key/legacy-billing/118801201')).toMatchObject({
+      status: 'disabled',
+      privilege: { level: 'write' },
+      tags: { 'github.repository_archived': 'true' },
+    });
     expect(identity('webhook/repo/web-storefront/481100801')).toMatchObject({ credentials: [], tags: { 'github.webhook_secret': 'none' } });
     expect(identity('webhook/repo/ar-vendor-feed/481100501').tags).toMatchObject({ 'github.insecure_ssl': '1', 'github.webhook_secret': 'set', vendor: 'ArFlow Inc.' });
     expect(identity('deploy-key/reporting-service/118800201').owner).toEqual({ id: 'corvid-systems/reporting-eng', source: 'codeowners', status: 'unknown' });
