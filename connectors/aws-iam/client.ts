@@ -53,6 +53,28 @@ function withoutMetadata<T extends object>(output: T): Omit<T, '$metadata'> {
   return rest;
 }
 
+/**
+ * One credential fetch shared by every client of an account (IAM and STS), refreshed five minutes before it
+ * expires: one AssumeRole per account and hour, which keeps STS from throttling a large organization.
+ */
+function shared(provider: AwsCredentialIdentityProvider): AwsCredentialIdentityProvider {
+  let cached: Promise<AwsCredentialIdentity> | undefined;
+  return async () => {
+    const current = cached ?? (cached = provider());
+    try {
+      const identity = await current;
+      if (identity.expiration && identity.expiration.getTime() - Date.now() < 300_000) {
+        cached = undefined;
+        return await (cached = provider());
+      }
+      return identity;
+    } catch (error) {
+      cached = undefined;
+      throw error;
+    }
+  };
+}
+
 function errorName(error: unknown): string {
   return (error as { name?: string }).name ?? '';
 }
@@ -117,7 +139,7 @@ export class AwsIamClient {
   private credentialsFor(target: AccountTarget): AwsCredentialIdentityProvider {
     if (target.via.kind === 'caller') return this.baseCredentials;
     const { roleArn, externalId } = target.via;
-    return fromTemporaryCredentials({
+    return shared(fromTemporaryCredentials({
       masterCredentials: this.baseCredentials,
       params: {
         RoleArn: roleArn,
@@ -126,7 +148,7 @@ export class AwsIamClient {
         ...(externalId ? { ExternalId: externalId } : {}),
       },
       clientConfig: this.clientConfig(this.baseCredentials),
-    });
+    }));
   }
 
   /** Who the collector is with its own credentials: the account it stands in and its ARN. */
@@ -258,7 +280,7 @@ export class AwsIamClient {
         }
         snapshot.accessKeys[userName] = keys;
       } catch (error) {
-        if (errorName(error) === 'NoSuchEntity') continue; // deleted between GAAD and this call
+        if (errorName(error) === 'NoSuchEntityException') continue; // deleted between GAAD and this call
         recorder.error('ListAccessKeys', error, { hint: 'the collector needs iam:ListAccessKeys' });
       }
     }

@@ -86,9 +86,21 @@ export function actionMatches(pattern: string, action: string): boolean {
   return regex.test(action.toLowerCase());
 }
 
+/** Actions whose verb reads like a write but whose IAM access level is Read (Service Authorization Reference). */
+const READ_ACTIONS = new Set(
+  [
+    'iam:GenerateCredentialReport',
+    'iam:GenerateOrganizationsAccessReport',
+    'iam:GenerateServiceLastAccessedDetails',
+    'iam:SimulateCustomPolicy',
+    'iam:SimulatePrincipalPolicy',
+  ].map((a) => a.toLowerCase()),
+);
+
 /** Access level of one action pattern: `s3:Get*` reads, `s3:Put*` and `s3:*` write. */
 export function patternLevel(pattern: string): PrivilegeLevel {
   if (pattern === '*') return 'admin';
+  if (READ_ACTIONS.has(pattern.toLowerCase())) return 'read';
   const verb = pattern.split(':')[1] ?? '';
   if (verb.startsWith('*')) return 'write';
   return READ_VERBS.test(verb) ? 'read' : 'write';

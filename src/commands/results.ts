@@ -26,6 +26,7 @@ export function toResultSet(pipeline: PipelineResult, loaded: LoadedConfig, asOf
     identities: pipeline.identities,
     findings: pipeline.evaluation.findings,
     sources: pipeline.sources,
+    waivers: pipeline.evaluation.waivers,
   };
 }
 

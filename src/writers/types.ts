@@ -1,3 +1,4 @@
+import type { WaiverUse } from '../engine/evaluate.js';
 import type { Finding, Identity, IdentityKind, Severity, SourceCompleteness } from '../sdk/index.js';
 
 /** A framework requirement a control evidences, e.g. `{ framework: 'CIS AWS Foundations', version: '3.0', ids: ['1.14'] }`. */
@@ -21,7 +22,8 @@ export interface ControlInForce {
 
 /** Everything the writers render from: one run's population, catalog and results. */
 export interface ResultSet {
-  tool: { name: string; version: string };
+  /** `informationUri` is the project's home page, for SARIF consumers that link to the tool. */
+  tool: { name: string; version: string; informationUri?: string };
   organization?: string;
   asOf: string;
   cycle?: string;
@@ -30,6 +32,21 @@ export interface ResultSet {
   /** Sorted by control id, identity id, credential id. */
   findings: Finding[];
   sources: SourceCompleteness[];
+  /**
+   * The evaluation's account of every configured waiver (applied, expired, unused, with its finding count), so
+   * the summaries can show unused and expired waivers; absent, only the waivers findings carry are known.
+   */
+  waivers?: WaiverUse[];
+}
+
+/** How the terminal or the CI job wants output shaped; each writer reads the fields it has a use for. */
+export interface RenderOptions {
+  /** ANSI colour (the table on a TTY). */
+  color?: boolean;
+  /** Columns available (the table on a TTY); unset means no truncation. */
+  width?: number;
+  /** How many failing findings a summary lists before "and N more" (the Markdown summary). */
+  maxFindings?: number;
 }
 
 /** A renderer of one output format. Pure: same ResultSet, same string. */
@@ -37,5 +54,5 @@ export interface Writer {
   id: string;
   /** File name used when the writer's output goes into a pack or a folder. */
   fileName: string;
-  render(results: ResultSet): string;
+  render(results: ResultSet, options?: RenderOptions): string;
 }

@@ -38,3 +38,11 @@ describe('policy analysis', () => {
     expect(analyzePolicy(parsePolicyDocument(encoded)).level).toBe('admin');
   });
 });
+
+describe('access levels', () => {
+  it('IAM report and simulation actions read, though their verbs sound like writes', () => {
+    const analysis = analyzePolicy(allow({ Action: ['iam:GenerateCredentialReport', 'iam:SimulatePrincipalPolicy', 'iam:GetCredentialReport'], Resource: '*' }));
+    expect(analysis.level).toBe('read');
+    expect(analysis.flags).toEqual([]);
+  });
+});

@@ -1,0 +1,342 @@
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { ConfigError, type Problem } from '../../src/sdk/index.js';
+
+/**
+ * The AWS sandbox's dataset: per account, the JSON `aws iam get-account-authorization-details` prints,
+ * plus what GAAD does not carry (passwords, access keys, the audit role) and, optionally, the organization.
+ * Any field starting with `x-` is the sandbox's own (`x-deleted`: when the item was deleted) and never
+ * reaches the wire.
+ */
+
+const AWS_DATE = /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:?\d{2}))?$/;
+
+/** Parses the dates AWS tools print: ISO 8601, or boto3's `2019-12-18 19:10:08+00:00`. */
+export function parseAwsDate(value: string): Date {
+  if (!AWS_DATE.test(value)) return new Date(Number.NaN);
+  if (value.length === 10) return new Date(`${value}T00:00:00Z`);
+  const iso = value.replace(' ', 'T').replace(/(\.\d{3})\d+/, '$1');
+  return new Date(iso);
+}
+
+const AwsDate = z
+  .string()
+  .refine((value) => !Number.isNaN(parseAwsDate(value).getTime()), {
+    message: 'expected a date such as 2024-05-01T10:00:00Z or 2019-12-18 19:10:08+00:00',
+  });
+const AccountId = z.string().regex(/^\d{12}$/, 'expected a 12-digit AWS account id');
+
+/** An object whose fields are AWS's (all known) or the sandbox's own `x-` fields: catches typos in datasets. */
+function awsObject<Shape extends z.ZodRawShape>(shape: Shape) {
+  return z.looseObject(shape).superRefine((value, ctx) => {
+    for (const key of Object.keys(value)) {
+      if (!Object.hasOwn(shape, key) && !key.startsWith('x-')) {
+        ctx.addIssue({ code: 'custom', path: [key], message: `unknown field (known: ${Object.keys(shape).join(', ')})` });
+      }
+    }
+  });
+}
+
+const Deleted = { 'x-deleted': AwsDate.optional() };
+/** As the AWS CLI prints it (a JSON object), or the policy's JSON text. */
+const PolicyDocument = z.union([z.record(z.string(), z.unknown()), z.string()]);
+const Tag = awsObject({ Key: z.string(), Value: z.string() });
+const InlinePolicy = awsObject({ PolicyName: z.string(), PolicyDocument });
+const AttachedPolicy = awsObject({ PolicyName: z.string(), PolicyArn: z.string() });
+const PermissionsBoundary = awsObject({ PermissionsBoundaryType: z.string(), PermissionsBoundaryArn: z.string() });
+const RoleLastUsed = awsObject({ LastUsedDate: AwsDate.nullish(), Region: z.string().nullish() });
+
+const principal = {
+  Path: z.string(),
+  Arn: z.string(),
+  CreateDate: AwsDate,
+};
+
+const User = awsObject({
+  ...principal,
+  UserName: z.string(),
+  UserId: z.string(),
+  UserPolicyList: z.array(InlinePolicy).nullish(),
+  GroupList: z.array(z.string()).nullish(),
+  AttachedManagedPolicies: z.array(AttachedPolicy).nullish(),
+  PermissionsBoundary: PermissionsBoundary.nullish(),
+  Tags: z.array(Tag).nullish(),
+  ...Deleted,
+});
+
+const Group = awsObject({
+  ...principal,
+  GroupName: z.string(),
+  GroupId: z.string(),
+  GroupPolicyList: z.array(InlinePolicy).nullish(),
+  AttachedManagedPolicies: z.array(AttachedPolicy).nullish(),
+  ...Deleted,
+});
+
+const roleBase = {
+  ...principal,
+  RoleName: z.string(),
+  RoleId: z.string(),
+  AssumeRolePolicyDocument: PolicyDocument.nullish(),
+  Description: z.string().nullish(),
+  MaxSessionDuration: z.number().int().nullish(),
+  PermissionsBoundary: PermissionsBoundary.nullish(),
+  Tags: z.array(Tag).nullish(),
+  RoleLastUsed: RoleLastUsed.nullish(),
+};
+
+const InstanceProfile = awsObject({
+  ...principal,
+  InstanceProfileName: z.string(),
+  InstanceProfileId: z.string(),
+  Roles: z.array(awsObject(roleBase)),
+  Tags: z.array(Tag).nullish(),
+});
+
+const Role = awsObject({
+  ...roleBase,
+  InstanceProfileList: z.array(InstanceProfile).nullish(),
+  RolePolicyList: z.array(InlinePolicy).nullish(),
+  AttachedManagedPolicies: z.array(AttachedPolicy).nullish(),
+  ...Deleted,
+});
+
+const PolicyVersion = awsObject({
+  Document: PolicyDocument.nullish(),
+  VersionId: z.string(),
+  IsDefaultVersion: z.boolean(),
+  CreateDate: AwsDate.nullish(),
+});
+
+const ManagedPolicy = awsObject({
+  PolicyName: z.string(),
+  PolicyId: z.string(),
+  Arn: z.string(),
+  Path: z.string(),
+  DefaultVersionId: z.string(),
+  AttachmentCount: z.number().int().nullish(),
+  PermissionsBoundaryUsageCount: z.number().int().nullish(),
+  IsAttachable: z.boolean(),
+  Description: z.string().nullish(),
+  CreateDate: AwsDate,
+  UpdateDate: AwsDate,
+  PolicyVersionList: z.array(PolicyVersion).nullish(),
+  ...Deleted,
+});
+
+/** Exactly what `aws iam get-account-authorization-details` prints. */
+const AuthorizationDetails = awsObject({
+  UserDetailList: z.array(User).nullish(),
+  GroupDetailList: z.array(Group).nullish(),
+  RoleDetailList: z.array(Role).nullish(),
+  Policies: z.array(ManagedPolicy).nullish(),
+  IsTruncated: z.boolean().nullish(),
+  Marker: z.string().nullish(),
+});
+
+const AccessKey = awsObject({
+  AccessKeyId: z.string().regex(/^\w{16,128}$/, 'expected an access key id such as AKIAIOSFODNN7EXAMPLE'),
+  Status: z.enum(['Active', 'Inactive']),
+  CreateDate: AwsDate,
+  LastUsedDate: AwsDate.nullish(),
+  LastUsedService: z.string().nullish(),
+  LastUsedRegion: z.string().nullish(),
+  ...Deleted,
+});
+
+/** What the credential report knows about a user and GAAD does not. */
+const UserCredentials = z.strictObject({
+  passwordEnabled: z.boolean(),
+  passwordLastUsed: AwsDate.nullish(),
+  passwordLastChanged: AwsDate.optional(),
+  mfaActive: z.boolean(),
+  accessKeys: z.array(AccessKey).optional(),
+});
+
+/** The `<root_account>` row of the credential report; defaults to an MFA-protected root without keys. */
+const RootAccount = z.strictObject({
+  createDate: AwsDate.optional(),
+  passwordLastUsed: AwsDate.nullish(),
+  mfaActive: z.boolean().optional(),
+  accessKeys: z.array(AccessKey).optional(),
+});
+
+const Account = z.strictObject({
+  authorizationDetails: AuthorizationDetails,
+  credentials: z.record(z.string(), UserCredentials).optional(),
+  rootAccount: RootAccount.optional(),
+  /** The read-only role the collector assumes into this account. Without it, AssumeRole is denied. */
+  auditRole: z.strictObject({ roleName: z.string().min(1), externalId: z.string().min(2).optional() }).optional(),
+  /** Replaces computed GetAccountSummary values, e.g. to make the independent count disagree. */
+  accountSummaryOverrides: z.record(z.string(), z.number().int()).optional(),
+});
+
+const OrganizationAccount = awsObject({
+  Id: AccountId,
+  Arn: z.string(),
+  Email: z.string(),
+  Name: z.string(),
+  Status: z.enum(['ACTIVE', 'SUSPENDED', 'PENDING_CLOSURE']).optional(),
+  State: z.enum(['ACTIVE', 'CLOSED', 'PENDING_ACTIVATION', 'PENDING_CLOSURE', 'SUSPENDED']),
+  JoinedMethod: z.enum(['INVITED', 'CREATED']),
+  JoinedTimestamp: AwsDate,
+  Paths: z.array(z.string()).optional(),
+  ...Deleted,
+});
+
+const Organization = z.strictObject({
+  managementAccountId: AccountId,
+  accounts: z.array(OrganizationAccount),
+});
+
+const BaseCredentials = z.strictObject({
+  accessKeyId: z.string().regex(/^AKIA[A-Z0-9]{12,124}$/, 'expected a long-term access key id (AKIA…)'),
+  accountId: AccountId,
+  arn: z.string().regex(/^arn:aws:iam::\d{12}:user\/.+$/, 'expected an IAM user ARN'),
+});
+
+export const AwsSandboxDatasetSchema = z
+  .strictObject({
+    baseCredentials: BaseCredentials,
+    organization: Organization.optional(),
+    accounts: z.record(AccountId, Account),
+  })
+  .superRefine((dataset, ctx) => {
+    const known = (id: string) => Object.hasOwn(dataset.accounts, id);
+    if (!known(dataset.baseCredentials.accountId)) {
+      ctx.addIssue({ code: 'custom', path: ['baseCredentials', 'accountId'], message: 'no such account in accounts' });
+    }
+    if (dataset.organization && !known(dataset.organization.managementAccountId)) {
+      ctx.addIssue({ code: 'custom', path: ['organization', 'managementAccountId'], message: 'no such account in accounts' });
+    }
+    for (const [id, account] of Object.entries(dataset.accounts)) {
+      const users = new Set((account.authorizationDetails.UserDetailList ?? []).map((user) => user.UserName));
+      for (const userName of Object.keys(account.credentials ?? {})) {
+        if (!users.has(userName)) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['accounts', id, 'credentials', userName],
+            message: 'no user of that name in authorizationDetails.UserDetailList',
+          });
+        }
+      }
+    }
+  });
+
+export type AwsSandboxDataset = z.infer<typeof AwsSandboxDatasetSchema>;
+export type AccountData = AwsSandboxDataset['accounts'][string];
+export type AuthorizationDetailsData = AccountData['authorizationDetails'];
+export type UserData = NonNullable<AuthorizationDetailsData['UserDetailList']>[number];
+export type GroupData = NonNullable<AuthorizationDetailsData['GroupDetailList']>[number];
+export type RoleData = NonNullable<AuthorizationDetailsData['RoleDetailList']>[number];
+export type ManagedPolicyData = NonNullable<AuthorizationDetailsData['Policies']>[number];
+export type UserCredentialsData = z.infer<typeof UserCredentials>;
+export type RootAccountData = z.infer<typeof RootAccount>;
+export type AccessKeyData = z.infer<typeof AccessKey>;
+export type OrganizationAccountData = z.infer<typeof OrganizationAccount>;
+
+function formatPath(path: readonly PropertyKey[]): string {
+  return path
+    .map((segment, index) => (typeof segment === 'number' ? `[${segment}]` : `${index === 0 ? '' : '.'}${String(segment)}`))
+    .join('');
+}
+
+function problemsOf(error: z.ZodError, dropSegments = 0): Problem[] {
+  return error.issues.map((issue) => ({ path: formatPath(issue.path.slice(dropSegments)), message: issue.message }));
+}
+
+/** Validates a dataset built in code; `label` names it in errors. */
+export function parseAwsSandboxDataset(value: unknown, label = 'AWS sandbox dataset'): AwsSandboxDataset {
+  const result = AwsSandboxDatasetSchema.safeParse(value);
+  if (!result.success) throw new ConfigError(label, problemsOf(result.error));
+  return result.data;
+}
+
+const BASE_CREDENTIALS_FILE = 'base-credentials.json';
+const ORGANIZATION_FILE = 'organization.json';
+
+async function readJson(file: string): Promise<unknown> {
+  const text = await readFile(file, 'utf8');
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (error) {
+    throw new ConfigError(file, [{ path: '', message: `not valid JSON: ${(error as Error).message}` }]);
+  }
+}
+
+async function readOptionalJson(file: string): Promise<unknown> {
+  try {
+    return await readJson(file);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
+}
+
+/**
+ * The collector's own credentials when the folder has no `base-credentials.json`: a user in the
+ * management account (or the only account).
+ */
+function defaultBaseCredentials(organization: unknown, accountIds: string[]): unknown {
+  const managementAccountId = (organization as { managementAccountId?: unknown } | undefined)?.managementAccountId;
+  const accountId = typeof managementAccountId === 'string' ? managementAccountId : accountIds.length === 1 ? accountIds[0] : undefined;
+  if (accountId === undefined) return undefined;
+  return {
+    accessKeyId: `AKIASANDBOX${accountId.slice(-9)}`,
+    accountId,
+    arn: `arn:aws:iam::${accountId}:user/nhi-audit-collector`,
+  };
+}
+
+/**
+ * Reads a dataset folder: `accounts/<12-digit id>.json` (one per account), and optionally
+ * `organization.json` and `base-credentials.json`. A bad file is a ConfigError naming the file and field.
+ */
+export async function loadAwsSandboxDataset(dir: string): Promise<AwsSandboxDataset> {
+  const accountsDir = join(dir, 'accounts');
+  const names = (await readdir(accountsDir).catch((error: NodeJS.ErrnoException) => {
+    if (error.code !== 'ENOENT') throw error;
+    throw new ConfigError(dir, [{ path: '', message: 'no accounts/ folder: add accounts/<12-digit id>.json, one per account' }]);
+  }))
+    .filter((name) => name.endsWith('.json'))
+    .sort();
+  const accounts: Record<string, unknown> = {};
+  const files = new Map<string, string>();
+  for (const name of names) {
+    const file = join(accountsDir, name);
+    const id = name.slice(0, -'.json'.length);
+    if (!/^\d{12}$/.test(id)) throw new ConfigError(file, [{ path: '', message: 'the file name must be a 12-digit AWS account id' }]);
+    accounts[id] = await readJson(file);
+    files.set(id, file);
+  }
+  const organizationFile = join(dir, ORGANIZATION_FILE);
+  const organization = await readOptionalJson(organizationFile);
+  const baseCredentialsFile = join(dir, BASE_CREDENTIALS_FILE);
+  const baseCredentials =
+    (await readOptionalJson(baseCredentialsFile)) ?? defaultBaseCredentials(organization, Object.keys(accounts));
+
+  const result = AwsSandboxDatasetSchema.safeParse({ baseCredentials, organization, accounts });
+  if (result.success) return result.data;
+  const [first] = result.error.issues;
+  const [section, accountId] = first?.path ?? [];
+  if (section === 'accounts' && typeof accountId === 'string' && files.has(accountId)) {
+    const file = files.get(accountId) as string;
+    const inFile = result.error.issues.filter((issue) => issue.path[0] === 'accounts' && issue.path[1] === accountId);
+    throw new ConfigError(file, problemsOf(new z.ZodError(inFile), 2));
+  }
+  if (section === 'organization') {
+    const inFile = result.error.issues.filter((issue) => issue.path[0] === 'organization');
+    throw new ConfigError(organizationFile, problemsOf(new z.ZodError(inFile), 1));
+  }
+  if (section === 'baseCredentials' && baseCredentials !== undefined) {
+    const inFile = result.error.issues.filter((issue) => issue.path[0] === 'baseCredentials');
+    throw new ConfigError(baseCredentialsFile, problemsOf(new z.ZodError(inFile), 1));
+  }
+  throw new ConfigError(dir, [
+    ...problemsOf(result.error),
+    ...(baseCredentials === undefined
+      ? [{ path: '', message: `add ${BASE_CREDENTIALS_FILE} or ${ORGANIZATION_FILE} to say whose credentials the collector uses` }]
+      : []),
+  ]);
+}

@@ -1,0 +1,236 @@
+import {
+  ApiError,
+  intParam,
+  pageOf,
+  pagePositionKey,
+  requiredStringParam,
+  stringParam,
+  validationError,
+  type Operation,
+  type OperationContext,
+} from './sandbox-api.js';
+import { credentialReportCsv } from './sandbox-credential-report.js';
+import type { AccessKeyData, ManagedPolicyData } from './sandbox-dataset.js';
+import type { AccountView } from './sandbox-view.js';
+import { toWire } from './sandbox-xml.js';
+
+/** IAM (awsQuery, 2010-05-08): the read operations the aws-iam connector uses. */
+
+const ENTITY_FILTERS = ['User', 'Role', 'Group', 'LocalManagedPolicy', 'AWSManagedPolicy'] as const;
+type EntityFilter = (typeof ENTITY_FILTERS)[number];
+
+const isAwsManaged = (arn: string) => arn.startsWith('arn:aws:iam::aws:policy/');
+
+function filtersOf(context: OperationContext): Set<EntityFilter> {
+  const filter = context.parameters.Filter;
+  if (filter === undefined) return new Set(ENTITY_FILTERS);
+  const values = (Array.isArray(filter) ? filter : [filter]).map(String);
+  const bad = values.find((value) => !(ENTITY_FILTERS as readonly string[]).includes(value));
+  if (bad !== undefined) {
+    throw validationError(
+      'iam',
+      `Value '[${values.join(', ')}]' at 'filter' failed to satisfy constraint: Member must satisfy constraint: [Member must satisfy enum value set: [${ENTITY_FILTERS.join(', ')}]]`,
+    );
+  }
+  return new Set(values as EntityFilter[]);
+}
+
+type Entity = { list: 'UserDetailList' | 'GroupDetailList' | 'RoleDetailList' | 'Policies'; item: object };
+
+/** Users, then groups, then roles, then policies: one sequence that pages cut across, as IAM's do. */
+function authorizationEntities(view: AccountView, filters: Set<EntityFilter>): Entity[] {
+  const entities: Entity[] = [];
+  if (filters.has('User')) entities.push(...view.users.map((item) => ({ list: 'UserDetailList' as const, item })));
+  if (filters.has('Group')) entities.push(...view.groups.map((item) => ({ list: 'GroupDetailList' as const, item })));
+  if (filters.has('Role')) entities.push(...view.roles.map((item) => ({ list: 'RoleDetailList' as const, item })));
+  for (const policy of view.policies) {
+    if (filters.has(isAwsManaged(policy.Arn) ? 'AWSManagedPolicy' : 'LocalManagedPolicy')) {
+      entities.push({ list: 'Policies', item: policy });
+    }
+  }
+  return entities;
+}
+
+const getAccountAuthorizationDetails: Operation = {
+  requestKey: pagePositionKey('Marker'),
+  run(context) {
+    const filters = filtersOf(context);
+    const pageSize = intParam(context, 'MaxItems', { min: 1, max: 1000, fallback: 100 });
+    const page = pageOf(context, authorizationEntities(context.account, filters), 'Marker', pageSize);
+    const lists: Record<Entity['list'], unknown[]> = { UserDetailList: [], GroupDetailList: [], RoleDetailList: [], Policies: [] };
+    for (const entity of page.items) lists[entity.list].push(toWire(entity.item));
+    return { ...lists, IsTruncated: page.next !== undefined, Marker: page.next };
+  },
+};
+
+/** Polls after STARTED answer "in progress" until none are left, so collectors must wait as with IAM. */
+export function createIamOperations(options: { credentialReportPolls: number }): Record<string, Operation> {
+  const pollsLeft = new Map<string, number>();
+
+  /** One poll of a report being generated; true once it is complete. */
+  function poll(accountId: string): boolean {
+    const left = pollsLeft.get(accountId) ?? 0;
+    if (left === 0) return true;
+    pollsLeft.set(accountId, left - 1);
+    return false;
+  }
+
+  return {
+    GetAccountAuthorizationDetails: getAccountAuthorizationDetails,
+
+    GenerateCredentialReport: {
+      run({ account }) {
+        if (!pollsLeft.has(account.id)) {
+          pollsLeft.set(account.id, options.credentialReportPolls);
+          return { State: 'STARTED', Description: 'No report exists. Starting a new report generation task' };
+        }
+        return { State: poll(account.id) ? 'COMPLETE' : 'INPROGRESS' };
+      },
+    },
+
+    GetCredentialReport: {
+      run({ account, state }) {
+        if (!pollsLeft.has(account.id)) {
+          throw new ApiError(410, 'ReportNotPresent', 'Credential report does not exist. Use GenerateCredentialReport to generate a report.');
+        }
+        if (!poll(account.id)) throw new ApiError(404, 'ReportInProgress', 'Report generation in progress. Try again later.');
+        return {
+          Content: new TextEncoder().encode(credentialReportCsv(account)),
+          ReportFormat: 'text/csv',
+          GeneratedTime: state.now,
+        };
+      },
+    },
+
+    ListAccessKeys: {
+      requestKey: pagePositionKey('Marker'),
+      run(context) {
+        const userName = stringParam(context, 'UserName') ?? context.principal.userName;
+        if (userName === undefined) {
+          throw validationError('iam', "Value null at 'userName' failed to satisfy constraint: Must specify userName when calling with non-User credentials");
+        }
+        const entry = context.account.credentials.get(userName);
+        if (!entry) throw new ApiError(404, 'NoSuchEntity', `The user with name ${userName} cannot be found.`);
+        const pageSize = intParam(context, 'MaxItems', { min: 1, max: 1000, fallback: 100 });
+        const page = pageOf(context, entry.keys, 'Marker', pageSize);
+        return {
+          AccessKeyMetadata: page.items.map((key) => ({
+            UserName: userName,
+            AccessKeyId: key.AccessKeyId,
+            Status: key.Status,
+            CreateDate: toWire(key.CreateDate, 'CreateDate'),
+          })),
+          IsTruncated: page.next !== undefined,
+          Marker: page.next,
+        };
+      },
+    },
+
+    GetAccessKeyLastUsed: {
+      run(context) {
+        const accessKeyId = requiredStringParam(context, 'AccessKeyId');
+        const found = findAccessKey(context.account, accessKeyId);
+        if (!found) throw new ApiError(404, 'NoSuchEntity', `The Access Key with id ${accessKeyId} cannot be found.`);
+        const { key, userName } = found;
+        return {
+          UserName: userName,
+          AccessKeyLastUsed: key.LastUsedDate
+            ? {
+                LastUsedDate: toWire(key.LastUsedDate, 'LastUsedDate'),
+                ServiceName: key.LastUsedService ?? 'N/A',
+                Region: key.LastUsedRegion ?? 'N/A',
+              }
+            : { ServiceName: 'N/A', Region: 'N/A' },
+        };
+      },
+    },
+
+    GetAccountSummary: {
+      run({ account }) {
+        return { SummaryMap: accountSummary(account) };
+      },
+    },
+
+    GetPolicy: {
+      run(context) {
+        const { PolicyVersionList: _versions, ...policy } = findPolicy(context, requiredStringParam(context, 'PolicyArn'));
+        return { Policy: toWire(policy) };
+      },
+    },
+
+    GetPolicyVersion: {
+      run(context) {
+        const arn = requiredStringParam(context, 'PolicyArn');
+        const versionId = requiredStringParam(context, 'VersionId');
+        const version = findPolicy(context, arn).PolicyVersionList?.find((candidate) => candidate.VersionId === versionId);
+        if (!version) throw new ApiError(404, 'NoSuchEntity', `Policy ${arn} version ${versionId} does not exist or is not attachable.`);
+        return { PolicyVersion: toWire(version) };
+      },
+    },
+  };
+}
+
+/** A policy of the caller's account; AWS managed policies are global, so any account of the dataset may hold them. */
+function findPolicy(context: OperationContext, arn: string): ManagedPolicyData {
+  const accounts = isAwsManaged(arn) ? [context.account, ...context.state.views.values()] : [context.account];
+  for (const view of accounts) {
+    const policy = view.policies.find((candidate) => candidate.Arn === arn);
+    if (policy) return policy;
+  }
+  throw new ApiError(404, 'NoSuchEntity', `Policy ${arn} does not exist or is not attachable.`);
+}
+
+function findAccessKey(view: AccountView, accessKeyId: string): { key: AccessKeyData; userName: string } | undefined {
+  for (const [userName, entry] of view.credentials) {
+    const key = entry.keys.find((candidate) => candidate.AccessKeyId === accessKeyId);
+    if (key) return { key, userName };
+  }
+  return undefined;
+}
+
+/** IAM's default quotas, as GetAccountSummary reports them. */
+const QUOTAS = {
+  UsersQuota: 5000,
+  GroupsQuota: 300,
+  ServerCertificatesQuota: 20,
+  UserPolicySizeQuota: 2048,
+  GroupPolicySizeQuota: 5120,
+  GroupsPerUserQuota: 10,
+  SigningCertificatesPerUserQuota: 2,
+  AccessKeysPerUserQuota: 2,
+  AttachedPoliciesPerGroupQuota: 10,
+  AttachedPoliciesPerRoleQuota: 10,
+  AttachedPoliciesPerUserQuota: 10,
+  PoliciesQuota: 1500,
+  PolicySizeQuota: 6144,
+  PolicyVersionsInUseQuota: 10000,
+  VersionsPerPolicyQuota: 5,
+  RolesQuota: 1000,
+  InstanceProfilesQuota: 1000,
+  RolePolicySizeQuota: 10240,
+  AssumeRolePolicySizeQuota: 2048,
+  GlobalEndpointTokenVersion: 1,
+};
+
+function accountSummary(view: AccountView): Map<string, number> {
+  const localPolicies = view.policies.filter((policy) => !isAwsManaged(policy.Arn));
+  const instanceProfiles = new Set(view.roles.flatMap((role) => (role.InstanceProfileList ?? []).map((profile) => profile.Arn)));
+  const mfaUsers = [...view.credentials.values()].filter((entry) => entry.credentials?.mfaActive).length;
+  const computed: Record<string, number> = {
+    ...QUOTAS,
+    Users: view.users.length,
+    Groups: view.groups.length,
+    Roles: view.roles.length,
+    Policies: localPolicies.length,
+    PolicyVersionsInUse: localPolicies.reduce((sum, policy) => sum + (policy.AttachmentCount ?? 0), 0),
+    InstanceProfiles: instanceProfiles.size,
+    MFADevices: mfaUsers + (view.root.mfaActive ? 1 : 0),
+    MFADevicesInUse: mfaUsers + (view.root.mfaActive ? 1 : 0),
+    AccountMFAEnabled: view.root.mfaActive ? 1 : 0,
+    AccountAccessKeysPresent: view.root.keys.length > 0 ? 1 : 0,
+    AccountSigningCertificatesPresent: 0,
+    ServerCertificates: 0,
+    Providers: 0,
+  };
+  return new Map(Object.entries({ ...computed, ...view.data.accountSummaryOverrides }).sort(([a], [b]) => a.localeCompare(b)));
+}

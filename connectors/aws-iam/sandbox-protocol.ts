@@ -1,0 +1,121 @@
+import type { IncomingMessage } from 'node:http';
+import { ApiError, type Operation, type ServiceName } from './sandbox-api.js';
+import { queryError, queryResponse } from './sandbox-xml.js';
+
+/** The two wire protocols: awsQuery (form POST in, XML out) and JSON 1.1 (`X-Amz-Target`). */
+
+export interface Service {
+  name: ServiceName;
+  protocol: 'query' | 'json';
+  operations: Record<string, Operation>;
+  /** awsQuery: the XML namespace and API version; JSON: the X-Amz-Target prefix. */
+  namespace: string;
+  version?: string;
+  targetPrefix?: string;
+  /** Status and code as the service model declares them (IAM/STS: 400 Throttling; Organizations: 429). */
+  throttle: { status: number; code: string; message: string };
+  failure: { code: string; message: string };
+}
+
+export const IAM_NAMESPACE = 'https://iam.amazonaws.com/doc/2010-05-08/';
+const JSON_CONTENT_TYPE = 'application/x-amz-json-1.1';
+
+/** Names that would reach Object.prototype if used as keys. */
+const UNSAFE_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+
+/** awsQuery parameters as a structure: `Filter.member.2=Role` becomes `{ Filter: [, 'Role'] }`. */
+function queryParameters(form: URLSearchParams): Record<string, unknown> {
+  const root: Record<string, unknown> = {};
+  for (const [name, value] of form) {
+    if (name === 'Action' || name === 'Version') continue;
+    const path: (string | number)[] = [];
+    const segments = name.split('.');
+    if (segments.some((segment) => UNSAFE_KEYS.has(segment))) continue;
+    for (let index = 0; index < segments.length; index++) {
+      const segment = segments[index] as string;
+      const next = segments[index + 1];
+      if ((segment === 'member' || segment === 'entry') && next !== undefined && /^\d+$/.test(next)) {
+        path.push(Number(next) - 1);
+        index++;
+      } else path.push(segment);
+    }
+    let node: Record<string | number, unknown> = root;
+    path.forEach((key, index) => {
+      if (index === path.length - 1) node[key] = value;
+      else node = (node[key] ??= typeof path[index + 1] === 'number' ? [] : {}) as Record<string | number, unknown>;
+    });
+  }
+  return root;
+}
+
+function jsonParameters(body: Buffer): Record<string, unknown> | undefined {
+  if (body.length === 0) return {};
+  try {
+    const parsed: unknown = JSON.parse(body.toString('utf8'));
+    return parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export interface Route {
+  protocol: 'query' | 'json';
+  /** Undefined when the request names no known service or operation; `problem` says why. */
+  service: Service | undefined;
+  operationName: string;
+  operation: Operation | undefined;
+  parameters: Record<string, unknown>;
+  problem?: ApiError;
+}
+
+export function route(request: IncomingMessage, body: Buffer, all: Service[]): Route {
+  const target = request.headers['x-amz-target'];
+  if (typeof target === 'string') {
+    const [prefix = '', operationName = ''] = target.split('.');
+    const service = all.find((candidate) => candidate.targetPrefix === prefix);
+    const operation = service?.operations[operationName];
+    const parameters = jsonParameters(body);
+    if (!parameters) {
+      const problem = new ApiError(400, 'SerializationException', 'The request body is not a JSON object.');
+      return { protocol: 'json', service, operationName, operation: undefined, parameters: {}, problem };
+    }
+    const problem = operation ? undefined : new ApiError(400, 'UnknownOperationException', `Unknown operation ${target}`);
+    return { protocol: 'json', service, operationName, operation, parameters, problem };
+  }
+  const form = new URLSearchParams(body.toString('utf8'));
+  const action = form.get('Action') ?? '';
+  const version = form.get('Version') ?? '';
+  const service = all.find((candidate) => candidate.version === version);
+  const operation = service?.operations[action];
+  const problem = operation ? undefined : new ApiError(400, 'InvalidAction', `Could not find operation ${action} for version ${version}`);
+  return { protocol: 'query', service, operationName: action, operation, parameters: queryParameters(form), problem };
+}
+
+export interface Answer {
+  status: number;
+  headers: Record<string, string>;
+  body: Buffer;
+}
+
+export function success(service: Service, operationName: string, result: object | undefined, requestId: string): Answer {
+  if (service.protocol === 'json') {
+    return { status: 200, headers: { 'content-type': JSON_CONTENT_TYPE }, body: Buffer.from(JSON.stringify(result ?? {})) };
+  }
+  return { status: 200, headers: { 'content-type': 'text/xml' }, body: Buffer.from(queryResponse(operationName, service.namespace, result, requestId)) };
+}
+
+export function failure(protocol: Route['protocol'], service: Service | undefined, error: ApiError, requestId: string): Answer {
+  if (protocol === 'json') {
+    return {
+      status: error.status,
+      headers: { 'content-type': JSON_CONTENT_TYPE, 'x-amzn-errortype': error.code },
+      body: Buffer.from(JSON.stringify({ __type: error.code, message: error.message })),
+    };
+  }
+  return {
+    status: error.status,
+    headers: { 'content-type': 'text/xml' },
+    body: Buffer.from(queryError(service?.namespace ?? IAM_NAMESPACE, error.status, error.code, error.message, requestId)),
+  };
+}
+

@@ -1,0 +1,230 @@
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { SandboxModule } from '../../src/sdk/index.js';
+import { ApiError, type Principal, type SandboxState, type ServiceName } from './sandbox-api.js';
+import { authenticate, PrincipalRegistry } from './sandbox-auth.js';
+import { loadAwsSandboxDataset, parseAwsSandboxDataset, type AwsSandboxDataset } from './sandbox-dataset.js';
+import { FaultInjector, RateLimiter, type AwsSandboxFault, type AwsSandboxRateLimit } from './sandbox-faults.js';
+import { createIamOperations } from './sandbox-iam.js';
+import { organizationsOperations } from './sandbox-organizations.js';
+import { createStsOperations } from './sandbox-sts.js';
+import { accountView, latestDate, type AccountView } from './sandbox-view.js';
+import { failure, IAM_NAMESPACE, route, success, type Answer, type Route, type Service } from './sandbox-protocol.js';
+
+/**
+ * A local AWS for the aws-iam connector: IAM and STS over awsQuery, Organizations over JSON 1.1, on
+ * 127.0.0.1, so the real SDK clients talk to it through their `endpoint` option.
+ */
+
+export type { AwsSandboxDataset } from './sandbox-dataset.js';
+export { loadAwsSandboxDataset, parseAwsSandboxDataset } from './sandbox-dataset.js';
+export type { AwsSandboxFault, AwsSandboxRateLimit } from './sandbox-faults.js';
+
+export interface AwsSandboxOptions {
+  /** The as-of date: later items are hidden. Defaults to the latest date in the dataset. */
+  now?: Date;
+  /** Delay before every answer. */
+  latencyMs?: number;
+  /** How many polls after STARTED find the credential report still in progress (default 1). */
+  credentialReportPolls?: number;
+  faults?: readonly AwsSandboxFault[];
+  rateLimit?: AwsSandboxRateLimit;
+}
+
+export interface AwsSandboxCall {
+  service: ServiceName | 'unknown';
+  operation: string;
+  /** The caller's account; undefined when the request was not authenticated. */
+  account: string | undefined;
+  /** As sent: awsQuery values are strings (`MaxItems: '1000'`), lists arrays; JSON bodies as they are. */
+  parameters: Record<string, unknown>;
+  status: number;
+}
+
+export interface AwsSandbox {
+  url: string;
+  now: Date;
+  /** The collector's fake long-term credentials; the secret is new on every start. */
+  baseCredentials: { accessKeyId: string; secretAccessKey: string; accountId: string; arn: string };
+  /** Every request answered, in order. */
+  calls: AwsSandboxCall[];
+  /** Replaces the injected faults and forgets how often the old ones fired. */
+  setFaults(faults: readonly AwsSandboxFault[]): void;
+  close(): Promise<void>;
+}
+
+function services(principals: PrincipalRegistry, credentialReportPolls: number): Service[] {
+  const queryThrottle = { status: 400, code: 'Throttling', message: 'Rate exceeded' };
+  return [
+    {
+      name: 'iam',
+      protocol: 'query',
+      operations: createIamOperations({ credentialReportPolls }),
+      namespace: IAM_NAMESPACE,
+      version: '2010-05-08',
+      throttle: queryThrottle,
+      failure: { code: 'ServiceFailure', message: 'The request processing has failed because of an unknown error, exception or failure.' },
+    },
+    {
+      name: 'sts',
+      protocol: 'query',
+      operations: createStsOperations(principals),
+      namespace: 'https://sts.amazonaws.com/doc/2011-06-15/',
+      version: '2011-06-15',
+      throttle: queryThrottle,
+      failure: { code: 'InternalFailure', message: 'An internal error has occurred.' },
+    },
+    {
+      name: 'organizations',
+      protocol: 'json',
+      operations: organizationsOperations,
+      namespace: 'http://organizations.amazonaws.com/doc/2016-11-28/',
+      targetPrefix: 'AWSOrganizationsV20161128',
+      throttle: {
+        status: 429,
+        code: 'TooManyRequestsException',
+        message: 'You have sent too many requests in too short a period of time. The quota helps protect against denial-of-service attacks. Try again later.',
+      },
+      failure: { code: 'ServiceException', message: 'AWS Organizations can’t complete your request because of an internal service error. Try again later.' },
+    },
+  ];
+}
+
+function faultError(service: Service, fault: AwsSandboxFault): ApiError {
+  const fallback = fault.kind === 'throttle' ? service.throttle : { ...service.failure, status: 500 };
+  return new ApiError(fault.status ?? fallback.status, fault.code ?? fallback.code, fault.message ?? fallback.message);
+}
+
+async function readBody(request: IncomingMessage): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of request) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+}
+
+export async function startAwsSandbox(dataset: AwsSandboxDataset, options: AwsSandboxOptions = {}): Promise<AwsSandbox> {
+  const valid = parseAwsSandboxDataset(dataset);
+  const now = options.now ?? latestDate(valid);
+  const views = new Map(Object.entries(valid.accounts).map(([id, data]) => [id, accountView(id, data, now)]));
+  const state: SandboxState = { dataset: valid, now, views };
+  /** Every principal belongs to a dataset account: the base one is validated, sessions are issued only into them. */
+  const viewOf = (accountId: string) => views.get(accountId) as AccountView;
+  const principals = new PrincipalRegistry(valid);
+  const all = services(principals, options.credentialReportPolls ?? 1);
+  const rateLimiter = options.rateLimit ? new RateLimiter(options.rateLimit) : undefined;
+  let faults = new FaultInjector(options.faults ?? []);
+  const calls: AwsSandboxCall[] = [];
+
+  function answer(request: IncomingMessage, body: Buffer, requestId: string): { answer: Answer; principal?: Principal; route: Route } {
+    const target = route(request, body, all);
+    const { service, operation } = target;
+    if (target.problem || !service || !operation) {
+      const problem = target.problem ?? new ApiError(400, 'InvalidAction', `Could not find operation ${target.operationName}`);
+      return { answer: failure(target.protocol, service, problem, requestId), route: target };
+    }
+    let principal: Principal | undefined;
+    try {
+      principal = authenticate(
+        principals,
+        { method: request.method ?? 'POST', url: request.url ?? '/', headers: request.headers, body },
+        { service: service.name, protocol: service.protocol },
+      );
+      const account = principal.accountId;
+      if (rateLimiter && !rateLimiter.take(`${service.name}\n${account}\n${target.operationName}`)) {
+        throw new ApiError(service.throttle.status, service.throttle.code, service.throttle.message);
+      }
+      const key = operation.requestKey?.(target.parameters) ?? target.parameters;
+      const fault = faults.next({ service: service.name, operation: target.operationName, account, key });
+      if (fault && (fault.kind === 'throttle' || fault.kind === 'error')) throw faultError(service, fault);
+      const result = operation.run({
+        service: service.name,
+        principal,
+        account: viewOf(account),
+        parameters: target.parameters,
+        state,
+        emptyPage: fault?.kind === 'empty-page',
+      });
+      const ok = success(service, target.operationName, result, requestId);
+      if (fault?.kind === 'malformed') ok.body = ok.body.subarray(0, Math.floor(ok.body.length / 2));
+      return { answer: ok, principal, route: target };
+    } catch (error) {
+      const apiError = error instanceof ApiError ? error : new ApiError(500, service.failure.code, `sandbox failure: ${(error as Error).message}`);
+      return { answer: failure(target.protocol, service, apiError, requestId), principal, route: target };
+    }
+  }
+
+  async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    const body = await readBody(request);
+    const requestId = randomUUID();
+    if (options.latencyMs) await sleep(options.latencyMs);
+    const { answer: reply, principal, route: target } = answer(request, body, requestId);
+    calls.push({
+      service: target.service?.name ?? 'unknown',
+      operation: target.operationName,
+      account: principal?.accountId,
+      parameters: target.parameters,
+      status: reply.status,
+    });
+    response.writeHead(reply.status, { ...reply.headers, 'x-amzn-requestid': requestId, 'content-length': String(reply.body.length) });
+    response.end(reply.body);
+  }
+
+  const server = createServer((request, response) => {
+    handle(request, response).catch((error: unknown) => {
+      response.destroy(error as Error);
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+
+  return {
+    url: `http://127.0.0.1:${port}`,
+    now,
+    baseCredentials: {
+      accessKeyId: principals.base.accessKeyId,
+      secretAccessKey: principals.base.secretAccessKey,
+      accountId: principals.base.accountId,
+      arn: principals.base.arn,
+    },
+    calls,
+    setFaults(next) {
+      faults = new FaultInjector(next);
+    },
+    close() {
+      return new Promise((resolve, reject) => {
+        server.close((error) => (error ? reject(error) : resolve()));
+        server.closeAllConnections();
+      });
+    },
+  };
+}
+
+export const DEMO_ACCESS_KEY_ID_ENV = 'NHI_DEMO_AWS_ACCESS_KEY_ID';
+export const DEMO_SECRET_ACCESS_KEY_ENV = 'NHI_DEMO_AWS_SECRET_ACCESS_KEY';
+/** Set when the dataset's audit roles share one external id, for the demo config's `assumeRole.externalIdEnv`. */
+export const DEMO_EXTERNAL_ID_ENV = 'NHI_DEMO_AWS_EXTERNAL_ID';
+
+/** `nhi-audit demo`: the sandbox over a dataset folder, and the source settings that point at it. */
+export const startDemo: SandboxModule['startDemo'] = async (datasetDir, { now }) => {
+  const dataset = await loadAwsSandboxDataset(datasetDir);
+  // A report ready on the first poll keeps the demo quick; tests exercise the slower path.
+  const sandbox = await startAwsSandbox(dataset, { now, credentialReportPolls: 0 });
+  const externalIds = new Set(Object.values(dataset.accounts).flatMap((account) => account.auditRole?.externalId ?? []));
+  const [externalId] = externalIds;
+  return {
+    sourceOverrides: {
+      endpoint: sandbox.url,
+      credentials: { accessKeyIdEnv: DEMO_ACCESS_KEY_ID_ENV, secretAccessKeyEnv: DEMO_SECRET_ACCESS_KEY_ENV },
+    },
+    env: {
+      [DEMO_ACCESS_KEY_ID_ENV]: sandbox.baseCredentials.accessKeyId,
+      [DEMO_SECRET_ACCESS_KEY_ENV]: sandbox.baseCredentials.secretAccessKey,
+      ...(externalIds.size === 1 && externalId ? { [DEMO_EXTERNAL_ID_ENV]: externalId } : {}),
+    },
+    close: () => sandbox.close(),
+  };
+};

@@ -1,0 +1,145 @@
+import { stringify } from 'csv-stringify/sync';
+import type { Finding, Identity } from '../sdk/index.js';
+import { stableStringify } from '../stable-json.js';
+import { describeLastUsed } from './describe.js';
+import { sortResultSet } from './sorted.js';
+import type { ControlInForce, ResultSet, Writer } from './types.js';
+
+type Cell = string | number;
+
+/**
+ * RFC 4180: a header row, CRLF between records, quotes where needed. Cells holding a bare LF or CR are quoted
+ * too (the stringifier only quotes the record delimiter itself), and cells a spreadsheet would run as a
+ * formula (leading `=`, `+`, `-`, `@`, tab, CR) get a leading `'`: auditors open these files in Excel, and
+ * identity names, tags and messages come from the providers.
+ */
+function toCsv(columns: readonly string[], rows: readonly Cell[][]): string {
+  return stringify(rows as Cell[][], {
+    header: true,
+    columns: [...columns],
+    record_delimiter: 'windows',
+    quoted_match: /[\r\n]/,
+    escape_formulas: true,
+  });
+}
+
+/** The date the age of an identity's oldest active credential counts from, or `unknown` when one has neither date. */
+function oldestActiveSince(identity: Identity): string {
+  const active = identity.credentials.filter((c) => c.status === 'active');
+  if (active.length === 0) return '';
+  const since = active.map((c) => c.rotatedAt ?? c.createdAt);
+  if (since.includes(null)) return 'unknown';
+  return (since as string[]).reduce((oldest, s) => (s < oldest ? s : oldest));
+}
+
+const INVENTORY_COLUMNS = [
+  'id', 'connector', 'source', 'scope', 'kind', 'name', 'status', 'classification', 'classification_reason',
+  'created_at', 'last_used', 'credentials', 'active_credentials', 'oldest_active_credential_since',
+  'privilege_level', 'privilege_flags', 'owner', 'owner_status', 'approval_ticket', 'environment', 'vendor', 'raw_ref',
+] as const;
+
+function inventoryRow(identity: Identity): Cell[] {
+  return [
+    identity.id,
+    identity.connector,
+    identity.source,
+    identity.scope,
+    identity.kind,
+    identity.name,
+    identity.status,
+    identity.classification.value,
+    identity.classification.reason,
+    identity.createdAt ?? '',
+    describeLastUsed(identity.lastUsed),
+    identity.credentials.length,
+    identity.credentials.filter((c) => c.status === 'active').length,
+    oldestActiveSince(identity),
+    identity.privilege.level,
+    identity.privilege.flags.join(' '),
+    identity.owner?.id ?? '',
+    identity.owner?.status ?? '',
+    identity.approval?.ticket ?? '',
+    identity.environment ?? '',
+    identity.vendor ?? '',
+    identity.rawRef,
+  ];
+}
+
+export const inventoryCsv: Writer = {
+  id: 'inventory-csv',
+  fileName: 'inventory.csv',
+  render(results) {
+    return toCsv(INVENTORY_COLUMNS, sortResultSet(results).identities.map(inventoryRow));
+  },
+};
+
+const FINDING_COLUMNS = [
+  'control_id', 'control_title', 'severity', 'identity_id', 'credential_id', 'status', 'message', 'waiver_ticket', 'evidence',
+] as const;
+
+function controlsById(results: ResultSet): Map<string, ControlInForce> {
+  return new Map(results.controls.map((c) => [c.id, c]));
+}
+
+/** Every control result, one row each. */
+const findingsCsv: Writer = {
+  id: 'csv',
+  fileName: 'findings.csv',
+  render(results) {
+    const sorted = sortResultSet(results);
+    const controls = controlsById(sorted);
+    const rows = sorted.findings.map((f: Finding) => [
+      f.controlId,
+      controls.get(f.controlId)?.title ?? '',
+      f.severity,
+      f.identityId,
+      f.credentialId ?? '',
+      f.status,
+      f.message,
+      f.waiver?.ticket ?? '',
+      stableStringify(f.evidence),
+    ]);
+    return toCsv(FINDING_COLUMNS, rows);
+  },
+};
+
+export default findingsCsv;
+
+const EXCEPTION_COLUMNS = [
+  'control_id', 'control_title', 'severity', 'status', 'identity_id', 'identity_name', 'credential_id', 'message',
+  'owner', 'owner_status', 'remediation', 'waiver_reason', 'waiver_ticket', 'waiver_approver', 'waiver_expires',
+] as const;
+
+/** Failed and excepted findings with what an auditor follows up on: who owns it, the fix, the waiver's authority. */
+export const exceptionsCsv: Writer = {
+  id: 'exceptions-csv',
+  fileName: 'exceptions.csv',
+  render(results) {
+    const sorted = sortResultSet(results);
+    const controls = controlsById(sorted);
+    const identities = new Map(sorted.identities.map((i) => [i.id, i]));
+    const rows = sorted.findings
+      .filter((f) => f.status === 'fail' || f.status === 'excepted')
+      .map((f) => {
+        const identity = identities.get(f.identityId);
+        return [
+          f.controlId,
+          controls.get(f.controlId)?.title ?? '',
+          f.severity,
+          f.status,
+          f.identityId,
+          identity?.name ?? '',
+          f.credentialId ?? '',
+          f.message,
+          identity?.owner?.id ?? '',
+          identity?.owner?.status ?? '',
+          controls.get(f.controlId)?.remediation ?? '',
+          f.waiver?.reason ?? '',
+          f.waiver?.ticket ?? '',
+          f.waiver?.approver ?? '',
+          f.waiver?.expires ?? '',
+        ];
+      });
+    return toCsv(EXCEPTION_COLUMNS, rows);
+  },
+};

@@ -1,0 +1,75 @@
+import { stableStringify } from '../stable-json.js';
+import { sortResultSet } from './sorted.js';
+import { summarize } from './summary.js';
+import type { ResultSet, Writer } from './types.js';
+
+/** Two-space indent and a trailing newline, keys in code-point order: the same content gives the same bytes. */
+function toJson(value: unknown): string {
+  return `${stableStringify(value, 2)}\n`;
+}
+
+/** What says which run a file belongs to when it is read on its own, outside its pack. */
+function header(results: ResultSet) {
+  return { tool: results.tool, organization: results.organization, asOf: results.asOf, cycle: results.cycle };
+}
+
+export const inventoryJson: Writer = {
+  id: 'inventory-json',
+  fileName: 'inventory.json',
+  render(results) {
+    const sorted = sortResultSet(results);
+    return toJson({ ...header(sorted), identities: sorted.identities });
+  },
+};
+
+/** `findings` in control, identity, credential order, and a summary an auditor can tie out against them. */
+const findingsJson: Writer = {
+  id: 'json',
+  fileName: 'findings.json',
+  render(results) {
+    const sorted = sortResultSet(results);
+    const summary = summarize(sorted);
+    return toJson({
+      ...header(sorted),
+      findings: sorted.findings,
+      summary: {
+        statuses: summary.counts,
+        controls: Object.fromEntries(
+          summary.controls.map(({ control, counts }) => [control.id, { title: control.title, severity: control.severity, ...counts }]),
+        ),
+        severities: summary.severities,
+        waivers: summary.waivers.map(({ waiver, state, findings, inForce }) => ({ ...waiver, state, inForce, findings })),
+        sources: Object.fromEntries(sorted.sources.map((s) => [s.source, s.verdict])),
+      },
+    });
+  },
+};
+
+export default findingsJson;
+
+/** Lines (1-based, inclusive) of one identity's object in inventory.json. */
+export interface LineRange {
+  startLine: number;
+  endLine: number;
+}
+
+/**
+ * Where each identity's object sits in inventory.json as `inventoryJson` renders it, so other formats (SARIF)
+ * can point into the file. Identity objects open and close at depth 2 (four spaces) and their own `"id"` is at
+ * depth 3 (six spaces); deeper objects (owners, credentials) are indented further.
+ */
+export function locateIdentities(inventory: string): Map<string, LineRange> {
+  const ranges = new Map<string, LineRange>();
+  let startLine = 0;
+  let id: string | undefined;
+  inventory.split('\n').forEach((line, index) => {
+    if (line === '    {') startLine = index + 1;
+    const idLine = /^ {6}"id": (".*"),?$/.exec(line);
+    if (idLine) id = JSON.parse(idLine[1]!) as string;
+    if (/^ {4}\},?$/.test(line) && id !== undefined) {
+      ranges.set(id, { startLine, endLine: index + 1 });
+      id = undefined;
+    }
+  });
+  return ranges;
+}

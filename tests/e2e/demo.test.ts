@@ -1,0 +1,84 @@
+import { execFileSync } from 'node:child_process';
+import { readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { listPackFiles } from '../../src/evidence/seal.js';
+import { cli, packsIn, tempDir, type CliResult } from './cli.js';
+
+describe('nhi-audit demo', () => {
+  let cwd: string;
+  let demo: CliResult;
+  let pack: string;
+
+  beforeAll(async () => {
+    cwd = await tempDir('demo');
+    demo = await cli(['demo'], { cwd });
+    [pack] = await packsIn(path.join(cwd, 'evidence-demo'));
+  });
+
+  it('writes one sealed pack of the current cycle and says where it is', () => {
+    expect(demo.stderr).toBe('');
+    expect(demo.code).toBe(0);
+    expect(pack).toMatch(/evidence-demo\/2026-Q4\/\d{8}T\d{6}Z-[0-9a-f]{6}$/);
+    expect(demo.stdout).toContain(`Evidence pack: ${path.relative(cwd, pack!)}`);
+    expect(demo.stdout).toMatch(/credential-rotated\s+high/);
+  });
+
+  it('holds the files of a pack, the raw pages of every account, and a complete collection', async () => {
+    const files = await listPackFiles(pack);
+    for (const name of ['manifest.json', 'inventory.json', 'inventory.csv', 'findings.json', 'findings.csv', 'exceptions.csv', 'controls.json', 'config.json', 'summary.md', 'SHA256SUMS', 'SHA256SUMS.sig', 'attestation.dsse.json']) {
+      expect(files).toContain(name);
+    }
+    for (const account of ['111111111111', '222222222222', '333333333333']) {
+      expect(files.some((f) => f.startsWith(`raw/aws/${account}/GetAccountAuthorizationDetails-`))).toBe(true);
+    }
+    const manifest = JSON.parse(await readFile(path.join(pack, 'manifest.json'), 'utf8'));
+    expect(manifest.verdict).toBe('complete');
+    expect(manifest.asOf).toBe('2026-11-20T00:00:00.000Z');
+    expect(manifest.cycle).toEqual({ id: '2026-Q4', start: '2026-10-01', end: '2026-12-31' });
+    expect(manifest.sources[0].scopes.every((s: { reconciliations: { matches: boolean }[] }) => s.reconciliations.every((r) => r.matches))).toBe(true);
+  });
+
+  it('exercises every control with a pass and a fail, and one waiver', async () => {
+    const { findings } = JSON.parse(await readFile(path.join(pack, 'findings.json'), 'utf8')) as { findings: { controlId: string; status: string }[] };
+    const byControl = new Map<string, Set<string>>();
+    for (const f of findings) byControl.set(f.controlId, (byControl.get(f.controlId) ?? new Set()).add(f.status));
+    for (const [control, statuses] of byControl) {
+      expect(statuses.has('pass'), `${control} passes somewhere`).toBe(true);
+      expect(statuses.has('fail'), `${control} fails somewhere`).toBe(true);
+    }
+    expect(findings.some((f) => f.status === 'excepted')).toBe(true);
+  });
+
+  it('verifies with nhi-audit, sha256sum and openssl', async () => {
+    const verified = await cli(['verify', pack, '--public-key', 'evidence-demo/nhi-audit.pub'], { cwd });
+    expect(verified.code).toBe(0);
+    expect(verified.stdout).toMatch(/^OK: /);
+    execFileSync('sha256sum', ['-c', '--quiet', 'SHA256SUMS'], { cwd: pack });
+    const openssl = execFileSync('openssl', ['pkeyutl', '-verify', '-pubin', '-inkey', path.join(cwd, 'evidence-demo/nhi-audit.pub'), '-rawin', '-in', 'SHA256SUMS', '-sigfile', 'SHA256SUMS.sig'], { cwd: pack });
+    expect(openssl.toString()).toMatch(/Signature Verified Successfully/);
+  });
+
+  it('fails verification, exit 1, after one byte of a file changes, and passes again once restored', async () => {
+    for (const name of ['inventory.csv', 'manifest.json', 'raw/aws/222222222222/GetCredentialReport-0001.json']) {
+      const file = path.join(pack, name);
+      const original = await readFile(file);
+      const tampered = Buffer.from(original);
+      tampered[Math.floor(tampered.length / 2)] ^= 0x20;
+      await writeFile(file, tampered);
+      const result = await cli(['verify', pack, '--public-key', 'evidence-demo/nhi-audit.pub'], { cwd });
+      expect(result.code, name).toBe(1);
+      expect(result.stdout).toContain(`${name}: sha256 does not match SHA256SUMS`);
+      await writeFile(file, original);
+    }
+    expect((await cli(['verify', pack, '--public-key', 'evidence-demo/nhi-audit.pub'], { cwd })).code).toBe(0);
+  });
+
+  it('reuses its throwaway key, so a second demo run verifies with the same public key', async () => {
+    const second = await cli(['demo', '--as-of', '2026-09-30'], { cwd });
+    expect(second.code).toBe(0);
+    const packs = await packsIn(path.join(cwd, 'evidence-demo'));
+    const q3 = packs.find((p) => p.includes('/2026-Q3/'))!;
+    expect((await cli(['verify', q3, '--public-key', 'evidence-demo/nhi-audit.pub'], { cwd })).code).toBe(0);
+  });
+});

@@ -1,0 +1,49 @@
+import { describe, expect, it } from 'vitest';
+import { renderTable } from '../../src/writers/table.js';
+import { aResultSet, HOSTILE_NAME } from '../helpers/result-set-builder.js';
+
+const ANSI = /\u001b\[[0-9;]*m/g;
+const width = (line: string) => [...line.replace(ANSI, '')].length;
+
+describe('table', () => {
+  it('has one row per control with its severity and counts', () => {
+    const lines = renderTable(aResultSet()).split('\n');
+    const row = lines.find((l) => l.startsWith('credential-rotated '))!;
+    expect(row.split(/\s+/)).toEqual(['credential-rotated', 'high', '1', '2', '1', '1']);
+    expect(lines.filter((l) => /^(credential|identity|no-admin|owner)-[a-z-]+ +(critical|high|medium|low|info) /.test(l))).toHaveLength(5);
+  });
+
+  it('lists the failing findings and ends with the verdict', () => {
+    const output = renderTable(aResultSet());
+    expect(output).toContain('Failing findings (7)');
+    expect(output).toMatch(/no-admin-privilege +aws-iam:111111111111:role\/admin-breakglass +Role admin-breakglass holds admin/);
+    expect(output.trimEnd().split('\n').at(-1)).toBe('FAIL: 7 failing findings in 4 controls (1 excepted by waiver)');
+  });
+
+  it('warns of an incomplete source before the results', () => {
+    const output = renderTable(aResultSet());
+    expect(output.indexOf('INCOMPLETE: source github-acme')).toBeGreaterThan(0);
+    expect(output.indexOf('INCOMPLETE: source github-acme')).toBeLessThan(output.indexOf('CONTROL'));
+  });
+
+  it('prints no colour unless asked, and colour when asked', () => {
+    expect(renderTable(aResultSet(), { color: false })).not.toMatch(ANSI);
+    expect(renderTable(aResultSet(), { color: true })).toMatch(ANSI);
+  });
+
+  it('keeps table rows within the given width, cutting ids in the middle', () => {
+    const output = renderTable(aResultSet(), { width: 80, color: true });
+    const tableLines = output.split('\n').filter((l) => /^(\u001b\[[0-9;]*m)*(CONTROL|credential|identity|no-admin|owner)/.test(l));
+    expect(tableLines.length).toBeGreaterThan(10);
+    for (const line of tableLines) expect(width(line)).toBeLessThanOrEqual(80);
+    expect(output).toMatch(/aws-iam:\S*…\S*0000000001\]/);
+  });
+
+  it('keeps each finding on one line and never passes control characters to the terminal', () => {
+    const base = aResultSet();
+    const findings = base.findings.map((f) => (f.status === 'fail' ? { ...f, message: `${f.message} \u001b]0;pwned\u0007\u009b2J` } : f));
+    const output = renderTable(aResultSet({ findings }), { color: false });
+    expect(output).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/);
+    expect(output).toContain(HOSTILE_NAME.replace('\n', ' '));
+  });
+});
