@@ -147,7 +147,7 @@ export async function startSandbox(options: SandboxOptions): Promise<GitHubSandb
   }
 
   function authenticate(header: string | undefined, operation: string | undefined): Caller {
-    const [, scheme, credential] = /^(token|bearer)\s+(\S+)$/i.exec(header ?? '') ?? [];
+    const [, credential] = /^(?:token|bearer)\s+(\S+)$/i.exec(header ?? '') ?? [];
     if (!credential) throw new HttpError(401, 'Requires authentication');
     const wantsJwt = operation === OPERATIONS.createInstallationAccessToken.id;
     if (credential.split('.').length === 3) {
@@ -160,7 +160,7 @@ export async function startSandbox(options: SandboxOptions): Promise<GitHubSandb
     const installationExpiry = installationTokens.get(credential);
     if (installationExpiry !== undefined && installationExpiry > Date.now()) return { kind: 'installation' };
     const user = options.tokens?.find((token) => token.token === credential);
-    if (user && scheme) return { kind: 'token', login: user.login };
+    if (user) return { kind: 'token', login: user.login };
     throw new HttpError(401, 'Bad credentials');
   }
 
