@@ -64,7 +64,8 @@ describe('github connector under rate limits and faults', () => {
   });
 
   it('marks one kind unreadable on a permission error, naming the permission, and stops calling it', async () => {
-    const { run, statuses } = await runWith([{ operation: 'actions/list-repo-secrets', type: 'forbidden' }]);
+    // One repository at a time, so no second call is already in flight when the first refusal arrives.
+    const { run, statuses } = await runWith([{ operation: 'actions/list-repo-secrets', type: 'forbidden' }], { concurrency: 1 });
     expect(run.completeness.verdict).toBe('incomplete');
     expect(run.completeness.scopes[0]!.unreadable).toEqual([
       { kind: 'actions-secrets', reason: expect.stringMatching(/^actions\/list-repo-secrets answered 403 \(Resource not accessible by integration.*\); needs secrets=read$/) },
