@@ -1,5 +1,6 @@
 import type { Connector } from '../src/sdk/index.js';
 import awsIam from './aws-iam/index.js';
+import gcpIam from './gcp-iam/index.js';
 
 /** Every connector, sorted by id. Adding a connector is one import and one line here. */
-export const connectors: readonly Connector[] = [awsIam];
+export const connectors: readonly Connector[] = [awsIam, gcpIam];

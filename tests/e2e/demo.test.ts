@@ -13,7 +13,7 @@ describe('nhi-audit demo', () => {
   beforeAll(async () => {
     cwd = await tempDir('demo');
     demo = await cli(['demo'], { cwd });
-    [pack] = await packsIn(path.join(cwd, 'evidence-demo'));
+    pack = (await packsIn(path.join(cwd, 'evidence-demo')))[0]!;
   });
 
   it('writes one sealed pack of the current cycle and says where it is', () => {
@@ -64,7 +64,8 @@ describe('nhi-audit demo', () => {
       const file = path.join(pack, name);
       const original = await readFile(file);
       const tampered = Buffer.from(original);
-      tampered[Math.floor(tampered.length / 2)] ^= 0x20;
+      const middle = Math.floor(tampered.length / 2);
+      tampered[middle] = tampered[middle]! ^ 0x20;
       await writeFile(file, tampered);
       const result = await cli(['verify', pack, '--public-key', 'evidence-demo/nhi-audit.pub'], { cwd });
       expect(result.code, name).toBe(1);

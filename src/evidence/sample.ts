@@ -1,0 +1,118 @@
+import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { Finding, FindingStatus } from '../sdk/index.js';
+import { stableStringify } from '../stable-json.js';
+import type { SigningKey } from './keys.js';
+import type { PackData } from './read-pack.js';
+import { digestFiles, listPackFiles, MANIFEST_FILE, seal, sha256 } from './seal.js';
+
+/** How often a control runs, and the sample size auditors conventionally draw for it. */
+export const DEFAULT_SAMPLE_SIZES = {
+  annual: 1,
+  quarterly: 2,
+  monthly: 5,
+  weekly: 15,
+  daily: 40,
+  'multiple-daily': 60,
+} as const;
+export type Frequency = keyof typeof DEFAULT_SAMPLE_SIZES;
+
+export interface SampleFilter {
+  controlId?: string;
+  status?: FindingStatus;
+}
+
+export interface SampleSelection {
+  method: string;
+  seed: string;
+  size: number;
+  filter: SampleFilter;
+  populationSize: number;
+  /** sha256 of the population's item keys, sorted, one per line: proves which population was sampled. */
+  populationSha256: string;
+  selected: (Pick<Finding, 'controlId' | 'identityId' | 'status' | 'message'> & { credentialId?: string; key: string; rank: string })[];
+}
+
+export const SAMPLE_METHOD =
+  'Each item of the population is ranked by SHA-256 of the seed, a line feed and the item key ' +
+  '(control id, identity id and credential id joined by "|"); the items with the lowest ranks are selected. ' +
+  'Anyone can repeat the selection with sha256sum.';
+
+export function itemKey(finding: Pick<Finding, 'controlId' | 'identityId' | 'credentialId'>): string {
+  return `${finding.controlId}|${finding.identityId}|${finding.credentialId ?? ''}`;
+}
+
+/** A seeded selection that depends only on the population and the seed: the same items on any machine. */
+export function selectSample(findings: readonly Finding[], options: { size: number; seed: string; filter: SampleFilter }): SampleSelection {
+  const { controlId, status } = options.filter;
+  const population = findings.filter((f) => (!controlId || f.controlId === controlId) && (!status || f.status === status));
+  const keys = population.map(itemKey).sort();
+  const ranked = population
+    .map((finding) => ({ finding, key: itemKey(finding), rank: sha256(`${options.seed}\n${itemKey(finding)}`) }))
+    .sort((a, b) => (a.rank < b.rank ? -1 : a.rank > b.rank ? 1 : 0));
+  return {
+    method: SAMPLE_METHOD,
+    seed: options.seed,
+    size: options.size,
+    filter: options.filter,
+    populationSize: population.length,
+    populationSha256: sha256(keys.join('\n')),
+    selected: ranked.slice(0, options.size).map(({ finding, key, rank }) => ({
+      key,
+      rank,
+      controlId: finding.controlId,
+      identityId: finding.identityId,
+      ...(finding.credentialId !== undefined ? { credentialId: finding.credentialId } : {}),
+      status: finding.status,
+      message: finding.message,
+    })),
+  };
+}
+
+/** The addendum's folder name: what was sampled, so a repeat of the same request finds the same folder. */
+export function sampleId(selection: SampleSelection): string {
+  const parts = ['sample', selection.filter.controlId ?? 'all-controls', selection.filter.status ?? 'any-status', `n${selection.size}`, `seed-${selection.seed}`];
+  return parts.join('_').replace(/[^A-Za-z0-9._-]+/g, '-');
+}
+
+function csvCell(value: string): string {
+  const defused = /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
+  return /[",\r\n]/.test(defused) ? `"${defused.replace(/"/g, '""')}"` : defused;
+}
+
+/**
+ * Writes a selection as a signed addendum beside the sealed pack (`<pack>.samples/<sample-id>/`), never inside it:
+ * its manifest names the pack by run id and attestation digest, so the addendum is bound to that pack.
+ */
+export async function writeSampleAddendum(
+  pack: PackData,
+  selection: SampleSelection,
+  key: SigningKey,
+  frequencyTable: Record<string, number>,
+): Promise<string> {
+  const dir = path.join(`${pack.dir}.samples`, sampleId(selection));
+  const staging = `${dir}.partial`;
+  await rm(staging, { recursive: true, force: true });
+  await mkdir(staging, { recursive: true });
+  try {
+    const header = ['rank', 'control_id', 'identity_id', 'credential_id', 'status', 'message'];
+    const rows = selection.selected.map((s) => [s.rank, s.controlId, s.identityId, s.credentialId ?? '', s.status, s.message].map(csvCell).join(','));
+    await writeFile(path.join(staging, 'sample.csv'), `${[header.join(','), ...rows].join('\r\n')}\r\n`);
+    const files = await digestFiles(staging, await listPackFiles(staging));
+    const manifest = {
+      kind: 'sample-addendum',
+      pack: { runId: pack.manifest.runId, cycle: pack.manifest.cycle.id, asOf: pack.manifest.asOf, attestationDigest: pack.attestationDigest },
+      sample: selection,
+      frequencyTable,
+      files,
+      signing: { algorithm: 'Ed25519', keyId: key.keyId },
+    };
+    await writeFile(path.join(staging, MANIFEST_FILE), `${stableStringify(manifest, 2)}\n`);
+    await seal(staging, key, { kind: 'sample-addendum', packAttestationDigest: pack.attestationDigest, seed: selection.seed });
+    await rename(staging, dir);
+    return dir;
+  } catch (error) {
+    await rm(staging, { recursive: true, force: true });
+    throw error;
+  }
+}

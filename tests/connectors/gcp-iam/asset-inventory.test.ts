@@ -1,0 +1,123 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DatasetSchema, type Dataset } from '../../../connectors/gcp-iam/sandbox-dataset.js';
+import type { Identity } from '../../../src/sdk/index.js';
+import { collectFrom, removeRun, sandboxOn } from './helpers.js';
+
+const ORG = 'organizations/910000000001';
+const PROJECTS = ['ledger-east-1', 'ledger-west-2', 'ledger-ops-3'];
+const ACCOUNTS_PER_PROJECT = 40;
+
+/** Three projects of forty accounts each; one account in ten has a user-managed key, as in most estates. */
+function estate(): Dataset {
+  return DatasetSchema.parse({
+    organization: ORG,
+    projects: PROJECTS.map((projectId, p) => ({
+      project: { name: `projects/92000000000${p}`, projectId, parent: ORG, state: 'ACTIVE', createTime: '2024-01-01T00:00:00Z' },
+      serviceAccounts: Array.from({ length: ACCOUNTS_PER_PROJECT }, (_, i) => {
+        const email = `svc-${i}@${projectId}.iam.gserviceaccount.com`;
+        return {
+          name: `projects/${projectId}/serviceAccounts/${email}`,
+          projectId,
+          uniqueId: String(1_000_000 + p * 1000 + i),
+          email,
+          displayName: `Service ${i}`,
+          'x-createTime': '2025-01-01T00:00:00Z',
+          'x-authentications': i % 3 === 0 ? ['2026-11-10T12:00:00Z'] : [],
+          'x-keys':
+            i % 10 === 0
+              ? [{ name: `projects/${projectId}/serviceAccounts/${email}/keys/${'ab'.repeat(19)}${p}${i % 10}`, keyType: 'USER_MANAGED', validAfterTime: '2026-06-01T00:00:00Z', validBeforeTime: '9999-12-31T23:59:59Z' }]
+              : [],
+        };
+      }),
+      iamPolicy: {
+        etag: 'BwX1',
+        bindings: [{ role: 'roles/viewer', members: [`serviceAccount:svc-1@${projectId}.iam.gserviceaccount.com`] }],
+      },
+      'x-policyAnalyzer': { observationStart: '2025-06-01T07:00:00Z' },
+    })),
+  });
+}
+
+/** What both routes must agree on; creation dates come only from the inventory. */
+const comparable = (identities: Identity[]) => identities.map(({ rawRef: _r, createdAt: _c, ...rest }) => rest);
+
+describe('Cloud Asset Inventory route', () => {
+  let perProject: Awaited<ReturnType<typeof collectFrom>>;
+  let orgWide: Awaited<ReturnType<typeof collectFrom>>;
+  let perProjectCalls: number;
+  let orgWideCalls: number;
+
+  beforeAll(async () => {
+    const sandbox = await sandboxOn(estate());
+    perProject = await collectFrom(sandbox, sandbox.token, { organization: ORG });
+    perProjectCalls = sandbox.calls.length;
+    orgWide = await collectFrom(sandbox, sandbox.token, { assetInventory: { scope: ORG } });
+    orgWideCalls = sandbox.calls.length - perProjectCalls;
+    await sandbox.close();
+  });
+  afterAll(async () => {
+    await removeRun(perProject);
+    await removeRun(orgWide);
+  });
+
+  it('yields the same identities as the per-project route', () => {
+    expect(perProject.completeness.verdict).toBe('complete');
+    expect(orgWide.completeness.verdict).toBe('complete');
+    expect(orgWide.identities).toHaveLength(PROJECTS.length * ACCOUNTS_PER_PROJECT);
+    expect(comparable(orgWide.identities)).toEqual(comparable(perProject.identities));
+    expect(orgWide.identities.filter((i) => i.credentials.length > 0)).toHaveLength(12);
+  });
+
+  it('makes far fewer calls: one search instead of a key listing per account', () => {
+    // Per project: 1 account page, 40 key listings, 1 policy, 2 analyzer queries; plus 2 discovery calls.
+    expect(perProjectCalls).toBe(2 + PROJECTS.length * (1 + ACCOUNTS_PER_PROJECT + 1 + 2));
+    // One search page (132 results of 500), then per project: 1 account page, 4 key listings, 1 policy, 2 queries.
+    expect(orgWideCalls).toBe(1 + PROJECTS.length * (1 + 4 + 1 + 2));
+    expect(orgWideCalls * 4).toBeLessThan(perProjectCalls);
+  });
+
+  it('reconciles the IAM account count with the inventory per project', () => {
+    for (const scope of orgWide.completeness.scopes.filter((s) => PROJECTS.includes(s.scope))) {
+      expect(scope.reconciliations).toEqual([
+        expect.objectContaining({ name: 'service accounts: IAM listing vs Cloud Asset Inventory', expected: 40, observed: 40, matches: true }),
+      ]);
+    }
+    expect(perProject.completeness.scopes.every((s) => s.reconciliations.length === 0)).toBe(true);
+  });
+
+  it('takes creation dates from the inventory', () => {
+    expect(orgWide.identities.every((i) => i.createdAt === '2025-01-01T00:00:00.000Z')).toBe(true);
+    expect(perProject.identities.every((i) => i.createdAt === null)).toBe(true);
+  });
+});
+
+describe('Cloud Asset Inventory lagging behind IAM', () => {
+  it('reports the count mismatch, marks the project incomplete, and still lists the unknown account keys', async () => {
+    const lagging = 'svc-10@ledger-east-1.iam.gserviceaccount.com';
+    const sandbox = await sandboxOn(estate(), { staleAssets: [lagging] });
+    const run = await collectFrom(sandbox, sandbox.token, { assetInventory: { scope: ORG } });
+    await sandbox.close();
+    await removeRun(run);
+
+    const east = run.completeness.scopes.find((s) => s.scope === 'ledger-east-1')!;
+    expect(east.verdict).toBe('incomplete');
+    expect(east.reconciliations[0]).toMatchObject({ expected: 40, observed: 39, matches: false });
+    const listed = sandbox.calls.filter((c) => c.operation === 'iam.projects.serviceAccounts.keys.list').map((c) => c.path);
+    expect(listed).toContain(`/v1/projects/ledger-east-1/serviceAccounts/${lagging}/keys`);
+    expect(run.identities.find((i) => i.name === lagging)!.credentials).toHaveLength(1);
+  });
+
+  it('a denied inventory search marks its scope incomplete; configured projects are still read', async () => {
+    const sandbox = await sandboxOn(estate(), { faults: [{ operation: 'cloudasset', status: 403 }] });
+    const run = await collectFrom(sandbox, sandbox.token, { assetInventory: { scope: ORG }, projects: ['ledger-ops-3'] });
+    await sandbox.close();
+    await removeRun(run);
+
+    expect(run.completeness.verdict).toBe('incomplete');
+    const org = run.completeness.scopes.find((s) => s.scope === ORG)!;
+    expect(org.errors[0]).toMatchObject({ operation: 'cloudasset.searchAllResources', code: 'PERMISSION_DENIED', hint: expect.stringContaining('cloudasset') });
+    // A project named in the configuration is still read in full through IAM.
+    expect(run.identities).toHaveLength(ACCOUNTS_PER_PROJECT);
+    expect(run.identities.every((i) => i.scope === 'ledger-ops-3')).toBe(true);
+  });
+});
