@@ -73,19 +73,58 @@ function paragraph(doc: Doc, text: string): void {
   doc.font('regular').fontSize(9).fillColor('black').text(text, { align: 'left' }).moveDown(0.4);
 }
 
-/** A table with a bold header row; pdfkit breaks it across pages. */
+const CELL_PAD = 3;
+
+/** Column widths: fixed numbers as given, '*' columns share what is left. */
+function columnWidths(doc: Doc, count: number, widths?: (number | '*')[]): number[] {
+  const spec = widths ?? Array.from({ length: count }, () => '*' as const);
+  const available = doc.page.width - 2 * MARGIN;
+  const fixed = spec.reduce<number>((sum, w) => sum + (w === '*' ? 0 : w), 0);
+  const flexible = spec.filter((w) => w === '*').length;
+  return spec.map((w) => (w === '*' ? Math.max(40, (available - fixed) / Math.max(1, flexible)) : w));
+}
+
+function drawRow(doc: Doc, cells: string[], widths: number[], bold: boolean): void {
+  doc.font(bold ? 'bold' : 'regular').fontSize(7.5);
+  const height = Math.max(...cells.map((c, i) => doc.heightOfString(c, { width: widths[i]! - 2 * CELL_PAD }))) + 2 * CELL_PAD;
+  const top = doc.y;
+  let x = MARGIN;
+  cells.forEach((cell, i) => {
+    const width = widths[i]!;
+    if (bold) doc.rect(x, top, width, height).fillAndStroke('#e5e7eb', '#9ca3af').fillColor('black');
+    else doc.rect(x, top, width, height).lineWidth(0.3).stroke('#9ca3af');
+    doc.text(cell, x + CELL_PAD, top + CELL_PAD, { width: width - 2 * CELL_PAD });
+    x += width;
+  });
+  doc.x = MARGIN;
+  doc.y = top + height;
+}
+
+/**
+ * A table with a bold header row repeated on every page it spans. Drawn cell by cell with doc.text: pdfkit's
+ * own table re-lays out embedded fonts per cell and takes seconds for a few hundred rows.
+ */
 function table(doc: Doc, header: string[], rows: string[][], widths?: (number | '*')[]): void {
   if (rows.length === 0) {
     paragraph(doc, 'None.');
     return;
   }
-  doc.font('regular').fontSize(7.5);
-  doc.table({
-    columnStyles: widths ?? header.map(() => '*'),
-    defaultStyle: { padding: 3, border: 0.3, borderColor: '#9ca3af' },
-    data: [header.map((h) => ({ text: h, font: { src: 'bold' }, backgroundColor: '#e5e7eb' })), ...rows],
-  });
-  doc.moveDown(0.6).fontSize(9);
+  const columns = columnWidths(doc, header.length, widths);
+  const bottom = () => doc.page.height - MARGIN - 10;
+  const rowHeight = (cells: string[], bold: boolean) => {
+    doc.font(bold ? 'bold' : 'regular').fontSize(7.5);
+    return Math.max(...cells.map((c, i) => doc.heightOfString(c, { width: columns[i]! - 2 * CELL_PAD }))) + 2 * CELL_PAD;
+  };
+  if (doc.y + rowHeight(header, true) + rowHeight(rows[0]!, false) > bottom()) doc.addPage();
+  drawRow(doc, header, columns, true);
+  for (const row of rows) {
+    if (doc.y + rowHeight(row, false) > bottom()) {
+      doc.addPage();
+      drawRow(doc, header, columns, true);
+    }
+    drawRow(doc, row, columns, false);
+  }
+  doc.moveDown(0.6).font('regular').fontSize(9);
 }
 
 function bounded<T>(items: readonly T[], limit: number): { shown: readonly T[]; more: number } {
@@ -167,7 +206,7 @@ function controls(doc: Doc, model: ReportModel): void {
       String(counts['not-applicable']),
       control.mappings.map((m) => `${m.framework}${m.version ? ` ${m.version}` : ''}: ${m.ids.join(', ')}`).join('; ') || '—',
     ]),
-    [85, 42, '*', 28, 28, 40, 28, 120],
+    [85, 42, '*', 28, 28, 46, 28, 110],
   );
 }
 
