@@ -77,6 +77,7 @@ export function buildProgram(): Command {
     .option('--size <n>', 'items to select; defaults to the config\'s sampling table for its frequency')
     .option('--control <id>', 'sample the findings of one control')
     .addOption(new Option('--status <status>', 'sample findings with this status').choices(['pass', 'fail', 'excepted', 'not-applicable']))
+    .option('--private-key <file>', 'sign the addendum with this key instead of the config\'s signing key')
     .action(lazy(() => import('./commands/sample.js')));
 
   program

@@ -1,4 +1,4 @@
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Finding, FindingStatus } from '../sdk/index.js';
 import { stableStringify } from '../stable-json.js';
@@ -78,8 +78,14 @@ export async function writeSampleAddendum(
   selection: SampleSelection,
   key: SigningKey,
   frequencyTable: Record<string, number>,
-): Promise<string> {
+): Promise<{ dir: string; existed: boolean }> {
   const dir = path.join(`${pack.dir}.samples`, sampleId(selection));
+  const existing = await readFile(path.join(dir, MANIFEST_FILE), 'utf8').catch(() => undefined);
+  if (existing !== undefined) {
+    // Sealed addenda are immutable: the same request finds the same selection, or something has changed.
+    if (stableStringify((JSON.parse(existing) as { sample: unknown }).sample) === stableStringify(selection)) return { dir, existed: true };
+    throw new Error(`${dir} holds a different selection for the same request: the pack is not the one it was drawn from`);
+  }
   const staging = `${dir}.partial`;
   await rm(staging, { recursive: true, force: true });
   await mkdir(staging, { recursive: true });
@@ -99,7 +105,7 @@ export async function writeSampleAddendum(
     await writeFile(path.join(staging, MANIFEST_FILE), `${stableStringify(manifest, 2)}\n`);
     await seal(staging, key, { kind: 'sample-addendum', packAttestationDigest: pack.attestationDigest, seed: selection.seed });
     await rename(staging, dir);
-    return dir;
+    return { dir, existed: false };
   } catch (error) {
     await rm(staging, { recursive: true, force: true });
     throw error;
