@@ -48,6 +48,10 @@ const BaseSchema = z
       })
       .strict()
       .default({ frequency: 'quarterly', sizes: { annual: 1, quarterly: 2, monthly: 5, weekly: 15, daily: 40, 'multiple-daily': 60 } }),
+    timestamp: z
+      .object({ tsaUrl: z.url().describe('RFC 3161 time-stamping authority; the manifest digest is stamped and kept as manifest.tsr') })
+      .strict()
+      .optional(),
     retentionYears: z.number().int().min(1).max(100).default(7).describe('how long the pack must be kept (SEC Rule 2-06: seven years)'),
   })
   .strict();

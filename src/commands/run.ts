@@ -83,6 +83,7 @@ export async function sealRun(loaded: LoadedConfig, inputs: RunInputs, key: Sign
       operator: describeOperator(settings.env),
       retentionYears: loaded.config.retentionYears,
       ...(toolCommit ? { toolCommit } : {}),
+      ...(loaded.config.timestamp ? { tsaUrl: loaded.config.timestamp.tsaUrl } : {}),
     };
     const changes = await changesSince(settings.output, previous, { runId, cycle: settings.cycle.id, asOf: record.asOf, identities: results.identities, findings: results.findings }, settings.log);
     const rendered: Record<string, string | Buffer> = Object.fromEntries(packWriters.map((writer) => [writer.fileName, writer.render(results)]));
@@ -94,6 +95,7 @@ export async function sealRun(loaded: LoadedConfig, inputs: RunInputs, key: Sign
       record,
       key,
       previous,
+      settings.log,
     );
     return { dir, results, attestationDigest };
   } catch (error) {
