@@ -1,5 +1,5 @@
 import type { WaiverUse } from '../engine/evaluate.js';
-import type { Finding, Identity, IdentityKind, Severity, SourceCompleteness } from '../sdk/index.js';
+import type { ControlMeta, Finding, Identity, SourceCompleteness } from '../sdk/index.js';
 
 /** A framework requirement a control evidences, e.g. `{ framework: 'CIS AWS Foundations', version: '3.0', ids: ['1.14'] }`. */
 export interface FrameworkMapping {
@@ -9,13 +9,7 @@ export interface FrameworkMapping {
 }
 
 /** A control as it was in force for a run: its meta with the severity and options after config overrides. */
-export interface ControlInForce {
-  id: string;
-  title: string;
-  severity: Severity;
-  appliesTo: readonly IdentityKind[];
-  rationale: string;
-  remediation: string;
+export interface ControlInForce extends ControlMeta {
   options: Record<string, unknown>;
   mappings: FrameworkMapping[];
 }
