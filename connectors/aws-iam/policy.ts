@@ -163,7 +163,9 @@ export function analyzePolicy(document: PolicyDocument): PolicyAnalysis {
           flags.add('service-wildcard');
           evidence.add(pattern);
         }
-        if (level === 'write' && pattern.toLowerCase().startsWith('iam:')) {
+        // An IAM write limited to named resources (PassRole to one task role) changes nothing else; on every
+        // resource it is what cloudsplaining calls permissions management without resource constraints.
+        if (level === 'write' && onAll && pattern.toLowerCase().startsWith('iam:')) {
           flags.add('iam-write');
           evidence.add(pattern);
         }

@@ -10,6 +10,7 @@ describe('policy analysis', () => {
     ['read verbs with wildcards read', allow({ Action: ['s3:Get*', 's3:List*', 'ec2:Describe*'], Resource: '*' }), 'read', []],
     ['a service wildcard writes', allow({ Action: 's3:*', Resource: '*' }), 'write', ['service-wildcard']],
     ['iam:PassRole on * is flagged', allow({ Action: 'iam:PassRole', Resource: '*' }), 'write', ['iam-write', 'passrole-any']],
+    ['iam:PassRole on one named role writes but flags nothing', allow({ Action: 'iam:PassRole', Resource: 'arn:aws:iam::1:role/task' }), 'write', []],
     [
       'PassRole with a compute service escalates',
       allow({ Action: ['iam:PassRole', 'lambda:CreateFunction'], Resource: '*' }),
