@@ -17,8 +17,7 @@ const meta: ControlMeta = {
 
 const Options = z
   .object({
-    /** Judge only identities created on or after this date (the population of a period); older ones are not applicable. */
-    createdSince: z.iso.date().optional(),
+    createdSince: z.iso.date().optional().describe('judge only identities created on or after this date (the population of a period)'),
   })
   .strict();
 

@@ -17,7 +17,9 @@ const meta: ControlMeta = {
 
 const HOUR_MS = 3_600_000;
 
-const Options = z.object({ maxHours: z.number().positive().default(12) }).strict();
+const Options = z
+  .object({ maxHours: z.number().positive().default(12).describe('hours from creation to end an emergency grant may last') })
+  .strict();
 
 /**
  * Whether the identity can still be used: not disabled, and holding an active credential, a console login, a

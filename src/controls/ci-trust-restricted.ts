@@ -17,11 +17,11 @@ const meta: ControlMeta = {
 
 const Options = z
   .object({
-    /** OIDC issuers of CI systems, matched as substrings of the federated principal. */
     providers: z
       .array(z.string().min(1))
       .min(1)
-      .default(['token.actions.githubusercontent.com', 'gitlab.com', 'app.terraform.io', 'oidc.circleci.com', 'api.bitbucket.org']),
+      .default(['token.actions.githubusercontent.com', 'gitlab.com', 'app.terraform.io', 'oidc.circleci.com', 'api.bitbucket.org'])
+      .describe('OIDC issuers of CI systems, matched as substrings of the federated principal'),
   })
   .strict();
 

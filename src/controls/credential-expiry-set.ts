@@ -14,7 +14,9 @@ const meta: ControlMeta = {
     'short-lived federation), or record the identity\'s own end date (the expiry tag) and remove it then.',
 };
 
-const Options = z.object({ maxLifetimeDays: z.number().int().positive().default(365) }).strict();
+const Options = z
+  .object({ maxLifetimeDays: z.number().int().positive().default(365).describe('days from issue (or last rotation) to expiry a credential may live') })
+  .strict();
 
 /** Google writes "never" as 9999-12-31T23:59:59Z; any end that far out is none. */
 const NEVER_FROM = Date.parse('9999-01-01T00:00:00Z');

@@ -17,8 +17,11 @@ const meta: ControlMeta = {
 
 const Options = z
   .object({
-    /** The privilege flags that count as escalation; every one of them means the capability over the whole scope. */
-    flags: z.array(PrivilegeFlagSchema).min(1).default(['credential-creation', 'iam-write', 'impersonation', 'passrole-any', 'privilege-escalation']),
+    flags: z
+      .array(PrivilegeFlagSchema)
+      .min(1)
+      .default(['credential-creation', 'iam-write', 'impersonation', 'passrole-any', 'privilege-escalation'])
+      .describe('the privilege flags that count as an escalation path'),
   })
   .strict();
 

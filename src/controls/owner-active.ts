@@ -17,8 +17,8 @@ const meta: ControlMeta = {
 
 const Options = z
   .object({
-    /** Fail an owner the HR roster does not list; off by default because owners are often teams, which no roster lists. */
-    requireListedOwner: z.boolean().default(false),
+    // Off by default: owners are often teams, which no HR roster lists.
+    requireListedOwner: z.boolean().default(false).describe('fail an owner the HR roster does not list'),
   })
   .strict();
 

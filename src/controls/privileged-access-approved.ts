@@ -17,8 +17,8 @@ const meta: ControlMeta = {
 
 const Options = z
   .object({
-    /** How far back from the as-of date the last recertification may lie: a quarter and a day of slack. */
-    recertifiedWithinDays: z.number().int().positive().default(92),
+    // A quarter and a day of slack.
+    recertifiedWithinDays: z.number().int().positive().default(92).describe('days before the as-of date the last recertification may lie'),
   })
   .strict();
 

@@ -19,8 +19,12 @@ const KEY_TYPES: readonly Credential['type'][] = ['access-key', 'service-account
 
 const Options = z
   .object({
-    /** A second key passes while the newest is at most this many days old: the overlap of a rotation in progress. */
-    rotationGraceDays: z.number().int().nonnegative().default(0),
+    rotationGraceDays: z
+      .number()
+      .int()
+      .nonnegative()
+      .default(0)
+      .describe('a second key passes while the newest is at most this many days old: the overlap of a rotation in progress'),
   })
   .strict();
 
