@@ -26,7 +26,7 @@ export default defineControl({
       const evidence = { vendor: identity.vendor, level, reach: reach ?? null, flags: identity.privilege.flags };
       const problems: string[] = [];
       if (level === 'admin') problems.push('administrator access');
-      if (reach === 'all') problems.push(`${level} access to every resource (all repositories, Resource "*")`);
+      if (reach === 'all') problems.push(`${level} access to every resource of its scope (all repositories, every bucket)`);
       if (problems.length > 0) return { ...base, status: 'fail', message: `${identity.vendor} holds ${problems.join(' and ')}`, evidence };
       if (level === 'unknown' || reach === undefined) {
         return { ...base, status: 'not-applicable', message: `The provider does not show how far ${identity.vendor}'s access reaches`, evidence };
