@@ -55,10 +55,43 @@ export function buildProgram(): Command {
 
   program
     .command('verify')
-    .description('verify a sealed pack offline: digests, signature, attestation, file list')
-    .argument('<pack>', 'pack folder')
+    .description('verify a sealed pack offline: digests, signature, attestation, file list; or a whole chain of packs')
+    .argument('[pack]', 'pack folder')
     .requiredOption('--public-key <file>', 'the Ed25519 public key (PEM) the pack must be signed with')
+    .option('--chain <dir>', 'verify every pack under this output folder and the links between them')
     .action(lazy(() => import('./commands/verify.js')));
+
+  program
+    .command('diff')
+    .description('what changed between two packs: identities, privilege, credentials, findings')
+    .argument('<old>', 'the earlier pack')
+    .argument('<new>', 'the later pack')
+    .addOption(new Option('--format <format>', 'output format').choices(['table', 'json', 'md']).default('table'))
+    .action(lazy(() => import('./commands/diff.js')));
+
+  program
+    .command('sample')
+    .description('a seeded, reproducible sample of a pack\'s findings, sealed as a signed addendum beside the pack')
+    .argument('<pack>', 'pack folder')
+    .requiredOption('--seed <seed>', 'the seed: the same pack and seed give the same items on any machine')
+    .option('--size <n>', 'items to select; defaults to the config\'s sampling table for its frequency')
+    .option('--control <id>', 'sample the findings of one control')
+    .addOption(new Option('--status <status>', 'sample findings with this status').choices(['pass', 'fail', 'excepted', 'not-applicable']))
+    .option('--private-key <file>', 'sign the addendum with this key instead of the config\'s signing key')
+    .action(lazy(() => import('./commands/sample.js')));
+
+  program
+    .command('reperform')
+    .description('re-run the controls from a pack\'s own inventory, config and waivers and compare the findings byte for byte')
+    .argument('<pack>', 'pack folder')
+    .action(lazy(() => import('./commands/reperform.js')));
+
+  program
+    .command('report')
+    .description('re-render report.pdf and summary.md of a sealed pack into a new folder (with its samples and changes)')
+    .argument('<pack>', 'pack folder')
+    .option('--out <dir>', 'the new folder (default report-<run-id>)')
+    .action(lazy(() => import('./commands/report.js')));
 
   program
     .command('demo')

@@ -58,6 +58,20 @@ const BaseSchema = z
       .default({ includeHumans: false }),
     signing: SigningSchema.optional(),
     fiscalYearStartMonth: z.number().int().min(1).max(12).default(1).describe('first month of the fiscal year; cycles are FYyyyy-Qn when it is not January'),
+    sampling: z
+      .object({
+        frequency: z.enum(['annual', 'quarterly', 'monthly', 'weekly', 'daily', 'multiple-daily']).default('quarterly').describe('how often the sampled control operates'),
+        sizes: z
+          .record(z.string(), z.number().int().positive())
+          .default({ annual: 1, quarterly: 2, monthly: 5, weekly: 15, daily: 40, 'multiple-daily': 60 })
+          .describe('sample size by control frequency (your firm\'s table; recorded in every sample)'),
+      })
+      .strict()
+      .default({ frequency: 'quarterly', sizes: { annual: 1, quarterly: 2, monthly: 5, weekly: 15, daily: 40, 'multiple-daily': 60 } }),
+    timestamp: z
+      .object({ tsaUrl: z.url().describe('RFC 3161 time-stamping authority; the manifest digest is stamped and kept as manifest.tsr') })
+      .strict()
+      .optional(),
     retentionYears: z.number().int().min(1).max(100).default(7).describe('how long the pack must be kept (SEC Rule 2-06: seven years)'),
   })
   .strict();

@@ -142,6 +142,8 @@ const AccessKey = awsObject({
   LastUsedDate: AwsDate.nullish(),
   LastUsedService: z.string().nullish(),
   LastUsedRegion: z.string().nullish(),
+  /** Earlier last-use dates, so an as-of before LastUsedDate still shows the key's use at that time. */
+  'x-earlierUses': z.array(AwsDate).optional(),
   ...Deleted,
 });
 

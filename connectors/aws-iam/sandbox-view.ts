@@ -42,8 +42,11 @@ function usedBy(date: string | null | undefined, now: Date): string | undefined 
   return date && parseAwsDate(date) <= now ? date : undefined;
 }
 
+/** The key as of `now`: its latest use on or before then (LastUsedDate or one of its earlier uses), if any. */
 function keyAt(key: AccessKeyData, now: Date): AccessKeyData {
-  if (usedBy(key.LastUsedDate, now)) return key;
+  const uses = [key.LastUsedDate, ...(key['x-earlierUses'] ?? [])].filter((date): date is string => usedBy(date, now) !== undefined);
+  const latest = uses.sort((a, b) => parseAwsDate(a).getTime() - parseAwsDate(b).getTime()).at(-1);
+  if (latest) return { ...key, LastUsedDate: latest };
   const { LastUsedDate: _date, LastUsedService: _service, LastUsedRegion: _region, ...unused } = key;
   return unused;
 }

@@ -35,7 +35,8 @@ export function createAuth(config: GcpIamConfig, context: ConnectContext): GcpAu
     const client = new OAuth2Client();
     // No expiry and no refresh token: the token is used as given and a 401 is reported, not refreshed.
     client.setCredentials({ access_token: token });
-    return { client, identify: async () => undefined };
+    // A bare token does not say whose it is (tokeninfo lives outside rootUrl); record where it came from.
+    return { client, identify: async () => `access token from ${config.accessTokenEnv} (principal not reported)` };
   }
   const keyFile = config.keyFile ? path.resolve(context.baseDir, config.keyFile) : undefined;
   const client = new GoogleAuth({ scopes: SCOPES, ...(keyFile ? { keyFile } : {}) });

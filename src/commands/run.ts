@@ -5,7 +5,12 @@ import { loadInputs, runPipeline, type RunInputs } from '../engine/pipeline.js';
 import { cycleOf, parseCycle, type Cycle } from '../evidence/cycle.js';
 import type { SigningKey } from '../evidence/keys.js';
 import { describeOperator } from '../evidence/operator.js';
-import { discardStaging, findPreviousPack, newRunId, writePack } from '../evidence/pack.js';
+import { diffPacks, type PackSide } from '../evidence/diff.js';
+import { discardStaging, findPreviousPack, newRunId, writePack, type PreviousPack, type RunRecord } from '../evidence/pack.js';
+import { readPack } from '../evidence/read-pack.js';
+import { loadReportText, reportChanges, reportModel } from '../evidence/report.js';
+import { toolCommit as commitOf } from '../paths.js';
+import { renderReportPdf } from '../writers/pdf.js';
 import { ExitError, EXIT, type Logger } from '../sdk/index.js';
 import { packWriters } from '../writers/index.js';
 import type { ResultSet } from '../writers/types.js';
@@ -36,7 +41,20 @@ export function resolveCycle(cycleId: string | undefined, asOf: Date, loaded: Lo
   return cycle;
 }
 
-/** Collect, enrich, evaluate, write and seal one pack. Shared by `run` and `demo`. */
+/** The previous pack's changes for the report; a previous pack that cannot be read is noted, not fatal. */
+async function changesSince(output: string, previous: PreviousPack | undefined, current: PackSide, log: Logger) {
+  if (!previous) return undefined;
+  try {
+    const old = await readPack(path.join(output, previous.path));
+    const side = { runId: old.manifest.runId, cycle: old.manifest.cycle.id, asOf: old.manifest.asOf, identities: old.identities, findings: old.findings };
+    return reportChanges(diffPacks(side, current));
+  } catch (error) {
+    log.warn({ previous: previous.path, err: (error as Error).message }, 'cannot read the previous pack; the report shows no changes');
+    return undefined;
+  }
+}
+
+/** Collect, enrich, evaluate, render, write and seal one pack. Shared by `run` and `demo`. */
 export async function sealRun(loaded: LoadedConfig, inputs: RunInputs, key: SigningKey, settings: RunSettings): Promise<SealedRun> {
   const clock = settings.clock ?? (() => new Date());
   const startedAt = clock();
@@ -44,6 +62,7 @@ export async function sealRun(loaded: LoadedConfig, inputs: RunInputs, key: Sign
   const cycleDir = path.join(settings.output, settings.cycle.id);
   const staging = path.join(cycleDir, `.${runId}.partial`);
   const previous = await findPreviousPack(settings.output);
+  const text = await loadReportText();
   await mkdir(staging, { recursive: true });
   try {
     const pipeline = await runPipeline(loaded, registries, inputs, {
@@ -54,22 +73,29 @@ export async function sealRun(loaded: LoadedConfig, inputs: RunInputs, key: Sign
       clock,
     });
     const results = toResultSet(pipeline, loaded, settings.asOf, settings.cycle.id);
-    const rendered = Object.fromEntries(packWriters.map((writer) => [writer.fileName, writer.render(results)]));
+    const toolCommit = commitOf();
+    const record: RunRecord = {
+      runId,
+      cycle: settings.cycle,
+      asOf: settings.asOf.toISOString(),
+      startedAt: startedAt.toISOString(),
+      finishedAt: clock().toISOString(),
+      operator: describeOperator(settings.env),
+      retentionYears: loaded.config.retentionYears,
+      ...(toolCommit ? { toolCommit } : {}),
+      ...(loaded.config.timestamp ? { tsaUrl: loaded.config.timestamp.tsaUrl } : {}),
+    };
+    const changes = await changesSince(settings.output, previous, { runId, cycle: settings.cycle.id, asOf: record.asOf, identities: results.identities, findings: results.findings }, settings.log);
+    const rendered: Record<string, string | Buffer> = Object.fromEntries(packWriters.map((writer) => [writer.fileName, writer.render(results)]));
+    rendered['report.pdf'] = await renderReportPdf(reportModel(results, pipeline.evaluation, record, key.keyId, text, changes ? { changes } : {}));
     const { dir, attestationDigest } = await writePack(
       staging,
       path.join(cycleDir, runId),
-      { results, evaluation: pipeline.evaluation, config: loaded.config, rendered },
-      {
-        runId,
-        cycle: settings.cycle,
-        asOf: settings.asOf.toISOString(),
-        startedAt: startedAt.toISOString(),
-        finishedAt: clock().toISOString(),
-        operator: describeOperator(settings.env),
-        retentionYears: loaded.config.retentionYears,
-      },
+      { results, evaluation: pipeline.evaluation, config: loaded.config, waivers: inputs.waivers, rendered },
+      record,
       key,
       previous,
+      settings.log,
     );
     return { dir, results, attestationDigest };
   } catch (error) {

@@ -5,7 +5,7 @@ const meta: ControlMeta = {
   id: 'credential-expiry-set',
   title: 'Every active credential expires within the allowed lifetime',
   severity: 'medium',
-  appliesTo: ['service-account', 'app', 'token', 'deploy-key', 'ci-secret', 'api-key'],
+  appliesTo: ['service-account', 'app', 'token', 'deploy-key', 'api-key'],
   rationale:
     'A credential without an end date stays valid until someone remembers to revoke it; an expiry bounds the ' +
     'damage of a leak and forces the periodic review that rotation alone does not (OWASP NHI7, CIS GCP 1.4).',
@@ -61,10 +61,13 @@ export default defineControl({
   evaluate(identities, { options, now }) {
     return judgeEach(identities, meta.appliesTo, (identity) => {
       const active = identity.credentials.filter((c) => c.status === 'active');
-      if (active.length === 0) {
-        return { identityId: identity.id, status: 'not-applicable', message: 'No active credential', evidence: { activeCredentials: 0 } };
+      // A stored secret (a webhook's, a CI variable's) is a copy: its expiry belongs to the system that issued it.
+      const issued = active.filter((c) => c.type !== 'secret');
+      if (issued.length === 0) {
+        const message = active.length === 0 ? 'No active credential' : 'Only stored secrets, whose expiry the issuing system holds';
+        return { identityId: identity.id, status: 'not-applicable', message, evidence: { activeCredentials: active.length, issuedCredentials: 0 } };
       }
-      return active.map((credential) => judge(identity, credential, options.maxLifetimeDays, now));
+      return issued.map((credential) => judge(identity, credential, options.maxLifetimeDays, now));
     });
   },
 });

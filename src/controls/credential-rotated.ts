@@ -5,7 +5,8 @@ const meta: ControlMeta = {
   id: 'credential-rotated',
   title: 'Every active credential was created or rotated within the allowed age',
   severity: 'high',
-  appliesTo: ['service-account', 'app', 'token', 'deploy-key', 'ci-secret', 'api-key'],
+  // CI secrets have their own limit (ci-secret-rotated): GitHub reports only when a secret was last updated.
+  appliesTo: ['service-account', 'app', 'token', 'deploy-key', 'api-key'],
   rationale:
     'A long-lived secret has had longer to leak and be copied; rotation bounds how long a leaked credential stays ' +
     'useful (CIS AWS 1.14, CIS GCP 1.7, OWASP NHI7).',

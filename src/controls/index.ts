@@ -1,10 +1,12 @@
 import type { Control } from '../sdk/index.js';
 import approvalRecorded from './approval-recorded.js';
 import breakGlassTimeBounded from './break-glass-time-bounded.js';
+import ciSecretRotated from './ci-secret-rotated.js';
 import ciTrustRestricted from './ci-trust-restricted.js';
 import credentialExpirySet from './credential-expiry-set.js';
 import credentialRotated from './credential-rotated.js';
 import credentialUnused from './credential-unused.js';
+import deployKeyReadOnly from './deploy-key-read-only.js';
 import noAdminPrivilege from './no-admin-privilege.js';
 import noHumanUse from './no-human-use.js';
 import noPrivilegeEscalation from './no-privilege-escalation.js';
@@ -18,10 +20,12 @@ import thirdPartyAppLeastPrivilege from './third-party-app-least-privilege.js';
 export const controls: readonly Control[] = [
   approvalRecorded,
   breakGlassTimeBounded,
+  ciSecretRotated,
   ciTrustRestricted,
   credentialExpirySet,
   credentialRotated,
   credentialUnused,
+  deployKeyReadOnly,
   noAdminPrivilege,
   noHumanUse,
   noPrivilegeEscalation,

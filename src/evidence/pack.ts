@@ -1,13 +1,15 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Evaluation } from '../engine/evaluate.js';
+import type { Logger, Waiver } from '../sdk/index.js';
+import { requestTimeStamp } from './timestamp.js';
 import { stableStringify } from '../stable-json.js';
 import type { ResultSet } from '../writers/types.js';
 import type { Cycle } from './cycle.js';
 import type { SigningKey } from './keys.js';
 import type { Operator } from './operator.js';
-import { ATTESTATION_FILE, MANIFEST_FILE, digestFiles, listPackFiles, seal, sha256, SEAL_FILES } from './seal.js';
+import { ATTESTATION_FILE, MANIFEST_FILE, TIMESTAMP_FILE, digestFiles, listPackFiles, seal, sha256, SEAL_FILES } from './seal.js';
 
 export const PACK_FORMAT = 1;
 
@@ -20,6 +22,10 @@ export interface RunRecord {
   finishedAt: string;
   operator: Operator;
   retentionYears: number;
+  /** The git commit the tool ran from, when known. */
+  toolCommit?: string;
+  /** RFC 3161 time-stamping authority to stamp the manifest's digest with. */
+  tsaUrl?: string;
 }
 
 export interface PackContents {
@@ -27,6 +33,8 @@ export interface PackContents {
   evaluation: Evaluation;
   /** The effective configuration: env var names and file paths, never secret values. */
   config: unknown;
+  /** The waivers as loaded: with the inventory and config, what `reperform` needs to repeat the evaluation. */
+  waivers: readonly Waiver[];
   /** Files the writers rendered, by pack path (inventory.csv, findings.csv, summary.md, ...). */
   rendered: Record<string, string | Buffer>;
 }
@@ -95,12 +103,14 @@ export async function writePack(
   record: RunRecord,
   key: SigningKey,
   previous: PreviousPack | undefined,
+  log: Logger,
 ): Promise<{ dir: string; attestationDigest: string }> {
   const { results, evaluation } = contents;
   const configText = json(contents.config);
   const files: Record<string, string | Buffer> = {
     'controls.json': json({ controls: results.controls }),
     'config.json': configText,
+    'waivers.json': json({ waivers: contents.waivers }),
     ...contents.rendered,
   };
   for (const [name, content] of Object.entries(files)) {
@@ -109,11 +119,12 @@ export async function writePack(
   }
 
   const sealFiles: readonly string[] = SEAL_FILES;
-  const digests = await digestFiles(staging, (await listPackFiles(staging)).filter((f) => f !== MANIFEST_FILE && !sealFiles.includes(f)));
+  const digests = await digestFiles(staging, (await listPackFiles(staging)).filter((f) => f !== MANIFEST_FILE && f !== TIMESTAMP_FILE && !sealFiles.includes(f)));
   const incomplete = results.sources.filter((s) => s.verdict !== 'complete').map((s) => s.source);
   const manifest = {
     packFormat: PACK_FORMAT,
     tool: results.tool,
+    toolCommit: record.toolCommit ?? null,
     runId: record.runId,
     organization: results.organization ?? null,
     cycle: record.cycle,
@@ -139,8 +150,11 @@ export async function writePack(
     retainUntil: retainUntil(record.finishedAt, record.retentionYears),
     signing: { algorithm: 'Ed25519', keyId: key.keyId },
   };
-  await writeFile(path.join(staging, MANIFEST_FILE), json(manifest));
+  const manifestText = json(manifest);
+  await writeFile(path.join(staging, MANIFEST_FILE), manifestText);
+  const timestamp = record.tsaUrl ? await stampManifest(staging, record.tsaUrl, manifestText, log) : undefined;
   const { attestationDigest } = await seal(staging, key, {
+    ...(timestamp ? { timestamp } : {}),
     runId: record.runId,
     cycle: record.cycle.id,
     asOf: record.asOf,
@@ -151,6 +165,21 @@ export async function writePack(
   await mkdir(path.dirname(finalDir), { recursive: true });
   await rename(staging, finalDir);
   return { dir: finalDir, attestationDigest };
+}
+
+/**
+ * Stamps the manifest's digest and keeps the reply as manifest.tsr. A TSA that fails does not cost the
+ * collection: the pack is sealed without the stamp and its attestation says why.
+ */
+async function stampManifest(staging: string, tsaUrl: string, manifestText: string, log: Logger): Promise<Record<string, unknown>> {
+  try {
+    const { reply, token } = await requestTimeStamp(tsaUrl, createHash('sha256').update(manifestText).digest());
+    await writeFile(path.join(staging, TIMESTAMP_FILE), reply);
+    return { tsaUrl, genTime: token.genTime, file: TIMESTAMP_FILE };
+  } catch (error) {
+    log.warn({ tsaUrl, err: (error as Error).message }, 'time-stamping failed; the pack is sealed without a timestamp');
+    return { tsaUrl, error: (error as Error).message };
+  }
 }
 
 export async function discardStaging(staging: string): Promise<void> {

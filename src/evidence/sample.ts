@@ -1,21 +1,10 @@
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Finding, FindingStatus } from '../sdk/index.js';
 import { stableStringify } from '../stable-json.js';
 import type { SigningKey } from './keys.js';
 import type { PackData } from './read-pack.js';
 import { digestFiles, listPackFiles, MANIFEST_FILE, seal, sha256 } from './seal.js';
-
-/** How often a control runs, and the sample size auditors conventionally draw for it. */
-export const DEFAULT_SAMPLE_SIZES = {
-  annual: 1,
-  quarterly: 2,
-  monthly: 5,
-  weekly: 15,
-  daily: 40,
-  'multiple-daily': 60,
-} as const;
-export type Frequency = keyof typeof DEFAULT_SAMPLE_SIZES;
 
 export interface SampleFilter {
   controlId?: string;
@@ -89,8 +78,14 @@ export async function writeSampleAddendum(
   selection: SampleSelection,
   key: SigningKey,
   frequencyTable: Record<string, number>,
-): Promise<string> {
+): Promise<{ dir: string; existed: boolean }> {
   const dir = path.join(`${pack.dir}.samples`, sampleId(selection));
+  const existing = await readFile(path.join(dir, MANIFEST_FILE), 'utf8').catch(() => undefined);
+  if (existing !== undefined) {
+    // Sealed addenda are immutable: the same request finds the same selection, or something has changed.
+    if (stableStringify((JSON.parse(existing) as { sample: unknown }).sample) === stableStringify(selection)) return { dir, existed: true };
+    throw new Error(`${dir} holds a different selection for the same request: the pack is not the one it was drawn from`);
+  }
   const staging = `${dir}.partial`;
   await rm(staging, { recursive: true, force: true });
   await mkdir(staging, { recursive: true });
@@ -110,7 +105,7 @@ export async function writeSampleAddendum(
     await writeFile(path.join(staging, MANIFEST_FILE), `${stableStringify(manifest, 2)}\n`);
     await seal(staging, key, { kind: 'sample-addendum', packAttestationDigest: pack.attestationDigest, seed: selection.seed });
     await rename(staging, dir);
-    return dir;
+    return { dir, existed: false };
   } catch (error) {
     await rm(staging, { recursive: true, force: true });
     throw error;

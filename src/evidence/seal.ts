@@ -9,6 +9,8 @@ export const SUMS_FILE = 'SHA256SUMS';
 export const SIGNATURE_FILE = 'SHA256SUMS.sig';
 export const ATTESTATION_FILE = 'attestation.dsse.json';
 export const MANIFEST_FILE = 'manifest.json';
+/** The TSA's reply stamping manifest.json's digest (RFC 3161), when a TSA is configured. */
+export const TIMESTAMP_FILE = 'manifest.tsr';
 /** Files that seal a pack; everything else in it is listed in SHA256SUMS. */
 export const SEAL_FILES = [SUMS_FILE, SIGNATURE_FILE, ATTESTATION_FILE] as const;
 

@@ -2,6 +2,7 @@ import { verify as verifySignature, type KeyObject } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { keyIdOf } from './keys.js';
+import { readTimeStampReply } from './timestamp.js';
 import {
   ATTESTATION_FILE,
   IN_TOTO_STATEMENT,
@@ -10,6 +11,7 @@ import {
   SEAL_FILES,
   SIGNATURE_FILE,
   SUMS_FILE,
+  TIMESTAMP_FILE,
   digestFiles,
   listPackFiles,
   pae,
@@ -106,7 +108,7 @@ function checkManifest(bytes: Buffer, sums: Map<string, string>, keyId: string, 
   const files = (manifest.files ?? []) as { path: string; sha256: string }[];
   const listed = new Map(files.map((f) => [f.path, f.sha256]));
   for (const [name, digest] of sums) {
-    if (name === MANIFEST_FILE) continue;
+    if (name === MANIFEST_FILE || name === TIMESTAMP_FILE) continue;
     if (listed.get(name) !== digest) problems.push(`${MANIFEST_FILE}: files does not list ${name} with its digest`);
   }
   for (const name of listed.keys()) if (!sums.has(name)) problems.push(`${MANIFEST_FILE}: lists ${name}, which ${SUMS_FILE} does not`);
@@ -153,6 +155,10 @@ export async function verifyPack(dir: string, publicKey: KeyObject): Promise<Ver
   const content = present.filter((f) => !sealFiles.includes(f));
   for (const name of content) if (!sums.has(name)) problems.push(`${name} is in the pack but not in ${SUMS_FILE}`);
   for (const name of sums.keys()) if (!present.includes(name)) problems.push(`${name} is listed in ${SUMS_FILE} but missing`);
+  if (present.includes(TIMESTAMP_FILE) && present.includes(MANIFEST_FILE)) {
+    const stamped = readTimeStampReply(await readFile(path.join(dir, TIMESTAMP_FILE)));
+    if (stamped.digest !== sha256(await readFile(path.join(dir, MANIFEST_FILE)))) problems.push(`${TIMESTAMP_FILE}: stamps another digest than manifest.json's`);
+  }
   for (const digest of await digestFiles(dir, content.filter((f) => sums.has(f)))) {
     if (sums.get(digest.path) !== digest.sha256) problems.push(`${digest.path}: sha256 does not match ${SUMS_FILE}`);
   }

@@ -80,8 +80,13 @@ new ControlTester(control, now).run([
     expect: [{ status: 'not-applicable' }],
   },
   {
-    name: 'roles are outside the control',
-    identities: [anIdentity({ kind: 'role' })],
+    name: "a stored secret (a webhook's) is not judged: its expiry belongs to the system that issued it",
+    identities: [anIdentity({ kind: 'api-key', credentials: [aCredential({ id: 'S', type: 'secret', expiresAt: null })] })],
+    expect: [{ status: 'not-applicable', message: /stored secrets/ }],
+  },
+  {
+    name: 'roles and CI secrets are outside the control',
+    identities: [anIdentity({ kind: 'role' }), anIdentity({ kind: 'ci-secret', credentials: [aCredential({ type: 'secret' })] })],
     expect: [],
   },
 ]);

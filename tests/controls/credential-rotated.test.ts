@@ -18,7 +18,7 @@ new ControlTester(control, now).run([
   {
     name: 'rotation date counts over creation date',
     identities: [
-      anIdentity({ kind: 'ci-secret', credentials: [aCredential({ id: 'S', type: 'secret', createdAt: daysAgo(now, 900), rotatedAt: daysAgo(now, 10) })] }),
+      anIdentity({ kind: 'api-key', credentials: [aCredential({ id: 'S', type: 'secret', createdAt: daysAgo(now, 900), rotatedAt: daysAgo(now, 10) })] }),
     ],
     expect: [{ status: 'pass', credentialId: 'S', evidence: { ageDays: 10 } }],
   },

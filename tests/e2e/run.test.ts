@@ -1,8 +1,10 @@
+import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadAwsSandboxDataset, startAwsSandbox, type AwsSandbox } from '../../connectors/aws-iam/sandbox.js';
+import { startTsa } from '../helpers/tsa.js';
 import { cli, packsIn, ROOT, tempDir } from './cli.js';
 
 const DEMO_AWS = path.join(ROOT, 'fixtures/demo-org/aws-iam');
@@ -137,5 +139,25 @@ describe('usage and configuration errors exit 2 and write nothing', () => {
     expect(missing.code).toBe(2);
     expect(missing.stderr).toMatch(/nhi-audit\.yaml: cannot read the file; create one with `nhi-audit init`/);
     expect((await cli(['--help'], { cwd })).code).toBe(0);
+  });
+});
+
+describe('nhi-audit run with a time-stamping authority', () => {
+  it('stamps the manifest digest: the pack holds manifest.tsr, which nhi-audit and openssl verify', async () => {
+    const tsa = await startTsa();
+    const sandbox = await startAwsSandbox(await loadAwsSandboxDataset(DEMO_AWS), { now: new Date(`${AS_OF}T00:00:00Z`), credentialReportPolls: 0 });
+    try {
+      const { cwd, env } = await workspace(sandbox, `timestamp: { tsaUrl: ${tsa.url} }\n`);
+      const result = await cli(['run', '--as-of', AS_OF], { cwd, env });
+      expect(result.code).toBe(1);
+      const { pack } = await manifestOf(cwd);
+      expect(existsSync(path.join(pack, 'manifest.tsr'))).toBe(true);
+      expect((await cli(['verify', pack, '--public-key', 'keys/nhi-audit.pub'], { cwd })).code).toBe(0);
+      const openssl = execFileSync('openssl', ['ts', '-verify', '-data', 'manifest.json', '-in', 'manifest.tsr', '-CAfile', path.join(tsa.dir, 'ca.crt'), '-untrusted', path.join(tsa.dir, 'tsa.crt')], { cwd: pack });
+      expect(openssl.toString()).toMatch(/Verification: OK/);
+    } finally {
+      await sandbox.close();
+      await new Promise<void>((resolve) => tsa.server.close(() => resolve()));
+    }
   });
 });

@@ -71,3 +71,19 @@ test('Organizations lists accounts that had joined and not yet left', async () =
   const { Accounts } = await clients.organizations.send(new ListAccountsCommand({}));
   expect(Accounts?.map((account) => account.Id)).toEqual(['111111111111', '222222222222', '333333333333', '555555555555']);
 });
+
+test('a key with earlier uses reports the latest one on or before now, and nothing of x-earlierUses on the wire', async () => {
+  const dataset = await loadAwsSandboxDataset(FIXTURE_DIR);
+  const key = dataset.accounts['111111111111']!.credentials!['ci-deployer']!.accessKeys!.find((k) => k.AccessKeyId === 'AKIAACMECIDEPLOYER001')!;
+  key.LastUsedDate = '2025-06-01T00:00:00Z';
+  key['x-earlierUses'] = ['2024-12-24T08:00:00Z', '2025-01-15T08:00:00Z', '2025-03-01T08:00:00Z'];
+  const earlier = await startAwsSandbox(dataset, { now: NOW, credentialReportPolls: 0 });
+  try {
+    const { iam } = sandboxClients(earlier);
+    const used = await iam.send(new GetAccessKeyLastUsedCommand({ AccessKeyId: key.AccessKeyId }));
+    expect(used.AccessKeyLastUsed?.LastUsedDate).toEqual(new Date('2025-01-15T08:00:00Z'));
+    expect(JSON.stringify(used)).not.toContain('earlierUses');
+  } finally {
+    await earlier.close();
+  }
+});

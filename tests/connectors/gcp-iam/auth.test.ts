@@ -48,7 +48,7 @@ describe('credentials', () => {
     const auth = createAuth(GcpIamConfigSchema.parse({ projects: ['corvid-finance-prod'], accessTokenEnv: 'T' }), context({ T: 'tok-1' }));
     expect(auth.client).toBeInstanceOf(OAuth2Client);
     expect(((await (auth.client as OAuth2Client).getRequestHeaders()) as Headers).get('authorization')).toBe('Bearer tok-1');
-    await expect(auth.identify()).resolves.toBeUndefined();
+    await expect(auth.identify()).resolves.toBe('access token from T (principal not reported)');
   });
 
   it('refuses a key file and a token variable together, and a config that names nothing to read', () => {

@@ -1,0 +1,277 @@
+import pLimit from 'p-limit';
+import { ConnectorError, type CollectContext, type Identity } from '../../src/sdk/index.js';
+import { refusalStatus, type GitHubClient } from './client.js';
+import type { CollectionKind, GitHubConfig } from './config.js';
+import {
+  credentialAuthorizationIdentity,
+  deployKeyIdentity,
+  installationIdentity,
+  patGrantIdentity,
+  repository,
+  runnerIdentity,
+  secretIdentity,
+  webhookIdentity,
+  type Origin,
+  type RawApp,
+  type RawCredentialAuthorization,
+  type RawDeployKey,
+  type RawInstallation,
+  type RawPatGrant,
+  type RawPropertyValues,
+  type RawRunner,
+  type RawRunnerGroup,
+  type RawSecret,
+  type RawWebhook,
+  type Repository,
+  type RepositoryNode,
+  type SecretFamily,
+} from './normalize.js';
+import { OPERATIONS, REPOSITORY_INVENTORY_QUERY, type Operation } from './operations.js';
+import { Reader } from './reader.js';
+
+export interface GitHubSession {
+  client: GitHubClient;
+  config: GitHubConfig;
+}
+
+const SECRETS: Record<SecretFamily, { kind: CollectionKind; org: Operation; selected: Operation; repo: Operation }> = {
+  actions: {
+    kind: 'actions-secrets',
+    org: OPERATIONS.listOrgActionsSecrets,
+    selected: OPERATIONS.listOrgActionsSecretRepos,
+    repo: OPERATIONS.listRepoActionsSecrets,
+  },
+  dependabot: {
+    kind: 'dependabot-secrets',
+    org: OPERATIONS.listOrgDependabotSecrets,
+    selected: OPERATIONS.listOrgDependabotSecretRepos,
+    repo: OPERATIONS.listRepoDependabotSecrets,
+  },
+  codespaces: {
+    kind: 'codespaces-secrets',
+    org: OPERATIONS.listOrgCodespacesSecrets,
+    selected: OPERATIONS.listOrgCodespacesSecretRepos,
+    repo: OPERATIONS.listRepoCodespacesSecrets,
+  },
+};
+const SECRET_FAMILIES = Object.keys(SECRETS) as SecretFamily[];
+
+const REPOSITORY_KINDS: readonly CollectionKind[] = [
+  'deploy-keys',
+  'actions-secrets',
+  'dependabot-secrets',
+  'codespaces-secrets',
+  'webhooks',
+  'runners',
+];
+
+const INVENTORY_OPERATION = 'graphql/repository-inventory';
+
+interface InventoryResponse {
+  data: {
+    organization: {
+      repositories: {
+        totalCount: number;
+        pageInfo: { hasNextPage: boolean; endCursor: string | null };
+        nodes: RepositoryNode[];
+      };
+    };
+  };
+}
+
+interface RawOrganization {
+  public_repos: number;
+  total_private_repos?: number;
+}
+
+/**
+ * Reads one organization: organization-wide kinds first, then the repository inventory (GraphQL, 100
+ * repositories a query) that decides which repositories need which REST reads.
+ */
+export async function* collectOrganization({ client, config }: GitHubSession, context: CollectContext): AsyncGenerator<Identity> {
+  const { org } = config;
+  const scope = context.scope(org);
+  const reader = new Reader(client, scope, context.signal);
+  const kinds = new Set(config.kinds);
+  const origin = (rawRef: string): Origin => ({ source: context.source, org, rawRef });
+
+  const collector = client.appCollector ?? (await userCollector(reader));
+  if (collector) {
+    scope.collector(collector);
+    context.collector(collector);
+  }
+  const organization = await readOrganization(reader, org, context.source);
+
+  if (kinds.has('app-installations')) {
+    const publishers = new Map<string, RawApp | undefined>();
+    for (const { item, rawRef } of (await reader.list<RawInstallation>('app-installations', OPERATIONS.listAppInstallations, { org })) ?? []) {
+      if (!publishers.has(item.app_slug)) publishers.set(item.app_slug, await appPublisher(reader, item.app_slug));
+      yield installationIdentity(item, publishers.get(item.app_slug), origin(rawRef));
+    }
+  }
+  if (kinds.has('pat-grants')) {
+    for (const { item, rawRef } of (await reader.list<RawPatGrant>('pat-grants', OPERATIONS.listPatGrants, { org })) ?? []) {
+      yield patGrantIdentity(item, origin(rawRef));
+    }
+  }
+  if (kinds.has('credential-authorizations')) {
+    const reads = await reader.list<RawCredentialAuthorization>('credential-authorizations', OPERATIONS.listSamlAuthorizations, { org });
+    for (const { item, rawRef } of reads ?? []) yield credentialAuthorizationIdentity(item, origin(rawRef));
+  }
+  for (const family of SECRET_FAMILIES) {
+    const { kind, org: list, selected } = SECRETS[family];
+    if (!kinds.has(kind)) continue;
+    for (const { item, rawRef } of (await reader.list<RawSecret>(kind, list, { org })) ?? []) {
+      const selectedRepositories =
+        item.visibility === 'selected'
+          ? (await reader.list<{ name: string }>(kind, selected, { org, secret_name: item.name }))?.map((read) => read.item.name)
+          : undefined;
+      yield secretIdentity(item, family, { level: 'org', ...(selectedRepositories ? { selectedRepositories } : {}) }, origin(rawRef));
+    }
+  }
+  if (kinds.has('webhooks')) {
+    for (const { item, rawRef } of (await reader.list<RawWebhook>('webhooks', OPERATIONS.listOrgWebhooks, { org })) ?? []) {
+      yield webhookIdentity(item, undefined, origin(rawRef));
+    }
+  }
+  if (kinds.has('runners')) {
+    const groups = await reader.list<RawRunnerGroup>('runners', OPERATIONS.listOrgRunnerGroups, { org });
+    const groupById = new Map(groups?.map(({ item }) => [item.id, item]));
+    for (const { item, rawRef } of (await reader.list<RawRunner>('runners', OPERATIONS.listOrgRunners, { org })) ?? []) {
+      const group = item.runner_group_id === undefined ? undefined : groupById.get(item.runner_group_id);
+      yield runnerIdentity(item, group ? { group } : {}, origin(rawRef));
+    }
+  }
+
+  if (!REPOSITORY_KINDS.some((kind) => kinds.has(kind))) return;
+  const repositories = await readRepositories(reader, config, organization);
+  if (!repositories) return;
+  const limit = pLimit(config.concurrency);
+  const perRepository = await Promise.all(
+    repositories.map((repo) => limit(() => repositoryIdentities(reader, repo, kinds, org, origin))),
+  );
+  for (const identities of perRepository) yield* identities;
+}
+
+async function userCollector(reader: Reader): Promise<string | undefined> {
+  try {
+    const { item } = await reader.get<{ login: string }>(OPERATIONS.getAuthenticatedUser, {});
+    return `user:${item.login}`;
+  } catch (error) {
+    reader.scope.error(OPERATIONS.getAuthenticatedUser.id, error, { recovered: true, hint: 'the collector identity is not recorded' });
+    return undefined;
+  }
+}
+
+async function readOrganization(reader: Reader, org: string, source: string): Promise<RawOrganization> {
+  try {
+    return (await reader.get<RawOrganization>(OPERATIONS.getOrg, { org })).item;
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    throw new ConnectorError(source, `cannot read organization ${org}: ${message}`, {
+      cause: error,
+      ...(refusalStatus(error) === 404 ? { hint: `check the org name and that the token or App installation can see ${org}` } : {}),
+    });
+  }
+}
+
+/** The publisher of an App (its owner account); a private App of another account stays unknown. */
+async function appPublisher(reader: Reader, slug: string): Promise<RawApp | undefined> {
+  try {
+    return (await reader.get<RawApp>(OPERATIONS.getAppBySlug, { app_slug: slug })).item;
+  } catch (error) {
+    reader.scope.error(OPERATIONS.getAppBySlug.id, error, { recovered: true, hint: `the publisher of app ${slug} stays unknown` });
+    return undefined;
+  }
+}
+
+/**
+ * Every repository, with what decides its REST reads (deploy-key count, environments) and its owner hints
+ * (CODEOWNERS, custom properties), reconciled against the organization's own repository count.
+ */
+async function readRepositories(reader: Reader, config: GitHubConfig, organization: RawOrganization): Promise<Repository[] | undefined> {
+  const { org } = config;
+  const nodes: RepositoryNode[] = [];
+  let totalCount = 0;
+  try {
+    let after: string | null = null;
+    do {
+      const body: InventoryResponse = await reader.graphql<InventoryResponse>(
+        INVENTORY_OPERATION,
+        REPOSITORY_INVENTORY_QUERY,
+        { org, after },
+        (response) => response.data.organization.repositories.nodes.length,
+      );
+      const page = body.data.organization.repositories;
+      nodes.push(...page.nodes);
+      totalCount = page.totalCount;
+      after = page.pageInfo.hasNextPage ? page.pageInfo.endCursor : null;
+    } while (after);
+  } catch (error) {
+    reader.scope.error(INVENTORY_OPERATION, error, { hint: 'no repository-level kind could be read without the repository list' });
+    return undefined;
+  }
+
+  if (typeof organization.total_private_repos === 'number') {
+    reader.scope.reconcile('repositories', organization.public_repos + organization.total_private_repos, nodes.length, 'GET /orgs/{org}: public_repos + total_private_repos');
+  } else {
+    reader.scope.reconcile('repositories', totalCount, nodes.length, 'total_private_repos is visible to organization owners only; GraphQL totalCount used');
+  }
+
+  const values = await reader.enrichment<RawPropertyValues>(
+    OPERATIONS.listRepoPropertyValues,
+    { org },
+    'owners and tags from repository custom properties are missing',
+  );
+  const propertiesByName = new Map(values.map(({ item }) => [item.repository_name, item]));
+  return nodes.map((node) => repository(node, propertiesByName.get(node.name), config.ownerProperty));
+}
+
+async function repositoryIdentities(
+  reader: Reader,
+  repo: Repository,
+  kinds: ReadonlySet<CollectionKind>,
+  org: string,
+  origin: (rawRef: string) => Origin,
+): Promise<Identity[]> {
+  const identities: Identity[] = [];
+  const parameters = { owner: org, repo: repo.name };
+  if (kinds.has('deploy-keys') && repo.deployKeyCount > 0) {
+    for (const { item, rawRef } of (await reader.list<RawDeployKey>('deploy-keys', OPERATIONS.listDeployKeys, parameters)) ?? []) {
+      identities.push(deployKeyIdentity(item, repo, origin(rawRef)));
+    }
+  }
+  for (const family of SECRET_FAMILIES) {
+    const { kind, repo: list } = SECRETS[family];
+    if (!kinds.has(kind)) continue;
+    for (const { item, rawRef } of (await reader.list<RawSecret>(kind, list, parameters)) ?? []) {
+      identities.push(secretIdentity(item, family, { level: 'repo', repo }, origin(rawRef)));
+    }
+  }
+  if (kinds.has('actions-secrets')) {
+    for (const environment of await environments(reader, repo, parameters)) {
+      const reads = await reader.list<RawSecret>('actions-secrets', OPERATIONS.listEnvironmentSecrets, { ...parameters, environment_name: environment });
+      for (const { item, rawRef } of reads ?? []) {
+        identities.push(secretIdentity(item, 'actions', { level: 'env', repo, environment }, origin(rawRef)));
+      }
+    }
+  }
+  if (kinds.has('webhooks')) {
+    for (const { item, rawRef } of (await reader.list<RawWebhook>('webhooks', OPERATIONS.listRepoWebhooks, parameters)) ?? []) {
+      identities.push(webhookIdentity(item, repo, origin(rawRef)));
+    }
+  }
+  if (kinds.has('runners')) {
+    for (const { item, rawRef } of (await reader.list<RawRunner>('runners', OPERATIONS.listRepoRunners, parameters)) ?? []) {
+      identities.push(runnerIdentity(item, { repo }, origin(rawRef)));
+    }
+  }
+  return identities;
+}
+
+/** The inventory query lists up to 100 environments per repository; more are read with REST. */
+async function environments(reader: Reader, repo: Repository, parameters: { owner: string; repo: string }): Promise<string[]> {
+  if (!repo.environmentsTruncated) return repo.environments;
+  const reads = await reader.list<{ name: string }>('actions-secrets', OPERATIONS.listEnvironments, parameters);
+  return reads?.map(({ item }) => item.name) ?? [];
+}

@@ -1,0 +1,350 @@
+import { createRequire } from 'node:module';
+import PDFDocument from 'pdfkit';
+import type { Finding, SourceCompleteness } from '../sdk/index.js';
+import { describeWaiver, findingSubject } from './describe.js';
+import { sortResultSet } from './sorted.js';
+import { summarize } from './summary.js';
+import type { ResultSet } from './types.js';
+
+/** The wording of the report, from evidence-templates/report.json. */
+export interface ReportText {
+  title: string;
+  subtitle: string;
+  intro: string;
+  methodology: string[];
+  exceptionsNote: string;
+  waiversNote: string;
+  changesNote: string;
+  samplesNote: string;
+  noSamples: string;
+  signOff: { title: string; text: string; roles: string[] };
+  appendixNote: string;
+}
+
+export interface ReportSample {
+  id: string;
+  seed: string;
+  filter: { controlId?: string; status?: string };
+  populationSize: number;
+  populationSha256: string;
+  selected: { controlId: string; identityId: string; credentialId?: string; status: string }[];
+}
+
+export interface ReportChanges {
+  fromCycle: string;
+  fromRunId: string;
+  counts: { label: string; count: number }[];
+  lines: string[];
+}
+
+/** Everything the PDF shows beyond the ResultSet: who ran it, the seal, the cycle, changes and samples. */
+export interface ReportModel {
+  results: ResultSet;
+  text: ReportText;
+  run: {
+    runId: string;
+    cycle: { id: string; start: string; end: string };
+    asOf: string;
+    finishedAt: string;
+    keyId: string;
+    operator: string;
+    toolCommit?: string;
+    verdict: 'complete' | 'incomplete';
+  };
+  population: { identities: number; evaluated: number; excluded: { reason: string; identities: number }[] };
+  changes?: ReportChanges;
+  samples: ReportSample[];
+  /** Rows beyond which lists stop and point to the CSVs, so 100 000 identities still make a readable report. */
+  limits?: { exceptions?: number; appendix?: number; changes?: number };
+}
+
+const FONT = createRequire(import.meta.url).resolve('dejavu-fonts-ttf/ttf/DejaVuSans.ttf');
+const FONT_BOLD = createRequire(import.meta.url).resolve('dejavu-fonts-ttf/ttf/DejaVuSans-Bold.ttf');
+const MARGIN = 50;
+
+type Doc = PDFKit.PDFDocument;
+
+function heading(doc: Doc, text: string, size = 15): void {
+  if (doc.y > doc.page.height - MARGIN - 80) doc.addPage();
+  doc.moveDown(0.6).font('bold').fontSize(size).fillColor('#1f2937').text(text).moveDown(0.3).font('regular').fontSize(9).fillColor('black');
+}
+
+function paragraph(doc: Doc, text: string): void {
+  doc.font('regular').fontSize(9).fillColor('black').text(text, { align: 'left' }).moveDown(0.4);
+}
+
+const CELL_PAD = 3;
+
+/** Column widths: fixed numbers as given, '*' columns share what is left. */
+function columnWidths(doc: Doc, count: number, widths?: (number | '*')[]): number[] {
+  const spec = widths ?? Array.from({ length: count }, () => '*' as const);
+  const available = doc.page.width - 2 * MARGIN;
+  const fixed = spec.reduce<number>((sum, w) => sum + (w === '*' ? 0 : w), 0);
+  const flexible = spec.filter((w) => w === '*').length;
+  return spec.map((w) => (w === '*' ? Math.max(40, (available - fixed) / Math.max(1, flexible)) : w));
+}
+
+function drawRow(doc: Doc, cells: string[], widths: number[], bold: boolean): void {
+  doc.font(bold ? 'bold' : 'regular').fontSize(7.5);
+  const height = Math.max(...cells.map((c, i) => doc.heightOfString(c, { width: widths[i]! - 2 * CELL_PAD }))) + 2 * CELL_PAD;
+  const top = doc.y;
+  let x = MARGIN;
+  cells.forEach((cell, i) => {
+    const width = widths[i]!;
+    if (bold) doc.rect(x, top, width, height).fillAndStroke('#e5e7eb', '#9ca3af').fillColor('black');
+    else doc.rect(x, top, width, height).lineWidth(0.3).stroke('#9ca3af');
+    doc.text(cell, x + CELL_PAD, top + CELL_PAD, { width: width - 2 * CELL_PAD });
+    x += width;
+  });
+  doc.x = MARGIN;
+  doc.y = top + height;
+}
+
+/**
+ * A table with a bold header row repeated on every page it spans. Drawn cell by cell with doc.text: pdfkit's
+ * own table re-lays out embedded fonts per cell and takes seconds for a few hundred rows.
+ */
+function table(doc: Doc, header: string[], rows: string[][], widths?: (number | '*')[]): void {
+  if (rows.length === 0) {
+    paragraph(doc, 'None.');
+    return;
+  }
+  const columns = columnWidths(doc, header.length, widths);
+  const bottom = () => doc.page.height - MARGIN - 10;
+  const rowHeight = (cells: string[], bold: boolean) => {
+    doc.font(bold ? 'bold' : 'regular').fontSize(7.5);
+    return Math.max(...cells.map((c, i) => doc.heightOfString(c, { width: columns[i]! - 2 * CELL_PAD }))) + 2 * CELL_PAD;
+  };
+  if (doc.y + rowHeight(header, true) + rowHeight(rows[0]!, false) > bottom()) doc.addPage();
+  drawRow(doc, header, columns, true);
+  for (const row of rows) {
+    if (doc.y + rowHeight(row, false) > bottom()) {
+      doc.addPage();
+      drawRow(doc, header, columns, true);
+    }
+    drawRow(doc, row, columns, false);
+  }
+  doc.moveDown(0.6).font('regular').fontSize(9);
+}
+
+function bounded<T>(items: readonly T[], limit: number): { shown: readonly T[]; more: number } {
+  return { shown: items.slice(0, limit), more: Math.max(0, items.length - limit) };
+}
+
+function moreNote(doc: Doc, more: number, file: string): void {
+  if (more > 0) paragraph(doc, `… and ${more} more, in ${file}.`);
+}
+
+function cover(doc: Doc, model: ReportModel): void {
+  const { results, run, text } = model;
+  doc.font('bold').fontSize(24).fillColor('#111827').text(text.title, { align: 'left' });
+  doc.font('regular').fontSize(13).fillColor('#374151').text(`${text.subtitle} ${run.cycle.id}`).moveDown(1.5);
+  const facts: [string, string][] = [
+    ['Organization', results.organization ?? '(not named in the configuration)'],
+    ['Audit cycle', `${run.cycle.id}: ${run.cycle.start} to ${run.cycle.end}`],
+    ['As of', run.asOf],
+    ['Pack (run id)', run.runId],
+    ['Collection', run.verdict === 'complete' ? 'complete: every source reconciled' : 'INCOMPLETE: do not rely on this pack as complete'],
+    ['Signer key id', run.keyId],
+    ['Produced by', `${results.tool.name} ${results.tool.version}${run.toolCommit ? ` (commit ${run.toolCommit.slice(0, 12)})` : ''}, run by ${run.operator}, finished ${run.finishedAt}`],
+  ];
+  doc.fontSize(10).fillColor('black');
+  for (const [label, value] of facts) {
+    doc.font('bold').text(`${label}: `, { continued: true }).font('regular').fillColor(label === 'Collection' && run.verdict !== 'complete' ? '#b91c1c' : 'black').text(value).fillColor('black');
+  }
+  doc.moveDown(1.5);
+  paragraph(doc, text.intro);
+}
+
+function sourceRows(sources: readonly SourceCompleteness[]): string[][] {
+  return sources.map((s) => {
+    const operations = s.scopes.flatMap((scope) => scope.operations);
+    const reconciliations = s.scopes.flatMap((scope) => scope.reconciliations);
+    return [
+      `${s.source} (${s.connector})`,
+      String(s.scopes.length),
+      String(s.identities),
+      `${operations.reduce((n, o) => n + o.pages, 0)} pages, ${operations.reduce((n, o) => n + o.records, 0)} records, ${operations.reduce((n, o) => n + o.retries, 0)} retries, ${operations.reduce((n, o) => n + o.errors, 0)} errors`,
+      `${reconciliations.filter((r) => r.matches).length} of ${reconciliations.length} match`,
+      s.verdict,
+    ];
+  });
+}
+
+function scope(doc: Doc, model: ReportModel): void {
+  const { results, population, text } = model;
+  heading(doc, '1. Scope, population and methodology');
+  for (const p of text.methodology) paragraph(doc, p);
+  heading(doc, 'Sources and completeness', 11);
+  table(doc, ['Source', 'Scopes', 'Identities', 'Reads', 'Independent counts', 'Verdict'], sourceRows(results.sources), ['*', 40, 50, 170, 80, 55]);
+  for (const source of results.sources.filter((s) => s.verdict !== 'complete')) {
+    const reasons = [...source.errors, ...source.scopes.flatMap((s) => [...s.errors.map((e) => `${s.scope}: ${e.operation}: ${e.message}`), ...s.unreadable.map((u) => `${s.scope}: ${u.kind}: ${u.reason}`)])];
+    paragraph(doc, `${source.source} is incomplete: ${reasons.slice(0, 5).join('; ') || 'an independent count did not reconcile'}.`);
+  }
+  const kinds = new Map<string, number>();
+  for (const identity of results.identities) kinds.set(identity.kind, (kinds.get(identity.kind) ?? 0) + 1);
+  paragraph(
+    doc,
+    `Population: ${population.identities} identities (${[...kinds].map(([k, n]) => `${n} ${k}`).join(', ')}); ${population.evaluated} evaluated.` +
+      population.excluded.map((e) => ` Excluded: ${e.identities} ${e.reason}.`).join(''),
+  );
+}
+
+function controls(doc: Doc, model: ReportModel): void {
+  const summary = summarize(model.results);
+  heading(doc, '2. Control results');
+  table(
+    doc,
+    ['Control', 'Severity', 'Desired state', 'Pass', 'Fail', 'Excepted', 'N/A', 'Frameworks'],
+    summary.controls.map(({ control, counts }) => [
+      control.id,
+      control.severity,
+      control.title,
+      String(counts.pass),
+      String(counts.fail),
+      String(counts.excepted),
+      String(counts['not-applicable']),
+      control.mappings.map((m) => `${m.framework}${m.version ? ` ${m.version}` : ''}: ${m.ids.join(', ')}`).join('; ') || '—',
+    ]),
+    [85, 42, '*', 28, 28, 46, 28, 110],
+  );
+}
+
+/** Failing findings grouped by control, the remediation said once per control rather than on every row. */
+function exceptions(doc: Doc, model: ReportModel): void {
+  const owners = new Map(model.results.identities.map((i) => [i.id, i.owner?.id ?? '(no owner)']));
+  const failing: Finding[] = model.results.findings.filter((f) => f.status === 'fail');
+  heading(doc, `3. Exceptions (${failing.length})`);
+  paragraph(doc, model.text.exceptionsNote);
+  let budget = model.limits?.exceptions ?? 200;
+  for (const control of model.results.controls) {
+    const rows = failing.filter((f) => f.controlId === control.id);
+    if (rows.length === 0) continue;
+    heading(doc, `${control.id} (${control.severity}): ${rows.length} failing`, 10);
+    paragraph(doc, `Remediation: ${control.remediation}`);
+    const { shown, more } = bounded(rows, Math.max(budget, 5));
+    budget -= shown.length;
+    table(doc, ['Identity', 'Finding', 'Owner'], shown.map((f) => [findingSubject(f), f.message, owners.get(f.identityId) ?? '']), [170, '*', 110]);
+    moreNote(doc, more, 'exceptions.csv');
+  }
+}
+
+function waivers(doc: Doc, model: ReportModel): void {
+  const uses = summarize(model.results).waivers;
+  heading(doc, '4. Waivers');
+  paragraph(doc, model.text.waiversNote);
+  table(
+    doc,
+    ['Control', 'Identity', 'Ticket', 'Approver', 'Expires', 'State', 'Findings'],
+    uses.map((u) => [u.waiver.control, u.waiver.identity, u.waiver.ticket, u.waiver.approver, u.waiver.expires, u.state === 'applied' && !u.inForce ? 'expired' : u.state, String(u.findings)]),
+    [80, '*', 55, 90, 55, 45, 40],
+  );
+  for (const use of uses.filter((u) => u.state === 'applied')) paragraph(doc, `${use.waiver.ticket}: ${describeWaiver(use.waiver)}.`);
+}
+
+function changes(doc: Doc, model: ReportModel): void {
+  heading(doc, '5. Changes since the previous cycle');
+  if (!model.changes) {
+    paragraph(doc, 'This is the first pack in the chain: there is no previous pack to compare with.');
+    return;
+  }
+  paragraph(doc, `${model.text.changesNote} Previous pack: ${model.changes.fromCycle}, run ${model.changes.fromRunId}.`);
+  table(doc, ['Change', 'Count'], model.changes.counts.map((c) => [c.label, String(c.count)]), ['*', 60]);
+  const { shown, more } = bounded(model.changes.lines, model.limits?.changes ?? 150);
+  for (const line of shown) doc.font('regular').fontSize(8).text(`• ${line}`);
+  moreNote(doc, more, '`nhi-audit diff`');
+}
+
+function samples(doc: Doc, model: ReportModel): void {
+  heading(doc, '6. Sample selections');
+  if (model.samples.length === 0) {
+    paragraph(doc, model.text.noSamples);
+    return;
+  }
+  paragraph(doc, model.text.samplesNote);
+  for (const sample of model.samples) {
+    heading(doc, sample.id, 10);
+    paragraph(
+      doc,
+      `Seed ${sample.seed}; control ${sample.filter.controlId ?? 'any'}; status ${sample.filter.status ?? 'any'}; ` +
+        `${sample.selected.length} of ${sample.populationSize} items; population sha256 ${sample.populationSha256}.`,
+    );
+    table(doc, ['Control', 'Identity', 'Status'], sample.selected.map((s) => [s.controlId, findingSubject(s), s.status]), [100, '*', 60]);
+  }
+}
+
+function signOff(doc: Doc, model: ReportModel): void {
+  heading(doc, `7. ${model.text.signOff.title}`);
+  paragraph(doc, model.text.signOff.text);
+  for (const role of model.text.signOff.roles) {
+    doc.moveDown(0.8).font('bold').fontSize(9).text(role);
+    doc.font('regular').moveDown(0.8).text('Name: ____________________________   Signature: ____________________________   Date: ______________');
+  }
+}
+
+function appendix(doc: Doc, model: ReportModel): void {
+  const identities = model.results.identities;
+  const { shown } = bounded(identities, model.limits?.appendix ?? 300);
+  doc.addPage();
+  heading(doc, 'Appendix: population');
+  paragraph(doc, model.text.appendixNote.replace('{shown}', String(shown.length)).replace('{total}', String(identities.length)));
+  table(
+    doc,
+    ['Identity', 'Kind', 'Classification', 'Privilege', 'Owner'],
+    shown.map((i) => [i.id, i.kind, i.classification.value, i.privilege.level, i.owner?.id ?? '']),
+    ['*', 60, 60, 50, 110],
+  );
+}
+
+function footers(doc: Doc, model: ReportModel): void {
+  const range = doc.bufferedPageRange();
+  for (let i = range.start; i < range.start + range.count; i++) {
+    doc.switchToPage(i);
+    const y = doc.page.height - MARGIN + 15;
+    doc.font('regular').fontSize(7).fillColor('#6b7280');
+    doc.text(`${model.results.organization ?? ''} · ${model.run.cycle.id} · run ${model.run.runId} · page ${i + 1} of ${range.count}`, MARGIN, y, {
+      width: doc.page.width - 2 * MARGIN,
+      align: 'center',
+      lineBreak: false,
+    });
+  }
+}
+
+/** report.pdf: the human report of a pack, with summary pages and bounded appendices that point to the CSVs. */
+export function renderReportPdf(model: ReportModel): Promise<Buffer> {
+  const sorted: ReportModel = { ...model, results: sortResultSet(model.results) };
+  const doc = new PDFDocument({
+    size: 'A4',
+    margin: MARGIN,
+    bufferPages: true,
+    info: {
+      Title: `${model.text.title}: ${model.run.cycle.id}`,
+      Author: model.results.tool.name,
+      Subject: `Evidence pack ${model.run.runId}`,
+      CreationDate: new Date(model.run.finishedAt),
+      ModDate: new Date(model.run.finishedAt),
+    },
+  });
+  doc.registerFont('regular', FONT);
+  doc.registerFont('bold', FONT_BOLD);
+  doc.font('regular');
+  const chunks: Buffer[] = [];
+  doc.on('data', (chunk: Buffer) => chunks.push(chunk));
+  const done = new Promise<Buffer>((resolve, reject) => {
+    doc.on('end', () => resolve(Buffer.concat(chunks)));
+    doc.on('error', reject);
+  });
+  cover(doc, sorted);
+  doc.addPage();
+  scope(doc, sorted);
+  controls(doc, sorted);
+  exceptions(doc, sorted);
+  waivers(doc, sorted);
+  changes(doc, sorted);
+  samples(doc, sorted);
+  signOff(doc, sorted);
+  appendix(doc, sorted);
+  footers(doc, sorted);
+  doc.end();
+  return done;
+}
