@@ -2,7 +2,11 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { connectors } from '../../connectors/index.js';
+import { validateConfig } from '../../src/config.js';
+import { controls } from '../../src/controls/index.js';
 import { loadApprovals, loadHrRoster, loadOwners, loadPrivilegedAccess, loadWaivers } from '../../src/engine/inputs.js';
+import { loadInputs } from '../../src/engine/pipeline.js';
 
 async function file(name: string, text: string): Promise<string> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'nhi-inputs-'));
@@ -123,5 +127,39 @@ describe('waivers file', () => {
   it('refuses a waiver for a control that does not exist', async () => {
     const waivers = await file('waivers.yaml', '- control: nope\n  identity: x\n  reason: r\n  ticket: T-1\n  approver: a\n  expires: 2026-12-31\n');
     await expect(loadWaivers(waivers, ['owner-assigned'])).rejects.toThrow(`${waivers}: [0].control: unknown control "nope"`);
+  });
+});
+
+describe('loadInputs', () => {
+  const registries = { connectors, controls };
+  const enrich = { owners: 'owners.csv', hrRoster: 'hr.csv', approvals: 'approvals.csv', privilegedAccess: 'privileged.csv', vendorTagKeys: ['supplier'] };
+
+  async function configDir(hr: string): Promise<string> {
+    const dir = path.dirname(await file('owners.csv', 'identity,owner\naws-iam:*,team\n'));
+    await writeFile(path.join(dir, 'hr.csv'), hr);
+    await writeFile(path.join(dir, 'approvals.csv'), 'identity,ticket,requester,approver,approved_at\naws-iam:*,CHG-1,ana,bo,2026-01-05\n');
+    await writeFile(path.join(dir, 'privileged.csv'), 'identity,approver,ticket,recertified_at\naws-iam:*,cfo,,2026-10-05\n');
+    return dir;
+  }
+
+  it('reads every configured registry, named by its file, with the tag conventions', async () => {
+    const baseDir = await configDir('person,status,terminated_at\nana,active,\n');
+    const { config } = validateConfig({ sources: [{ name: 'aws', connector: 'aws-iam' }], enrich }, registries);
+    const inputs = await loadInputs({ file: path.join(baseDir, 'nhi-audit.yaml'), baseDir, config: config! }, registries);
+    expect(inputs.enrich).toMatchObject({
+      vendorTagKeys: ['supplier'],
+      owners: { file: 'owners.csv', rows: [{ identity: 'aws-iam:*', owner: 'team' }] },
+      hrRoster: { file: 'hr.csv', rows: [{ person: 'ana', status: 'active' }] },
+      approvals: { file: 'approvals.csv', rows: [{ ticket: 'CHG-1' }] },
+      privilegedAccess: { file: 'privileged.csv', rows: [{ approver: 'cfo' }] },
+    });
+  });
+
+  it('stops on a bad registry before anything is collected, naming its file, line and column', async () => {
+    const baseDir = await configDir('person,status,terminated_at\nana,gone,\n');
+    const { config } = validateConfig({ sources: [{ name: 'aws', connector: 'aws-iam' }], enrich }, registries);
+    await expect(loadInputs({ file: path.join(baseDir, 'nhi-audit.yaml'), baseDir, config: config! }, registries)).rejects.toThrow(
+      `${path.join(baseDir, 'hr.csv')}: line 2, column status: expected active or terminated`,
+    );
   });
 });
