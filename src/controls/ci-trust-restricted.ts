@@ -12,7 +12,7 @@ const meta: ControlMeta = {
     'reporting systems then bypasses change management (OWASP NHI6, SOX ITGC change management).',
   remediation:
     'Restrict the trust condition on the subject claim to one repository and its protected branch or deployment ' +
-    'environment, e.g. repo:<org>/<repo>:ref:refs/heads/main or repo:<org>/<repo>:environment:production.',
+    'environment, e.g. repo:ORG/REPO:ref:refs/heads/main or repo:ORG/REPO:environment:production.',
 };
 
 const Options = z
