@@ -102,7 +102,7 @@ export function buildProgram(): Command {
   const controls = program.command('controls').description('the control catalog');
   controls
     .command('list')
-    .description('list the controls with their severity and options')
+    .description('list the controls with their severity, options and framework mappings')
     .addOption(new Option('--format <format>', 'output format').choices(['table', 'json', 'md']).default('table'))
     .action(lazy(() => import('./commands/controls-list.js')));
 

@@ -7,11 +7,31 @@ import { ConfigError, SeveritySchema, type Connector, type Control, type Problem
 const EnvName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'the name of an environment variable, not its value');
 const SourceName = z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'lowercase letters, digits and dashes (it names a folder in the pack)');
 
+const TagKeys = (keys: string[], description: string) => z.array(z.string().min(1)).default(keys).describe(`${description}, first match wins`);
+
 const EnrichSchema = z
   .object({
-    ownerTagKeys: z.array(z.string().min(1)).default(['owner', 'Owner', 'nhi-audit:owner']).describe('tags that name an owner, first match wins'),
-    environmentTagKeys: z.array(z.string().min(1)).default(['environment', 'Environment', 'env']),
-    owners: z.string().min(1).optional().describe('owners registry (CSV with columns identity,owner; identity may be a glob)'),
+    ownerTagKeys: TagKeys(['owner', 'Owner', 'nhi-audit:owner'], 'tags that name an owner'),
+    environmentTagKeys: TagKeys(['environment', 'Environment', 'env'], 'tags that name the environment'),
+    vendorTagKeys: TagKeys(['vendor', 'Vendor', 'nhi-audit:vendor'], 'tags that name the outside party an identity belongs to'),
+    expiryTagKeys: TagKeys(
+      ['expires-at', 'expires', 'nhi-audit:expires-at'],
+      "tags that give the identity's own end (a date, meaning the end of that day UTC, or an instant)",
+    ),
+    breakGlassTagKeys: TagKeys(['break-glass', 'breakglass', 'emergency', 'nhi-audit:break-glass'], 'tags that mark an emergency identity (any value but false/no/0/off)'),
+    approvalTagKeys: TagKeys(['approval', 'change-ticket', 'nhi-audit:approval'], 'tags that name the change ticket, looked up in the approvals register'),
+    owners: z.string().min(1).optional().describe('owners registry (CSV with columns identity,owner, or a YAML list of them; identity may be a glob)'),
+    hrRoster: z.string().min(1).optional().describe('HR roster (CSV with columns person,status,terminated_at; status active or terminated)'),
+    approvals: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('approvals register (CSV with columns identity,ticket,requester,approver,approved_at; identity may be a glob or empty when a tag names the ticket)'),
+    privilegedAccess: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('privileged-access list (CSV with columns identity,approver,ticket,recertified_at; identity may be a glob)'),
   })
   .strict();
 
@@ -29,7 +49,7 @@ const BaseSchema = z
     organization: z.string().min(1).optional().describe('organization name shown on reports'),
     output: z.string().min(1).default('./evidence').describe('folder that packs are written to, by cycle'),
     sources: z.array(z.looseObject({ name: SourceName, connector: z.string().min(1) })).min(1, 'name at least one source'),
-    enrich: EnrichSchema.default({ ownerTagKeys: ['owner', 'Owner', 'nhi-audit:owner'], environmentTagKeys: ['environment', 'Environment', 'env'] }),
+    enrich: EnrichSchema.prefault({}),
     waivers: z.string().min(1).optional().describe('waivers file (YAML list of control, identity, reason, ticket, approver, expires)'),
     controls: z.record(z.string(), z.unknown()).default({}).describe('per control: "off", or options and an optional severity'),
     evaluate: z

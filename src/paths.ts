@@ -14,6 +14,11 @@ export function packageRoot(): string {
   }
 }
 
+/** The framework mappings shipped with the tool: one file per framework and version. */
+export function frameworksDir(): string {
+  return path.join(packageRoot(), 'evidence-templates', 'frameworks');
+}
+
 export function toolVersion(): string {
   return (JSON.parse(readFileSync(path.join(packageRoot(), 'package.json'), 'utf8')) as { version: string }).version;
 }

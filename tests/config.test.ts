@@ -22,6 +22,25 @@ describe('config validation', () => {
     expect(config?.retentionYears).toBe(7);
   });
 
+  it('fills the enrichment tag conventions, and keeps them when only some are set', () => {
+    expect(validateConfig({ sources: [source] }, registries).config?.enrich).toEqual({
+      ownerTagKeys: ['owner', 'Owner', 'nhi-audit:owner'],
+      environmentTagKeys: ['environment', 'Environment', 'env'],
+      vendorTagKeys: ['vendor', 'Vendor', 'nhi-audit:vendor'],
+      expiryTagKeys: ['expires-at', 'expires', 'nhi-audit:expires-at'],
+      breakGlassTagKeys: ['break-glass', 'breakglass', 'emergency', 'nhi-audit:break-glass'],
+      approvalTagKeys: ['approval', 'change-ticket', 'nhi-audit:approval'],
+    });
+    const { config } = validateConfig({ sources: [source], enrich: { ownerTagKeys: ['team'], approvals: 'approvals.csv' } }, registries);
+    expect(config?.enrich).toMatchObject({ ownerTagKeys: ['team'], approvals: 'approvals.csv', expiryTagKeys: ['expires-at', 'expires', 'nhi-audit:expires-at'] });
+    expect(problems({ sources: [source], enrich: { hrroster: 'hr.csv' } })).toEqual([expect.stringMatching(/^enrich: Unrecognized key: "hrroster"/)]);
+  });
+
+  it('sets a control off, or overrides its options and severity', () => {
+    const { config } = validateConfig({ sources: [source], controls: { 'approval-recorded': 'off', 'break-glass-time-bounded': { maxHours: 4, severity: 'critical' } } }, registries);
+    expect(config?.controls).toEqual({ 'approval-recorded': { enabled: false, options: {} }, 'break-glass-time-bounded': { enabled: true, severity: 'critical', options: { maxHours: 4 } } });
+  });
+
   it('names the path of every problem, all at once', () => {
     const found = problems({
       sources: [

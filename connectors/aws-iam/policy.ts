@@ -37,6 +37,7 @@ const READ_VERBS = /^(get|list|describe|head|search|lookup|scan|query|batchget|s
  * the passed role, so it is listed with those services below.
  */
 const ESCALATION_ACTIONS = [
+  'glue:UpdateDevEndpoint',
   'iam:AddUserToGroup',
   'iam:AttachGroupPolicy',
   'iam:AttachRolePolicy',
@@ -50,6 +51,7 @@ const ESCALATION_ACTIONS = [
   'iam:SetDefaultPolicyVersion',
   'iam:UpdateAssumeRolePolicy',
   'iam:UpdateLoginProfile',
+  'lambda:UpdateFunctionCode',
 ];
 const CREDENTIAL_CREATION_ACTIONS = ['iam:CreateAccessKey', 'iam:CreateLoginProfile', 'iam:UpdateLoginProfile'];
 const PASSROLE_TARGETS = [
@@ -85,6 +87,12 @@ export function actionMatches(pattern: string, action: string): boolean {
   );
   return regex.test(action.toLowerCase());
 }
+
+/**
+ * IAM writes that change no one's permissions: a service-linked role can be assumed only by its service and
+ * carries the policy AWS defines for it, so every *FullAccess managed policy may create one without escalating.
+ */
+const NOT_IAM_WRITE = new Set(['iam:CreateServiceLinkedRole', 'iam:DeleteServiceLinkedRole'].map((a) => a.toLowerCase()));
 
 /** Actions whose verb reads like a write but whose IAM access level is Read (Service Authorization Reference). */
 const READ_ACTIONS = new Set(
@@ -163,7 +171,9 @@ export function analyzePolicy(document: PolicyDocument): PolicyAnalysis {
           flags.add('service-wildcard');
           evidence.add(pattern);
         }
-        if (level === 'write' && pattern.toLowerCase().startsWith('iam:')) {
+        // An IAM write limited to named resources (PassRole to one task role) changes nothing else; on every
+        // resource it is what cloudsplaining calls permissions management without resource constraints.
+        if (level === 'write' && onAll && pattern.toLowerCase().startsWith('iam:') && !NOT_IAM_WRITE.has(pattern.toLowerCase())) {
           flags.add('iam-write');
           evidence.add(pattern);
         }

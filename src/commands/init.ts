@@ -21,6 +21,9 @@ sources:
 enrich:
   ownerTagKeys: [owner, Owner]
   # owners: owners.csv                         # identity,owner (identity may be a glob)
+  # hrRoster: hr-roster.csv                    # person,status,terminated_at
+  # approvals: approvals.csv                   # identity,ticket,requester,approver,approved_at
+  # privilegedAccess: privileged-access.csv    # identity,approver,ticket,recertified_at
 
 # waivers: waivers.yaml                        # control, identity, reason, ticket, approver, expires
 

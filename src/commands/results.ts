@@ -1,13 +1,15 @@
 import type { LoadedConfig } from '../config.js';
 import type { PipelineResult } from '../engine/pipeline.js';
 import { atOrAbove, EXIT, type Severity } from '../sdk/index.js';
-import { toolVersion } from '../paths.js';
+import { loadFrameworks, mappingsFor } from '../evidence/frameworks.js';
+import { frameworksDir, toolVersion } from '../paths.js';
 import type { ResultSet } from '../writers/types.js';
 
 export const TOOL = { name: 'nhi-audit', informationUri: 'https://github.com/nhi-audit/nhi-audit' } as const;
 
 /** The run's results in the shape every writer renders. */
 export function toResultSet(pipeline: PipelineResult, loaded: LoadedConfig, asOf: Date, cycle?: string): ResultSet {
+  const frameworks = loadFrameworks(frameworksDir());
   return {
     tool: { name: TOOL.name, version: toolVersion(), informationUri: TOOL.informationUri },
     ...(loaded.config.organization ? { organization: loaded.config.organization } : {}),
@@ -21,7 +23,7 @@ export function toResultSet(pipeline: PipelineResult, loaded: LoadedConfig, asOf
       rationale: control.meta.rationale,
       remediation: control.meta.remediation,
       options: options as Record<string, unknown>,
-      mappings: [],
+      mappings: mappingsFor(control.meta.id, frameworks),
     })),
     identities: pipeline.identities,
     findings: pipeline.evaluation.findings,

@@ -17,7 +17,9 @@ const meta: ControlMeta = {
 
 export default defineControl({
   meta,
-  options: z.object({ maxAgeDays: z.number().int().positive().default(90) }).strict(),
+  options: z
+    .object({ maxAgeDays: z.number().int().positive().default(90).describe('days since creation or last rotation an active credential may reach') })
+    .strict(),
   evaluate(identities, { options, now }) {
     return judgeEach(identities, meta.appliesTo, (identity) => {
       const active = identity.credentials.filter((c) => c.status === 'active');

@@ -16,9 +16,8 @@ const meta: ControlMeta = {
 
 const Options = z
   .object({
-    maxIdleDays: z.number().int().positive().default(90),
-    /** A credential never used passes while it is at most this many days old: time to deploy it. */
-    graceDays: z.number().int().nonnegative().default(7),
+    maxIdleDays: z.number().int().positive().default(90).describe('days since last use an active credential may reach (CIS counts 45)'),
+    graceDays: z.number().int().nonnegative().default(7).describe('a never-used credential passes while at most this many days old: time to deploy it'),
   })
   .strict();
 

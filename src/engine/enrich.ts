@@ -1,13 +1,35 @@
-import type { Identity } from '../sdk/index.js';
+import type { Approval, Identity, Owner } from '../sdk/index.js';
 import { matchesGlob } from './glob.js';
-import type { OwnerRow } from './inputs.js';
+import type { ApprovalRow, HrRosterRow, OwnerRow, PrivilegedAccessRow } from './inputs.js';
+
+/** A registry file's rows and its file name, which becomes the `source` of what it contributes. */
+export interface Registry<Row> {
+  file: string;
+  rows: readonly Row[];
+}
 
 export interface EnrichInputs {
   ownerTagKeys: readonly string[];
   environmentTagKeys: readonly string[];
+  /** Tags naming the outside party an identity belongs to. */
+  vendorTagKeys: readonly string[];
+  /** Tags giving the identity's own end (`Identity.expiresAt`): a date (the end of that day, UTC) or an instant. */
+  expiryTagKeys: readonly string[];
+  /** Tags marking an emergency identity; any value but false/no/0/off marks it. */
+  breakGlassTagKeys: readonly string[];
+  /** Tags naming the change ticket that approved the identity, looked up in the approvals register. */
+  approvalTagKeys: readonly string[];
   /** Rows of the owners registry; the first row whose identity (id or glob) matches wins. */
-  owners?: { file: string; rows: readonly OwnerRow[] };
+  owners?: Registry<OwnerRow>;
+  /** People by id (case-insensitive), giving each owner a status. */
+  hrRoster?: Registry<HrRosterRow>;
+  /** Change tickets; an identity takes the earliest approval that names it or the ticket its tag names. */
+  approvals?: Registry<ApprovalRow>;
+  /** Approved administrator identities; the first row whose identity (id or glob) matches wins. */
+  privilegedAccess?: Registry<PrivilegedAccessRow>;
 }
+
+const NOT_MARKED = new Set(['false', 'no', '0', 'off']);
 
 function firstTag(tags: Record<string, string>, keys: readonly string[]): [string, string] | undefined {
   for (const key of keys) {
@@ -17,23 +39,72 @@ function firstTag(tags: Record<string, string>, keys: readonly string[]): [strin
   return undefined;
 }
 
+/** A tag's date or instant as an instant; a bare date ends at the close of that day. Unreadable values give none. */
+function tagInstant(value: string): string | undefined {
+  const text = /^\d{4}-\d{2}-\d{2}$/.test(value) ? `${value}T23:59:59.999Z` : value;
+  const time = Date.parse(text);
+  return /^\d{4}-\d{2}-\d{2}/.test(value) && !Number.isNaN(time) ? new Date(time).toISOString() : undefined;
+}
+
+function ownerOf(identity: Identity, inputs: EnrichInputs): Owner | undefined {
+  const tag = firstTag(identity.tags, inputs.ownerTagKeys);
+  const row = inputs.owners?.rows.find((r) => matchesGlob(r.identity, identity.id));
+  const owner: Owner | undefined = tag
+    ? { id: tag[1], source: `tag:${tag[0]}`, status: identity.owner?.status ?? 'unknown' }
+    : row && inputs.owners
+      ? { id: row.owner, source: `registry:${inputs.owners.file}`, status: 'unknown' }
+      : identity.owner;
+  if (!owner) return undefined;
+  const person = inputs.hrRoster?.rows.find((r) => r.person.toLowerCase() === owner.id.toLowerCase());
+  if (!person) return owner;
+  const { terminatedAt: _previous, ...rest } = owner;
+  return { ...rest, status: person.status, ...(person.terminatedAt ? { terminatedAt: person.terminatedAt } : {}) };
+}
+
+function approvalOf(identity: Identity, inputs: EnrichInputs): Approval | undefined {
+  const ticket = firstTag(identity.tags, inputs.approvalTagKeys)?.[1];
+  const rows = (inputs.approvals?.rows ?? []).filter(
+    (row) => (row.identity !== undefined && matchesGlob(row.identity, identity.id)) || (ticket !== undefined && row.ticket === ticket),
+  );
+  // The earliest approval is the one that can have authorized the identity's creation; later tickets change it.
+  const earliest = rows.reduce<ApprovalRow | undefined>((best, row) => (!best || row.approvedAt < best.approvedAt ? row : best), undefined);
+  if (!earliest) return identity.approval;
+  return { ticket: earliest.ticket, approver: earliest.approver, requester: earliest.requester, approvedAt: earliest.approvedAt };
+}
+
 /**
  * Joins registries and tag conventions onto identities. Pure: the same identities and inputs give the same
- * result. A tag on the identity itself wins over the registry, and an owner the connector found (a GitHub
- * `added_by`, a token's owner) is kept only when neither names one.
+ * result. A tag on the identity itself wins over the registry, and what the connector found (a GitHub
+ * `added_by`, a token's expiry) is kept when neither says otherwise. The HR roster sets the status of whichever
+ * owner was found.
  */
 export function enrich(identities: readonly Identity[], inputs: EnrichInputs): Identity[] {
   return identities.map((identity) => {
     const enriched: Identity = { ...identity };
-    const ownerTag = firstTag(identity.tags, inputs.ownerTagKeys);
-    const registryRow = inputs.owners?.rows.find((row) => matchesGlob(row.identity, identity.id));
-    if (ownerTag) {
-      enriched.owner = { id: ownerTag[1], source: `tag:${ownerTag[0]}`, status: identity.owner?.status ?? 'unknown' };
-    } else if (registryRow && inputs.owners) {
-      enriched.owner = { id: registryRow.owner, source: `registry:${inputs.owners.file}`, status: 'unknown' };
+    const owner = ownerOf(identity, inputs);
+    if (owner) enriched.owner = owner;
+    const approval = approvalOf(identity, inputs);
+    if (approval) enriched.approval = approval;
+
+    const environment = firstTag(identity.tags, inputs.environmentTagKeys);
+    if (environment && !identity.environment) enriched.environment = environment[1];
+    const vendor = firstTag(identity.tags, inputs.vendorTagKeys);
+    if (vendor && !identity.vendor) enriched.vendor = vendor[1];
+    const expiry = firstTag(identity.tags, inputs.expiryTagKeys);
+    const expiresAt = expiry ? tagInstant(expiry[1]) : undefined;
+    if (expiresAt && identity.expiresAt == null) enriched.expiresAt = expiresAt;
+    const breakGlass = firstTag(identity.tags, inputs.breakGlassTagKeys);
+    if (breakGlass && !NOT_MARKED.has(breakGlass[1].toLowerCase())) enriched.breakGlass = true;
+
+    const privileged = inputs.privilegedAccess?.rows.find((r) => matchesGlob(r.identity, identity.id));
+    if (privileged && inputs.privilegedAccess) {
+      enriched.privilegedAccess = {
+        approver: privileged.approver,
+        ...(privileged.ticket ? { ticket: privileged.ticket } : {}),
+        recertifiedAt: privileged.recertifiedAt,
+        source: `registry:${inputs.privilegedAccess.file}`,
+      };
     }
-    const environmentTag = firstTag(identity.tags, inputs.environmentTagKeys);
-    if (environmentTag && !identity.environment) enriched.environment = environmentTag[1];
     return enriched;
   });
 }

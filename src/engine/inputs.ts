@@ -16,7 +16,7 @@ async function readText(file: string): Promise<string> {
  * Reads a CSV registry with a header row, validating each row with `schema`. Every bad cell is reported as
  * `line N, column NAME`, counting the header as line 1, as a spreadsheet shows it.
  */
-export async function readCsvRegistry<T>(file: string, schema: z.ZodType<T>): Promise<T[]> {
+export async function readCsvRegistry<T>(file: string, schema: z.ZodType<T, any>): Promise<T[]> {
   const text = await readText(file);
   let records: { record: Record<string, string>; info: { lines: number } }[];
   try {
@@ -50,6 +50,80 @@ export type OwnerRow = z.infer<typeof OwnerRowSchema>;
 export async function loadOwners(file: string): Promise<OwnerRow[]> {
   if (/\.ya?ml$/i.test(file)) return readYamlList(file, OwnerRowSchema);
   return readCsvRegistry(file, OwnerRowSchema.loose());
+}
+
+/** A date (`2026-09-30`, midnight UTC) or an instant with its offset, as registries exported from spreadsheets hold them. */
+const RegistryInstant = z
+  .string()
+  .refine((text) => z.iso.date().safeParse(text).success || z.iso.datetime({ offset: true }).safeParse(text).success, {
+    message: 'expected a date such as 2026-09-30 or an instant such as 2026-09-30T14:00:00Z',
+  })
+  .transform((text) => new Date(text.length === 10 ? `${text}T00:00:00Z` : text).toISOString());
+
+/** An optional date column: an empty cell is no date. */
+const OptionalRegistryInstant = z
+  .string()
+  .optional()
+  .transform((text) => text || undefined)
+  .pipe(RegistryInstant.optional());
+
+const HrRosterRowSchema = z
+  .looseObject({
+    person: z.string().min(1, 'name the person (the id owners are given by, such as an email address)'),
+    status: z
+      .string()
+      .transform((status) => status.toLowerCase())
+      .pipe(z.enum(['active', 'terminated'], { message: 'expected active or terminated' })),
+    terminated_at: OptionalRegistryInstant,
+  })
+  .superRefine((row, context) => {
+    if (row.status === 'terminated' && !row.terminated_at) {
+      context.addIssue({ code: 'custom', path: ['terminated_at'], message: 'a terminated person needs the date they left' });
+    }
+  })
+  .transform(({ person, status, terminated_at }) => ({ person, status, ...(terminated_at ? { terminatedAt: terminated_at } : {}) }));
+export type HrRosterRow = z.output<typeof HrRosterRowSchema>;
+
+/** The HR roster: person,status,terminated_at (further columns of an HR export are ignored). */
+export function loadHrRoster(file: string): Promise<HrRosterRow[]> {
+  return readCsvRegistry(file, HrRosterRowSchema);
+}
+
+const ApprovalRowSchema = z
+  .looseObject({
+    identity: z.string().optional().describe('an identity id or glob; empty when an identity tag names the ticket'),
+    ticket: z.string().min(1, 'name the change ticket'),
+    requester: z.string().min(1, 'name who requested the change'),
+    approver: z.string().min(1, 'name who approved the change'),
+    approved_at: RegistryInstant,
+  })
+  .transform(({ identity, ticket, requester, approver, approved_at }) => ({
+    ...(identity ? { identity } : {}),
+    ticket,
+    requester,
+    approver,
+    approvedAt: approved_at,
+  }));
+export type ApprovalRow = z.output<typeof ApprovalRowSchema>;
+
+/** The approvals register, a change-ticket export: identity,ticket,requester,approver,approved_at. */
+export function loadApprovals(file: string): Promise<ApprovalRow[]> {
+  return readCsvRegistry(file, ApprovalRowSchema);
+}
+
+const PrivilegedAccessRowSchema = z
+  .looseObject({
+    identity: z.string().min(1, 'name an identity id or a glob'),
+    approver: z.string().min(1, 'name who approved the privileged access'),
+    ticket: z.string().optional(),
+    recertified_at: RegistryInstant,
+  })
+  .transform(({ identity, approver, ticket, recertified_at }) => ({ identity, approver, ...(ticket ? { ticket } : {}), recertifiedAt: recertified_at }));
+export type PrivilegedAccessRow = z.output<typeof PrivilegedAccessRowSchema>;
+
+/** The privileged-access list: identity,approver,ticket,recertified_at for each approved administrator identity. */
+export function loadPrivilegedAccess(file: string): Promise<PrivilegedAccessRow[]> {
+  return readCsvRegistry(file, PrivilegedAccessRowSchema);
 }
 
 async function readYamlList<T>(file: string, schema: z.ZodType<T>): Promise<T[]> {

@@ -2,9 +2,9 @@ import path from 'node:path';
 import type { LoadedConfig, Registries } from '../config.js';
 import type { Identity, Logger, SourceCompleteness, Waiver } from '../sdk/index.js';
 import { collectSource, compareIds, type SourceResult } from './collect.js';
-import { enrich, type EnrichInputs } from './enrich.js';
+import { enrich, type EnrichInputs, type Registry } from './enrich.js';
 import { evaluate, type ActiveControl, type Evaluation } from './evaluate.js';
-import { loadOwners, loadWaivers } from './inputs.js';
+import { loadApprovals, loadHrRoster, loadOwners, loadPrivilegedAccess, loadWaivers } from './inputs.js';
 
 /** The files beside the config that the run joins in: read and validated before anything is collected. */
 export interface RunInputs {
@@ -12,13 +12,28 @@ export interface RunInputs {
   waivers: Waiver[];
 }
 
+/** Reads one configured registry file, if any, named by its base name as the source of what it contributes. */
+async function registry<Row>(baseDir: string, file: string | undefined, load: (file: string) => Promise<Row[]>): Promise<Registry<Row> | undefined> {
+  if (!file) return undefined;
+  const full = path.resolve(baseDir, file);
+  return { file: path.basename(full), rows: await load(full) };
+}
+
 export async function loadInputs({ config, baseDir }: LoadedConfig, registries: Registries): Promise<RunInputs> {
-  const ownersFile = config.enrich.owners ? path.resolve(baseDir, config.enrich.owners) : undefined;
+  const { owners: ownersFile, hrRoster: hrRosterFile, approvals: approvalsFile, privilegedAccess: privilegedFile, ...tagKeys } = config.enrich;
+  const [owners, hrRoster, approvals, privilegedAccess] = await Promise.all([
+    registry(baseDir, ownersFile, loadOwners),
+    registry(baseDir, hrRosterFile, loadHrRoster),
+    registry(baseDir, approvalsFile, loadApprovals),
+    registry(baseDir, privilegedFile, loadPrivilegedAccess),
+  ]);
   return {
     enrich: {
-      ownerTagKeys: config.enrich.ownerTagKeys,
-      environmentTagKeys: config.enrich.environmentTagKeys,
-      ...(ownersFile ? { owners: { file: path.basename(ownersFile), rows: await loadOwners(ownersFile) } } : {}),
+      ...tagKeys,
+      ...(owners ? { owners } : {}),
+      ...(hrRoster ? { hrRoster } : {}),
+      ...(approvals ? { approvals } : {}),
+      ...(privilegedAccess ? { privilegedAccess } : {}),
     },
     waivers: config.waivers
       ? await loadWaivers(path.resolve(baseDir, config.waivers), registries.controls.map((c) => c.meta.id))

@@ -50,6 +50,12 @@ export type PrivilegeLevel = z.infer<typeof PrivilegeLevelSchema>;
 /** Ordered from least to most privilege, so levels compare by index. */
 export const PRIVILEGE_ORDER: readonly PrivilegeLevel[] = ['none', 'read', 'write', 'admin'];
 
+/**
+ * Risky capabilities of a grant, each over the whole scope (every resource of an account, project or org):
+ * `iam-write` changes who can do what there, `passrole-any` hands any role to a service, `privilege-escalation`
+ * and `credential-creation` let the holder raise its own access or mint credentials for others, `impersonation`
+ * acts as other identities. A capability limited to named resources is not flagged.
+ */
 export const PrivilegeFlagSchema = z.enum([
   'admin',
   'wildcard-action',
@@ -113,6 +119,8 @@ export const OwnerSchema = z
     /** Where the owner came from: `tag:owner`, `registry:owners.csv`, `property:owner`, `added_by`. */
     source: z.string(),
     status: z.enum(['active', 'terminated', 'unknown']),
+    /** When the owner left, from the HR roster: a departure after the as-of date leaves the owner active then. */
+    terminatedAt: InstantSchema.optional(),
   })
   .strict();
 export type Owner = z.infer<typeof OwnerSchema>;
@@ -126,6 +134,19 @@ export const ApprovalSchema = z
   })
   .strict();
 export type Approval = z.infer<typeof ApprovalSchema>;
+
+/** An identity's entry on the privileged-access list: its administrator access was approved and is recertified. */
+export const PrivilegedAccessSchema = z
+  .object({
+    approver: z.string().min(1),
+    ticket: z.string().optional(),
+    /** The last time its owner recertified the access. */
+    recertifiedAt: InstantSchema,
+    /** Where the entry came from: `registry:privileged-access.csv`. */
+    source: z.string(),
+  })
+  .strict();
+export type PrivilegedAccess = z.infer<typeof PrivilegedAccessSchema>;
 
 export const ClassificationSchema = z
   .object({
@@ -162,8 +183,11 @@ export const IdentitySchema = z
     expiresAt: InstantSchema.nullable().optional(),
     /** The outside party an identity belongs to (a vendor integration, a third-party app's publisher). */
     vendor: z.string().optional(),
+    /** An emergency (break-glass) identity or grant: disabled at rest, time-bounded when in use. */
+    breakGlass: z.boolean().optional(),
     owner: OwnerSchema.optional(),
     approval: ApprovalSchema.optional(),
+    privilegedAccess: PrivilegedAccessSchema.optional(),
     environment: z.string().optional(),
     tags: z.record(z.string(), z.string()),
     /** Path inside the pack's raw/ folder of the page this identity was read from, with a pointer into it. */

@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { controls } from '../../src/controls/index.js';
 import { listPackFiles } from '../../src/evidence/seal.js';
 import { cli, packsIn, tempDir, type CliResult } from './cli.js';
 
@@ -43,11 +44,20 @@ describe('nhi-audit demo', () => {
     const { findings } = JSON.parse(await readFile(path.join(pack, 'findings.json'), 'utf8')) as { findings: { controlId: string; status: string }[] };
     const byControl = new Map<string, Set<string>>();
     for (const f of findings) byControl.set(f.controlId, (byControl.get(f.controlId) ?? new Set()).add(f.status));
+    expect([...byControl.keys()]).toEqual(controls.map((c) => c.meta.id));
     for (const [control, statuses] of byControl) {
       expect(statuses.has('pass'), `${control} passes somewhere`).toBe(true);
       expect(statuses.has('fail'), `${control} fails somewhere`).toBe(true);
     }
     expect(findings.some((f) => f.status === 'excepted')).toBe(true);
+  });
+
+  it('records each control in force with its framework mappings', async () => {
+    const catalog = JSON.parse(await readFile(path.join(pack, 'controls.json'), 'utf8')) as { controls: { id: string; mappings: { framework: string; ids: string[] }[] }[] };
+    for (const control of catalog.controls) {
+      expect(control.mappings.map((m) => m.framework), control.id).toContain('SOX ITGC');
+    }
+    expect(catalog.controls.find((c) => c.id === 'credential-rotated')!.mappings).toContainEqual({ framework: 'CIS AWS Foundations', version: '3.0', ids: ['1.14'] });
   });
 
   it('verifies with nhi-audit, sha256sum and openssl', async () => {

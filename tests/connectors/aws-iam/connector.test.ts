@@ -56,8 +56,8 @@ describe('aws-iam connector against the demo organization', () => {
     const result = await collect(sandbox, { organizations: { discover: true }, assumeRole: { externalIdEnv: 'EXTERNAL_ID' } });
     expect(result.completeness.verdict).toBe('complete');
     const finance = callsOf(sandbox, '222222222222');
-    // 4 users, of which 4 have keys; GAAD fits one page; the report is generated, polled and read once.
-    expect(finance).toMatchObject({ GetAccountAuthorizationDetails: 1, GetCredentialReport: 1, ListAccessKeys: 4, GetAccountSummary: 1 });
+    // 5 users, of which 5 have keys; GAAD fits one page; the report is generated, polled and read once.
+    expect(finance).toMatchObject({ GetAccountAuthorizationDetails: 1, GetCredentialReport: 1, ListAccessKeys: 5, GetAccountSummary: 1 });
     expect(finance.GetUser ?? 0).toBe(0);
     expect(finance.GetAccessKeyLastUsed ?? 0).toBe(0);
     // AssumeRole once per member account: the credentials are cached for every later call.

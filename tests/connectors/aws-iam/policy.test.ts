@@ -10,6 +10,7 @@ describe('policy analysis', () => {
     ['read verbs with wildcards read', allow({ Action: ['s3:Get*', 's3:List*', 'ec2:Describe*'], Resource: '*' }), 'read', []],
     ['a service wildcard writes', allow({ Action: 's3:*', Resource: '*' }), 'write', ['service-wildcard']],
     ['iam:PassRole on * is flagged', allow({ Action: 'iam:PassRole', Resource: '*' }), 'write', ['iam-write', 'passrole-any']],
+    ['iam:PassRole on one named role writes but flags nothing', allow({ Action: 'iam:PassRole', Resource: 'arn:aws:iam::1:role/task' }), 'write', []],
     [
       'PassRole with a compute service escalates',
       allow({ Action: ['iam:PassRole', 'lambda:CreateFunction'], Resource: '*' }),
@@ -17,6 +18,8 @@ describe('policy analysis', () => {
       ['iam-write', 'passrole-any', 'privilege-escalation'],
     ],
     ['CreateAccessKey on * escalates and creates credentials', allow({ Action: 'iam:CreateAccessKey', Resource: '*' }), 'write', ['credential-creation', 'iam-write', 'privilege-escalation']],
+    ['updating a Lambda function\'s code on * escalates (it runs as the function\'s role)', allow({ Action: 'lambda:UpdateFunctionCode', Resource: '*' }), 'write', ['privilege-escalation']],
+    ['creating service-linked roles is no IAM write', allow({ Action: 'iam:CreateServiceLinkedRole', Resource: '*' }), 'write', []],
     ['iam:* escalates', allow({ Action: 'iam:*', Resource: '*' }), 'write', ['credential-creation', 'iam-write', 'passrole-any', 'privilege-escalation', 'service-wildcard']],
     ['NotAction that keeps IAM on * is admin', allow({ NotAction: 's3:DeleteBucket', Resource: '*' }), 'admin', ['admin', 'iam-write', 'not-action', 'privilege-escalation']],
     ['NotAction excluding IAM (PowerUserAccess) writes', allow({ NotAction: ['iam:*', 'organizations:*'], Resource: '*' }), 'write', ['not-action']],
