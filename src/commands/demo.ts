@@ -78,7 +78,9 @@ export default async function demo(options: { out: string }, globals: GlobalOpti
     });
     const relative = path.relative(process.cwd(), sealed.dir) || '.';
     const publicKey = path.relative(process.cwd(), path.join(out, 'nhi-audit.pub'));
-    process.stdout.write(writers.table.render(sealed.results, { color: process.stdout.isTTY === true, ...(process.stdout.columns ? { width: process.stdout.columns } : {}) }));
+    process.stdout.write(
+      writers.table.render(sealed.results, { color: process.stdout.isTTY === true, maxFindings: 12, ...(process.stdout.columns ? { width: process.stdout.columns } : {}) }),
+    );
     process.stdout.write(
       `\nDemo organization: ${config.organization ?? 'demo'}, as of ${asOf.toISOString()}, cycle ${sealed.results.cycle}\n` +
         `Evidence pack: ${relative}\n` +

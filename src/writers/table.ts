@@ -80,9 +80,10 @@ function controlTable({ controls }: Summary, maxWidth: number, paint: Paint): st
 /** When the row does not fit, identity and message share the room, neither narrower than this. */
 const MIN_CELL = 20;
 
-function failingTable({ failing }: Summary, maxWidth: number, paint: Paint): string[] {
+function failingTable({ failing }: Summary, maxWidth: number, paint: Paint, maxFindings: number): string[] {
   if (failing.length === 0) return [];
-  const cells = failing.map((f) => [f.controlId, printable(findingSubject(f)), printable(f.message)]);
+  const shown = failing.slice(0, maxFindings);
+  const cells = shown.map((f) => [f.controlId, printable(findingSubject(f)), printable(f.message)]);
   const control: Column = { title: 'CONTROL', size: Math.max(7, ...cells.map((c) => width(c[0]!))), align: 'left' };
   const identityWidth = Math.max(8, ...cells.map((c) => width(c[1]!)));
   const messageWidth = Math.max(7, ...cells.map((c) => width(c[2]!)));
@@ -96,6 +97,7 @@ function failingTable({ failing }: Summary, maxWidth: number, paint: Paint): str
     paint(BOLD_RED, `Failing findings (${failing.length})`),
     header(columns, paint),
     ...cells.map((c) => row(columns, c, [RED], paint)),
+    ...(failing.length > shown.length ? [`… and ${failing.length - shown.length} more (findings.csv, or --format csv)`] : []),
   ];
 }
 
@@ -127,7 +129,7 @@ export function renderTable(results: ResultSet, options: RenderOptions = {}): st
     [headline(sorted)],
     warnings,
     controlTable(summary, maxWidth, paint),
-    failingTable(summary, maxWidth, paint),
+    failingTable(summary, maxWidth, paint, options.maxFindings ?? Number.POSITIVE_INFINITY),
     [verdict(summary, paint)],
   ];
   return `${sections.filter((lines) => lines.length > 0).map((lines) => lines.join('\n')).join('\n\n')}\n`;

@@ -47,3 +47,14 @@ describe('table', () => {
     expect(output).toContain(HOSTILE_NAME.replace('\n', ' '));
   });
 });
+
+describe('table: a bounded list of failures', () => {
+  it('shows at most maxFindings failing findings and says how many more there are', () => {
+    const results = aResultSet();
+    const failing = results.findings.filter((f) => f.status === 'fail').length;
+    expect(failing).toBeGreaterThan(1);
+    const text = renderTable(results, { maxFindings: 1 });
+    expect(text).toContain(`… and ${failing - 1} more`);
+    expect(renderTable(results)).not.toContain('more (findings.csv');
+  });
+});
