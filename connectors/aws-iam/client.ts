@@ -11,6 +11,7 @@ import {
 } from '@aws-sdk/client-iam';
 import { OrganizationsClient, paginateListAccounts } from '@aws-sdk/client-organizations';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import pLimit from 'p-limit';
 import { fromIni, fromNodeProviderChain, fromTemporaryCredentials } from '@aws-sdk/credential-providers';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
 import { ConnectorError, type ConnectContext, type ScopeRecorder } from '../../src/sdk/index.js';
@@ -22,6 +23,7 @@ import { PatientRetryStrategy } from './retry.js';
 
 const GAAD_FILTER: EntityType[] = ['User', 'Role', 'Group', 'LocalManagedPolicy'];
 const GAAD_PAGE_SIZE = 1000;
+const ACCESS_KEY_CALLS_IN_FLIGHT = 4;
 
 /** One account to read, with the credentials to read it. */
 export interface AccountTarget {
@@ -263,27 +265,35 @@ export class AwsIamClient {
     }
   }
 
+  /**
+   * ListAccessKeys for the users the report shows with keys (all users without a report). A few calls are in
+   * flight at once; the account's pacer still spaces their starts, so the account's rate stays bounded.
+   */
   private async readAccessKeys(iam: IAMClient, recorder: ScopeRecorder, snapshot: AccountSnapshot): Promise<void> {
     const report = snapshot.credentialReport;
     const withKeys = report
       ? new Set(report.filter((row) => row.accessKeys.some((k) => k.active || k.lastRotated !== null)).map((row) => row.user))
       : null;
-    for (const user of snapshot.users) {
-      const userName = user.UserName;
-      if (!userName || (withKeys && !withKeys.has(userName))) continue;
-      const keys: AccessKeyLike[] = [];
-      try {
-        for await (const page of paginateListAccessKeys({ client: iam }, { UserName: userName })) {
-          const metadata = page.AccessKeyMetadata ?? [];
-          await recorder.page('ListAccessKeys', { UserName: userName }, withoutMetadata(page), { records: metadata.length, attempts: pageAttempts(page) });
-          keys.push(...metadata);
-        }
-        snapshot.accessKeys[userName] = keys;
-      } catch (error) {
-        if (errorName(error) === 'NoSuchEntityException') continue; // deleted between GAAD and this call
-        recorder.error('ListAccessKeys', error, { hint: 'the collector needs iam:ListAccessKeys' });
-      }
-    }
+    const names = snapshot.users.map((u) => u.UserName).filter((name): name is string => !!name && (!withKeys || withKeys.has(name)));
+    const limit = pLimit(ACCESS_KEY_CALLS_IN_FLIGHT);
+    await Promise.all(
+      names.map((userName) =>
+        limit(async () => {
+          const keys: AccessKeyLike[] = [];
+          try {
+            for await (const page of paginateListAccessKeys({ client: iam }, { UserName: userName })) {
+              const metadata = page.AccessKeyMetadata ?? [];
+              await recorder.page('ListAccessKeys', { UserName: userName }, withoutMetadata(page), { records: metadata.length, attempts: pageAttempts(page) });
+              keys.push(...metadata);
+            }
+            snapshot.accessKeys[userName] = keys;
+          } catch (error) {
+            if (errorName(error) === 'NoSuchEntityException') return; // deleted between GAAD and this call
+            recorder.error('ListAccessKeys', error, { hint: 'the collector needs iam:ListAccessKeys' });
+          }
+        }),
+      ),
+    );
   }
 
   /** GAAD without the AWSManagedPolicy filter omits AWS managed documents; read the attached ones once per source. */
