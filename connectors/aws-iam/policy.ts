@@ -76,15 +76,21 @@ export function statements(document: PolicyDocument): PolicyStatement[] {
   return Array.isArray(statement) ? statement : [statement];
 }
 
+const patterns = new Map<string, RegExp>();
+
 /** Does the action pattern (with `*` and `?` wildcards, case-insensitive) match the concrete action? */
 export function actionMatches(pattern: string, action: string): boolean {
-  const regex = new RegExp(
-    `^${pattern
-      .toLowerCase()
-      .replace(/[.+^${}()|[\]\\]/g, '\\$&')
-      .replace(/\*/g, '.*')
-      .replace(/\?/g, '.')}$`,
-  );
+  let regex = patterns.get(pattern);
+  if (!regex) {
+    regex = new RegExp(
+      `^${pattern
+        .toLowerCase()
+        .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+        .replace(/\*/g, '.*')
+        .replace(/\?/g, '.')}$`,
+    );
+    patterns.set(pattern, regex);
+  }
   return regex.test(action.toLowerCase());
 }
 
