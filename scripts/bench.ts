@@ -72,7 +72,7 @@ function account(id: string): AwsSandboxDataset['accounts'][string] {
 
 const ids = Array.from({ length: accounts }, (_, i) => String(100000000000 + i * 111111111));
 const dataset = {
-  baseCredentials: { accessKeyId: 'AKIABENCHCOLLECTOR01', accountId: ids[0]!, arn: `arn:aws:iam::${ids[0]}:user/collector` },
+  baseCredentials: { accessKeyId: `AKIA${ids[0]!.padStart(16, '0')}`, accountId: ids[0]!, arn: `arn:aws:iam::${ids[0]}:user/collector` },
   organization: {
     managementAccountId: ids[0]!,
     accounts: ids.map((id) => ({ Id: id, Arn: `arn:aws:organizations::${ids[0]}:account/o-bench/${id}`, Email: `${id}@example.com`, Name: id, State: 'ACTIVE', JoinedMethod: 'CREATED', JoinedTimestamp: '2020-01-01T00:00:00Z' })),

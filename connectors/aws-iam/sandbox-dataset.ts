@@ -136,7 +136,7 @@ const AuthorizationDetails = awsObject({
 });
 
 const AccessKey = awsObject({
-  AccessKeyId: z.string().regex(/^\w{16,128}$/, 'expected an access key id such as AKIAIOSFODNN7EXAMPLE'),
+  AccessKeyId: z.string().regex(/^\w{16,128}$/, 'expected an access key id: AKIA or ASIA and 16 or more letters and digits'),
   Status: z.enum(['Active', 'Inactive']),
   CreateDate: AwsDate,
   LastUsedDate: AwsDate.nullish(),

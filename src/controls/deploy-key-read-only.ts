@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { defineControl, judgeEach, type ControlMeta } from '../sdk/index.js';
+import { type ControlMeta, defineControl, grantLabel, judgeEach } from '../sdk/index.js';
 
 const meta: ControlMeta = {
   id: 'deploy-key-read-only',
@@ -21,7 +21,7 @@ export default defineControl({
   evaluate(identities) {
     return judgeEach(identities, meta.appliesTo, (identity) => {
       const { level, grants } = identity.privilege;
-      const evidence = { level, grants: grants.map((grant) => (grant.ref ? `${grant.name} (${grant.ref})` : grant.name)) };
+      const evidence = { level, grants: grants.map(grantLabel) };
       if (identity.status === 'disabled') {
         return { identityId: identity.id, status: 'not-applicable', message: 'The key is disabled and cannot authenticate', evidence: { ...evidence, status: identity.status } };
       }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { defineControl, judgeEach, type ControlMeta } from '../sdk/index.js';
+import { type ControlMeta, defineControl, grantLabel, judgeEach } from '../sdk/index.js';
 
 const meta: ControlMeta = {
   id: 'no-admin-privilege',
@@ -22,7 +22,7 @@ export default defineControl({
   evaluate(identities) {
     return judgeEach(identities, meta.appliesTo, (identity) => {
       const { level, grants } = identity.privilege;
-      const adminGrants = grants.filter((g) => g.level === 'admin').map((g) => (g.ref ? `${g.name} (${g.ref})` : g.name));
+      const adminGrants = grants.filter((g) => g.level === 'admin').map(grantLabel);
       if (level === 'unknown') {
         return { identityId: identity.id, status: 'not-applicable', message: 'Privilege could not be determined', evidence: { level } };
       }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { defineControl, judgeEach, PrivilegeFlagSchema, type ControlMeta } from '../sdk/index.js';
+import { type ControlMeta, defineControl, grantLabel, judgeEach, PrivilegeFlagSchema } from '../sdk/index.js';
 
 const meta: ControlMeta = {
   id: 'no-privilege-escalation',
@@ -39,7 +39,7 @@ export default defineControl({
       if (found.length === 0) return { ...base, status: 'pass', message: 'No escalation path among its grants', evidence: { level, flags } };
       const through = grants
         .filter((g) => g.flags.some((f) => options.flags.includes(f)))
-        .map((g) => ({ grant: g.ref ? `${g.name} (${g.ref})` : g.name, flags: g.flags.filter((f) => options.flags.includes(f)), actions: g.evidence }));
+        .map((g) => ({ grant: grantLabel(g), flags: g.flags.filter((f) => options.flags.includes(f)), actions: g.evidence }));
       return {
         ...base,
         status: 'fail',

@@ -85,6 +85,11 @@ export const GrantSchema = z
   .strict();
 export type Grant = z.infer<typeof GrantSchema>;
 
+/** How findings name a grant: the policy or role, and where an auditor finds it. */
+export function grantLabel(grant: Pick<Grant, 'name' | 'ref'>): string {
+  return grant.ref ? `${grant.name} (${grant.ref})` : grant.name;
+}
+
 export const PrivilegeSchema = z
   .object({
     level: PrivilegeLevelSchema,
