@@ -1,8 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
-import { formatPath, parseYaml } from './parse.js';
-import { ConfigError, SeveritySchema, type Connector, type Control, type Problem, type Severity } from './sdk/index.js';
+import { parseYaml } from './parse.js';
+import { ConfigError, type Connector, type Control, formatPath, type Problem, type Severity, SeveritySchema } from './sdk/index.js';
 
 const EnvName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'the name of an environment variable, not its value');
 const SourceName = z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'lowercase letters, digits and dashes (it names a folder in the pack)');

@@ -1,7 +1,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { ConfigError, type Problem } from '../../src/sdk/index.js';
+import { ConfigError, formatPath, type Problem } from '../../src/sdk/index.js';
 
 /**
  * The AWS sandbox's dataset: per account, the JSON `aws iam get-account-authorization-details` prints,
@@ -237,12 +237,6 @@ export type UserCredentialsData = z.infer<typeof UserCredentials>;
 export type RootAccountData = z.infer<typeof RootAccount>;
 export type AccessKeyData = z.infer<typeof AccessKey>;
 export type OrganizationAccountData = z.infer<typeof OrganizationAccount>;
-
-function formatPath(path: readonly PropertyKey[]): string {
-  return path
-    .map((segment, index) => (typeof segment === 'number' ? `[${segment}]` : `${index === 0 ? '' : '.'}${String(segment)}`))
-    .join('');
-}
 
 function problemsOf(error: z.ZodError, dropSegments = 0): Problem[] {
   return error.issues.map((issue) => ({ path: formatPath(issue.path.slice(dropSegments)), message: issue.message }));

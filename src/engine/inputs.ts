@@ -1,8 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { parse } from 'csv-parse/sync';
 import { z } from 'zod';
-import { formatPath, parseYaml } from '../parse.js';
-import { ConfigError, WaiverSchema, type Problem, type Waiver } from '../sdk/index.js';
+import { parseYaml } from '../parse.js';
+import { ConfigError, formatPath, type Problem, type Waiver, WaiverSchema } from '../sdk/index.js';
 
 async function readText(file: string): Promise<string> {
   try {

@@ -1,8 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import { formatPath } from '../parse.js';
-import { ConfigError } from '../sdk/index.js';
+import { ConfigError, formatPath } from '../sdk/index.js';
 import type { FrameworkMapping } from '../writers/types.js';
 
 const RequirementSchema = z

@@ -1,17 +1,17 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
-import { formatPath } from '../parse.js';
 import {
   ConfigError,
-  FindingSchema,
-  IdentitySchema,
-  SourceCompletenessSchema,
-  WaiverSchema,
   type Finding,
+  FindingSchema,
+  formatPath,
   type Identity,
+  IdentitySchema,
   type SourceCompleteness,
+  SourceCompletenessSchema,
   type Waiver,
+  WaiverSchema,
 } from '../sdk/index.js';
 import type { ControlInForce, ResultSet } from '../writers/types.js';
 import { ATTESTATION_FILE, MANIFEST_FILE, sha256 } from './seal.js';

@@ -1,9 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
-import { formatPath } from '../parse.js';
 import { packageRoot } from '../paths.js';
-import { ConfigError } from '../sdk/index.js';
+import { ConfigError, formatPath } from '../sdk/index.js';
 import type { ReportChanges, ReportModel, ReportSample, ReportText } from '../writers/pdf.js';
 import type { ResultSet } from '../writers/types.js';
 import type { Evaluation } from '../engine/evaluate.js';

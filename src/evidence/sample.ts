@@ -2,6 +2,7 @@ import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Finding, FindingStatus } from '../sdk/index.js';
 import { stableStringify } from '../stable-json.js';
+import { toCsv } from '../writers/csv.js';
 import type { SigningKey } from './keys.js';
 import type { PackData } from './read-pack.js';
 import { digestFiles, listPackFiles, MANIFEST_FILE, seal, sha256 } from './seal.js';
@@ -64,11 +65,6 @@ export function sampleId(selection: SampleSelection): string {
   return parts.join('_').replace(/[^A-Za-z0-9._-]+/g, '-');
 }
 
-function csvCell(value: string): string {
-  const defused = /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
-  return /[",\r\n]/.test(defused) ? `"${defused.replace(/"/g, '""')}"` : defused;
-}
-
 /**
  * Writes a selection as a signed addendum beside the sealed pack (`<pack>.samples/<sample-id>/`), never inside it:
  * its manifest names the pack by run id and attestation digest, so the addendum is bound to that pack.
@@ -90,9 +86,8 @@ export async function writeSampleAddendum(
   await rm(staging, { recursive: true, force: true });
   await mkdir(staging, { recursive: true });
   try {
-    const header = ['rank', 'control_id', 'identity_id', 'credential_id', 'status', 'message'];
-    const rows = selection.selected.map((s) => [s.rank, s.controlId, s.identityId, s.credentialId ?? '', s.status, s.message].map(csvCell).join(','));
-    await writeFile(path.join(staging, 'sample.csv'), `${[header.join(','), ...rows].join('\r\n')}\r\n`);
+    const rows = selection.selected.map((s) => [s.rank, s.controlId, s.identityId, s.credentialId ?? '', s.status, s.message]);
+    await writeFile(path.join(staging, 'sample.csv'), toCsv(['rank', 'control_id', 'identity_id', 'credential_id', 'status', 'message'], rows));
     const files = await digestFiles(staging, await listPackFiles(staging));
     const manifest = {
       kind: 'sample-addendum',

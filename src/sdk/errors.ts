@@ -21,6 +21,13 @@ export class ConfigError extends Error {
   }
 }
 
+/** `sources[0].accounts[1].id`: the path format every problem uses. */
+export function formatPath(segments: readonly PropertyKey[]): string {
+  return segments
+    .map((s, i) => (typeof s === 'number' ? `[${s}]` : i === 0 ? String(s) : `.${String(s)}`))
+    .join('');
+}
+
 export function formatProblem(file: string, problem: Problem): string {
   return problem.path ? `${file}: ${problem.path}: ${problem.message}` : `${file}: ${problem.message}`;
 }

@@ -13,7 +13,7 @@ type Cell = string | number;
  * formula (leading `=`, `+`, `-`, `@`, tab, CR) get a leading `'`: auditors open these files in Excel, and
  * identity names, tags and messages come from the providers.
  */
-function toCsv(columns: readonly string[], rows: readonly Cell[][]): string {
+export function toCsv(columns: readonly string[], rows: readonly Cell[][]): string {
   return stringify(rows as Cell[][], {
     header: true,
     columns: [...columns],
