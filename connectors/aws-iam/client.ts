@@ -156,8 +156,16 @@ export class AwsIamClient {
   /** Who the collector is with its own credentials: the account it stands in and its ARN. */
   async callerIdentity(): Promise<{ account: string; arn: string }> {
     const sts = new STSClient(this.clientConfig(this.baseCredentials));
-    const out = await sts.send(new GetCallerIdentityCommand({}));
-    return { account: out.Account ?? '', arn: out.Arn ?? '' };
+    try {
+      const out = await sts.send(new GetCallerIdentityCommand({}));
+      return { account: out.Account ?? '', arn: out.Arn ?? '' };
+    } catch (error) {
+      if (errorName(error) !== 'CredentialsProviderError') throw error;
+      throw new ConnectorError(this.context.source, `no AWS credentials: ${(error as Error).message}`, {
+        cause: error,
+        hint: 'set credentials.profile, or credentials.accessKeyIdEnv and secretAccessKeyEnv, or provide the AWS SDK default chain (AWS_PROFILE, SSO, instance role)',
+      });
+    }
   }
 
   externalId(): string | undefined {

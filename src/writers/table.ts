@@ -108,9 +108,13 @@ function headline(results: ResultSet): string {
   return parts.join(' · ');
 }
 
-function verdict({ counts, controls }: Summary, paint: Paint): string {
+function verdict({ counts, controls, incompleteSources }: Summary, paint: Paint): string {
   const failingControls = controls.filter((c) => c.counts.fail > 0).length;
   const excepted = counts.excepted > 0 ? ` (${counts.excepted} excepted by waiver)` : '';
+  if (incompleteSources.length > 0) {
+    const names = incompleteSources.map((s) => s.source).join(', ');
+    return paint(BOLD_RED, `INCOMPLETE: collection from ${names} is partial; these results cannot be relied on (${counts.fail} failing finding${counts.fail === 1 ? '' : 's'})`);
+  }
   return counts.fail > 0
     ? paint(BOLD_RED, `FAIL: ${counts.fail} failing finding${counts.fail === 1 ? '' : 's'} in ${failingControls} control${failingControls === 1 ? '' : 's'}${excepted}`)
     : paint(GREEN, `PASS: no failing findings${excepted}`);

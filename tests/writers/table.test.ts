@@ -14,7 +14,8 @@ describe('table', () => {
   });
 
   it('lists the failing findings and ends with the verdict', () => {
-    const output = renderTable(aResultSet());
+    const complete = aResultSet();
+    const output = renderTable({ ...complete, sources: complete.sources.map((s) => ({ ...s, verdict: 'complete' as const })) });
     expect(output).toContain('Failing findings (7)');
     expect(output).toMatch(/no-admin-privilege +aws-iam:111111111111:role\/admin-breakglass +Role admin-breakglass holds admin/);
     expect(output.trimEnd().split('\n').at(-1)).toBe('FAIL: 7 failing findings in 4 controls (1 excepted by waiver)');
@@ -56,5 +57,15 @@ describe('table: a bounded list of failures', () => {
     const text = renderTable(results, { maxFindings: 1 });
     expect(text).toContain(`… and ${failing - 1} more`);
     expect(renderTable(results)).not.toContain('more (findings.csv');
+  });
+});
+
+describe('table: the verdict of an incomplete collection', () => {
+  it('never says PASS when a source is incomplete', () => {
+    const results = aResultSet();
+    expect(results.sources.some((s) => s.verdict === 'incomplete')).toBe(true);
+    const text = renderTable({ ...results, findings: results.findings.filter((f) => f.status !== 'fail') });
+    expect(text).toMatch(/INCOMPLETE: collection from .+ is partial; these results cannot be relied on \(0 failing findings\)/);
+    expect(text).not.toContain('PASS:');
   });
 });
