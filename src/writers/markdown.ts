@@ -42,10 +42,11 @@ function incompleteWarning({ incompleteSources }: Summary): string[] {
   ];
 }
 
-function headline(results: ResultSet, { counts, controls }: Summary): string[] {
+function headline(results: ResultSet, { counts, controls, incompleteSources }: Summary): string[] {
   const failingControls = controls.filter((c) => c.counts.fail > 0).length;
-  const verdict =
-    counts.fail > 0
+  const verdict = incompleteSources.length > 0
+    ? `⚠️ ${escapeMarkdown(results.tool.name)}: collection incomplete, ${plural(counts.fail, 'failing finding')} in what was read`
+    : counts.fail > 0
       ? `❌ ${escapeMarkdown(results.tool.name)}: ${plural(counts.fail, 'failing finding')} in ${plural(failingControls, 'control')}`
       : `✅ ${escapeMarkdown(results.tool.name)}: no failing findings`;
   const context = [`As of ${escapeMarkdown(results.asOf)}`];

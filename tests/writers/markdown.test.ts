@@ -42,14 +42,16 @@ describe('Markdown summary', () => {
   });
 
   it('leads with the verdict and the counts', () => {
-    const markdown = renderMarkdown(aResultSet());
+    const complete = aResultSet().sources.map((s) => ({ ...s, verdict: 'complete' as const }));
+    const markdown = renderMarkdown(aResultSet({ sources: complete }));
     expect(markdown).toContain('## ❌ nhi-audit: 7 failing findings in 4 controls');
+    expect(renderMarkdown(aResultSet())).toContain('## ⚠️ nhi-audit: collection incomplete, 7 failing findings in what was read');
     const counts = tables(toHtml(markdown))[0]!;
     expect(counts.map((row) => row.map(text))).toEqual([
       ['Pass', 'Fail', 'Excepted', 'N/A'],
       ['4', '7', '1', '1'],
     ]);
-    const passing = aResultSet({ findings: aResultSet().findings.filter((f) => f.status !== 'fail') });
+    const passing = aResultSet({ sources: complete, findings: aResultSet().findings.filter((f) => f.status !== 'fail') });
     expect(renderMarkdown(passing)).toContain('## ✅ nhi-audit: no failing findings');
   });
 
