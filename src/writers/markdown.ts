@@ -55,7 +55,7 @@ function headline(results: ResultSet, { counts, controls, incompleteSources }: S
   return [
     `## ${verdict}`,
     '',
-    `${context.join(', ')}. ${plural(results.identities.length, 'identity', 'identities')} from ${plural(results.sources.length, 'source')}, ${plural(controls.length, 'control')} in force.`,
+    `${context.join(', ').replace(/\.$/, '')}. ${plural(results.identities.length, 'identity', 'identities')} from ${plural(results.sources.length, 'source')}, ${plural(controls.length, 'control')} in force.`,
     '',
     ...table(['Pass', 'Fail', 'Excepted', 'N/A'], ['r', 'r', 'r', 'r'], [[counts.pass, counts.fail, counts.excepted, counts['not-applicable']]]),
   ];
