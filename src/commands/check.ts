@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { loadInputs, runPipeline } from '../engine/pipeline.js';
-import { commandLogger, loadConfigFor, registries, resolveAsOf, type GlobalOptions } from './context.js';
+import { commandLogger, loadConfigFor, registries, resolveAsOf, sourceProgress, type GlobalOptions } from './context.js';
 import { emit, type ReportOptions } from './output.js';
 import { exitCodeFor, toResultSet } from './results.js';
 
@@ -14,7 +14,7 @@ export default async function check(options: ReportOptions, globals: GlobalOptio
   // check keeps no evidence: raw pages go to a scratch folder that is removed afterwards.
   const scratch = await mkdtemp(path.join(os.tmpdir(), 'nhi-audit-check-'));
   try {
-    const pipeline = await runPipeline(loaded, registries, inputs, { now: asOf, log: commandLogger(globals), env: process.env, rawDir: path.join(scratch, 'raw') });
+    const pipeline = await runPipeline(loaded, registries, inputs, { now: asOf, log: commandLogger(globals), env: process.env, rawDir: path.join(scratch, 'raw'), onSource: sourceProgress() });
     const results = toResultSet(pipeline, loaded, asOf);
     await emit(results, options);
     return exitCodeFor(results, options.failOn);

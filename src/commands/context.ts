@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { connectors } from '../../connectors/index.js';
 import { loadConfig, type LoadedConfig, type Registries } from '../config.js';
+import type { SourceResult } from '../engine/collect.js';
 import { controls } from '../controls/index.js';
 import { parsePrivateKey, type SigningKey } from '../evidence/keys.js';
 import { createLogger, type LogLevel } from '../log.js';
@@ -57,4 +58,14 @@ export async function signingKeyFor({ config, baseDir, file }: LoadedConfig, env
   } catch {
     throw new ConfigError(file, [{ path: origin.split(' ')[0]!, message: 'not an Ed25519 private key in PEM form; create one with `nhi-audit keys generate`' }]);
   }
+}
+
+/** One line per source as it finishes, on a terminal only: stdout stays clean for --format output. */
+export function sourceProgress(stream: NodeJS.WriteStream = process.stderr): ((result: SourceResult) => void) | undefined {
+  if (!stream.isTTY) return undefined;
+  return ({ completeness: c }) => {
+    const seconds = ((Date.parse(c.finishedAt) - Date.parse(c.startedAt)) / 1000).toFixed(1);
+    const verdict = c.verdict === 'complete' ? 'complete' : 'INCOMPLETE';
+    stream.write(`  ${c.source.padEnd(12)} ${String(c.identities).padStart(6)} identities  ${verdict.padEnd(10)} ${seconds} s\n`);
+  };
 }

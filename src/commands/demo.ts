@@ -7,7 +7,7 @@ import { parseYaml } from '../parse.js';
 import { packageRoot } from '../paths.js';
 import { ConfigError, EXIT, type DemoSandbox, type SandboxModule } from '../sdk/index.js';
 import { writers } from '../writers/index.js';
-import { commandLogger, registries, resolveAsOf, type GlobalOptions } from './context.js';
+import { commandLogger, registries, resolveAsOf, sourceProgress, type GlobalOptions } from './context.js';
 import { exitCodeFor } from './results.js';
 import { resolveCycle, sealRun } from './run.js';
 
@@ -75,6 +75,7 @@ export default async function demo(options: { out: string }, globals: GlobalOpti
       output: out,
       log: commandLogger(globals),
       env: { ...process.env, ...env },
+      onSource: sourceProgress(),
     });
     const relative = path.relative(process.cwd(), sealed.dir) || '.';
     const publicKey = path.relative(process.cwd(), path.join(out, 'nhi-audit.pub'));

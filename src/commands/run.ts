@@ -1,6 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { LoadedConfig } from '../config.js';
+import type { SourceResult } from '../engine/collect.js';
 import { loadInputs, runPipeline, type RunInputs } from '../engine/pipeline.js';
 import { cycleOf, parseCycle, type Cycle } from '../evidence/cycle.js';
 import type { SigningKey } from '../evidence/keys.js';
@@ -14,7 +15,7 @@ import { renderReportPdf } from '../writers/pdf.js';
 import { ExitError, EXIT, type Logger } from '../sdk/index.js';
 import { packWriters } from '../writers/index.js';
 import type { ResultSet } from '../writers/types.js';
-import { commandLogger, loadConfigFor, registries, resolveAsOf, signingKeyFor, type GlobalOptions } from './context.js';
+import { commandLogger, loadConfigFor, registries, resolveAsOf, signingKeyFor, sourceProgress, type GlobalOptions } from './context.js';
 import { emit, type ReportOptions } from './output.js';
 import { exitCodeFor, toResultSet } from './results.js';
 
@@ -25,6 +26,7 @@ export interface RunSettings {
   log: Logger;
   env: Readonly<Record<string, string | undefined>>;
   clock?: () => Date;
+  onSource?: (result: SourceResult) => void;
 }
 
 export interface SealedRun {
@@ -71,6 +73,7 @@ export async function sealRun(loaded: LoadedConfig, inputs: RunInputs, key: Sign
       env: settings.env,
       rawDir: path.join(staging, 'raw'),
       clock,
+      ...(settings.onSource ? { onSource: settings.onSource } : {}),
     });
     const results = toResultSet(pipeline, loaded, settings.asOf, settings.cycle.id);
     const toolCommit = commitOf();
@@ -117,6 +120,7 @@ export default async function run(options: ReportOptions & { cycle?: string }, g
     output: path.resolve(loaded.baseDir, loaded.config.output),
     log,
     env: process.env,
+    onSource: sourceProgress(),
   });
   await emit(sealed.results, options);
   process.stderr.write(`Evidence pack: ${sealed.dir}\n`);

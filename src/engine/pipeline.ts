@@ -56,15 +56,19 @@ export interface CollectAllOptions {
   env: Readonly<Record<string, string | undefined>>;
   rawDir: string;
   clock?: () => Date;
+  /** Called as each source finishes, for a progress display. */
+  onSource?: (result: SourceResult) => void;
 }
 
 /** Runs every source concurrently; one failing source never stops the others. */
 export async function collectAll(loaded: LoadedConfig, registries: Registries, options: CollectAllOptions): Promise<SourceResult[]> {
   const connectors = new Map(registries.connectors.map((c) => [c.id, c]));
   return Promise.all(
-    loaded.config.sources.map((source) =>
-      collectSource(connectors.get(source.connector)!, source, { ...options, baseDir: loaded.baseDir }),
-    ),
+    loaded.config.sources.map(async (source) => {
+      const result = await collectSource(connectors.get(source.connector)!, source, { ...options, baseDir: loaded.baseDir });
+      options.onSource?.(result);
+      return result;
+    }),
   );
 }
 
