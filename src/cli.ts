@@ -45,6 +45,14 @@ export function buildProgram(): Command {
     .option('--out <dir>', 'folder for nhi-audit.key and nhi-audit.pub', 'keys')
     .action(lazy(() => import('./commands/keys-generate.js')));
 
+  program
+    .command('collect')
+    .description('the inventory alone: collect every source, or re-read a pack\'s raw pages with today\'s normalizers')
+    .option('--from-raw <pack>', 're-read this pack\'s raw pages instead of calling any API, and compare with its inventory')
+    .addOption(new Option('--format <format>', 'output format').choices(['json', 'csv']).default('json'))
+    .option('--output <file>', 'write the inventory to a file instead of stdout')
+    .action(lazy(() => import('./commands/collect.js')));
+
   reportOptions(program.command('check').description('collect and evaluate without writing a pack: fast feedback for CI and pre-close checks')).action(
     lazy(() => import('./commands/check.js')),
   );

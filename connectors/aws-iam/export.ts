@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 import { ConnectorError, type ScopeRecorder } from '../../src/sdk/index.js';
-import { CredentialReportError, parseCredentialReport } from './credential-report.js';
+import { CredentialReportError, parseCredentialReport, type CredentialReportRow } from './credential-report.js';
 import type { AccessKeyLike, AccountSnapshot } from './normalize.js';
 
 /** The parts of an authorization-details export nhi-audit reads; other fields pass through untouched. */
@@ -40,6 +40,22 @@ async function readReportCsv(source: string, file: string): Promise<string> {
   return Buffer.from(content, 'base64').toString('utf8');
 }
 
+/** Without ListAccessKeys the key ids are unknown: each report slot in use becomes a key named by user and slot. */
+export function keysFromReport(rows: readonly CredentialReportRow[]): Record<string, AccessKeyLike[]> {
+  const keys: Record<string, AccessKeyLike[]> = {};
+  for (const row of rows) {
+    const slots = row.accessKeys
+      .filter((slot) => slot.active || slot.lastRotated !== null)
+      .map((slot) => ({
+        AccessKeyId: `${row.user}/access-key-${slot.slot}`,
+        Status: slot.active ? 'Active' : 'Inactive',
+        ...(slot.lastRotated ? { CreateDate: slot.lastRotated } : {}),
+      }));
+    if (slots.length > 0) keys[row.user] = slots;
+  }
+  return keys;
+}
+
 function accountFromArns(arns: string[]): string | undefined {
   for (const arn of arns) {
     const account = arn.split(':')[4];
@@ -50,7 +66,6 @@ function accountFromArns(arns: string[]): string | undefined {
 
 /**
  * Builds an account snapshot from AWS CLI exports, as auditors often receive files rather than access.
- * Without ListAccessKeys the key ids are unknown, so each report slot becomes a key named by user and slot.
  */
 export async function readExport(
   source: string,
@@ -101,16 +116,7 @@ export async function readExport(
     snapshot.refs.credentialReport = await recorder.page('GetCredentialReport', { file: path.basename(reportFile) }, { Content: csv }, {
       records: snapshot.credentialReport.length,
     });
-    for (const row of snapshot.credentialReport) {
-      const keys: AccessKeyLike[] = row.accessKeys
-        .filter((slot) => slot.active || slot.lastRotated !== null)
-        .map((slot) => ({
-          AccessKeyId: `${row.user}/access-key-${slot.slot}`,
-          Status: slot.active ? 'Active' : 'Inactive',
-          ...(slot.lastRotated ? { CreateDate: slot.lastRotated } : {}),
-        }));
-      if (keys.length > 0) snapshot.accessKeys[row.user] = keys;
-    }
+    snapshot.accessKeys = keysFromReport(snapshot.credentialReport);
   } else {
     recorder.unreadable('access-key', `${path.basename(detailsFile)} has no credential report beside it: access keys, console passwords and last use are unknown`);
   }

@@ -3,6 +3,7 @@ import { defineConnector, type CollectContext, type Identity } from '../../src/s
 import { AwsIamClient, type AccountTarget } from './client.js';
 import { AwsIamConfigSchema } from './config.js';
 import { readExport } from './export.js';
+import { snapshotsFromRaw } from './from-raw.js';
 import { normalizeAccount, type AccountSnapshot } from './normalize.js';
 
 const CONNECTOR_ID = 'aws-iam';
@@ -80,5 +81,8 @@ export default defineConnector({
     for (const snapshot of await readAccounts(client, context)) {
       yield* normalizeAccount(snapshot, { connector: CONNECTOR_ID, source: context.source, now: context.now });
     }
+  },
+  async fromRaw(raw, context) {
+    return (await snapshotsFromRaw(raw)).flatMap((snapshot) => normalizeAccount(snapshot, { connector: CONNECTOR_ID, source: context.source, now: context.now }));
   },
 });

@@ -96,7 +96,7 @@ class Recorder implements ScopeRecorder {
     const relative = `${this.rawPrefix}/${safeSegment(this.scope)}/${safeSegment(operation)}-${String(n).padStart(4, '0')}.json`;
     const file = path.join(this.rawDir, ...relative.split('/').slice(1));
     await mkdir(path.dirname(file), { recursive: true });
-    const page = { operation, parameters, page: n, body: redactSecrets(body) };
+    const page = { operation, parameters, scope: this.scope, page: n, body: redactSecrets(body) };
     await writeFile(file, `${stableStringify(page, 1)}\n`);
     return relative;
   }
@@ -133,6 +133,42 @@ export function describeError(error: unknown): { code: string; message: string }
     return { code: typeof code === 'string' || typeof code === 'number' ? String(code) : 'Error', message: error.message };
   }
   return { code: 'Error', message: String(error) };
+}
+
+/**
+ * Where identities enter the engine: each is validated against the contract, must name its own source and
+ * connector, and appears once. A rejected one is an error of the source, never a silent drop.
+ */
+export class IdentityBoundary {
+  readonly identities: Identity[] = [];
+  private readonly seen = new Set<string>();
+
+  constructor(
+    private readonly connector: string,
+    private readonly source: string,
+    private readonly errors: string[],
+  ) {}
+
+  accept(candidate: unknown): Identity | undefined {
+    const parsed = IdentitySchema.safeParse(candidate);
+    if (!parsed.success) {
+      const id = (candidate as { id?: unknown } | undefined)?.id;
+      this.errors.push(`identity ${String(id)} is invalid: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+      return undefined;
+    }
+    const identity = parsed.data;
+    if (identity.source !== this.source || identity.connector !== this.connector) {
+      this.errors.push(`identity ${identity.id} names source ${identity.source}/${identity.connector}`);
+      return undefined;
+    }
+    if (this.seen.has(identity.id)) {
+      this.errors.push(`identity ${identity.id} was yielded twice`);
+      return undefined;
+    }
+    this.seen.add(identity.id);
+    this.identities.push(identity);
+    return identity;
+  }
 }
 
 /**
@@ -179,32 +215,13 @@ export async function collectSource(
     },
   };
 
-  const identities: Identity[] = [];
-  const seen = new Set<string>();
+  const boundary = new IdentityBoundary(connector.id, settings.name, completeness.errors);
   try {
     const { name: _name, connector: _connector, ...fields } = settings;
     const client = await connector.connect(connector.config.parse(fields), context);
     for await (const candidate of connector.collect(client, context)) {
-      const parsed = IdentitySchema.safeParse(candidate);
-      if (!parsed.success) {
-        const id = (candidate as { id?: unknown })?.id;
-        completeness.errors.push(
-          `identity ${String(id)} is invalid: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
-        );
-        continue;
-      }
-      const identity = parsed.data;
-      if (identity.source !== settings.name || identity.connector !== connector.id) {
-        completeness.errors.push(`identity ${identity.id} names source ${identity.source}/${identity.connector}`);
-        continue;
-      }
-      if (seen.has(identity.id)) {
-        completeness.errors.push(`identity ${identity.id} was yielded twice`);
-        continue;
-      }
-      seen.add(identity.id);
-      identities.push(identity);
-      const recorder = recorders.get(identity.scope);
+      const identity = boundary.accept(candidate);
+      const recorder = identity && recorders.get(identity.scope);
       if (recorder) recorder.result.identities += 1;
     }
   } catch (error) {
@@ -217,6 +234,7 @@ export async function collectSource(
   completeness.scopes = [...recorders.values()]
     .map((r) => r.result)
     .sort((a, b) => compareIds(a.scope, b.scope));
+  const identities = boundary.identities;
   completeness.identities = identities.length;
   completeness.verdict =
     completeness.errors.length === 0 && completeness.scopes.every((s) => s.verdict === 'complete')

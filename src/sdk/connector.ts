@@ -114,6 +114,33 @@ export interface Connector<Config = any, Client = any> {
   config: z.ZodObject<any>;
   connect(config: Config, context: ConnectContext): Promise<Client>;
   collect(client: Client, context: CollectContext): AsyncIterable<Identity>;
+  /**
+   * Maps a pack's kept raw pages to identities again, with no API call: after a normalizer fix, the evidence
+   * already collected is re-read (`nhi-audit collect --from-raw PACK`).
+   */
+  fromRaw?(raw: RawPages, context: FromRawContext): Promise<Identity[]>;
+}
+
+/** One kept API page as `ScopeRecorder.page` wrote it. */
+export interface RawPage {
+  operation: string;
+  parameters: Record<string, unknown>;
+  page: number;
+  body: unknown;
+  /** Its path inside the pack, for `Identity.rawRef`. */
+  path: string;
+}
+
+/** A source's raw pages in a pack, by scope and operation, in the order they were read. */
+export interface RawPages {
+  scopes(): string[];
+  pages(scope: string, operation: string): Promise<RawPage[]>;
+}
+
+export interface FromRawContext {
+  source: string;
+  /** The pack's as-of instant: what `now` was when the pages were read. */
+  now: Date;
 }
 
 export function defineConnector<Schema extends z.ZodObject<any>, Client>(connector: {
@@ -123,6 +150,7 @@ export function defineConnector<Schema extends z.ZodObject<any>, Client>(connect
   config: Schema;
   connect(config: z.output<Schema>, context: ConnectContext): Promise<Client>;
   collect(client: Client, context: CollectContext): AsyncIterable<Identity>;
+  fromRaw?(raw: RawPages, context: FromRawContext): Promise<Identity[]>;
 }): Connector<z.output<Schema>, Client> {
   return connector;
 }
