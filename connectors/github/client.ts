@@ -8,7 +8,7 @@ import Bottleneck from 'bottleneck';
 import { ConnectorError, type ConnectContext, type Logger } from '../../src/sdk/index.js';
 import { createAppAuth } from './app-auth.js';
 import type { GitHubConfig } from './config.js';
-import type { Operation } from './operations.js';
+import { listItems, type Operation } from './operations.js';
 
 const GitHubOctokit = Octokit.plugin(throttling, retry);
 type GitHubOctokit = InstanceType<typeof GitHubOctokit>;
@@ -52,11 +52,8 @@ export class GitHubClient {
       first = false;
       next = nextLink(response.headers.link);
       const body: unknown = response.data;
-      const items = operation.items ? (body as Record<string, unknown>)[operation.items] : body;
-      if (!Array.isArray(items)) {
-        throw new Error(`${operation.id} returned no ${operation.items ?? 'list'}`);
-      }
-      yield { body, items, itemsPointer: operation.items ? `/${operation.items}` : '', attempts: counter.attempts };
+      const { items, pointer } = listItems(operation, body);
+      yield { body, items, itemsPointer: pointer, attempts: counter.attempts };
     }
   }
 

@@ -27,7 +27,7 @@ import {
   type SecretFamily,
 } from './normalize.js';
 import { OPERATIONS, REPOSITORY_INVENTORY_QUERY, type Operation } from './operations.js';
-import { Reader } from './reader.js';
+import { Reader, type Reads } from './reader.js';
 
 export interface GitHubSession {
   client: GitHubClient;
@@ -84,23 +84,31 @@ interface RawOrganization {
   total_private_repos?: number;
 }
 
-/**
- * Reads one organization: organization-wide kinds first, then the repository inventory (GraphQL, 100
- * repositories a query) that decides which repositories need which REST reads.
- */
-export async function* collectOrganization({ client, config }: GitHubSession, context: CollectContext): AsyncGenerator<Identity> {
-  const { org } = config;
-  const scope = context.scope(org);
-  const reader = new Reader(client, scope, context.signal);
-  const kinds = new Set(config.kinds);
-  const origin = (rawRef: string): Origin => ({ source: context.source, org, rawRef });
+/** The settings that decide what is read in an organization and how it maps to identities. */
+export type OrganizationSettings = Pick<GitHubConfig, 'org' | 'kinds' | 'ownerProperty' | 'concurrency'>;
 
+/** Reads one organization through the API, keeping every page as evidence. */
+export async function* collectOrganization({ client, config }: GitHubSession, context: CollectContext): AsyncGenerator<Identity> {
+  const scope = context.scope(config.org);
+  const reader = new Reader(client, scope, context.signal);
   const collector = client.appCollector ?? (await userCollector(reader));
   if (collector) {
     scope.collector(collector);
     context.collector(collector);
   }
-  const organization = await readOrganization(reader, org, context.source);
+  yield* organizationIdentities(reader, config, context.source);
+}
+
+/**
+ * An organization's identities: organization-wide kinds first, then the repository inventory (GraphQL, 100
+ * repositories a query) that decides which repositories need which REST reads. The collection reads through
+ * the API and a re-read through a pack's pages, so both make the same decisions with the same normalizers.
+ */
+export async function* organizationIdentities(reader: Reads, config: OrganizationSettings, source: string): AsyncGenerator<Identity> {
+  const { org } = config;
+  const kinds = new Set(config.kinds);
+  const origin = (rawRef: string): Origin => ({ source, org, rawRef });
+  const organization = await readOrganization(reader, org, source);
 
   if (kinds.has('app-installations')) {
     const publishers = new Map<string, RawApp | undefined>();
@@ -153,7 +161,7 @@ export async function* collectOrganization({ client, config }: GitHubSession, co
   for (const identities of perRepository) yield* identities;
 }
 
-async function userCollector(reader: Reader): Promise<string | undefined> {
+async function userCollector(reader: Reads): Promise<string | undefined> {
   try {
     const { item } = await reader.get<{ login: string }>(OPERATIONS.getAuthenticatedUser, {});
     return `user:${item.login}`;
@@ -163,7 +171,7 @@ async function userCollector(reader: Reader): Promise<string | undefined> {
   }
 }
 
-async function readOrganization(reader: Reader, org: string, source: string): Promise<RawOrganization> {
+async function readOrganization(reader: Reads, org: string, source: string): Promise<RawOrganization> {
   try {
     return (await reader.get<RawOrganization>(OPERATIONS.getOrg, { org })).item;
   } catch (error) {
@@ -176,7 +184,7 @@ async function readOrganization(reader: Reader, org: string, source: string): Pr
 }
 
 /** The publisher of an App (its owner account); a private App of another account stays unknown. */
-async function appPublisher(reader: Reader, slug: string): Promise<RawApp | undefined> {
+async function appPublisher(reader: Reads, slug: string): Promise<RawApp | undefined> {
   try {
     return (await reader.get<RawApp>(OPERATIONS.getAppBySlug, { app_slug: slug })).item;
   } catch (error) {
@@ -189,7 +197,7 @@ async function appPublisher(reader: Reader, slug: string): Promise<RawApp | unde
  * Every repository, with what decides its REST reads (deploy-key count, environments) and its owner hints
  * (CODEOWNERS, custom properties), reconciled against the organization's own repository count.
  */
-async function readRepositories(reader: Reader, config: GitHubConfig, organization: RawOrganization): Promise<Repository[] | undefined> {
+async function readRepositories(reader: Reads, config: OrganizationSettings, organization: RawOrganization): Promise<Repository[] | undefined> {
   const { org } = config;
   const nodes: RepositoryNode[] = [];
   let totalCount = 0;
@@ -222,13 +230,14 @@ async function readRepositories(reader: Reader, config: GitHubConfig, organizati
     OPERATIONS.listRepoPropertyValues,
     { org },
     'owners and tags from repository custom properties are missing',
+    { ownerProperty: config.ownerProperty },
   );
   const propertiesByName = new Map(values.map(({ item }) => [item.repository_name, item]));
   return nodes.map((node) => repository(node, propertiesByName.get(node.name), config.ownerProperty));
 }
 
 async function repositoryIdentities(
-  reader: Reader,
+  reader: Reads,
   repo: Repository,
   kinds: ReadonlySet<CollectionKind>,
   org: string,
@@ -270,7 +279,7 @@ async function repositoryIdentities(
 }
 
 /** The inventory query lists up to 100 environments per repository; more are read with REST. */
-async function environments(reader: Reader, repo: Repository, parameters: { owner: string; repo: string }): Promise<string[]> {
+async function environments(reader: Reads, repo: Repository, parameters: { owner: string; repo: string }): Promise<string[]> {
   if (!repo.environmentsTruncated) return repo.environments;
   const reads = await reader.list<{ name: string }>('actions-secrets', OPERATIONS.listEnvironments, parameters);
   return reads?.map(({ item }) => item.name) ?? [];

@@ -14,6 +14,9 @@ export const COLLECTION_KINDS = [
 ] as const;
 export type CollectionKind = (typeof COLLECTION_KINDS)[number];
 
+/** The repository custom property that names a repository's owner, unless configured otherwise. */
+export const DEFAULT_OWNER_PROPERTY = 'owner';
+
 const EnvVarName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name');
 
 export const GitHubAppAuthSchema = z
@@ -41,7 +44,7 @@ export const GitHubConfigSchema = z
     app: GitHubAppAuthSchema.optional(),
     kinds: z.array(z.enum(COLLECTION_KINDS)).min(1).default([...COLLECTION_KINDS]),
     /** Repository custom property that names a repository's owner. */
-    ownerProperty: z.string().min(1).default('owner'),
+    ownerProperty: z.string().min(1).default(DEFAULT_OWNER_PROPERTY),
     /** Repositories read at the same time. */
     concurrency: z.number().int().min(1).max(32).default(8),
     retry: z

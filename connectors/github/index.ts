@@ -2,6 +2,7 @@ import { defineConnector } from '../../src/sdk/index.js';
 import { createClient } from './client.js';
 import { collectOrganization, type GitHubSession } from './collect.js';
 import { GitHubConfigSchema } from './config.js';
+import { identitiesFromRaw } from './from-raw.js';
 
 export default defineConnector({
   id: 'github',
@@ -12,4 +13,5 @@ export default defineConnector({
     return { client: await createClient(config, context), config };
   },
   collect: (session, context) => collectOrganization(session, context),
+  fromRaw: (raw, context) => identitiesFromRaw(raw, context.source),
 });

@@ -16,6 +16,13 @@ function op(id: string, route: string, items?: string | null, permission?: strin
   return { id, route, ...(items !== undefined ? { items } : {}), ...(permission ? { permission } : {}) };
 }
 
+/** A list page's items and the JSON pointer to them inside its body, for `Identity.rawRef`. */
+export function listItems(operation: Operation, body: unknown): { items: unknown[]; pointer: string } {
+  const items = operation.items ? (body as Record<string, unknown> | null)?.[operation.items] : body;
+  if (!Array.isArray(items)) throw new Error(`${operation.id} returned no ${operation.items ?? 'list'}`);
+  return { items, pointer: operation.items ? `/${operation.items}` : '' };
+}
+
 export const OPERATIONS = {
   getOrg: op('orgs/get', 'GET /orgs/{org}'),
   getAuthenticatedUser: op('users/get-authenticated', 'GET /user'),

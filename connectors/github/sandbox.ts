@@ -22,6 +22,8 @@ export interface Fault {
   type: FaultType;
   /** How many requests fail; unset = every one. */
   times?: number;
+  /** How many requests pass before the fault starts (a list that fails on a later page). */
+  after?: number;
   /** Seconds, sent as `retry-after` on rate-limit faults. */
   retryAfter?: number;
   /** Only requests for this repository. */
@@ -77,7 +79,7 @@ export async function startSandbox(options: SandboxOptions): Promise<GitHubSandb
   const calls: SandboxCall[] = [];
   const issuedTokens: string[] = [];
   const installationTokens = new Map<string, number>();
-  const faults = (options.faults ?? []).map((fault) => ({ ...fault, left: fault.times ?? Number.POSITIVE_INFINITY }));
+  const faults = (options.faults ?? []).map((fault) => ({ ...fault, passing: fault.after ?? 0, left: fault.times ?? Number.POSITIVE_INFINITY }));
   const prefix = (options.pathPrefix ?? '').replace(/\/+$/, '');
   const graphqlPath = prefix ? prefix.replace(/\/v3$/, '/graphql') : '/graphql';
   const appKey = options.app ? publicKeyOf(options.app.publicKey) : undefined;
@@ -203,6 +205,10 @@ export async function startSandbox(options: SandboxOptions): Promise<GitHubSandb
   function injectFault(operation: string, repo: string | undefined): void {
     const fault = faults.find((candidate) => candidate.operation === operation && candidate.left > 0 && (!candidate.repo || candidate.repo === repo));
     if (!fault) return;
+    if (fault.passing > 0) {
+      fault.passing -= 1;
+      return;
+    }
     fault.left -= 1;
     const retryAfter = { 'retry-after': String(fault.retryAfter ?? 1) };
     switch (fault.type) {

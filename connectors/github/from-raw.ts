@@ -1,0 +1,95 @@
+import type { Identity, RawPage, RawPages } from '../../src/sdk/index.js';
+import { organizationIdentities } from './collect.js';
+import { COLLECTION_KINDS, DEFAULT_OWNER_PROPERTY, type CollectionKind } from './config.js';
+import { listItems, OPERATIONS, type Operation } from './operations.js';
+import { graphqlParameters, itemReads, type Read, type Reads } from './reader.js';
+
+/**
+ * Answers the collection's reads from a pack's kept pages instead of the API. A page answers a read made
+ * with the same parameters; it may carry more (settings kept with it, such as the owner property). A read
+ * with no page is one the collection could not make (refused, failed, or of a kind not configured).
+ */
+class RawReader implements Reads {
+  // A re-read keeps the original collection's completeness: what it reports again is not recorded twice.
+  readonly scope = { error: () => {}, reconcile: () => {} };
+  private readonly indexes = new Map<string, Promise<Map<string, RawPage[]>>>();
+  private readonly served = new Map<string, number>();
+
+  constructor(
+    private readonly raw: RawPages,
+    private readonly org: string,
+  ) {}
+
+  async list<T>(_kind: CollectionKind, operation: Operation, parameters: Record<string, unknown>): Promise<Read<T>[] | undefined> {
+    return this.reads<T>(operation, parameters);
+  }
+
+  async enrichment<T>(operation: Operation, parameters: Record<string, unknown>): Promise<Read<T>[]> {
+    return (await this.reads<T>(operation, parameters)) ?? [];
+  }
+
+  private async reads<T>(operation: Operation, parameters: Record<string, unknown>): Promise<Read<T>[] | undefined> {
+    const pages = await this.pages(operation.id, parameters);
+    if (pages.length === 0) return undefined;
+    return pages.flatMap((page) => {
+      const { items, pointer } = listItems(operation, page.body);
+      return itemReads<T>(page.path, items, pointer);
+    });
+  }
+
+  async get<T>(operation: Operation, parameters: Record<string, unknown>): Promise<Read<T>> {
+    const [page] = await this.pages(operation.id, parameters);
+    if (!page) throw new Error(`the pack keeps no ${operation.id} page for ${JSON.stringify(parameters)}`);
+    return { item: page.body as T, rawRef: `${page.path}#/body` };
+  }
+
+  /** A query's pages were kept in the order they were read, which is the order they are asked for again. */
+  async graphql<T>(name: string, _query: string, variables: Record<string, unknown>): Promise<T> {
+    const parameters = graphqlParameters(variables);
+    const key = `${name} ${JSON.stringify(parameters)}`;
+    const next = this.served.get(key) ?? 0;
+    const page = (await this.pages(name, parameters))[next];
+    if (!page) throw new Error(`the pack keeps no page ${next + 1} of ${name}`);
+    this.served.set(key, next + 1);
+    return page.body as T;
+  }
+
+  /** The pages of an operation made with these parameters, through an index per operation and parameter names. */
+  private async pages(operation: string, parameters: Record<string, unknown>): Promise<RawPage[]> {
+    const names = Object.keys(parameters).sort();
+    const values = (from: Record<string, unknown>) => JSON.stringify(names.map((name) => from[name] ?? null));
+    const signature = `${operation} ${names.join(',')}`;
+    let index = this.indexes.get(signature);
+    if (!index) {
+      index = this.raw.pages(this.org, operation).then((pages) => {
+        const byValues = new Map<string, RawPage[]>();
+        for (const page of pages) {
+          const key = values(page.parameters);
+          byValues.set(key, [...(byValues.get(key) ?? []), page]);
+        }
+        return byValues;
+      });
+      this.indexes.set(signature, index);
+    }
+    return (await index).get(values(parameters)) ?? [];
+  }
+}
+
+/**
+ * The identities a pack's raw pages hold, mapped as the collection mapped them. Every kind is asked for:
+ * one that was not configured has no pages, so it gives nothing, as it gave nothing then.
+ */
+export async function identitiesFromRaw(raw: RawPages, source: string): Promise<Identity[]> {
+  const identities: Identity[] = [];
+  for (const org of raw.scopes()) {
+    // Without its organization page the collection stopped before its first identity.
+    if ((await raw.pages(org, OPERATIONS.getOrg.id)).length === 0) continue;
+    // Packs written before the owner property was kept with these pages were read with the default.
+    const [values] = await raw.pages(org, OPERATIONS.listRepoPropertyValues.id);
+    const ownerProperty = typeof values?.parameters.ownerProperty === 'string' ? values.parameters.ownerProperty : DEFAULT_OWNER_PROPERTY;
+    // With no API to wait on, repositories are mapped one at a time.
+    const settings = { org, kinds: [...COLLECTION_KINDS], ownerProperty, concurrency: 1 };
+    for await (const identity of organizationIdentities(new RawReader(raw, org), settings, source)) identities.push(identity);
+  }
+  return identities;
+}
