@@ -31,6 +31,8 @@ export interface Fault {
   reason?: string;
   /** How many matching requests fail; every one when unset. */
   times?: number;
+  /** How many matching requests succeed before the fault starts: a listing that fails partway through. */
+  after?: number;
 }
 
 export interface SandboxCall {
@@ -101,7 +103,11 @@ export async function startGcpSandbox(options: GcpSandboxOptions): Promise<GcpSa
         if (req.headers.authorization !== `Bearer ${options.token}`) {
           reply = googleError(401, 'Request had invalid authentication credentials. Expected OAuth 2 access token.');
         } else {
-          const fault = faults.find((f) => (f.times === undefined || f.times > 0) && matches(f, request));
+          let fault = faults.find((f) => (f.times === undefined || f.times > 0) && matches(f, request));
+          if (fault?.after) {
+            fault.after -= 1;
+            fault = undefined;
+          }
           if (fault && fault.times !== undefined) fault.times -= 1;
           reply = fault ? faultReply(fault, request) : request.handle();
         }
