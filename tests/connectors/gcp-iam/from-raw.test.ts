@@ -83,11 +83,11 @@ describe('gcp-iam: re-reading an incomplete collection keeps exactly what was co
   });
 
   it('an analyzer query denied partway leaves last use unknown, as the collection did', async () => {
-    // The first page of each activity type passes; the second account page is denied.
+    // The account activity query's first page passes and its second is denied; the key query is untouched.
     const { collected, reread, statuses } = await collectThenReread(TWO_PROJECTS, { projects: [A], pageSize: { activities: 1 } }, [
-      { operation: 'policyanalyzer.activities.query', resource: A, status: 403, after: 2 },
+      { operation: 'policyanalyzer.activities.query', resource: A, pathIncludes: 'serviceAccountLastAuthentication', status: 403, after: 1 },
     ]);
-    expect(statuses('policyanalyzer.activities.query', A)).toEqual([200, 200, 403]);
+    expect(statuses('policyanalyzer.activities.query', A)).toContain(403);
     const runner = byId(collected.identities, sa(A, 'app-runner'));
     expect(runner.lastUsed).toBe('unknown');
     expect(runner.credentials[0]!.lastUsed).toEqual({ at: '2026-11-18T08:00:00.000Z' });
