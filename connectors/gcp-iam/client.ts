@@ -14,6 +14,37 @@ export interface Located<T> {
 
 export type ActivityType = 'serviceAccountLastAuthentication' | 'serviceAccountKeyLastAuthentication';
 
+/** The operation names pages are kept under: the raw re-read finds its pages by them. */
+export const OP = {
+  serviceAccounts: 'iam.projects.serviceAccounts.list',
+  keys: 'iam.projects.serviceAccounts.keys.list',
+  policy: 'cloudresourcemanager.projects.getIamPolicy',
+  projects: 'cloudresourcemanager.projects.list',
+  folders: 'cloudresourcemanager.folders.list',
+  activities: 'policyanalyzer.activities.query',
+  assets: 'cloudasset.searchAllResources',
+} as const;
+
+/** Where a kept page's body, or one of its fields' items, sits in the pack. */
+export function pointer(path: string, ...segments: Array<string | number>): string {
+  return `${path}#/body${segments.map((s) => `/${s}`).join('')}`;
+}
+
+/** A page's items, each with its pointer. */
+export function locate<T>(path: string, field: string, items: readonly T[] | null | undefined): Array<Located<T>> {
+  return (items ?? []).map((item, i) => ({ item, ref: pointer(path, field, i) }));
+}
+
+/** The parameter naming one account in a key listing. */
+export function accountResource(projectId: string, email: string): string {
+  return `projects/${projectId}/serviceAccounts/${email}`;
+}
+
+/** The parameter naming one project's activity type in a Policy Analyzer query. */
+export function activityParent(projectId: string, type: ActivityType): string {
+  return `projects/${projectId}/locations/global/activityTypes/${type}`;
+}
+
 /** A Google API error reduced to what may be logged: status, reason and Google's message, never request headers. */
 export class GcpApiError extends Error {
   override readonly name = 'GcpApiError';
@@ -130,7 +161,7 @@ export class GcpClient {
     let pageToken: string | undefined;
     for (let n = 0; n < MAX_PAGES; n++) {
       const { data, path } = await this.send(recorder, operation, parameters, (o) => call(pageToken, o), (d) => items(d)?.length ?? 0);
-      (items(data) ?? []).forEach((item, i) => out.push({ item, ref: `${path}#/body/${field}/${i}` }));
+      out.push(...locate(path, field, items(data)));
       pageToken = (data as { nextPageToken?: string | null }).nextPageToken ?? undefined;
       if (!pageToken) return out;
     }
@@ -141,7 +172,7 @@ export class GcpClient {
     const parameters = { name: `projects/${projectId}`, pageSize: this.config.pageSize.serviceAccounts };
     return this.paged(
       recorder,
-      'iam.projects.serviceAccounts.list',
+      OP.serviceAccounts,
       parameters,
       'accounts',
       (pageToken, o) => this.iam.projects.serviceAccounts.list({ ...parameters, ...(pageToken ? { pageToken } : {}) }, o),
@@ -150,16 +181,16 @@ export class GcpClient {
   }
 
   async listKeys(recorder: ScopeRecorder, projectId: string, email: string): Promise<Array<Located<iam_v1.Schema$ServiceAccountKey>>> {
-    const parameters = { name: `projects/${projectId}/serviceAccounts/${email}`, keyTypes: ['USER_MANAGED'] };
+    const parameters = { name: accountResource(projectId, email), keyTypes: ['USER_MANAGED'] };
     // Not paginated: one response holds every key of the account.
     const { data, path } = await this.send(
       recorder,
-      'iam.projects.serviceAccounts.keys.list',
+      OP.keys,
       parameters,
       (o) => this.iam.projects.serviceAccounts.keys.list(parameters, o),
       (d) => d.keys?.length ?? 0,
     );
-    return (data.keys ?? []).map((item, i) => ({ item, ref: `${path}#/body/keys/${i}` }));
+    return locate(path, 'keys', data.keys);
   }
 
   async getIamPolicy(recorder: ScopeRecorder, projectId: string): Promise<Located<cloudresourcemanager_v3.Schema$Policy>> {
@@ -168,19 +199,19 @@ export class GcpClient {
     const requestBody = { options: { requestedPolicyVersion: 3 } };
     const { data, path } = await this.send(
       recorder,
-      'cloudresourcemanager.projects.getIamPolicy',
+      OP.policy,
       { resource, requestedPolicyVersion: 3 },
       (o) => this.crm.projects.getIamPolicy({ resource, requestBody }, o),
       (d) => d.bindings?.length ?? 0,
     );
-    return { item: data, ref: `${path}#/body` };
+    return { item: data, ref: pointer(path) };
   }
 
   listProjects(recorder: ScopeRecorder, parent: string): Promise<Array<Located<cloudresourcemanager_v3.Schema$Project>>> {
     const parameters = { parent, pageSize: this.config.pageSize.projects };
     return this.paged(
       recorder,
-      'cloudresourcemanager.projects.list',
+      OP.projects,
       parameters,
       'projects',
       (pageToken, o) => this.crm.projects.list({ ...parameters, ...(pageToken ? { pageToken } : {}) }, o),
@@ -192,7 +223,7 @@ export class GcpClient {
     const parameters = { parent, pageSize: this.config.pageSize.projects };
     return this.paged(
       recorder,
-      'cloudresourcemanager.folders.list',
+      OP.folders,
       parameters,
       'folders',
       (pageToken, o) => this.crm.folders.list({ ...parameters, ...(pageToken ? { pageToken } : {}) }, o),
@@ -202,10 +233,10 @@ export class GcpClient {
 
   /** Every last-authentication record of one type in a project (no filter: one query covers all accounts). */
   queryActivities(recorder: ScopeRecorder, projectId: string, type: ActivityType): Promise<Array<Located<Activity>>> {
-    const parameters = { parent: `projects/${projectId}/locations/global/activityTypes/${type}`, pageSize: this.config.pageSize.activities };
+    const parameters = { parent: activityParent(projectId, type), pageSize: this.config.pageSize.activities };
     return this.paged(
       recorder,
-      'policyanalyzer.activities.query',
+      OP.activities,
       parameters,
       'activities',
       (pageToken, o) => this.analyzer.query({ ...parameters, ...(pageToken ? { pageToken } : {}) }, o),
@@ -222,7 +253,7 @@ export class GcpClient {
     };
     return this.paged(
       recorder,
-      'cloudasset.searchAllResources',
+      OP.assets,
       parameters,
       'results',
       (pageToken, o) => this.assets.searchAllResources({ ...parameters, ...(pageToken ? { pageToken } : {}) }, o),

@@ -1,51 +1,26 @@
 import type { iam_v1 } from '@googleapis/iam';
 import pLimit from 'p-limit';
 import type { CollectContext, Identity, ScopeRecorder } from '../../src/sdk/index.js';
-import { GcpApiError, type ActivityType, type GcpClient, type Located } from './client.js';
+import { groupAssets, type AssetView } from './assets.js';
+import { GcpApiError, OP, type ActivityType, type GcpClient, type Located } from './client.js';
 import { normalizeProject } from './normalize.js';
-import type { Activity, ResourceSearchResult } from './rest.js';
+import type { Activity } from './rest.js';
 
 const HINTS: Record<string, string> = {
-  'iam.projects.serviceAccounts.list': 'the collector needs iam.serviceAccounts.list on the project (roles/iam.securityReviewer)',
-  'iam.projects.serviceAccounts.keys.list': 'the collector needs iam.serviceAccountKeys.list on the project (roles/iam.securityReviewer)',
-  'cloudresourcemanager.projects.getIamPolicy': 'the collector needs resourcemanager.projects.getIamPolicy (roles/iam.securityReviewer)',
-  'cloudresourcemanager.projects.list': 'the collector needs resourcemanager.projects.list on the parent (roles/browser)',
-  'cloudresourcemanager.folders.list': 'the collector needs resourcemanager.folders.list on the parent (roles/browser)',
-  'policyanalyzer.activities.query':
+  [OP.serviceAccounts]: 'the collector needs iam.serviceAccounts.list on the project (roles/iam.securityReviewer)',
+  [OP.keys]: 'the collector needs iam.serviceAccountKeys.list on the project (roles/iam.securityReviewer)',
+  [OP.policy]: 'the collector needs resourcemanager.projects.getIamPolicy (roles/iam.securityReviewer)',
+  [OP.projects]: 'the collector needs resourcemanager.projects.list on the parent (roles/browser)',
+  [OP.folders]: 'the collector needs resourcemanager.folders.list on the parent (roles/browser)',
+  [OP.activities]:
     'last use stays unknown: enable the Policy Analyzer API and grant roles/policyanalyzer.activityAnalysisViewer on the project',
-  'cloudasset.searchAllResources': 'the collector needs cloudasset.assets.searchAllResources on the scope (roles/cloudasset.viewer)',
+  [OP.assets]: 'the collector needs cloudasset.assets.searchAllResources on the scope (roles/cloudasset.viewer)',
 };
 
 function record(recorder: ScopeRecorder, operation: string, error: unknown, recovered = false): void {
   const denied = error instanceof GcpApiError && (error.code === 'PERMISSION_DENIED' || error.reason === 'SERVICE_DISABLED');
   const hint = denied ? HINTS[operation] : undefined;
   recorder.error(operation, error, { ...(hint ? { hint } : {}), recovered });
-}
-
-/** What Cloud Asset Inventory says one project holds: account unique ids and emails, and which have keys. */
-interface AssetView {
-  accounts: Map<string, ResourceSearchResult>;
-  emails: Set<string>;
-  withKeys: Set<string>;
-}
-
-const ASSET_NAME = /^\/\/iam\.googleapis\.com\/projects\/([^/]+)\/serviceAccounts\/([^/]+)(\/keys\/[^/]+)?$/;
-
-function groupAssets(results: ReadonlyArray<Located<ResourceSearchResult>>): Map<string, AssetView> {
-  const projects = new Map<string, AssetView>();
-  for (const { item } of results) {
-    const match = item.name?.match(ASSET_NAME);
-    if (!match) continue;
-    const [, projectId, account, key] = match;
-    let view = projects.get(projectId!);
-    if (!view) projects.set(projectId!, (view = { accounts: new Map(), emails: new Set(), withKeys: new Set() }));
-    if (key) view.withKeys.add(account!);
-    else {
-      view.accounts.set(account!, item);
-      if (item.additionalAttributes?.email) view.emails.add(item.additionalAttributes.email);
-    }
-  }
-  return projects;
 }
 
 export class GcpCollector {
@@ -71,13 +46,13 @@ export class GcpCollector {
         const projects = await this.client.listProjects(recorder, parent);
         found.push(...projects.filter(({ item }) => !item.state || item.state === 'ACTIVE').flatMap(({ item }) => (item.projectId ? [item.projectId] : [])));
       } catch (error) {
-        record(recorder, 'cloudresourcemanager.projects.list', error);
+        record(recorder, OP.projects, error);
       }
       try {
         const folders = await this.client.listFolders(recorder, parent);
         pending.push(...folders.filter(({ item }) => !item.state || item.state === 'ACTIVE').flatMap(({ item }) => (item.name ? [item.name] : [])));
       } catch (error) {
-        record(recorder, 'cloudresourcemanager.folders.list', error);
+        record(recorder, OP.folders, error);
       }
     }
     return found;
@@ -88,7 +63,7 @@ export class GcpCollector {
     try {
       return groupAssets(await this.client.searchServiceAccountAssets(recorder, scope));
     } catch (error) {
-      record(recorder, 'cloudasset.searchAllResources', error);
+      record(recorder, OP.assets, error);
       return undefined;
     }
   }
@@ -117,7 +92,7 @@ export class GcpCollector {
       return (await this.client.queryActivities(recorder, projectId, type)).map((a) => a.item);
     } catch (error) {
       // Identities stay complete without usage data; their last use reads "unknown".
-      record(recorder, 'policyanalyzer.activities.query', error, true);
+      record(recorder, OP.activities, error, true);
       return undefined;
     }
   }
@@ -128,7 +103,7 @@ export class GcpCollector {
     try {
       accounts = await this.client.listServiceAccounts(recorder, projectId);
     } catch (error) {
-      record(recorder, 'iam.projects.serviceAccounts.list', error);
+      record(recorder, OP.serviceAccounts, error);
       return [];
     }
     if (assets) {
@@ -155,20 +130,20 @@ export class GcpCollector {
           try {
             keys.set(email, await this.client.listKeys(recorder, projectId, email));
           } catch (error) {
-            record(recorder, 'iam.projects.serviceAccounts.keys.list', error);
+            record(recorder, OP.keys, error);
           }
         }),
       ),
     );
     const policy = this.client.getIamPolicy(recorder, projectId).catch((error: unknown) => {
-      record(recorder, 'cloudresourcemanager.projects.getIamPolicy', error);
+      record(recorder, OP.policy, error);
       return undefined;
     });
     const accountActivities = this.activities(recorder, projectId, 'serviceAccountLastAuthentication');
     const keyActivities = this.activities(recorder, projectId, 'serviceAccountKeyLastAuthentication');
     await keyListing;
 
-    const snapshot = {
+    return normalizeProject({
       source: this.context.source,
       projectId,
       accounts,
@@ -176,8 +151,7 @@ export class GcpCollector {
       policy: await policy,
       accountActivities: await accountActivities,
       keyActivities: await keyActivities,
-      ...(assets ? { assets: assets.accounts } : {}),
-    };
-    return normalizeProject(snapshot);
+      assets,
+    });
   }
 }

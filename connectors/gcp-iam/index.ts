@@ -3,7 +3,8 @@ import { createAuth } from './auth.js';
 import { GcpClient } from './client.js';
 import { GcpCollector } from './collect.js';
 import { GcpIamConfigSchema } from './config.js';
-import { CONNECTOR_ID } from './normalize.js';
+import { snapshotsFromRaw } from './from-raw.js';
+import { CONNECTOR_ID, normalizeProject } from './normalize.js';
 
 export default defineConnector({
   id: CONNECTOR_ID,
@@ -17,5 +18,8 @@ export default defineConnector({
   async *collect(client, context) {
     if (client.principal) context.collector(client.principal);
     yield* new GcpCollector(client, context).collect();
+  },
+  async fromRaw(raw, context) {
+    return (await snapshotsFromRaw(raw, context.source)).flatMap(normalizeProject);
   },
 });

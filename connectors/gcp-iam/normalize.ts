@@ -10,9 +10,10 @@ import {
   type PrivilegeLevel,
   type TrustPrincipal,
 } from '../../src/sdk/index.js';
+import type { AssetView } from './assets.js';
 import type { Located } from './client.js';
 import { coverageOf, lastUseOf } from './last-authentication.js';
-import type { Activity, ResourceSearchResult } from './rest.js';
+import type { Activity } from './rest.js';
 import { IMPERSONATION_ROLES, roleMeaning } from './roles.js';
 
 export const CONNECTOR_ID = 'gcp-iam';
@@ -27,8 +28,8 @@ export interface ProjectSnapshot {
   policy?: Located<cloudresourcemanager_v3.Schema$Policy>;
   accountActivities?: Activity[];
   keyActivities?: Activity[];
-  /** Cloud Asset Inventory's record of each account, by unique id (the org-wide route only). */
-  assets?: ReadonlyMap<string, ResourceSearchResult>;
+  /** What Cloud Asset Inventory holds for the project (the org-wide route only). */
+  assets?: AssetView;
 }
 
 function instant(value: string | null | undefined): string | null {
@@ -184,7 +185,7 @@ export function normalizeProject(snapshot: ProjectSnapshot): Identity[] {
     const email = account.email;
     if (!email) continue;
     const uniqueId = account.uniqueId ?? email;
-    const asset = snapshot.assets?.get(uniqueId);
+    const asset = snapshot.assets?.accounts.get(uniqueId);
     const createdAt = instant(asset?.createTime);
     const defaultKind = defaultAccountKind(email, projectId);
     const owner = ownerFromDescription(account.description);

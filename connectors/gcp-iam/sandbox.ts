@@ -26,11 +26,15 @@ export interface Fault {
   operation?: string;
   /** Only requests about this project (id or number), folder or organization. */
   resource?: string;
+  /** Only requests whose URL path contains this (an activity type, an account). */
+  pathIncludes?: string;
   status: 403 | 429 | 500 | 503;
   /** For 403: the ErrorInfo reason (IAM_PERMISSION_DENIED by default; SERVICE_DISABLED for a disabled API). */
   reason?: string;
   /** How many matching requests fail; every one when unset. */
   times?: number;
+  /** How many matching requests succeed before the fault starts: a listing that fails partway through. */
+  after?: number;
 }
 
 export interface SandboxCall {
@@ -77,9 +81,10 @@ function faultReply(fault: Fault, call: Request): Reply {
   return googleError(fault.status, 'Internal error encountered.');
 }
 
-function matches(fault: Fault, call: Request): boolean {
+function matches(fault: Fault, call: Request, url: URL): boolean {
   const op = fault.operation;
   if (op && call.operation !== op && !call.operation.startsWith(`${op}.`)) return false;
+  if (fault.pathIncludes !== undefined && !decodeURIComponent(url.pathname).includes(fault.pathIncludes)) return false;
   return fault.resource === undefined || call.resourceAliases.includes(fault.resource);
 }
 
@@ -101,7 +106,11 @@ export async function startGcpSandbox(options: GcpSandboxOptions): Promise<GcpSa
         if (req.headers.authorization !== `Bearer ${options.token}`) {
           reply = googleError(401, 'Request had invalid authentication credentials. Expected OAuth 2 access token.');
         } else {
-          const fault = faults.find((f) => (f.times === undefined || f.times > 0) && matches(f, request));
+          let fault = faults.find((f) => (f.times === undefined || f.times > 0) && matches(f, request, url));
+          if (fault?.after) {
+            fault.after -= 1;
+            fault = undefined;
+          }
           if (fault && fault.times !== undefined) fault.times -= 1;
           reply = fault ? faultReply(fault, request) : request.handle();
         }

@@ -27,6 +27,8 @@ export function capturingLogger(lines: string[] = [], bindings: Record<string, u
 }
 
 export interface Run extends SourceResult {
+  /** A pack folder holding only the raw pages, at `<packDir>/raw`. */
+  packDir: string;
   rawDir: string;
   /** Every raw page file's text, by path relative to rawDir. */
   rawFiles(): Promise<Map<string, string>>;
@@ -40,7 +42,8 @@ export async function collectFrom(
   settings: Record<string, unknown>,
   now = new Date('2026-11-20T00:00:00Z'),
 ): Promise<Run> {
-  const rawDir = await mkdtemp(path.join(os.tmpdir(), 'nhi-gcp-'));
+  const packDir = await mkdtemp(path.join(os.tmpdir(), 'nhi-gcp-'));
+  const rawDir = path.join(packDir, 'raw');
   const log = capturingLogger();
   const result = await collectSource(
     connector,
@@ -56,6 +59,7 @@ export async function collectFrom(
   );
   return {
     ...result,
+    packDir,
     rawDir,
     logs: log.lines,
     async rawFiles() {
@@ -71,7 +75,7 @@ export async function collectFrom(
 }
 
 export async function removeRun(run: Run): Promise<void> {
-  await rm(run.rawDir, { recursive: true, force: true });
+  await rm(run.packDir, { recursive: true, force: true });
 }
 
 export async function sandboxOn(

@@ -1,0 +1,79 @@
+import type { cloudresourcemanager_v3 } from '@googleapis/cloudresourcemanager';
+import type { iam_v1 } from '@googleapis/iam';
+import type { RawPage, RawPages } from '../../src/sdk/index.js';
+import { groupAssets, type AssetView } from './assets.js';
+import { accountResource, activityParent, locate, OP, pointer, type ActivityType, type Located } from './client.js';
+import type { ProjectSnapshot } from './normalize.js';
+import type { Activity, ResourceSearchResult } from './rest.js';
+
+/**
+ * A paged listing's items, or undefined where the collector gave the listing up as failed: no page kept (its first
+ * request failed) or a last kept page that still names a next one (a later request failed, or the page limit hit).
+ */
+function listing<T>(pages: readonly RawPage[], field: string): Array<Located<T>> | undefined {
+  const last = pages.at(-1);
+  if (!last || (last.body as { nextPageToken?: unknown }).nextPageToken) return undefined;
+  return pages.flatMap((page) => locate(page.path, field, (page.body as Record<string, T[] | undefined>)[field]));
+}
+
+/** The inventory search, by project; undefined when it failed, as the collector then read no project through it. */
+async function assetViews(raw: RawPages): Promise<Map<string, AssetView> | undefined> {
+  // A source names one inventory scope at most.
+  for (const scope of raw.scopes()) {
+    const pages = await raw.pages(scope, OP.assets);
+    if (pages.length === 0) continue;
+    const results = listing<ResourceSearchResult>(pages, 'results');
+    return results && groupAssets(results);
+  }
+  return undefined;
+}
+
+/** One project's snapshot as the collector assembled it, or undefined when its account listing failed. */
+async function projectSnapshot(
+  raw: RawPages,
+  source: string,
+  projectId: string,
+  assets: ReadonlyMap<string, AssetView> | undefined,
+): Promise<ProjectSnapshot | undefined> {
+  const accounts = listing<iam_v1.Schema$ServiceAccount>(await raw.pages(projectId, OP.serviceAccounts), 'accounts');
+  if (!accounts) return undefined;
+
+  const keyPages = new Map((await raw.pages(projectId, OP.keys)).map((page) => [page.parameters.name, page]));
+  const keys = new Map<string, Array<Located<iam_v1.Schema$ServiceAccountKey>>>();
+  for (const { item } of accounts) {
+    // No page: the listing failed, or the inventory showed the account without keys; either way none is read.
+    const page = item.email ? keyPages.get(accountResource(projectId, item.email)) : undefined;
+    if (page) keys.set(item.email!, locate(page.path, 'keys', (page.body as iam_v1.Schema$ListServiceAccountKeysResponse).keys));
+  }
+
+  const [policy] = await raw.pages(projectId, OP.policy);
+  const queries = await raw.pages(projectId, OP.activities);
+  // Both activity types share one operation name, their pages interleaved: the parent tells them apart.
+  const activities = (type: ActivityType): Activity[] | undefined =>
+    listing<Activity>(queries.filter((page) => page.parameters.parent === activityParent(projectId, type)), 'activities')?.map((a) => a.item);
+
+  return {
+    source,
+    projectId,
+    accounts,
+    keys,
+    policy: policy && { item: policy.body as cloudresourcemanager_v3.Schema$Policy, ref: pointer(policy.path) },
+    accountActivities: activities('serviceAccountLastAuthentication'),
+    keyActivities: activities('serviceAccountKeyLastAuthentication'),
+    assets: assets?.get(projectId),
+  };
+}
+
+/**
+ * The project snapshots a pack's raw pages hold. A project's scope is its id, the name the collector recorded it
+ * under; scopes without an account listing (an organization, a folder) hold discovery and inventory pages only.
+ */
+export async function snapshotsFromRaw(raw: RawPages, source: string): Promise<ProjectSnapshot[]> {
+  const assets = await assetViews(raw);
+  const snapshots: ProjectSnapshot[] = [];
+  for (const scope of raw.scopes()) {
+    const snapshot = await projectSnapshot(raw, source, scope, assets);
+    if (snapshot) snapshots.push(snapshot);
+  }
+  return snapshots;
+}
