@@ -5,6 +5,7 @@ import type { AccessKeyLike, AccountSnapshot, GroupDetailLike, ManagedPolicyLike
 import { parsePolicyDocument, type PolicyDocument } from './policy.js';
 
 interface GaadBody {
+  IsTruncated?: boolean;
   UserDetailList?: UserDetailLike[];
   GroupDetailList?: GroupDetailLike[];
   RoleDetailList?: RoleDetailLike[];
@@ -30,7 +31,8 @@ export async function snapshotsFromRaw(raw: RawPages): Promise<AccountSnapshot[]
   const snapshots: AccountSnapshot[] = [];
   for (const accountId of raw.scopes().filter((s) => /^\d{12}$/.test(s))) {
     const gaad = await raw.pages(accountId, 'GetAccountAuthorizationDetails');
-    if (gaad.length === 0) continue;
+    // A listing whose last kept page was truncated failed partway: the collection read nothing of the account.
+    if (gaad.length === 0 || (gaad.at(-1)!.body as GaadBody).IsTruncated) continue;
     const snapshot: AccountSnapshot = {
       accountId,
       users: [],
@@ -59,10 +61,16 @@ export async function snapshotsFromRaw(raw: RawPages): Promise<AccountSnapshot[]
     }
     const listed = await raw.pages(accountId, 'ListAccessKeys');
     if (listed.length > 0) {
+      const byUser = new Map<string, { keys: AccessKeyLike[]; truncated: boolean }>();
       for (const page of listed) {
-        const user = String(page.parameters.UserName);
-        snapshot.accessKeys[user] = [...(snapshot.accessKeys[user] ?? []), ...((page.body as { AccessKeyMetadata?: AccessKeyLike[] }).AccessKeyMetadata ?? [])];
+        const body = page.body as { AccessKeyMetadata?: AccessKeyLike[]; IsTruncated?: boolean };
+        const user = byUser.get(String(page.parameters.UserName)) ?? { keys: [], truncated: false };
+        user.keys.push(...(body.AccessKeyMetadata ?? []));
+        user.truncated = body.IsTruncated === true;
+        byUser.set(String(page.parameters.UserName), user);
       }
+      // As in the collection, a user whose key listing stopped partway has no keys on record.
+      for (const [user, { keys, truncated }] of byUser) if (!truncated) snapshot.accessKeys[user] = keys;
     } else if (snapshot.credentialReport && gaad.some((p) => 'file' in p.parameters)) {
       // An offline export never called ListAccessKeys: its keys came from the report's slots.
       snapshot.accessKeys = keysFromReport(snapshot.credentialReport);

@@ -14,6 +14,8 @@ export interface AwsSandboxFault {
   kind: 'throttle' | 'error' | 'malformed' | 'empty-page';
   /** How often each distinct request (account, operation, parameters) meets the fault; omitted: always. */
   times?: number;
+  /** How many matching requests pass before the fault starts: a listing that fails after its first pages. */
+  after?: number;
   status?: number;
   code?: string;
   message?: string;
@@ -38,6 +40,7 @@ export interface FaultRequest {
 
 export class FaultInjector {
   private readonly seen = new Map<string, number>();
+  private readonly passed = new Map<number, number>();
 
   constructor(private readonly faults: readonly AwsSandboxFault[]) {}
 
@@ -47,6 +50,11 @@ export class FaultInjector {
       if (fault.service !== undefined && fault.service !== request.service) continue;
       if (fault.operation !== undefined && fault.operation !== request.operation) continue;
       if (fault.account !== undefined && fault.account !== request.account) continue;
+      const passed = this.passed.get(index) ?? 0;
+      if (fault.after !== undefined && passed < fault.after) {
+        this.passed.set(index, passed + 1);
+        continue;
+      }
       if (fault.times === undefined) return fault;
       const counter = [index, request.service, request.operation, request.account, stableJson(request.key)].join('\n');
       const count = this.seen.get(counter) ?? 0;

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import connector from '../../../connectors/aws-iam/index.js';
 import { loadAwsSandboxDataset, startAwsSandbox } from '../../../connectors/aws-iam/sandbox.js';
+import type { AwsSandboxDataset } from '../../../connectors/aws-iam/sandbox-dataset.js';
 import { collectSource } from '../../../src/engine/collect.js';
 import { collectFromRaw } from '../../../src/engine/from-raw.js';
 import { silentLogger } from '../../../src/sdk/index.js';
@@ -53,5 +54,36 @@ describe('aws-iam: re-reading raw pages', () => {
     );
     expect(collected.identities.map((i) => i.credentials.length)).toContain(2);
     expect(reread.identities).toEqual(collected.identities);
+  });
+});
+
+describe('aws-iam: re-reading an incomplete collection keeps exactly what was collected', () => {
+  it('an account whose authorization details failed after the first page gives no identity, as the collection did', async () => {
+    const users = Array.from({ length: 1500 }, (_, i) => ({
+      Path: '/',
+      UserName: `batch-${i}`,
+      UserId: `AIDA${String(i).padStart(17, '0')}`,
+      Arn: `arn:aws:iam::444444444444:user/batch-${i}`,
+      CreateDate: '2026-01-01T00:00:00Z',
+    }));
+    const sandbox = await startAwsSandbox(
+      {
+        baseCredentials: { accessKeyId: 'AKIASANDBOXPARTIAL1', accountId: '444444444444', arn: 'arn:aws:iam::444444444444:user/collector' },
+        accounts: { '444444444444': { authorizationDetails: { UserDetailList: users, GroupDetailList: [], RoleDetailList: [], Policies: [] } } },
+      } as AwsSandboxDataset,
+      { now, credentialReportPolls: 0, faults: [{ kind: 'error', operation: 'GetAccountAuthorizationDetails', after: 1, status: 500, code: 'ServiceFailure' }] },
+    );
+    try {
+      const { collected, reread } = await collectThenReread(
+        { endpoint: sandbox.url, credentials: { accessKeyIdEnv: 'K', secretAccessKeyEnv: 'S' }, retry: { maxAttempts: 1 } },
+        { K: sandbox.baseCredentials.accessKeyId, S: sandbox.baseCredentials.secretAccessKey },
+      );
+      expect(sandbox.calls.filter((c) => c.operation === 'GetAccountAuthorizationDetails').map((c) => c.status)).toEqual([200, 500]);
+      expect(collected.completeness.verdict).toBe('incomplete');
+      expect(collected.identities).toEqual([]);
+      expect(reread.identities).toEqual([]);
+    } finally {
+      await sandbox.close();
+    }
   });
 });
