@@ -88,6 +88,14 @@ describe('evidence across cycles: chain, diff, sample, reperform, report', () =>
     expect((await cli(['verify', q4, ...key], { cwd })).code).toBe(0);
   });
 
+  it('collect --from-raw re-reads every source of the pack to the sealed inventory, without an API call', async () => {
+    const result = await cli(['collect', '--from-raw', q4], { cwd });
+    expect(result.code).toBe(0);
+    expect(result.stderr).toMatch(/^Re-read \d+ identities from .+: the same as the sealed inventory/);
+    const sealed = JSON.parse(await readFile(path.join(q4, 'inventory.json'), 'utf8')).identities.map((i: { id: string }) => i.id);
+    expect(JSON.parse(result.stdout).identities.map((i: { id: string }) => i.id)).toEqual(sealed);
+  });
+
   it('reperform reports the findings identical', async () => {
     const result = await cli(['reperform', q4], { cwd });
     expect(result.code).toBe(0);
