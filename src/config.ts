@@ -42,6 +42,9 @@ const SigningSchema = z
   })
   .strict();
 
+/** The conventional sample size by how often a control runs (audit-domain.md §2.1); firms set their own table. */
+export const DEFAULT_SAMPLE_SIZES: Record<string, number> = { annual: 1, quarterly: 2, monthly: 5, weekly: 15, daily: 40, 'multiple-daily': 60 };
+
 /** Settings beside the sources; sources and controls are checked against their own schemas afterwards. */
 const BaseSchema = z
   .object({
@@ -63,11 +66,11 @@ const BaseSchema = z
         frequency: z.enum(['annual', 'quarterly', 'monthly', 'weekly', 'daily', 'multiple-daily']).default('quarterly').describe('how often the sampled control operates'),
         sizes: z
           .record(z.string(), z.number().int().positive())
-          .default({ annual: 1, quarterly: 2, monthly: 5, weekly: 15, daily: 40, 'multiple-daily': 60 })
+          .default(DEFAULT_SAMPLE_SIZES)
           .describe('sample size by control frequency (your firm\'s table; recorded in every sample)'),
       })
       .strict()
-      .default({ frequency: 'quarterly', sizes: { annual: 1, quarterly: 2, monthly: 5, weekly: 15, daily: 40, 'multiple-daily': 60 } }),
+      .default({ frequency: 'quarterly', sizes: DEFAULT_SAMPLE_SIZES }),
     timestamp: z
       .object({ tsaUrl: z.url().describe('RFC 3161 time-stamping authority; the manifest digest is stamped and kept as manifest.tsr') })
       .strict()

@@ -2,11 +2,10 @@ import { readFile } from 'node:fs/promises';
 import { parsePrivateKey, type SigningKey } from '../evidence/keys.js';
 import { readPack } from '../evidence/read-pack.js';
 import { selectSample, writeSampleAddendum } from '../evidence/sample.js';
+import { DEFAULT_SAMPLE_SIZES } from '../config.js';
 import { ExitError, EXIT, FindingStatusSchema } from '../sdk/index.js';
 import { loadConfigFor, signingKeyFor, type GlobalOptions } from './context.js';
 
-/** The conventional sizes when no config names a table: annual 1, quarterly 2, monthly 5, weekly 15, daily 40, many a day 60. */
-const DEFAULT_SIZES: Record<string, number> = { annual: 1, quarterly: 2, monthly: 5, weekly: 15, daily: 40, 'multiple-daily': 60 };
 
 interface SampleOptions {
   size?: string;
@@ -23,7 +22,7 @@ async function settingsFor(options: SampleOptions, globals: GlobalOptions): Prom
       throw new ExitError(EXIT.usage, `--private-key: cannot read ${options.privateKey}`);
     });
     try {
-      return { key: parsePrivateKey(pem), frequency: 'quarterly', sizes: DEFAULT_SIZES };
+      return { key: parsePrivateKey(pem), frequency: 'quarterly', sizes: DEFAULT_SAMPLE_SIZES };
     } catch {
       throw new ExitError(EXIT.usage, `--private-key: ${options.privateKey} is not an Ed25519 private key in PEM form`);
     }
