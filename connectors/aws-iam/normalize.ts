@@ -1,11 +1,12 @@
-import type {
-  Classification,
-  Credential,
-  Grant,
-  Identity,
-  LastUsed,
-  Privilege,
-  TrustPrincipal,
+import {
+  lastUsedAt,
+  type Classification,
+  type Credential,
+  type Grant,
+  type Identity,
+  type LastUsed,
+  type Privilege,
+  type TrustPrincipal,
 } from '../../src/sdk/index.js';
 import type { CredentialReportRow } from './credential-report.js';
 import { analyzePolicy, maxLevel, parsePolicyDocument, type PolicyDocument } from './policy.js';
@@ -164,7 +165,7 @@ function privilegeOf(grants: (Grant & { allResources?: boolean })[]): Privilege 
 }
 
 function latest(uses: LastUsed[]): LastUsed {
-  const dates = uses.flatMap((u) => (typeof u === 'object' && 'at' in u ? [u.at] : []));
+  const dates = uses.map(lastUsedAt).filter((at): at is string => at !== null);
   if (dates.length > 0) return { at: dates.sort().at(-1)! };
   if (uses.length > 0 && uses.every((u) => u === 'never')) return 'never';
   return 'unknown';

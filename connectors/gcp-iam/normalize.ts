@@ -1,6 +1,7 @@
 import type { cloudresourcemanager_v3 } from '@googleapis/cloudresourcemanager';
 import type { iam_v1 } from '@googleapis/iam';
 import {
+  lastUsedAt,
   PRIVILEGE_ORDER,
   type Credential,
   type Grant,
@@ -162,7 +163,7 @@ function keyCredential(
     rotatedAt: createdAt,
     lastUsed,
     expiresAt: keyExpiry(key.validBeforeTime),
-    ...(typeof lastUsed === 'object' && 'at' in lastUsed
+    ...(lastUsedAt(lastUsed)
       ? { lastUsedContext: 'Policy Analyzer: day of last authentication, US Pacific Standard Time' }
       : {}),
   };

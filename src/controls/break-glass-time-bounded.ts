@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { defineControl, judgeEach, type ControlMeta, type Identity } from '../sdk/index.js';
+import { type ControlMeta, defineControl, type Identity, judgeEach, lastUsedAt } from '../sdk/index.js';
 
 const meta: ControlMeta = {
   id: 'break-glass-time-bounded',
@@ -36,10 +36,6 @@ function usable(identity: Identity): boolean {
   );
 }
 
-function usedAt(identity: Identity): string | null {
-  return typeof identity.lastUsed === 'object' && 'at' in identity.lastUsed ? identity.lastUsed.at : null;
-}
-
 export default defineControl({
   meta,
   options: Options,
@@ -50,8 +46,8 @@ export default defineControl({
       const enabled = usable(identity);
       const { createdAt } = identity;
       const expiresAt = identity.expiresAt ?? null;
-      const lastUsedAt = usedAt(identity);
-      const facts = { breakGlass: true, createdAt, expiresAt, enabled, lastUsedAt, maxHours: options.maxHours };
+      const usedAt = lastUsedAt(identity.lastUsed);
+      const facts = { breakGlass: true, createdAt, expiresAt, enabled, lastUsedAt: usedAt, maxHours: options.maxHours };
       if (!expiresAt) {
         return enabled
           ? { ...base, status: 'fail', message: 'Emergency identity is enabled with no end date', evidence: facts }
@@ -64,7 +60,7 @@ export default defineControl({
       else if (windowHours > options.maxHours) problems.push(`its window is ${windowHours} hours (limit ${options.maxHours})`);
       const ended = Date.parse(expiresAt) <= now.getTime();
       if (ended && enabled) problems.push(`it is still enabled after its end ${expiresAt}`);
-      if (lastUsedAt && Date.parse(lastUsedAt) > Date.parse(expiresAt)) problems.push(`it was used at ${lastUsedAt}, after its end`);
+      if (usedAt && Date.parse(usedAt) > Date.parse(expiresAt)) problems.push(`it was used at ${usedAt}, after its end`);
       if (problems.length > 0) return { ...base, status: 'fail', message: `Emergency identity: ${problems.join('; ')}`, evidence };
       return ended
         ? { ...base, status: 'pass', message: `Emergency window of ${windowHours} hours ended ${expiresAt} and the identity is disabled`, evidence }

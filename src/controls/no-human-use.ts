@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { defineControl, judgeEach, type ControlMeta } from '../sdk/index.js';
+import { type ControlMeta, defineControl, judgeEach, lastUsedAt } from '../sdk/index.js';
 
 const meta: ControlMeta = {
   id: 'no-human-use',
@@ -29,7 +29,8 @@ export default defineControl({
       const activeCredentials = identity.credentials.filter((c) => c.status === 'active').map((c) => c.id);
       const evidence = { interactiveLogin: login, activeCredentials, classification: identity.classification.value };
       if (!login.enabled) return { ...base, status: 'pass', message: 'No interactive sign-in', evidence };
-      const used = typeof login.lastUsed === 'object' && 'at' in login.lastUsed ? `, last used ${login.lastUsed.at.slice(0, 10)}` : '';
+      const usedAt = lastUsedAt(login.lastUsed);
+      const used = usedAt ? `, last used ${usedAt.slice(0, 10)}` : '';
       const keys = activeCredentials.length > 0 ? ` alongside ${activeCredentials.length} active credential(s)` : '';
       return { ...base, status: 'fail', message: `Console password enabled${keys}${login.mfa ? '' : ', without MFA'}${used}`, evidence };
     });

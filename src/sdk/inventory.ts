@@ -16,6 +16,11 @@ export const LastUsedSchema = z.union([
 ]);
 export type LastUsed = z.infer<typeof LastUsedSchema>;
 
+/** The instant of last use when the provider gives one; null for "never", "unknown" and "not since". */
+export function lastUsedAt(lastUsed: LastUsed): string | null {
+  return typeof lastUsed === 'object' && 'at' in lastUsed ? lastUsed.at : null;
+}
+
 export const IdentityKindSchema = z.enum([
   'service-account',
   'role',
