@@ -6,8 +6,8 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { startAwsSandbox } from '../connectors/aws-iam/sandbox.js';
-import type { AwsSandboxDataset } from '../connectors/aws-iam/sandbox-dataset.js';
+import { startAwsSandbox } from '../connectors/aws-iam/sandbox/index.js';
+import type { AwsSandboxDataset } from '../connectors/aws-iam/sandbox/dataset.js';
 import { registries } from '../src/commands/context.js';
 import { sealRun } from '../src/commands/run.js';
 import { validateConfig } from '../src/config.js';

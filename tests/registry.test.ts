@@ -35,7 +35,7 @@ describe('connector registry', () => {
   });
 
   it.each(ids)('%s: has a client, a pure normalizer, a sandbox, tests, demo data and a README section', (id) => {
-    for (const file of ['index.ts', 'client.ts', 'normalize.ts', 'sandbox.ts']) {
+    for (const file of ['index.ts', 'client.ts', 'normalize.ts', 'sandbox/index.ts']) {
       expect(existsSync(path.join(root, 'connectors', id, file)), `connectors/${id}/${file}`).toBe(true);
     }
     expect(existsSync(path.join(root, 'tests/connectors', id)), `tests/connectors/${id}/`).toBe(true);

@@ -41,7 +41,7 @@ async function startSandboxes(raw: { sources?: { connector?: string }[] }, now: 
   const connectorIds = [...new Set((raw.sources ?? []).map((s) => s.connector ?? ''))];
   try {
     for (const id of connectorIds) {
-      const module = (await import(`../../connectors/${id}/sandbox.js`)) as SandboxModule;
+      const module = (await import(`../../connectors/${id}/sandbox/index.js`)) as SandboxModule;
       const sandbox = await module.startDemo(path.join(demoDir(), id), { now });
       sandboxes.push(sandbox);
       Object.assign(env, sandbox.env);

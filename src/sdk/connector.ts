@@ -164,7 +164,7 @@ export interface DemoSandbox {
   close(): Promise<void>;
 }
 
-/** A connector's `sandbox.ts` exports this to take part in `nhi-audit demo`. */
+/** A connector's `sandbox/index.ts` exports this to take part in `nhi-audit demo`. */
 export interface SandboxModule {
   startDemo(datasetDir: string, options: { now: Date }): Promise<DemoSandbox>;
 }

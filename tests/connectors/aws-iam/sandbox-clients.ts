@@ -2,7 +2,7 @@ import { IAMClient } from '@aws-sdk/client-iam';
 import { OrganizationsClient } from '@aws-sdk/client-organizations';
 import { STSClient } from '@aws-sdk/client-sts';
 import { ConfiguredRetryStrategy } from '@smithy/util-retry';
-import type { AwsSandbox } from '../../../connectors/aws-iam/sandbox.js';
+import type { AwsSandbox } from '../../../connectors/aws-iam/sandbox/index.js';
 
 export interface FakeCredentials {
   accessKeyId: string;

@@ -10,7 +10,7 @@ import {
   parseAwsSandboxDataset,
   startAwsSandbox,
   startDemo,
-} from '../../../connectors/aws-iam/sandbox.js';
+} from '../../../connectors/aws-iam/sandbox/index.js';
 import { ConfigError } from '../../../src/sdk/index.js';
 import { CLOUDSPLAINING_EXPORT, FIXTURE_DIR, rejectionOf, sandboxClients } from './sandbox-clients.js';
 

@@ -7,7 +7,7 @@ import {
 import { ListAccountsCommand, paginateListAccounts, type ListAccountsCommandOutput } from '@aws-sdk/client-organizations';
 import { AssumeRoleCommand, GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
-import { loadAwsSandboxDataset, startAwsSandbox, type AwsSandbox } from '../../../connectors/aws-iam/sandbox.js';
+import { loadAwsSandboxDataset, startAwsSandbox, type AwsSandbox } from '../../../connectors/aws-iam/sandbox/index.js';
 import { FIXTURE_DIR, rejectionOf, sandboxClients } from './sandbox-clients.js';
 
 let sandbox: AwsSandbox;

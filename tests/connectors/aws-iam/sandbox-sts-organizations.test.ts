@@ -2,7 +2,7 @@ import { GetAccountAuthorizationDetailsCommand } from '@aws-sdk/client-iam';
 import { ListAccountsCommand, paginateListAccounts, type Account } from '@aws-sdk/client-organizations';
 import { AssumeRoleCommand, GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { loadAwsSandboxDataset, startAwsSandbox, type AwsSandbox } from '../../../connectors/aws-iam/sandbox.js';
+import { loadAwsSandboxDataset, startAwsSandbox, type AwsSandbox } from '../../../connectors/aws-iam/sandbox/index.js';
 import { FIXTURE_DIR, rejectionOf, sandboxClients, type FakeCredentials } from './sandbox-clients.js';
 
 let sandbox: AwsSandbox;

@@ -8,7 +8,7 @@ import {
 import { ListAccountsCommand } from '@aws-sdk/client-organizations';
 import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { loadAwsSandboxDataset, startAwsSandbox, type AwsSandbox } from '../../../connectors/aws-iam/sandbox.js';
+import { loadAwsSandboxDataset, startAwsSandbox, type AwsSandbox } from '../../../connectors/aws-iam/sandbox/index.js';
 import { FIXTURE_DIR, sandboxClients } from './sandbox-clients.js';
 
 /** The fixture organization as it stood at the end of January 2025. */

@@ -1,5 +1,5 @@
 import { expect, test } from 'vitest';
-import { encodeRfc3986, queryError, queryResponse, toWire, xmlElement } from '../../../connectors/aws-iam/sandbox-xml.js';
+import { encodeRfc3986, queryError, queryResponse, toWire, xmlElement } from '../../../connectors/aws-iam/sandbox/xml.js';
 
 test('toWire drops x- fields and nulls, turns dates into timestamps and policy documents into URL-encoded JSON', () => {
   const wire = toWire({

@@ -19,7 +19,7 @@ import {
   startAwsSandbox,
   type AwsSandbox,
   type AwsSandboxDataset,
-} from '../../../connectors/aws-iam/sandbox.js';
+} from '../../../connectors/aws-iam/sandbox/index.js';
 import { FIXTURE_DIR, rejectionOf, sandboxClients } from './sandbox-clients.js';
 
 let dataset: AwsSandboxDataset;

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DatasetSchema, type Dataset } from '../../../connectors/gcp-iam/sandbox-dataset.js';
+import { DatasetSchema, type Dataset } from '../../../connectors/gcp-iam/sandbox/dataset.js';
 import type { Identity } from '../../../src/sdk/index.js';
 import { collectFrom, removeRun, sandboxOn } from './helpers.js';
 

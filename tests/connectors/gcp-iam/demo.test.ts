@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import connector from '../../../connectors/gcp-iam/index.js';
-import { startDemo } from '../../../connectors/gcp-iam/sandbox.js';
+import { startDemo } from '../../../connectors/gcp-iam/sandbox/index.js';
 import { controls } from '../../../src/controls/index.js';
 import { collectSource, type SourceResult } from '../../../src/engine/collect.js';
 import { evaluate } from '../../../src/engine/evaluate.js';

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import connector from '../../../connectors/gcp-iam/index.js';
-import type { Fault } from '../../../connectors/gcp-iam/sandbox.js';
+import type { Fault } from '../../../connectors/gcp-iam/sandbox/index.js';
 import type { SourceResult } from '../../../src/engine/collect.js';
 import { collectFromRaw } from '../../../src/engine/from-raw.js';
 import { byId, collectFrom, DEMO, removeRun, sandboxOn, TWO_PROJECTS } from './helpers.js';

@@ -2,8 +2,8 @@ import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import connector from '../../../connectors/gcp-iam/index.js';
-import { loadDataset, type Dataset } from '../../../connectors/gcp-iam/sandbox-dataset.js';
-import { startGcpSandbox, type GcpSandbox, type GcpSandboxOptions } from '../../../connectors/gcp-iam/sandbox.js';
+import { loadDataset, type Dataset } from '../../../connectors/gcp-iam/sandbox/dataset.js';
+import { startGcpSandbox, type GcpSandbox, type GcpSandboxOptions } from '../../../connectors/gcp-iam/sandbox/index.js';
 import { collectSource, type SourceResult } from '../../../src/engine/collect.js';
 import type { Logger } from '../../../src/sdk/index.js';
 

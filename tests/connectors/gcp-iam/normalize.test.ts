@@ -4,7 +4,7 @@ import { coverageOf, lastUseOf, pacificDayStart } from '../../../connectors/gcp-
 import { defaultAccountKind, keyExpiry, normalizeProject, type ProjectSnapshot } from '../../../connectors/gcp-iam/normalize.js';
 import type { Activity } from '../../../connectors/gcp-iam/rest.js';
 import { roleMeaning } from '../../../connectors/gcp-iam/roles.js';
-import { activityAnalyzerTimestamp } from '../../../connectors/gcp-iam/sandbox-dataset.js';
+import { activityAnalyzerTimestamp } from '../../../connectors/gcp-iam/sandbox/dataset.js';
 import { IdentitySchema } from '../../../src/sdk/index.js';
 
 describe('Policy Analyzer dates (US Pacific Standard Time all year)', () => {

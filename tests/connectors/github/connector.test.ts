@@ -2,7 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startSandbox, type GitHubSandbox } from '../../../connectors/github/sandbox.js';
+import { startSandbox, type GitHubSandbox } from '../../../connectors/github/sandbox/index.js';
 import type { Identity } from '../../../src/sdk/index.js';
 import { appKeys, collect, FIXTURE_NOW, loadFixture, type Run } from './harness.js';
 

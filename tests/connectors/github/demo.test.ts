@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startDemo } from '../../../connectors/github/sandbox.js';
-import { loadDataset } from '../../../connectors/github/sandbox-dataset.js';
+import { startDemo } from '../../../connectors/github/sandbox/index.js';
+import { loadDataset } from '../../../connectors/github/sandbox/dataset.js';
 import ciSecretRotated from '../../../src/controls/ci-secret-rotated.js';
 import credentialUnused from '../../../src/controls/credential-unused.js';
 import deployKeyReadOnly from '../../../src/controls/deploy-key-read-only.js';

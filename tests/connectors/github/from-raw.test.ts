@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import connector from '../../../connectors/github/index.js';
-import { startDemo, startSandbox, type Fault, type GitHubSandbox } from '../../../connectors/github/sandbox.js';
+import { startDemo, startSandbox, type Fault, type GitHubSandbox } from '../../../connectors/github/sandbox/index.js';
 import { collectSource } from '../../../src/engine/collect.js';
 import { collectFromRaw } from '../../../src/engine/from-raw.js';
 import { silentLogger } from '../../../src/sdk/index.js';

@@ -3,7 +3,7 @@ import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import connector from '../../../connectors/github/index.js';
-import { DatasetSchema, loadDataset, type Dataset } from '../../../connectors/github/sandbox-dataset.js';
+import { DatasetSchema, loadDataset, type Dataset } from '../../../connectors/github/sandbox/dataset.js';
 import { collectSource, type SourceResult } from '../../../src/engine/collect.js';
 import type { Logger } from '../../../src/sdk/index.js';
 

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { startSandbox, type Fault, type GitHubSandbox } from '../../../connectors/github/sandbox.js';
+import { startSandbox, type Fault, type GitHubSandbox } from '../../../connectors/github/sandbox/index.js';
 import { collect, FIXTURE_NOW, loadFixture } from './harness.js';
 
 const TOKEN = 'ghp_resilienceToken000000000000000000001';

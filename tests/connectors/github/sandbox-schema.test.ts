@@ -1,8 +1,8 @@
 import { validate as validateGraphql } from '@octokit/graphql-schema';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OPERATIONS, REPOSITORY_INVENTORY_QUERY } from '../../../connectors/github/operations.js';
-import { startSandbox, type SandboxCall } from '../../../connectors/github/sandbox.js';
-import { DatasetSchema, loadDataset, type Dataset } from '../../../connectors/github/sandbox-dataset.js';
+import { startSandbox, type SandboxCall } from '../../../connectors/github/sandbox/index.js';
+import { DatasetSchema, loadDataset, type Dataset } from '../../../connectors/github/sandbox/dataset.js';
 import { appKeys, collect, DEMO_DIR, FIXTURE_NOW, loadFixture } from './harness.js';
 import { ResponseValidator } from './openapi.js';
 

@@ -1,7 +1,7 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { appJwt } from '../../../connectors/github/app-auth.js';
-import { startSandbox, type GitHubSandbox } from '../../../connectors/github/sandbox.js';
+import { startSandbox, type GitHubSandbox } from '../../../connectors/github/sandbox/index.js';
 import { appKeys, collect, FIXTURE_NOW, loadFixture } from './harness.js';
 
 const TOKEN = 'ghp_sandboxToken00000000000000000000000001';

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startSandbox, type GitHubSandbox } from '../../../connectors/github/sandbox.js';
+import { startSandbox, type GitHubSandbox } from '../../../connectors/github/sandbox/index.js';
 import { collect, largeOrganization, type Run } from './harness.js';
 
 const TOKEN = 'ghp_scaleToken0000000000000000000000000001';

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Dataset, DatasetRepository } from './sandbox-dataset.js';
+import type { Dataset, DatasetRepository } from './dataset.js';
 
 /*
  * Dataset items rendered as GitHub's REST API returns them (the response schemas of @octokit/openapi):

@@ -1,5 +1,5 @@
-import { ApiError, intParam, requiredStringParam, stringParam, validationError, type Operation } from './sandbox-api.js';
-import { syntheticId, type PrincipalRegistry } from './sandbox-auth.js';
+import { ApiError, intParam, requiredStringParam, stringParam, validationError, type Operation } from './api.js';
+import { syntheticId, type PrincipalRegistry } from './auth.js';
 
 /** STS (awsQuery, 2011-06-15): who am I, and sessions in the accounts that carry the audit role. */
 

@@ -2,9 +2,9 @@ import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import type { DemoSandbox, SandboxModule } from '../../src/sdk/index.js';
-import { DatasetView, loadDataset, type Dataset } from './sandbox-dataset.js';
-import { googleError, route, type Reply, type Request } from './sandbox-routes.js';
+import type { DemoSandbox, SandboxModule } from '../../../src/sdk/index.js';
+import { DatasetView, loadDataset, type Dataset } from './dataset.js';
+import { googleError, route, type Reply, type Request } from './routes.js';
 
 /**
  * A local stand-in for the Google REST APIs the GCP IAM connector reads (IAM v1, Resource Manager v3,

@@ -1,6 +1,6 @@
-import { ApiError, intParam, pageOf, pagePositionKey, type Operation } from './sandbox-api.js';
-import { parseAwsDate } from './sandbox-dataset.js';
-import { organizationAccountsAt } from './sandbox-view.js';
+import { ApiError, intParam, pageOf, pagePositionKey, type Operation } from './api.js';
+import { parseAwsDate } from './dataset.js';
+import { organizationAccountsAt } from './view.js';
 
 /** Organizations (JSON 1.1): ListAccounts, which only the management account may call. */
 

@@ -9,7 +9,7 @@ import {
   type RoleData,
   type UserCredentialsData,
   type UserData,
-} from './sandbox-dataset.js';
+} from './dataset.js';
 
 /**
  * One account as it stood at `now`: items created later or deleted by then are gone, and usage dates

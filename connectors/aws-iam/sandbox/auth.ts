@@ -1,8 +1,8 @@
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
-import { ApiError, type Principal } from './sandbox-api.js';
-import type { AwsSandboxDataset } from './sandbox-dataset.js';
-import { encodeRfc3986 } from './sandbox-xml.js';
+import { ApiError, type Principal } from './api.js';
+import type { AwsSandboxDataset } from './dataset.js';
+import { encodeRfc3986 } from './xml.js';
 
 /**
  * Who a request comes from. Requests are signed with SigV4 and checked as AWS checks them, so a

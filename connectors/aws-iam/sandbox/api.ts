@@ -1,5 +1,5 @@
-import type { AwsSandboxDataset } from './sandbox-dataset.js';
-import type { AccountView } from './sandbox-view.js';
+import type { AwsSandboxDataset } from './dataset.js';
+import type { AccountView } from './view.js';
 
 /** The pieces every sandbox operation shares: errors, callers, parameters and paging. */
 

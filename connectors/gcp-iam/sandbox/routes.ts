@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import type { Operation } from './sandbox.js';
-import { activityAnalyzerTimestamp, toWire, type DatasetProject, type DatasetView } from './sandbox-dataset.js';
+import type { Operation } from './index.js';
+import { activityAnalyzerTimestamp, toWire, type DatasetProject, type DatasetView } from './dataset.js';
 
 /** The sandbox's REST surface: one handler per Google API method the connector calls, in Google's JSON shapes. */
 

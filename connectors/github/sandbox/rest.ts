@@ -1,6 +1,6 @@
-import { OPERATIONS } from './operations.js';
-import { asOf, type Dataset } from './sandbox-dataset.js';
-import * as render from './sandbox-wire.js';
+import { OPERATIONS } from '../operations.js';
+import { asOf, type Dataset } from './dataset.js';
+import * as render from './wire.js';
 
 /* The sandbox's REST side: GitHub's routes, error bodies, page/per_page paging and each operation's answer. */
 

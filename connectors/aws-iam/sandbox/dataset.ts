@@ -1,7 +1,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { ConfigError, formatPath, type Problem } from '../../src/sdk/index.js';
+import { ConfigError, formatPath, type Problem } from '../../../src/sdk/index.js';
 
 /**
  * The AWS sandbox's dataset: per account, the JSON `aws iam get-account-authorization-details` prints,

@@ -8,11 +8,11 @@ import {
   validationError,
   type Operation,
   type OperationContext,
-} from './sandbox-api.js';
-import { credentialReportCsv } from './sandbox-credential-report.js';
-import type { AccessKeyData, ManagedPolicyData } from './sandbox-dataset.js';
-import type { AccountView } from './sandbox-view.js';
-import { toWire } from './sandbox-xml.js';
+} from './api.js';
+import { credentialReportCsv } from './credential-report.js';
+import type { AccessKeyData, ManagedPolicyData } from './dataset.js';
+import type { AccountView } from './view.js';
+import { toWire } from './xml.js';
 
 /** IAM (awsQuery, 2010-05-08): the read operations the aws-iam connector uses. */
 

@@ -1,4 +1,4 @@
-import { asOf, type Dataset } from './sandbox-dataset.js';
+import { asOf, type Dataset } from './dataset.js';
 
 /*
  * The GraphQL query the connector sends (RepositoryInventory), answered from the dataset in the shape

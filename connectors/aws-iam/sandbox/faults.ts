@@ -1,4 +1,4 @@
-import type { ServiceName } from './sandbox-api.js';
+import type { ServiceName } from './api.js';
 
 /** Injected trouble: faults that hit chosen requests a number of times, and AWS-style rate limits. */
 

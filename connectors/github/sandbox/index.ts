@@ -1,12 +1,12 @@
 import { generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { DemoSandbox } from '../../src/sdk/index.js';
-import { OPERATIONS } from './operations.js';
-import { loadDataset, type Dataset } from './sandbox-dataset.js';
-import { grants, publicKeyOf, validJwt } from './sandbox-auth.js';
-import { repositoryInventory } from './sandbox-graphql.js';
-import { DOCS, HttpError, matchRoute, restReply, ROUTE_BY_ID, type Caller, type Params, type Reply } from './sandbox-rest.js';
+import type { DemoSandbox } from '../../../src/sdk/index.js';
+import { OPERATIONS } from '../operations.js';
+import { loadDataset, type Dataset } from './dataset.js';
+import { grants, publicKeyOf, validJwt } from './auth.js';
+import { repositoryInventory } from './graphql.js';
+import { DOCS, HttpError, matchRoute, restReply, ROUTE_BY_ID, type Caller, type Params, type Reply } from './rest.js';
 
 /*
  * A local GitHub: REST and GraphQL over node:http from a dataset, with GitHub's pagination (Link headers

@@ -1,5 +1,5 @@
-import { parseAwsDate, type AccessKeyData } from './sandbox-dataset.js';
-import type { AccountView } from './sandbox-view.js';
+import { parseAwsDate, type AccessKeyData } from './dataset.js';
+import type { AccountView } from './view.js';
 
 /** The 22 columns of IAM's credential report, in AWS's order. */
 export const CREDENTIAL_REPORT_COLUMNS = [

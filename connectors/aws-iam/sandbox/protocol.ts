@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
-import { ApiError, type Operation, type ServiceName } from './sandbox-api.js';
-import { queryError, queryResponse } from './sandbox-xml.js';
+import { ApiError, type Operation, type ServiceName } from './api.js';
+import { queryError, queryResponse } from './xml.js';
 
 /** The two wire protocols: awsQuery (form POST in, XML out) and JSON 1.1 (`X-Amz-Target`). */
 

@@ -2,25 +2,25 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { SandboxModule } from '../../src/sdk/index.js';
-import { ApiError, type Principal, type SandboxState, type ServiceName } from './sandbox-api.js';
-import { authenticate, PrincipalRegistry } from './sandbox-auth.js';
-import { loadAwsSandboxDataset, parseAwsSandboxDataset, type AwsSandboxDataset } from './sandbox-dataset.js';
-import { FaultInjector, RateLimiter, type AwsSandboxFault, type AwsSandboxRateLimit } from './sandbox-faults.js';
-import { createIamOperations } from './sandbox-iam.js';
-import { organizationsOperations } from './sandbox-organizations.js';
-import { createStsOperations } from './sandbox-sts.js';
-import { accountView, latestDate, type AccountView } from './sandbox-view.js';
-import { failure, IAM_NAMESPACE, route, success, type Answer, type Route, type Service } from './sandbox-protocol.js';
+import type { SandboxModule } from '../../../src/sdk/index.js';
+import { ApiError, type Principal, type SandboxState, type ServiceName } from './api.js';
+import { authenticate, PrincipalRegistry } from './auth.js';
+import { loadAwsSandboxDataset, parseAwsSandboxDataset, type AwsSandboxDataset } from './dataset.js';
+import { FaultInjector, RateLimiter, type AwsSandboxFault, type AwsSandboxRateLimit } from './faults.js';
+import { createIamOperations } from './iam.js';
+import { organizationsOperations } from './organizations.js';
+import { createStsOperations } from './sts.js';
+import { accountView, latestDate, type AccountView } from './view.js';
+import { failure, IAM_NAMESPACE, route, success, type Answer, type Route, type Service } from './protocol.js';
 
 /**
  * A local AWS for the aws-iam connector: IAM and STS over awsQuery, Organizations over JSON 1.1, on
  * 127.0.0.1, so the real SDK clients talk to it through their `endpoint` option.
  */
 
-export type { AwsSandboxDataset } from './sandbox-dataset.js';
-export { loadAwsSandboxDataset, parseAwsSandboxDataset } from './sandbox-dataset.js';
-export type { AwsSandboxFault, AwsSandboxRateLimit } from './sandbox-faults.js';
+export type { AwsSandboxDataset } from './dataset.js';
+export { loadAwsSandboxDataset, parseAwsSandboxDataset } from './dataset.js';
+export type { AwsSandboxFault, AwsSandboxRateLimit } from './faults.js';
 
 export interface AwsSandboxOptions {
   /** The as-of date: later items are hidden. Defaults to the latest date in the dataset. */

@@ -1,4 +1,4 @@
-import { parseAwsDate } from './sandbox-dataset.js';
+import { parseAwsDate } from './dataset.js';
 
 /**
  * awsQuery response bodies. Lists are `<Name><member>…</member></Name>`, maps (given as a `Map`) are
