@@ -98,7 +98,7 @@ try {
   };
   const { config, problems } = validateConfig(raw, registries);
   if (!config) throw new Error(problems.map((p) => `${p.path}: ${p.message}`).join('\n'));
-  const loaded = { file: 'bench', baseDir: output, config };
+  const loaded = { file: 'bench', text: `${JSON.stringify(raw, null, 2)}\n`, baseDir: output, config };
   const started = performance.now();
   const sealed = await sealRun(loaded, await loadInputs(loaded, registries), generateSigningKey(), {
     asOf: now,

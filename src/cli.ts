@@ -3,6 +3,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { ConfigError, ExitError, EXIT } from './sdk/index.js';
 import { LOG_LEVELS } from './log.js';
 import { toolVersion } from './paths.js';
+import { safeLines } from './terminal.js';
 import type { GlobalOptions } from './commands/context.js';
 
 const SEVERITY_CHOICES = ['critical', 'high', 'medium', 'low', 'info'];
@@ -12,10 +13,17 @@ const FORMAT_CHOICES = ['table', 'json', 'csv', 'sarif', 'junit', 'md'];
 function lazy<T extends unknown[]>(load: () => Promise<{ default: (...args: [...T, GlobalOptions]) => Promise<number> }>) {
   return async (...args: unknown[]) => {
     const command = args.at(-1) as Command;
-    const globals = command.optsWithGlobals() as GlobalOptions;
+    let root = command;
+    while (root.parent) root = root.parent;
+    const globals = { ...(command.optsWithGlobals() as GlobalOptions), configGiven: root.getOptionValueSource('config') !== 'default' };
     const { default: run } = await load();
     process.exitCode = await run(...(args.slice(0, -1) as T), globals);
   };
+}
+
+/** `--public-key` may be given several times: a chain signed before and after a key rotation needs both keys. */
+function publicKeyOption(command: Command, what: string): Command {
+  return command.option('--public-key <file>', `${what} (repeatable; keys pinned in the config's verification.publicKeys count too)`, (value: string, previous: string[]) => [...previous, value], [] as string[]);
 }
 
 function reportOptions(command: Command): Command {
@@ -45,10 +53,10 @@ export function buildProgram(): Command {
     .option('--out <dir>', 'folder for nhi-audit.key and nhi-audit.pub', 'keys')
     .action(lazy(() => import('./commands/keys-generate.js')));
 
-  program
+  publicKeyOption(program
     .command('collect')
     .description('the inventory alone: collect every source, or re-read a pack\'s raw pages with today\'s normalizers')
-    .option('--from-raw <pack>', 're-read this pack\'s raw pages instead of calling any API, and compare with its inventory')
+    .option('--from-raw <pack>', 're-read this pack\'s raw pages instead of calling any API, and compare with its inventory'), 'check the --from-raw pack\'s signature with this Ed25519 public key')
     .addOption(new Option('--format <format>', 'output format').choices(['json', 'csv']).default('json'))
     .option('--output <file>', 'write the inventory to a file instead of stdout')
     .action(lazy(() => import('./commands/collect.js')));
@@ -59,52 +67,59 @@ export function buildProgram(): Command {
 
   reportOptions(program.command('run').description('collect, evaluate and write a signed evidence pack for an audit cycle'))
     .option('--cycle <id>', 'audit cycle such as 2026-Q4 or FY2027-Q1; derived from --as-of when omitted')
+    .option('--backfill', 'seal a pack whose as-of date precedes the newest pack\'s (recorded in the manifest)')
+    .option('--wait <seconds>', 'when another run is writing to the output folder, wait this long for it instead of exiting 2', '0')
     .action(lazy(() => import('./commands/run.js')));
 
-  program
-    .command('verify')
-    .description('verify a sealed pack offline: digests, signature, attestation, file list; or a whole chain of packs')
-    .argument('[pack]', 'pack folder')
-    .requiredOption('--public-key <file>', 'the Ed25519 public key (PEM) the pack must be signed with')
+  publicKeyOption(
+    program
+      .command('verify')
+      .description('verify a sealed pack or sample addendum offline: digests, signature, attestation, file list, sealed inputs; or a whole chain of packs')
+      .argument('[pack]', 'pack folder'),
+    'the Ed25519 public key (PEM) the pack must be signed with',
+  )
     .option('--chain <dir>', 'verify every pack under this output folder and the links between them')
+    .option('--expect-head <digest>', 'with --chain: fail unless the newest pack has this attestation digest (printed as Head by an earlier verify)')
     .action(lazy(() => import('./commands/verify.js')));
 
-  program
+  publicKeyOption(program
     .command('diff')
     .description('what changed between two packs: identities, privilege, credentials, findings')
     .argument('<old>', 'the earlier pack')
-    .argument('<new>', 'the later pack')
+    .argument('<new>', 'the later pack'), 'check both packs\' signatures with this Ed25519 public key')
     .addOption(new Option('--format <format>', 'output format').choices(['table', 'json', 'md']).default('table'))
     .action(lazy(() => import('./commands/diff.js')));
 
-  program
+  publicKeyOption(program
     .command('sample')
     .description('a seeded, reproducible sample of a pack\'s findings, sealed as a signed addendum beside the pack')
-    .argument('<pack>', 'pack folder')
+    .argument('<pack>', 'pack folder'), 'check the pack\'s signature with this Ed25519 public key')
     .requiredOption('--seed <seed>', 'the seed: the same pack and seed give the same items on any machine')
     .option('--size <n>', 'items to select; defaults to the config\'s sampling table for its frequency')
     .option('--control <id>', 'sample the findings of one control')
     .addOption(new Option('--status <status>', 'sample findings with this status').choices(['pass', 'fail', 'excepted', 'not-applicable']))
     .option('--private-key <file>', 'sign the addendum with this key instead of the config\'s signing key')
+    .option('--no-seal', 'print the selection only; write no addendum')
     .action(lazy(() => import('./commands/sample.js')));
 
-  program
+  publicKeyOption(program
     .command('reperform')
-    .description('re-run the controls from a pack\'s own inventory, config and waivers and compare the findings byte for byte')
-    .argument('<pack>', 'pack folder')
+    .description('re-run the join with the sealed registries and the controls from a pack\'s own inventory, inputs and config, and compare byte for byte')
+    .argument('<pack>', 'pack folder'), 'check the pack\'s signature with this Ed25519 public key')
     .action(lazy(() => import('./commands/reperform.js')));
 
-  program
+  publicKeyOption(program
     .command('report')
     .description('re-render report.pdf and summary.md of a sealed pack into a new folder (with its samples and changes)')
-    .argument('<pack>', 'pack folder')
-    .option('--out <dir>', 'the new folder (default report-<run-id>)')
+    .argument('<pack>', 'pack folder'), 'check the pack\'s (and its samples\') signatures with this Ed25519 public key')
+    .option('--out <dir>', 'the new folder (default report-<pack folder name>)')
     .action(lazy(() => import('./commands/report.js')));
 
   program
     .command('demo')
     .description('run the whole job on the bundled demo organization, served by the local sandboxes')
     .option('--out <dir>', 'where the demo writes its packs and public key', 'evidence-demo')
+    .option('--backfill', 'seal a pack whose as-of date precedes the newest demo pack\'s')
     .action(lazy(() => import('./commands/demo.js')));
 
   const controls = program.command('controls').description('the control catalog');
@@ -136,11 +151,11 @@ export async function main(argv: string[]): Promise<number> {
       return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
     }
     if (error instanceof ConfigError) {
-      process.stderr.write(`${error.message}\n`);
+      process.stderr.write(`${safeLines(error.message)}\n`);
       return EXIT.usage;
     }
     if (error instanceof ExitError) {
-      if (error.message) process.stderr.write(`${error.message}\n`);
+      if (error.message) process.stderr.write(`${safeLines(error.message)}\n`);
       return error.exitCode;
     }
     process.stderr.write(

@@ -71,6 +71,15 @@ const BaseSchema = z
       })
       .strict()
       .default({ frequency: 'quarterly', sizes: DEFAULT_SAMPLE_SIZES }),
+    verification: z
+      .object({
+        publicKeys: z
+          .array(z.string().min(1))
+          .default([])
+          .describe('Ed25519 public keys (PEM files) that packs read back (the previous pack, diff, report, ...) may be signed with; list old keys here after a rotation'),
+      })
+      .strict()
+      .optional(),
     timestamp: z
       .object({ tsaUrl: z.url().describe('RFC 3161 time-stamping authority; the manifest digest is stamped and kept as manifest.tsr') })
       .strict()
@@ -98,6 +107,8 @@ export type Config = Omit<z.output<typeof BaseSchema>, 'sources' | 'controls'> &
 
 export interface LoadedConfig {
   file: string;
+  /** The file as read, sealed into the pack's inputs/. */
+  text: string;
   /** Folder relative paths in the config resolve against. */
   baseDir: string;
   config: Config;
@@ -176,7 +187,7 @@ export async function loadConfig(file: string, registries: Registries): Promise<
   if (parsed.problems.length > 0) throw new ConfigError(file, parsed.problems);
   const { config, problems } = validateConfig(parsed.value, registries);
   if (!config) throw new ConfigError(file, problems);
-  return { file, baseDir: path.dirname(path.resolve(file)), config };
+  return { file, text, baseDir: path.dirname(path.resolve(file)), config };
 }
 
 /** The JSON Schema of nhi-audit.yaml, from the same zod schemas that validate it. */

@@ -85,4 +85,7 @@ export default defineConnector({
   async fromRaw(raw, context) {
     return (await snapshotsFromRaw(raw)).flatMap((snapshot) => normalizeAccount(snapshot, { connector: CONNECTOR_ID, source: context.source, now: context.now }));
   },
+  inputFiles(config) {
+    return (config.exports ?? []).flatMap((files) => [files.authorizationDetails, ...(files.credentialReport ? [files.credentialReport] : [])]);
+  },
 });

@@ -3,11 +3,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { loadInputs, runPipeline } from '../engine/pipeline.js';
 import { commandLogger, loadConfigFor, registries, resolveAsOf, sourceProgress, type GlobalOptions } from './context.js';
-import { emit, type ReportOptions } from './output.js';
+import { checkOutputFile, emit, type ReportOptions } from './output.js';
 import { exitCodeFor, toResultSet } from './results.js';
 
 /** Collects and evaluates without writing a pack: the CI and pre-close check. */
 export default async function check(options: ReportOptions, globals: GlobalOptions): Promise<number> {
+  await checkOutputFile(options.output);
   const loaded = await loadConfigFor(globals);
   const inputs = await loadInputs(loaded, registries);
   const asOf = resolveAsOf(globals);

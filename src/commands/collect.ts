@@ -5,18 +5,21 @@ import type { SourceResult } from '../engine/collect.js';
 import { enrich } from '../engine/enrich.js';
 import { collectFromRaw } from '../engine/from-raw.js';
 import { collectAll, loadInputs } from '../engine/pipeline.js';
-import { readPack } from '../evidence/read-pack.js';
+import { displayPath } from '../evidence/read-pack.js';
 import { ExitError, EXIT, type Identity } from '../sdk/index.js';
 import { stableStringify } from '../stable-json.js';
 import { inventoryCsv } from '../writers/csv.js';
 import { inventoryJson } from '../writers/json.js';
 import type { ResultSet } from '../writers/types.js';
-import { commandLogger, loadConfigFor, registries, resolveAsOf, sourceProgress, type GlobalOptions } from './context.js';
+import { safeLines } from '../terminal.js';
+import { commandLogger, loadConfigFor, openPackArgument, optionalConfig, registries, resolveAsOf, sourceProgress, trustedKeys, type GlobalOptions } from './context.js';
+import { checkOutputFile } from './output.js';
 import { TOOL } from './results.js';
 import { toolVersion } from '../paths.js';
 
 interface CollectOptions {
   fromRaw?: string;
+  publicKey: string[];
   format: 'json' | 'csv';
   output?: string;
 }
@@ -28,37 +31,39 @@ function normalized(identity: Identity) {
 }
 
 /** Re-reads a pack's raw pages with today's normalizers and says how the result differs from the sealed inventory. */
-async function fromRaw(packDir: string): Promise<{ results: SourceResult[]; asOf: Date }> {
-  const pack = await readPack(packDir);
+async function fromRaw(packDir: string, options: CollectOptions, globals: GlobalOptions): Promise<{ results: SourceResult[]; asOf: Date }> {
+  const pack = await openPackArgument(packDir, await trustedKeys(options.publicKey, await optionalConfig(globals)));
+  packDir = displayPath(pack.dir);
   const asOf = new Date(pack.manifest.asOf);
   const connectors = new Map(registries.connectors.map((c) => [c.id, c]));
   const results: SourceResult[] = [];
   for (const source of pack.manifest.sources) {
     const connector = connectors.get(source.connector);
     if (!connector) throw new ExitError(EXIT.usage, `${packDir}: source ${source.source} used connector ${source.connector}, which this version does not have`);
-    results.push(await collectFromRaw(connector, packDir, source, asOf));
+    results.push(await collectFromRaw(connector, pack.dir, source, asOf));
   }
   const sealed = new Map(pack.identities.map((i) => [i.id, normalized(i)]));
   const again = new Map(results.flatMap((r) => r.identities).map((i) => [i.id, normalized(i)]));
   const changed = [...again].filter(([id, text]) => sealed.has(id) && sealed.get(id) !== text).map(([id]) => id);
   const added = [...again.keys()].filter((id) => !sealed.has(id));
   const removed = [...sealed.keys()].filter((id) => !again.has(id));
-  process.stderr.write(
+  process.stderr.write(safeLines(
     changed.length + added.length + removed.length === 0
       ? `Re-read ${again.size} identities from ${packDir}/raw: the same as the sealed inventory\n`
       : `Re-read ${again.size} identities from ${packDir}/raw: ${changed.length} changed, ${added.length} new, ${removed.length} gone against the sealed inventory\n` +
           [...changed.map((id) => `  changed ${id}`), ...added.map((id) => `  new     ${id}`), ...removed.map((id) => `  gone    ${id}`)].slice(0, 50).join('\n') +
           '\n',
-  );
+  ));
   return { results, asOf };
 }
 
 /** The inventory alone: collect (or re-read a pack's raw pages) and print it, without judging it. */
 export default async function collect(options: CollectOptions, globals: GlobalOptions): Promise<number> {
+  await checkOutputFile(options.output);
   let results: SourceResult[];
   let asOf: Date;
   if (options.fromRaw) {
-    ({ results, asOf } = await fromRaw(options.fromRaw));
+    ({ results, asOf } = await fromRaw(options.fromRaw, options, globals));
   } else {
     const loaded = await loadConfigFor(globals);
     const inputs = await loadInputs(loaded, registries);

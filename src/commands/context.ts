@@ -1,30 +1,38 @@
+import type { KeyObject } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { connectors } from '../../connectors/index.js';
 import { loadConfig, type LoadedConfig, type Registries } from '../config.js';
 import type { SourceResult } from '../engine/collect.js';
 import { controls } from '../controls/index.js';
-import { parsePrivateKey, type SigningKey } from '../evidence/keys.js';
+import { keyIdOf, parsePrivateKey, readPublicKey, type SigningKey } from '../evidence/keys.js';
+import { displayPath, openPack, type PackData } from '../evidence/read-pack.js';
 import { createLogger, type LogLevel } from '../log.js';
+import { z } from 'zod';
 import { ConfigError, ExitError, EXIT, type Logger } from '../sdk/index.js';
 
 export interface GlobalOptions {
   config: string;
+  /** True when -c/--config was given, rather than the default. */
+  configGiven?: boolean;
   logLevel: LogLevel;
   asOf?: string;
 }
 
 export const registries: Registries = { connectors, controls };
 
-/** `--as-of`: a date means midnight UTC at its start; an instant is taken as given. Read once per run. */
+/**
+ * `--as-of`: a date means midnight UTC at its start; an instant is taken as given. Read once per run. Only real
+ * calendar dates and times pass (no 2026-02-30, no 24:00), so a typo never becomes another day.
+ */
 export function resolveAsOf(globals: GlobalOptions, clock: () => Date = () => new Date()): Date {
   if (!globals.asOf) return clock();
-  const text = /^\d{4}-\d{2}-\d{2}$/.test(globals.asOf) ? `${globals.asOf}T00:00:00Z` : globals.asOf;
-  const date = new Date(text);
-  if (Number.isNaN(date.getTime()) || !/^\d{4}-\d{2}-\d{2}/.test(globals.asOf)) {
-    throw new ExitError(EXIT.usage, `--as-of: "${globals.asOf}" is not an ISO 8601 date or instant (2026-12-31 or 2026-12-31T18:00:00Z)`);
+  const isDate = z.iso.date().safeParse(globals.asOf).success;
+  if (!isDate && !z.iso.datetime({ offset: true }).safeParse(globals.asOf).success) {
+    throw new ExitError(EXIT.usage, `--as-of: "${globals.asOf}" is not a calendar date or instant in ISO 8601 (2026-12-31 or 2026-12-31T18:00:00Z)`);
   }
-  return date;
+  return new Date(isDate ? `${globals.asOf}T00:00:00Z` : globals.asOf);
 }
 
 export function commandLogger(globals: GlobalOptions): Logger {
@@ -33,6 +41,48 @@ export function commandLogger(globals: GlobalOptions): Logger {
 
 export function loadConfigFor(globals: GlobalOptions): Promise<LoadedConfig> {
   return loadConfig(globals.config, registries);
+}
+
+/** The config when there is one (named with -c, or nhi-audit.yaml here): an auditor reads packs without one. */
+export async function optionalConfig(globals: GlobalOptions): Promise<LoadedConfig | undefined> {
+  if (!globals.configGiven && !existsSync(globals.config)) return undefined;
+  return loadConfigFor(globals);
+}
+
+/** The public keys packs may be signed with: each --public-key, and those the config pins (`verification.publicKeys`). */
+export async function trustedKeys(files: readonly string[], loaded?: LoadedConfig): Promise<KeyObject[]> {
+  const keys: KeyObject[] = [];
+  for (const file of files) {
+    keys.push(
+      await readPublicKey(file).catch((error: Error) => {
+        throw new ExitError(EXIT.usage, `--public-key: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? `cannot read ${file}` : error.message}`);
+      }),
+    );
+  }
+  const pinned = loaded?.config.verification?.publicKeys ?? [];
+  for (const [i, file] of pinned.entries()) {
+    keys.push(
+      await readPublicKey(path.resolve(loaded!.baseDir, file)).catch((error: Error) => {
+        throw new ConfigError(loaded!.file, [{ path: `verification.publicKeys[${i}]`, message: `cannot read an Ed25519 public key from ${file} (${error.message})` }]);
+      }),
+    );
+  }
+  return keys;
+}
+
+/** Opens a pack named on the command line (verified first) and says on stderr when its signature went unchecked. */
+export async function openPackArgument(given: string, keys: readonly KeyObject[]): Promise<PackData> {
+  const pack = await openPack(given, keys);
+  if (!pack.verification.signatureChecked) {
+    process.stderr.write(
+      `note: ${displayPath(pack.dir)}: digests and file list verified; its signature (key ${pack.verification.keyId.slice(0, 16)}…) was not checked: give --public-key\n`,
+    );
+  }
+  return pack;
+}
+
+export function shortKeyId(key: KeyObject | string): string {
+  return (typeof key === 'string' ? key : keyIdOf(key)).slice(0, 16);
 }
 
 /** The signing key the config names, from a file or an environment variable; never from the config itself. */

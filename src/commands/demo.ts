@@ -54,9 +54,10 @@ async function startSandboxes(raw: { sources?: { connector?: string }[] }, now: 
   return { sandboxes, env };
 }
 
-export default async function demo(options: { out: string }, globals: GlobalOptions): Promise<number> {
+export default async function demo(options: { out: string; backfill?: boolean }, globals: GlobalOptions): Promise<number> {
   const configFile = path.join(demoDir(), 'nhi-audit.yaml');
-  const parsed = parseYaml(await readFile(configFile, 'utf8'));
+  const configText = await readFile(configFile, 'utf8');
+  const parsed = parseYaml(configText);
   if (parsed.problems.length > 0) throw new ConfigError(configFile, parsed.problems);
   const raw = parsed.value as { sources?: { connector?: string }[] };
   const asOf = resolveAsOf({ ...globals, asOf: globals.asOf ?? DEMO_AS_OF });
@@ -65,7 +66,7 @@ export default async function demo(options: { out: string }, globals: GlobalOpti
   try {
     const { config, problems } = validateConfig(raw, registries);
     if (!config) throw new ConfigError(configFile, problems);
-    const loaded: LoadedConfig = { file: configFile, baseDir: demoDir(), config };
+    const loaded: LoadedConfig = { file: configFile, text: configText, baseDir: demoDir(), config };
     const inputs = await loadInputs(loaded, registries);
     const key = await demoKey(out);
     await writeFile(path.join(out, 'nhi-audit.pub'), publicKeyPem(key));
@@ -76,6 +77,7 @@ export default async function demo(options: { out: string }, globals: GlobalOpti
       log: commandLogger(globals),
       env: { ...process.env, ...env },
       onSource: sourceProgress(),
+      backfill: options.backfill === true,
     });
     const relative = path.relative(process.cwd(), sealed.dir) || '.';
     const publicKey = path.relative(process.cwd(), path.join(out, 'nhi-audit.pub'));

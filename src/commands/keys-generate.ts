@@ -1,4 +1,4 @@
-import { generateSigningKey, writeKeyPair } from '../evidence/keys.js';
+import { generateSigningKey, KeyPairError, writeKeyPair } from '../evidence/keys.js';
 import { ExitError, EXIT } from '../sdk/index.js';
 import type { GlobalOptions } from './context.js';
 
@@ -13,8 +13,8 @@ export default async function keysGenerate(options: { out: string }, _globals: G
     );
     return EXIT.ok;
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'EEXIST') {
-      throw new ExitError(EXIT.usage, `${options.out}: a key pair is already there; choose another --out or remove it first`);
+    if (error instanceof KeyPairError) {
+      throw new ExitError(EXIT.usage, `--out: ${error.message}; nothing was written. Choose another --out, or move the old pair away first (keep the public key of a key that signed packs)`);
     }
     throw error;
   }

@@ -1,4 +1,6 @@
-import { writeFile } from 'node:fs/promises';
+import { stat, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { ExitError, EXIT } from '../sdk/index.js';
 import type { Severity } from '../sdk/index.js';
 import { writers, type OutputFormat } from '../writers/index.js';
 import type { ResultSet } from '../writers/types.js';
@@ -22,4 +24,12 @@ export async function emit(results: ResultSet, options: ReportOptions): Promise<
   });
   if (options.output) await writeFile(options.output, text);
   else process.stdout.write(text);
+}
+
+/** An output file's folder must exist: checked before anything is collected, so a typo costs nothing. */
+export async function checkOutputFile(file: string | undefined, option = '--output'): Promise<void> {
+  if (file === undefined) return;
+  const folder = path.dirname(path.resolve(file));
+  const info = await stat(folder).catch(() => undefined);
+  if (!info?.isDirectory()) throw new ExitError(EXIT.usage, `${option}: ${file}: the folder ${path.dirname(file)} does not exist; create it first or choose another path`);
 }

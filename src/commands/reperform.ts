@@ -1,39 +1,54 @@
-import { evaluate } from '../engine/evaluate.js';
-import { activeControls } from '../engine/pipeline.js';
 import type { Config } from '../config.js';
-import { readPack } from '../evidence/read-pack.js';
+import { reperformRun, type Comparison } from '../engine/reperform.js';
+import { displayPath, readEnrichment, readSealedInputs, type PackData } from '../evidence/read-pack.js';
 import { sha256 } from '../evidence/seal.js';
-import { stableStringify } from '../stable-json.js';
-import { EXIT } from '../sdk/index.js';
-import { registries, type GlobalOptions } from './context.js';
+import { ExitError, EXIT } from '../sdk/index.js';
+import { safeLines } from '../terminal.js';
+import { openPackArgument, optionalConfig, registries, trustedKeys, type GlobalOptions } from './context.js';
+
+/** Re-performs a verified pack's join and evaluation; a pack sealed before inputs were kept cannot be. */
+export async function reperformPack(pack: PackData) {
+  if (!pack.manifest.ipe) {
+    throw new ExitError(EXIT.usage, `${displayPath(pack.dir)}: pack format ${pack.manifest.packFormat} keeps no inputs/, so its join cannot be re-performed; seal a new pack`);
+  }
+  const run = { asOf: pack.manifest.asOf, config: pack.config as unknown as Config, identities: pack.identities, findings: pack.findings };
+  return reperformRun(run, await readSealedInputs(pack), await readEnrichment(pack), registries);
+}
+
+function differences(what: string, comparison: Comparison): string[] {
+  return comparison.differing.slice(0, 50).map((key) => `  ${what} ${key}`);
+}
 
 /**
- * Re-runs the controls over a pack's own inventory, configuration and waivers, as of its as-of instant, and
- * compares the findings with the sealed ones byte for byte.
+ * Re-runs the join with the sealed registries and the controls over a pack's own inventory, inputs and
+ * configuration, as of its as-of instant, and compares the inventory and findings with the sealed ones byte for byte.
  */
-export default async function reperform(packDir: string, _options: unknown, _globals: GlobalOptions): Promise<number> {
-  const pack = await readPack(packDir);
-  const config = pack.config as unknown as Config;
-  const controls = activeControls({ file: 'config.json', baseDir: packDir, config }, registries);
-  const { findings } = evaluate(pack.identities, controls, {
-    now: new Date(pack.manifest.asOf),
-    waivers: pack.waivers,
-    includeHumans: config.evaluate.includeHumans,
-  });
-  const sealed = stableStringify(pack.findings);
-  const again = stableStringify(findings);
-  const version = `tool ${pack.manifest.tool.version} sealed it; this is ${registries.controls.length} controls of the running tool`;
-  if (sealed === again) {
-    process.stdout.write(`IDENTICAL: ${findings.length} findings re-performed from ${pack.identities.length} identities match the pack byte for byte (sha256 ${sha256(again)}; ${version})\n`);
+export default async function reperform(packDir: string, options: { publicKey: string[] }, globals: GlobalOptions): Promise<number> {
+  const pack = await openPackArgument(packDir, await trustedKeys(options.publicKey, await optionalConfig(globals)));
+  const result = await reperformPack(pack);
+  const inputs = result.inputs
+    .filter((i) => i.kind !== 'config')
+    .map((i) => `${i.kind} ${i.rows ?? '?'} rows`)
+    .join(', ');
+  const version = `tool ${pack.manifest.tool.version} sealed it; re-performed with ${registries.controls.length} controls of the running tool`;
+  const same = result.inventory.differing.length === 0 && result.findings.differing.length === 0 && result.inventory.sealedText === result.inventory.againText && result.findings.sealedText === result.findings.againText;
+  if (same) {
+    process.stdout.write(
+      safeLines(
+        `IDENTICAL: ${result.findings.count} findings re-performed from ${result.inventory.count} identities match the pack byte for byte (findings sha256 ${sha256(result.findings.againText)}; ${version})\n` +
+          `  join repeated with the sealed inputs (${inputs || 'no registries'}): inventory sha256 ${sha256(result.inventory.againText)}, identical\n`,
+      ),
+    );
     return EXIT.ok;
   }
-  const before = new Map(pack.findings.map((f) => [stableStringify([f.controlId, f.identityId, f.credentialId ?? '']), stableStringify(f)]));
-  const after = new Map(findings.map((f) => [stableStringify([f.controlId, f.identityId, f.credentialId ?? '']), stableStringify(f)]));
-  const differences = [...new Set([...before.keys(), ...after.keys()])].filter((k) => before.get(k) !== after.get(k)).sort();
   process.stdout.write(
-    `DIFFERENT: ${differences.length} findings differ (sealed sha256 ${sha256(sealed)}, re-performed ${sha256(again)}; ${version})\n` +
-      differences.slice(0, 50).map((k) => `  ${JSON.parse(k).filter(Boolean).join(' ')}: sealed ${before.has(k) ? 'one way' : 'absent'}, now ${after.has(k) ? 'another' : 'absent'}`).join('\n') +
-      '\n',
+    safeLines(
+      `DIFFERENT: ${result.inventory.differing.length} identities and ${result.findings.differing.length} findings differ from the pack ` +
+        `(inventory sealed sha256 ${sha256(result.inventory.sealedText)}, re-performed ${sha256(result.inventory.againText)}; ` +
+        `findings sealed sha256 ${sha256(result.findings.sealedText)}, re-performed ${sha256(result.findings.againText)}; ${version})\n` +
+        [...differences('identity', result.inventory), ...differences('finding', result.findings)].join('\n') +
+        '\n',
+    ),
   );
   return EXIT.controlFailures;
 }

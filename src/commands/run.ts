@@ -1,3 +1,4 @@
+import type { KeyObject } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { LoadedConfig } from '../config.js';
@@ -7,16 +8,18 @@ import { cycleOf, parseCycle, type Cycle } from '../evidence/cycle.js';
 import type { SigningKey } from '../evidence/keys.js';
 import { describeOperator } from '../evidence/operator.js';
 import { diffPacks, type PackSide } from '../evidence/diff.js';
-import { discardStaging, findPreviousPack, newRunId, writePack, type PreviousPack, type RunRecord } from '../evidence/pack.js';
-import { readPack } from '../evidence/read-pack.js';
+import { lockOutput } from '../evidence/lock.js';
+import { discardStaging, linkTo, newRunId, writePack, type PackLinks, type RunRecord } from '../evidence/pack.js';
+import { displayPath, listPacks, openPack, type PackData, type PackEntry } from '../evidence/read-pack.js';
 import { loadReportText, reportChanges, reportModel } from '../evidence/report.js';
 import { toolCommit as commitOf } from '../paths.js';
 import { renderReportPdf } from '../writers/pdf.js';
 import { ExitError, EXIT, type Logger } from '../sdk/index.js';
 import { packWriters } from '../writers/index.js';
 import type { ResultSet } from '../writers/types.js';
-import { commandLogger, loadConfigFor, registries, resolveAsOf, signingKeyFor, sourceProgress, type GlobalOptions } from './context.js';
-import { emit, type ReportOptions } from './output.js';
+import { describeIncompleteness } from '../writers/describe.js';
+import { commandLogger, loadConfigFor, registries, resolveAsOf, signingKeyFor, sourceProgress, trustedKeys, type GlobalOptions } from './context.js';
+import { checkOutputFile, emit, type ReportOptions } from './output.js';
 import { exitCodeFor, toResultSet } from './results.js';
 
 export interface RunSettings {
@@ -27,6 +30,12 @@ export interface RunSettings {
   env: Readonly<Record<string, string | undefined>>;
   clock?: () => Date;
   onSource?: (result: SourceResult) => void;
+  /** The operator accepts a pack whose as-of precedes the newest pack's. */
+  backfill?: boolean;
+  /** How long to wait for another run writing into the same output folder. */
+  waitMs?: number;
+  /** Keys older packs may be signed with besides the signing key (pinned in the config after a rotation). */
+  trustedKeys?: readonly KeyObject[];
 }
 
 export interface SealedRun {
@@ -35,84 +44,164 @@ export interface SealedRun {
   attestationDigest: string;
 }
 
-export function resolveCycle(cycleId: string | undefined, asOf: Date, loaded: LoadedConfig): Cycle {
+/** Days between two instants, for saying how far apart a cycle and an as-of date are. */
+const daysBetween = (from: string, to: Date) => Math.floor((to.getTime() - Date.parse(`${from}T00:00:00Z`)) / 86_400_000);
+
+/** The cycle named (or the one the as-of falls in); a cycle that has not begun by the as-of date is refused. */
+export function resolveCycle(cycleId: string | undefined, asOf: Date, loaded: LoadedConfig, warn: (line: string) => void = () => undefined): Cycle {
   const fiscalStart = loaded.config.fiscalYearStartMonth;
   if (!cycleId) return cycleOf(asOf, fiscalStart);
   const cycle = parseCycle(cycleId, fiscalStart);
   if (!cycle) throw new ExitError(EXIT.usage, `--cycle: "${cycleId}" is not a cycle such as 2026-Q4 or FY2027-Q1`);
+  const asOfDay = asOf.toISOString().slice(0, 10);
+  if (cycle.start > asOfDay) {
+    throw new ExitError(EXIT.usage, `--cycle: ${cycle.id} starts on ${cycle.start}, after the as-of date ${asOfDay}: evidence cannot be collected for a period that has not begun (check --as-of)`);
+  }
+  const late = daysBetween(cycle.end, asOf);
+  if (late > 92) warn(`note: the as-of date ${asOfDay} is ${late} days after cycle ${cycle.id} ended (${cycle.end}); the pack shows the population as of ${asOfDay}, not as of the cycle`);
   return cycle;
 }
 
-/** The previous pack's changes for the report; a previous pack that cannot be read is noted, not fatal. */
-async function changesSince(output: string, previous: PreviousPack | undefined, current: PackSide, log: Logger) {
-  if (!previous) return undefined;
-  try {
-    const old = await readPack(path.join(output, previous.path));
-    const side = { runId: old.manifest.runId, cycle: old.manifest.cycle.id, asOf: old.manifest.asOf, identities: old.identities, findings: old.findings };
-    return reportChanges(diffPacks(side, current));
-  } catch (error) {
-    log.warn({ previous: previous.path, err: (error as Error).message }, 'cannot read the previous pack; the report shows no changes');
-    return undefined;
+/**
+ * The packs a new one names: the chain's head (the newest sealed, whatever its cycle) and, for its changes, the
+ * newest complete pack as of the same date or earlier. Both are verified before they are used. A new pack dated
+ * before the head is a backfill, which the operator must ask for.
+ */
+async function packLinks(settings: RunSettings, keys: readonly KeyObject[]): Promise<{ links: PackLinks; baseline?: PackData }> {
+  const { packs, problems } = await listPacks(settings.output);
+  for (const problem of problems) settings.log.warn({ output: settings.output }, `not a pack in the chain: ${problem}`);
+  const head = packs.at(-1);
+  if (!head) return { links: { previous: undefined, baseline: undefined, backfill: false } };
+  const open = async (entry: PackEntry) =>
+    openPack(entry.dir, keys).catch((error: unknown) => {
+      if (error instanceof ExitError) throw new ExitError(error.exitCode, `${error.message}\nA new pack would name it; nothing was collected.`);
+      throw error;
+    });
+  const headPack = await open(head);
+  const asOf = settings.asOf.getTime();
+  const backfill = asOf < Date.parse(headPack.manifest.asOf);
+  if (backfill && !settings.backfill) {
+    throw new ExitError(
+      EXIT.usage,
+      `--as-of ${settings.asOf.toISOString()} precedes the as-of date of the newest pack ${head.relative} (${headPack.manifest.asOf}): ` +
+        'a pack for an earlier date is a backfill; pass --backfill to seal it as one (the manifest records it)',
+    );
   }
+  const candidates = packs.filter((p) => p.manifest.verdict !== 'incomplete' && Date.parse(p.manifest.asOf) <= asOf);
+  candidates.sort((a, b) => Date.parse(a.manifest.asOf) - Date.parse(b.manifest.asOf) || (a.manifest.finishedAt < b.manifest.finishedAt ? -1 : 1));
+  const base = candidates.at(-1);
+  const baseline = base === undefined ? undefined : base === head ? headPack : await open(base);
+  return {
+    links: {
+      previous: linkTo(settings.output, head, headPack.attestationDigest),
+      baseline: base && baseline ? linkTo(settings.output, base, baseline.attestationDigest) : undefined,
+      backfill,
+    },
+    ...(baseline ? { baseline } : {}),
+  };
 }
 
-/** Collect, enrich, evaluate, render, write and seal one pack. Shared by `run` and `demo`. */
+function changesSince(baseline: PackData | undefined, current: PackSide) {
+  if (!baseline) return undefined;
+  const side = { runId: baseline.manifest.runId, cycle: baseline.manifest.cycle.id, asOf: baseline.manifest.asOf, identities: baseline.identities, findings: baseline.findings };
+  return reportChanges(diffPacks(side, current));
+}
+
+/** Nothing was collected from any source: such a run seals nothing, so it never becomes the chain's head. */
+function everySourceFailed(results: ResultSet): boolean {
+  return results.sources.every((s) => s.verdict === 'incomplete' && s.identities === 0);
+}
+
+/**
+ * Collect, enrich, evaluate, render, write and seal one pack. Shared by `run` and `demo`. The output folder is
+ * locked first, so the pack it names as previous is still the newest when it is sealed.
+ */
 export async function sealRun(loaded: LoadedConfig, inputs: RunInputs, key: SigningKey, settings: RunSettings): Promise<SealedRun> {
   const clock = settings.clock ?? (() => new Date());
-  const startedAt = clock();
-  const runId = newRunId(startedAt);
-  const cycleDir = path.join(settings.output, settings.cycle.id);
-  const staging = path.join(cycleDir, `.${runId}.partial`);
-  const previous = await findPreviousPack(settings.output);
-  const text = await loadReportText();
-  await mkdir(staging, { recursive: true });
+  const lock = await lockOutput(settings.output, { waitMs: settings.waitMs ?? 0, clock });
   try {
-    const pipeline = await runPipeline(loaded, registries, inputs, {
-      now: settings.asOf,
-      log: settings.log,
-      env: settings.env,
-      rawDir: path.join(staging, 'raw'),
-      clock,
-      ...(settings.onSource ? { onSource: settings.onSource } : {}),
-    });
-    const results = toResultSet(pipeline, loaded, settings.asOf, settings.cycle.id);
-    const toolCommit = commitOf();
-    const record: RunRecord = {
-      runId,
-      cycle: settings.cycle,
-      asOf: settings.asOf.toISOString(),
-      startedAt: startedAt.toISOString(),
-      finishedAt: clock().toISOString(),
-      operator: describeOperator(settings.env),
-      retentionYears: loaded.config.retentionYears,
-      ...(toolCommit ? { toolCommit } : {}),
-      ...(loaded.config.timestamp ? { tsaUrl: loaded.config.timestamp.tsaUrl } : {}),
-    };
-    const changes = await changesSince(settings.output, previous, { runId, cycle: settings.cycle.id, asOf: record.asOf, identities: results.identities, findings: results.findings }, settings.log);
-    const rendered: Record<string, string | Buffer> = Object.fromEntries(packWriters.map((writer) => [writer.fileName, writer.render(results)]));
-    rendered['report.pdf'] = await renderReportPdf(reportModel(results, pipeline.evaluation, record, key.keyId, text, changes ? { changes } : {}));
-    const { dir, attestationDigest } = await writePack(
-      staging,
-      path.join(cycleDir, runId),
-      { results, evaluation: pipeline.evaluation, config: loaded.config, waivers: inputs.waivers, rendered },
-      record,
-      key,
-      previous,
-      settings.log,
-    );
-    return { dir, results, attestationDigest };
-  } catch (error) {
-    await discardStaging(staging);
-    throw error;
+    const { links, baseline } = await packLinks(settings, [key.publicKey, ...(settings.trustedKeys ?? [])]);
+    const startedAt = clock();
+    const runId = newRunId(startedAt);
+    const cycleDir = path.join(settings.output, settings.cycle.id);
+    const staging = path.join(cycleDir, `.${runId}.partial`);
+    const text = await loadReportText();
+    await mkdir(staging, { recursive: true });
+    try {
+      const pipeline = await runPipeline(loaded, registries, inputs, {
+        now: settings.asOf,
+        log: settings.log,
+        env: settings.env,
+        rawDir: path.join(staging, 'raw'),
+        clock,
+        ...(settings.onSource ? { onSource: settings.onSource } : {}),
+      });
+      const results = toResultSet(pipeline, loaded, settings.asOf, settings.cycle.id);
+      if (everySourceFailed(results)) {
+        throw new ExitError(
+          EXIT.incomplete,
+          `No pack written: every source failed and nothing was collected.\n${results.sources.map((s) => `  ${s.source}: ${describeIncompleteness(s)}`).join('\n')}`,
+        );
+      }
+      const toolCommit = commitOf();
+      const record: RunRecord = {
+        runId,
+        cycle: settings.cycle,
+        asOf: settings.asOf.toISOString(),
+        startedAt: startedAt.toISOString(),
+        finishedAt: clock().toISOString(),
+        operator: describeOperator(settings.env),
+        retentionYears: loaded.config.retentionYears,
+        ...(toolCommit ? { toolCommit } : {}),
+        ...(loaded.config.timestamp ? { tsaUrl: loaded.config.timestamp.tsaUrl } : {}),
+      };
+      const changes = changesSince(baseline, { runId, cycle: settings.cycle.id, asOf: record.asOf, identities: results.identities, findings: results.findings });
+      const rendered: Record<string, string | Buffer> = Object.fromEntries(packWriters.map((writer) => [writer.fileName, writer.render(results)]));
+      rendered['report.pdf'] = await renderReportPdf(reportModel(results, pipeline.evaluation, record, key.keyId, text, changes ? { changes } : {}));
+      const { dir, attestationDigest } = await writePack(
+        staging,
+        path.join(cycleDir, runId),
+        {
+          results,
+          evaluation: pipeline.evaluation,
+          config: loaded.config,
+          waivers: inputs.waivers,
+          inputs: inputs.files,
+          enrichment: pipeline.enrichment,
+          redactions: pipeline.redactions,
+          rendered,
+        },
+        record,
+        key,
+        links,
+        settings.log,
+      );
+      return { dir, results, attestationDigest };
+    } catch (error) {
+      await discardStaging(staging);
+      throw error;
+    }
+  } finally {
+    await lock.release();
   }
 }
 
-export default async function run(options: ReportOptions & { cycle?: string }, globals: GlobalOptions): Promise<number> {
+/** `--wait SECONDS`, a whole number of seconds. */
+function waitMs(text: string): number {
+  const seconds = Number(text);
+  if (!/^\d+$/.test(text.trim()) || !Number.isSafeInteger(seconds)) throw new ExitError(EXIT.usage, `--wait: "${text}" is not a whole number of seconds`);
+  return seconds * 1000;
+}
+
+export default async function run(options: ReportOptions & { cycle?: string; backfill?: boolean; wait: string }, globals: GlobalOptions): Promise<number> {
+  await checkOutputFile(options.output);
+  const wait = waitMs(options.wait);
   const loaded = await loadConfigFor(globals);
   const inputs = await loadInputs(loaded, registries);
   const key = await signingKeyFor(loaded, process.env);
+  const keys = await trustedKeys([], loaded);
   const asOf = resolveAsOf(globals);
-  const cycle = resolveCycle(options.cycle, asOf, loaded);
+  const cycle = resolveCycle(options.cycle, asOf, loaded, (line) => process.stderr.write(`${line}\n`));
   const log = commandLogger(globals);
   const sealed = await sealRun(loaded, inputs, key, {
     asOf,
@@ -121,8 +210,11 @@ export default async function run(options: ReportOptions & { cycle?: string }, g
     log,
     env: process.env,
     onSource: sourceProgress(),
+    backfill: options.backfill === true,
+    waitMs: wait,
+    trustedKeys: keys,
   });
   await emit(sealed.results, options);
-  process.stderr.write(`Evidence pack: ${sealed.dir}\n`);
+  process.stderr.write(`Evidence pack: ${displayPath(sealed.dir)}\n`);
   return exitCodeFor(sealed.results, options.failOn);
 }

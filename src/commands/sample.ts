@@ -1,11 +1,11 @@
 import { readFile } from 'node:fs/promises';
+import { DEFAULT_SAMPLE_SIZES, type LoadedConfig } from '../config.js';
 import { parsePrivateKey, type SigningKey } from '../evidence/keys.js';
-import { readPack } from '../evidence/read-pack.js';
+import { displayPath } from '../evidence/read-pack.js';
 import { selectSample, writeSampleAddendum } from '../evidence/sample.js';
-import { DEFAULT_SAMPLE_SIZES } from '../config.js';
 import { ExitError, EXIT, FindingStatusSchema } from '../sdk/index.js';
-import { loadConfigFor, signingKeyFor, type GlobalOptions } from './context.js';
-
+import { safeText } from '../terminal.js';
+import { openPackArgument, optionalConfig, signingKeyFor, trustedKeys, type GlobalOptions } from './context.js';
 
 interface SampleOptions {
   size?: string;
@@ -13,35 +13,44 @@ interface SampleOptions {
   control?: string;
   status?: string;
   privateKey?: string;
+  /** false with --no-seal: print the selection, write nothing. */
+  seal: boolean;
+  publicKey: string[];
 }
 
-/** The signing key and sampling table: from --private-key and the defaults, or from the config. */
-async function settingsFor(options: SampleOptions, globals: GlobalOptions): Promise<{ key: SigningKey; frequency: string; sizes: Record<string, number> }> {
+const NO_KEY =
+  'sample: a sample is sealed as a signed addendum beside the pack, and no signing key is set. Give --private-key FILE ' +
+  '(an Ed25519 private key in PEM, such as one from `nhi-audit keys generate`), or --no-seal to print the selection without writing an addendum';
+
+/** The addendum's signing key: --private-key, else the config's signing key. */
+async function signingKey(options: SampleOptions, loaded: LoadedConfig | undefined): Promise<SigningKey> {
   if (options.privateKey) {
     const pem = await readFile(options.privateKey, 'utf8').catch(() => {
       throw new ExitError(EXIT.usage, `--private-key: cannot read ${options.privateKey}`);
     });
     try {
-      return { key: parsePrivateKey(pem), frequency: 'quarterly', sizes: DEFAULT_SAMPLE_SIZES };
+      return parsePrivateKey(pem);
     } catch {
       throw new ExitError(EXIT.usage, `--private-key: ${options.privateKey} is not an Ed25519 private key in PEM form`);
     }
   }
-  const loaded = await loadConfigFor(globals);
-  return { key: await signingKeyFor(loaded, process.env), ...loaded.config.sampling };
+  if (!loaded?.config.signing) throw new ExitError(EXIT.usage, NO_KEY);
+  return signingKeyFor(loaded, process.env);
 }
 
 /** A seeded, reproducible sample of a pack's findings, sealed as a signed addendum beside the pack. */
 export default async function sample(packDir: string, options: SampleOptions, globals: GlobalOptions): Promise<number> {
-  const { key, frequency, sizes } = await settingsFor(options, globals);
   if (options.seed.trim() === '') throw new ExitError(EXIT.usage, '--seed: give a seed; the selection depends on it');
-  const pack = await readPack(packDir);
+  const loaded = await optionalConfig(globals);
+  const { frequency, sizes } = loaded?.config.sampling ?? { frequency: 'quarterly', sizes: DEFAULT_SAMPLE_SIZES };
   const size = options.size === undefined ? sizes[frequency] : Number(options.size);
   if (size === undefined || !Number.isInteger(size) || size < 1) {
     throw new ExitError(EXIT.usage, `--size: "${options.size ?? ''}" is not a positive whole number (or set sampling.sizes.${frequency} in the config)`);
   }
   const status = options.status === undefined ? undefined : FindingStatusSchema.safeParse(options.status);
   if (status && !status.success) throw new ExitError(EXIT.usage, `--status: "${options.status}" is not one of ${FindingStatusSchema.options.join(', ')}`);
+  const key = options.seal ? await signingKey(options, loaded) : undefined;
+  const pack = await openPackArgument(packDir, await trustedKeys(options.publicKey, loaded));
   if (options.control && !pack.controls.some((c) => c.id === options.control)) {
     throw new ExitError(EXIT.usage, `--control: "${options.control}" is not a control of this pack (${pack.controls.map((c) => c.id).join(', ')})`);
   }
@@ -50,11 +59,14 @@ export default async function sample(packDir: string, options: SampleOptions, gl
     seed: options.seed,
     filter: { ...(options.control ? { controlId: options.control } : {}), ...(status?.success ? { status: status.data } : {}) },
   });
+  const listing =
+    `Sample of ${selection.selected.length} from a population of ${selection.populationSize} (population sha256 ${selection.populationSha256}), seed ${safeText(selection.seed)}:\n` +
+    selection.selected.map((s) => `  ${safeText(s.controlId)}  ${safeText(s.identityId)}${s.credentialId ? ` [${safeText(s.credentialId)}]` : ''}  ${s.status}`).join('\n');
+  if (!key) {
+    process.stdout.write(`${listing}\nNot sealed (--no-seal): no addendum written.\n`);
+    return EXIT.ok;
+  }
   const { dir, existed } = await writeSampleAddendum(pack, selection, key, sizes);
-  process.stdout.write(
-    `Sample of ${selection.selected.length} from a population of ${selection.populationSize} (population sha256 ${selection.populationSha256}), seed ${selection.seed}:\n` +
-      selection.selected.map((s) => `  ${s.controlId}  ${s.identityId}${s.credentialId ? ` [${s.credentialId}]` : ''}  ${s.status}`).join('\n') +
-      `\n${existed ? 'Drawn before, identical; the signed addendum is' : 'Signed addendum:'} ${dir}\n`,
-  );
+  process.stdout.write(`${listing}\n${existed ? 'Drawn before, identical; the signed addendum is' : 'Signed addendum:'} ${safeText(displayPath(dir))}\n`);
   return EXIT.ok;
 }

@@ -11,7 +11,7 @@ import {
   type ScopeRecorder,
   type SourceCompleteness,
 } from '../sdk/index.js';
-import { redactSecrets } from '../redact.js';
+import { redactWithReport, type Redaction } from '../redact.js';
 import { stableStringify } from '../stable-json.js';
 
 export interface SourceSettings {
@@ -36,6 +36,13 @@ export interface CollectOptions {
 export interface SourceResult {
   identities: Identity[];
   completeness: SourceCompleteness;
+  /** Raw pages whose secrets were replaced before they were written, and where in each. */
+  redactions: PageRedactions[];
+}
+
+export interface PageRedactions {
+  page: string;
+  redactions: Redaction[];
 }
 
 /** Folder and file names derived from provider names must stay inside the pack and portable. */
@@ -54,6 +61,7 @@ class Recorder implements ScopeRecorder {
     private readonly rawDir: string,
     private readonly rawPrefix: string,
     private readonly log: Logger,
+    private readonly redactions: PageRedactions[],
   ) {
     this.result = {
       scope,
@@ -96,7 +104,9 @@ class Recorder implements ScopeRecorder {
     const relative = `${this.rawPrefix}/${safeSegment(this.scope)}/${safeSegment(operation)}-${String(n).padStart(4, '0')}.json`;
     const file = path.join(this.rawDir, ...relative.split('/').slice(1));
     await mkdir(path.dirname(file), { recursive: true });
-    const page = { operation, parameters, scope: this.scope, page: n, body: redactSecrets(body) };
+    const redacted = redactWithReport(body, '/body');
+    if (redacted.redactions.length > 0) this.redactions.push({ page: relative, redactions: redacted.redactions });
+    const page = { operation, parameters, scope: this.scope, page: n, body: redacted.value };
     await writeFile(file, `${stableStringify(page, 1)}\n`);
     return relative;
   }
@@ -184,6 +194,7 @@ export async function collectSource(
   const log = options.log.child({ source: settings.name, connector: connector.id });
   const rawPrefix = `raw/${safeSegment(settings.name)}`;
   const recorders = new Map<string, Recorder>();
+  const redactions: PageRedactions[] = [];
   const completeness: SourceCompleteness = {
     source: settings.name,
     connector: connector.id,
@@ -197,7 +208,7 @@ export async function collectSource(
   const scope = (name: string): Recorder => {
     let recorder = recorders.get(name);
     if (!recorder) {
-      recorder = new Recorder(name, options.rawDir, rawPrefix, log);
+      recorder = new Recorder(name, options.rawDir, rawPrefix, log, redactions);
       recorders.set(name, recorder);
     }
     return recorder;
@@ -242,7 +253,7 @@ export async function collectSource(
       : 'incomplete';
   completeness.finishedAt = clock().toISOString();
   identities.sort((a, b) => compareIds(a.id, b.id));
-  return { identities, completeness };
+  return { identities, completeness, redactions: redactions.sort((a, b) => compareIds(a.page, b.page)) };
 }
 
 /** Code-point order, so every machine sorts ids the same way whatever its locale. */

@@ -1,4 +1,5 @@
 import type { Approval, Identity, Owner } from '../sdk/index.js';
+import { stableStringify } from '../stable-json.js';
 import { matchesGlob } from './glob.js';
 import type { ApprovalRow, HrRosterRow, OwnerRow, PrivilegedAccessRow } from './inputs.js';
 
@@ -106,5 +107,46 @@ export function enrich(identities: readonly Identity[], inputs: EnrichInputs): I
       };
     }
     return enriched;
+  });
+}
+
+/**
+ * What the join changed on one identity: the connector's own values of the fields it set, and the fields the
+ * connector had left absent. With the sealed inputs, this lets `reperform` repeat the join from the pack.
+ */
+export interface EnrichmentChange {
+  identityId: string;
+  collected: Record<string, unknown>;
+  absent: string[];
+}
+
+/** The changes `enrich` made, identity by identity (`enriched` is `enrich(collected, …)`, in the same order). */
+export function enrichmentChanges(collected: readonly Identity[], enriched: readonly Identity[]): EnrichmentChange[] {
+  const changes: EnrichmentChange[] = [];
+  collected.forEach((before, i) => {
+    const after = enriched[i]! as unknown as Record<string, unknown>;
+    const original = before as unknown as Record<string, unknown>;
+    const fields = [...new Set([...Object.keys(original), ...Object.keys(after)])].filter(
+      (field) => stableStringify(original[field]) !== stableStringify(after[field]),
+    );
+    if (fields.length === 0) return;
+    changes.push({
+      identityId: before.id,
+      collected: Object.fromEntries(fields.filter((f) => f in original && original[f] !== undefined).map((f) => [f, original[f]])),
+      absent: fields.filter((f) => !(f in original) || original[f] === undefined).sort(),
+    });
+  });
+  return changes.sort((a, b) => (a.identityId < b.identityId ? -1 : a.identityId > b.identityId ? 1 : 0));
+}
+
+/** The identities as the connectors gave them, from the enriched inventory and the changes the join made. */
+export function undoEnrichment(enriched: readonly Identity[], changes: readonly EnrichmentChange[]): Identity[] {
+  const byId = new Map(changes.map((c) => [c.identityId, c]));
+  return enriched.map((identity) => {
+    const change = byId.get(identity.id);
+    if (!change) return identity;
+    const restored: Record<string, unknown> = { ...identity, ...change.collected };
+    for (const field of change.absent) delete restored[field];
+    return restored as unknown as Identity;
   });
 }

@@ -63,5 +63,5 @@ export async function collectFromRaw(
   }
   if (completeness.errors.length > original.errors.length) completeness.verdict = 'incomplete';
   const identities = boundary.identities.sort((a, b) => compareIds(a.id, b.id));
-  return { identities, completeness: { ...completeness, identities: identities.length } };
+  return { identities, completeness: { ...completeness, identities: identities.length }, redactions: [] };
 }

@@ -5,8 +5,13 @@ import { parseYaml } from '../parse.js';
 import { ConfigError, formatPath, type Problem, type Waiver, WaiverSchema } from '../sdk/index.js';
 
 async function readText(file: string): Promise<string> {
+  return (await readInputFile(file)).toString('utf8');
+}
+
+/** A file the run reads, as bytes: what is parsed is exactly what is sealed into the pack's inputs/. */
+export async function readInputFile(file: string): Promise<Buffer> {
   try {
-    return await readFile(file, 'utf8');
+    return await readFile(file);
   } catch {
     throw new ConfigError(file, [{ path: '', message: 'cannot read the file; check the path in the config (relative paths start at the config file)' }]);
   }
@@ -17,7 +22,11 @@ async function readText(file: string): Promise<string> {
  * `line N, column NAME`, counting the header as line 1, as a spreadsheet shows it.
  */
 export async function readCsvRegistry<T>(file: string, schema: z.ZodType<T, any>): Promise<T[]> {
-  const text = await readText(file);
+  return parseCsvRegistry(file, await readText(file), schema);
+}
+
+/** `readCsvRegistry` over text already read; `file` names it in problems. */
+export function parseCsvRegistry<T>(file: string, text: string, schema: z.ZodType<T, any>): T[] {
   let records: { record: Record<string, string>; info: { lines: number } }[];
   try {
     records = parse(text, { columns: (header: string[]) => header.map((h) => h.trim()), skip_empty_lines: true, trim: true, info: true, bom: true });
@@ -48,8 +57,12 @@ export type OwnerRow = z.infer<typeof OwnerRowSchema>;
 
 /** The owners registry: a CSV (identity,owner) or a YAML list of the same fields. */
 export async function loadOwners(file: string): Promise<OwnerRow[]> {
-  if (/\.ya?ml$/i.test(file)) return readYamlList(file, OwnerRowSchema);
-  return readCsvRegistry(file, OwnerRowSchema.loose());
+  return parseOwners(file, await readText(file));
+}
+
+export function parseOwners(file: string, text: string): OwnerRow[] {
+  if (/\.ya?ml$/i.test(file)) return parseYamlList(file, text, OwnerRowSchema);
+  return parseCsvRegistry(file, text, OwnerRowSchema.loose());
 }
 
 /** A date (`2026-09-30`, midnight UTC) or an instant with its offset, as registries exported from spreadsheets hold them. */
@@ -85,8 +98,12 @@ const HrRosterRowSchema = z
 export type HrRosterRow = z.output<typeof HrRosterRowSchema>;
 
 /** The HR roster: person,status,terminated_at (further columns of an HR export are ignored). */
-export function loadHrRoster(file: string): Promise<HrRosterRow[]> {
-  return readCsvRegistry(file, HrRosterRowSchema);
+export async function loadHrRoster(file: string): Promise<HrRosterRow[]> {
+  return parseHrRoster(file, await readText(file));
+}
+
+export function parseHrRoster(file: string, text: string): HrRosterRow[] {
+  return parseCsvRegistry(file, text, HrRosterRowSchema);
 }
 
 const ApprovalRowSchema = z
@@ -107,8 +124,12 @@ const ApprovalRowSchema = z
 export type ApprovalRow = z.output<typeof ApprovalRowSchema>;
 
 /** The approvals register, a change-ticket export: identity,ticket,requester,approver,approved_at. */
-export function loadApprovals(file: string): Promise<ApprovalRow[]> {
-  return readCsvRegistry(file, ApprovalRowSchema);
+export async function loadApprovals(file: string): Promise<ApprovalRow[]> {
+  return parseApprovals(file, await readText(file));
+}
+
+export function parseApprovals(file: string, text: string): ApprovalRow[] {
+  return parseCsvRegistry(file, text, ApprovalRowSchema);
 }
 
 const PrivilegedAccessRowSchema = z
@@ -122,12 +143,16 @@ const PrivilegedAccessRowSchema = z
 export type PrivilegedAccessRow = z.output<typeof PrivilegedAccessRowSchema>;
 
 /** The privileged-access list: identity,approver,ticket,recertified_at for each approved administrator identity. */
-export function loadPrivilegedAccess(file: string): Promise<PrivilegedAccessRow[]> {
-  return readCsvRegistry(file, PrivilegedAccessRowSchema);
+export async function loadPrivilegedAccess(file: string): Promise<PrivilegedAccessRow[]> {
+  return parsePrivilegedAccess(file, await readText(file));
 }
 
-async function readYamlList<T>(file: string, schema: z.ZodType<T>): Promise<T[]> {
-  const parsed = parseYaml(await readText(file));
+export function parsePrivilegedAccess(file: string, text: string): PrivilegedAccessRow[] {
+  return parseCsvRegistry(file, text, PrivilegedAccessRowSchema);
+}
+
+function parseYamlList<T>(file: string, text: string, schema: z.ZodType<T>): T[] {
+  const parsed = parseYaml(text);
   if (parsed.problems.length > 0) throw new ConfigError(file, parsed.problems);
   const result = z.array(schema).safeParse(parsed.value ?? []);
   if (!result.success) {
@@ -138,7 +163,11 @@ async function readYamlList<T>(file: string, schema: z.ZodType<T>): Promise<T[]>
 
 /** Waivers, each for a known control; a waiver for a control that does not exist is a mistake worth stopping for. */
 export async function loadWaivers(file: string, controlIds: readonly string[]): Promise<Waiver[]> {
-  const waivers = await readYamlList(file, WaiverSchema);
+  return parseWaivers(file, await readText(file), controlIds);
+}
+
+export function parseWaivers(file: string, text: string, controlIds: readonly string[]): Waiver[] {
+  const waivers = parseYamlList(file, text, WaiverSchema);
   const problems = waivers.flatMap((waiver, i) =>
     controlIds.includes(waiver.control) ? [] : [{ path: `[${i}].control`, message: `unknown control "${waiver.control}"` }],
   );

@@ -1,48 +1,105 @@
 import path from 'node:path';
-import type { LoadedConfig, Registries } from '../config.js';
+import type { Config, LoadedConfig, Registries } from '../config.js';
 import type { Identity, Logger, SourceCompleteness, Waiver } from '../sdk/index.js';
-import { collectSource, compareIds, type SourceResult } from './collect.js';
-import { enrich, type EnrichInputs, type Registry } from './enrich.js';
+import { collectSource, compareIds, type PageRedactions, type SourceResult } from './collect.js';
+import { enrich, enrichmentChanges, type EnrichInputs, type EnrichmentChange } from './enrich.js';
 import { evaluate, type ActiveControl, type Evaluation } from './evaluate.js';
-import { loadApprovals, loadHrRoster, loadOwners, loadPrivilegedAccess, loadWaivers } from './inputs.js';
+import { parse as parseCsv } from 'csv-parse/sync';
+import { parseApprovals, parseHrRoster, parseOwners, parsePrivilegedAccess, parseWaivers, readInputFile } from './inputs.js';
+
+/** What a file the run read was for; the pack seals each under inputs/<kind>/. */
+export type InputKind = 'config' | 'waivers' | 'owners' | 'hr-roster' | 'approvals' | 'privileged-access' | 'export';
+
+/** One file the run read, as read: the pack seals these bytes, so what was parsed is what the auditor gets. */
+export interface InputFile {
+  kind: InputKind;
+  /** The source that read it (exports). */
+  source?: string;
+  /** Where it was read from. */
+  originalPath: string;
+  bytes: Buffer;
+  /** Records it holds: registry rows, waivers, or the items of an export's lists; null for the config. */
+  rows: number | null;
+}
 
 /** The files beside the config that the run joins in: read and validated before anything is collected. */
 export interface RunInputs {
   enrich: EnrichInputs;
   waivers: Waiver[];
+  /** Every file the run read, for the pack's inputs/. */
+  files: InputFile[];
 }
 
-/** Reads one configured registry file, if any, named by its base name as the source of what it contributes. */
-async function registry<Row>(baseDir: string, file: string | undefined, load: (file: string) => Promise<Row[]>): Promise<Registry<Row> | undefined> {
-  if (!file) return undefined;
-  const full = path.resolve(baseDir, file);
-  return { file: path.basename(full), rows: await load(full) };
+const REGISTRIES = [
+  ['owners', 'owners', parseOwners],
+  ['hrRoster', 'hr-roster', parseHrRoster],
+  ['approvals', 'approvals', parseApprovals],
+  ['privilegedAccess', 'privileged-access', parsePrivilegedAccess],
+] as const;
+
+/** Records in an export, counted the way a reviewer would: CSV rows, or the items of the JSON's lists. */
+function exportRows(file: string, bytes: Buffer): number | null {
+  const text = bytes.toString('utf8');
+  try {
+    if (/\.csv$/i.test(file)) return (parseCsv(text, { columns: true, skip_empty_lines: true, bom: true }) as unknown[]).length;
+    const value = JSON.parse(text) as unknown;
+    if (Array.isArray(value)) return value.length;
+    if (value && typeof value === 'object') return Object.values(value).reduce<number>((n, v) => n + (Array.isArray(v) ? v.length : 0), 0);
+  } catch {
+    // The connector reports an unreadable export; here it is only counted.
+  }
+  return null;
 }
 
-export async function loadInputs({ config, baseDir }: LoadedConfig, registries: Registries): Promise<RunInputs> {
-  const { owners: ownersFile, hrRoster: hrRosterFile, approvals: approvalsFile, privilegedAccess: privilegedFile, ...tagKeys } = config.enrich;
-  const [owners, hrRoster, approvals, privilegedAccess] = await Promise.all([
-    registry(baseDir, ownersFile, loadOwners),
-    registry(baseDir, hrRosterFile, loadHrRoster),
-    registry(baseDir, approvalsFile, loadApprovals),
-    registry(baseDir, privilegedFile, loadPrivilegedAccess),
-  ]);
-  return {
-    enrich: {
-      ...tagKeys,
-      ...(owners ? { owners } : {}),
-      ...(hrRoster ? { hrRoster } : {}),
-      ...(approvals ? { approvals } : {}),
-      ...(privilegedAccess ? { privilegedAccess } : {}),
-    },
-    waivers: config.waivers
-      ? await loadWaivers(path.resolve(baseDir, config.waivers), registries.controls.map((c) => c.meta.id))
-      : [],
+/** Reads every file the config names (registries, waivers, exports) before anything is collected. */
+export async function loadInputs(loaded: LoadedConfig, registries: Registries): Promise<RunInputs> {
+  const { config, baseDir } = loaded;
+  const files: InputFile[] = [{ kind: 'config', originalPath: path.resolve(loaded.file), bytes: Buffer.from(loaded.text, 'utf8'), rows: null }];
+  const read = async (kind: InputKind, file: string, source?: string) => {
+    const originalPath = path.resolve(baseDir, file);
+    const bytes = await readInputFile(originalPath);
+    files.push({ kind, ...(source ? { source } : {}), originalPath, bytes, rows: kind === 'export' ? exportRows(originalPath, bytes) : null });
   };
+  for (const [key, kind] of REGISTRIES) {
+    const file = config.enrich[key];
+    if (file) await read(kind, file);
+  }
+  if (config.waivers) await read('waivers', config.waivers);
+  const connectors = new Map(registries.connectors.map((c) => [c.id, c]));
+  for (const { name, connector: id, ...fields } of config.sources) {
+    const connector = connectors.get(id)!;
+    for (const file of connector.inputFiles?.(connector.config.parse(fields)) ?? []) await read('export', file, name);
+  }
+  return inputsFrom(config, files, registries.controls.map((c) => c.meta.id));
+}
+
+/**
+ * Parses the registries and waivers among `files`, and counts their rows. The run and `reperform` (over a pack's
+ * sealed copies) both go through here, so they join the same way.
+ */
+export function inputsFrom(config: Config, files: InputFile[], controlIds: readonly string[], nameOf = (file: InputFile) => file.originalPath): RunInputs {
+  const { owners: _o, hrRoster: _h, approvals: _a, privilegedAccess: _p, ...tagKeys } = config.enrich;
+  const enrichInputs: EnrichInputs = { ...tagKeys };
+  let waivers: Waiver[] = [];
+  const counted = files.map((file) => {
+    const text = file.bytes.toString('utf8');
+    const registry = REGISTRIES.find(([, kind]) => kind === file.kind);
+    if (registry) {
+      const rows = registry[2](nameOf(file), text);
+      Object.assign(enrichInputs, { [registry[0]]: { file: path.basename(file.originalPath), rows } });
+      return { ...file, rows: rows.length };
+    }
+    if (file.kind === 'waivers') {
+      waivers = parseWaivers(nameOf(file), text, controlIds);
+      return { ...file, rows: waivers.length };
+    }
+    return file;
+  });
+  return { enrich: enrichInputs, waivers, files: counted };
 }
 
 /** The enabled controls with their severity and options after config overrides. */
-export function activeControls({ config }: LoadedConfig, registries: Registries): ActiveControl[] {
+export function activeControls({ config }: Pick<LoadedConfig, 'config'>, registries: Registries): ActiveControl[] {
   return registries.controls.flatMap((control) => {
     const settings = config.controls[control.meta.id];
     if (settings && !settings.enabled) return [];
@@ -77,6 +134,9 @@ export interface PipelineResult {
   sources: SourceCompleteness[];
   controls: ActiveControl[];
   evaluation: Evaluation;
+  /** What the join with the registries changed, for re-performing it from the pack. */
+  enrichment: EnrichmentChange[];
+  redactions: PageRedactions[];
 }
 
 /** collect → enrich → evaluate, as `check`, `run` and `demo` all do it. */
@@ -87,15 +147,22 @@ export async function runPipeline(
   options: CollectAllOptions,
 ): Promise<PipelineResult> {
   const collected = await collectAll(loaded, registries, options);
-  const identities = enrich(
-    collected.flatMap((r) => r.identities),
-    inputs.enrich,
-  ).sort((a, b) => compareIds(a.id, b.id));
+  const population = collected.flatMap((r) => r.identities);
+  const enriched = enrich(population, inputs.enrich);
+  const enrichment = enrichmentChanges(population, enriched);
+  const identities = enriched.sort((a, b) => compareIds(a.id, b.id));
   const controls = activeControls(loaded, registries);
   const evaluation = evaluate(identities, controls, {
     now: options.now,
     waivers: inputs.waivers,
     includeHumans: loaded.config.evaluate.includeHumans,
   });
-  return { identities, sources: collected.map((r) => r.completeness), controls, evaluation };
+  return {
+    identities,
+    sources: collected.map((r) => r.completeness),
+    controls,
+    evaluation,
+    enrichment,
+    redactions: collected.flatMap((r) => r.redactions).sort((a, b) => compareIds(a.page, b.page)),
+  };
 }

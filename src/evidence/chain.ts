@@ -1,14 +1,13 @@
 import type { KeyObject } from 'node:crypto';
-import { readdir, readFile } from 'node:fs/promises';
-import path from 'node:path';
-import { ATTESTATION_FILE, MANIFEST_FILE, sha256 } from './seal.js';
+import { listPacks } from './read-pack.js';
 import { verifyPack } from './verify.js';
 
 export interface ChainLink {
-  dir: string;
+  relative: string;
   runId: string;
   cycle: string;
   finishedAt: string;
+  keyId: string;
   ok: boolean;
 }
 
@@ -16,53 +15,38 @@ export interface ChainVerification {
   ok: boolean;
   packs: ChainLink[];
   problems: string[];
-}
-
-interface Candidate {
-  dir: string;
-  manifest: { runId: string; finishedAt: string; cycle: { id: string }; previous: { runId: string; attestationDigest: string } | null };
-}
-
-/** The sealed packs under an output folder (`<cycle>/<run-id>/`), oldest first; addenda and staging folders are not packs. */
-async function packsUnder(root: string): Promise<Candidate[]> {
-  const found: Candidate[] = [];
-  for (const cycle of await readdir(root, { withFileTypes: true })) {
-    if (!cycle.isDirectory() || cycle.name.startsWith('.')) continue;
-    for (const run of await readdir(path.join(root, cycle.name), { withFileTypes: true })) {
-      if (!run.isDirectory() || run.name.startsWith('.') || run.name.endsWith('.samples')) continue;
-      const dir = path.join(root, cycle.name, run.name);
-      const text = await readFile(path.join(dir, MANIFEST_FILE), 'utf8').catch(() => undefined);
-      if (text !== undefined) found.push({ dir, manifest: JSON.parse(text) as Candidate['manifest'] });
-    }
-  }
-  return found.sort((a, b) => (a.manifest.finishedAt < b.manifest.finishedAt ? -1 : a.manifest.finishedAt > b.manifest.finishedAt ? 1 : 0));
+  /** Where the signing key changed from one pack to the next (a key rotation). */
+  keyChanges: { at: string; from: string; to: string }[];
+  /** The newest pack's attestation digest: what an auditor records to detect a later pack being removed. */
+  head?: { relative: string; attestationDigest: string };
 }
 
 /**
- * Verifies every pack under `root` and the chain between them: each pack must name the one sealed before it
- * by run id and attestation digest, so altering or removing an older pack breaks every later link.
+ * Verifies every pack under `root` and the chain between them: each pack must name the one sealed before it by
+ * run id and attestation digest, so altering or removing an older pack breaks every later link. Each pack is
+ * checked with the key it names, which must be one of `keys`; a folder that should be a pack and is not fails.
  */
-export async function verifyChain(root: string, publicKey: KeyObject): Promise<ChainVerification> {
-  const problems: string[] = [];
+export async function verifyChain(root: string, keys: readonly KeyObject[]): Promise<ChainVerification> {
+  const { packs: found, problems } = await listPacks(root);
   const packs: ChainLink[] = [];
-  const candidates = await packsUnder(root).catch((error: Error) => {
-    problems.push(`${root}: ${error.message}`);
-    return [] as Candidate[];
-  });
-  if (candidates.length === 0 && problems.length === 0) problems.push(`${root}: no sealed packs found (expected <cycle>/<run-id>/manifest.json)`);
-  let previous: { runId: string; digest: string } | undefined;
-  for (const { dir, manifest } of candidates) {
-    const result = await verifyPack(dir, publicKey);
-    const relative = path.relative(root, dir);
+  const keyChanges: ChainVerification['keyChanges'] = [];
+  if (found.length === 0 && problems.length === 0) problems.push(`${root}: no sealed packs found (expected <cycle>/<run-id>/manifest.json)`);
+  let previous: { runId: string; digest: string; keyId: string } | undefined;
+  let head: ChainVerification['head'];
+  for (const { dir, relative, manifest } of found) {
+    const result = await verifyPack(dir, keys);
     problems.push(...result.problems.map((p) => `${relative}: ${p}`));
     const link = manifest.previous;
     if (previous && (link?.runId !== previous.runId || link.attestationDigest !== previous.digest)) {
       problems.push(`${relative}: does not name the pack before it (${previous.runId}) with that pack's attestation digest`);
     }
     if (!previous && link) problems.push(`${relative}: names a previous pack ${link.runId} that is not under ${root}`);
-    const attestation = await readFile(path.join(dir, ATTESTATION_FILE)).catch(() => Buffer.alloc(0));
-    previous = { runId: manifest.runId, digest: sha256(attestation) };
-    packs.push({ dir, runId: manifest.runId, cycle: manifest.cycle.id, finishedAt: manifest.finishedAt, ok: result.ok });
+    const keyId = manifest.signing.keyId;
+    if (previous && previous.keyId !== keyId) keyChanges.push({ at: relative, from: previous.keyId, to: keyId });
+    const digest = result.attestationDigest ?? '';
+    previous = { runId: manifest.runId, digest, keyId };
+    head = { relative, attestationDigest: digest };
+    packs.push({ relative, runId: manifest.runId, cycle: manifest.cycle.id, finishedAt: manifest.finishedAt, keyId, ok: result.ok });
   }
-  return { ok: problems.length === 0, packs, problems };
+  return { ok: problems.length === 0, packs, problems, keyChanges, ...(head ? { head } : {}) };
 }

@@ -1,5 +1,6 @@
 import type { Finding, Grant, Identity } from '../sdk/index.js';
 import { stableStringify } from '../stable-json.js';
+import { safeText } from '../terminal.js';
 
 export interface PackSide {
   runId: string;
@@ -165,12 +166,12 @@ export function diffToText(diff: PackDiff): string {
   const lines = [`Changes from ${diff.from.cycle} (${diff.from.runId}, as of ${diff.from.asOf}) to ${diff.to.cycle} (${diff.to.runId}, as of ${diff.to.asOf})`];
   for (const section of sections(diff)) {
     lines.push('', `${section.title} (${section.rows.length})`);
-    for (const row of section.rows) lines.push(`  ${row.filter(Boolean).join('  ')}`);
+    for (const row of section.rows) lines.push(`  ${row.filter(Boolean).map(safeText).join('  ')}`);
   }
   return `${lines.join('\n')}\n`;
 }
 
-const cell = (text: string) => text.replace(/\\/g, '\\\\').replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
+const cell = (text: string) => safeText(text.replace(/\\/g, '\\\\').replace(/\|/g, '\\|').replace(/\r?\n/g, ' '));
 
 export function diffToMarkdown(diff: PackDiff): string {
   const lines = [`## Changes from ${diff.from.cycle} to ${diff.to.cycle}`, '', `From run \`${diff.from.runId}\` (as of ${diff.from.asOf}) to run \`${diff.to.runId}\` (as of ${diff.to.asOf}).`];

@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Evaluation } from '../engine/evaluate.js';
 import type { Logger, Waiver } from '../sdk/index.js';
@@ -9,9 +9,18 @@ import type { ResultSet } from '../writers/types.js';
 import type { Cycle } from './cycle.js';
 import type { SigningKey } from './keys.js';
 import type { Operator } from './operator.js';
-import { ATTESTATION_FILE, MANIFEST_FILE, TIMESTAMP_FILE, digestFiles, listPackFiles, seal, sha256, SEAL_FILES } from './seal.js';
+import type { PageRedactions } from '../engine/collect.js';
+import type { EnrichmentChange } from '../engine/enrich.js';
+import type { InputFile } from '../engine/pipeline.js';
+import { sealInputs } from './inputs.js';
+import type { PackEntry, PackLink } from './read-pack.js';
+import { MANIFEST_FILE, TIMESTAMP_FILE, digestFiles, listPackFiles, pruneEmptyDirectories, seal, sha256, SEAL_FILES } from './seal.js';
 
-export const PACK_FORMAT = 1;
+/** 2: inputs/ with the manifest's IPE section, enrichment.json, redactions, baseline and backfill. */
+export const PACK_FORMAT = 2;
+
+/** What the join with the registries changed on each identity. */
+export const ENRICHMENT_FILE = 'enrichment.json';
 
 /** What one run did, for the manifest. */
 export interface RunRecord {
@@ -35,15 +44,22 @@ export interface PackContents {
   config: unknown;
   /** The waivers as loaded: with the inventory and config, what `reperform` needs to repeat the evaluation. */
   waivers: readonly Waiver[];
+  /** Every file the run read (config, registries, waivers, exports), sealed under inputs/. */
+  inputs: readonly InputFile[];
+  /** What the join with the registries changed, so `reperform` can repeat it from the pack. */
+  enrichment: readonly EnrichmentChange[];
+  /** Raw pages whose secrets were replaced before they were written. */
+  redactions: readonly PageRedactions[];
   /** Files the writers rendered, by pack path (inventory.csv, findings.csv, summary.md, ...). */
   rendered: Record<string, string | Buffer>;
 }
 
-export interface PreviousPack {
-  path: string;
-  runId: string;
-  cycle: string;
-  attestationDigest: string;
+/** How a new pack names older ones: the chain's head (sealed last) and the complete pack it is compared with. */
+export interface PackLinks {
+  previous: PackLink | undefined;
+  baseline: PackLink | undefined;
+  /** The new pack's as-of precedes the previous pack's, and the operator said so. */
+  backfill: boolean;
 }
 
 /** Sortable and unique: the wall-clock start, then random hex so two runs in one second never collide. */
@@ -56,28 +72,8 @@ export function json(value: unknown): string {
   return `${stableStringify(value, 2)}\n`;
 }
 
-/** The newest sealed pack under `output`, across cycles, by its manifest's finish time. */
-export async function findPreviousPack(output: string): Promise<PreviousPack | undefined> {
-  let best: (PreviousPack & { finishedAt: string }) | undefined;
-  const cycles = await readdir(output, { withFileTypes: true }).catch(() => []);
-  for (const cycle of cycles.filter((c) => c.isDirectory())) {
-    const runs = await readdir(path.join(output, cycle.name), { withFileTypes: true });
-    for (const run of runs.filter((r) => r.isDirectory() && !r.name.startsWith('.'))) {
-      const dir = path.join(output, cycle.name, run.name);
-      try {
-        const manifest = JSON.parse(await readFile(path.join(dir, MANIFEST_FILE), 'utf8')) as { runId: string; finishedAt: string; cycle: { id: string } };
-        const attestation = await readFile(path.join(dir, ATTESTATION_FILE));
-        if (!best || manifest.finishedAt > best.finishedAt) {
-          best = { path: path.relative(output, dir), runId: manifest.runId, cycle: manifest.cycle.id, attestationDigest: sha256(attestation), finishedAt: manifest.finishedAt };
-        }
-      } catch {
-        // Not a sealed pack (an addendum folder, a run that failed before sealing): not a link in the chain.
-      }
-    }
-  }
-  if (!best) return undefined;
-  const { finishedAt: _finishedAt, ...previous } = best;
-  return previous;
+export function linkTo(output: string, entry: PackEntry, attestationDigest: string): PackLink {
+  return { path: path.relative(output, entry.dir), runId: entry.manifest.runId, cycle: entry.manifest.cycle.id, attestationDigest };
 }
 
 function retainUntil(finishedAt: string, years: number): string {
@@ -102,22 +98,26 @@ export async function writePack(
   contents: PackContents,
   record: RunRecord,
   key: SigningKey,
-  previous: PreviousPack | undefined,
+  links: PackLinks,
   log: Logger,
 ): Promise<{ dir: string; attestationDigest: string }> {
   const { results, evaluation } = contents;
+  const { previous, baseline } = links;
   const configText = json(contents.config);
   const files: Record<string, string | Buffer> = {
     'controls.json': json({ controls: results.controls }),
     'config.json': configText,
     'waivers.json': json({ waivers: contents.waivers }),
+    [ENRICHMENT_FILE]: json({ changes: contents.enrichment }),
     ...contents.rendered,
   };
+  const inputs = await sealInputs(staging, contents.inputs);
   for (const [name, content] of Object.entries(files)) {
     await mkdir(path.dirname(path.join(staging, name)), { recursive: true });
     await writeFile(path.join(staging, name), content);
   }
 
+  await pruneEmptyDirectories(staging);
   const sealFiles: readonly string[] = SEAL_FILES;
   const digests = await digestFiles(staging, (await listPackFiles(staging)).filter((f) => f !== MANIFEST_FILE && f !== TIMESTAMP_FILE && !sealFiles.includes(f)));
   const incomplete = results.sources.filter((s) => s.verdict !== 'complete').map((s) => s.source);
@@ -145,8 +145,12 @@ export async function writePack(
     },
     results: countBy(results.findings, (f) => f.status),
     thresholds: Object.fromEntries(results.controls.map((c) => [c.id, { severity: c.severity, ...c.options }])),
+    ipe: { inputs, enrichment: ENRICHMENT_FILE },
+    redactions: contents.redactions,
     files: digests,
     previous: previous ?? null,
+    baseline: baseline ?? null,
+    backfill: links.backfill,
     retainUntil: retainUntil(record.finishedAt, record.retentionYears),
     signing: { algorithm: 'Ed25519', keyId: key.keyId },
   };

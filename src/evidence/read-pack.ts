@@ -1,8 +1,13 @@
-import { readFile } from 'node:fs/promises';
+import type { KeyObject } from 'node:crypto';
+import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
+import type { EnrichmentChange } from '../engine/enrich.js';
+import type { InputFile } from '../engine/pipeline.js';
 import {
   ConfigError,
+  ExitError,
+  EXIT,
   type Finding,
   FindingSchema,
   formatPath,
@@ -15,19 +20,42 @@ import {
 } from '../sdk/index.js';
 import type { ControlInForce, ResultSet } from '../writers/types.js';
 import { ATTESTATION_FILE, MANIFEST_FILE, sha256 } from './seal.js';
+import { verifyPack } from './verify.js';
+
+/** Run ids name folders: a shape that cannot leave the output folder (`20261120T101500Z-3f9a2c`). */
+export const RUN_ID = /^\d{8}T\d{6}Z-[0-9a-f]{6}$/;
+
+/** How a pack names another: the chain's previous pack, or the complete pack its changes are measured against. */
+const PackLinkSchema = z.object({ path: z.string(), runId: z.string(), cycle: z.string(), attestationDigest: z.string() });
+export type PackLink = z.infer<typeof PackLinkSchema>;
+
+/** A file the run read, sealed under inputs/: the manifest's IPE section lists each. */
+const SealedInputSchema = z.object({
+  kind: z.enum(['config', 'waivers', 'owners', 'hr-roster', 'approvals', 'privileged-access', 'export']),
+  source: z.string().optional(),
+  path: z.string(),
+  originalPath: z.string(),
+  sha256: z.string(),
+  size: z.number(),
+  rows: z.number().nullable(),
+});
+export type SealedInput = z.infer<typeof SealedInputSchema>;
 
 /** The parts of manifest.json that commands read back. */
 const ManifestSchema = z.looseObject({
   packFormat: z.number(),
   tool: z.looseObject({ name: z.string(), version: z.string() }),
-  runId: z.string(),
+  runId: z.string().regex(RUN_ID, 'expected a run id such as 20261120T101500Z-3f9a2c'),
   organization: z.string().nullable(),
   cycle: z.object({ id: z.string(), start: z.string(), end: z.string() }),
   asOf: z.string(),
   finishedAt: z.string(),
-  verdict: z.enum(['complete', 'incomplete']),
+  verdict: z.string(),
   sources: z.array(SourceCompletenessSchema),
-  previous: z.object({ path: z.string(), runId: z.string(), cycle: z.string(), attestationDigest: z.string() }).nullable(),
+  previous: PackLinkSchema.nullable(),
+  baseline: PackLinkSchema.nullable().optional(),
+  backfill: z.boolean().optional(),
+  ipe: z.object({ inputs: z.array(SealedInputSchema), enrichment: z.string() }).optional(),
   signing: z.object({ algorithm: z.string(), keyId: z.string() }),
 });
 export type PackManifest = z.infer<typeof ManifestSchema>;
@@ -44,6 +72,7 @@ const ControlInForceSchema = z.looseObject({
 });
 
 export interface PackData {
+  /** The pack's folder, absolute: a trailing slash or `.` in what the user typed is gone. */
   dir: string;
   manifest: PackManifest;
   identities: Identity[];
@@ -54,6 +83,8 @@ export interface PackData {
   config: Record<string, unknown>;
   /** sha256 of attestation.dsse.json: what the next pack in the chain names. */
   attestationDigest: string;
+  /** How it was verified before it was read. */
+  verification: { keyId: string; signatureChecked: boolean };
 }
 
 async function readJson<T>(dir: string, file: string, schema: z.ZodType<T>): Promise<T> {
@@ -69,17 +100,35 @@ async function readJson<T>(dir: string, file: string, schema: z.ZodType<T>): Pro
   return parsed.data;
 }
 
-/** Reads a sealed pack's content back into typed values. It does not verify the pack: `verifyPack` does. */
-export async function readPack(dir: string): Promise<PackData> {
+/** A path as the user sees it: relative to the working folder when inside it. */
+export function displayPath(dir: string): string {
+  const relative = path.relative(process.cwd(), dir);
+  return relative === '' ? '.' : relative.startsWith('..') ? dir : relative;
+}
+
+/**
+ * Verifies a pack, then reads it. Nothing is read from a pack whose digests, file list or (with `keys`)
+ * signature fail: the command is refused with exit 1 and every failed check. Every command that reads a pack
+ * goes through here.
+ */
+export async function openPack(given: string, keys: readonly KeyObject[]): Promise<PackData> {
+  const dir = path.resolve(given);
+  const verification = await verifyPack(dir, keys);
+  if (!verification.ok) {
+    throw new ExitError(
+      EXIT.controlFailures,
+      `${displayPath(dir)}: the pack does not verify, so it is not used:\n${verification.problems.map((p) => `  - ${p}`).join('\n')}`,
+    );
+  }
+  if (verification.manifest?.kind === 'sample-addendum') {
+    throw new ExitError(EXIT.usage, `${displayPath(dir)} is a sample addendum, not a pack; name the pack it was drawn from`);
+  }
   const manifest = await readJson(dir, MANIFEST_FILE, ManifestSchema);
   const { identities } = await readJson(dir, 'inventory.json', z.looseObject({ identities: z.array(IdentitySchema) }));
   const { findings } = await readJson(dir, 'findings.json', z.looseObject({ findings: z.array(FindingSchema) }));
   const { controls } = await readJson(dir, 'controls.json', z.object({ controls: z.array(ControlInForceSchema) }));
   const { waivers } = await readJson(dir, 'waivers.json', z.object({ waivers: z.array(WaiverSchema) }));
   const config = await readJson(dir, 'config.json', z.record(z.string(), z.unknown()));
-  const attestation = await readFile(path.join(dir, ATTESTATION_FILE)).catch(() => {
-    throw new ConfigError(path.join(dir, ATTESTATION_FILE), [{ path: '', message: 'missing: the pack is not sealed' }]);
-  });
   return {
     dir,
     manifest,
@@ -88,8 +137,102 @@ export async function readPack(dir: string): Promise<PackData> {
     controls: controls as unknown as ControlInForce[],
     waivers,
     config,
-    attestationDigest: sha256(attestation),
+    attestationDigest: sha256(await readFile(path.join(dir, ATTESTATION_FILE))),
+    verification: { keyId: verification.keyId!, signatureChecked: verification.signatureChecked },
   };
+}
+
+/**
+ * Opens the pack another one names (its previous or baseline pack, under the same output folder) and checks that
+ * it is the pack that was named: the attestation digest recorded when the naming pack was sealed.
+ */
+export async function openLinkedPack(from: PackData, link: PackLink, keys: readonly KeyObject[]): Promise<PackData> {
+  const outputRoot = path.dirname(path.dirname(from.dir));
+  const dir = path.resolve(outputRoot, link.path);
+  if (path.relative(outputRoot, dir).startsWith('..')) throw new ExitError(EXIT.controlFailures, `${displayPath(from.dir)}: names a pack outside its output folder (${link.path})`);
+  const linked = await openPack(dir, keys);
+  if (linked.attestationDigest !== link.attestationDigest) {
+    throw new ExitError(EXIT.controlFailures, `${displayPath(dir)}: is not the pack ${displayPath(from.dir)} names (its attestation digest differs)`);
+  }
+  return linked;
+}
+
+/** The files the run read, as sealed in the pack's inputs/. */
+export async function readSealedInputs(pack: PackData): Promise<InputFile[]> {
+  return Promise.all(
+    (pack.manifest.ipe?.inputs ?? []).map(async (input) => ({
+      kind: input.kind,
+      ...(input.source ? { source: input.source } : {}),
+      originalPath: input.originalPath,
+      bytes: await readFile(path.join(pack.dir, input.path)),
+      rows: input.rows,
+    })),
+  );
+}
+
+const EnrichmentSchema = z.object({
+  changes: z.array(z.object({ identityId: z.string(), collected: z.record(z.string(), z.unknown()), absent: z.array(z.string()) })),
+});
+
+/** What the join with the registries changed on each identity (enrichment.json). */
+export async function readEnrichment(pack: PackData): Promise<EnrichmentChange[]> {
+  if (!pack.manifest.ipe) return [];
+  return (await readJson(pack.dir, pack.manifest.ipe.enrichment, EnrichmentSchema)).changes;
+}
+
+/** A sealed pack found under an output folder, by its manifest (not yet verified). */
+export interface PackEntry {
+  dir: string;
+  /** `<cycle>/<run-id>`, from the output folder. */
+  relative: string;
+  manifest: PackManifest;
+}
+
+/**
+ * Every pack under an output folder (`<cycle>/<run-id>/`), in the order they were sealed, and a problem for each
+ * folder that should be a pack and is not (no manifest, or one that cannot be read). Folders starting with a dot
+ * (a run being written, the lock) and sample addenda (`<run-id>.samples`) are not packs.
+ */
+export async function listPacks(root: string): Promise<{ packs: PackEntry[]; problems: string[] }> {
+  const packs: PackEntry[] = [];
+  const problems: string[] = [];
+  let cycles;
+  try {
+    cycles = await readdir(root, { withFileTypes: true });
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    return { packs, problems: [`${root}: ${code === 'ENOENT' ? 'no such folder' : code === 'ENOTDIR' ? 'not a folder' : (error as Error).message}`] };
+  }
+  for (const cycle of cycles) {
+    if (!cycle.isDirectory() || cycle.name.startsWith('.')) continue;
+    for (const run of await readdir(path.join(root, cycle.name), { withFileTypes: true })) {
+      if (!run.isDirectory() || run.name.startsWith('.') || run.name.endsWith('.samples')) continue;
+      const relative = `${cycle.name}/${run.name}`;
+      const dir = path.join(root, cycle.name, run.name);
+      let text: string;
+      try {
+        text = await readFile(path.join(dir, MANIFEST_FILE), 'utf8');
+      } catch {
+        problems.push(`${relative}: no ${MANIFEST_FILE}; every folder of a chain must be a sealed pack`);
+        continue;
+      }
+      let value: unknown;
+      try {
+        value = JSON.parse(text);
+      } catch (error) {
+        problems.push(`${relative}/${MANIFEST_FILE}: not JSON (${(error as Error).message})`);
+        continue;
+      }
+      const parsed = ManifestSchema.safeParse(value);
+      if (!parsed.success) {
+        problems.push(...parsed.error.issues.slice(0, 5).map((i) => `${relative}/${MANIFEST_FILE}: ${formatPath(i.path) || 'manifest'}: ${i.message}`));
+        continue;
+      }
+      packs.push({ dir, relative, manifest: parsed.data });
+    }
+  }
+  packs.sort((a, b) => (a.manifest.finishedAt < b.manifest.finishedAt ? -1 : a.manifest.finishedAt > b.manifest.finishedAt ? 1 : a.manifest.runId < b.manifest.runId ? -1 : 1));
+  return { packs, problems };
 }
 
 /** The ResultSet a pack was rendered from, for re-rendering its reports. */

@@ -1,6 +1,6 @@
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { Finding, FindingStatus } from '../sdk/index.js';
+import { ExitError, EXIT, type Finding, type FindingStatus } from '../sdk/index.js';
 import { stableStringify } from '../stable-json.js';
 import { toCsv } from '../writers/csv.js';
 import type { SigningKey } from './keys.js';
@@ -80,7 +80,7 @@ export async function writeSampleAddendum(
   if (existing !== undefined) {
     // Sealed addenda are immutable: the same request finds the same selection, or something has changed.
     if (stableStringify((JSON.parse(existing) as { sample: unknown }).sample) === stableStringify(selection)) return { dir, existed: true };
-    throw new Error(`${dir} holds a different selection for the same request: the pack is not the one it was drawn from`);
+    throw new ExitError(EXIT.usage, `${dir} holds a different selection for the same request: the pack is not the one it was drawn from`);
   }
   const staging = `${dir}.partial`;
   await rm(staging, { recursive: true, force: true });

@@ -1,6 +1,6 @@
 import { createHash, sign, type KeyObject } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { lstat, readdir, writeFile } from 'node:fs/promises';
+import { lstat, readdir, rmdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { stableStringify } from '../stable-json.js';
 import type { SigningKey } from './keys.js';
@@ -34,19 +34,39 @@ export function sha256(data: string | Uint8Array): string {
   return createHash('sha256').update(data).digest('hex');
 }
 
-/** Every regular file under `dir` as a sorted pack path (`/`-separated); links and other special files are refused. */
-export async function listPackFiles(dir: string): Promise<string[]> {
-  const out: string[] = [];
+/**
+ * Every regular file under `dir` as a sorted pack path (`/`-separated), and every directory that holds nothing
+ * (a sealed pack has none: an empty folder is content no digest covers). Links and other special files are refused.
+ */
+export async function walkPack(dir: string): Promise<{ files: string[]; emptyDirectories: string[] }> {
+  const files: string[] = [];
+  const emptyDirectories: string[] = [];
   async function walk(relative: string): Promise<void> {
-    for (const entry of await readdir(path.join(dir, relative), { withFileTypes: true })) {
+    const entries = await readdir(path.join(dir, relative), { withFileTypes: true });
+    if (entries.length === 0 && relative) emptyDirectories.push(relative);
+    for (const entry of entries) {
       const child = relative ? `${relative}/${entry.name}` : entry.name;
       if (entry.isDirectory()) await walk(child);
-      else if (entry.isFile()) out.push(child);
+      else if (entry.isFile()) files.push(child);
       else throw new Error(`${child} is not a regular file (links are not allowed in a pack)`);
     }
   }
   await walk('');
-  return out.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  const byCodePoint = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+  return { files: files.sort(byCodePoint), emptyDirectories: emptyDirectories.sort(byCodePoint) };
+}
+
+export async function listPackFiles(dir: string): Promise<string[]> {
+  return (await walkPack(dir)).files;
+}
+
+/** Removes folders left empty (a source that failed before its first page), deepest first, before a pack is sealed. */
+export async function pruneEmptyDirectories(dir: string): Promise<void> {
+  for (;;) {
+    const { emptyDirectories } = await walkPack(dir);
+    if (emptyDirectories.length === 0) return;
+    for (const empty of emptyDirectories) await rmdir(path.join(dir, empty));
+  }
 }
 
 export async function digestFiles(dir: string, files: readonly string[]): Promise<FileDigest[]> {
@@ -75,9 +95,12 @@ export interface DsseEnvelope {
   signatures: { keyid: string; sig: string }[];
 }
 
-/** The exact bytes an envelope is written as; verify compares against them so no byte of the file can change. */
-export function serializeEnvelope(envelope: DsseEnvelope): string {
-  return `${JSON.stringify(envelope, null, 2)}\n`;
+/**
+ * The exact bytes an envelope is written as, its fields in a fixed order; verify compares against them, so no
+ * byte of the file (a space, a reordered key) can change.
+ */
+export function serializeEnvelope({ payloadType, payload, signatures }: DsseEnvelope): string {
+  return `${JSON.stringify({ payloadType, payload, signatures: signatures.map(({ keyid, sig }) => ({ keyid, sig })) }, null, 2)}\n`;
 }
 
 export function signEnvelope(statement: unknown, key: SigningKey): DsseEnvelope {

@@ -119,6 +119,11 @@ export interface Connector<Config = any, Client = any> {
    * already collected is re-read (`nhi-audit collect --from-raw PACK`).
    */
   fromRaw?(raw: RawPages, context: FromRawContext): Promise<Identity[]>;
+  /**
+   * Files a source reads instead of calling an API (exports), relative to the config's folder: the run seals a
+   * copy of each in the pack's inputs/. Never a credential file.
+   */
+  inputFiles?(config: Config): string[];
 }
 
 /** One kept API page as `ScopeRecorder.page` wrote it. */
@@ -151,6 +156,7 @@ export function defineConnector<Schema extends z.ZodObject<any>, Client>(connect
   connect(config: z.output<Schema>, context: ConnectContext): Promise<Client>;
   collect(client: Client, context: CollectContext): AsyncIterable<Identity>;
   fromRaw?(raw: RawPages, context: FromRawContext): Promise<Identity[]>;
+  inputFiles?(config: z.output<Schema>): string[];
 }): Connector<z.output<Schema>, Client> {
   return connector;
 }

@@ -10,6 +10,7 @@ function stream(isTTY: boolean) {
 const result = (verdict: 'complete' | 'incomplete'): SourceResult => ({
   identities: [],
   completeness: { source: 'aws', connector: 'aws-iam', verdict, startedAt: '2026-11-20T00:00:00.000Z', finishedAt: '2026-11-20T00:00:01.500Z', scopes: [], identities: 23, errors: [] },
+  redactions: [],
 });
 
 describe('source progress', () => {

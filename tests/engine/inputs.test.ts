@@ -145,7 +145,7 @@ describe('loadInputs', () => {
   it('reads every configured registry, named by its file, with the tag conventions', async () => {
     const baseDir = await configDir('person,status,terminated_at\nana,active,\n');
     const { config } = validateConfig({ sources: [{ name: 'aws', connector: 'aws-iam' }], enrich }, registries);
-    const inputs = await loadInputs({ file: path.join(baseDir, 'nhi-audit.yaml'), baseDir, config: config! }, registries);
+    const inputs = await loadInputs({ file: path.join(baseDir, 'nhi-audit.yaml'), text: '', baseDir, config: config! }, registries);
     expect(inputs.enrich).toMatchObject({
       vendorTagKeys: ['supplier'],
       owners: { file: 'owners.csv', rows: [{ identity: 'aws-iam:*', owner: 'team' }] },
@@ -158,7 +158,7 @@ describe('loadInputs', () => {
   it('stops on a bad registry before anything is collected, naming its file, line and column', async () => {
     const baseDir = await configDir('person,status,terminated_at\nana,gone,\n');
     const { config } = validateConfig({ sources: [{ name: 'aws', connector: 'aws-iam' }], enrich }, registries);
-    await expect(loadInputs({ file: path.join(baseDir, 'nhi-audit.yaml'), baseDir, config: config! }, registries)).rejects.toThrow(
+    await expect(loadInputs({ file: path.join(baseDir, 'nhi-audit.yaml'), text: '', baseDir, config: config! }, registries)).rejects.toThrow(
       `${path.join(baseDir, 'hr.csv')}: line 2, column status: expected active or terminated`,
     );
   });

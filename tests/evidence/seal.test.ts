@@ -28,7 +28,7 @@ describe('seal and verify', () => {
   });
 
   it('a sealed pack verifies', async () => {
-    const result = await verifyPack(dir, key.publicKey);
+    const result = await verifyPack(dir, [key.publicKey]);
     expect(result.problems).toEqual([]);
     expect(result.ok).toBe(true);
     expect(result.files).toBe(6);
@@ -42,37 +42,37 @@ describe('seal and verify', () => {
         const tampered = Buffer.from(original);
         tampered[position] = tampered[position]! ^ 0x01;
         await writeFile(full, tampered);
-        const result = await verifyPack(dir, key.publicKey);
+        const result = await verifyPack(dir, [key.publicKey]);
         expect(result.ok, `${file} byte ${position}`).toBe(false);
         await writeFile(full, original);
       }
     }
-    expect((await verifyPack(dir, key.publicKey)).ok).toBe(true);
+    expect((await verifyPack(dir, [key.publicKey])).ok).toBe(true);
   });
 
   it('another key does not verify it', async () => {
     const other = generateSigningKey();
-    const result = await verifyPack(dir, other.publicKey);
+    const result = await verifyPack(dir, [other.publicKey]);
     expect(result.problems.join('\n')).toMatch(/SHA256SUMS\.sig: the signature of SHA256SUMS does not verify/);
   });
 
   it('an extra or a missing file fails, naming it', async () => {
     await writeFile(path.join(dir, 'raw/extra.json'), '{}');
-    expect((await verifyPack(dir, key.publicKey)).problems).toContain('raw/extra.json is in the pack but not in SHA256SUMS');
+    expect((await verifyPack(dir, [key.publicKey])).problems).toContain('raw/extra.json is in the pack but not in SHA256SUMS');
     await rm(path.join(dir, 'raw/extra.json'));
     await rm(path.join(dir, 'inventory.json'));
-    expect((await verifyPack(dir, key.publicKey)).problems).toContain('inventory.json is listed in SHA256SUMS but missing');
+    expect((await verifyPack(dir, [key.publicKey])).problems).toContain('inventory.json is listed in SHA256SUMS but missing');
   });
 
   it('a link inside the pack fails', async () => {
     await symlink('/etc/hostname', path.join(dir, 'raw/link.json'));
-    expect((await verifyPack(dir, key.publicKey)).problems.join('\n')).toMatch(/raw\/link\.json is not a regular file/);
+    expect((await verifyPack(dir, [key.publicKey])).problems.join('\n')).toMatch(/raw\/link\.json is not a regular file/);
   });
 
   it('a path that leaves the pack fails even when its digest is right', async () => {
     const sums = await readFile(path.join(dir, SUMS_FILE), 'utf8');
     await writeFile(path.join(dir, SUMS_FILE), `${sums}${'0'.repeat(64)}  ../outside.json\n`);
-    expect((await verifyPack(dir, key.publicKey)).problems.join('\n')).toMatch(/points outside the pack/);
+    expect((await verifyPack(dir, [key.publicKey])).problems.join('\n')).toMatch(/points outside the pack/);
   });
 
   it('sha256sum and openssl alone verify it, as README shows', async () => {
