@@ -1,3 +1,4 @@
+import { safeText } from '../terminal.js';
 import { describeIncompleteness, findingSubject } from './describe.js';
 import { sortResultSet } from './sorted.js';
 import { summarize, type Summary, type WaiverUsage } from './summary.js';
@@ -10,14 +11,16 @@ export const DEFAULT_MAX_FINDINGS = 50;
  * HTML, entities, mentions, math or a table cell boundary is backslash-escaped, and so are the `:` of `://`
  * and the `.` of `www.` (GFM turns bare URLs into links by reading the raw text, escapes and all, which
  * garbles them); line breaks become `<br>` so a table row stays one line, and other control characters are
- * dropped. Data never starts a line here (it sits in table cells or after our own text), so block markers such
+ * dropped; bidi overrides show as escapes (`\u202e`), as on a terminal. Data never starts a line here (it sits in table cells or after our own text), so block markers such
  * as `#` and `-` need no escape.
  */
 export function escapeMarkdown(text: string): string {
-  return text
-    .replace(/[\u0000-\u0009\u000b\u000c\u000e-\u001f\u007f-\u009f]/g, '')
-    .replace(/[\\`*_[\]<>|~&@$]|:(?=\/\/)|(?<=www)\./gi, '\\$&')
-    .replace(/\r\n|\r|\n/g, '<br>');
+  return safeText(
+    text
+      .replace(/[\u0000-\u0009\u000b\u000c\u000e-\u001f\u007f-\u009f]/g, '')
+      .replace(/[\\`*_[\]<>|~&@$]|:(?=\/\/)|(?<=www)\./gi, '\\$&')
+      .replace(/\r\n|\r|\n/g, '<br>'),
+  );
 }
 
 function table(head: readonly string[], align: readonly ('l' | 'r')[], rows: readonly (string | number)[][]): string[] {

@@ -74,30 +74,92 @@ function paragraph(doc: Doc, text: string): void {
 }
 
 const CELL_PAD = 3;
+const CELL_FONT_SIZE = 7.5;
+/** Where a token too long for its cell may break: after these, so ids, e-mail addresses and paths wrap readably. */
+const BREAK_AFTER = new Set(['@', '.', '/', ':', '-']);
 
-/** Column widths: fixed numbers as given, '*' columns share what is left. */
-function columnWidths(doc: Doc, count: number, widths?: (number | '*')[]): number[] {
-  const spec = widths ?? Array.from({ length: count }, () => '*' as const);
-  const available = doc.page.width - 2 * MARGIN;
-  const fixed = spec.reduce<number>((sum, w) => sum + (w === '*' ? 0 : w), 0);
-  const flexible = spec.filter((w) => w === '*').length;
-  return spec.map((w) => (w === '*' ? Math.max(40, (available - fixed) / Math.max(1, flexible)) : w));
+function cellFont(doc: Doc, bold: boolean): void {
+  doc.font(bold ? 'bold' : 'regular').fontSize(CELL_FONT_SIZE);
 }
 
-function drawRow(doc: Doc, cells: string[], widths: number[], bold: boolean): void {
-  doc.font(bold ? 'bold' : 'regular').fontSize(7.5);
-  const height = Math.max(...cells.map((c, i) => doc.heightOfString(c, { width: widths[i]! - 2 * CELL_PAD }))) + 2 * CELL_PAD;
+/** Where a token wider than `width` is cut: after its last break character that fits, else as late as fits. */
+function cutPoint(doc: Doc, chars: readonly string[], width: number): number {
+  let fit = 1;
+  while (fit < chars.length && doc.widthOfString(chars.slice(0, fit + 1).join('')) <= width) fit++;
+  for (let i = fit; i > 0; i--) if (BREAK_AFTER.has(chars[i - 1]!)) return i;
+  return fit;
+}
+
+/**
+ * Lines of `text` that each fit `width` in the current font: broken at spaces, and a token longer than a line
+ * after `@ . / : -` (never in the middle of a word when one of those fits). pdfkit's own wrapping would cut
+ * such tokens at any character.
+ */
+function wrap(doc: Doc, text: string, width: number): string[] {
+  const lines: string[] = [];
+  for (const paragraph of text.split('\n')) {
+    let line = '';
+    for (const word of paragraph.split(' ')) {
+      const candidate = line ? `${line} ${word}` : word;
+      if (doc.widthOfString(candidate) <= width) {
+        line = candidate;
+        continue;
+      }
+      if (line) lines.push(line);
+      let rest = [...word];
+      while (rest.length > 1 && doc.widthOfString(rest.join('')) > width) {
+        const cut = cutPoint(doc, rest, width);
+        lines.push(rest.slice(0, cut).join(''));
+        rest = rest.slice(cut);
+      }
+      line = rest.join('');
+    }
+    lines.push(line);
+  }
+  return lines;
+}
+
+/** Column widths: fixed numbers as given, '*' columns share what is left; no column narrower than its header's longest word. */
+function columnWidths(doc: Doc, header: readonly string[], widths?: (number | '*')[]): number[] {
+  const spec = widths ?? header.map(() => '*' as const);
+  const available = doc.page.width - 2 * MARGIN;
+  cellFont(doc, true);
+  const least = header.map((title) => Math.max(...title.split(/\s+/).map((word) => doc.widthOfString(word))) + 2 * CELL_PAD + 1);
+  const fixed = spec.map((w, i) => (w === '*' ? 0 : Math.max(w, least[i]!)));
+  const flexible = spec.filter((w) => w === '*').length;
+  const share = (available - fixed.reduce((sum, w) => sum + w, 0)) / Math.max(1, flexible);
+  return spec.map((w, i) => (w === '*' ? Math.max(40, least[i]!, share) : fixed[i]!));
+}
+
+interface RowLayout {
+  /** Each cell's lines, already fitted to its column. */
+  cells: string[][];
+  lineHeight: number;
+  height: number;
+}
+
+/** A row's cells wrapped to their columns, and its height. */
+function layoutRow(doc: Doc, cells: readonly string[], widths: readonly number[], bold: boolean): RowLayout {
+  cellFont(doc, bold);
+  const wrapped = cells.map((cell, i) => wrap(doc, cell, widths[i]! - 2 * CELL_PAD));
+  const lineHeight = doc.currentLineHeight(true);
+  return { cells: wrapped, lineHeight, height: Math.max(...wrapped.map((lines) => lines.length)) * lineHeight + 2 * CELL_PAD };
+}
+
+/** Draws each line where the layout put it (pdfkit is not asked to wrap again, so it cannot disagree). */
+function drawRow(doc: Doc, row: RowLayout, widths: readonly number[], bold: boolean): void {
+  cellFont(doc, bold);
   const top = doc.y;
   let x = MARGIN;
-  cells.forEach((cell, i) => {
+  row.cells.forEach((lines, i) => {
     const width = widths[i]!;
-    if (bold) doc.rect(x, top, width, height).fillAndStroke('#e5e7eb', '#9ca3af').fillColor('black');
-    else doc.rect(x, top, width, height).lineWidth(0.3).stroke('#9ca3af');
-    doc.text(cell, x + CELL_PAD, top + CELL_PAD, { width: width - 2 * CELL_PAD });
+    if (bold) doc.rect(x, top, width, row.height).fillAndStroke('#e5e7eb', '#9ca3af').fillColor('black');
+    else doc.rect(x, top, width, row.height).lineWidth(0.3).stroke('#9ca3af');
+    lines.forEach((line, n) => doc.text(line, x + CELL_PAD, top + CELL_PAD + n * row.lineHeight, { lineBreak: false }));
     x += width;
   });
   doc.x = MARGIN;
-  doc.y = top + height;
+  doc.y = top + row.height;
 }
 
 /**
@@ -109,18 +171,16 @@ function table(doc: Doc, header: string[], rows: string[][], widths?: (number | 
     paragraph(doc, 'None.');
     return;
   }
-  const columns = columnWidths(doc, header.length, widths);
-  const bottom = () => doc.page.height - MARGIN - 10;
-  const rowHeight = (cells: string[], bold: boolean) => {
-    doc.font(bold ? 'bold' : 'regular').fontSize(7.5);
-    return Math.max(...cells.map((c, i) => doc.heightOfString(c, { width: columns[i]! - 2 * CELL_PAD }))) + 2 * CELL_PAD;
-  };
-  if (doc.y + rowHeight(header, true) + rowHeight(rows[0]!, false) > bottom()) doc.addPage();
-  drawRow(doc, header, columns, true);
-  for (const row of rows) {
-    if (doc.y + rowHeight(row, false) > bottom()) {
+  const columns = columnWidths(doc, header, widths);
+  const bottom = () => doc.page.height - MARGIN;
+  const head = layoutRow(doc, header, columns, true);
+  const body = rows.map((row) => layoutRow(doc, row, columns, false));
+  if (doc.y + head.height + body[0]!.height > bottom()) doc.addPage();
+  drawRow(doc, head, columns, true);
+  for (const row of body) {
+    if (doc.y + row.height > bottom()) {
       doc.addPage();
-      drawRow(doc, header, columns, true);
+      drawRow(doc, head, columns, true);
     }
     drawRow(doc, row, columns, false);
   }
@@ -190,14 +250,24 @@ function scope(doc: Doc, model: ReportModel): void {
   );
 }
 
+/** What a control's counts are counts of: identities, credentials, or credentials and the identities holding none. */
+function countedUnit(findings: readonly Finding[], controlId: string): string {
+  const own = findings.filter((f) => f.controlId === controlId);
+  const credentials = own.filter((f) => f.credentialId !== undefined).length;
+  const identities = own.length - credentials;
+  if (credentials === 0) return `counts ${identities} identities`;
+  return identities === 0 ? `counts ${credentials} credentials` : `counts ${credentials} credentials and ${identities} identities with none`;
+}
+
 function controls(doc: Doc, model: ReportModel): void {
   const summary = summarize(model.results);
   heading(doc, '2. Control results');
+  paragraph(doc, 'A control that judges each credential on its own counts credentials; the others count identities. Each row says which.');
   table(
     doc,
     ['Control', 'Severity', 'Desired state', 'Pass', 'Fail', 'Excepted', 'N/A', 'Frameworks'],
     summary.controls.map(({ control, counts }) => [
-      control.id,
+      `${control.id}\n(${countedUnit(model.results.findings, control.id)})`,
       control.severity,
       control.title,
       String(counts.pass),
@@ -300,6 +370,9 @@ function footers(doc: Doc, model: ReportModel): void {
   const range = doc.bufferedPageRange();
   for (let i = range.start; i < range.start + range.count; i++) {
     doc.switchToPage(i);
+    // The footer sits in the bottom margin; with the margin kept, pdfkit would move it onto a page of its own.
+    const margin = doc.page.margins.bottom;
+    doc.page.margins.bottom = 0;
     const y = doc.page.height - MARGIN + 15;
     doc.font('regular').fontSize(7).fillColor('#6b7280');
     doc.text(`${model.results.organization ?? ''} · ${model.run.cycle.id} · run ${model.run.runId} · page ${i + 1} of ${range.count}`, MARGIN, y, {
@@ -307,6 +380,7 @@ function footers(doc: Doc, model: ReportModel): void {
       align: 'center',
       lineBreak: false,
     });
+    doc.page.margins.bottom = margin;
   }
 }
 

@@ -1,15 +1,8 @@
+import { safeText } from '../terminal.js';
 import { describeIncompleteness, findingSubject } from './describe.js';
 import { sortResultSet } from './sorted.js';
 import { summarize, type StatusCounts, type Summary } from './summary.js';
 import type { RenderOptions, ResultSet, Writer } from './types.js';
-
-/**
- * Provider data (names, messages) can hold newlines or escape sequences; on a terminal those would break the
- * layout or drive the terminal, so every C0/C1 control character prints as a space.
- */
-function printable(text: string): string {
-  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, ' ');
-}
 
 /** Widths count code points: close enough for the ids and messages this prints, with no width table to ship. */
 function width(text: string): number {
@@ -83,7 +76,7 @@ const MIN_CELL = 20;
 function failingTable({ failing }: Summary, maxWidth: number, paint: Paint, maxFindings: number): string[] {
   if (failing.length === 0) return [];
   const shown = failing.slice(0, maxFindings);
-  const cells = shown.map((f) => [f.controlId, printable(findingSubject(f)), printable(f.message)]);
+  const cells = shown.map((f) => [f.controlId, safeText(findingSubject(f)), safeText(f.message)]);
   const control: Column = { title: 'CONTROL', size: Math.max(7, ...cells.map((c) => width(c[0]!))), align: 'left' };
   const identityWidth = Math.max(8, ...cells.map((c) => width(c[1]!)));
   const messageWidth = Math.max(7, ...cells.map((c) => width(c[2]!)));
@@ -104,7 +97,7 @@ function failingTable({ failing }: Summary, maxWidth: number, paint: Paint, maxF
 function headline(results: ResultSet): string {
   const parts = [`${results.tool.name} ${results.tool.version}`, `as of ${results.asOf}`];
   if (results.cycle) parts.push(`cycle ${results.cycle}`);
-  if (results.organization) parts.push(printable(results.organization));
+  if (results.organization) parts.push(safeText(results.organization));
   return parts.join(' · ');
 }
 
@@ -127,7 +120,7 @@ export function renderTable(results: ResultSet, options: RenderOptions = {}): st
   const maxWidth = options.width ?? Number.POSITIVE_INFINITY;
   const summary = summarize(sorted);
   const warnings = summary.incompleteSources.map((s) =>
-    paint(BOLD_RED, printable(`INCOMPLETE: source ${s.source} (${s.connector}): ${describeIncompleteness(s)}`)),
+    paint(BOLD_RED, safeText(`INCOMPLETE: source ${s.source} (${s.connector}): ${describeIncompleteness(s)}`)),
   );
   const sections = [
     [headline(sorted)],
