@@ -86,7 +86,7 @@ describe('nhi-audit demo', () => {
   });
 
   it('reuses its throwaway key, so a second demo run verifies with the same public key', async () => {
-    const second = await cli(['demo', '--as-of', '2026-09-30'], { cwd });
+    const second = await cli(['demo', '--as-of', '2026-09-30', '--backfill'], { cwd });
     expect(second.code).toBe(0);
     const packs = await packsIn(path.join(cwd, 'evidence-demo'));
     const q3 = packs.find((p) => p.includes('/2026-Q3/'))!;

@@ -89,7 +89,7 @@ describe('evidence across cycles: chain, diff, sample, reperform, report', () =>
   });
 
   it('collect --from-raw re-reads every source of the pack to the sealed inventory, without an API call', async () => {
-    const result = await cli(['collect', '--from-raw', q4], { cwd });
+    const result = await cli(['collect', '--from-raw', q4, ...key], { cwd });
     expect(result.code).toBe(0);
     expect(result.stderr).toMatch(/^Re-read \d+ identities from .+: the same as the sealed inventory/);
     const sealed = JSON.parse(await readFile(path.join(q4, 'inventory.json'), 'utf8')).identities.map((i: { id: string }) => i.id);

@@ -42,10 +42,11 @@ describe('table', () => {
 
   it('keeps each finding on one line and never passes control characters to the terminal', () => {
     const base = aResultSet();
-    const findings = base.findings.map((f) => (f.status === 'fail' ? { ...f, message: `${f.message} \u001b]0;pwned\u0007\u009b2J` } : f));
+    const findings = base.findings.map((f) => (f.status === 'fail' ? { ...f, message: `${f.message} \u001b]0;pwned\u0007\u009b2J \u202egnp.exe\u2066` } : f));
     const output = renderTable(aResultSet({ findings }), { color: false });
-    expect(output).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/);
-    expect(output).toContain(HOSTILE_NAME.replace('\n', ' '));
+    expect(output).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/);
+    expect(output).toContain(HOSTILE_NAME.replace('\n', '\\x0a'));
+    expect(output).toContain('\\x1b]0;pwned\\x07\\x9b2J \\u202egnp.exe\\u2066');
   });
 });
 
