@@ -45,10 +45,10 @@ describe('an auditor with the demo packs', () => {
     expect((await cli(['demo', '--as-of', '2026-09-30'], { cwd })).code).toBe(0);
     expect((await cli(['demo'], { cwd })).code).toBe(0);
     [q3, q4] = (await packsIn(path.join(cwd, 'evidence-demo'))) as [string, string];
-  });
+  }, 240_000);
 
   describe('verify before use (issue 10, 1)', () => {
-    it('refuses an edited pack in report, diff, sample, reperform and collect --from-raw, exit 1, naming what failed', async () => {
+    it('refuses an edited pack in report, diff, sample, reperform and collect --from-raw, exit 1, naming what failed', { timeout: 240_000 }, async () => {
       const tampered = await copyOf(q4, path.join(cwd, 'tampered'));
       const findings = path.join(tampered, 'findings.json');
       await writeFile(findings, (await readFile(findings, 'utf8')).replace('"fail"', '"pass"'));
@@ -68,7 +68,7 @@ describe('an auditor with the demo packs', () => {
       expect(existsSync(path.join(cwd, 'never'))).toBe(false);
     });
 
-    it('checks the signature with --public-key (repeatable) or the keys the config pins, and says when it did not', async () => {
+    it('checks the signature with --public-key (repeatable) or the keys the config pins, and says when it did not', { timeout: 240_000 }, async () => {
       expect((await cli(['keys', 'generate', '--out', 'other'], { cwd })).code).toBe(0);
       const wrongKey = await cli(['reperform', q4, '--public-key', 'other/nhi-audit.pub'], { cwd });
       expect(wrongKey.code).toBe(1);
@@ -88,7 +88,7 @@ describe('an auditor with the demo packs', () => {
       expect(pinned.stderr).toBe('');
     });
 
-    it('run refuses to extend a chain whose newest pack does not verify, before collecting anything', async () => {
+    it('run refuses to extend a chain whose newest pack does not verify, before collecting anything', { timeout: 240_000 }, async () => {
       const out = path.join(cwd, 'broken-chain');
       await cp(path.join(cwd, 'evidence-demo'), out, { recursive: true });
       const head = (await packsIn(out)).find((p) => p.includes('/2026-Q4/'))!;
@@ -102,7 +102,7 @@ describe('an auditor with the demo packs', () => {
   });
 
   describe('inputs sealed (issue 10, 2)', () => {
-    it('copies every file the run read under inputs/, listed with sha256, size, rows and original path', async () => {
+    it('copies every file the run read under inputs/, listed with sha256, size, rows and original path', { timeout: 240_000 }, async () => {
       const manifest = JSON.parse(await readFile(path.join(q4, 'manifest.json'), 'utf8'));
       const inputs = manifest.ipe.inputs as { kind: string; path: string; originalPath: string; sha256: string; size: number; rows: number | null }[];
       expect(inputs.map((i) => i.kind)).toEqual(['config', 'owners', 'hr-roster', 'approvals', 'privileged-access', 'waivers']);
@@ -122,14 +122,14 @@ describe('an auditor with the demo packs', () => {
       expect(verified.stdout).toContain(`inputs/owners/owners.csv (${ownerRows} rows)`);
     });
 
-    it('reperform repeats the join with the sealed registries and the evaluation, byte for byte', async () => {
+    it('reperform repeats the join with the sealed registries and the evaluation, byte for byte', { timeout: 240_000 }, async () => {
       const result = await cli(['reperform', q4, ...key], { cwd });
       expect(result.code).toBe(0);
       expect(result.stdout).toMatch(/^IDENTICAL: \d+ findings re-performed from \d+ identities/);
       expect(result.stdout).toMatch(/join repeated with the sealed inputs \(owners \d+ rows, hr-roster \d+ rows, approvals \d+ rows, privileged-access \d+ rows, waivers \d+ rows\): inventory sha256 [0-9a-f]{64}, identical/);
     });
 
-    it('reperform finds a sealed registry that does not give the sealed inventory, even in a pack signed again', async () => {
+    it('reperform finds a sealed registry that does not give the sealed inventory, even in a pack signed again', { timeout: 240_000 }, async () => {
       const copy = await copyOf(q4, path.join(cwd, 'resealed'));
       const owners = path.join(copy, 'inputs/owners/owners.csv');
       const lines = (await readFile(owners, 'utf8')).split('\n');
@@ -145,7 +145,7 @@ describe('an auditor with the demo packs', () => {
   });
 
   describe('strict DSSE (issue 10, 3)', () => {
-    it('any edit of the attestation envelope fails verify', async () => {
+    it('any edit of the attestation envelope fails verify', { timeout: 240_000 }, async () => {
       const copy = await copyOf(q4, path.join(cwd, 'dsse'));
       const file = path.join(copy, 'attestation.dsse.json');
       const sealed = await readFile(file, 'utf8');
@@ -173,7 +173,7 @@ describe('an auditor with the demo packs', () => {
   });
 
   describe('the chain (issue 10, 4)', () => {
-    it('prints the head digest and fails --expect-head for another; refuses a folder without a manifest, a malformed one and empty folders', async () => {
+    it('prints the head digest and fails --expect-head for another; refuses a folder without a manifest, a malformed one and empty folders', { timeout: 240_000 }, async () => {
       const out = path.join(cwd, 'chain');
       await cp(path.join(cwd, 'evidence-demo'), out, { recursive: true });
       const newest = (await packsIn(out)).find((p) => p.includes('/2026-Q4/'))!;
@@ -208,7 +208,7 @@ describe('an auditor with the demo packs', () => {
   });
 
   describe('auditor paths (issue 10, 6)', () => {
-    it('sample with a trailing slash or "." writes its addendum beside the pack, which still verifies', async () => {
+    it('sample with a trailing slash or "." writes its addendum beside the pack, which still verifies', { timeout: 240_000 }, async () => {
       const slash = await cli(['sample', `${q4}/`, '--seed', 'slash', '--size', '2', '--private-key', signingKey], { cwd });
       expect(slash.code).toBe(0);
       expect(existsSync(path.join(`${q4}.samples`, 'sample_all-controls_any-status_n2_seed-slash'))).toBe(true);
@@ -219,7 +219,7 @@ describe('an auditor with the demo packs', () => {
       expect((await cli(['verify', q4, ...key], { cwd })).code).toBe(0);
     });
 
-    it('verify of an addendum prints the addendum\'s own fields and checks the pack beside it', async () => {
+    it('verify of an addendum prints the addendum\'s own fields and checks the pack beside it', { timeout: 240_000 }, async () => {
       const addendum = path.join(`${q4}.samples`, 'sample_all-controls_any-status_n2_seed-slash');
       const result = await cli(['verify', addendum, ...key], { cwd });
       expect(result.code).toBe(0);
@@ -230,7 +230,7 @@ describe('an auditor with the demo packs', () => {
       expect(result.stdout).not.toContain('undefined');
     });
 
-    it('sample without a signing key says what to do; --no-seal prints the selection and writes nothing', async () => {
+    it('sample without a signing key says what to do; --no-seal prints the selection and writes nothing', { timeout: 240_000 }, async () => {
       const bare = await tempDir('bare');
       const noKey = await cli(['sample', q4, '--seed', 'k'], { cwd: bare });
       expect(noKey.code).toBe(2);
@@ -244,7 +244,7 @@ describe('an auditor with the demo packs', () => {
       expect(existsSync(path.join(`${q4}.samples`, 'sample_all-controls_any-status_n2_seed-k'))).toBe(false);
     });
 
-    it('report names its default folder from the path given, and refuses a forged sample addendum', async () => {
+    it('report names its default folder from the path given, and refuses a forged sample addendum', { timeout: 240_000 }, async () => {
       const result = await cli(['report', q4, ...key], { cwd });
       expect(result.code).toBe(0);
       expect(existsSync(path.join(cwd, `report-${path.basename(q4)}`, 'report.pdf'))).toBe(true);
@@ -260,7 +260,7 @@ describe('an auditor with the demo packs', () => {
       expect(existsSync(path.join(cwd, 'forged-report'))).toBe(false);
     });
 
-    it('keys generate writes nothing when half a pair is there; an --output folder that does not exist is a clean exit 2', async () => {
+    it('keys generate writes nothing when half a pair is there; an --output folder that does not exist is a clean exit 2', { timeout: 240_000 }, async () => {
       const dir = await tempDir('keys');
       await mkdir(path.join(dir, 'keys'));
       await writeFile(path.join(dir, 'keys/nhi-audit.pub'), 'old public key');
@@ -277,7 +277,7 @@ describe('an auditor with the demo packs', () => {
   });
 
   describe('report.pdf (issue 10, 7)', () => {
-    it('has content on every page, whole header words, a unit on every control row and ids broken only after @ . / : -', async () => {
+    it('has content on every page, whole header words, a unit on every control row and ids broken only after @ . / : -', { timeout: 240_000 }, async () => {
       const pages = await pdfPages(await readFile(path.join(q4, 'report.pdf')));
       expect(pages.length).toBeGreaterThan(5);
       pages.forEach((items, i) => {
@@ -303,7 +303,7 @@ describe('an auditor with the demo packs', () => {
   });
 
   describe('terminal safety and secrets (issue 10, 8 and 9)', () => {
-    it('escapes control characters and bidi overrides the user or the data bring to the terminal', async () => {
+    it('escapes control characters and bidi overrides the user or the data bring to the terminal', { timeout: 240_000 }, async () => {
       const hostile = '\u001b]0;pwned\u0007\u202eevil\u2066';
       const result = await cli(['sample', q4, '--seed', hostile, '--size', '1', '--no-seal'], { cwd });
       expect(result.code).toBe(0);
@@ -314,7 +314,7 @@ describe('an auditor with the demo packs', () => {
       expect(missing.stdout).not.toMatch(UNSAFE);
     });
 
-    it('keeps no credential from a URL in raw pages, and the manifest says where it redacted', async () => {
+    it('keeps no credential from a URL in raw pages, and the manifest says where it redacted', { timeout: 240_000 }, async () => {
       const manifest = JSON.parse(await readFile(path.join(q4, 'manifest.json'), 'utf8'));
       for (const file of (await listPackFiles(q4)).filter((f) => f.startsWith('raw/') || f.startsWith('inventory'))) {
         const text = await readFile(path.join(q4, file), 'utf8');
