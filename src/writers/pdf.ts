@@ -315,10 +315,10 @@ function waivers(doc: Doc, model: ReportModel): void {
 function changes(doc: Doc, model: ReportModel): void {
   heading(doc, '5. Changes since the previous cycle');
   if (!model.changes) {
-    paragraph(doc, 'This is the first pack in the chain: there is no previous pack to compare with.');
+    paragraph(doc, 'There is no earlier complete pack to compare with (this is the first pack in the chain, or every earlier one is incomplete or dated later).');
     return;
   }
-  paragraph(doc, `${model.text.changesNote} Previous pack: ${model.changes.fromCycle}, run ${model.changes.fromRunId}.`);
+  paragraph(doc, `${model.text.changesNote} Compared with: ${model.changes.fromCycle}, run ${model.changes.fromRunId}.`);
   table(doc, ['Change', 'Count'], model.changes.counts.map((c) => [c.label, String(c.count)]), ['*', 60]);
   const { shown, more } = bounded(model.changes.lines, model.limits?.changes ?? 150);
   for (const line of shown) doc.font('regular').fontSize(8).text(`• ${line}`);

@@ -70,7 +70,7 @@ describe('audit cycles and the output folder, against the AWS sandbox', () => {
       expect(last.backfill).toBe(false);
       expect(last.previous.runId).toBe(path.basename(incomplete));
       expect(last.baseline.runId).toBe(path.basename(complete));
-      expect(await pdfText(await readFile(path.join(latest, 'report.pdf')))).toContain(`Previous pack: 2026-Q4, run ${path.basename(complete)}`);
+      expect(await pdfText(await readFile(path.join(latest, 'report.pdf')))).toMatch(new RegExp(`Compared with: 2026-Q4,\\s+run\\s+${path.basename(complete)}`));
       const chain = await cli(['verify', '--chain', 'evidence', '--public-key', 'keys/nhi-audit.pub'], { cwd });
       expect(chain.code).toBe(0);
       expect(chain.stdout).toContain('OK: 4 packs');

@@ -53,7 +53,7 @@ describe('report.pdf', () => {
         }),
       ),
     );
-    expect(text).toContain('Previous pack: 2026-Q3, run r-q3');
+    expect(text).toContain('Compared with: 2026-Q3, run r-q3');
     expect(text).toContain('Added: aws-iam:1:role/new');
     expect(text).toContain('sample_x');
     expect(text).toContain('1 of 9 items');
