@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadAwsSandboxDataset, startAwsSandbox, type AwsSandbox } from '../../connectors/aws-iam/sandbox/index.js';
 import { pdfText } from '../helpers/pdf-text.js';
 import { DEMO_AWS, workspace } from './aws-workspace.js';
-import { cli, packsIn } from './cli.js';
+import { cli, packsIn, ROOT } from './cli.js';
 
 const AS_OF = '2026-11-20';
 const UNSAFE = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/;
@@ -85,6 +85,27 @@ describe('audit cycles and the output folder, against the AWS sandbox', () => {
       expect(result.stderr).toContain('No pack written: every source failed and nothing was collected.');
       expect(result.stderr).toMatch(/\n {2}aws: /);
       expect(await packs(cwd)).toEqual([]);
+    });
+  });
+
+  describe('inputs sealed (issue 10, 2)', () => {
+    it('seals an offline export the run read, and reperform repeats the run from the pack', { timeout: 240_000 }, async () => {
+      const { cwd } = await workspace(sandbox);
+      const details = path.join(ROOT, 'fixtures/external/cloudsplaining/example-authz-details.json');
+      await writeFile(
+        path.join(cwd, 'nhi-audit.yaml'),
+        `output: ./evidence\nsources:\n  - { name: offline, connector: aws-iam, exports: [{ authorizationDetails: ${JSON.stringify(details)}, accountId: "123456789012" }] }\nsigning: { privateKeyFile: keys/nhi-audit.key }\n`,
+      );
+      const run = await cli(['run', '--as-of', AS_OF], { cwd });
+      expect([1, 3]).toContain(run.code);
+      const [pack] = await packs(cwd);
+      const input = (await manifest(pack!)).ipe.inputs.find((i: { kind: string }) => i.kind === 'export');
+      const exported = JSON.parse(await readFile(details, 'utf8'));
+      expect(input).toMatchObject({ source: 'offline', path: 'inputs/export/offline/example-authz-details.json', originalPath: details });
+      expect(input.rows).toBe(['UserDetailList', 'GroupDetailList', 'RoleDetailList', 'Policies'].reduce((n, list) => n + exported[list].length, 0));
+      expect((await readFile(path.join(pack!, input.path))).equals(await readFile(details))).toBe(true);
+      const again = await cli(['reperform', pack!, '--public-key', 'keys/nhi-audit.pub'], { cwd });
+      expect(again.stdout).toMatch(/^IDENTICAL: /);
     });
   });
 
