@@ -37,7 +37,7 @@ export function toResultSet(pipeline: PipelineResult, loaded: LoadedConfig, asOf
  * fails at or above `failOn` (waived findings never count), else 0.
  */
 export function exitCodeFor(results: ResultSet, failOn: Severity): number {
-  if (results.sources.some((s) => s.verdict !== 'complete')) return EXIT.incomplete;
+  if (results.sources.some((s) => s.verdict === 'incomplete')) return EXIT.incomplete;
   const failing = results.findings.some((f) => f.status === 'fail' && atOrAbove(f.severity, failOn));
   return failing ? EXIT.controlFailures : EXIT.ok;
 }

@@ -1,4 +1,4 @@
-import { describeIncompleteness, findingSubject } from './describe.js';
+import { describeIncompleteness, describeUnreconciled, findingSubject } from './describe.js';
 import { sortResultSet } from './sorted.js';
 import { summarize, type StatusCounts, type Summary } from './summary.js';
 import type { RenderOptions, ResultSet, Writer } from './types.js';
@@ -126,9 +126,10 @@ export function renderTable(results: ResultSet, options: RenderOptions = {}): st
   const paint = painter(options.color ?? false);
   const maxWidth = options.width ?? Number.POSITIVE_INFINITY;
   const summary = summarize(sorted);
-  const warnings = summary.incompleteSources.map((s) =>
-    paint(BOLD_RED, printable(`INCOMPLETE: source ${s.source} (${s.connector}): ${describeIncompleteness(s)}`)),
-  );
+  const warnings = [
+    ...summary.incompleteSources.map((s) => paint(BOLD_RED, printable(`INCOMPLETE: source ${s.source} (${s.connector}): ${describeIncompleteness(s)}`))),
+    ...summary.unreconciledSources.map((s) => paint(YELLOW, printable(`UNRECONCILED: source ${s.source} (${s.connector}): ${describeUnreconciled(s)}`))),
+  ];
   const sections = [
     [headline(sorted)],
     warnings,

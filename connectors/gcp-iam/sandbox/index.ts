@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import type { DemoSandbox, SandboxModule } from '../../../src/sdk/index.js';
+import { FaultPlan, type DemoSandbox, type SandboxModule } from '../../../src/sdk/index.js';
 import { DatasetView, loadDataset, type Dataset } from './dataset.js';
 import { googleError, route, type Reply, type Request } from './routes.js';
 
@@ -155,6 +155,7 @@ export const startDemo: SandboxModule['startDemo'] = async (datasetDir, { now })
   return {
     sourceOverrides: { rootUrl: sandbox.rootUrl, accessTokenEnv: DEMO_TOKEN_ENV },
     env: { [DEMO_TOKEN_ENV]: token },
+    faults: new FaultPlan('gcp-iam'),
     close: sandbox.close,
   };
 };
