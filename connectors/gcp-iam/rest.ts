@@ -22,8 +22,10 @@ export interface QueryActivityResponse {
 export interface ResourceSearchResult {
   name?: string | null;
   assetType?: string | null;
+  /** `projects/NUMBER` */
   project?: string | null;
   displayName?: string | null;
+  state?: string | null;
   createTime?: string | null;
   additionalAttributes?: { email?: string; [field: string]: unknown } | null;
 }
