@@ -73,13 +73,25 @@ export class GcpCollector {
         record(at.recorder, OP.folders, error);
       }
     }
+    if (found.whole && found.projects.size === 0) {
+      // Every answer can be a well-formed empty one and still be wrong (a proxy answering `{}`); a root with nothing
+      // in it is never what an audit is pointed at, so it is not passed off as read.
+      at.recorder.unreadable(
+        'projects',
+        `${OP.folders} and ${OP.projects} found no active project under ${root}; if it is truly empty, remove it from the source`,
+      );
+    }
     return found;
   }
 
   private async assetInventory(scope: string): Promise<AssetInventory | undefined> {
     const at = this.reading(scope);
     try {
-      return groupAssets(await this.client.searchAssets(at, scope));
+      const inventory = groupAssets(await this.client.searchAssets(at, scope));
+      if (inventory.activeProjects.size === 0) {
+        at.recorder.unreadable('projects', `${OP.assets} found no active project in ${scope}; if it is truly empty, remove it from the source`);
+      }
+      return inventory;
     } catch (error) {
       record(at.recorder, OP.assets, error);
       return undefined;
@@ -105,7 +117,7 @@ export class GcpCollector {
     const discovered = scope ? discoveries.get(scope) : undefined;
     if (inventory && discovered?.whole) {
       this.reading(scope!).recorder.reconcile(
-        `active projects: ${OP.projects} ${RECONCILED_WITH}`,
+        `active projects: ${OP.folders} and ${OP.projects} ${RECONCILED_WITH}`,
         inventory.activeProjects.size,
         discovered.projects.size,
         'projects found through the folder tree, counted against the inventory of the same scope',

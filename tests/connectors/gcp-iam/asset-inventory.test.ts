@@ -81,7 +81,7 @@ describe('Cloud Asset Inventory route', () => {
   it('reconciles projects, accounts per project and keys per account with the inventory', () => {
     const org = orgWide.completeness.scopes.find((s) => s.scope === ORG)!;
     expect(org.reconciliations).toEqual([
-      expect.objectContaining({ name: 'active projects: cloudresourcemanager.projects.list vs cloudasset.searchAllResources', expected: 3, observed: 3, matches: true }),
+      expect.objectContaining({ name: 'active projects: cloudresourcemanager.folders.list and cloudresourcemanager.projects.list vs cloudasset.searchAllResources', expected: 3, observed: 3, matches: true }),
     ]);
     for (const scope of orgWide.completeness.scopes.filter((s) => PROJECTS.includes(s.scope))) {
       expect(scope.reconciliations).toEqual([
