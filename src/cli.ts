@@ -6,7 +6,7 @@ import { toolVersion } from './paths.js';
 import type { GlobalOptions } from './commands/context.js';
 
 const SEVERITY_CHOICES = ['critical', 'high', 'medium', 'low', 'info'];
-const FORMAT_CHOICES = ['table', 'json', 'csv', 'sarif', 'junit', 'md'];
+const FORMAT_CHOICES = ['table', 'json', 'csv', 'sarif', 'junit', 'md', 'oscal'];
 
 /** A repeatable option's values, in the order given. */
 function collect(value: string, previous: string[]): string[] {
