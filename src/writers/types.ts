@@ -41,6 +41,8 @@ export interface RenderOptions {
   width?: number;
   /** How many failing findings a summary lists before "and N more" (the Markdown summary). */
   maxFindings?: number;
+  /** The output is a file of an evidence pack: references may name the pack's other files (OSCAL, SARIF). */
+  inPack?: boolean;
 }
 
 /** A renderer of one output format. Pure: same ResultSet, same string. */
