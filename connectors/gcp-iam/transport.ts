@@ -174,7 +174,7 @@ export class GcpTransport {
     } catch (error) {
       // The only other signal on the request is its own time limit.
       if (!at.signal.aborted && (error as { name?: unknown; cause?: { name?: unknown } }).cause?.name === 'AbortError') {
-        throw new GcpApiError('TimeoutError', undefined, undefined, `${call.operation}: no complete answer within ${this.timeouts.requestMs} ms (timeouts.requestMs)`);
+        throw new GcpApiError('TimeoutError', undefined, undefined, `no complete answer within ${this.timeouts.requestMs} ms (timeouts.requestMs)`);
       }
       throw toApiError(error);
     }
