@@ -128,6 +128,8 @@ export interface Call<T> {
   schema: z.ZodType;
   records(body: T): number;
   send(options: MethodOptions): Promise<{ data: unknown }>;
+  /** Checks a valid body further before it is kept; what it throws is not retried unless transient. */
+  accept?(body: T): void;
 }
 
 /** One paged listing (`pageToken` / `nextPageToken`). */
@@ -179,6 +181,7 @@ export class GcpTransport {
       throw toApiError(error);
     }
     validateResponse(call.operation, call.schema, data);
+    call.accept?.(data as T);
     return data as T;
   }
 
@@ -205,15 +208,20 @@ export class GcpTransport {
         ...listing,
         records: (b) => listing.items(b)?.length ?? 0,
         send: (options) => listing.send(token, options),
+        // Before the page is kept, so that a listing whose last kept page names no next one is always whole.
+        accept: (b) => {
+          const onPage = new Set<string>();
+          listing.items(b)?.forEach((item, index) => {
+            const key = listing.key(item);
+            if (seen.has(key) || onPage.has(key)) {
+              throw new PagingError(listing.operation, 'repeated-cursor', `page ${page} repeats a record already read (item ${index}): its cursor led back to a page already read`);
+            }
+            onPage.add(key);
+          });
+        },
       });
       const items = listing.items(body) ?? [];
-      items.forEach((item, index) => {
-        const key = listing.key(item);
-        if (seen.has(key)) {
-          throw new PagingError(listing.operation, 'repeated-cursor', `page ${page} repeats a record already read (item ${index}): its cursor led back to a page already read`);
-        }
-        seen.add(key);
-      });
+      for (const item of items) seen.add(listing.key(item));
       out.push(...locate(path, listing.field, items));
       pageToken = guard.next({ items: items.length, cursor: body.nextPageToken });
       if (pageToken === undefined) return out;
