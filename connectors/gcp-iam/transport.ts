@@ -174,8 +174,10 @@ export class GcpTransport {
     try {
       data = (await call.send(this.options(at.signal))).data;
     } catch (error) {
+      // Stopped with its source (a deadline, another failure): say why, not that a fetch was aborted.
+      if (at.signal.aborted) throw at.signal.reason instanceof Error ? at.signal.reason : toApiError(error);
       // The only other signal on the request is its own time limit.
-      if (!at.signal.aborted && (error as { name?: unknown; cause?: { name?: unknown } }).cause?.name === 'AbortError') {
+      if ((error as { cause?: { name?: unknown } }).cause?.name === 'AbortError') {
         throw new GcpApiError('TimeoutError', undefined, undefined, `no complete answer within ${this.timeouts.requestMs} ms (timeouts.requestMs)`);
       }
       throw toApiError(error);
