@@ -3,10 +3,10 @@ import { Command, CommanderError, Option } from 'commander';
 import { ConfigError, ExitError, EXIT, FAULT_KINDS } from './sdk/index.js';
 import { LOG_LEVELS } from './log.js';
 import { toolVersion } from './paths.js';
+import { OUTPUT_FORMATS } from './writers/index.js';
 import type { GlobalOptions } from './commands/context.js';
 
 const SEVERITY_CHOICES = ['critical', 'high', 'medium', 'low', 'info'];
-const FORMAT_CHOICES = ['table', 'json', 'csv', 'sarif', 'junit', 'md', 'oscal'];
 
 /** A repeatable option's values, in the order given. */
 function collect(value: string, previous: string[]): string[] {
@@ -25,9 +25,18 @@ function lazy<T extends unknown[]>(load: () => Promise<{ default: (...args: [...
 
 function reportOptions(command: Command): Command {
   return command
-    .addOption(new Option('--fail-on <severity>', 'exit 1 when a control fails at or above this severity').choices(SEVERITY_CHOICES).default('high'))
-    .addOption(new Option('--format <format>', 'output format on stdout').choices(FORMAT_CHOICES).default('table'))
-    .option('--output <file>', 'write the output to a file instead of stdout')
+    .addOption(
+      new Option('--fail-on <severity>', 'exit 1 when a control fails at or above this severity; none: never for failures (exits 2 and 3 still apply)')
+        .choices([...SEVERITY_CHOICES, 'none'])
+        .default('high'),
+    )
+    .option(
+      '--format <format[=path]>',
+      `an output: ${OUTPUT_FORMATS.join(', ')}; with =PATH it goes to that file (repeatable; one may go to stdout; default table)`,
+      collect,
+      [],
+    )
+    .option('--output <file>', 'write the one --format given without =PATH to this file instead of stdout')
     .option('--only-failed', 'show only failing and excepted findings');
 }
 

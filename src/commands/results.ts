@@ -36,8 +36,9 @@ export function toResultSet(pipeline: PipelineResult, loaded: LoadedConfig, asOf
  * 3 when a source is incomplete (the results cannot be relied on, whatever they say), else 1 when a control
  * fails at or above `failOn` (waived findings never count), else 0.
  */
-export function exitCodeFor(results: ResultSet, failOn: Severity): number {
+export function exitCodeFor(results: ResultSet, failOn: Severity | 'none'): number {
   if (results.sources.some((s) => s.verdict === 'incomplete')) return EXIT.incomplete;
+  if (failOn === 'none') return EXIT.ok;
   const failing = results.findings.some((f) => f.status === 'fail' && atOrAbove(f.severity, failOn));
   return failing ? EXIT.controlFailures : EXIT.ok;
 }
