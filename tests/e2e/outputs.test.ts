@@ -1,10 +1,10 @@
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadAwsSandboxDataset, startAwsSandbox, type AwsSandbox } from '../../connectors/aws-iam/sandbox/index.js';
-import { cli, packsIn, ROOT, tempDir } from './cli.js';
+import { awsWorkspace, cli, packsIn, ROOT } from './cli.js';
 
 const AS_OF = '2026-11-20';
 
@@ -15,25 +15,7 @@ describe('several outputs from one run (--format FORMAT[=PATH])', () => {
 
   beforeAll(async () => {
     sandbox = await startAwsSandbox(await loadAwsSandboxDataset(path.join(ROOT, 'fixtures/demo-org/aws-iam')), { now: new Date(`${AS_OF}T00:00:00Z`), credentialReportPolls: 0 });
-    cwd = await tempDir('outputs');
-    await cli(['keys', 'generate', '--out', 'keys'], { cwd });
-    await writeFile(
-      path.join(cwd, 'nhi-audit.yaml'),
-      [
-        'output: ./evidence',
-        'sources:',
-        '  - name: aws',
-        '    connector: aws-iam',
-        `    endpoint: ${sandbox.url}`,
-        '    credentials: { accessKeyIdEnv: AUDIT_AWS_KEY_ID, secretAccessKeyEnv: AUDIT_AWS_SECRET }',
-        '    organizations: { discover: true }',
-        '    assumeRole: { roleName: NhiAuditReadOnly, externalIdEnv: AUDIT_EXTERNAL_ID }',
-        '    minIntervalMs: 0',
-        '    credentialReport: { pollIntervalMs: 1 }',
-        'signing: { privateKeyFile: keys/nhi-audit.key }',
-      ].join('\n'),
-    );
-    env = { AUDIT_AWS_KEY_ID: sandbox.baseCredentials.accessKeyId, AUDIT_AWS_SECRET: sandbox.baseCredentials.secretAccessKey, AUDIT_EXTERNAL_ID: 'corvid-nhi-audit-7f3c' };
+    ({ cwd, env } = await awsWorkspace(sandbox));
   });
   afterAll(() => sandbox.close());
 
