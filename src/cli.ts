@@ -176,6 +176,12 @@ export async function main(argv: string[]): Promise<number> {
 // The AWS SDK warns on Node < 22 about its own future releases; the lockfile pins a release that supports
 // Node 20, so the warning says nothing to someone running an audit and would clutter stderr.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+// Libraries' process warnings (google-auth's MetadataLookupWarning, experimental-API notices) say nothing to
+// someone running an audit; they reach the terminal only when asked for with --log-level debug or trace.
+process.removeAllListeners('warning');
+process.on('warning', (warning) => {
+  if (process.argv.some((arg) => /^(debug|trace)$|^--log-level=(debug|trace)$/.test(arg))) process.stderr.write(`${warning.name}: ${warning.message}\n`);
+});
 // A reader that stops early (`| head`) is not an error of the audit: stop writing quietly.
 process.stdout.on('error', (error: NodeJS.ErrnoException) => {
   if (error.code === 'EPIPE') process.exit(process.exitCode ?? EXIT.ok);
