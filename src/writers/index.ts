@@ -1,3 +1,4 @@
+import codequality from './codequality.js';
 import csv, { exceptionsCsv, inventoryCsv } from './csv.js';
 import json, { inventoryJson } from './json.js';
 import junit from './junit.js';
@@ -8,7 +9,7 @@ import table from './table.js';
 import type { Writer } from './types.js';
 
 /** The `--format` names of `check` and `run`, sorted. Adding a format is one import and one line here. */
-export const writers = { csv, json, junit, md, oscal, sarif, table } as const satisfies Record<string, Writer>;
+export const writers = { codequality, csv, json, junit, md, oscal, sarif, table } as const satisfies Record<string, Writer>;
 
 export type OutputFormat = keyof typeof writers;
 

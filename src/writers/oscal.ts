@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { posix } from 'node:path';
 import { collectionVerdict } from '../sdk/index.js';
 import { stableStringify } from '../stable-json.js';
 import { sortResultSet } from './sorted.js';
@@ -61,13 +62,15 @@ function mappedControls(control: ControlInForce): string[] {
   return control.mappings.flatMap((m) => m.ids.map((id) => `${m.framework}${m.version ? ` ${m.version}` : ''}: ${id}`));
 }
 
-function render(results: ResultSet, inPack: boolean): unknown {
+function render(results: ResultSet, pack: string | undefined): unknown {
   const sorted = sortResultSet(results);
   const summary = summarize(sorted);
   const verdict = collectionVerdict(sorted.sources);
   const runKey = [sorted.tool.name, sorted.organization ?? '', sorted.asOf, sorted.cycle ?? ''];
   const planUuid = nameUuid(...runKey, 'assessment-plan');
-  const evidence = (file: string, description: string) => (inPack ? { href: file, description } : { description: `${description} (${file} in the evidence pack)` });
+  const inPack = (file: string) => (pack === undefined ? undefined : posix.join(pack, file));
+  const evidence = (file: string, description: string) =>
+    pack === undefined ? { description: `${description} (${file} in the evidence pack)` } : { href: inPack(file), description };
 
   const observations = summary.controls.map(({ control, counts }) => ({
     uuid: nameUuid(...runKey, 'observation', control.id),
@@ -142,7 +145,7 @@ function render(results: ResultSet, inPack: boolean): unknown {
             uuid: planUuid,
             title: 'Assessment plan: the nhi-audit control catalog in force',
             description: 'The controls, options, severities and framework mappings this run tested, as recorded in the evidence pack.',
-            ...(inPack ? { rlinks: [{ href: 'controls.json', 'media-type': 'application/json' }] } : {}),
+            ...(pack === undefined ? {} : { rlinks: [{ href: inPack('controls.json'), 'media-type': 'application/json' }] }),
           },
         ],
       },
@@ -153,7 +156,7 @@ function render(results: ResultSet, inPack: boolean): unknown {
 const oscal: Writer = {
   id: 'oscal',
   fileName: 'assessment-results.json',
-  render: (results, options) => `${stableStringify(render(results, options?.inPack ?? false), 2)}\n`,
+  render: (results, options) => `${stableStringify(render(results, options?.pack), 2)}\n`,
 };
 
 export default oscal;

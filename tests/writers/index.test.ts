@@ -17,7 +17,7 @@ const everyWriter: Writer[] = [...Object.values(writers), inventoryJson, invento
 
 describe('writer registry', () => {
   it('maps the --format names, sorted, each to the writer with that id', () => {
-    expect(OUTPUT_FORMATS).toEqual(['csv', 'json', 'junit', 'md', 'oscal', 'sarif', 'table']);
+    expect(OUTPUT_FORMATS).toEqual(['codequality', 'csv', 'json', 'junit', 'md', 'oscal', 'sarif', 'table']);
     for (const format of OUTPUT_FORMATS) expect(writers[format].id).toBe(format);
   });
 
