@@ -19,7 +19,7 @@ import { packWriters } from '../writers/index.js';
 import type { ResultSet } from '../writers/types.js';
 import { describeIncompleteness } from '../writers/describe.js';
 import { commandLogger, loadConfigFor, registries, resolveAsOf, signingKeyFor, sourceProgress, trustedKeys, type GlobalOptions } from './context.js';
-import { checkOutputFile, emit, type ReportOptions } from './output.js';
+import { emit, resolveOutputs, type ReportOptions } from './output.js';
 import { exitCodeFor, toResultSet } from './results.js';
 
 export interface RunSettings {
@@ -156,7 +156,7 @@ export async function sealRun(loaded: LoadedConfig, inputs: RunInputs, key: Sign
         ...(loaded.config.timestamp ? { tsaUrl: loaded.config.timestamp.tsaUrl } : {}),
       };
       const changes = changesSince(baseline, { runId, cycle: settings.cycle.id, asOf: record.asOf, identities: results.identities, findings: results.findings });
-      const rendered: Record<string, string | Buffer> = Object.fromEntries(packWriters.map((writer) => [writer.fileName, writer.render(results)]));
+      const rendered: Record<string, string | Buffer> = Object.fromEntries(packWriters.map((writer) => [writer.fileName, writer.render(results, { pack: '.' })]));
       rendered['report.pdf'] = await renderReportPdf(reportModel(results, pipeline.evaluation, record, key.keyId, text, changes ? { changes } : {}));
       const { dir, attestationDigest } = await writePack(
         staging,
@@ -194,7 +194,7 @@ function waitMs(text: string): number {
 }
 
 export default async function run(options: ReportOptions & { cycle?: string; backfill?: boolean; wait: string }, globals: GlobalOptions): Promise<number> {
-  await checkOutputFile(options.output);
+  const targets = await resolveOutputs(options);
   const wait = waitMs(options.wait);
   const loaded = await loadConfigFor(globals);
   const inputs = await loadInputs(loaded, registries);
@@ -214,7 +214,7 @@ export default async function run(options: ReportOptions & { cycle?: string; bac
     waitMs: wait,
     trustedKeys: keys,
   });
-  await emit(sealed.results, options);
+  await emit(sealed.results, targets, { ...(options.onlyFailed ? { onlyFailed: true } : {}), pack: sealed.dir, config: loaded.file });
   process.stderr.write(`Evidence pack: ${displayPath(sealed.dir)}\n`);
   return exitCodeFor(sealed.results, options.failOn);
 }

@@ -15,6 +15,7 @@ import {
   IdentitySchema,
   type SourceCompleteness,
   SourceCompletenessSchema,
+  VerdictSchema,
   type Waiver,
   WaiverSchema,
 } from '../sdk/index.js';
@@ -50,7 +51,7 @@ const ManifestSchema = z.looseObject({
   cycle: z.object({ id: z.string(), start: z.string(), end: z.string() }),
   asOf: z.string(),
   finishedAt: z.string(),
-  verdict: z.string(),
+  verdict: VerdictSchema,
   sources: z.array(SourceCompletenessSchema),
   previous: PackLinkSchema.nullable(),
   baseline: PackLinkSchema.nullable().optional(),

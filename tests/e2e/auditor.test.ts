@@ -271,7 +271,8 @@ describe('an auditor with the demo packs', () => {
       for (const args of [['check', '--output', 'missing-dir/x.sarif'], ['run', '--output', 'missing-dir/x.json'], ['collect', '--output', 'missing-dir/x.json']]) {
         const result = await cli(args, { cwd: dir });
         expect(result.code, args[0]).toBe(2);
-        expect(result.stderr, args[0]).toBe(`--output: missing-dir/${path.basename(args[2]!)}: the folder missing-dir does not exist; create it first or choose another path\n`);
+        expect(result.stderr, args[0]).toMatch(/^--(output|format): .*missing-dir does not exist; create it first/);
+        expect(result.stderr.trim().split('\n'), args[0]).toHaveLength(1);
       }
     });
   });
