@@ -66,7 +66,7 @@ export async function loadInputs(loaded: LoadedConfig, registries: Registries): 
   }
   if (config.waivers) await read('waivers', config.waivers);
   const connectors = new Map(registries.connectors.map((c) => [c.id, c]));
-  for (const { name, connector: id, ...fields } of config.sources) {
+  for (const { name, connector: id, timeouts: _timeouts, paging: _paging, ...fields } of config.sources) {
     const connector = connectors.get(id)!;
     for (const file of connector.inputFiles?.(connector.config.parse(fields)) ?? []) await read('export', file, name);
   }
