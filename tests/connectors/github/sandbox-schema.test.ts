@@ -1,6 +1,6 @@
 import { validate as validateGraphql } from '@octokit/graphql-schema';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { OPERATIONS, REPOSITORY_INVENTORY_QUERY } from '../../../connectors/github/operations.js';
+import { OPERATIONS, REPOSITORY_INVENTORY } from '../../../connectors/github/operations.js';
 import { startSandbox, type SandboxCall } from '../../../connectors/github/sandbox/index.js';
 import { DatasetSchema, loadDataset, type Dataset } from '../../../connectors/github/sandbox/dataset.js';
 import { appKeys, collect, DEMO_DIR, FIXTURE_NOW, loadFixture } from './harness.js';
@@ -104,7 +104,7 @@ describe('the sandbox speaks GitHub as GitHub publishes it', () => {
   });
 
   it('sends a GraphQL query that GitHub’s schema accepts', () => {
-    expect(validateGraphql(REPOSITORY_INVENTORY_QUERY).map((error) => error.message)).toEqual([]);
+    expect(validateGraphql(REPOSITORY_INVENTORY.query).map((error) => error.message)).toEqual([]);
     expect(calls.filter((call) => call.operation === 'graphql' && call.status === 200).length).toBeGreaterThan(0);
   });
 });
