@@ -46,11 +46,22 @@ function op<Schema extends z.ZodType>(id: string, route: string, schema: Schema,
  * (`{total_count, <items>: [...]}`), whose count is kept for reconciliation.
  */
 export function responseSchema(operation: Operation): z.ZodType {
-  if (operation.items === undefined) return operation.schema;
-  const list = z.array(operation.schema);
-  if (operation.items === null) return list;
-  return z.looseObject({ total_count: z.number().int().nonnegative().optional(), [operation.items]: list });
+  let schema = RESPONSE_SCHEMAS.get(operation);
+  if (!schema) {
+    const list = z.array(operation.schema);
+    schema =
+      operation.items === undefined
+        ? operation.schema
+        : operation.items === null
+          ? list
+          : z.looseObject({ total_count: z.number().int().nonnegative().optional(), [operation.items]: list });
+    RESPONSE_SCHEMAS.set(operation, schema);
+  }
+  return schema;
 }
+
+/** Built once per operation: zod compiles a schema on its first use. */
+const RESPONSE_SCHEMAS = new WeakMap<Operation, z.ZodType>();
 
 /** A list page's items and the JSON pointer to them inside its body, for `Identity.rawRef`. */
 export function listItems(operation: Operation, body: unknown): { items: unknown[]; pointer: string } {
