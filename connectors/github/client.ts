@@ -259,11 +259,15 @@ async function readPrivateKey(app: NonNullable<GitHubConfig['app']>, context: Co
   }
 }
 
+/**
+ * Octokit's own lines: each request it sends and each it sees fail. The connector reports every failure it
+ * does not recover from in the manifest and the log, so a retried one is detail; deprecations stay warnings.
+ */
 function octokitLog(log: Logger) {
   return {
     debug: (message: string) => log.debug(message),
-    info: (message: string) => log.info(message),
+    info: (message: string) => log.debug(message),
     warn: (message: string) => log.warn(message),
-    error: (message: string) => log.error(message),
+    error: (message: string) => log.debug(message),
   };
 }
