@@ -20,9 +20,8 @@ export const AuthenticatedUserSchema = z.looseObject({ login: z.string().min(1) 
 
 export const InstallationTokenSchema = z.looseObject({ token: z.string().min(1), expires_at: Timestamp });
 
-/** An App's owner is a user or organization (with a login) or an enterprise (without one); null when GitHub hides it. */
+/** An App's owner (its publisher) is a user or organization with a login, or an enterprise without one; null when GitHub hides it. */
 export const AppSchema = z.looseObject({
-  name: z.string(),
   owner: z.looseObject({ login: z.string().optional() }).nullable(),
 });
 
