@@ -117,14 +117,11 @@ export async function startSandbox(options: SandboxOptions): Promise<GitHubSandb
     const answer = (): WireResponse => wire(reply(request, url, matched, query));
 
     const fault = operation === undefined ? undefined : faults.take(operation, query ? graphqlPosition(query) : restPosition(method, url));
-    let outcome: FaultOutcome;
-    if (!fault) outcome = { action: 'respond', response: answer() };
-    else if (query?.operation) {
-      outcome = applyFault(fault, graphqlDialect({ operation: query.operation, after: query.after, position: query.position, nonce: nextNonce }), answer);
-    } else {
-      const items = matched ? ROUTE_BY_ID.get(matched.id)?.items : undefined;
-      outcome = applyFault(fault, restDialect({ operation: operation!, items, url, nonce: nextNonce }), answer);
-    }
+    const dialect = () =>
+      query?.operation
+        ? graphqlDialect({ operation: query.operation, after: query.after, position: query.position, nonce: nextNonce })
+        : restDialect({ operation: operation!, items: ROUTE_BY_ID.get(operation!)?.items, url, nonce: nextNonce });
+    const outcome: FaultOutcome = fault ? applyFault(fault, dialect(), answer) : { action: 'respond', response: answer() };
 
     const call = { method, path: url.pathname + url.search, operation };
     if (outcome.action !== 'respond') {
