@@ -1,6 +1,6 @@
 import pLimit from 'p-limit';
 import { defineConnector, type CollectContext, type Identity } from '../../src/sdk/index.js';
-import { AwsIamClient, type AccountTarget } from './client.js';
+import { AwsIamClient, operationOf, type AccountTarget } from './client.js';
 import { AwsIamConfigSchema } from './config.js';
 import { readExport } from './export.js';
 import { snapshotsFromRaw } from './from-raw.js';
@@ -21,10 +21,10 @@ async function targets(client: AwsIamClient, context: CollectContext): Promise<A
   if (config.organizations?.discover) {
     const organization = context.scope('organization');
     try {
-      const discovered = await client.organizationAccounts(organization);
+      const discovered = await client.organizationAccounts(organization, caller.account);
       for (const id of discovered) if (!config.organizations.exclude.includes(id)) ids.add(id);
     } catch (error) {
-      organization.error('ListAccounts', error, {
+      organization.error(operationOf(error) ?? 'ListAccounts', error, {
         hint: 'discovery needs organizations:ListAccounts from the management account or a delegated administrator',
       });
     }
@@ -55,12 +55,14 @@ async function readAccounts(client: AwsIamClient, context: CollectContext): Prom
         try {
           return await client.readAccount(target, recorder);
         } catch (error) {
-          recorder.error(target.via.kind === 'assume-role' ? 'AssumeRole' : 'GetAccountAuthorizationDetails', error, {
-            hint:
-              target.via.kind === 'assume-role'
-                ? `check that ${target.via.roleArn} exists, trusts the collector and accepts its external id`
-                : 'the collector needs iam:GetAccountAuthorizationDetails',
-          });
+          const operation = operationOf(error) ?? 'GetAccountAuthorizationDetails';
+          const hint =
+            operation === 'AssumeRole' && target.via.kind === 'assume-role'
+              ? `check that ${target.via.roleArn} exists, trusts the collector and accepts its external id`
+              : operation === 'GetAccountAuthorizationDetails'
+                ? 'the collector needs iam:GetAccountAuthorizationDetails'
+                : undefined;
+          recorder.error(operation, error, hint ? { hint } : {});
           return undefined;
         }
       }),
@@ -78,6 +80,7 @@ export default defineConnector({
     return new AwsIamClient(config, context);
   },
   async *collect(client, context): AsyncIterable<Identity> {
+    client.abortOn(context.signal);
     for (const snapshot of await readAccounts(client, context)) {
       yield* normalizeAccount(snapshot, { connector: CONNECTOR_ID, source: context.source, now: context.now });
     }

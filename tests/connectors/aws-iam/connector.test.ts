@@ -79,6 +79,7 @@ describe('aws-iam connector against the demo organization', () => {
       ['GetAccountSummary.Groups = groups in GAAD', true],
       ['GetAccountSummary.Policies = customer managed policies in GAAD', true],
       ['credential report users = users in GAAD', true],
+      ['active access keys in the credential report = active keys listed for their users', true],
     ]);
     expect(result.completeness.collector).toBe('arn:aws:iam::111111111111:user/automation/nhi-audit-collector');
   });
@@ -152,7 +153,7 @@ describe('aws-iam connector paging and throttling', () => {
         },
       },
     } as AwsSandboxDataset;
-    const sandbox = await startAwsSandbox(dataset, { now, credentialReportPolls: 0, faults: [{ kind: 'throttle', times: 1 }] });
+    const sandbox = await startAwsSandbox(dataset, { now, credentialReportPolls: 0, faults: [{ connector: 'aws-iam', operation: '*', kind: 'throttle', times: 1 }] });
     try {
       const result = await collect(sandbox, {});
       expect(result.completeness.verdict).toBe('complete');
