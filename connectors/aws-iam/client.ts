@@ -27,7 +27,7 @@ import {
 } from '../../src/sdk/index.js';
 import type { AwsIamConfig } from './config.js';
 import { parseCredentialReport, type CredentialReportRow } from './credential-report.js';
-import type { AccessKeyLike, AccountSnapshot, ManagedPolicyLike, RoleDetailLike, UserDetailLike } from './normalize.js';
+import type { AccessKeyLike, AccountSnapshot } from './normalize.js';
 import { parsePolicyDocument, type PolicyDocument } from './policy.js';
 import * as Responses from './responses.js';
 import { PatientRetryStrategy } from './retry.js';
@@ -87,6 +87,26 @@ export class AwsRequestError extends Error {
 export function operationOf(error: unknown): string | undefined {
   if (error instanceof AwsRequestError || error instanceof InvalidResponseError || error instanceof PagingError) return error.operation;
   return undefined;
+}
+
+/**
+ * The items each page of one listing gave, by id: an item that comes again means a marker led back to a page
+ * already read (the first page has no marker, so the PageGuard cannot see a way back to it), and what the listing
+ * holds can no longer be told from what it repeated.
+ */
+class SeenItems {
+  private readonly ids = new Set<string>();
+  private pages = 0;
+  constructor(private readonly operation: string) {}
+
+  add(ids: readonly string[]): void {
+    this.pages += 1;
+    const repeated = ids.filter((id) => this.ids.has(id)).length;
+    if (repeated > 0) {
+      throw new PagingError(this.operation, 'repeated-cursor', `page ${this.pages} repeats ${repeated} items of an earlier page: its marker led back to a page already read`);
+    }
+    for (const id of ids) this.ids.add(id);
+  }
 }
 
 function attemptsOf(error: unknown): number {
@@ -290,6 +310,7 @@ export class AwsIamClient {
     const ids: string[] = [];
     const parameters = { MaxResults: 20 };
     const guard = new PageGuard('ListAccounts', this.context.paging);
+    const seen = new SeenItems('ListAccounts');
     let token: string | undefined;
     do {
       const next = token;
@@ -297,6 +318,7 @@ export class AwsIamClient {
         client.send(new ListAccountsCommand({ ...parameters, ...(next ? { NextToken: next } : {}) }), options),
       );
       await recorder.page('ListAccounts', parameters, page, { records: page.Accounts.length, attempts });
+      seen.add(page.Accounts.map((account) => account.Id));
       for (const account of page.Accounts) {
         listed.add(account.Id);
         if ((account.State ?? account.Status) === 'ACTIVE') ids.push(account.Id);
@@ -343,20 +365,22 @@ export class AwsIamClient {
   private async readAuthorizationDetails(iam: IAMClient, recorder: ScopeRecorder, snapshot: AccountSnapshot): Promise<void> {
     const parameters = { Filter: GAAD_FILTER, MaxItems: GAAD_PAGE_SIZE };
     const guard = new PageGuard('GetAccountAuthorizationDetails', this.context.paging);
+    const seen = new SeenItems('GetAccountAuthorizationDetails');
     let marker: string | undefined;
     do {
       const next = marker;
       const { body: page, attempts } = await this.request('GetAccountAuthorizationDetails', Responses.AuthorizationDetailsPage, (options) =>
         iam.send(new GetAccountAuthorizationDetailsCommand({ ...parameters, ...(next ? { Marker: next } : {}) }), options),
       );
-      const users = (page.UserDetailList ?? []) as UserDetailLike[];
+      const users = page.UserDetailList ?? [];
       const groups = page.GroupDetailList ?? [];
-      const roles = (page.RoleDetailList ?? []) as RoleDetailLike[];
-      const policies = (page.Policies ?? []) as ManagedPolicyLike[];
+      const roles = page.RoleDetailList ?? [];
+      const policies = page.Policies ?? [];
       const records = users.length + groups.length + roles.length + policies.length;
       const ref = await recorder.page('GetAccountAuthorizationDetails', parameters, page, { records, attempts });
-      users.forEach((u, i) => u.Arn && (snapshot.refs.entities[u.Arn] = `${ref}#/body/UserDetailList/${i}`));
-      roles.forEach((r, i) => r.Arn && (snapshot.refs.entities[r.Arn] = `${ref}#/body/RoleDetailList/${i}`));
+      seen.add([...users, ...roles, ...policies].map((entity) => entity.Arn).concat(groups.map((group) => `group/${group.GroupName}`)));
+      users.forEach((u, i) => (snapshot.refs.entities[u.Arn] = `${ref}#/body/UserDetailList/${i}`));
+      roles.forEach((r, i) => (snapshot.refs.entities[r.Arn] = `${ref}#/body/RoleDetailList/${i}`));
       snapshot.users.push(...users);
       snapshot.groups.push(...groups);
       snapshot.roles.push(...roles);
@@ -412,6 +436,7 @@ export class AwsIamClient {
         limit(async () => {
           const keys: AccessKeyLike[] = [];
           const guard = new PageGuard('ListAccessKeys', this.context.paging);
+          const seen = new SeenItems('ListAccessKeys');
           try {
             let marker: string | undefined;
             do {
@@ -420,6 +445,7 @@ export class AwsIamClient {
                 iam.send(new ListAccessKeysCommand({ UserName: userName, ...(next ? { Marker: next } : {}) }), options),
               );
               await recorder.page('ListAccessKeys', { UserName: userName }, page, { records: page.AccessKeyMetadata.length, attempts });
+              seen.add(page.AccessKeyMetadata.map((key) => key.AccessKeyId));
               keys.push(...page.AccessKeyMetadata);
               marker = guard.next({ items: page.AccessKeyMetadata.length, cursor: page.Marker, more: page.IsTruncated });
             } while (marker);
