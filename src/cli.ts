@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-import { Command, CommanderError, Option } from 'commander';
-import { ConfigError, ExitError, EXIT } from './sdk/index.js';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { ConfigError, ExitError, EXIT, FAULT_KINDS, parseFaultSpec, type FaultSpec } from './sdk/index.js';
 import { LOG_LEVELS } from './log.js';
 import { toolVersion } from './paths.js';
 import type { GlobalOptions } from './commands/context.js';
@@ -24,6 +24,19 @@ function reportOptions(command: Command): Command {
     .addOption(new Option('--format <format>', 'output format on stdout').choices(FORMAT_CHOICES).default('table'))
     .option('--output <file>', 'write the output to a file instead of stdout')
     .option('--only-failed', 'show only failing and excepted findings');
+}
+
+/** `--fault SPEC`, repeatable; each is parsed as it is given, so a bad one is a usage error that names it. */
+function faultOption(): Option {
+  return new Option('--fault <spec>', `inject a fault into the sandboxes: connector:operation:kind[:times], operation * for all, kind one of ${FAULT_KINDS.join(', ')} (repeatable)`).argParser(
+    (value: string, previous: FaultSpec[] = []) => {
+      try {
+        return [...previous, parseFaultSpec(value)];
+      } catch (error) {
+        throw new InvalidArgumentError((error as Error).message);
+      }
+    },
+  );
 }
 
 export function buildProgram(): Command {
@@ -105,6 +118,7 @@ export function buildProgram(): Command {
     .command('demo')
     .description('run the whole job on the bundled demo organization, served by the local sandboxes')
     .option('--out <dir>', 'where the demo writes its packs and public key', 'evidence-demo')
+    .addOption(faultOption())
     .action(lazy(() => import('./commands/demo.js')));
 
   const controls = program.command('controls').description('the control catalog');

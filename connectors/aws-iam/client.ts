@@ -30,6 +30,8 @@ import { parseCredentialReport, type CredentialReportRow } from './credential-re
 import type { AccessKeyLike, AccountSnapshot } from './normalize.js';
 import { parsePolicyDocument, type PolicyDocument } from './policy.js';
 import * as Responses from './responses.js';
+import { reconcileWithReport } from './reconcile.js';
+import { SeenItems } from './listing.js';
 import { PatientRetryStrategy } from './retry.js';
 
 const GAAD_FILTER: EntityType[] = ['User', 'Role', 'Group', 'LocalManagedPolicy'];
@@ -87,26 +89,6 @@ export class AwsRequestError extends Error {
 export function operationOf(error: unknown): string | undefined {
   if (error instanceof AwsRequestError || error instanceof InvalidResponseError || error instanceof PagingError) return error.operation;
   return undefined;
-}
-
-/**
- * The items each page of one listing gave, by id: an item that comes again means a marker led back to a page
- * already read (the first page has no marker, so the PageGuard cannot see a way back to it), and what the listing
- * holds can no longer be told from what it repeated.
- */
-class SeenItems {
-  private readonly ids = new Set<string>();
-  private pages = 0;
-  constructor(private readonly operation: string) {}
-
-  add(ids: readonly string[]): void {
-    this.pages += 1;
-    const repeated = ids.filter((id) => this.ids.has(id)).length;
-    if (repeated > 0) {
-      throw new PagingError(this.operation, 'repeated-cursor', `page ${this.pages} repeats ${repeated} items of an earlier page: its marker led back to a page already read`);
-    }
-    for (const id of ids) this.ids.add(id);
-  }
 }
 
 function attemptsOf(error: unknown): number {
@@ -512,31 +494,4 @@ export class AwsIamClient {
       recorder.error('GetAccountSummary', error, { hint: 'the collector needs iam:GetAccountSummary for the independent count' });
     }
   }
-}
-
-const ROOT_ROW = '<root_account>';
-
-function activeSlots(row: CredentialReportRow): number {
-  return row.accessKeys.filter((slot) => slot.active).length;
-}
-
-/**
- * The credential report counts users and active keys independently of GAAD and ListAccessKeys: every user in it
- * must be in the listing, and every active key it shows must be among the keys listed for its user. The report
- * has no key ids, so keys are counted per user.
- */
-export function reconcileWithReport(recorder: ScopeRecorder, snapshot: AccountSnapshot, options: { keys: boolean } = { keys: true }): void {
-  const rows = snapshot.credentialReport?.filter((row) => row.user !== ROOT_ROW);
-  if (!rows) return;
-  recorder.reconcile('credential report users = users in GAAD', rows.length, snapshot.users.length);
-  if (!options.keys) return;
-  let expected = 0;
-  let observed = 0;
-  for (const row of rows) {
-    const active = activeSlots(row);
-    const listed = (snapshot.accessKeys[row.user] ?? []).filter((key) => key.Status === 'Active').length;
-    expected += active;
-    observed += Math.min(active, listed);
-  }
-  recorder.reconcile('active access keys in the credential report = active keys listed for their users', expected, observed);
 }

@@ -2,7 +2,7 @@ import pLimit from 'p-limit';
 import { defineConnector, type CollectContext, type Identity } from '../../src/sdk/index.js';
 import { AwsIamClient, operationOf, type AccountTarget } from './client.js';
 import { AwsIamConfigSchema } from './config.js';
-import { readExport } from './export.js';
+import { loadExport, readExport } from './export.js';
 import { snapshotsFromRaw } from './from-raw.js';
 import { normalizeAccount, type AccountSnapshot } from './normalize.js';
 
@@ -45,7 +45,8 @@ async function readAccounts(client: AwsIamClient, context: CollectContext): Prom
   if (config.exports) {
     const exports = config.exports;
     context.collector('AWS CLI exports read offline');
-    return Promise.all(exports.map((files) => readExport(context.source, context.baseDir, files, (id) => context.scope(id))));
+    const snapshots = await Promise.all(exports.map((files) => readExport(context.baseDir, files, (id) => context.scope(id))));
+    return snapshots.filter((s): s is AccountSnapshot => s !== undefined);
   }
   const limit = pLimit(config.concurrency);
   const snapshots = await Promise.all(
@@ -76,6 +77,9 @@ export default defineConnector({
   title: 'AWS IAM users, roles and access keys',
   kinds: ['service-account', 'role'],
   config: AwsIamConfigSchema,
+  async checkInputs(config, context) {
+    for (const files of config.exports ?? []) await loadExport(context.baseDir, files);
+  },
   async connect(config, context) {
     return new AwsIamClient(config, context);
   },
