@@ -69,8 +69,9 @@ function withoutMetadata<T extends object>(output: T): Omit<T, '$metadata'> {
 }
 
 /**
- * An AWS call that failed, named by its operation so that every error line says which call it was. `code` keeps
- * the SDK's error name (AccessDenied, Throttling, TimeoutError) for the manifest.
+ * An AWS call that failed, named by its operation and with the attempts it took, so that every error line says
+ * which call it was and that it was retried. `code` keeps the SDK's error name (AccessDenied, Throttling,
+ * TimeoutError), or the collection contract's code (InvalidResponse, repeated-cursor), for the manifest.
  */
 export class AwsRequestError extends Error {
   override readonly name = 'AwsRequestError';
@@ -78,10 +79,15 @@ export class AwsRequestError extends Error {
   constructor(
     readonly operation: string,
     cause: unknown,
+    attempts = 1,
   ) {
-    const error = cause as { name?: unknown; message?: unknown } | undefined;
-    super(`${operation}: ${typeof error?.message === 'string' && error.message ? error.message : String(cause)}`, { cause });
-    this.code = typeof error?.name === 'string' ? error.name : 'Error';
+    const error = cause as { name?: unknown; message?: unknown; code?: unknown } | undefined;
+    const message = typeof error?.message === 'string' && error.message ? error.message : String(cause);
+    const named = message.startsWith(`${operation}: `) ? message : `${operation}: ${message}`;
+    super(attempts > 1 ? `${named} (after ${attempts} attempts)` : named, { cause });
+    const contract = cause instanceof InvalidResponseError || cause instanceof PagingError;
+    const code = contract ? error?.code : error?.name !== 'Error' ? (error?.name ?? error?.code) : error?.code;
+    this.code = typeof code === 'string' ? code : 'Error';
   }
 }
 
@@ -217,7 +223,8 @@ export class AwsIamClient {
       );
       return { body: value, attempts };
     } catch (error) {
-      throw operationOf(error) ? error : new AwsRequestError(operation, error);
+      // A session refresh that failed inside this call is the AssumeRole's failure, already named.
+      throw error instanceof AwsRequestError ? error : new AwsRequestError(operation, error, attempts);
     }
   }
 
