@@ -5,6 +5,7 @@ import { loadConfig, type LoadedConfig, type Registries } from '../config.js';
 import type { SourceResult } from '../engine/collect.js';
 import { controls } from '../controls/index.js';
 import { parsePrivateKey, type SigningKey } from '../evidence/keys.js';
+import { loadConnectorPackages } from '../plugins/load.js';
 import { createLogger, type LogLevel } from '../log.js';
 import { ConfigError, ExitError, EXIT, type Logger } from '../sdk/index.js';
 
@@ -32,7 +33,7 @@ export function commandLogger(globals: GlobalOptions): Logger {
 }
 
 export function loadConfigFor(globals: GlobalOptions): Promise<LoadedConfig> {
-  return loadConfig(globals.config, registries);
+  return loadConfig(globals.config, registries, loadConnectorPackages);
 }
 
 /** The signing key the config names, from a file or an environment variable; never from the config itself. */

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import type { LoadedConfig, Registries } from '../config.js';
+import { withPlugins, type LoadedConfig, type Registries } from '../config.js';
 import type { Identity, Logger, SourceCompleteness, Waiver } from '../sdk/index.js';
 import { collectSource, compareIds, type SourceResult } from './collect.js';
 import { enrich, type EnrichInputs, type Registry } from './enrich.js';
@@ -19,7 +19,9 @@ async function registry<Row>(baseDir: string, file: string | undefined, load: (f
   return { file: path.basename(full), rows: await load(full) };
 }
 
-export async function loadInputs({ config, baseDir }: LoadedConfig, registries: Registries): Promise<RunInputs> {
+export async function loadInputs(loaded: LoadedConfig, registries: Registries): Promise<RunInputs> {
+  const { config, baseDir } = loaded;
+  await checkSourceInputs(loaded, registries);
   const { owners: ownersFile, hrRoster: hrRosterFile, approvals: approvalsFile, privilegedAccess: privilegedFile, ...tagKeys } = config.enrich;
   const [owners, hrRoster, approvals, privilegedAccess] = await Promise.all([
     registry(baseDir, ownersFile, loadOwners),
@@ -39,6 +41,15 @@ export async function loadInputs({ config, baseDir }: LoadedConfig, registries: 
       ? await loadWaivers(path.resolve(baseDir, config.waivers), registries.controls.map((c) => c.meta.id))
       : [],
   };
+}
+
+/** Sources that read files (exports) have them read and validated now: a bad row stops the run before it writes. */
+async function checkSourceInputs(loaded: LoadedConfig, registries: Registries): Promise<void> {
+  const connectors = new Map(withPlugins(registries, loaded.plugins).connectors.map((c) => [c.id, c]));
+  for (const { name, connector: id, timeouts: _timeouts, paging: _paging, ...settings } of loaded.config.sources) {
+    const connector = connectors.get(id);
+    if (connector?.checkInputs) await connector.checkInputs(connector.config.parse(settings), { source: name, baseDir: loaded.baseDir });
+  }
 }
 
 /** The enabled controls with their severity and options after config overrides. */
@@ -62,7 +73,7 @@ export interface CollectAllOptions {
 
 /** Runs every source concurrently; one failing source never stops the others. */
 export async function collectAll(loaded: LoadedConfig, registries: Registries, options: CollectAllOptions): Promise<SourceResult[]> {
-  const connectors = new Map(registries.connectors.map((c) => [c.id, c]));
+  const connectors = new Map(withPlugins(registries, loaded.plugins).connectors.map((c) => [c.id, c]));
   return Promise.all(
     loaded.config.sources.map(async (source) => {
       const result = await collectSource(connectors.get(source.connector)!, source, { ...options, baseDir: loaded.baseDir });
