@@ -11,6 +11,15 @@ export function globToRegExp(glob: string): RegExp {
   return new RegExp(`^${body}$`);
 }
 
+const compiled = new Map<string, RegExp>();
+
+/** Whether a glob matches; each distinct glob is compiled once per process. */
 export function matchesGlob(glob: string, value: string): boolean {
-  return glob === value || globToRegExp(glob).test(value);
+  if (glob === value) return true;
+  let regex = compiled.get(glob);
+  if (!regex) {
+    regex = globToRegExp(glob);
+    compiled.set(glob, regex);
+  }
+  return regex.test(value);
 }
