@@ -22,8 +22,9 @@ interface FileClient {
 
 /** Every problem of every file at once; the CLI prints each as `file: line N, column X: message` and exits 2. */
 function problemsError(directory: string, problems: readonly FileProblem[]): ConfigError {
+  // A column two settings read (TRDAT: last use and the password's) is reported once.
   const seen = new Set<string>();
-  const unique = problems.filter((p) => !seen.has(`${p.file}\n${p.path}`) && seen.add(`${p.file}\n${p.path}`));
+  const unique = problems.filter((p) => !seen.has(`${p.file}\n${p.path}\n${p.message}`) && seen.add(`${p.file}\n${p.path}\n${p.message}`));
   const files = [...new Set(unique.map((p) => p.file))];
   const errors = files.map((file) => new ConfigError(path.resolve(directory, file), unique.filter((p) => p.file === file)));
   const error = errors[0]!;

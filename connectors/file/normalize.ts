@@ -184,12 +184,12 @@ class RowReader {
     return undefined;
   }
 
-  date(column: DateColumn, setting: string): string | null {
+  date(column: DateColumn): string | null {
     const dateColumn = typeof column === 'string' ? column : column.date;
     const value = this.text(dateColumn);
     const parsed = parseDate(value, this.format);
     if (parsed === undefined) {
-      this.problem(dateColumn, `"${value}" is not a date written as ${EXAMPLES[this.format]} (${setting}); fix the cell, or set dateFormat to how the export writes dates (${Object.keys(EXAMPLES).join(', ')})`);
+      this.problem(dateColumn, `"${value}" is not a date written as ${EXAMPLES[this.format]}; fix the cell, or set dateFormat to how the export writes dates (${Object.keys(EXAMPLES).join(', ')})`);
       return null;
     }
     if (parsed === null || typeof column === 'string') return parsed;
@@ -330,7 +330,7 @@ export function mapExports(mapping: Mapping, main: MappedExport, related: readon
       if (!nativeId) reader.problem(relatedMapping.identity, 'is empty: every row names the identity it belongs to');
       if (!value) reader.problem(relatedMapping.value, `is empty: every row names the ${relatedMapping.adds === 'usedBy' ? 'program' : 'entitlement'}`);
       if (!nativeId || !value) continue;
-      const validTo = relatedMapping.validTo ? reader.date(relatedMapping.validTo, `related[${i}].validTo`) : null;
+      const validTo = relatedMapping.validTo ? reader.date(relatedMapping.validTo) : null;
       const draft = drafts.get(nativeId);
       if (!draft) {
         count.outside += 1;
@@ -354,8 +354,8 @@ function identityOf(draft: Draft, mapping: Mapping, main: MappedExport, context:
   const { columns } = mapping;
   const reader = new RowReader(main, draft.first, mapping.dateFormat, problems);
   const status = (columns.status && reader.mapped(columns.status, 'columns.status')) ?? 'active';
-  const createdAt = columns.created ? reader.date(columns.created, 'columns.created') : null;
-  const lastUsedAt = columns.lastUsed ? reader.date(columns.lastUsed, 'columns.lastUsed') : null;
+  const createdAt = columns.created ? reader.date(columns.created) : null;
+  const lastUsedAt = columns.lastUsed ? reader.date(columns.lastUsed) : null;
   const lastUsed: LastUsed = !columns.lastUsed ? 'unknown' : lastUsedAt ? { at: lastUsedAt } : 'never';
   const usedBy = [...draft.usedBy.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   const grants = [...draft.entitlements.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)).map((e) => grantOf(e, mapping.rules));
@@ -363,7 +363,7 @@ function identityOf(draft: Draft, mapping: Mapping, main: MappedExport, context:
   const flags = [...new Set(grants.flatMap((g) => g.flags))].sort() as PrivilegeFlag[];
   const owner = columns.owner ? reader.text(columns.owner) : '';
   const vendor = columns.vendor ? reader.text(columns.vendor) : '';
-  const expiresAt = columns.expires ? reader.date(columns.expires, 'columns.expires') : undefined;
+  const expiresAt = columns.expires ? reader.date(columns.expires) : undefined;
   const interactive = columns.interactive ? reader.mapped(columns.interactive, 'columns.interactive') : undefined;
   return {
     id: `${CONNECTOR_ID}:${mapping.scope}:${draft.nativeId}`,
@@ -402,14 +402,14 @@ function classificationOf(reader: RowReader, mapping: Mapping, usedBy: readonly 
 }
 
 function credentialOf(reader: RowReader, spec: NonNullable<Columns['credential']>, status: 'active' | 'disabled', nativeId: string): Credential {
-  const lastUsedAt = spec.lastUsed ? reader.date(spec.lastUsed, 'columns.credential.lastUsed') : null;
+  const lastUsedAt = spec.lastUsed ? reader.date(spec.lastUsed) : null;
   return {
     id: (spec.id && reader.text(spec.id)) || `${nativeId}/${spec.label}`,
     type: spec.type,
     status: status === 'active' ? 'active' : 'inactive',
-    createdAt: spec.created ? reader.date(spec.created, 'columns.credential.created') : null,
-    rotatedAt: spec.rotated ? reader.date(spec.rotated, 'columns.credential.rotated') : null,
+    createdAt: spec.created ? reader.date(spec.created) : null,
+    rotatedAt: spec.rotated ? reader.date(spec.rotated) : null,
     lastUsed: !spec.lastUsed ? 'unknown' : lastUsedAt ? { at: lastUsedAt } : 'never',
-    expiresAt: spec.expires ? reader.date(spec.expires, 'columns.credential.expires') : null,
+    expiresAt: spec.expires ? reader.date(spec.expires) : null,
   };
 }

@@ -74,7 +74,8 @@ export function judgeRole(role, roleGrants, seen = new Set()) {
 
 /** The custom roles a result names that still need SHOW GRANTS TO ROLE. @param {readonly Row[]} rows @param {string} column */
 export function customRoles(rows, column) {
-  return [...new Set(rows.map((row) => row[column]).filter((name) => typeof name === 'string' && !SYSTEM_ROLES[name]))];
+  const names = /** @type {string[]} */ (rows.map((row) => row[column]).filter((name) => typeof name === 'string'));
+  return [...new Set(names.filter((name) => !SYSTEM_ROLES[name]))];
 }
 
 /**
@@ -91,7 +92,7 @@ export function instant(value) {
 
 /** DESCRIBE USER rows → property → value; Snowflake writes an unset property as the text null. @param {readonly Row[]} rows */
 export function properties(rows) {
-  return Object.fromEntries(rows.map((row) => [String(row.property).toUpperCase(), row.value === 'null' ? null : row.value]));
+  return /** @type {Record<string, string | null>} */ (Object.fromEntries(rows.map((row) => [String(row.property).toUpperCase(), row.value === 'null' ? null : (row.value ?? null)])));
 }
 
 /** @param {Row} user @param {Record<string, string | null>} props @returns {import('nhi-audit/sdk').Classification} */
