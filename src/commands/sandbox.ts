@@ -79,7 +79,8 @@ export default async function sandbox(options: { dataset?: string; writeConfig: 
     await writeFile(envFile, shellEnv(running.env), { mode: 0o600 });
     const lines = [`Sandboxes serving ${datasetDir} as of ${now.toISOString()}:`];
     for (const [id, box] of running.sandboxes) {
-      const endpoints = Object.entries(box.sourceOverrides).filter(([, value]) => typeof value === 'string' && /^https?:\/\//.test(value));
+      // Where each sandbox is: the URLs its sources are pointed at, or the folder (the file connector's exports).
+      const endpoints = Object.entries(box.sourceOverrides).filter(([, value]) => typeof value === 'string' && (/^https?:\/\//.test(value) || path.isAbsolute(value)));
       lines.push(`  ${id.padEnd(10)} ${endpoints.map(([key, value]) => `${key} ${String(value)}`).join(', ')}`);
     }
     for (const fault of faults) lines.push(`  fault: ${fault.connector} ${fault.operation} ${fault.kind}${fault.times ? ` ×${fault.times} per request` : ', always'}`);

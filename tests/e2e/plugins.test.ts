@@ -101,3 +101,13 @@ describe('a connector package from outside the repository', () => {
     expect(await packsIn(path.join(cwd, 'future-evidence'))).toEqual([]);
   });
 });
+
+describe('the sample Snowflake package', () => {
+  it('passes its own test, run by Node against this nhi-audit without an install', async () => {
+    const test = await run(process.execPath, ['--import', path.join(ROOT, 'dist/src/plugins/register.js'), '--test'], {
+      cwd: path.join(ROOT, 'examples/connector-snowflake'),
+      env: { PATH: process.env.PATH ?? '' },
+    });
+    expect(test.stdout).toMatch(/# pass 6\n# fail 0/);
+  });
+});
