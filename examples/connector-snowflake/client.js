@@ -119,17 +119,14 @@ export class SnowflakeClient {
       return { raw: resultSet, parsed };
     }, signal);
     const { statementHandle, resultSetMetaData: metadata } = first.parsed;
-    const names = metadata.rowType.map((column) => column.name.toLowerCase());
     /** @type {Row[]} */
     const rows = [];
     /** @type {string[]} */
     const refs = [];
     const keep = async (/** @type {unknown} */ page, /** @type {(string | null)[][]} */ data, /** @type {number} */ tries) => {
       const ref = await scope.page(operation, parameters, page, { records: data.length, attempts: tries });
-      for (const values of data) {
-        rows.push(Object.fromEntries(names.map((name, i) => [name, values[i] ?? null])));
-        refs.push(ref);
-      }
+      rows.push(...toRows(metadata.rowType, data));
+      refs.push(...data.map(() => ref));
     };
     await keep(first.raw, first.parsed.data, attempts);
     for (let partition = 1; partition < metadata.partitionInfo.length; partition++) {
@@ -160,6 +157,17 @@ export class SnowflakeClient {
       if (answer.status === 200) return answer.body;
     }
   }
+}
+
+/**
+ * Rows as objects by column name (lower case, as SHOW and DESCRIBE name their columns).
+ * @param {readonly { name: string }[]} rowType
+ * @param {readonly (string | null)[][]} data
+ * @returns {Row[]}
+ */
+export function toRows(rowType, data) {
+  const names = rowType.map((column) => column.name.toLowerCase());
+  return data.map((values) => Object.fromEntries(names.map((name, i) => [name, values[i] ?? null])));
 }
 
 /**

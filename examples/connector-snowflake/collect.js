@@ -1,8 +1,11 @@
 // @ts-check
+import { toRows } from './client.js';
 import { customRoles, normalizeUser } from './normalize.js';
 
 /** Snowflake quotes an identifier in double quotes, doubling any inside. @param {string} name */
 const quoted = (name) => `"${name.replaceAll('"', '""')}"`;
+
+/** @typedef {import('./normalize.js').Row} Row */
 
 /**
  * Runs `work` over `items`, at most `limit` at a time, keeping their order.
@@ -69,4 +72,50 @@ export async function* collectAccount(client, context) {
     const detail = /** @type {{ describe: import('./normalize.js').Row[]; grants: import('./normalize.js').Row[] }} */ (details[i]);
     yield normalizeUser({ user, describe: detail.describe, grants: detail.grants, roleGrants }, { source: context.source, account, rawRef: users.refs[i] ?? '' });
   }
+}
+
+/**
+ * The rows of each statement from its kept pages, in the order they were read: the first page of a statement holds
+ * the row type, the following ones its further partitions.
+ * @param {readonly import('nhi-audit/sdk').RawPage[]} pages
+ * @returns {Map<string, { rows: Row[]; refs: string[] }>}
+ */
+function statementRows(pages) {
+  /** @type {Map<string, { rowType: { name: string }[]; rows: Row[]; refs: string[] }>} */
+  const results = new Map();
+  for (const page of pages) {
+    const statement = String(page.parameters.statement);
+    const body = /** @type {{ resultSetMetaData?: { rowType: { name: string }[] }; data: (string | null)[][] }} */ (page.body);
+    let result = results.get(statement);
+    if (!result) {
+      result = { rowType: body.resultSetMetaData?.rowType ?? [], rows: [], refs: [] };
+      results.set(statement, result);
+    }
+    result.rows.push(...toRows(result.rowType, body.data));
+    result.refs.push(...body.data.map(() => page.path));
+  }
+  return results;
+}
+
+/**
+ * Maps a pack's kept pages to identities again, as the collection did, without a statement run.
+ * @param {import('nhi-audit/sdk').RawPages} raw
+ * @param {import('nhi-audit/sdk').FromRawContext} context
+ */
+export async function identitiesFromRaw(raw, context) {
+  /** @type {import('nhi-audit/sdk').Identity[]} */
+  const identities = [];
+  for (const account of raw.scopes()) {
+    const read = async (/** @type {string} */ operation) => statementRows(await raw.pages(account, operation));
+    const users = (await read('ShowUsers')).get('SHOW USERS') ?? { rows: [], refs: [] };
+    const [describes, userGrants, roles] = await Promise.all([read('DescribeUser'), read('ShowGrantsToUser'), read('ShowGrantsToRole')]);
+    const roleGrants = new Map([...roles].map(([statement, result]) => [statement.replace(/^SHOW GRANTS TO ROLE "(.*)"$/, '$1').replaceAll('""', '"'), result.rows]));
+    for (const [i, user] of users.rows.entries()) {
+      const name = String(user.name);
+      const describe = describes.get(`DESCRIBE USER ${quoted(name)}`)?.rows ?? [];
+      const grants = userGrants.get(`SHOW GRANTS TO USER ${quoted(name)}`)?.rows ?? [];
+      identities.push(normalizeUser({ user, describe, grants, roleGrants }, { source: context.source, account, rawRef: users.refs[i] ?? '' }));
+    }
+  }
+  return identities;
 }

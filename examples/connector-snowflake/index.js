@@ -4,7 +4,7 @@ import path from 'node:path';
 import { defineConnector } from 'nhi-audit/sdk';
 import { KeyPairAuth } from './auth.js';
 import { SnowflakeClient } from './client.js';
-import { collectAccount } from './collect.js';
+import { collectAccount, identitiesFromRaw } from './collect.js';
 import { SnowflakeConfigSchema } from './config.js';
 import { CONNECTOR_ID } from './normalize.js';
 
@@ -39,5 +39,6 @@ export default defineConnector({
     return new SnowflakeClient(config, auth, context);
   },
   collect: (client, context) => collectAccount(client, context),
+  fromRaw: (raw, context) => identitiesFromRaw(raw, context),
   sandbox: () => import('./sandbox/index.js'),
 });

@@ -108,6 +108,6 @@ describe('the sample Snowflake package', () => {
       cwd: path.join(ROOT, 'examples/connector-snowflake'),
       env: { PATH: process.env.PATH ?? '' },
     });
-    expect(test.stdout).toMatch(/# pass 6\n# fail 0/);
+    expect(test.stdout).toMatch(/# pass 7\n# fail 0/);
   });
 });

@@ -63,6 +63,22 @@ describe('snowflake connector against its SQL API sandbox', () => {
     assert.deepEqual(bi?.credentials.map((c) => [c.id, c.rotatedAt]), [['PASSWORD', '2023-01-15T00:00:00.000Z']]);
   });
 
+  it('re-reads its kept pages into the same identities, with no statement run', async () => {
+    const { identities, scopes } = await run();
+    const statements = sandbox.statements.length;
+    /** @type {import('nhi-audit/sdk').RawPages} */
+    const raw = {
+      scopes: () => scopes.map((s) => s.scope),
+      pages: async (scope, operation) =>
+        (scopes.find((s) => s.scope === scope)?.pages ?? [])
+          .map((p, i) => ({ ...p, page: i + 1, path: `raw/test/${scope}/${p.operation}-${i}` }))
+          .filter((p) => p.operation === operation),
+    };
+    const again = await connector.fromRaw?.(raw, { source: 'test', now });
+    assert.deepEqual(again?.map(({ rawRef: _ref, ...rest }) => rest), identities.map(({ rawRef: _ref, ...rest }) => rest));
+    assert.equal(sandbox.statements.length, statements);
+  });
+
   it('is refused with a key the account does not hold for the user', async () => {
     const stranger = generateKeyPairSync('rsa', { modulusLength: 2048 });
     const { identities, problems } = await run(pem(stranger.privateKey));
