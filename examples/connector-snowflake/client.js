@@ -85,7 +85,12 @@ export class SnowflakeClient {
       }
       throw new SnowflakeError(operation, response.status, Object.fromEntries(response.headers), body);
     }
-    return { status: response.status, body: JSON.parse(text) };
+    try {
+      return { status: response.status, body: JSON.parse(text) };
+    } catch (error) {
+      // A truncated body, or a proxy's HTML page: a fault of this operation, retried, never an empty result.
+      throw new InvalidResponseError(operation, [`the body is not JSON (${/** @type {Error} */ (error).message})`]);
+    }
   }
 
   /**

@@ -1,5 +1,5 @@
 // @ts-check
-import { PageGuard, validateResponse, withRetries, z } from 'nhi-audit/sdk';
+import { InvalidResponseError, PageGuard, validateResponse, withRetries, z } from 'nhi-audit/sdk';
 
 /*
  * The API calls: every request carries the source's timeouts and its abort signal, transient faults are retried
@@ -69,7 +69,12 @@ export class ApiClient {
         });
         const text = await response.text();
         if (!response.ok) throw new HttpError(response.status, Object.fromEntries(response.headers), operation);
-        return JSON.parse(text);
+        try {
+          return JSON.parse(text);
+        } catch (error) {
+          // A truncated body, or a proxy's HTML page: a fault of this operation, retried, never an empty page.
+          throw new InvalidResponseError(operation, [`the body is not JSON (${/** @type {Error} */ (error).message})`]);
+        }
       },
       { ...this.config.retry, ...(signal ? { signal } : {}) },
     );

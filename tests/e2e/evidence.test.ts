@@ -19,7 +19,8 @@ describe('evidence across cycles: chain, diff, sample, reperform, report', () =>
     expect((await cli(['demo', '--as-of', '2026-09-30'], { cwd })).code).toBe(0);
     expect((await cli(['demo', '--as-of', '2026-11-20'], { cwd })).code).toBe(0);
     [q3, q4] = (await packsIn(path.join(cwd, 'evidence-demo'))) as [string, string];
-  });
+    // Two whole demo runs, five sources each, on a machine that may be busy.
+  }, 180_000);
 
   it('stores packs by cycle and links the newer to the older by attestation digest', async () => {
     expect(q3).toContain('/2026-Q3/');

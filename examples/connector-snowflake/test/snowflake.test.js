@@ -94,5 +94,9 @@ describe('snowflake connector against its SQL API sandbox', () => {
     sandbox.faults.set([]);
     assert.equal(cut.identities.length, 0);
     assert.match(cut.problems.join('\n'), /ShowUsers: the response is not what the operation returns: partition 0 holds 0 rows, but partitionInfo announced 2/);
+    sandbox.faults.set([{ connector: 'snowflake', operation: 'DescribeUser', kind: 'truncate' }]);
+    const truncated = await run();
+    sandbox.faults.set([]);
+    assert.match(truncated.problems.join('\n'), /^DescribeUser: the response is not what the operation returns: the body is not JSON/);
   });
 });
