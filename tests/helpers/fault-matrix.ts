@@ -25,7 +25,7 @@ export const DEMO_NOW = new Date('2026-11-20T00:00:00Z');
 
 /** Limits that make a hung request, a retry and a runaway listing cost milliseconds in a test. */
 export const TEST_LIMITS = {
-  timeouts: { connectMs: 500, requestMs: 400, sourceMs: 30_000 },
+  timeouts: { connectMs: 1_000, requestMs: 1_000, sourceMs: 60_000 },
   paging: { maxPages: 200, maxEmptyPages: 2 },
 };
 

@@ -11,7 +11,7 @@ import { casesFor, judge, operationsOf, startMatrix, type MatrixHarness, type Ou
  */
 
 // Retries wait a millisecond; one retry cures a fault met once, and all repositories are read at once, so a
-// request that always hangs costs two 400 ms attempts per case.
+// request that always hangs costs two attempts of timeouts.requestMs per case.
 const SETTINGS = { retry: { retries: 1, baseDelayMs: 1, graphqlIntervalMs: 0 }, concurrency: 16 };
 /** Sandboxes that run cases side by side: while one case waits for a timeout or a file, another runs. */
 const LANES = 2;
