@@ -19,6 +19,15 @@ async function registry<Row>(baseDir: string, file: string | undefined, load: (f
   return { file: path.basename(full), rows: await load(full) };
 }
 
+/** The files each source's configuration names, checked by its connector: a bad one stops the run before it writes. */
+async function checkSourceInputs({ config, baseDir, plugins }: LoadedConfig, registries: Registries): Promise<void> {
+  const connectors = new Map(withPlugins(registries, plugins).connectors.map((c) => [c.id, c]));
+  for (const { name, connector: id, timeouts: _timeouts, paging: _paging, ...fields } of config.sources) {
+    const connector = connectors.get(id)!;
+    await connector.checkInputs?.(connector.config.parse(fields), { source: name, baseDir });
+  }
+}
+
 export async function loadInputs(loaded: LoadedConfig, registries: Registries): Promise<RunInputs> {
   const { config, baseDir } = loaded;
   await checkSourceInputs(loaded, registries);
@@ -41,15 +50,6 @@ export async function loadInputs(loaded: LoadedConfig, registries: Registries): 
       ? await loadWaivers(path.resolve(baseDir, config.waivers), registries.controls.map((c) => c.meta.id))
       : [],
   };
-}
-
-/** Sources that read files (exports) have them read and validated now: a bad row stops the run before it writes. */
-async function checkSourceInputs(loaded: LoadedConfig, registries: Registries): Promise<void> {
-  const connectors = new Map(withPlugins(registries, loaded.plugins).connectors.map((c) => [c.id, c]));
-  for (const { name, connector: id, timeouts: _timeouts, paging: _paging, ...settings } of loaded.config.sources) {
-    const connector = connectors.get(id);
-    if (connector?.checkInputs) await connector.checkInputs(connector.config.parse(settings), { source: name, baseDir: loaded.baseDir });
-  }
 }
 
 /** The enabled controls with their severity and options after config overrides. */
