@@ -88,6 +88,9 @@ export default defineConnector({
     const scope = context.scope(mapping.scope);
     const { main, related } = await readAll(config, directory);
     const { report, producedBy, producedAt } = config.export;
+    // Whoever ran the report read the population from the system: the collector, in the IPE's terms.
+    context.collector(producedBy);
+    scope.collector(producedBy);
     const keptMain = await keep(scope, main, 'main', { system: config.system, report, producedBy, producedAt }, mapping, config.export.sheet);
     const keptRelated: MappedExport[] = [];
     for (const [i, file] of related.entries()) {

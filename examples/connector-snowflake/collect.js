@@ -38,7 +38,9 @@ export async function* collectAccount(client, context) {
   const account = client.config.account.toUpperCase();
   const scope = context.scope(account);
   const { signal } = context;
-  scope.collector(`${account}.${client.config.user.toUpperCase()}`);
+  const collector = `${account}.${client.config.user.toUpperCase()}`;
+  context.collector(collector);
+  scope.collector(collector);
 
   const users = await client.query(scope, 'ShowUsers', 'SHOW USERS', signal);
   const details = await inPool(users.rows, client.config.concurrency, async (user) => {

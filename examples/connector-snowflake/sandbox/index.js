@@ -1,5 +1,5 @@
 // @ts-check
-import { generateKeyPairSync, randomUUID, verify } from 'node:crypto';
+import { createPrivateKey, createPublicKey, generateKeyPairSync, randomUUID, verify } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import http from 'node:http';
 import path from 'node:path';
@@ -173,14 +173,26 @@ export async function loadSnowflakeDataset(file) {
 export const DEMO_PRIVATE_KEY_ENV = 'NHI_DEMO_SNOWFLAKE_PRIVATE_KEY';
 
 /**
- * `nhi-audit demo` and `nhi-audit sandbox`: serves `<datasetDir>/dataset.json`, with a key pair made now for the
- * source's user (`collector` in the dataset), whose private key the connector reads from an environment variable.
+ * The key pair the sandbox trusts for the source's user: the dataset's `collector-key.pem` (a throwaway key, so that
+ * every demo run reports the same fingerprint), or one made now.
+ * @param {string} datasetDir
+ */
+async function collectorKey(datasetDir) {
+  const pem = await readFile(path.join(datasetDir, 'collector-key.pem'), 'utf8').catch(() => undefined);
+  if (!pem) return generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const privateKey = createPrivateKey(pem);
+  return { privateKey, publicKey: createPublicKey(privateKey) };
+}
+
+/**
+ * `nhi-audit demo` and `nhi-audit sandbox`: serves `<datasetDir>/dataset.json`, trusting a key pair for the source's
+ * user (`collector` in the dataset), whose private key the connector reads from an environment variable.
  * @type {import('nhi-audit/sdk').SandboxModule['startDemo']}
  */
 export async function startDemo(datasetDir, options) {
   const dataset = await loadSnowflakeDataset(path.join(datasetDir, 'dataset.json'));
   const collector = /** @type {{ collector?: string }} */ (dataset).collector ?? 'NHI_AUDIT_READER';
-  const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const { privateKey, publicKey } = await collectorKey(datasetDir);
   const faults = new FaultPlan('snowflake', options.faults ?? []);
   const sandbox = await startSnowflakeSandbox({ dataset, now: options.now, keys: new Map([[collector, publicKey]]), partitionRows: 4, faults });
   return {

@@ -40,7 +40,7 @@ describe('snowflake connector against its SQL API sandbox', () => {
     const [scope] = scopes;
     assert.deepEqual(scope?.reconciliations.map((r) => [r.expected, r.observed, r.matches]), [[5, 5, true]]);
     assert.equal(scope?.pages.filter((p) => p.operation === 'ShowUsers').length, 3, 'five users in partitions of two');
-    assert.equal(scope?.collector, 'ACME-PROD.AUDITOR');
+    assert.equal(scope?.collector, 'ACME-PROD.AUDITOR', 'who the collector is in the account');
   });
 
   it('judges ACCOUNTADMIN admin, SECURITYADMIN through a role hierarchy an escalation, and keeps both key slots', async () => {

@@ -60,6 +60,7 @@ describe('file: the sap preset over USR02, AGR_USERS and TBTCP', () => {
     const run = await collect(settings);
     const [scope] = run.completeness.scopes;
     expect(run.completeness.verdict).toBe('complete');
+    expect([run.completeness.collector, scope!.collector]).toEqual([PROVENANCE.producedBy, PROVENANCE.producedBy]);
     expect(scope!.reconciliations.map((r) => [r.name, r.expected, r.observed, r.matches])).toEqual([
       ['rows of sap/usr02.csv against the control total its report states', 5, 5, true],
       ['rows of sap/agr_users.csv against the control total its report states', 6, 6, true],
