@@ -273,7 +273,8 @@ export async function collectSource(
   const abortWithRun = () => controller.abort(options.signal?.reason);
   options.signal?.addEventListener('abort', abortWithRun, { once: true });
   const deadline = setTimeout(() => {
-    const error = new Error(`the source passed its deadline of ${Math.round(timeouts.sourceMs / 1000)} s (timeouts.sourceMs); what was still being read was abandoned`);
+    const limit = timeouts.sourceMs >= 1000 ? `${Math.round(timeouts.sourceMs / 1000)} s` : `${timeouts.sourceMs} ms`;
+    const error = new Error(`the source passed its deadline of ${limit} (timeouts.sourceMs); what was still being read was abandoned`);
     error.name = 'TimeoutError';
     controller.abort(error);
   }, timeouts.sourceMs);

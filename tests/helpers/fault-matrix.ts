@@ -59,8 +59,10 @@ export interface MatrixHarness {
    * leave no raw page (credentials, polls), which the manifest does not list but faults still reach.
    */
   called: string[];
-  /** Runs the source against an idle sandbox with these faults in force. */
-  run(faults: readonly FaultSpec[]): Promise<MatrixResult>;
+  /** Runs the source against an idle sandbox with these faults in force; `overrides` narrow the source (e.g. to the kinds that call one operation). */
+  run(faults: readonly FaultSpec[], overrides?: Record<string, unknown>): Promise<MatrixResult>;
+  /** The fault-free run with these overrides, read once: the baseline for cases run with the same. */
+  baselineWith(overrides: Record<string, unknown>): Promise<SourceResult>;
   close(): Promise<void>;
 }
 
@@ -77,8 +79,8 @@ export async function startMatrix(setup: MatrixSetup): Promise<MatrixHarness> {
   );
   const sandbox = sandboxes[0]!;
 
-  const runOn = async (lane: DemoSandbox, faults: readonly FaultSpec[]): Promise<MatrixResult> => {
-    const settings = { ...source, ...lane.sourceOverrides, ...TEST_LIMITS, ...setup.settings } as unknown as { name: string; connector: string };
+  const runOn = async (lane: DemoSandbox, faults: readonly FaultSpec[], overrides: Record<string, unknown> = {}): Promise<MatrixResult> => {
+    const settings = { ...source, ...lane.sourceOverrides, ...TEST_LIMITS, ...setup.settings, ...overrides } as unknown as { name: string; connector: string };
     lane.faults.set(faults);
     const pack = await mkdtemp(path.join(tmpdir(), `nhi-matrix-${setup.connector}-`));
     try {
@@ -93,10 +95,10 @@ export async function startMatrix(setup: MatrixSetup): Promise<MatrixHarness> {
   };
   const idle = [...sandboxes];
   const waiting: ((lane: DemoSandbox) => void)[] = [];
-  const run = async (faults: readonly FaultSpec[]): Promise<MatrixResult> => {
+  const run = async (faults: readonly FaultSpec[], overrides: Record<string, unknown> = {}): Promise<MatrixResult> => {
     const lane = idle.pop() ?? (await new Promise<DemoSandbox>((resolve) => waiting.push(resolve)));
     try {
-      return await runOn(lane, faults);
+      return await runOn(lane, faults, overrides);
     } finally {
       const next = waiting.shift();
       if (next) next(lane);
@@ -112,11 +114,21 @@ export async function startMatrix(setup: MatrixSetup): Promise<MatrixHarness> {
   };
   const baseline = await runOn(sandbox, []);
   sandbox.faults.take = take;
-  const operations = [...new Set(baseline.completeness.scopes.flatMap((s) => s.operations.map((o) => o.operation)))].sort();
+  const baselines = new Map<string, Promise<SourceResult>>([['{}', Promise.resolve(baseline)]]);
+  const baselineWith = (overrides: Record<string, unknown>): Promise<SourceResult> => {
+    const key = JSON.stringify(overrides);
+    if (!baselines.has(key)) baselines.set(key, run([], overrides));
+    return baselines.get(key)!;
+  };
   const close = async () => {
     await Promise.all(sandboxes.map((lane) => lane.close()));
   };
-  return { sandbox, baseline, operations, called: [...called].sort(), run, close };
+  return { sandbox, baseline, operations: operationsOf(baseline), called: [...called].sort(), run, baselineWith, close };
+}
+
+/** The operations a run called, as the manifest names them. */
+export function operationsOf(result: SourceResult): string[] {
+  return [...new Set(result.completeness.scopes.flatMap((s) => s.operations.map((o) => o.operation)))].sort();
 }
 
 /** Identities without where their pages sit: a retried or re-paged listing keeps the population, not the page numbers. */
