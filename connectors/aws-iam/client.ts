@@ -11,6 +11,7 @@ import {
 } from '@aws-sdk/client-iam';
 import { ListAccountsCommand, OrganizationsClient } from '@aws-sdk/client-organizations';
 import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import { setTimeout as sleep } from 'node:timers/promises';
 import pLimit from 'p-limit';
 import { fromIni, fromNodeProviderChain } from '@aws-sdk/credential-providers';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
@@ -387,7 +388,7 @@ export class AwsIamClient {
         );
         if (generated.State === 'COMPLETE') break;
         if (poll >= maxPolls) throw new Error(`credential report still ${generated.State} after ${maxPolls} polls`);
-        await new Promise((resolve) => setTimeout(resolve, pollIntervalMs));
+        await sleep(pollIntervalMs, undefined, this.signal ? { signal: this.signal } : {});
       }
       const { body: report, attempts } = await this.request('GetCredentialReport', Responses.CredentialReport, (options) =>
         iam.send(new GetCredentialReportCommand({}), options),

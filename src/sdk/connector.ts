@@ -140,11 +140,6 @@ export interface Connector<Config = any, Client = any> {
   kinds: readonly IdentityKind[];
   /** Schema of the connector's own fields in a source entry (beside `name` and `connector`). */
   config: z.ZodObject<any>;
-  /**
-   * Reads the files the source's configuration names (offline exports, say) and throws `ConfigError` for one that
-   * is missing, unreadable or not what it should be: the run stops with exit 2 before it writes anything.
-   */
-  checkInputs?(config: Config, context: InputContext): Promise<void>;
   connect(config: Config, context: ConnectContext): Promise<Client>;
   collect(client: Client, context: CollectContext): AsyncIterable<Identity>;
   /**
@@ -185,7 +180,6 @@ export function defineConnector<Schema extends z.ZodObject<any>, Client>(connect
   title: string;
   kinds: readonly IdentityKind[];
   config: Schema;
-  checkInputs?(config: z.output<Schema>, context: InputContext): Promise<void>;
   connect(config: z.output<Schema>, context: ConnectContext): Promise<Client>;
   collect(client: Client, context: CollectContext): AsyncIterable<Identity>;
   fromRaw?(raw: RawPages, context: FromRawContext): Promise<Identity[]>;

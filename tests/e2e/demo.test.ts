@@ -35,8 +35,10 @@ describe('nhi-audit demo', () => {
       expect(files.some((f) => f.startsWith(`raw/aws/${account}/GetAccountAuthorizationDetails-`))).toBe(true);
     }
     const manifest = JSON.parse(await readFile(path.join(pack, 'manifest.json'), 'utf8'));
-    // Every scope reconciled an independent count (the Organizations listing holds the caller's own account).
+    // Every scope reconciled a count, the organization-level ones too (AWS Organizations must list the collector's
+    // own account; the GCP organization's projects are counted by Cloud Asset Inventory).
     expect(manifest.verdict).toBe('complete');
+    expect(manifest.sources.flatMap((s: { scopes: { verdict: string }[] }) => s.scopes.map((scope) => scope.verdict))).not.toContain('unreconciled');
     expect(manifest.incompleteSources).toEqual([]);
     expect(manifest.asOf).toBe('2026-11-20T00:00:00.000Z');
     expect(manifest.cycle).toEqual({ id: '2026-Q4', start: '2026-10-01', end: '2026-12-31' });

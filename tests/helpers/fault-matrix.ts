@@ -4,6 +4,7 @@ import path from 'node:path';
 import { parse } from 'yaml';
 import { connectors } from '../../connectors/index.js';
 import { collectSource, type SourceResult } from '../../src/engine/collect.js';
+import { collectFromRaw } from '../../src/engine/from-raw.js';
 import {
   FAULT_KINDS,
   silentLogger,
@@ -38,6 +39,13 @@ export interface MatrixSetup {
    * their waits (a hang costs its timeouts in wall time, not in work). Default 1.
    */
   parallel?: number;
+  /** Also re-read each run's raw pages with the connector's `fromRaw`, which must give what the run collected. */
+  reread?: boolean;
+}
+
+export interface MatrixResult extends SourceResult {
+  /** The identities `fromRaw` gives from the run's raw pages, when the setup asks for them. */
+  reread?: Identity[];
 }
 
 export interface MatrixHarness {
@@ -52,7 +60,7 @@ export interface MatrixHarness {
    */
   called: string[];
   /** Runs the source against an idle sandbox with these faults in force; `overrides` narrow the source (e.g. to the kinds that call one operation). */
-  run(faults: readonly FaultSpec[], overrides?: Record<string, unknown>): Promise<SourceResult>;
+  run(faults: readonly FaultSpec[], overrides?: Record<string, unknown>): Promise<MatrixResult>;
   /** The fault-free run with these overrides, read once: the baseline for cases run with the same. */
   baselineWith(overrides: Record<string, unknown>): Promise<SourceResult>;
   close(): Promise<void>;
@@ -71,20 +79,23 @@ export async function startMatrix(setup: MatrixSetup): Promise<MatrixHarness> {
   );
   const sandbox = sandboxes[0]!;
 
-  const runOn = async (lane: DemoSandbox, faults: readonly FaultSpec[], overrides: Record<string, unknown> = {}): Promise<SourceResult> => {
+  const runOn = async (lane: DemoSandbox, faults: readonly FaultSpec[], overrides: Record<string, unknown> = {}): Promise<MatrixResult> => {
     const settings = { ...source, ...lane.sourceOverrides, ...TEST_LIMITS, ...setup.settings, ...overrides } as unknown as { name: string; connector: string };
     lane.faults.set(faults);
-    const rawDir = await mkdtemp(path.join(tmpdir(), `nhi-matrix-${setup.connector}-`));
+    const pack = await mkdtemp(path.join(tmpdir(), `nhi-matrix-${setup.connector}-`));
     try {
-      return await collectSource(connector, settings, { now: DEMO_NOW, log: silentLogger, env: lane.env, baseDir: DEMO_ORG, rawDir });
+      const result = await collectSource(connector, settings, { now: DEMO_NOW, log: silentLogger, env: lane.env, baseDir: DEMO_ORG, rawDir: path.join(pack, 'raw') });
+      if (!setup.reread) return result;
+      const reread = await collectFromRaw(connector, pack, result.completeness, DEMO_NOW);
+      return { ...result, reread: reread.identities };
     } finally {
       lane.faults.set([]);
-      await rm(rawDir, { recursive: true, force: true });
+      await rm(pack, { recursive: true, force: true });
     }
   };
   const idle = [...sandboxes];
   const waiting: ((lane: DemoSandbox) => void)[] = [];
-  const run = async (faults: readonly FaultSpec[], overrides: Record<string, unknown> = {}): Promise<SourceResult> => {
+  const run = async (faults: readonly FaultSpec[], overrides: Record<string, unknown> = {}): Promise<MatrixResult> => {
     const lane = idle.pop() ?? (await new Promise<DemoSandbox>((resolve) => waiting.push(resolve)));
     try {
       return await runOn(lane, faults, overrides);

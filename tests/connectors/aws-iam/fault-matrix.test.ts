@@ -30,6 +30,7 @@ beforeAll(async () => {
     connector: 'aws-iam',
     settings: { retry: { maxAttempts: 3, baseDelayMs: 1, maxDelayMs: 2 }, credentialReport: { pollIntervalMs: 1 } },
     parallel: 4,
+    reread: true,
   });
 });
 afterAll(async () => {
@@ -54,6 +55,8 @@ describe.concurrent.each(OPERATIONS)('%s', (operation) => {
       const result = await harness.run([spec]);
       const outcome = judge(harness.baseline, result, operation);
       outcomes[outcome] += 1;
+      // Whatever the fault did, the raw pages re-read give exactly what the collection gave.
+      expect(result.reread).toEqual(result.identities);
       // A fault the collection can ride out once must not cost the population.
       if (spec.times && ['throttle', '5xx', 'reset', 'hang', 'truncate', 'html', 'empty-object', 'drop-field', 'empty-page-more'].includes(spec.kind)) {
         expect(outcome).toBe('identical');
