@@ -1,3 +1,5 @@
+import { createServer, request as httpRequest } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startSandbox, type GitHubSandbox, type Refusal } from '../../../connectors/github/sandbox/index.js';
 import type { FaultSpec } from '../../../src/sdk/index.js';
@@ -158,5 +160,47 @@ describe('github requests that hang, reset or arrive garbled (issue 9)', () => {
     const { run } = await runWith({ refusals: [{ operation: 'apps/get-by-slug', type: 'not-found' }] });
     expect(run.completeness.verdict).toBe('complete');
     expect(run.identities.filter((identity) => identity.kind === 'app').every((identity) => identity.vendor === undefined)).toBe(true);
+  });
+});
+
+/** A proxy in front of the sandbox that takes the last item out of one path's answers, leaving GitHub's count as it was. */
+async function shortening(target: string, path: string, items: string): Promise<{ url: string; close(): Promise<void> }> {
+  const server = createServer((request, response) => {
+    const upstream = httpRequest(`${target}${request.url}`, { method: request.method, headers: request.headers }, (answer) => {
+      const chunks: Buffer[] = [];
+      answer.on('data', (chunk: Buffer) => chunks.push(chunk));
+      answer.on('end', () => {
+        let body = Buffer.concat(chunks).toString('utf8');
+        if (new URL(request.url!, target).pathname === path && answer.statusCode === 200) {
+          const parsed = JSON.parse(body) as Record<string, unknown[]>;
+          parsed[items]!.pop();
+          body = JSON.stringify(parsed);
+        }
+        response.writeHead(answer.statusCode!, { ...answer.headers, 'content-length': String(Buffer.byteLength(body)) });
+        response.end(body);
+      });
+    });
+    request.pipe(upstream);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    close: () => new Promise<void>((resolve) => (server.closeAllConnections(), server.close(() => resolve()))),
+  };
+}
+
+describe("github's own counts", () => {
+  it('makes the scope incomplete when a listing gives fewer items than its total_count, naming the listing', async () => {
+    sandbox = await startSandbox({ dataset: await loadFixture(), now: FIXTURE_NOW, tokens: [{ token: TOKEN, login: 'octo-admin' }] });
+    const proxy = await shortening(sandbox.origin, '/orgs/octo-fixture/actions/secrets', 'secrets');
+    try {
+      const run = await collect({ org: 'octo-fixture', baseUrl: proxy.url, tokenEnv: 'GH_TOKEN', kinds: ['actions-secrets'] }, { GH_TOKEN: TOKEN });
+      expect(run.completeness.verdict).toBe('incomplete');
+      expect(run.completeness.scopes[0]!.reconciliations.filter((reconciliation) => !reconciliation.matches)).toEqual([
+        expect.objectContaining({ name: 'actions/list-org-secrets: total_count', expected: 2, observed: 1, note: expect.stringContaining('org=octo-fixture') }),
+      ]);
+    } finally {
+      await proxy.close();
+    }
   });
 });
