@@ -43,6 +43,15 @@ export async function loadInputs(loaded: LoadedConfig, registries: Registries): 
   };
 }
 
+/** Sources that read files (exports) have them read and validated now: a bad row stops the run before it writes. */
+async function checkSourceInputs(loaded: LoadedConfig, registries: Registries): Promise<void> {
+  const connectors = new Map(withPlugins(registries, loaded.plugins).connectors.map((c) => [c.id, c]));
+  for (const { name, connector: id, timeouts: _timeouts, paging: _paging, ...settings } of loaded.config.sources) {
+    const connector = connectors.get(id);
+    if (connector?.checkInputs) await connector.checkInputs(connector.config.parse(settings), { source: name, baseDir: loaded.baseDir });
+  }
+}
+
 /** The enabled controls with their severity and options after config overrides. */
 export function activeControls({ config }: LoadedConfig, registries: Registries): ActiveControl[] {
   return registries.controls.flatMap((control) => {

@@ -141,6 +141,11 @@ export interface Connector<Config = any, Client = any> {
   /** Schema of the connector's own fields in a source entry (beside `name` and `connector`). */
   config: z.ZodObject<any>;
   connect(config: Config, context: ConnectContext): Promise<Client>;
+  /**
+   * Reads and validates the files a source names (exports, not APIs) before anything is collected, so a bad row
+   * is a `ConfigError` (exit 2, nothing written) rather than an incomplete pack.
+   */
+  checkInputs?(config: Config, context: InputContext): Promise<void>;
   collect(client: Client, context: CollectContext): AsyncIterable<Identity>;
   /**
    * Maps a pack's kept raw pages to identities again, with no API call: after a normalizer fix, the evidence
@@ -183,6 +188,7 @@ export function defineConnector<Schema extends z.ZodObject<any>, Client>(connect
   connect(config: z.output<Schema>, context: ConnectContext): Promise<Client>;
   collect(client: Client, context: CollectContext): AsyncIterable<Identity>;
   fromRaw?(raw: RawPages, context: FromRawContext): Promise<Identity[]>;
+  checkInputs?(config: z.output<Schema>, context: InputContext): Promise<void>;
   sdkVersion?: number;
   sandbox?(): Promise<SandboxModule>;
 }): Connector<z.output<Schema>, Client> {
