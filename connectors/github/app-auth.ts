@@ -1,4 +1,5 @@
 import { sign, type KeyObject } from 'node:crypto';
+import { validateResponse } from '../../src/sdk/index.js';
 import { OPERATIONS } from './operations.js';
 
 /** GitHub rejects App JWTs that live longer than ten minutes; a minute of slack absorbs clock drift. */
@@ -32,6 +33,16 @@ const APP_ENDPOINT = /\/app(\/installations\/[^/]+\/access_tokens)?$/;
 type RequestFn = ((route: any, parameters?: any) => Promise<any>) & { endpoint: { merge(route: any, parameters?: any): any } };
 
 /**
+ * A failure of the token request with the operation in its message: it surfaces through whichever call needed
+ * the token. Its status, answer and cause stay, for the retry decision.
+ */
+function named(operation: string, error: unknown): unknown {
+  if (!(error instanceof Error) || error.message.startsWith(`${operation}: `)) return error;
+  const { status, response } = error as { status?: unknown; response?: unknown };
+  return Object.assign(new Error(`${operation}: ${error.message}`, { cause: error }), { name: error.name, status, response });
+}
+
+/**
  * An Octokit `authStrategy`: /app endpoints get the App JWT, everything else an installation token minted
  * through `octokit.request` (so the token request is throttled and retried like any other call).
  */
@@ -41,11 +52,16 @@ export function createAppAuth(options: AppCredentials & { request: RequestFn }) 
 
   async function installationToken(): Promise<string> {
     if (cached && cached.expiresAt - RENEW_BEFORE_MS > Date.now()) return cached.token;
+    const { id, route, schema } = OPERATIONS.createInstallationAccessToken;
     pending ??= options
-      .request(OPERATIONS.createInstallationAccessToken.route, { installation_id: options.installationId })
-      .then((response: { data: { token: string; expires_at: string } }) => {
-        cached = { token: response.data.token, expiresAt: Date.parse(response.data.expires_at) };
+      .request(route, { installation_id: options.installationId })
+      .then((response: { data: unknown }) => {
+        const { token, expires_at } = validateResponse(id, schema, response.data);
+        cached = { token, expiresAt: Date.parse(expires_at) };
         return cached.token;
+      })
+      .catch((error: unknown) => {
+        throw named(id, error);
       })
       .finally(() => {
         pending = undefined;

@@ -3,12 +3,14 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { connectors } from '../../connectors/index.js';
-import { loadConfig, type LoadedConfig, type Registries } from '../config.js';
+import { loadConfig, type LoadedConfig, type LoadedPlugin, type Registries } from '../config.js';
 import type { SourceResult } from '../engine/collect.js';
 import { controls } from '../controls/index.js';
 import { keyIdOf, parsePrivateKey, readPublicKey, type SigningKey } from '../evidence/keys.js';
 import { displayPath, openPack, type PackData } from '../evidence/read-pack.js';
+import { loadConnectorPackages } from '../plugins/load.js';
 import { createLogger, type LogLevel } from '../log.js';
+import { parseYaml } from '../parse.js';
 import { z } from 'zod';
 import { ConfigError, ExitError, EXIT, type Logger } from '../sdk/index.js';
 
@@ -40,7 +42,19 @@ export function commandLogger(globals: GlobalOptions): Logger {
 }
 
 export function loadConfigFor(globals: GlobalOptions): Promise<LoadedConfig> {
-  return loadConfig(globals.config, registries);
+  return loadConfig(globals.config, registries, loadConnectorPackages);
+}
+
+/**
+ * The connector packages the config names, loaded and checked, without validating the rest of it; none when there
+ * is no config file (commands that only list or re-read work without one).
+ */
+export async function connectorPackagesFor(globals: GlobalOptions): Promise<LoadedPlugin[]> {
+  const text = await readFile(globals.config, 'utf8').catch(() => undefined);
+  if (text === undefined) return [];
+  const parsed = parseYaml(text);
+  if (parsed.problems.length > 0) throw new ConfigError(globals.config, parsed.problems);
+  return loadConnectorPackages(parsed.value, { file: globals.config, baseDir: path.dirname(path.resolve(globals.config)) }, registries.connectors);
 }
 
 /** The config when there is one (named with -c, or nhi-audit.yaml here): an auditor reads packs without one. */

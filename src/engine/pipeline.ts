@@ -1,5 +1,5 @@
 import path from 'node:path';
-import type { Config, LoadedConfig, Registries } from '../config.js';
+import { withPlugins, type Config, type LoadedConfig, type Registries } from '../config.js';
 import type { Identity, Logger, SourceCompleteness, Waiver } from '../sdk/index.js';
 import { collectSource, compareIds, type PageRedactions, type SourceResult } from './collect.js';
 import { enrich, enrichmentChanges, type EnrichInputs, type EnrichmentChange } from './enrich.js';
@@ -54,6 +54,7 @@ function exportRows(file: string, bytes: Buffer): number | null {
 /** Reads every file the config names (registries, waivers, exports) before anything is collected. */
 export async function loadInputs(loaded: LoadedConfig, registries: Registries): Promise<RunInputs> {
   const { config, baseDir } = loaded;
+  await checkSourceInputs(loaded, registries);
   const files: InputFile[] = [{ kind: 'config', originalPath: path.resolve(loaded.file), bytes: Buffer.from(loaded.text, 'utf8'), rows: null }];
   const read = async (kind: InputKind, file: string, source?: string) => {
     const originalPath = path.resolve(baseDir, file);
@@ -65,7 +66,7 @@ export async function loadInputs(loaded: LoadedConfig, registries: Registries): 
     if (file) await read(kind, file);
   }
   if (config.waivers) await read('waivers', config.waivers);
-  const connectors = new Map(registries.connectors.map((c) => [c.id, c]));
+  const connectors = new Map(withPlugins(registries, loaded.plugins).connectors.map((c) => [c.id, c]));
   for (const { name, connector: id, timeouts: _timeouts, paging: _paging, ...fields } of config.sources) {
     const connector = connectors.get(id)!;
     for (const file of connector.inputFiles?.(connector.config.parse(fields)) ?? []) await read('export', file, name);
@@ -98,6 +99,15 @@ export function inputsFrom(config: Config, files: InputFile[], controlIds: reado
   return { enrich: enrichInputs, waivers, files: counted };
 }
 
+/** Sources that read files (exports) have them read and validated now: a bad row stops the run before it writes. */
+async function checkSourceInputs(loaded: LoadedConfig, registries: Registries): Promise<void> {
+  const connectors = new Map(withPlugins(registries, loaded.plugins).connectors.map((c) => [c.id, c]));
+  for (const { name, connector: id, timeouts: _timeouts, paging: _paging, ...settings } of loaded.config.sources) {
+    const connector = connectors.get(id);
+    if (connector?.checkInputs) await connector.checkInputs(connector.config.parse(settings), { source: name, baseDir: loaded.baseDir });
+  }
+}
+
 /** The enabled controls with their severity and options after config overrides. */
 export function activeControls({ config }: Pick<LoadedConfig, 'config'>, registries: Registries): ActiveControl[] {
   return registries.controls.flatMap((control) => {
@@ -119,7 +129,7 @@ export interface CollectAllOptions {
 
 /** Runs every source concurrently; one failing source never stops the others. */
 export async function collectAll(loaded: LoadedConfig, registries: Registries, options: CollectAllOptions): Promise<SourceResult[]> {
-  const connectors = new Map(registries.connectors.map((c) => [c.id, c]));
+  const connectors = new Map(withPlugins(registries, loaded.plugins).connectors.map((c) => [c.id, c]));
   return Promise.all(
     loaded.config.sources.map(async (source) => {
       const result = await collectSource(connectors.get(source.connector)!, source, { ...options, baseDir: loaded.baseDir });

@@ -98,6 +98,13 @@ export interface ScopeRecorder {
   unreadable(kind: string, reason: string): void;
 }
 
+/** What a connector needs to find the files its configuration names. */
+export interface InputContext {
+  source: string;
+  /** Folder that relative paths in the source's configuration resolve against. */
+  baseDir: string;
+}
+
 export interface ConnectContext {
   source: string;
   log: Logger;
@@ -134,6 +141,11 @@ export interface Connector<Config = any, Client = any> {
   /** Schema of the connector's own fields in a source entry (beside `name` and `connector`). */
   config: z.ZodObject<any>;
   connect(config: Config, context: ConnectContext): Promise<Client>;
+  /**
+   * Reads and validates the files a source names (exports, not APIs) before anything is collected, so a bad row
+   * is a `ConfigError` (exit 2, nothing written) rather than an incomplete pack.
+   */
+  checkInputs?(config: Config, context: InputContext): Promise<void>;
   collect(client: Client, context: CollectContext): AsyncIterable<Identity>;
   /**
    * Maps a pack's kept raw pages to identities again, with no API call: after a normalizer fix, the evidence
@@ -145,6 +157,10 @@ export interface Connector<Config = any, Client = any> {
    * copy of each in the pack's inputs/. Never a credential file.
    */
   inputFiles?(config: Config): string[];
+  /** The major version of `nhi-audit/sdk` it was built for; a connector package must name it. */
+  sdkVersion?: number;
+  /** A connector package's sandbox, for `nhi-audit demo` and `nhi-audit sandbox` (in-tree ones keep it in `sandbox/`). */
+  sandbox?(): Promise<SandboxModule>;
 }
 
 /** One kept API page as `ScopeRecorder.page` wrote it. */
@@ -178,6 +194,9 @@ export function defineConnector<Schema extends z.ZodObject<any>, Client>(connect
   collect(client: Client, context: CollectContext): AsyncIterable<Identity>;
   fromRaw?(raw: RawPages, context: FromRawContext): Promise<Identity[]>;
   inputFiles?(config: z.output<Schema>): string[];
+  checkInputs?(config: z.output<Schema>, context: InputContext): Promise<void>;
+  sdkVersion?: number;
+  sandbox?(): Promise<SandboxModule>;
 }): Connector<z.output<Schema>, Client> {
   return connector;
 }

@@ -54,9 +54,9 @@ describe('audit cycles and the output folder, against the AWS sandbox', () => {
       expect(await packs(cwd)).toHaveLength(1);
       expect((await cli(['run', '--as-of', '2026-09-30', '--backfill'], { cwd, env })).code).toBe(1);
 
-      sandbox.setFaults([{ kind: 'error', operation: 'GetAccountAuthorizationDetails', account: '333333333333', status: 500, code: 'ServiceFailure', message: 'injected' }]);
+      sandbox.faults.set([{ connector: 'aws-iam', operation: 'GetAccountAuthorizationDetails', kind: '5xx' }]);
       expect((await cli(['run', '--as-of', '2026-11-21'], { cwd, env })).code).toBe(3);
-      sandbox.setFaults([]);
+      sandbox.faults.set([]);
       expect((await cli(['run', '--as-of', '2026-11-22'], { cwd, env })).code).toBe(1);
 
       const [q4, q3] = [(await packs(cwd)).filter((p) => p.includes('/2026-Q4/')), (await packs(cwd)).filter((p) => p.includes('/2026-Q3/'))];

@@ -56,7 +56,7 @@ describe('gcp-iam under faults the issue names', () => {
     expect(result.completeness.verdict).toBe('incomplete');
     const errors = result.completeness.scopes.flatMap((s) => s.errors);
     expect(errors).toEqual([
-      expect.objectContaining({ operation: 'cloudresourcemanager.projects.getIamPolicy', code: 'TimeoutError', message: 'no complete answer within 400 ms (timeouts.requestMs)' }),
+      expect.objectContaining({ operation: 'cloudresourcemanager.projects.getIamPolicy', code: 'TimeoutError', message: 'no complete answer within 1000 ms (timeouts.requestMs)' }),
       expect.objectContaining({ operation: 'cloudresourcemanager.projects.getIamPolicy', code: 'TimeoutError' }),
     ]);
   });
