@@ -54,7 +54,7 @@ describe('audit cycles and the output folder, against the AWS sandbox', () => {
       expect(await packs(cwd)).toHaveLength(1);
       expect((await cli(['run', '--as-of', '2026-09-30', '--backfill'], { cwd, env })).code).toBe(1);
 
-      sandbox.faults.set([{ connector: 'aws-iam', operation: 'GetAccountAuthorizationDetails', kind: '5xx' }]);
+      sandbox.faults.set([{ connector: 'aws-iam', operation: 'GetCredentialReport', kind: '5xx' }]);
       expect((await cli(['run', '--as-of', '2026-11-21'], { cwd, env })).code).toBe(3);
       sandbox.faults.set([]);
       expect((await cli(['run', '--as-of', '2026-11-22'], { cwd, env })).code).toBe(1);
