@@ -1,7 +1,9 @@
 import pLimit from 'p-limit';
 import { defineConnector, type CollectContext, type Identity } from '../../src/sdk/index.js';
 import { AwsIamClient, type AccountTarget } from './client.js';
+import { loadActionCatalog } from './catalog.js';
 import { AwsIamConfigSchema } from './config.js';
+import { PrivilegeEvaluator } from './effective.js';
 import { readExport } from './export.js';
 import { snapshotsFromRaw } from './from-raw.js';
 import { normalizeAccount, type AccountSnapshot } from './normalize.js';
@@ -78,11 +80,15 @@ export default defineConnector({
     return new AwsIamClient(config, context);
   },
   async *collect(client, context): AsyncIterable<Identity> {
+    const privileges = new PrivilegeEvaluator(await loadActionCatalog(), context.now);
     for (const snapshot of await readAccounts(client, context)) {
-      yield* normalizeAccount(snapshot, { connector: CONNECTOR_ID, source: context.source, now: context.now });
+      yield* normalizeAccount(snapshot, { connector: CONNECTOR_ID, source: context.source, now: context.now, privileges });
     }
   },
   async fromRaw(raw, context) {
-    return (await snapshotsFromRaw(raw)).flatMap((snapshot) => normalizeAccount(snapshot, { connector: CONNECTOR_ID, source: context.source, now: context.now }));
+    const privileges = new PrivilegeEvaluator(await loadActionCatalog(), context.now);
+    return (await snapshotsFromRaw(raw)).flatMap((snapshot) =>
+      normalizeAccount(snapshot, { connector: CONNECTOR_ID, source: context.source, now: context.now, privileges }),
+    );
   },
 });

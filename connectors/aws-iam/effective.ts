@@ -1,0 +1,387 @@
+import {
+  PRIVILEGE_ORDER,
+  type ConditionalPrivilege,
+  type Grant,
+  type Privilege,
+  type PrivilegeFlag,
+  type PrivilegeLevel,
+  type PrivilegeLimit,
+} from '../../src/sdk/index.js';
+import type { ActionCatalog, ActionSet, CatalogService } from './catalog.js';
+import { intersectScopes, scopeAllows, unionScopes, type ServiceScope } from './conditions.js';
+import { CREDENTIAL_CREATION_ACTIONS, ESCALATION_METHODS, NOT_IAM_WRITES } from './escalation.js';
+import { PolicyCompiler, type CompiledPolicy, type PolicyDocument, type PolicyPart } from './policy.js';
+
+/**
+ * Effective permissions of one principal, in AWS's evaluation order: what its identity policies allow, less
+ * every explicit Deny, within its permissions boundary and its organization's service control policies.
+ *
+ * Each view is computed twice. `certain` counts an Allow only when its conditions hold at the as-of date and a
+ * Deny whenever it might apply; `possible` counts every Allow that might apply and a Deny only when it surely
+ * does. The level and flags are the certain ones; what `possible` adds is kept as conditional privilege.
+ */
+
+type Mode = 'certain' | 'possible';
+
+/** Actions allowed on every resource and on at least one, and where iam:PassRole may send a role. */
+interface View {
+  all: ActionSet;
+  some: ActionSet;
+  passRoleTo?: ServiceScope | undefined;
+}
+
+export interface NamedPolicy {
+  name: string;
+  ref?: string;
+  /** Undefined when the document could not be read: its grant is `unknown`, a cap from it is not applied. */
+  document: PolicyDocument | undefined;
+}
+
+export interface GrantInput extends NamedPolicy {
+  via: Grant['via'];
+}
+
+export interface PrincipalPolicies {
+  grants: GrantInput[];
+  boundary?: NamedPolicy;
+  /** The service control policies attached at each level above the account (root, OUs, the account). */
+  serviceControlPolicies?: NamedPolicy[][];
+}
+
+interface Summary {
+  level: PrivilegeLevel;
+  flags: PrivilegeFlag[];
+  methods: string[];
+  evidence: string[];
+}
+
+interface Evaluation {
+  certain: Summary;
+  possible: Summary;
+  conditions: string[];
+  reach: Privilege['reach'];
+  limits: (Omit<PrivilegeLimit, 'name' | 'ref'> & { source: number })[];
+}
+
+const MAX_EVIDENCE = 20;
+const MAX_EXAMPLES = 5;
+const MAX_CONDITIONS = 10;
+
+function counts(part: PolicyPart, mode: Mode): boolean {
+  if (part.outcome.kind === 'always') return true;
+  // An undecided Allow might apply, an undecided Deny might not: each mode assumes the other way round.
+  return part.effect === 'Allow' ? mode === 'possible' : mode === 'certain';
+}
+
+function higher(a: PrivilegeLevel, b: PrivilegeLevel): boolean {
+  return PRIVILEGE_ORDER.indexOf(a) > PRIVILEGE_ORDER.indexOf(b);
+}
+
+export class PrivilegeEvaluator {
+  readonly compiler: PolicyCompiler;
+  private readonly writeLike: ActionSet;
+  private readonly permissionsManagement: ActionSet;
+  private readonly iamPermissionsManagement: ActionSet;
+  private readonly iamWrites: ActionSet;
+  private readonly credentialCreation: ActionSet;
+  private readonly passRole: number | undefined;
+  private readonly servicesWithWrites: CatalogService[];
+  private readonly methods: { name: string; actions: number[]; passRoleTo?: string }[];
+  private readonly views = new Map<string, View>();
+  private readonly grants = new Map<number, Omit<Grant, 'via' | 'name' | 'ref'>>();
+  private readonly evaluations = new Map<string, Evaluation>();
+
+  constructor(
+    readonly catalog: ActionCatalog,
+    readonly now: Date,
+  ) {
+    this.compiler = new PolicyCompiler(catalog, now);
+    const iam = catalog.select((action) => action.service === 'iam');
+    this.writeLike = catalog.withLevel('Write').union(catalog.withLevel('Permissions management')).union(catalog.withLevel('Tagging'));
+    this.permissionsManagement = catalog.withLevel('Permissions management');
+    this.iamPermissionsManagement = this.permissionsManagement.intersect(iam);
+    this.iamWrites = this.writeLike.intersect(iam).minus(this.actions(NOT_IAM_WRITES));
+    this.credentialCreation = this.actions(CREDENTIAL_CREATION_ACTIONS);
+    this.passRole = catalog.index('iam:PassRole');
+    this.servicesWithWrites = catalog.services.filter((service) => this.writeLike.anyIn(service.start, service.end));
+    this.methods = ESCALATION_METHODS.flatMap((method) => {
+      const actions = method.actions.map((action) => catalog.index(action));
+      // A method whose action the catalog no longer lists cannot be performed.
+      if (actions.some((index) => index === undefined)) return [];
+      return [{ name: method.name, actions: actions as number[], ...(method.passRoleTo ? { passRoleTo: method.passRoleTo } : {}) }];
+    });
+  }
+
+  private actions(names: readonly string[]): ActionSet {
+    return names.reduce((set, name) => set.union(this.catalog.expand(name)), this.catalog.empty());
+  }
+
+  private empty(): View {
+    return { all: this.catalog.empty(), some: this.catalog.empty() };
+  }
+
+  private allowed(policy: CompiledPolicy, mode: Mode): View {
+    const key = `a${policy.key}${mode}`;
+    let view = this.views.get(key);
+    if (!view) {
+      view = this.empty();
+      for (const part of policy.parts) {
+        if (part.effect !== 'Allow' || !counts(part, mode)) continue;
+        view.some = view.some.union(part.actions);
+        if (part.resources === 'named') continue;
+        view.all = view.all.union(part.actions);
+        view.passRoleTo = unionScopes(view.passRoleTo, part.passRoleTo);
+      }
+      this.views.set(key, view);
+    }
+    return view;
+  }
+
+  /** A Deny on every resource removes an action everywhere; one with NotResource still leaves the named ones. */
+  private denied(policy: CompiledPolicy, mode: Mode): View {
+    const key = `d${policy.key}${mode}`;
+    let view = this.views.get(key);
+    if (!view) {
+      view = this.empty();
+      for (const part of policy.parts) {
+        if (part.effect !== 'Deny' || !counts(part, mode) || part.resources === 'named') continue;
+        view.all = view.all.union(part.actions);
+        if (part.resources === 'all') view.some = view.some.union(part.actions);
+      }
+      this.views.set(key, view);
+    }
+    return view;
+  }
+
+  private hasDeny(policy: CompiledPolicy): boolean {
+    return policy.parts.some((part) => part.effect === 'Deny');
+  }
+
+  private isAdmin(all: ActionSet): boolean {
+    if (!all.covers(this.iamPermissionsManagement)) return false;
+    const writes = all.intersect(this.writeLike);
+    return this.servicesWithWrites.every((service) => writes.anyIn(service.start, service.end));
+  }
+
+  /** A few of the actions in `set` for evidence, IAM's first: they are the ones a reviewer looks for. */
+  private examples(set: ActionSet): string[] {
+    const iam = this.catalog.service('iam');
+    const names: string[] = [];
+    const add = (index: number) => names.length < MAX_EXAMPLES && !names.includes(this.catalog.name(index)) && names.push(this.catalog.name(index));
+    if (iam) for (let index = iam.start; index < iam.end; index++) if (set.has(index)) add(index);
+    for (const index of set.indices()) if (names.length < MAX_EXAMPLES) add(index);
+    return names;
+  }
+
+  private summarize(view: View): Summary {
+    const flags = new Set<PrivilegeFlag>();
+    const evidence = new Set<string>();
+    const { all, some } = view;
+    let level: PrivilegeLevel = 'none';
+    if (!some.isEmpty()) level = this.isAdmin(all) ? 'admin' : some.intersects(this.writeLike) ? 'write' : 'read';
+    if (level === 'admin') flags.add('admin');
+    // An administrator's evidence is how its policy is written (`*`); listing actions would say nothing more.
+    const example = (set: ActionSet) => (level === 'admin' ? [] : this.examples(set));
+
+    const iamWrites = all.intersect(this.iamWrites);
+    if (!iamWrites.isEmpty()) {
+      flags.add('iam-write');
+      for (const name of example(iamWrites)) evidence.add(name);
+    }
+    const management = all.intersect(this.permissionsManagement);
+    if (!management.isEmpty()) {
+      flags.add('permissions-management');
+      for (const name of example(management)) evidence.add(name);
+    }
+    const passRoleTo = this.passRole !== undefined && all.has(this.passRole) ? view.passRoleTo : undefined;
+    if (passRoleTo === 'any') {
+      flags.add('passrole-any');
+      evidence.add('iam:PassRole');
+    } else if (passRoleTo) {
+      evidence.add(`iam:PassRole to ${passRoleTo.join(', ')}`);
+    }
+    const credentials = all.intersect(this.credentialCreation);
+    if (!credentials.isEmpty()) {
+      flags.add('credential-creation');
+      for (const name of example(credentials)) evidence.add(name);
+    }
+    const methods = this.methods
+      .filter((method) => method.actions.every((index) => all.has(index)) && (!method.passRoleTo || (passRoleTo !== undefined && scopeAllows(passRoleTo, method.passRoleTo))))
+      .map((method) => method.name);
+    if (methods.length > 0) {
+      flags.add('privilege-escalation');
+      if (level !== 'admin') for (const name of methods) evidence.add(`method:${name}`);
+    }
+    return { level, flags: [...flags].sort(), methods, evidence: [...evidence].sort() };
+  }
+
+  private conditional(certain: Summary, possible: Summary, conditions: string[]): ConditionalPrivilege | undefined {
+    const flags = possible.flags.filter((flag) => !certain.flags.includes(flag));
+    if (flags.length === 0 && !higher(possible.level, certain.level)) return undefined;
+    return { level: possible.level, flags, conditions: conditions.slice(0, MAX_CONDITIONS) };
+  }
+
+  /** One policy on its own: what it allows less its own denies (the per-grant figure an auditor reads). */
+  private grant(policy: CompiledPolicy): Omit<Grant, 'via' | 'name' | 'ref'> {
+    let grant = this.grants.get(policy.key);
+    if (!grant) {
+      const view = (mode: Mode) => {
+        const allowed = this.allowed(policy, mode);
+        const denied = this.denied(policy, mode);
+        return { all: allowed.all.minus(denied.all), some: allowed.some.minus(denied.some), passRoleTo: allowed.passRoleTo };
+      };
+      const certain = this.summarize(view('certain'));
+      const possible = this.summarize(view('possible'));
+      const conditional = this.conditional(certain, possible, conditionsOf([policy]));
+      grant = {
+        level: certain.level,
+        flags: [...new Set([...certain.flags, ...policy.shape])].sort(),
+        evidence: [...new Set([...certain.evidence, ...policy.shapeEvidence, ...policy.impossible.map((reason) => `never applies: ${reason}`)])]
+          .sort()
+          .slice(0, MAX_EVIDENCE),
+        ...(conditional ? { conditional } : {}),
+      };
+      this.grants.set(policy.key, grant);
+    }
+    return grant;
+  }
+
+  private compiled(policy: NamedPolicy): CompiledPolicy | undefined {
+    return policy.document === undefined ? undefined : this.compiler.compile(policy.document);
+  }
+
+  /** The privilege of one principal from its policies. */
+  privilege(input: PrincipalPolicies): Privilege {
+    const grants = input.grants.map((policy) => ({ policy, compiled: this.compiled(policy) }));
+    const boundary = input.boundary && this.compiled(input.boundary);
+    const scps = input.serviceControlPolicies?.map((level) => level.flatMap((policy) => {
+      const compiled = this.compiled(policy);
+      return compiled ? [{ policy, compiled }] : [];
+    }));
+
+    const key = [
+      grants.map((g) => g.compiled?.key ?? '?').join(','),
+      boundary?.key ?? '',
+      scps?.map((level) => level.map((s) => s.compiled.key).join(',')).join('/') ?? '-',
+    ].join('|');
+    let evaluation = this.evaluations.get(key);
+    if (!evaluation) {
+      evaluation = this.evaluate(grants.map((g) => g.compiled), boundary, scps?.map((level) => level.map((s) => s.compiled)));
+      this.evaluations.set(key, evaluation);
+    }
+
+    const grantList: Grant[] = grants.map(({ policy, compiled }) => ({
+      via: policy.via,
+      name: policy.name,
+      ...(policy.ref ? { ref: policy.ref } : {}),
+      ...(compiled ? this.grant(compiled) : { level: 'unknown' as const, flags: [], evidence: ['policy document not available'] }),
+    }));
+    const scpList = scps?.flat() ?? [];
+    const sourceOf = (source: number): { name: string; ref?: string } => {
+      if (source < grants.length) return grants[source]!.policy;
+      if (source === grants.length) return input.boundary!;
+      const index = source - grants.length - 1;
+      if (index < scpList.length) return scpList[index]!.policy;
+      const allowLists = [...new Set(scpList.filter((s) => s.compiled.parts.some((p) => p.effect === 'Allow')).map((s) => s.policy.name))];
+      return { name: `allow lists: ${allowLists.join(', ')}` };
+    };
+    const limits: PrivilegeLimit[] = evaluation.limits.map(({ source, ...limit }) => {
+      const { name, ref } = sourceOf(source);
+      return { ...limit, name, ...(ref ? { ref } : {}) };
+    });
+
+    const { certain } = evaluation;
+    const unknownGrant = grantList.some((grant) => grant.level === 'unknown');
+    const shapes = grants.flatMap((g) => g.compiled?.shape ?? []);
+    const conditional = this.conditional(certain, evaluation.possible, evaluation.conditions);
+    return {
+      level: unknownGrant && certain.level !== 'admin' ? 'unknown' : certain.level,
+      grants: grantList,
+      flags: [...new Set([...certain.flags, ...shapes])].sort(),
+      ...(evaluation.reach ? { reach: evaluation.reach } : {}),
+      ...(conditional ? { conditional } : {}),
+      ...(limits.length > 0 ? { limits } : {}),
+      ...(certain.methods.length > 0 ? { escalationMethods: certain.methods } : {}),
+      evaluated: ['identity-policies', ...(boundary ? ['permissions-boundary'] : []), ...(scps ? ['service-control-policies'] : [])],
+    };
+  }
+
+  private effective(mode: Mode, grants: (CompiledPolicy | undefined)[], boundary: CompiledPolicy | undefined, scps: CompiledPolicy[][] | undefined): View {
+    const known = grants.filter((g): g is CompiledPolicy => g !== undefined);
+    let view = this.withoutDenies(known.reduce((acc, policy) => unionView(acc, this.allowed(policy, mode)), this.empty()), known, mode);
+    if (boundary) view = intersectView(view, this.withoutDenies(this.allowed(boundary, mode), [boundary], mode));
+    if (scps) {
+      // Every level from the root down must allow an action; a level with no readable policy caps nothing.
+      for (const level of scps.filter((policies) => policies.length > 0)) {
+        view = intersectView(view, level.reduce((acc, policy) => unionView(acc, this.allowed(policy, mode)), this.empty()));
+      }
+      view = this.withoutDenies(view, scps.flat(), mode);
+    }
+    return view;
+  }
+
+  private withoutDenies(view: View, policies: CompiledPolicy[], mode: Mode): View {
+    return policies.reduce((acc, policy) => {
+      const denied = this.denied(policy, mode);
+      return { all: acc.all.minus(denied.all), some: acc.some.minus(denied.some), passRoleTo: acc.passRoleTo };
+    }, view);
+  }
+
+  private evaluate(grants: (CompiledPolicy | undefined)[], boundary: CompiledPolicy | undefined, scps: CompiledPolicy[][] | undefined): Evaluation {
+    const certainView = this.effective('certain', grants, boundary, scps);
+    const certain = this.summarize(certainView);
+    const possible = this.summarize(this.effective('possible', grants, boundary, scps));
+    const involved = [...grants.filter((g): g is CompiledPolicy => g !== undefined), ...(boundary ? [boundary] : []), ...(scps?.flat() ?? [])];
+    const reach: Privilege['reach'] = certainView.some.isEmpty() ? 'none' : certainView.all.isEmpty() ? 'selected' : 'all';
+    return { certain, possible, conditions: conditionsOf(involved), reach, limits: this.limits(grants, boundary, scps) };
+  }
+
+  /**
+   * What each deny, boundary and SCP takes away from everything the grants might allow, counting only
+   * denies that surely apply: the evidence that a limit, and which one, saves a principal.
+   */
+  private limits(grants: (CompiledPolicy | undefined)[], boundary: CompiledPolicy | undefined, scps: CompiledPolicy[][] | undefined): Evaluation['limits'] {
+    const scpList = scps?.flat() ?? [];
+    if (!boundary && scpList.length === 0 && !grants.some((g) => g && this.hasDeny(g))) return [];
+    const mode: Mode = 'possible';
+    const base = grants.reduce((acc, policy) => (policy ? unionView(acc, this.allowed(policy, mode)) : acc), this.empty());
+    const before = this.summarize(base);
+    const limits: Evaluation['limits'] = [];
+    const record = (kind: PrivilegeLimit['kind'], source: number, view: View) => {
+      const after = this.summarize(view);
+      const removes = before.flags.filter((flag) => !after.flags.includes(flag));
+      if (removes.length > 0 || higher(before.level, after.level)) limits.push({ kind, source, level: after.level, removes });
+    };
+    grants.forEach((policy, index) => {
+      if (policy && this.hasDeny(policy)) record('deny', index, this.withoutDenies(base, [policy], mode));
+    });
+    if (boundary) record('permissions-boundary', grants.length, intersectView(base, this.withoutDenies(this.allowed(boundary, mode), [boundary], mode)));
+    scpList.forEach((policy, index) => {
+      if (this.hasDeny(policy)) record('service-control-policy', grants.length + 1 + index, this.withoutDenies(base, [policy], mode));
+    });
+    if (scps) {
+      const capped = scps
+        .filter((level) => level.length > 0)
+        .reduce((view, level) => intersectView(view, level.reduce((acc, policy) => unionView(acc, this.allowed(policy, mode)), this.empty())), base);
+      record('service-control-policy', grants.length + 1 + scpList.length, capped);
+    }
+    return limits;
+  }
+}
+
+function unionView(a: View, b: View): View {
+  return { all: a.all.union(b.all), some: a.some.union(b.some), passRoleTo: unionScopes(a.passRoleTo, b.passRoleTo) };
+}
+
+function intersectView(a: View, b: View): View {
+  return { all: a.all.intersect(b.all), some: a.some.intersect(b.some), passRoleTo: intersectScopes(a.passRoleTo, b.passRoleTo) };
+}
+
+/** The undecided conditions of the given policies, as written. */
+function conditionsOf(policies: CompiledPolicy[]): string[] {
+  const conditions = new Set<string>();
+  for (const policy of policies) {
+    for (const part of policy.parts) if (part.outcome.kind === 'unknown') for (const condition of part.outcome.conditions) conditions.add(condition);
+  }
+  return [...conditions].sort();
+}
