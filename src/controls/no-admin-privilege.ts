@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { type ControlMeta, defineControl, describeLimit, grantLabel, judgeEach } from '../sdk/index.js';
+import { type ControlMeta, defineControl, describeConditions, describeLimit, grantLabel, judgeEach } from '../sdk/index.js';
 
 const meta: ControlMeta = {
   id: 'no-admin-privilege',
@@ -32,7 +32,7 @@ export default defineControl({
         return {
           ...base,
           status: 'fail',
-          message: `Administrator privilege when ${conditional.conditions.join('; ') || 'its conditions'} hold (conditions nhi-audit does not evaluate), through ${through.join(', ') || 'its grants'}`,
+          message: `Administrator privilege ${describeConditions(conditional)}, through ${through.join(', ') || 'its grants'}`,
           evidence: { level, conditional, adminGrants: through },
         };
       }
@@ -44,7 +44,7 @@ export default defineControl({
         return {
           ...base,
           status: 'pass',
-          message: `Not an administrator (highest privilege: ${level}): ${adminGrants.join(', ') || 'its grants'} would be, but ${saving.map(describeLimit).join(' and ')} takes it away`,
+          message: `Not an administrator (highest privilege: ${level}): ${saving.map(describeLimit).join(' and ')} takes away the administrator privilege ${adminGrants.length > 0 ? `of ${adminGrants.join(', ')}` : 'its grants allow'}`,
           evidence: { level, adminGrants, limits: saving },
         };
       }

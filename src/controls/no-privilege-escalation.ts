@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { type ControlMeta, defineControl, describeLimit, grantLabel, judgeEach, PrivilegeFlagSchema } from '../sdk/index.js';
+import { type ControlMeta, defineControl, describeConditions, describeLimit, grantLabel, judgeEach, PrivilegeFlagSchema } from '../sdk/index.js';
 
 const meta: ControlMeta = {
   id: 'no-privilege-escalation',
@@ -54,7 +54,7 @@ export default defineControl({
         return {
           ...base,
           status: 'fail',
-          message: `Can escalate (${conditionalFound.join(', ')}) when ${conditional.conditions.join('; ') || 'its conditions'} hold (conditions nhi-audit does not evaluate), through ${through.join(', ') || 'its grants'}`,
+          message: `Can escalate (${conditionalFound.join(', ')}) ${describeConditions(conditional)}, through ${through.join(', ') || 'its grants'}`,
           evidence: { level, flags: [], conditional: { ...conditional, flags: conditionalFound } },
         };
       }

@@ -130,6 +130,13 @@ const LIMIT_KINDS: Record<PrivilegeLimit['kind'], string> = {
   'service-control-policy': 'the service control policy',
 };
 
+/** How findings name undecided conditions: `under IpAddress aws:SourceIp 203.0.113.0/24, a condition … not evaluated`. */
+export function describeConditions(conditional: Pick<ConditionalPrivilege, 'conditions'>): string {
+  const { conditions } = conditional;
+  if (conditions.length === 0) return 'under conditions that were not evaluated';
+  return `under ${conditions.join('; ')}, ${conditions.length === 1 ? 'a condition' : 'conditions'} nhi-audit does not evaluate`;
+}
+
 /** How findings name a limit: `the explicit Deny in deny-iam (inline:deny-iam)`. */
 export function describeLimit(limit: Pick<PrivilegeLimit, 'kind' | 'name' | 'ref'>): string {
   return `${LIMIT_KINDS[limit.kind]} ${limit.ref ? `${limit.name} (${limit.ref})` : limit.name}`;
