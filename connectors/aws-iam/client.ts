@@ -9,7 +9,13 @@ import {
   paginateListAccessKeys,
   type EntityType,
 } from '@aws-sdk/client-iam';
-import { OrganizationsClient, paginateListAccounts } from '@aws-sdk/client-organizations';
+import {
+  DescribePolicyCommand,
+  OrganizationsClient,
+  paginateListAccounts,
+  paginateListPolicies,
+  paginateListTargetsForPolicy,
+} from '@aws-sdk/client-organizations';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import pLimit from 'p-limit';
 import { fromIni, fromNodeProviderChain, fromTemporaryCredentials } from '@aws-sdk/credential-providers';
@@ -18,6 +24,7 @@ import { ConnectorError, type ConnectContext, type ScopeRecorder } from '../../s
 import type { AwsIamConfig } from './config.js';
 import { parseCredentialReport, type CredentialReportRow } from './credential-report.js';
 import type { AccessKeyLike, AccountSnapshot, ManagedPolicyLike, RoleDetailLike, UserDetailLike } from './normalize.js';
+import { managementAccountOf, type OrganizationPolicies } from './organization.js';
 import { parsePolicyDocument, type PolicyDocument } from './policy.js';
 import { PatientRetryStrategy } from './retry.js';
 
@@ -84,6 +91,8 @@ function errorName(error: unknown): string {
 export class AwsIamClient {
   private readonly baseCredentials: AwsCredentialIdentityProvider;
   private readonly awsManagedPolicies = new Map<string, Promise<PolicyDocument | undefined>>();
+  /** Account paths and the management account, as ListAccounts showed them: where each SCP applies. */
+  private readonly organization: Omit<OrganizationPolicies, 'policies'> = { managementAccountId: undefined, accountPaths: {} };
 
   constructor(
     readonly config: AwsIamConfig,
@@ -191,9 +200,40 @@ export class AwsIamClient {
       for (const account of accounts) {
         const state = account.State ?? account.Status;
         if (account.Id && state === 'ACTIVE') ids.push(account.Id);
+        if (account.Id) this.organization.accountPaths[account.Id] = account.Paths ?? [];
+        this.organization.managementAccountId ??= managementAccountOf(account.Arn);
       }
     }
     return ids;
+  }
+
+  /**
+   * The organization's service control policies: ListPolicies, then DescribePolicy and ListTargetsForPolicy
+   * once per policy. Called after organizationAccounts, whose account paths place each policy.
+   */
+  async serviceControlPolicies(recorder: ScopeRecorder): Promise<OrganizationPolicies> {
+    const client = new OrganizationsClient(this.clientConfig(this.baseCredentials));
+    const policies: OrganizationPolicies['policies'] = [];
+    const filter = { Filter: 'SERVICE_CONTROL_POLICY' as const };
+    for await (const page of paginateListPolicies({ client, pageSize: 20 }, filter)) {
+      await recorder.page('ListPolicies', { ...filter, MaxResults: 20 }, withoutMetadata(page), { records: page.Policies?.length ?? 0, attempts: pageAttempts(page) });
+      for (const summary of page.Policies ?? []) {
+        if (!summary.Id) continue;
+        const described = await client.send(new DescribePolicyCommand({ PolicyId: summary.Id }));
+        await recorder.page('DescribePolicy', { PolicyId: summary.Id }, withoutMetadata(described), { records: 1, attempts: pageAttempts(described) });
+        const targets: OrganizationPolicies['policies'][number]['targets'] = [];
+        for await (const targetPage of paginateListTargetsForPolicy({ client, pageSize: 20 }, { PolicyId: summary.Id })) {
+          await recorder.page('ListTargetsForPolicy', { PolicyId: summary.Id, MaxResults: 20 }, withoutMetadata(targetPage), {
+            records: targetPage.Targets?.length ?? 0,
+            attempts: pageAttempts(targetPage),
+          });
+          for (const target of targetPage.Targets ?? []) if (target.TargetId) targets.push({ TargetId: target.TargetId, ...(target.Type ? { Type: target.Type } : {}) });
+        }
+        const content = described.Policy?.Content;
+        policies.push({ policy: { Id: summary.Id, ...(summary.Name ? { Name: summary.Name } : {}), ...(summary.Arn ? { Arn: summary.Arn } : {}), ...(content ? { Content: content } : {}) }, targets });
+      }
+    }
+    return { ...this.organization, policies };
   }
 
   /** Reads one account: GAAD in pages of 1000, the credential report, access keys of users that have keys. */
@@ -304,13 +344,14 @@ export class AwsIamClient {
     );
   }
 
-  /** GAAD without the AWSManagedPolicy filter omits AWS managed documents; read the attached ones once per source. */
+  /** GAAD without the AWSManagedPolicy filter omits AWS managed documents; read the attached ones (and boundaries) once per source. */
   private async readAwsManagedPolicies(iam: IAMClient, recorder: ScopeRecorder, snapshot: AccountSnapshot): Promise<void> {
     const known = new Set(snapshot.policies.map((p) => p.Arn));
     const attached = new Set<string>();
     for (const entity of [...snapshot.users, ...snapshot.roles, ...snapshot.groups]) {
-      for (const policy of entity.AttachedManagedPolicies ?? []) {
-        if (policy.PolicyArn?.startsWith('arn:aws:iam::aws:policy/') && !known.has(policy.PolicyArn)) attached.add(policy.PolicyArn);
+      const boundary = 'PermissionsBoundary' in entity ? entity.PermissionsBoundary?.PermissionsBoundaryArn : undefined;
+      for (const arn of [...(entity.AttachedManagedPolicies ?? []).map((policy) => policy.PolicyArn), boundary]) {
+        if (arn?.startsWith('arn:aws:iam::aws:policy/') && !known.has(arn)) attached.add(arn);
       }
     }
     for (const arn of [...attached].sort()) {

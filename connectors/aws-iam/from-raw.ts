@@ -2,6 +2,7 @@ import type { RawPages } from '../../src/sdk/index.js';
 import { parseCredentialReport } from './credential-report.js';
 import { keysFromReport } from './export.js';
 import type { AccessKeyLike, AccountSnapshot, GroupDetailLike, ManagedPolicyLike, RoleDetailLike, UserDetailLike } from './normalize.js';
+import { organizationFromRaw, policiesOver } from './organization.js';
 import { parsePolicyDocument, type PolicyDocument } from './policy.js';
 
 interface GaadBody {
@@ -28,6 +29,7 @@ async function awsManagedPolicies(raw: RawPages): Promise<Record<string, PolicyD
 /** The account snapshots a pack's raw pages hold, as the client built them when it read the account. */
 export async function snapshotsFromRaw(raw: RawPages): Promise<AccountSnapshot[]> {
   const managed = await awsManagedPolicies(raw);
+  const organization = await organizationFromRaw(raw);
   const snapshots: AccountSnapshot[] = [];
   for (const accountId of raw.scopes().filter((s) => /^\d{12}$/.test(s))) {
     const gaad = await raw.pages(accountId, 'GetAccountAuthorizationDetails');
@@ -44,6 +46,8 @@ export async function snapshotsFromRaw(raw: RawPages): Promise<AccountSnapshot[]
       accessKeys: {},
       refs: { entities: {} },
     };
+    const policies = organization && policiesOver(organization, accountId);
+    if (policies) snapshot.serviceControlPolicies = policies;
     for (const page of gaad) {
       const body = page.body as GaadBody;
       body.UserDetailList?.forEach((u, i) => u.Arn && (snapshot.refs.entities[u.Arn] = `${page.path}#/body/UserDetailList/${i}`));

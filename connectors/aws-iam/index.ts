@@ -1,5 +1,5 @@
 import pLimit from 'p-limit';
-import { defineConnector, type CollectContext, type Identity } from '../../src/sdk/index.js';
+import { defineConnector, type CollectContext, type Identity, type ScopeRecorder } from '../../src/sdk/index.js';
 import { AwsIamClient, type AccountTarget } from './client.js';
 import { loadActionCatalog } from './catalog.js';
 import { AwsIamConfigSchema } from './config.js';
@@ -7,11 +7,15 @@ import { PrivilegeEvaluator } from './effective.js';
 import { readExport } from './export.js';
 import { snapshotsFromRaw } from './from-raw.js';
 import { normalizeAccount, type AccountSnapshot } from './normalize.js';
+import { policiesOver, type OrganizationPolicies } from './organization.js';
 
 const CONNECTOR_ID = 'aws-iam';
 
-/** The accounts to read: configured ones, discovered ones, and the caller's own when nothing else is named. */
-async function targets(client: AwsIamClient, context: CollectContext): Promise<AccountTarget[]> {
+/**
+ * The accounts to read: configured ones, discovered ones, and the caller's own when nothing else is named; with
+ * discovery, the organization's service control policies too.
+ */
+async function targets(client: AwsIamClient, context: CollectContext): Promise<{ accounts: AccountTarget[]; organization?: OrganizationPolicies }> {
   const { config } = client;
   const caller = await client.callerIdentity();
   context.collector(caller.arn);
@@ -20,11 +24,13 @@ async function targets(client: AwsIamClient, context: CollectContext): Promise<A
 
   const explicit = new Map(config.accounts.map((a) => [a.id, a.roleArn]));
   const ids = new Set(explicit.keys());
+  let policies: OrganizationPolicies | undefined;
   if (config.organizations?.discover) {
     const organization = context.scope('organization');
     try {
       const discovered = await client.organizationAccounts(organization);
       for (const id of discovered) if (!config.organizations.exclude.includes(id)) ids.add(id);
+      policies = await readServiceControlPolicies(client, organization);
     } catch (error) {
       organization.error('ListAccounts', error, {
         hint: 'discovery needs organizations:ListAccounts from the management account or a delegated administrator',
@@ -33,13 +39,31 @@ async function targets(client: AwsIamClient, context: CollectContext): Promise<A
   }
   if (ids.size === 0) ids.add(caller.account);
 
-  return [...ids].sort().map((accountId) => ({
+  const accounts = [...ids].sort().map((accountId) => ({
     accountId,
     via:
       accountId === caller.account && !explicit.get(accountId)
         ? { kind: 'caller' as const }
         : { kind: 'assume-role' as const, roleArn: explicit.get(accountId) ?? roleArn(accountId), ...(externalId ? { externalId } : {}) },
   }));
+  return { accounts, ...(policies ? { organization: policies } : {}) };
+}
+
+/**
+ * SCPs only narrow privilege, so an organization whose policies cannot be read is judged on identity policies
+ * and boundaries alone: the error is kept in the manifest without making the population incomplete, and the
+ * identities do not list service-control-policies among what they were evaluated against.
+ */
+async function readServiceControlPolicies(client: AwsIamClient, organization: ScopeRecorder): Promise<OrganizationPolicies | undefined> {
+  try {
+    return await client.serviceControlPolicies(organization);
+  } catch (error) {
+    organization.error('ListPolicies', error, {
+      recovered: true,
+      hint: 'reading service control policies needs organizations:ListPolicies, DescribePolicy and ListTargetsForPolicy; privilege is judged without them',
+    });
+    return undefined;
+  }
 }
 
 async function readAccounts(client: AwsIamClient, context: CollectContext): Promise<AccountSnapshot[]> {
@@ -50,12 +74,15 @@ async function readAccounts(client: AwsIamClient, context: CollectContext): Prom
     return Promise.all(exports.map((files) => readExport(context.source, context.baseDir, files, (id) => context.scope(id))));
   }
   const limit = pLimit(config.concurrency);
+  const { accounts, organization } = await targets(client, context);
   const snapshots = await Promise.all(
-    (await targets(client, context)).map((target) =>
+    accounts.map((target) =>
       limit(async () => {
         const recorder = context.scope(target.accountId);
         try {
-          return await client.readAccount(target, recorder);
+          const snapshot = await client.readAccount(target, recorder);
+          const policies = organization && policiesOver(organization, target.accountId);
+          return policies ? { ...snapshot, serviceControlPolicies: policies } : snapshot;
         } catch (error) {
           recorder.error(target.via.kind === 'assume-role' ? 'AssumeRole' : 'GetAccountAuthorizationDetails', error, {
             hint:

@@ -148,7 +148,7 @@ export function organizationAccountsAt(dataset: AwsSandboxDataset, now: Date): O
 }
 
 const DATE_FIELD = /(Date|Timestamp|LastUsed|LastChanged|^x-deleted)$/;
-const DOCUMENT_FIELD = new Set(['AssumeRolePolicyDocument', 'PolicyDocument', 'Document']);
+const DOCUMENT_FIELD = new Set(['AssumeRolePolicyDocument', 'PolicyDocument', 'Document', 'Content']);
 
 /** The default `now`: the latest date anywhere in the dataset, so every item shows as it finally is. */
 export function latestDate(dataset: AwsSandboxDataset): Date {
