@@ -16,12 +16,14 @@ import { PolicyCompiler, type CompiledPolicy, type PolicyDocument, type PolicyPa
  * Effective permissions of one principal, in AWS's evaluation order: what its identity policies allow, less
  * every explicit Deny, within its permissions boundary and its organization's service control policies.
  *
- * Each view is computed twice. `certain` counts an Allow only when its conditions hold at the as-of date and a
- * Deny whenever it might apply; `possible` counts every Allow that might apply and a Deny only when it surely
- * does. The level and flags are the certain ones; what `possible` adds is kept as conditional privilege.
+ * An Allow counts in the `certain` view only when its conditions hold at the as-of date, and in the `possible`
+ * view also when they depend on the request; the level and flags are the certain ones, and what `possible` adds
+ * is kept as conditional privilege. A Deny counts when its conditions hold: one that depends on the request
+ * (a region, a network, MFA) still leaves the privilege to requests outside it, so it is listed among the
+ * limits with its conditions (the `strict` view) rather than subtracted.
  */
 
-type Mode = 'certain' | 'possible';
+type Mode = 'certain' | 'possible' | 'strict';
 
 /** Actions allowed on every resource and on at least one, and where iam:PassRole may send a role. */
 interface View {
@@ -69,8 +71,7 @@ const MAX_CONDITIONS = 10;
 
 function counts(part: PolicyPart, mode: Mode): boolean {
   if (part.outcome.kind === 'always') return true;
-  // An undecided Allow might apply, an undecided Deny might not: each mode assumes the other way round.
-  return part.effect === 'Allow' ? mode === 'possible' : mode === 'certain';
+  return part.effect === 'Allow' ? mode === 'possible' : mode === 'strict';
 }
 
 function higher(a: PrivilegeLevel, b: PrivilegeLevel): boolean {
@@ -343,27 +344,33 @@ export class PrivilegeEvaluator {
   private limits(grants: (CompiledPolicy | undefined)[], boundary: CompiledPolicy | undefined, scps: CompiledPolicy[][] | undefined): Evaluation['limits'] {
     const scpList = scps?.flat() ?? [];
     if (!boundary && scpList.length === 0 && !grants.some((g) => g && this.hasDeny(g))) return [];
-    const mode: Mode = 'possible';
-    const base = grants.reduce((acc, policy) => (policy ? unionView(acc, this.allowed(policy, mode)) : acc), this.empty());
-    const before = this.summarize(base);
+    const base = grants.reduce((acc, policy) => (policy ? unionView(acc, this.allowed(policy, 'possible')) : acc), this.empty());
     const limits: Evaluation['limits'] = [];
-    const record = (kind: PrivilegeLimit['kind'], source: number, view: View) => {
+    const record = (kind: PrivilegeLimit['kind'], source: number, before: Summary, view: View, conditions?: string[]): Summary => {
       const after = this.summarize(view);
       const removes = before.flags.filter((flag) => !after.flags.includes(flag));
-      if (removes.length > 0 || higher(before.level, after.level)) limits.push({ kind, source, level: after.level, removes });
+      if (removes.length > 0 || higher(before.level, after.level)) {
+        limits.push({ kind, source, level: after.level, removes, ...(conditions ? { conditions: conditions.slice(0, MAX_CONDITIONS) } : {}) });
+      }
+      return after;
+    };
+    const denying = (kind: PrivilegeLimit['kind'], source: number, policy: CompiledPolicy, from: View) => {
+      const after = record(kind, source, this.summarize(from), this.withoutDenies(from, [policy], 'certain'));
+      const undecided = policy.parts.some((part) => part.effect === 'Deny' && part.outcome.kind === 'unknown');
+      if (undecided) record(kind, source, after, this.withoutDenies(from, [policy], 'strict'), conditionsOf([policy], 'Deny'));
     };
     grants.forEach((policy, index) => {
-      if (policy && this.hasDeny(policy)) record('deny', index, this.withoutDenies(base, [policy], mode));
+      if (policy && this.hasDeny(policy)) denying('deny', index, policy, base);
     });
-    if (boundary) record('permissions-boundary', grants.length, intersectView(base, this.withoutDenies(this.allowed(boundary, mode), [boundary], mode)));
+    if (boundary) record('permissions-boundary', grants.length, this.summarize(base), intersectView(base, this.withoutDenies(this.allowed(boundary, 'possible'), [boundary], 'certain')));
     scpList.forEach((policy, index) => {
-      if (this.hasDeny(policy)) record('service-control-policy', grants.length + 1 + index, this.withoutDenies(base, [policy], mode));
+      if (this.hasDeny(policy)) denying('service-control-policy', grants.length + 1 + index, policy, base);
     });
     if (scps) {
       const capped = scps
         .filter((level) => level.length > 0)
-        .reduce((view, level) => intersectView(view, level.reduce((acc, policy) => unionView(acc, this.allowed(policy, mode)), this.empty())), base);
-      record('service-control-policy', grants.length + 1 + scpList.length, capped);
+        .reduce((view, level) => intersectView(view, level.reduce((acc, policy) => unionView(acc, this.allowed(policy, 'possible')), this.empty())), base);
+      record('service-control-policy', grants.length + 1 + scpList.length, this.summarize(base), capped);
     }
     return limits;
   }
@@ -377,11 +384,13 @@ function intersectView(a: View, b: View): View {
   return { all: a.all.intersect(b.all), some: a.some.intersect(b.some), passRoleTo: intersectScopes(a.passRoleTo, b.passRoleTo) };
 }
 
-/** The undecided conditions of the given policies, as written. */
-function conditionsOf(policies: CompiledPolicy[]): string[] {
+/** The undecided conditions of the given policies' statements of one effect, as written. */
+function conditionsOf(policies: CompiledPolicy[], effect: PolicyPart['effect'] = 'Allow'): string[] {
   const conditions = new Set<string>();
   for (const policy of policies) {
-    for (const part of policy.parts) if (part.outcome.kind === 'unknown') for (const condition of part.outcome.conditions) conditions.add(condition);
+    for (const part of policy.parts) {
+      if (part.effect === effect && part.outcome.kind === 'unknown') for (const condition of part.outcome.conditions) conditions.add(condition);
+    }
   }
   return [...conditions].sort();
 }

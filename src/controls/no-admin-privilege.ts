@@ -25,7 +25,14 @@ export default defineControl({
       const base = { identityId: identity.id };
       const adminGrants = grants.filter((g) => g.level === 'admin').map(grantLabel);
       if (level === 'admin') {
-        return { ...base, status: 'fail', message: `Administrator privilege through ${adminGrants.join(', ') || 'its grants'}`, evidence: { level, adminGrants } };
+        const only = limits.filter((limit) => limit.conditions && limit.removes.includes('admin'));
+        const note = only.map((limit) => `; ${describeLimit(limit)} takes it away only ${describeConditions({ conditions: limit.conditions ?? [] })}`).join('');
+        return {
+          ...base,
+          status: 'fail',
+          message: `Administrator privilege through ${adminGrants.join(', ') || 'its grants'}${note}`,
+          evidence: { level, adminGrants, ...(only.length > 0 ? { limits: only } : {}) },
+        };
       }
       if (conditional?.level === 'admin') {
         const through = grants.filter((g) => g.level === 'admin' || g.conditional?.level === 'admin').map(grantLabel);
@@ -39,7 +46,7 @@ export default defineControl({
       if (level === 'unknown') {
         return { ...base, status: 'not-applicable', message: 'Privilege could not be determined', evidence: { level } };
       }
-      const saving = limits.filter((limit) => limit.removes.includes('admin'));
+      const saving = limits.filter((limit) => !limit.conditions && limit.removes.includes('admin'));
       if (saving.length > 0) {
         return {
           ...base,

@@ -61,7 +61,7 @@ export default defineControl({
       if (level === 'unknown') {
         return { ...base, status: 'not-applicable', message: 'Privilege could not be determined', evidence: { level } };
       }
-      const saving = limits.filter((limit) => counted(limit.removes).length > 0);
+      const saving = limits.filter((limit) => !limit.conditions && counted(limit.removes).length > 0);
       if (saving.length > 0) {
         return {
           ...base,

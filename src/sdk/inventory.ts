@@ -120,6 +120,11 @@ export const PrivilegeLimitSchema = z
     level: PrivilegeLevelSchema,
     /** The flags it removes. */
     removes: z.array(PrivilegeFlagSchema),
+    /**
+     * Set when the limit applies only under conditions that depend on the request (a region, a network): the
+     * identity keeps the privilege for other requests, so it is not subtracted from the level and flags.
+     */
+    conditions: z.array(z.string()).optional(),
   })
   .strict();
 export type PrivilegeLimit = z.infer<typeof PrivilegeLimitSchema>;

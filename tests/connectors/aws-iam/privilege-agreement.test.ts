@@ -44,6 +44,16 @@ const STORAGE_BOUNDARY = {
 const FULL_AWS_ACCESS: ServiceControlPolicyLike = { Id: 'p-FullAWSAccess', Name: 'FullAWSAccess', Arn: 'arn:aws:organizations::aws:policy/service_control_policy/p-FullAWSAccess', Content: JSON.stringify({ Version: '2012-10-17', Statement: [ALLOW_ALL] }) };
 const DENY_IAM: ServiceControlPolicyLike = { Id: 'p-denyiam01', Name: 'deny-iam', Arn: 'arn:aws:organizations::111111111111:policy/o-example/service_control_policy/p-denyiam01', Content: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Deny', Action: 'iam:*', Resource: '*' }] }) };
 
+const REGION_LOCK: ServiceControlPolicyLike = {
+  Id: 'p-regionlock1',
+  Name: 'region-lock',
+  Arn: 'arn:aws:organizations::111111111111:policy/o-example/service_control_policy/p-regionlock1',
+  Content: JSON.stringify({
+    Version: '2012-10-17',
+    Statement: [{ Effect: 'Deny', NotAction: ['iam:*', 'sts:*', 'organizations:*'], Resource: '*', Condition: { StringNotEquals: { 'aws:RequestedRegion': ['eu-central-1', 'us-east-1'] } } }],
+  }),
+};
+
 interface Case {
   name: string;
   role: Omit<RoleDetailLike, 'RoleName' | 'Arn' | 'CreateDate'>;
@@ -181,6 +191,16 @@ const cases: Case[] = [
     noAdminPrivilege: 'pass',
     noPrivilegeEscalation: 'fail',
     says: /the service control policy deny-iam/,
+  },
+  {
+    name: 'an SCP that denies every action outside two regions leaves AdministratorAccess an administrator everywhere else',
+    role: { AttachedManagedPolicies: attached(ADMINISTRATOR) },
+    scps: [[FULL_AWS_ACCESS, REGION_LOCK]],
+    level: 'admin',
+    flags: [...EVERYTHING, 'wildcard-action'].sort() as PrivilegeFlag[],
+    noAdminPrivilege: 'fail',
+    noPrivilegeEscalation: 'fail',
+    says: /the service control policy region-lock \(.*\) takes it away only under StringNotEquals aws:RequestedRegion eu-central-1, us-east-1, a condition nhi-audit does not evaluate/,
   },
 ];
 
