@@ -123,6 +123,46 @@ describe('aws-iam connector against the demo organization', () => {
     expect(result.identities.every((i) => i.scope === '111111111111')).toBe(true);
   });
 
+  it("reads each service control policy once and judges every member account's principals within them", async () => {
+    sandbox.calls.length = 0;
+    const result = await collect(sandbox, { organizations: { discover: true }, assumeRole: { externalIdEnv: 'EXTERNAL_ID' } });
+    expect(callsOf(sandbox, '111111111111')).toMatchObject({ ListPolicies: 1, DescribePolicy: 3, ListTargetsForPolicy: 3 });
+    const byId = new Map(result.identities.map((i) => [i.id, i]));
+    const infra = byId.get('aws-iam:333333333333:role/github-actions-infra')!.privilege;
+    expect(infra.evaluated).toEqual(['identity-policies', 'service-control-policies']);
+    // The Data OU's SCP takes access-key creation away; AdministratorAccess is still an administrator.
+    expect(infra.level).toBe('admin');
+    expect(infra.limits).toEqual([
+      {
+        kind: 'service-control-policy',
+        name: 'data-no-long-lived-credentials',
+        ref: 'arn:aws:organizations::111111111111:policy/o-corvid7x2k/service_control_policy/p-corvnousers on ou-corv-dataplat',
+        level: 'admin',
+        removes: ['credential-creation'],
+      },
+    ]);
+    // SCPs do not affect the management account.
+    expect(byId.get('aws-iam:111111111111:role/terraform-state-admin')!.privilege.evaluated).toEqual(['identity-policies']);
+    const quarantined = byId.get('aws-iam:222222222222:role/legacy-consolidation-import')!.privilege;
+    expect([quarantined.level, quarantined.limits?.map((l) => [l.kind, l.name])]).toEqual(['none', [['deny', 'quarantine-deny-all']]]);
+    expect(byId.get('aws-iam:333333333333:role/AWSServiceRoleForAmazonSSM')!.providerManaged?.reason).toMatch(/^AWS service-linked role of ssm\.amazonaws\.com/);
+  });
+
+  it('judges privilege without SCPs, and says so, when the organization refuses to list its policies', async () => {
+    sandbox.setFaults([{ service: 'organizations', operation: 'ListPolicies', kind: 'error', status: 403, code: 'AccessDeniedException', message: 'not allowed' }]);
+    try {
+      const result = await collect(sandbox, { organizations: { discover: true }, assumeRole: { externalIdEnv: 'EXTERNAL_ID' } });
+      expect(result.completeness.verdict).toBe('complete');
+      const organization = result.completeness.scopes.find((s) => s.scope === 'organization')!;
+      expect(organization.errors).toEqual([expect.objectContaining({ operation: 'ListPolicies', code: 'AccessDeniedException', hint: expect.stringContaining('judged without them') })]);
+      const infra = result.identities.find((i) => i.id === 'aws-iam:333333333333:role/github-actions-infra')!.privilege;
+      expect(infra.evaluated).toEqual(['identity-policies']);
+      expect(infra.flags).toContain('credential-creation');
+    } finally {
+      sandbox.setFaults([]);
+    }
+  });
+
   it('keeps every raw page on disk with the secrets out of it', async () => {
     const result = await collect(sandbox, { accounts: [{ id: '222222222222' }], assumeRole: { externalIdEnv: 'EXTERNAL_ID' } });
     const journal = result.identities.find((i) => i.name === 'svc-erp-journal-poster')!;
