@@ -1,7 +1,7 @@
 import pLimit from 'p-limit';
 import { defineConnector, type CollectContext, type Identity, type ScopeRecorder } from '../../src/sdk/index.js';
 import { AwsIamClient, type AccountTarget } from './client.js';
-import { loadActionCatalog } from './catalog.js';
+import { CATALOG_PACKAGE, loadActionCatalog, type ActionCatalog } from './catalog.js';
 import { AwsIamConfigSchema } from './config.js';
 import { PrivilegeEvaluator } from './effective.js';
 import { readExport } from './export.js';
@@ -10,6 +10,10 @@ import { normalizeAccount, type AccountSnapshot } from './normalize.js';
 import { policiesOver, type OrganizationPolicies } from './organization.js';
 
 const CONNECTOR_ID = 'aws-iam';
+
+function catalogReference(catalog: ActionCatalog) {
+  return { name: CATALOG_PACKAGE, version: catalog.version, purpose: 'IAM actions and their access levels: policy patterns expanded, levels and escalation judged' };
+}
 
 /**
  * The accounts to read: configured ones, discovered ones, and the caller's own when nothing else is named; with
@@ -107,7 +111,9 @@ export default defineConnector({
     return new AwsIamClient(config, context);
   },
   async *collect(client, context): AsyncIterable<Identity> {
-    const privileges = new PrivilegeEvaluator(await loadActionCatalog(), context.now);
+    const catalog = await loadActionCatalog();
+    context.reference(catalogReference(catalog));
+    const privileges = new PrivilegeEvaluator(catalog, context.now);
     for (const snapshot of await readAccounts(client, context)) {
       yield* normalizeAccount(snapshot, { connector: CONNECTOR_ID, source: context.source, now: context.now, privileges });
     }

