@@ -209,6 +209,44 @@ describe('aws-iam connector paging and throttling', () => {
   });
 });
 
+describe('aws-iam connector: access keys and report slots', () => {
+  it('keeps two keys created in the same second apart: the unused one does not inherit the other one\'s last use', async () => {
+    const dataset = {
+      baseCredentials: { accessKeyId: 'AKIASANDBOXSLOTS01', accountId: '555555555555', arn: 'arn:aws:iam::555555555555:user/collector' },
+      accounts: {
+        '555555555555': {
+          authorizationDetails: {
+            UserDetailList: [{ Path: '/', UserName: 'Bob', UserId: 'AIDABOB00000000000001', Arn: 'arn:aws:iam::555555555555:user/Bob', CreateDate: '2018-05-08T23:30:00Z' }],
+            GroupDetailList: [],
+            RoleDetailList: [],
+            Policies: [],
+          },
+          credentials: {
+            Bob: {
+              passwordEnabled: false,
+              mfaActive: false,
+              accessKeys: [
+                { AccessKeyId: 'AKIA222222222EXAMPLE', Status: 'Active', CreateDate: '2018-05-08T23:34:01Z' },
+                { AccessKeyId: 'AKIA111111111EXAMPLE', Status: 'Active', CreateDate: '2018-05-08T23:34:01Z', LastUsedDate: '2026-11-10T08:00:00Z', LastUsedService: 's3', LastUsedRegion: 'us-east-1' },
+              ],
+            },
+          },
+        },
+      },
+    } as AwsSandboxDataset;
+    const sandbox = await startAwsSandbox(dataset, { now, credentialReportPolls: 0 });
+    try {
+      const [bob] = (await collect(sandbox, {})).identities;
+      expect(bob!.credentials.map((c) => [c.id, c.lastUsed])).toEqual([
+        ['AKIA111111111EXAMPLE', { at: '2026-11-10T08:00:00.000Z' }],
+        ['AKIA222222222EXAMPLE', 'never'],
+      ]);
+    } finally {
+      await sandbox.close();
+    }
+  });
+});
+
 describe('aws-iam connector: the wire and the export agree', () => {
   it('gives the same identities from the cloudsplaining export read offline and served by the sandbox', async () => {
     const authorizationDetails = JSON.parse(await readFile(CLOUDSPLAINING_EXPORT, 'utf8'));
