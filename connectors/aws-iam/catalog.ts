@@ -21,35 +21,54 @@ export class ActionSet {
     return ((this.words[index >>> 5]! >>> (index & 31)) & 1) === 1;
   }
 
-  private combine(other: ActionSet, op: (a: number, b: number) => number): ActionSet {
+  union(other: ActionSet): ActionSet {
     const out = new Uint32Array(this.words.length);
-    for (let i = 0; i < out.length; i++) out[i] = op(this.words[i]!, other.words[i]!);
+    for (let i = 0; i < out.length; i++) out[i] = this.words[i]! | other.words[i]!;
     return new ActionSet(out);
   }
 
-  union(other: ActionSet): ActionSet {
-    return this.combine(other, (a, b) => a | b);
-  }
-
   intersect(other: ActionSet): ActionSet {
-    return this.combine(other, (a, b) => a & b);
+    const out = new Uint32Array(this.words.length);
+    for (let i = 0; i < out.length; i++) out[i] = this.words[i]! & other.words[i]!;
+    return new ActionSet(out);
   }
 
   minus(other: ActionSet): ActionSet {
-    return this.combine(other, (a, b) => a & ~b);
+    const out = new Uint32Array(this.words.length);
+    for (let i = 0; i < out.length; i++) out[i] = this.words[i]! & ~other.words[i]!;
+    return new ActionSet(out);
+  }
+
+  /** In-place forms, for accumulators a caller owns: a principal's evaluation allocates two sets, not dozens. */
+  orWith(other: ActionSet): this {
+    for (let i = 0; i < this.words.length; i++) this.words[i]! |= other.words[i]!;
+    return this;
+  }
+
+  andWith(other: ActionSet): this {
+    for (let i = 0; i < this.words.length; i++) this.words[i]! &= other.words[i]!;
+    return this;
+  }
+
+  andNotWith(other: ActionSet): this {
+    for (let i = 0; i < this.words.length; i++) this.words[i]! &= ~other.words[i]!;
+    return this;
   }
 
   isEmpty(): boolean {
-    return this.words.every((word) => word === 0);
+    for (let i = 0; i < this.words.length; i++) if (this.words[i] !== 0) return false;
+    return true;
   }
 
   intersects(other: ActionSet): boolean {
-    return this.words.some((word, i) => (word & other.words[i]!) !== 0);
+    for (let i = 0; i < this.words.length; i++) if ((this.words[i]! & other.words[i]!) !== 0) return true;
+    return false;
   }
 
   /** Whether every action of `other` is in this set. */
   covers(other: ActionSet): boolean {
-    return other.words.every((word, i) => (word & ~this.words[i]!) === 0);
+    for (let i = 0; i < this.words.length; i++) if ((other.words[i]! & ~this.words[i]!) !== 0) return false;
+    return true;
   }
 
   /** Whether some action with an index in [start, end) is in the set. */
@@ -69,8 +88,16 @@ export class ActionSet {
     }
   }
 
+  /** FNV-1a over the words: equal sets hash alike (for caches that then compare with equals). */
+  hash(): number {
+    let hash = 0x811c9dc5;
+    for (let i = 0; i < this.words.length; i++) hash = Math.imul(hash ^ this.words[i]!, 0x01000193);
+    return hash >>> 0;
+  }
+
   equals(other: ActionSet): boolean {
-    return this.words.every((word, i) => word === other.words[i]);
+    for (let i = 0; i < this.words.length; i++) if (this.words[i] !== other.words[i]) return false;
+    return true;
   }
 }
 

@@ -91,6 +91,7 @@ export class PrivilegeEvaluator {
   private readonly views = new Map<string, View>();
   private readonly grants = new Map<number, Omit<Grant, 'via' | 'name' | 'ref'>>();
   private readonly evaluations = new Map<string, Evaluation>();
+  private readonly summaries = new Map<string, { view: View; summary: Summary }[]>();
 
   constructor(
     readonly catalog: ActionCatalog,
@@ -174,7 +175,17 @@ export class PrivilegeEvaluator {
     return names;
   }
 
+  /** Principals with different policies often end with the same permissions: their summary is computed once. */
   private summarize(view: View): Summary {
+    const key = `${view.all.hash()}:${view.some.hash()}:${view.passRoleTo === undefined ? '' : String(view.passRoleTo)}`;
+    const known = this.summaries.get(key)?.find((entry) => entry.view.all.equals(view.all) && entry.view.some.equals(view.some) && String(entry.view.passRoleTo) === String(view.passRoleTo));
+    if (known) return known.summary;
+    const summary = this.summarizeView(view);
+    this.summaries.set(key, [...(this.summaries.get(key) ?? []), { view, summary }]);
+    return summary;
+  }
+
+  private summarizeView(view: View): Summary {
     const flags = new Set<PrivilegeFlag>();
     const evidence = new Set<string>();
     const { all, some } = view;
@@ -309,16 +320,57 @@ export class PrivilegeEvaluator {
 
   private effective(mode: Mode, grants: (CompiledPolicy | undefined)[], boundary: CompiledPolicy | undefined, scps: CompiledPolicy[][] | undefined): View {
     const known = grants.filter((g): g is CompiledPolicy => g !== undefined);
-    let view = this.withoutDenies(known.reduce((acc, policy) => unionView(acc, this.allowed(policy, mode)), this.empty()), known, mode);
-    if (boundary) view = intersectView(view, this.withoutDenies(this.allowed(boundary, mode), [boundary], mode));
-    if (scps) {
-      // Every level from the root down must allow an action; a level with no readable policy caps nothing.
-      for (const level of scps.filter((policies) => policies.length > 0)) {
-        view = intersectView(view, level.reduce((acc, policy) => unionView(acc, this.allowed(policy, mode)), this.empty()));
-      }
-      view = this.withoutDenies(view, scps.flat(), mode);
+    const all = this.catalog.empty();
+    const some = this.catalog.empty();
+    let passRoleTo: ServiceScope | undefined;
+    for (const policy of known) {
+      const allowed = this.allowed(policy, mode);
+      all.orWith(allowed.all);
+      some.orWith(allowed.some);
+      passRoleTo = unionScopes(passRoleTo, allowed.passRoleTo);
     }
-    return view;
+    for (const policy of known) {
+      const denied = this.denied(policy, mode);
+      all.andNotWith(denied.all);
+      some.andNotWith(denied.some);
+    }
+    for (const cap of [boundary && this.boundaryCap(boundary, mode), scps && this.organizationCap(scps, mode)]) {
+      if (!cap) continue;
+      all.andWith(cap.all);
+      some.andWith(cap.some);
+      passRoleTo = intersectScopes(passRoleTo, cap.passRoleTo);
+    }
+    return { all, some, passRoleTo };
+  }
+
+  /** What a permissions boundary lets through: its allows less its own denies. */
+  private boundaryCap(boundary: CompiledPolicy, mode: Mode): View {
+    const key = `b${boundary.key}${mode}`;
+    let cap = this.views.get(key);
+    if (!cap) {
+      cap = this.withoutDenies(this.allowed(boundary, mode), [boundary], mode);
+      this.views.set(key, cap);
+    }
+    return cap;
+  }
+
+  /** What an account's SCPs let through: every level from the root down must allow; any Deny removes. */
+  private organizationCap(scps: CompiledPolicy[][], mode: Mode): View {
+    const key = `s${scps.map((level) => level.map((policy) => policy.key).join(',')).join('/')}${mode}`;
+    let cap = this.views.get(key);
+    if (!cap) {
+      // A level with no readable policy caps nothing.
+      cap = scps
+        .filter((level) => level.length > 0)
+        .reduce<View>((view, level) => intersectView(view, level.reduce((acc, policy) => unionView(acc, this.allowed(policy, mode)), this.empty())), {
+          all: this.catalog.all,
+          some: this.catalog.all,
+          passRoleTo: 'any',
+        });
+      cap = this.withoutDenies(cap, scps.flat(), mode);
+      this.views.set(key, cap);
+    }
+    return cap;
   }
 
   private withoutDenies(view: View, policies: CompiledPolicy[], mode: Mode): View {
@@ -331,8 +383,9 @@ export class PrivilegeEvaluator {
   private evaluate(grants: (CompiledPolicy | undefined)[], boundary: CompiledPolicy | undefined, scps: CompiledPolicy[][] | undefined): Evaluation {
     const certainView = this.effective('certain', grants, boundary, scps);
     const certain = this.summarize(certainView);
-    const possible = this.summarize(this.effective('possible', grants, boundary, scps));
     const involved = [...grants.filter((g): g is CompiledPolicy => g !== undefined), ...(boundary ? [boundary] : []), ...(scps?.flat() ?? [])];
+    const undecided = involved.some((policy) => policy.parts.some((part) => part.effect === 'Allow' && part.outcome.kind === 'unknown'));
+    const possible = undecided ? this.summarize(this.effective('possible', grants, boundary, scps)) : certain;
     const reach: Privilege['reach'] = certainView.some.isEmpty() ? 'none' : certainView.all.isEmpty() ? 'selected' : 'all';
     return { certain, possible, conditions: conditionsOf(involved), reach, limits: this.limits(grants, boundary, scps) };
   }
@@ -355,6 +408,7 @@ export class PrivilegeEvaluator {
       return after;
     };
     const denying = (kind: PrivilegeLimit['kind'], source: number, policy: CompiledPolicy, from: View) => {
+      if (!this.denied(policy, 'strict').all.intersects(from.some)) return;
       const after = record(kind, source, this.summarize(from), this.withoutDenies(from, [policy], 'certain'));
       const undecided = policy.parts.some((part) => part.effect === 'Deny' && part.outcome.kind === 'unknown');
       if (undecided) record(kind, source, after, this.withoutDenies(from, [policy], 'strict'), conditionsOf([policy], 'Deny'));
@@ -370,7 +424,7 @@ export class PrivilegeEvaluator {
       const capped = scps
         .filter((level) => level.length > 0)
         .reduce((view, level) => intersectView(view, level.reduce((acc, policy) => unionView(acc, this.allowed(policy, 'possible')), this.empty())), base);
-      record('service-control-policy', grants.length + 1 + scpList.length, this.summarize(base), capped);
+      if (!capped.all.equals(base.all) || !capped.some.equals(base.some)) record('service-control-policy', grants.length + 1 + scpList.length, this.summarize(base), capped);
     }
     return limits;
   }
