@@ -88,11 +88,15 @@ export class ActionSet {
     }
   }
 
-  /** FNV-1a over the words: equal sets hash alike (for caches that then compare with equals). */
-  hash(): number {
-    let hash = 0x811c9dc5;
-    for (let i = 0; i < this.words.length; i++) hash = Math.imul(hash ^ this.words[i]!, 0x01000193);
-    return hash >>> 0;
+  /** Two 32-bit FNV-1a hashes with different offsets, as one key: equal sets digest alike. */
+  digest(): string {
+    let a = 0x811c9dc5;
+    let b = 0x2f8a4b1d;
+    for (let i = 0; i < this.words.length; i++) {
+      a = Math.imul(a ^ this.words[i]!, 0x01000193);
+      b = Math.imul(b ^ this.words[i]! ^ i, 0x01000193);
+    }
+    return `${(a >>> 0).toString(36)}.${(b >>> 0).toString(36)}`;
   }
 
   equals(other: ActionSet): boolean {

@@ -91,7 +91,7 @@ export class PrivilegeEvaluator {
   private readonly views = new Map<string, View>();
   private readonly grants = new Map<number, Omit<Grant, 'via' | 'name' | 'ref'>>();
   private readonly evaluations = new Map<string, Evaluation>();
-  private readonly summaries = new Map<string, { view: View; summary: Summary }[]>();
+  private readonly summaries = new Map<string, Summary>();
 
   constructor(
     readonly catalog: ActionCatalog,
@@ -123,36 +123,38 @@ export class PrivilegeEvaluator {
   }
 
   private allowed(policy: CompiledPolicy, mode: Mode): View {
-    const key = `a${policy.key}${mode}`;
-    let view = this.views.get(key);
-    if (!view) {
-      view = this.empty();
-      for (const part of policy.parts) {
-        if (part.effect !== 'Allow' || !counts(part, mode)) continue;
-        view.some = view.some.union(part.actions);
-        if (part.resources === 'named') continue;
-        view.all = view.all.union(part.actions);
-        view.passRoleTo = unionScopes(view.passRoleTo, part.passRoleTo);
-      }
-      this.views.set(key, view);
-    }
+    const view = this.empty();
+    this.allowInto(view, policy, mode);
     return view;
   }
 
-  /** A Deny on every resource removes an action everywhere; one with NotResource still leaves the named ones. */
-  private denied(policy: CompiledPolicy, mode: Mode): View {
-    const key = `d${policy.key}${mode}`;
-    let view = this.views.get(key);
-    if (!view) {
-      view = this.empty();
-      for (const part of policy.parts) {
-        if (part.effect !== 'Deny' || !counts(part, mode) || part.resources === 'named') continue;
-        view.all = view.all.union(part.actions);
-        if (part.resources === 'all') view.some = view.some.union(part.actions);
-      }
-      this.views.set(key, view);
+  /** Adds what a policy allows to `view`, which the caller owns. */
+  private allowInto(view: View, policy: CompiledPolicy, mode: Mode): void {
+    for (const part of policy.parts) {
+      if (part.effect !== 'Allow' || !counts(part, mode)) continue;
+      view.some.orWith(part.actions);
+      if (part.resources === 'named') continue;
+      view.all.orWith(part.actions);
+      view.passRoleTo = unionScopes(view.passRoleTo, part.passRoleTo);
     }
-    return view;
+  }
+
+  /** Takes a policy's denies out of `view`, which the caller owns. A Deny on every resource removes an action everywhere; one with NotResource still leaves the named ones. */
+  private denyInto(view: View, policy: CompiledPolicy, mode: Mode): void {
+    for (const part of policy.parts) {
+      if (part.effect !== 'Deny' || !counts(part, mode) || part.resources === 'named') continue;
+      view.all.andNotWith(part.actions);
+      if (part.resources === 'all') view.some.andNotWith(part.actions);
+    }
+  }
+
+  private copy(view: View): View {
+    return { all: this.catalog.empty().orWith(view.all), some: this.catalog.empty().orWith(view.some), passRoleTo: view.passRoleTo };
+  }
+
+  /** Whether a policy denies, in `mode`, anything of `view`. */
+  private deniesAny(policy: CompiledPolicy, mode: Mode, view: View): boolean {
+    return policy.parts.some((part) => part.effect === 'Deny' && counts(part, mode) && part.resources !== 'named' && part.actions.intersects(view.some));
   }
 
   private hasDeny(policy: CompiledPolicy): boolean {
@@ -175,13 +177,17 @@ export class PrivilegeEvaluator {
     return names;
   }
 
-  /** Principals with different policies often end with the same permissions: their summary is computed once. */
+  /**
+   * Principals with different policies often end with the same permissions: their summary is computed once, keyed
+   * by 64-bit digests of both sets (a collision would need two of some 10^19 possible digests to meet).
+   */
   private summarize(view: View): Summary {
-    const key = `${view.all.hash()}:${view.some.hash()}:${view.passRoleTo === undefined ? '' : String(view.passRoleTo)}`;
-    const known = this.summaries.get(key)?.find((entry) => entry.view.all.equals(view.all) && entry.view.some.equals(view.some) && String(entry.view.passRoleTo) === String(view.passRoleTo));
-    if (known) return known.summary;
-    const summary = this.summarizeView(view);
-    this.summaries.set(key, [...(this.summaries.get(key) ?? []), { view, summary }]);
+    const key = `${view.all.digest()}:${view.some.digest()}:${view.passRoleTo === undefined ? '' : String(view.passRoleTo)}`;
+    let summary = this.summaries.get(key);
+    if (!summary) {
+      summary = this.summarizeView(view);
+      this.summaries.set(key, summary);
+    }
     return summary;
   }
 
@@ -239,8 +245,8 @@ export class PrivilegeEvaluator {
     if (!grant) {
       const view = (mode: Mode) => {
         const allowed = this.allowed(policy, mode);
-        const denied = this.denied(policy, mode);
-        return { all: allowed.all.minus(denied.all), some: allowed.some.minus(denied.some), passRoleTo: allowed.passRoleTo };
+        this.denyInto(allowed, policy, mode);
+        return allowed;
       };
       const certain = this.summarize(view('certain'));
       const possible = this.summarize(view('possible'));
@@ -320,20 +326,11 @@ export class PrivilegeEvaluator {
 
   private effective(mode: Mode, grants: (CompiledPolicy | undefined)[], boundary: CompiledPolicy | undefined, scps: CompiledPolicy[][] | undefined): View {
     const known = grants.filter((g): g is CompiledPolicy => g !== undefined);
-    const all = this.catalog.empty();
-    const some = this.catalog.empty();
-    let passRoleTo: ServiceScope | undefined;
-    for (const policy of known) {
-      const allowed = this.allowed(policy, mode);
-      all.orWith(allowed.all);
-      some.orWith(allowed.some);
-      passRoleTo = unionScopes(passRoleTo, allowed.passRoleTo);
-    }
-    for (const policy of known) {
-      const denied = this.denied(policy, mode);
-      all.andNotWith(denied.all);
-      some.andNotWith(denied.some);
-    }
+    const view = this.empty();
+    for (const policy of known) this.allowInto(view, policy, mode);
+    for (const policy of known) this.denyInto(view, policy, mode);
+    const { all, some } = view;
+    let { passRoleTo } = view;
     for (const cap of [boundary && this.boundaryCap(boundary, mode), scps && this.organizationCap(scps, mode)]) {
       if (!cap) continue;
       all.andWith(cap.all);
@@ -374,10 +371,9 @@ export class PrivilegeEvaluator {
   }
 
   private withoutDenies(view: View, policies: CompiledPolicy[], mode: Mode): View {
-    return policies.reduce((acc, policy) => {
-      const denied = this.denied(policy, mode);
-      return { all: acc.all.minus(denied.all), some: acc.some.minus(denied.some), passRoleTo: acc.passRoleTo };
-    }, view);
+    const out = this.copy(view);
+    for (const policy of policies) this.denyInto(out, policy, mode);
+    return out;
   }
 
   private evaluate(grants: (CompiledPolicy | undefined)[], boundary: CompiledPolicy | undefined, scps: CompiledPolicy[][] | undefined): Evaluation {
@@ -397,7 +393,8 @@ export class PrivilegeEvaluator {
   private limits(grants: (CompiledPolicy | undefined)[], boundary: CompiledPolicy | undefined, scps: CompiledPolicy[][] | undefined): Evaluation['limits'] {
     const scpList = scps?.flat() ?? [];
     if (!boundary && scpList.length === 0 && !grants.some((g) => g && this.hasDeny(g))) return [];
-    const base = grants.reduce((acc, policy) => (policy ? unionView(acc, this.allowed(policy, 'possible')) : acc), this.empty());
+    const base = this.empty();
+    for (const policy of grants) if (policy) this.allowInto(base, policy, 'possible');
     const limits: Evaluation['limits'] = [];
     const record = (kind: PrivilegeLimit['kind'], source: number, before: Summary, view: View, conditions?: string[]): Summary => {
       const after = this.summarize(view);
@@ -408,7 +405,7 @@ export class PrivilegeEvaluator {
       return after;
     };
     const denying = (kind: PrivilegeLimit['kind'], source: number, policy: CompiledPolicy, from: View) => {
-      if (!this.denied(policy, 'strict').all.intersects(from.some)) return;
+      if (!this.deniesAny(policy, 'strict', from)) return;
       const after = record(kind, source, this.summarize(from), this.withoutDenies(from, [policy], 'certain'));
       const undecided = policy.parts.some((part) => part.effect === 'Deny' && part.outcome.kind === 'unknown');
       if (undecided) record(kind, source, after, this.withoutDenies(from, [policy], 'strict'), conditionsOf([policy], 'Deny'));

@@ -111,10 +111,14 @@ export default defineConnector({
     return new AwsIamClient(config, context);
   },
   async *collect(client, context): AsyncIterable<Identity> {
-    const catalog = await loadActionCatalog();
+    // The catalog is parsed while the accounts are read; a failure surfaces where it is awaited.
+    const loading = loadActionCatalog();
+    loading.catch(() => undefined);
+    const snapshots = await readAccounts(client, context);
+    const catalog = await loading;
     context.reference(catalogReference(catalog));
     const privileges = new PrivilegeEvaluator(catalog, context.now);
-    for (const snapshot of await readAccounts(client, context)) {
+    for (const snapshot of snapshots) {
       yield* normalizeAccount(snapshot, { connector: CONNECTOR_ID, source: context.source, now: context.now, privileges });
     }
   },
