@@ -1,12 +1,17 @@
 #!/usr/bin/env node
 import { Command, CommanderError, Option } from 'commander';
-import { ConfigError, ExitError, EXIT } from './sdk/index.js';
+import { ConfigError, ExitError, EXIT, FAULT_KINDS } from './sdk/index.js';
 import { LOG_LEVELS } from './log.js';
 import { toolVersion } from './paths.js';
+import { OUTPUT_FORMATS } from './writers/index.js';
 import type { GlobalOptions } from './commands/context.js';
 
 const SEVERITY_CHOICES = ['critical', 'high', 'medium', 'low', 'info'];
-const FORMAT_CHOICES = ['table', 'json', 'csv', 'sarif', 'junit', 'md'];
+
+/** A repeatable option's values, in the order given. */
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
 
 /** Commands are imported only when they run, so `nhi-audit --help` does not load every SDK. */
 function lazy<T extends unknown[]>(load: () => Promise<{ default: (...args: [...T, GlobalOptions]) => Promise<number> }>) {
@@ -20,9 +25,18 @@ function lazy<T extends unknown[]>(load: () => Promise<{ default: (...args: [...
 
 function reportOptions(command: Command): Command {
   return command
-    .addOption(new Option('--fail-on <severity>', 'exit 1 when a control fails at or above this severity').choices(SEVERITY_CHOICES).default('high'))
-    .addOption(new Option('--format <format>', 'output format on stdout').choices(FORMAT_CHOICES).default('table'))
-    .option('--output <file>', 'write the output to a file instead of stdout')
+    .addOption(
+      new Option('--fail-on <severity>', 'exit 1 when a control fails at or above this severity; none: never for failures (exits 2 and 3 still apply)')
+        .choices([...SEVERITY_CHOICES, 'none'])
+        .default('high'),
+    )
+    .option(
+      '--format <format[=path]>',
+      `an output: ${OUTPUT_FORMATS.join(', ')}; with =PATH it goes to that file (repeatable; one may go to stdout; default table)`,
+      collect,
+      [],
+    )
+    .option('--output <file>', 'write the one --format given without =PATH to this file instead of stdout')
     .option('--only-failed', 'show only failing and excepted findings');
 }
 
@@ -105,7 +119,16 @@ export function buildProgram(): Command {
     .command('demo')
     .description('run the whole job on the bundled demo organization, served by the local sandboxes')
     .option('--out <dir>', 'where the demo writes its packs and public key', 'evidence-demo')
+    .option('--fault <spec>', 'inject a fault into the sandboxes: connector:operation:kind[:times] (repeatable; see `nhi-audit sandbox --help`)', collect, [])
     .action(lazy(() => import('./commands/demo.js')));
+
+  program
+    .command('sandbox')
+    .description('serve the demo organization (or a dataset folder laid out like it) from local sandboxes until stopped, and write a config that points at them')
+    .option('--dataset <dir>', 'a folder with nhi-audit.yaml and one sub-folder per connector (default: the bundled demo organization)')
+    .option('--write-config <file>', 'where to write the config that points at the sandboxes', 'nhi-audit.sandbox.yaml')
+    .option('--fault <spec>', `inject a fault: connector:operation:kind[:times], operation * for all; kinds: ${FAULT_KINDS.join(', ')} (repeatable)`, collect, [])
+    .action(lazy(() => import('./commands/sandbox.js')));
 
   const controls = program.command('controls').description('the control catalog');
   controls
@@ -153,4 +176,15 @@ export async function main(argv: string[]): Promise<number> {
 // The AWS SDK warns on Node < 22 about its own future releases; the lockfile pins a release that supports
 // Node 20, so the warning says nothing to someone running an audit and would clutter stderr.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+// Libraries' process warnings (google-auth's MetadataLookupWarning, experimental-API notices) say nothing to
+// someone running an audit; they reach the terminal only when asked for with --log-level debug or trace.
+process.removeAllListeners('warning');
+process.on('warning', (warning) => {
+  if (process.argv.some((arg) => /^(debug|trace)$|^--log-level=(debug|trace)$/.test(arg))) process.stderr.write(`${warning.name}: ${warning.message}\n`);
+});
+// A reader that stops early (`| head`) is not an error of the audit: stop writing quietly.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code === 'EPIPE') process.exit(process.exitCode ?? EXIT.ok);
+  throw error;
+});
 process.exitCode = await main(process.argv);

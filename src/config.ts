@@ -2,7 +2,17 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 import { parseYaml } from './parse.js';
-import { ConfigError, type Connector, type Control, formatPath, type Problem, type Severity, SeveritySchema } from './sdk/index.js';
+import {
+  ConfigError,
+  type Connector,
+  type Control,
+  formatPath,
+  PagingSchema,
+  type Problem,
+  type Severity,
+  SeveritySchema,
+  TimeoutsSchema,
+} from './sdk/index.js';
 
 const EnvName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'the name of an environment variable, not its value');
 const SourceName = z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'lowercase letters, digits and dashes (it names a folder in the pack)');
@@ -79,6 +89,9 @@ const BaseSchema = z
   })
   .strict();
 
+/** What every source takes beside its connector's own fields: the collection contract's limits. */
+const SourceLimitsSchema = z.object({ timeouts: TimeoutsSchema.prefault({}), paging: PagingSchema.prefault({}) });
+
 export interface SourceConfig {
   name: string;
   connector: string;
@@ -127,7 +140,7 @@ export function validateConfig(raw: unknown, registries: Registries): { config?:
   const names = new Set<string>();
   const sources: SourceConfig[] = [];
   base.data.sources.forEach((source, i) => {
-    const { name, connector: connectorId, ...fields } = source;
+    const { name, connector: connectorId, timeouts, paging, ...fields } = source;
     if (names.has(name)) problems.push({ path: `sources[${i}].name`, message: `"${name}" is used by another source; names must be unique` });
     names.add(name);
     const connector = connectors.get(connectorId);
@@ -136,8 +149,10 @@ export function validateConfig(raw: unknown, registries: Registries): { config?:
       return;
     }
     const parsed = connector.config.safeParse(fields);
+    const limits = SourceLimitsSchema.safeParse({ timeouts, paging });
     if (!parsed.success) problems.push(...issuesOf(parsed.error, ['sources', i]));
-    else sources.push({ name, connector: connectorId, ...parsed.data });
+    if (!limits.success) problems.push(...issuesOf(limits.error, ['sources', i]));
+    if (parsed.success && limits.success) sources.push({ name, connector: connectorId, ...parsed.data, ...limits.data });
   });
 
   const controlConfigs: Record<string, ControlConfig> = {};
@@ -182,7 +197,7 @@ export async function loadConfig(file: string, registries: Registries): Promise<
 /** The JSON Schema of nhi-audit.yaml, from the same zod schemas that validate it. */
 export function configJsonSchema(registries: Registries): unknown {
   const sourceSchemas = registries.connectors.map((connector) =>
-    connector.config.extend({ name: SourceName, connector: z.literal(connector.id) }).describe(connector.title),
+    connector.config.extend({ name: SourceName, connector: z.literal(connector.id), ...SourceLimitsSchema.shape }).describe(connector.title),
   );
   const controlSchemas = Object.fromEntries(
     registries.controls.map((control) => [

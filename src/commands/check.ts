@@ -3,11 +3,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { loadInputs, runPipeline } from '../engine/pipeline.js';
 import { commandLogger, loadConfigFor, registries, resolveAsOf, sourceProgress, type GlobalOptions } from './context.js';
-import { emit, type ReportOptions } from './output.js';
+import { emit, resolveOutputs, type ReportOptions } from './output.js';
 import { exitCodeFor, toResultSet } from './results.js';
 
 /** Collects and evaluates without writing a pack: the CI and pre-close check. */
 export default async function check(options: ReportOptions, globals: GlobalOptions): Promise<number> {
+  const targets = await resolveOutputs(options);
   const loaded = await loadConfigFor(globals);
   const inputs = await loadInputs(loaded, registries);
   const asOf = resolveAsOf(globals);
@@ -16,7 +17,7 @@ export default async function check(options: ReportOptions, globals: GlobalOptio
   try {
     const pipeline = await runPipeline(loaded, registries, inputs, { now: asOf, log: commandLogger(globals), env: process.env, rawDir: path.join(scratch, 'raw'), onSource: sourceProgress() });
     const results = toResultSet(pipeline, loaded, asOf);
-    await emit(results, options);
+    await emit(results, targets, { ...(options.onlyFailed ? { onlyFailed: true } : {}), config: loaded.file });
     return exitCodeFor(results, options.failOn);
   } finally {
     await rm(scratch, { recursive: true, force: true });

@@ -82,5 +82,5 @@ export default async function collect(options: CollectOptions, globals: GlobalOp
   const text = (options.format === 'csv' ? inventoryCsv : inventoryJson).render(inventory);
   if (options.output) await writeFile(options.output, text);
   else process.stdout.write(text);
-  return inventory.sources.every((s) => s.verdict === 'complete') ? EXIT.ok : EXIT.incomplete;
+  return inventory.sources.some((s) => s.verdict === 'incomplete') ? EXIT.incomplete : EXIT.ok;
 }

@@ -65,7 +65,7 @@ export function sourceProgress(stream: NodeJS.WriteStream = process.stderr): ((r
   if (!stream.isTTY) return undefined;
   return ({ completeness: c }) => {
     const seconds = ((Date.parse(c.finishedAt) - Date.parse(c.startedAt)) / 1000).toFixed(1);
-    const verdict = c.verdict === 'complete' ? 'complete' : 'INCOMPLETE';
-    stream.write(`  ${c.source.padEnd(12)} ${String(c.identities).padStart(6)} identities  ${verdict.padEnd(10)} ${seconds} s\n`);
+    const verdict = c.verdict === 'incomplete' ? 'INCOMPLETE' : c.verdict;
+    stream.write(`  ${c.source.padEnd(12)} ${String(c.identities).padStart(6)} identities  ${verdict.padEnd(12)} ${seconds} s\n`);
   };
 }

@@ -5,16 +5,17 @@ import { loadInputs } from '../engine/pipeline.js';
 import { generateSigningKey, parsePrivateKey, publicKeyPem, type SigningKey } from '../evidence/keys.js';
 import { parseYaml } from '../parse.js';
 import { packageRoot } from '../paths.js';
-import { ConfigError, EXIT, type DemoSandbox, type SandboxModule } from '../sdk/index.js';
+import { ConfigError, EXIT } from '../sdk/index.js';
 import { writers } from '../writers/index.js';
 import { commandLogger, registries, resolveAsOf, sourceProgress, type GlobalOptions } from './context.js';
 import { exitCodeFor } from './results.js';
+import { parseFaults, startSandboxes } from './sandboxes.js';
 import { resolveCycle, sealRun } from './run.js';
 
 /** The demo organization's snapshot date: its data is written as of this day, so its findings never drift. */
 export const DEMO_AS_OF = '2026-11-20T00:00:00Z';
 
-function demoDir(): string {
+export function demoDir(): string {
   return path.join(packageRoot(), 'fixtures', 'demo-org');
 }
 
@@ -34,34 +35,15 @@ async function demoKey(out: string): Promise<SigningKey> {
   }
 }
 
-/** Starts each connector's sandbox over its demo dataset and points the demo's sources at it. */
-async function startSandboxes(raw: { sources?: { connector?: string }[] }, now: Date): Promise<{ sandboxes: DemoSandbox[]; env: Record<string, string> }> {
-  const sandboxes: DemoSandbox[] = [];
-  const env: Record<string, string> = {};
-  const connectorIds = [...new Set((raw.sources ?? []).map((s) => s.connector ?? ''))];
-  try {
-    for (const id of connectorIds) {
-      const module = (await import(`../../connectors/${id}/sandbox/index.js`)) as SandboxModule;
-      const sandbox = await module.startDemo(path.join(demoDir(), id), { now });
-      sandboxes.push(sandbox);
-      Object.assign(env, sandbox.env);
-      for (const source of raw.sources ?? []) if (source.connector === id) Object.assign(source, sandbox.sourceOverrides);
-    }
-  } catch (error) {
-    await Promise.all(sandboxes.map((s) => s.close()));
-    throw error;
-  }
-  return { sandboxes, env };
-}
-
-export default async function demo(options: { out: string }, globals: GlobalOptions): Promise<number> {
+export default async function demo(options: { out: string; fault?: string[] }, globals: GlobalOptions): Promise<number> {
+  const faults = parseFaults(options.fault ?? []);
   const configFile = path.join(demoDir(), 'nhi-audit.yaml');
   const parsed = parseYaml(await readFile(configFile, 'utf8'));
   if (parsed.problems.length > 0) throw new ConfigError(configFile, parsed.problems);
-  const raw = parsed.value as { sources?: { connector?: string }[] };
+  const raw = parsed.value as { sources?: Array<Record<string, unknown>> };
   const asOf = resolveAsOf({ ...globals, asOf: globals.asOf ?? DEMO_AS_OF });
   const out = path.resolve(options.out);
-  const { sandboxes, env } = await startSandboxes(raw, asOf);
+  const { env, close } = await startSandboxes(raw, demoDir(), { now: asOf, faults });
   try {
     const { config, problems } = validateConfig(raw, registries);
     if (!config) throw new ConfigError(configFile, problems);
@@ -92,6 +74,6 @@ export default async function demo(options: { out: string }, globals: GlobalOpti
     // The demo's planted failures are its point; only an incomplete collection is a demo failure.
     return exitCodeFor(sealed.results, 'critical') === EXIT.incomplete ? EXIT.incomplete : EXIT.ok;
   } finally {
-    await Promise.all(sandboxes.map((s) => s.close()));
+    await close();
   }
 }

@@ -1,10 +1,12 @@
 import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { packageRoot } from '../paths.js';
 import { ExitError, EXIT } from '../sdk/index.js';
 import type { GlobalOptions } from './context.js';
 
 const STARTER = `# nhi-audit configuration. Paths are relative to this file. Credentials are never written here:
 # name environment variables or files, or let each SDK use its standard chain (AWS profiles/SSO, ...).
-# yaml-language-server: $schema=./node_modules/nhi-audit/nhi-audit.schema.json
+# yaml-language-server: $schema=SCHEMA_PATH
 organization: Example Corp
 output: ./evidence
 
@@ -35,9 +37,15 @@ signing:
   privateKeyFile: keys/nhi-audit.key           # from \`nhi-audit keys generate --out keys\`
 `;
 
+/** The installed CLI's own schema, as a path from the config's folder: it resolves wherever the CLI is installed. */
+function schemaReference(configFile: string): string {
+  const relative = path.relative(path.dirname(path.resolve(configFile)), path.join(packageRoot(), 'nhi-audit.schema.json')).split(path.sep).join('/');
+  return relative.startsWith('.') || path.isAbsolute(relative) ? relative : `./${relative}`;
+}
+
 export default async function init(options: { force?: boolean }, globals: GlobalOptions): Promise<number> {
   try {
-    await writeFile(globals.config, STARTER, { flag: options.force ? 'w' : 'wx' });
+    await writeFile(globals.config, STARTER.replace('SCHEMA_PATH', schemaReference(globals.config)), { flag: options.force ? 'w' : 'wx' });
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'EEXIST') {
       throw new ExitError(EXIT.usage, `${globals.config} already exists; use --force to overwrite it`);

@@ -1,25 +1,91 @@
-import { writeFile } from 'node:fs/promises';
-import type { Severity } from '../sdk/index.js';
-import { writers, type OutputFormat } from '../writers/index.js';
-import type { ResultSet } from '../writers/types.js';
+import { stat, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { ExitError, EXIT, type Severity } from '../sdk/index.js';
+import { collectionCsv } from '../writers/csv.js';
+import { OUTPUT_FORMATS, writers, type OutputFormat } from '../writers/index.js';
+import type { RenderOptions, ResultSet } from '../writers/types.js';
+
+export type FailOn = Severity | 'none';
 
 export interface ReportOptions {
-  failOn: Severity;
-  format: OutputFormat;
+  failOn: FailOn;
+  /** `FORMAT` or `FORMAT=PATH`, repeatable; none means the table on stdout. */
+  format?: string[];
+  /** Where the one format without a path goes, instead of stdout. */
   output?: string;
   onlyFailed?: boolean;
 }
 
-/** Renders the results in the chosen format to a file or stdout (logs go to stderr, so stdout stays parseable). */
-export async function emit(results: ResultSet, options: ReportOptions): Promise<void> {
+/** One output of a run: a format and the file it goes to, or stdout. */
+export interface OutputTarget {
+  format: OutputFormat;
+  file?: string;
+}
+
+function usage(message: string): never {
+  throw new ExitError(EXIT.usage, message);
+}
+
+/**
+ * The outputs asked for, checked before anything is collected: known formats, at most one on stdout, no file
+ * named twice, and every file's folder in place (a collection that ends in "cannot write" is an hour lost).
+ */
+export async function resolveOutputs(options: Pick<ReportOptions, 'format' | 'output'>): Promise<OutputTarget[]> {
+  const specs = options.format && options.format.length > 0 ? options.format : ['table'];
+  const targets = specs.map((spec): OutputTarget => {
+    const [name, ...rest] = spec.split('=');
+    const file = rest.join('=');
+    if (!(OUTPUT_FORMATS as readonly string[]).includes(name!)) usage(`--format: "${name}" is not a format; choose from ${OUTPUT_FORMATS.join(', ')} (FORMAT or FORMAT=PATH)`);
+    if (rest.length > 0 && file.length === 0) usage(`--format ${spec}: name a file after "=", or leave "=" out to write to stdout`);
+    return { format: name as OutputFormat, ...(file ? { file } : {}) };
+  });
+  const onStdout = targets.filter((t) => !t.file);
+  if (options.output) {
+    if (onStdout.length !== 1) usage('--output names the file of the one --format given without =PATH; with several formats, write FORMAT=PATH for each');
+    onStdout[0]!.file = options.output;
+  } else if (onStdout.length > 1) {
+    usage(`--format: only one output can go to stdout (${onStdout.map((t) => t.format).join(', ')}); write FORMAT=PATH for the others`);
+  }
+  const files = targets.flatMap((t) => (t.file ? [path.resolve(t.file)] : []));
+  const twice = files.find((f, i) => files.indexOf(f) !== i);
+  if (twice) usage(`--format: ${twice} is named by two outputs`);
+  for (const file of files) {
+    const folder = path.dirname(file);
+    const isFolder = await stat(folder).then((s) => s.isDirectory(), () => false);
+    if (!isFolder) usage(`--format: the folder ${folder} does not exist; create it first (nothing was collected)`);
+  }
+  return targets;
+}
+
+/** `findings.csv` → `findings.collection.csv`: where a CSV output's collection verdicts go. */
+export function collectionSibling(file: string): string {
+  const parsed = path.parse(file);
+  return path.join(parsed.dir, `${parsed.name}.collection.csv`);
+}
+
+/**
+ * Renders the results in each chosen format to its file or stdout (logs go to stderr, so stdout stays
+ * parseable). `pack` is the sealed pack's folder when one was written, so references can point into it.
+ */
+export async function emit(results: ResultSet, targets: readonly OutputTarget[], options: { onlyFailed?: boolean; pack?: string; config?: string }): Promise<void> {
   const shown = options.onlyFailed
     ? { ...results, findings: results.findings.filter((f) => f.status === 'fail' || f.status === 'excepted') }
     : results;
-  const toTerminal = !options.output && process.stdout.isTTY === true;
-  const text = writers[options.format].render(shown, {
-    color: toTerminal,
-    ...(toTerminal && process.stdout.columns ? { width: process.stdout.columns } : {}),
-  });
-  if (options.output) await writeFile(options.output, text);
-  else process.stdout.write(text);
+  for (const target of targets) {
+    const toTerminal = !target.file && process.stdout.isTTY === true;
+    const from = target.file ? path.dirname(path.resolve(target.file)) : process.cwd();
+    const render: RenderOptions = {
+      color: toTerminal,
+      ...(toTerminal && process.stdout.columns ? { width: process.stdout.columns } : {}),
+      ...(options.pack ? { pack: path.relative(from, options.pack).split(path.sep).join('/') || '.' } : {}),
+      ...(options.config ? { config: path.relative(from, options.config).split(path.sep).join('/') } : {}),
+    };
+    const text = writers[target.format].render(shown, render);
+    if (!target.file) {
+      process.stdout.write(text);
+      continue;
+    }
+    await writeFile(target.file, text);
+    if (target.format === 'csv') await writeFile(collectionSibling(target.file), collectionCsv.render(shown));
+  }
 }

@@ -16,7 +16,7 @@ import { ExitError, EXIT, type Logger } from '../sdk/index.js';
 import { packWriters } from '../writers/index.js';
 import type { ResultSet } from '../writers/types.js';
 import { commandLogger, loadConfigFor, registries, resolveAsOf, signingKeyFor, sourceProgress, type GlobalOptions } from './context.js';
-import { emit, type ReportOptions } from './output.js';
+import { emit, resolveOutputs, type ReportOptions } from './output.js';
 import { exitCodeFor, toResultSet } from './results.js';
 
 export interface RunSettings {
@@ -89,7 +89,7 @@ export async function sealRun(loaded: LoadedConfig, inputs: RunInputs, key: Sign
       ...(loaded.config.timestamp ? { tsaUrl: loaded.config.timestamp.tsaUrl } : {}),
     };
     const changes = await changesSince(settings.output, previous, { runId, cycle: settings.cycle.id, asOf: record.asOf, identities: results.identities, findings: results.findings }, settings.log);
-    const rendered: Record<string, string | Buffer> = Object.fromEntries(packWriters.map((writer) => [writer.fileName, writer.render(results)]));
+    const rendered: Record<string, string | Buffer> = Object.fromEntries(packWriters.map((writer) => [writer.fileName, writer.render(results, { pack: '.' })]));
     rendered['report.pdf'] = await renderReportPdf(reportModel(results, pipeline.evaluation, record, key.keyId, text, changes ? { changes } : {}));
     const { dir, attestationDigest } = await writePack(
       staging,
@@ -108,6 +108,7 @@ export async function sealRun(loaded: LoadedConfig, inputs: RunInputs, key: Sign
 }
 
 export default async function run(options: ReportOptions & { cycle?: string }, globals: GlobalOptions): Promise<number> {
+  const targets = await resolveOutputs(options);
   const loaded = await loadConfigFor(globals);
   const inputs = await loadInputs(loaded, registries);
   const key = await signingKeyFor(loaded, process.env);
@@ -122,7 +123,7 @@ export default async function run(options: ReportOptions & { cycle?: string }, g
     env: process.env,
     onSource: sourceProgress(),
   });
-  await emit(sealed.results, options);
+  await emit(sealed.results, targets, { ...(options.onlyFailed ? { onlyFailed: true } : {}), pack: sealed.dir, config: loaded.file });
   process.stderr.write(`Evidence pack: ${sealed.dir}\n`);
   return exitCodeFor(sealed.results, options.failOn);
 }

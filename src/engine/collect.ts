@@ -1,7 +1,14 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import {
+  DEFAULT_PAGING,
+  DEFAULT_TIMEOUTS,
   IdentitySchema,
+  PagingError,
+  PagingSchema,
+  TimeoutsSchema,
+  type Paging,
+  type Verdict,
   type CollectContext,
   type Connector,
   type Identity,
@@ -44,9 +51,20 @@ export function safeSegment(value: string): string {
   return cleaned.length > 0 ? cleaned : '_';
 }
 
+/** Thrown by a recorder once its source has ended: nothing is written after a source failed or finished. */
+export class SourceClosedError extends Error {
+  override readonly name = 'AbortError';
+  constructor(scope: string, operation: string) {
+    super(`${operation} in ${scope} answered after its source ended; the page was not kept`);
+  }
+}
+
 class Recorder implements ScopeRecorder {
   private readonly operations = new Map<string, OperationStats>();
   private readonly pageCounts = new Map<string, number>();
+  private readonly writes = new Set<Promise<unknown>>();
+  private closed = false;
+  private recovered = 0;
   readonly result: ScopeCompleteness;
 
   constructor(
@@ -54,6 +72,7 @@ class Recorder implements ScopeRecorder {
     private readonly rawDir: string,
     private readonly rawPrefix: string,
     private readonly log: Logger,
+    private readonly paging: Paging,
   ) {
     this.result = {
       scope,
@@ -87,7 +106,12 @@ class Recorder implements ScopeRecorder {
     body: unknown,
     counts: { records: number; attempts?: number },
   ): Promise<string> {
+    if (this.closed) throw new SourceClosedError(this.scope, operation);
     const stats = this.stats(operation, parameters);
+    // The backstop behind every connector's own PageGuard: no listing writes pages without end.
+    if (stats.pages >= this.paging.maxPages) {
+      throw new PagingError(operation, 'page-budget', `more than ${this.paging.maxPages} pages with the same parameters, the budget of paging.maxPages`);
+    }
     stats.pages += 1;
     stats.records += counts.records;
     stats.retries += Math.max(0, (counts.attempts ?? 1) - 1);
@@ -95,18 +119,41 @@ class Recorder implements ScopeRecorder {
     this.pageCounts.set(operation, n);
     const relative = `${this.rawPrefix}/${safeSegment(this.scope)}/${safeSegment(operation)}-${String(n).padStart(4, '0')}.json`;
     const file = path.join(this.rawDir, ...relative.split('/').slice(1));
-    await mkdir(path.dirname(file), { recursive: true });
     const page = { operation, parameters, scope: this.scope, page: n, body: redactSecrets(body) };
-    await writeFile(file, `${stableStringify(page, 1)}\n`);
+    const write = mkdir(path.dirname(file), { recursive: true }).then(() => writeFile(file, `${stableStringify(page, 1)}\n`));
+    this.writes.add(write);
+    try {
+      await write;
+    } finally {
+      this.writes.delete(write);
+    }
     return relative;
   }
+
+  /** Refuses further pages and waits for the writes already started: sealing must see every file whole. */
+  async close(): Promise<void> {
+    this.closed = true;
+    await Promise.allSettled([...this.writes]);
+  }
+
+  /** The scope's verdict from what it met: failures first, then whether any independent count reconciled. */
+  finish(): ScopeCompleteness {
+    const failed =
+      this.result.errors.length > this.recovered ||
+      this.result.unreadable.length > 0 ||
+      this.result.reconciliations.some((r) => !r.matches);
+    const verdict: Verdict = failed ? 'incomplete' : this.result.reconciliations.length > 0 ? 'complete' : 'unreconciled';
+    this.result.verdict = verdict;
+    return this.result;
+  }
+
 
   error(operation: string, error: unknown, options: { hint?: string; recovered?: boolean } = {}): void {
     const stats = this.stats(operation, {});
     stats.errors += 1;
     const { code, message } = describeError(error);
     this.result.errors.push({ operation, code, message, ...(options.hint ? { hint: options.hint } : {}) });
-    if (!options.recovered) this.result.verdict = 'incomplete';
+    if (options.recovered) this.recovered += 1;
     this.log.warn({ scope: this.scope, operation, code, recovered: options.recovered ?? false }, message);
   }
 
@@ -114,14 +161,12 @@ class Recorder implements ScopeRecorder {
     const matches = expected === observed;
     this.result.reconciliations.push({ name, expected, observed, matches, ...(note ? { note } : {}) });
     if (!matches) {
-      this.result.verdict = 'incomplete';
       this.log.warn({ scope: this.scope, name, expected, observed }, 'independent count does not match the collected population');
     }
   }
 
   unreadable(kind: string, reason: string): void {
     this.result.unreadable.push({ kind, reason });
-    this.result.verdict = 'incomplete';
     this.log.warn({ scope: this.scope, kind }, reason);
   }
 }
@@ -171,9 +216,28 @@ export class IdentityBoundary {
   }
 }
 
+/** Rejects when `signal` aborts, so a connector that ignores its signal cannot hold the run past its deadline. */
+function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
+}
+
+/** The source's verdict: any error or incomplete scope makes it incomplete; any unreconciled scope, unreconciled. */
+export function sourceVerdict(errors: readonly string[], scopes: readonly ScopeCompleteness[]): Verdict {
+  if (errors.length > 0 || scopes.some((s) => s.verdict === 'incomplete')) return 'incomplete';
+  if (scopes.length === 0 || scopes.some((s) => s.verdict === 'unreconciled')) return 'unreconciled';
+  return 'complete';
+}
+
 /**
  * Runs one source's connector. A connector that throws, yields an invalid identity or reports an error
- * marks the source incomplete; what it did read is kept, and the other sources are unaffected.
+ * marks the source incomplete; what it did read is kept, and the other sources are unaffected. When the source
+ * ends, however it ends, its in-flight requests are aborted and every raw page already started is written
+ * whole before this returns: nothing is written into the pack afterwards.
  */
 export async function collectSource(
   connector: Connector,
@@ -183,6 +247,9 @@ export async function collectSource(
   const clock = options.clock ?? (() => new Date());
   const log = options.log.child({ source: settings.name, connector: connector.id });
   const rawPrefix = `raw/${safeSegment(settings.name)}`;
+  const { name: _name, connector: _connector, timeouts: rawTimeouts, paging: rawPaging, ...fields } = settings;
+  const timeouts = rawTimeouts === undefined ? DEFAULT_TIMEOUTS : TimeoutsSchema.parse(rawTimeouts);
+  const paging = rawPaging === undefined ? DEFAULT_PAGING : PagingSchema.parse(rawPaging);
   const recorders = new Map<string, Recorder>();
   const completeness: SourceCompleteness = {
     source: settings.name,
@@ -197,18 +264,29 @@ export async function collectSource(
   const scope = (name: string): Recorder => {
     let recorder = recorders.get(name);
     if (!recorder) {
-      recorder = new Recorder(name, options.rawDir, rawPrefix, log);
+      recorder = new Recorder(name, options.rawDir, rawPrefix, log, paging);
       recorders.set(name, recorder);
     }
     return recorder;
   };
+  const controller = new AbortController();
+  const abortWithRun = () => controller.abort(options.signal?.reason);
+  options.signal?.addEventListener('abort', abortWithRun, { once: true });
+  const deadline = setTimeout(() => {
+    const limit = timeouts.sourceMs >= 1000 ? `${Math.round(timeouts.sourceMs / 1000)} s` : `${timeouts.sourceMs} ms`;
+    const error = new Error(`the source passed its deadline of ${limit} (timeouts.sourceMs); what was still being read was abandoned`);
+    error.name = 'TimeoutError';
+    controller.abort(error);
+  }, timeouts.sourceMs);
   const context: CollectContext = {
     source: settings.name,
     log,
     env: options.env,
     baseDir: options.baseDir,
     now: options.now,
-    signal: options.signal ?? new AbortController().signal,
+    timeouts,
+    paging,
+    signal: controller.signal,
     scope,
     collector(identity) {
       completeness.collector = identity;
@@ -220,11 +298,14 @@ export async function collectSource(
   };
 
   const boundary = new IdentityBoundary(connector.id, settings.name, completeness.errors);
+  let iterator: AsyncIterator<Identity> | undefined;
   try {
-    const { name: _name, connector: _connector, ...fields } = settings;
-    const client = await connector.connect(connector.config.parse(fields), context);
-    for await (const candidate of connector.collect(client, context)) {
-      const identity = boundary.accept(candidate);
+    const client = await untilAborted(connector.connect(connector.config.parse(fields), context), controller.signal);
+    iterator = connector.collect(client, context)[Symbol.asyncIterator]();
+    for (;;) {
+      const next = await untilAborted(iterator.next(), controller.signal);
+      if (next.done) break;
+      const identity = boundary.accept(next.value);
       const recorder = identity && recorders.get(identity.scope);
       if (recorder) recorder.result.identities += 1;
     }
@@ -233,17 +314,20 @@ export async function collectSource(
     const hint = (error as { hint?: string }).hint;
     completeness.errors.push(hint ? `${message} (${hint})` : message);
     log.error({ err: describeError(error) }, `source ${settings.name} failed`);
+    // Stops what the connector still has in flight; its generator is not awaited, it may be stuck in a request.
+    if (!controller.signal.aborted) controller.abort(error);
+    void iterator?.return?.().catch(() => undefined);
+  } finally {
+    clearTimeout(deadline);
+    options.signal?.removeEventListener('abort', abortWithRun);
   }
+  if (!controller.signal.aborted) controller.abort(new Error('the source has ended'));
+  await Promise.all([...recorders.values()].map((r) => r.close()));
 
-  completeness.scopes = [...recorders.values()]
-    .map((r) => r.result)
-    .sort((a, b) => compareIds(a.scope, b.scope));
+  completeness.scopes = [...recorders.values()].map((r) => r.finish()).sort((a, b) => compareIds(a.scope, b.scope));
   const identities = boundary.identities;
   completeness.identities = identities.length;
-  completeness.verdict =
-    completeness.errors.length === 0 && completeness.scopes.every((s) => s.verdict === 'complete')
-      ? 'complete'
-      : 'incomplete';
+  completeness.verdict = sourceVerdict(completeness.errors, completeness.scopes);
   completeness.finishedAt = clock().toISOString();
   identities.sort((a, b) => compareIds(a.id, b.id));
   return { identities, completeness };

@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Evaluation } from '../engine/evaluate.js';
-import type { Logger, Waiver } from '../sdk/index.js';
+import { collectionVerdict, type Logger, type Waiver } from '../sdk/index.js';
 import { requestTimeStamp } from './timestamp.js';
 import { stableStringify } from '../stable-json.js';
 import type { ResultSet } from '../writers/types.js';
@@ -120,7 +120,8 @@ export async function writePack(
 
   const sealFiles: readonly string[] = SEAL_FILES;
   const digests = await digestFiles(staging, (await listPackFiles(staging)).filter((f) => f !== MANIFEST_FILE && f !== TIMESTAMP_FILE && !sealFiles.includes(f)));
-  const incomplete = results.sources.filter((s) => s.verdict !== 'complete').map((s) => s.source);
+  const incomplete = results.sources.filter((s) => s.verdict === 'incomplete').map((s) => s.source);
+  const unreconciled = results.sources.filter((s) => s.verdict === 'unreconciled').map((s) => s.source);
   const manifest = {
     packFormat: PACK_FORMAT,
     tool: results.tool,
@@ -133,8 +134,9 @@ export async function writePack(
     finishedAt: record.finishedAt,
     operator: record.operator,
     configDigest: sha256(configText),
-    verdict: incomplete.length === 0 ? 'complete' : 'incomplete',
+    verdict: collectionVerdict(results.sources),
     incompleteSources: incomplete,
+    unreconciledSources: unreconciled,
     sources: results.sources,
     population: {
       identities: results.identities.length,

@@ -10,6 +10,7 @@ import {
   IdentitySchema,
   type SourceCompleteness,
   SourceCompletenessSchema,
+  VerdictSchema,
   type Waiver,
   WaiverSchema,
 } from '../sdk/index.js';
@@ -25,7 +26,7 @@ const ManifestSchema = z.looseObject({
   cycle: z.object({ id: z.string(), start: z.string(), end: z.string() }),
   asOf: z.string(),
   finishedAt: z.string(),
-  verdict: z.enum(['complete', 'incomplete']),
+  verdict: VerdictSchema,
   sources: z.array(SourceCompletenessSchema),
   previous: z.object({ path: z.string(), runId: z.string(), cycle: z.string(), attestationDigest: z.string() }).nullable(),
   signing: z.object({ algorithm: z.string(), keyId: z.string() }),

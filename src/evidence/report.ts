@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 import { packageRoot } from '../paths.js';
-import { ConfigError, formatPath } from '../sdk/index.js';
+import { collectionVerdict, ConfigError, formatPath } from '../sdk/index.js';
 import type { ReportChanges, ReportModel, ReportSample, ReportText } from '../writers/pdf.js';
 import type { ResultSet } from '../writers/types.js';
 import type { Evaluation } from '../engine/evaluate.js';
@@ -95,7 +95,7 @@ export function reportModel(
       keyId,
       operator: record.operator.ci ? `${record.operator.ci.provider} job ${record.operator.ci.jobId ?? ''}`.trim() : `${record.operator.user}@${record.operator.host}`,
       ...(record.toolCommit ? { toolCommit: record.toolCommit } : {}),
-      verdict: results.sources.every((s) => s.verdict === 'complete') ? 'complete' : 'incomplete',
+      verdict: collectionVerdict(results.sources),
     },
     population: { identities: results.identities.length, evaluated: evaluation.evaluated, excluded: evaluation.excluded },
     ...(extras.changes ? { changes: extras.changes } : {}),

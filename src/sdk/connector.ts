@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import type { Paging, Timeouts } from './collection.js';
+import type { FaultPlan, FaultSpec } from './faults.js';
 import type { Identity, IdentityKind } from './inventory.js';
 import type { Logger } from './log.js';
 
@@ -28,10 +30,17 @@ export const ReconciliationSchema = z
   .strict();
 export type Reconciliation = z.infer<typeof ReconciliationSchema>;
 
+/**
+ * complete: read without error and at least one independent count reconciled; unreconciled: read without error,
+ * but the provider offers nothing to count against; incomplete: an operation failed or a count disagreed.
+ */
+export const VerdictSchema = z.enum(['complete', 'unreconciled', 'incomplete']);
+export type Verdict = z.infer<typeof VerdictSchema>;
+
 export const ScopeCompletenessSchema = z
   .object({
     scope: z.string(),
-    verdict: z.enum(['complete', 'incomplete']),
+    verdict: VerdictSchema,
     /** The collector's own identity in this scope (an assumed-role ARN, an app id). */
     collector: z.string().optional(),
     operations: z.array(OperationStatsSchema),
@@ -59,7 +68,7 @@ export const SourceCompletenessSchema = z
   .object({
     source: z.string(),
     connector: z.string(),
-    verdict: z.enum(['complete', 'incomplete']),
+    verdict: VerdictSchema,
     collector: z.string().optional(),
     startedAt: z.string(),
     finishedAt: z.string(),
@@ -71,6 +80,13 @@ export const SourceCompletenessSchema = z
   })
   .strict();
 export type SourceCompleteness = z.infer<typeof SourceCompletenessSchema>;
+
+/** A run's verdict over its sources: the weakest of theirs. */
+export function collectionVerdict(sources: readonly Pick<SourceCompleteness, 'verdict'>[]): Verdict {
+  if (sources.some((s) => s.verdict === 'incomplete')) return 'incomplete';
+  if (sources.length === 0 || sources.some((s) => s.verdict === 'unreconciled')) return 'unreconciled';
+  return 'complete';
+}
 
 /** Everything the collector learns about one scope (account, project, org) while it reads it. */
 export interface ScopeRecorder {
@@ -87,7 +103,7 @@ export interface ScopeRecorder {
     body: unknown,
     counts: { records: number; attempts?: number },
   ): Promise<string>;
-  /** An error the collector met. Unless `recovered`, it makes the scope incomplete. */
+  /** An error the collector met. Unless `recovered`, it makes the scope incomplete. The error's own message names the fault. */
   error(operation: string, error: unknown, options?: { hint?: string; recovered?: boolean }): void;
   /** An independent count; a mismatch makes the scope incomplete. */
   reconcile(name: string, expected: number, observed: number, note?: string): void;
@@ -103,6 +119,10 @@ export interface ConnectContext {
   /** Folder that relative paths in the source's configuration resolve against. */
   baseDir: string;
   now: Date;
+  /** The source's time limits: every request the connector makes carries them. */
+  timeouts: Timeouts;
+  /** The source's paging limits: every listing goes through a `PageGuard` with them. */
+  paging: Paging;
 }
 
 export interface CollectContext extends ConnectContext {
@@ -112,6 +132,7 @@ export interface CollectContext extends ConnectContext {
   collector(identity: string): void;
   /** Records reference data the connector judges with (a catalog and its version), for the manifest. */
   reference(reference: Reference): void;
+  /** Aborted when the source fails or passes its deadline: stop every request in flight. */
   signal: AbortSignal;
 }
 
@@ -176,10 +197,12 @@ export interface DemoSandbox {
   sourceOverrides: Record<string, unknown>;
   /** Environment the connector reads the sandbox's (fake) credentials from. */
   env: Record<string, string>;
+  /** The faults in force; tests replace them between cases. */
+  faults: FaultPlan;
   close(): Promise<void>;
 }
 
-/** A connector's `sandbox/index.ts` exports this to take part in `nhi-audit demo`. */
+/** A connector's `sandbox/index.ts` exports this to take part in `nhi-audit demo` and `nhi-audit sandbox`. */
 export interface SandboxModule {
-  startDemo(datasetDir: string, options: { now: Date }): Promise<DemoSandbox>;
+  startDemo(datasetDir: string, options: { now: Date; faults?: readonly FaultSpec[] }): Promise<DemoSandbox>;
 }

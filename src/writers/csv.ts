@@ -74,8 +74,20 @@ export const inventoryCsv: Writer = {
 };
 
 const FINDING_COLUMNS = [
-  'control_id', 'control_title', 'severity', 'identity_id', 'credential_id', 'status', 'message', 'waiver_ticket', 'evidence',
+  'control_id', 'control_title', 'severity', 'identity_id', 'credential_id', 'status', 'message', 'waiver_ticket', 'evidence', 'collection',
 ] as const;
+
+/** Each identity's scope verdict: whether the population its finding was judged in was read whole. */
+function collectionVerdicts(results: ResultSet): (identityId: string) => string {
+  const verdicts = new Map(results.sources.flatMap((s) => s.scopes.map((scope) => [`${s.source}\n${scope.scope}`, scope.verdict] as const)));
+  const sourceVerdicts = new Map(results.sources.map((s) => [s.source, s.verdict]));
+  const identities = new Map(results.identities.map((i) => [i.id, i]));
+  return (identityId) => {
+    const identity = identities.get(identityId);
+    if (!identity) return '';
+    return verdicts.get(`${identity.source}\n${identity.scope}`) ?? sourceVerdicts.get(identity.source) ?? '';
+  };
+}
 
 function controlsById(results: ResultSet): Map<string, ControlInForce> {
   return new Map(results.controls.map((c) => [c.id, c]));
@@ -88,6 +100,7 @@ const findingsCsv: Writer = {
   render(results) {
     const sorted = sortResultSet(results);
     const controls = controlsById(sorted);
+    const verdictOf = collectionVerdicts(sorted);
     const rows = sorted.findings.map((f: Finding) => [
       f.controlId,
       controls.get(f.controlId)?.title ?? '',
@@ -98,12 +111,40 @@ const findingsCsv: Writer = {
       f.message,
       f.waiver?.ticket ?? '',
       stableStringify(f.evidence),
+      verdictOf(f.identityId),
     ]);
     return toCsv(FINDING_COLUMNS, rows);
   },
 };
 
 export default findingsCsv;
+
+const COLLECTION_COLUMNS = ['source', 'connector', 'scope', 'verdict', 'identities', 'counts_reconciled', 'reason'] as const;
+
+/**
+ * The collection's verdict per source and scope, written beside a CSV output (`findings.collection.csv`): a CSV
+ * cannot say in its own rows that a source it has no rows for was not read.
+ */
+export const collectionCsv: Writer = {
+  id: 'collection-csv',
+  fileName: 'collection.csv',
+  render(results) {
+    const sorted = sortResultSet(results);
+    const rows = sorted.sources.flatMap((source) => [
+      [source.source, source.connector, '', source.verdict, source.identities, '', source.errors.join('; ')],
+      ...source.scopes.map((scope) => [
+        source.source,
+        source.connector,
+        scope.scope,
+        scope.verdict,
+        scope.identities,
+        `${scope.reconciliations.filter((r) => r.matches).length} of ${scope.reconciliations.length}`,
+        [...scope.errors.map((e) => `${e.operation}: ${e.message}`), ...scope.unreadable.map((u) => `${u.kind}: ${u.reason}`)].join('; '),
+      ]),
+    ]);
+    return toCsv(COLLECTION_COLUMNS, rows);
+  },
+};
 
 const EXCEPTION_COLUMNS = [
   'control_id', 'control_title', 'severity', 'status', 'identity_id', 'identity_name', 'credential_id', 'message',

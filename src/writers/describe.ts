@@ -28,3 +28,9 @@ export function describeIncompleteness(source: SourceCompleteness): string {
   }
   return reasons.length > 0 ? reasons.join('; ') : 'no reason recorded';
 }
+
+/** Which scopes of a source had nothing to reconcile with: read without error, but not proven whole. */
+export function describeUnreconciled(source: SourceCompleteness): string {
+  const scopes = source.scopes.filter((s) => s.verdict === 'unreconciled').map((s) => s.scope);
+  return `read without error, but ${scopes.length > 0 ? scopes.join(', ') : 'the source'} offered no independent count to check the listing against`;
+}

@@ -1,3 +1,4 @@
+import { collectionVerdict } from '../sdk/index.js';
 import { stableStringify } from '../stable-json.js';
 import { sortResultSet } from './sorted.js';
 import { summarize } from './summary.js';
@@ -40,6 +41,15 @@ const findingsJson: Writer = {
         severities: summary.severities,
         waivers: summary.waivers.map(({ waiver, state, findings, inForce }) => ({ ...waiver, state, inForce, findings })),
         sources: Object.fromEntries(sorted.sources.map((s) => [s.source, s.verdict])),
+      },
+      collection: {
+        verdict: collectionVerdict(sorted.sources),
+        sources: sorted.sources.map((s) => ({
+          source: s.source,
+          connector: s.connector,
+          verdict: s.verdict,
+          scopes: s.scopes.map((scope) => ({ scope: scope.scope, verdict: scope.verdict })),
+        })),
       },
     });
   },

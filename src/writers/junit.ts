@@ -78,7 +78,7 @@ function completenessSuite(results: ResultSet): Suite {
     'source-completeness',
     results.sources.map((source) => {
       const base = { '@_classname': 'source-completeness', '@_name': xmlAttribute(source.source) };
-      if (source.verdict === 'complete') return base;
+      if (source.verdict !== 'incomplete') return base;
       const reason = xmlAttribute(describeIncompleteness(source));
       return { ...base, error: { '@_message': `incomplete: ${reason}`, '@_type': 'incomplete', '#text': reason } };
     }),

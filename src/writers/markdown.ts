@@ -1,4 +1,4 @@
-import { describeIncompleteness, findingSubject } from './describe.js';
+import { describeIncompleteness, describeUnreconciled, findingSubject } from './describe.js';
 import { sortResultSet } from './sorted.js';
 import { summarize, type Summary, type WaiverUsage } from './summary.js';
 import type { RenderOptions, ResultSet, Writer } from './types.js';
@@ -39,6 +39,14 @@ function incompleteWarning({ incompleteSources }: Summary): string[] {
     `> **Collection incomplete: ${plural(incompleteSources.length, 'source')} could not be read in full.** ` +
       'These results do not cover the whole population and must not go to an auditor as complete.',
     ...incompleteSources.map((s) => `> - **${escapeMarkdown(s.source)}** (${escapeMarkdown(s.connector)}): ${escapeMarkdown(describeIncompleteness(s))}`),
+  ];
+}
+
+function unreconciledNote({ unreconciledSources }: Summary): string[] {
+  if (unreconciledSources.length === 0) return [];
+  return [
+    `> **Unreconciled: ${plural(unreconciledSources.length, 'source')} read without error, with no independent count to prove the listing whole.**`,
+    ...unreconciledSources.map((s) => `> - **${escapeMarkdown(s.source)}** (${escapeMarkdown(s.connector)}): ${escapeMarkdown(describeUnreconciled(s))}`),
   ];
 }
 
@@ -146,7 +154,7 @@ function sourcesSection(results: ResultSet): string[] {
       results.sources.map((s) => [
         escapeMarkdown(s.source),
         escapeMarkdown(s.connector),
-        s.verdict === 'complete' ? 'complete' : '**INCOMPLETE**',
+        s.verdict === 'incomplete' ? '**INCOMPLETE**' : s.verdict,
         s.identities,
         s.scopes.length,
       ]),
@@ -160,6 +168,7 @@ export function renderMarkdown(results: ResultSet, options: RenderOptions = {}):
   const summary = summarize(sorted);
   const sections = [
     incompleteWarning(summary),
+    unreconciledNote(summary),
     headline(sorted, summary),
     controlsSection(summary),
     failingSection(summary, options.maxFindings ?? DEFAULT_MAX_FINDINGS),

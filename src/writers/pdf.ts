@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import PDFDocument from 'pdfkit';
-import type { Finding, SourceCompleteness } from '../sdk/index.js';
+import type { Finding, SourceCompleteness, Verdict } from '../sdk/index.js';
 import { describeWaiver, findingSubject } from './describe.js';
 import { sortResultSet } from './sorted.js';
 import { summarize } from './summary.js';
@@ -49,7 +49,7 @@ export interface ReportModel {
     keyId: string;
     operator: string;
     toolCommit?: string;
-    verdict: 'complete' | 'incomplete';
+    verdict: Verdict;
   };
   population: { identities: number; evaluated: number; excluded: { reason: string; identities: number }[] };
   changes?: ReportChanges;
@@ -144,17 +144,23 @@ function cover(doc: Doc, model: ReportModel): void {
     ['Audit cycle', `${run.cycle.id}: ${run.cycle.start} to ${run.cycle.end}`],
     ['As of', run.asOf],
     ['Pack (run id)', run.runId],
-    ['Collection', run.verdict === 'complete' ? 'complete: every source reconciled' : 'INCOMPLETE: do not rely on this pack as complete'],
+    ['Collection', COLLECTION_VERDICTS[run.verdict]],
     ['Signer key id', run.keyId],
     ['Produced by', `${results.tool.name} ${results.tool.version}${run.toolCommit ? ` (commit ${run.toolCommit.slice(0, 12)})` : ''}, run by ${run.operator}, finished ${run.finishedAt}`],
   ];
   doc.fontSize(10).fillColor('black');
   for (const [label, value] of facts) {
-    doc.font('bold').text(`${label}: `, { continued: true }).font('regular').fillColor(label === 'Collection' && run.verdict !== 'complete' ? '#b91c1c' : 'black').text(value).fillColor('black');
+    doc.font('bold').text(`${label}: `, { continued: true }).font('regular').fillColor(label === 'Collection' && run.verdict === 'incomplete' ? '#b91c1c' : 'black').text(value).fillColor('black');
   }
   doc.moveDown(1.5);
   paragraph(doc, text.intro);
 }
+
+const COLLECTION_VERDICTS: Record<Verdict, string> = {
+  complete: 'complete: every scope read without error and reconciled with an independent count',
+  unreconciled: 'read without error, but some scopes had no independent count to reconcile with (unreconciled)',
+  incomplete: 'INCOMPLETE: do not rely on this pack as complete',
+};
 
 function sourceRows(sources: readonly SourceCompleteness[]): string[][] {
   return sources.map((s) => {
@@ -177,7 +183,11 @@ function scope(doc: Doc, model: ReportModel): void {
   for (const p of text.methodology) paragraph(doc, p);
   heading(doc, 'Sources and completeness', 11);
   table(doc, ['Source', 'Scopes', 'Identities', 'Reads', 'Independent counts', 'Verdict'], sourceRows(results.sources), ['*', 40, 50, 170, 80, 55]);
-  for (const source of results.sources.filter((s) => s.verdict !== 'complete')) {
+  for (const source of results.sources.filter((s) => s.verdict === 'unreconciled')) {
+    const scopes = source.scopes.filter((s) => s.verdict === 'unreconciled').map((s) => s.scope);
+    paragraph(doc, `${source.source} is unreconciled: it was read without error, but ${scopes.length > 0 ? scopes.join(', ') : 'it'} offered no independent count to check the listing against.`);
+  }
+  for (const source of results.sources.filter((s) => s.verdict === 'incomplete')) {
     const reasons = [...source.errors, ...source.scopes.flatMap((s) => [...s.errors.map((e) => `${s.scope}: ${e.operation}: ${e.message}`), ...s.unreadable.map((u) => `${s.scope}: ${u.kind}: ${u.reason}`)])];
     paragraph(doc, `${source.source} is incomplete: ${reasons.slice(0, 5).join('; ') || 'an independent count did not reconcile'}.`);
   }

@@ -1,11 +1,12 @@
 import { createHash } from 'node:crypto';
+import { posix } from 'node:path';
 import type { Finding, Severity } from '../sdk/index.js';
 import { stableStringify } from '../stable-json.js';
 import { describeIncompleteness, describeWaiver, findingSubject } from './describe.js';
 import { inventoryJson, locateIdentities, type LineRange } from './json.js';
 import { sortResultSet } from './sorted.js';
 import { summarize } from './summary.js';
-import type { ControlInForce, ResultSet, Writer } from './types.js';
+import type { ControlInForce, RenderOptions, ResultSet, Writer } from './types.js';
 
 const SCHEMA = 'https://json.schemastore.org/sarif-2.1.0.json';
 
@@ -58,32 +59,43 @@ function rule(control: ControlInForce) {
   };
 }
 
+/** The file a result may point at, and where in it each identity is. */
+interface Place {
+  uri: string;
+  lines: ReadonlyMap<string, LineRange>;
+}
+
 /**
  * Where a finding is placed. GitHub requires `physicalLocation.artifactLocation.uri` on every result to show
  * an alert, and the same path across runs to keep tracking it. An identity lives in a cloud or SaaS account,
- * not in the repository, and its source entry in the configuration does not say which file line made it; the
- * one file that holds every identity is the pack's `inventory.json`, so results point there (a bare,
- * run-independent path) at the lines of the identity's object. The identity id itself goes in a
- * `logicalLocation`, which is how SARIF names a location that is not a place in a file. Alerts are tracked by
- * `partialFingerprints`, so the lines moving as the population changes does not duplicate them.
+ * not in the repository; the one file that holds every identity is the pack's `inventory.json`, so when a pack
+ * was written results point there at the lines of the identity's object. Without a pack they point at the
+ * configuration that named the source, a file that exists in the job's checkout; with neither, at no file. The
+ * identity id itself goes in a `logicalLocation`, which is how SARIF names a location that is not a place in a
+ * file. Alerts are tracked by `partialFingerprints`, so lines moving as the population changes do not duplicate them.
  */
-function location(finding: Finding, lines: ReadonlyMap<string, LineRange>) {
+function location(finding: Finding, place: Place | undefined) {
   return {
-    physicalLocation: {
-      artifactLocation: { uri: inventoryJson.fileName },
-      region: lines.get(finding.identityId) ?? { startLine: 1 },
-    },
+    ...(place
+      ? { physicalLocation: { artifactLocation: { uri: place.uri }, region: place.lines.get(finding.identityId) ?? { startLine: 1 } } }
+      : {}),
     logicalLocations: [{ fullyQualifiedName: finding.identityId, kind: 'resource' }],
   };
 }
 
-function result(finding: Finding, ruleIndex: number | undefined, lines: ReadonlyMap<string, LineRange>) {
+function placeFor(results: ResultSet, options: RenderOptions): Place | undefined {
+  if (options.pack !== undefined) return { uri: posix.join(options.pack, inventoryJson.fileName), lines: locateIdentities(inventoryJson.render(results)) };
+  if (options.config !== undefined) return { uri: options.config, lines: new Map() };
+  return undefined;
+}
+
+function result(finding: Finding, ruleIndex: number | undefined, place: Place | undefined) {
   return {
     ruleId: finding.controlId,
     ruleIndex,
     level: LEVEL[finding.severity],
     message: { text: `${findingSubject(finding)}: ${finding.message}` },
-    locations: [location(finding, lines)],
+    locations: [location(finding, place)],
     partialFingerprints: { [FINGERPRINT_KEY]: fingerprint(finding) },
     // A waived finding stays visible as a suppressed result: the waiver is an accepted exception, not a fix.
     suppressions: finding.waiver ? [{ kind: 'external', status: 'accepted', justification: describeWaiver(finding.waiver) }] : undefined,
@@ -101,9 +113,9 @@ function result(finding: Finding, ruleIndex: number | undefined, lines: Readonly
 const sarif: Writer = {
   id: 'sarif',
   fileName: 'findings.sarif',
-  render(results: ResultSet) {
+  render(results: ResultSet, options: RenderOptions = {}) {
     const sorted = sortResultSet(results);
-    const lines = locateIdentities(inventoryJson.render(sorted));
+    const place = placeFor(sorted, options);
     const ruleIndex = new Map(sorted.controls.map((c, i) => [c.id, i]));
     const reported = sorted.findings.filter((f) => f.status === 'fail' || f.status === 'excepted');
     const incomplete = summarize(sorted).incompleteSources;
@@ -131,7 +143,7 @@ const sarif: Writer = {
               })),
             },
           ],
-          results: reported.map((f) => result(f, ruleIndex.get(f.controlId), lines)),
+          results: reported.map((f) => result(f, ruleIndex.get(f.controlId), place)),
           properties: { asOf: sorted.asOf, cycle: sorted.cycle, organization: sorted.organization },
         },
       ],

@@ -24,6 +24,8 @@ export interface Summary {
   waivers: WaiverUsage[];
   failing: Finding[];
   incompleteSources: SourceCompleteness[];
+  /** Read without error, but with no independent count: not proven whole. */
+  unreconciledSources: SourceCompleteness[];
 }
 
 function zeroCounts(): StatusCounts {
@@ -64,5 +66,6 @@ export function summarize(results: ResultSet): Summary {
     })),
     failing: results.findings.filter((f) => f.status === 'fail'),
     incompleteSources: results.sources.filter((s) => s.verdict === 'incomplete'),
+    unreconciledSources: results.sources.filter((s) => s.verdict === 'unreconciled'),
   };
 }

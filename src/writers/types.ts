@@ -41,6 +41,13 @@ export interface RenderOptions {
   width?: number;
   /** How many failing findings a summary lists before "and N more" (the Markdown summary). */
   maxFindings?: number;
+  /**
+   * Where the evidence pack of these results is, as a path from where the output is read (`.` for a file inside
+   * the pack): references then name the pack's files (OSCAL evidence, SARIF locations). Unset: no pack exists.
+   */
+  pack?: string;
+  /** The configuration file, as a path from where the output is read: a place that exists when no pack does. */
+  config?: string;
 }
 
 /** A renderer of one output format. Pure: same ResultSet, same string. */

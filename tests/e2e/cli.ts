@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, readdir } from 'node:fs/promises';
+import { mkdtemp, readdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -41,4 +41,43 @@ export async function packsIn(output: string): Promise<string[]> {
     }
   }
   return packs.sort();
+}
+
+/** The sandbox's fake base credentials, as the AWS sandbox hands them out. */
+interface SandboxCredentials {
+  url: string;
+  baseCredentials: { accessKeyId: string; secretAccessKey: string };
+}
+
+/**
+ * A working folder with a signing key and a config whose one source is the aws-iam connector pointed at a
+ * sandbox over the demo organization's AWS data; `extra` is appended to the config.
+ */
+export async function awsWorkspace(sandbox: SandboxCredentials, extra = ''): Promise<{ cwd: string; env: Record<string, string> }> {
+  const cwd = await tempDir('aws');
+  const keys = await cli(['keys', 'generate', '--out', 'keys'], { cwd });
+  if (keys.code !== 0) throw new Error(`keys generate failed: ${keys.stderr}`);
+  await writeFile(
+    path.join(cwd, 'nhi-audit.yaml'),
+    [
+      'output: ./evidence',
+      'sources:',
+      '  - name: aws',
+      '    connector: aws-iam',
+      `    endpoint: ${sandbox.url}`,
+      '    credentials: { accessKeyIdEnv: AUDIT_AWS_KEY_ID, secretAccessKeyEnv: AUDIT_AWS_SECRET }',
+      '    organizations: { discover: true }',
+      '    assumeRole: { roleName: NhiAuditReadOnly, externalIdEnv: AUDIT_EXTERNAL_ID }',
+      '    minIntervalMs: 0',
+      '    credentialReport: { pollIntervalMs: 1 }',
+      'signing: { privateKeyFile: keys/nhi-audit.key }',
+      extra,
+    ].join('\n'),
+  );
+  const env = {
+    AUDIT_AWS_KEY_ID: sandbox.baseCredentials.accessKeyId,
+    AUDIT_AWS_SECRET: sandbox.baseCredentials.secretAccessKey,
+    AUDIT_EXTERNAL_ID: 'corvid-nhi-audit-7f3c',
+  };
+  return { cwd, env };
 }

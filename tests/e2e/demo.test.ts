@@ -27,7 +27,7 @@ describe('nhi-audit demo', () => {
 
   it('holds the files of a pack, the raw pages of every account, and a complete collection', async () => {
     const files = await listPackFiles(pack);
-    for (const name of ['manifest.json', 'inventory.json', 'inventory.csv', 'findings.json', 'findings.csv', 'exceptions.csv', 'controls.json', 'config.json', 'summary.md', 'SHA256SUMS', 'SHA256SUMS.sig', 'attestation.dsse.json']) {
+    for (const name of ['manifest.json', 'assessment-results.json', 'inventory.json', 'inventory.csv', 'findings.json', 'findings.csv', 'exceptions.csv', 'controls.json', 'config.json', 'summary.md', 'SHA256SUMS', 'SHA256SUMS.sig', 'attestation.dsse.json']) {
       expect(files).toContain(name);
     }
     for (const account of ['111111111111', '222222222222', '333333333333']) {

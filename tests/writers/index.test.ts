@@ -17,13 +17,13 @@ const everyWriter: Writer[] = [...Object.values(writers), inventoryJson, invento
 
 describe('writer registry', () => {
   it('maps the --format names, sorted, each to the writer with that id', () => {
-    expect(OUTPUT_FORMATS).toEqual(['csv', 'json', 'junit', 'md', 'sarif', 'table']);
+    expect(OUTPUT_FORMATS).toEqual(['codequality', 'csv', 'json', 'junit', 'md', 'oscal', 'sarif', 'table']);
     for (const format of OUTPUT_FORMATS) expect(writers[format].id).toBe(format);
   });
 
   it('lists the pack files of DESIGN §6 once each, sorted by file name', () => {
     const names = packWriters.map((w) => w.fileName);
-    expect(names).toEqual(['exceptions.csv', 'findings.csv', 'findings.json', 'inventory.csv', 'inventory.json', 'summary.md']);
+    expect(names).toEqual(['assessment-results.json', 'exceptions.csv', 'findings.csv', 'findings.json', 'inventory.csv', 'inventory.json', 'summary.md']);
   });
 });
 

@@ -5,7 +5,7 @@ import ajvFormats from 'ajv-formats';
 import { describe, expect, it } from 'vitest';
 import { inventoryJson } from '../../src/writers/json.js';
 import sarif, { FINGERPRINT_KEY } from '../../src/writers/sarif.js';
-import type { ResultSet } from '../../src/writers/types.js';
+import type { RenderOptions, ResultSet } from '../../src/writers/types.js';
 import { aResultSet, reordered, ROTATION_WAIVER } from '../helpers/result-set-builder.js';
 
 // The official SARIF 2.1.0 schema (rtm.5, JSON Schema draft-04) as Microsoft's SARIF SDK ships it.
@@ -33,8 +33,8 @@ interface SarifResult {
   properties: { identityId: string; credentialId?: string; status: string };
 }
 
-function render(results: ResultSet = aResultSet()) {
-  const log = JSON.parse(sarif.render(results));
+function render(results: ResultSet = aResultSet(), options: RenderOptions = { pack: '.' }) {
+  const log = JSON.parse(sarif.render(results, options));
   const run = log.runs[0];
   return { log, run, results: run.results as SarifResult[], rules: run.tool.driver.rules as { id: string; [key: string]: any }[] };
 }
@@ -106,6 +106,17 @@ describe('SARIF', () => {
       expect(object.id).toBe(result.properties.identityId);
       expect(location!.logicalLocations[0]!.fullyQualifiedName).toBe(result.properties.identityId);
     }
+  });
+
+  it('points at files that exist: the pack inventory by its path, else the configuration, else no file at all', () => {
+    const inPack = render(aResultSet(), { pack: 'evidence/2026-Q4/20261120T000000Z-abcdef' }).results[0]!.locations[0]!;
+    expect(inPack.physicalLocation.artifactLocation.uri).toBe('evidence/2026-Q4/20261120T000000Z-abcdef/inventory.json');
+    const check = render(aResultSet(), { config: 'nhi-audit.yaml' });
+    expect(check.results[0]!.locations[0]!.physicalLocation).toEqual({ artifactLocation: { uri: 'nhi-audit.yaml' }, region: { startLine: 1 } });
+    expect(validate(check.log), ajv.errorsText(validate.errors)).toBe(true);
+    const bare = render(aResultSet(), {});
+    expect(bare.results.every((r) => r.locations[0]!.physicalLocation === undefined && r.locations[0]!.logicalLocations.length === 1)).toBe(true);
+    expect(validate(bare.log), ajv.errorsText(validate.errors)).toBe(true);
   });
 
   it('keeps fingerprints stable across runs and input order, one per identity, control and credential', () => {

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { SandboxModule } from '../../../src/sdk/index.js';
+import { FaultPlan, type SandboxModule } from '../../../src/sdk/index.js';
 import { ApiError, type Principal, type SandboxState, type ServiceName } from './api.js';
 import { authenticate, PrincipalRegistry } from './auth.js';
 import { loadAwsSandboxDataset, parseAwsSandboxDataset, type AwsSandboxDataset } from './dataset.js';
@@ -225,6 +225,7 @@ export const startDemo: SandboxModule['startDemo'] = async (datasetDir, { now })
       [DEMO_SECRET_ACCESS_KEY_ENV]: sandbox.baseCredentials.secretAccessKey,
       ...(externalIds.size === 1 && externalId ? { [DEMO_EXTERNAL_ID_ENV]: externalId } : {}),
     },
+    faults: new FaultPlan('aws-iam'),
     close: () => sandbox.close(),
   };
 };

@@ -1,7 +1,7 @@
 import { generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { DemoSandbox } from '../../../src/sdk/index.js';
+import { FaultPlan, type DemoSandbox } from '../../../src/sdk/index.js';
 import { OPERATIONS } from '../operations.js';
 import { loadDataset, type Dataset } from './dataset.js';
 import { grants, publicKeyOf, validJwt } from './auth.js';
@@ -324,6 +324,7 @@ export async function startDemo(datasetDir: string, options: { now: Date }): Pro
       app: { appId: collector.app_id, installationId: collector.id, privateKeyEnv: DEMO_KEY_ENV },
     },
     env: { [DEMO_KEY_ENV]: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString() },
+    faults: new FaultPlan('github'),
     close: () => sandbox.close(),
   };
 }

@@ -6,11 +6,11 @@ import { GoogleAuth, OAuth2Client } from 'google-auth-library';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAuth } from '../../../connectors/gcp-iam/auth.js';
 import { GcpIamConfigSchema } from '../../../connectors/gcp-iam/config.js';
-import { silentLogger, type ConnectContext } from '../../../src/sdk/index.js';
+import { DEFAULT_PAGING, DEFAULT_TIMEOUTS, silentLogger, type ConnectContext } from '../../../src/sdk/index.js';
 
 describe('credentials', () => {
   let dir: string;
-  const context = (env: Record<string, string> = {}): ConnectContext => ({ source: 'gcp', log: silentLogger, env, baseDir: dir, now: new Date('2026-11-20T00:00:00Z') });
+  const context = (env: Record<string, string> = {}): ConnectContext => ({ source: 'gcp', log: silentLogger, env, baseDir: dir, now: new Date('2026-11-20T00:00:00Z'), timeouts: DEFAULT_TIMEOUTS, paging: DEFAULT_PAGING });
 
   beforeAll(async () => {
     dir = await mkdtemp(path.join(os.tmpdir(), 'nhi-gcp-auth-'));

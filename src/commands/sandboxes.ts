@@ -1,0 +1,51 @@
+import path from 'node:path';
+import { ExitError, EXIT, parseFaultSpec, type DemoSandbox, type FaultSpec, type SandboxModule } from '../sdk/index.js';
+
+/** `--fault` values, each `connector:operation:kind[:times]`; a bad one is a usage error before anything starts. */
+export function parseFaults(specs: readonly string[]): FaultSpec[] {
+  try {
+    return specs.map(parseFaultSpec);
+  } catch (error) {
+    throw new ExitError(EXIT.usage, `--fault: ${(error as Error).message}`);
+  }
+}
+
+export interface RunningSandboxes {
+  sandboxes: Map<string, DemoSandbox>;
+  /** The sandboxes' (fake) credentials, by environment variable. */
+  env: Record<string, string>;
+}
+
+/**
+ * Starts one sandbox per connector the sources use, each over `<datasetDir>/<connector>/`, and points those
+ * sources at it (their settings are changed in place). A fault naming a connector no source uses is refused.
+ */
+export async function startSandboxes(
+  raw: { sources?: Array<Record<string, unknown> & { connector?: unknown }> },
+  datasetDir: string,
+  options: { now: Date; faults: readonly FaultSpec[] },
+): Promise<RunningSandboxes & { close(): Promise<void> }> {
+  const connectorIds = [...new Set((raw.sources ?? []).map((s) => String(s.connector ?? '')))];
+  const unknown = options.faults.filter((f) => !connectorIds.includes(f.connector));
+  if (unknown.length > 0) {
+    throw new ExitError(EXIT.usage, `--fault: no source uses connector ${unknown.map((f) => f.connector).join(', ')}; the sources use ${connectorIds.join(', ')}`);
+  }
+  const sandboxes = new Map<string, DemoSandbox>();
+  const env: Record<string, string> = {};
+  const close = async () => {
+    await Promise.all([...sandboxes.values()].map((s) => s.close()));
+  };
+  try {
+    for (const id of connectorIds) {
+      const module = (await import(`../../connectors/${id}/sandbox/index.js`)) as SandboxModule;
+      const sandbox = await module.startDemo(path.join(datasetDir, id), { now: options.now, faults: options.faults.filter((f) => f.connector === id) });
+      sandboxes.set(id, sandbox);
+      Object.assign(env, sandbox.env);
+      for (const source of raw.sources ?? []) if (source.connector === id) Object.assign(source, sandbox.sourceOverrides);
+    }
+  } catch (error) {
+    await close();
+    throw error;
+  }
+  return { sandboxes, env, close };
+}

@@ -1,0 +1,118 @@
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { parse } from 'yaml';
+import { connectors } from '../../connectors/index.js';
+import { collectSource, type SourceResult } from '../../src/engine/collect.js';
+import {
+  FAULT_KINDS,
+  silentLogger,
+  type DemoSandbox,
+  type FaultKind,
+  type FaultSpec,
+  type Identity,
+  type SandboxModule,
+} from '../../src/sdk/index.js';
+
+/**
+ * The fault matrix (issue 9): every operation a connector calls on the demo organization × every fault kind,
+ * once (transient) and always (permanent). Each case must end with the fault-free inventory, or with the source
+ * incomplete and the operation named: never a shorter or different population passed off as complete.
+ */
+
+export const DEMO_ORG = path.resolve(import.meta.dirname, '../../fixtures/demo-org');
+export const DEMO_NOW = new Date('2026-11-20T00:00:00Z');
+
+/** Limits that make a hung request, a retry and a runaway listing cost milliseconds in a test. */
+export const TEST_LIMITS = {
+  timeouts: { connectMs: 500, requestMs: 400, sourceMs: 30_000 },
+  paging: { maxPages: 200, maxEmptyPages: 2 },
+};
+
+export interface MatrixSetup {
+  connector: string;
+  /** Settings merged over the demo source's (retry delays of a millisecond or so). */
+  settings?: Record<string, unknown>;
+}
+
+export interface MatrixHarness {
+  sandbox: DemoSandbox;
+  baseline: SourceResult;
+  /** Every operation the fault-free run called, as the manifest names them. */
+  operations: string[];
+  run(faults: readonly FaultSpec[]): Promise<SourceResult>;
+  close(): Promise<void>;
+}
+
+/** The demo's source of this connector, pointed at a sandbox over the demo organization's dataset. */
+export async function startMatrix(setup: MatrixSetup): Promise<MatrixHarness> {
+  const connector = connectors.find((c) => c.id === setup.connector);
+  if (!connector) throw new Error(`no connector ${setup.connector}`);
+  const config = parse(await readFile(path.join(DEMO_ORG, 'nhi-audit.yaml'), 'utf8')) as { sources: Array<Record<string, unknown>> };
+  const source = config.sources.find((s) => s.connector === setup.connector);
+  if (!source) throw new Error(`the demo has no ${setup.connector} source`);
+  // Vite cannot glob a variable import's `.js` to the `.ts` it stands for; resolved at run time it can.
+  const module = (await import(/* @vite-ignore */ `../../connectors/${setup.connector}/sandbox/index.js`)) as SandboxModule;
+  const sandbox = await module.startDemo(path.join(DEMO_ORG, setup.connector), { now: DEMO_NOW });
+  const settings = { ...source, ...sandbox.sourceOverrides, ...TEST_LIMITS, ...setup.settings } as unknown as { name: string; connector: string };
+
+  const run = async (faults: readonly FaultSpec[]): Promise<SourceResult> => {
+    sandbox.faults.set(faults);
+    const rawDir = await mkdtemp(path.join(tmpdir(), `nhi-matrix-${setup.connector}-`));
+    try {
+      return await collectSource(connector, settings, { now: DEMO_NOW, log: silentLogger, env: sandbox.env, baseDir: DEMO_ORG, rawDir });
+    } finally {
+      sandbox.faults.set([]);
+      await rm(rawDir, { recursive: true, force: true });
+    }
+  };
+
+  const baseline = await run([]);
+  const operations = [...new Set(baseline.completeness.scopes.flatMap((s) => s.operations.map((o) => o.operation)))].sort();
+  return { sandbox, baseline, operations, run, close: () => sandbox.close() };
+}
+
+/** Identities without where their pages sit: a retried or re-paged listing keeps the population, not the page numbers. */
+export function population(identities: readonly Identity[]): unknown[] {
+  return identities.map(({ rawRef: _rawRef, ...rest }) => rest);
+}
+
+/** Everything the completeness record says went wrong, as one text to search for the operation's name. */
+export function failureText(result: SourceResult): string {
+  const { completeness } = result;
+  return JSON.stringify([completeness.errors, completeness.scopes.map((s) => [s.errors, s.unreadable, s.reconciliations.filter((r) => !r.matches)])]);
+}
+
+export type Outcome = 'identical' | 'incomplete-named';
+
+/**
+ * Judges one case: the fault-free population (complete or unreconciled as the baseline was), or incomplete with
+ * the operation named. Returns the outcome, or throws with what went wrong.
+ */
+export function judge(baseline: SourceResult, result: SourceResult, operation: string): Outcome {
+  if (result.completeness.verdict === 'incomplete') {
+    if (!failureText(result).includes(operation)) {
+      throw new Error(`incomplete without naming ${operation}: ${failureText(result).slice(0, 600)}`);
+    }
+    return 'incomplete-named';
+  }
+  const expected = JSON.stringify(population(baseline.identities));
+  const actual = JSON.stringify(population(result.identities));
+  if (expected !== actual) {
+    throw new Error(
+      `verdict ${result.completeness.verdict} with a different population: ${result.identities.length} identities vs ${baseline.identities.length}`,
+    );
+  }
+  if (result.completeness.verdict !== baseline.completeness.verdict) {
+    throw new Error(`verdict ${result.completeness.verdict}, the fault-free run's was ${baseline.completeness.verdict}`);
+  }
+  return 'identical';
+}
+
+/** The cases for one operation: every fault kind, once and always. */
+export function casesFor(connector: string, operation: string, kinds: readonly FaultKind[] = FAULT_KINDS): FaultSpec[] {
+  return kinds.flatMap((kind) => [
+    { connector, operation, kind, times: 1 },
+    { connector, operation, kind },
+  ]);
+}
