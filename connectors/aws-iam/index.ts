@@ -1,10 +1,10 @@
 import pLimit from 'p-limit';
 import { defineConnector, type CollectContext, type Identity, type ScopeRecorder } from '../../src/sdk/index.js';
-import { AwsIamClient, type AccountTarget } from './client.js';
 import { CATALOG_PACKAGE, loadActionCatalog, type ActionCatalog } from './catalog.js';
+import { AwsIamClient, operationOf, type AccountTarget } from './client.js';
 import { AwsIamConfigSchema } from './config.js';
 import { PrivilegeEvaluator } from './effective.js';
-import { readExport } from './export.js';
+import { loadExport, readExport } from './export.js';
 import { snapshotsFromRaw } from './from-raw.js';
 import { normalizeAccount, type AccountSnapshot } from './normalize.js';
 import { policiesOver, type OrganizationPolicies } from './organization.js';
@@ -32,11 +32,11 @@ async function targets(client: AwsIamClient, context: CollectContext): Promise<{
   if (config.organizations?.discover) {
     const organization = context.scope('organization');
     try {
-      const discovered = await client.organizationAccounts(organization);
+      const discovered = await client.organizationAccounts(organization, caller.account);
       for (const id of discovered) if (!config.organizations.exclude.includes(id)) ids.add(id);
       policies = await readServiceControlPolicies(client, organization);
     } catch (error) {
-      organization.error('ListAccounts', error, {
+      organization.error(operationOf(error) ?? 'ListAccounts', error, {
         hint: 'discovery needs organizations:ListAccounts from the management account or a delegated administrator',
       });
     }
@@ -62,7 +62,7 @@ async function readServiceControlPolicies(client: AwsIamClient, organization: Sc
   try {
     return await client.serviceControlPolicies(organization);
   } catch (error) {
-    organization.error('ListPolicies', error, {
+    organization.error(operationOf(error) ?? 'ListPolicies', error, {
       recovered: true,
       hint: 'reading service control policies needs organizations:ListPolicies, DescribePolicy and ListTargetsForPolicy; privilege is judged without them',
     });
@@ -75,7 +75,8 @@ async function readAccounts(client: AwsIamClient, context: CollectContext): Prom
   if (config.exports) {
     const exports = config.exports;
     context.collector('AWS CLI exports read offline');
-    return Promise.all(exports.map((files) => readExport(context.source, context.baseDir, files, (id) => context.scope(id))));
+    const snapshots = await Promise.all(exports.map((files) => readExport(context.baseDir, files, (id) => context.scope(id))));
+    return snapshots.filter((s): s is AccountSnapshot => s !== undefined);
   }
   const limit = pLimit(config.concurrency);
   const { accounts, organization } = await targets(client, context);
@@ -88,12 +89,14 @@ async function readAccounts(client: AwsIamClient, context: CollectContext): Prom
           const policies = organization && policiesOver(organization, target.accountId);
           return policies ? { ...snapshot, serviceControlPolicies: policies } : snapshot;
         } catch (error) {
-          recorder.error(target.via.kind === 'assume-role' ? 'AssumeRole' : 'GetAccountAuthorizationDetails', error, {
-            hint:
-              target.via.kind === 'assume-role'
-                ? `check that ${target.via.roleArn} exists, trusts the collector and accepts its external id`
-                : 'the collector needs iam:GetAccountAuthorizationDetails',
-          });
+          const operation = operationOf(error) ?? 'GetAccountAuthorizationDetails';
+          const hint =
+            operation === 'AssumeRole' && target.via.kind === 'assume-role'
+              ? `check that ${target.via.roleArn} exists, trusts the collector and accepts its external id`
+              : operation === 'GetAccountAuthorizationDetails'
+                ? 'the collector needs iam:GetAccountAuthorizationDetails'
+                : undefined;
+          recorder.error(operation, error, hint ? { hint } : {});
           return undefined;
         }
       }),
@@ -107,10 +110,14 @@ export default defineConnector({
   title: 'AWS IAM users, roles and access keys',
   kinds: ['service-account', 'role'],
   config: AwsIamConfigSchema,
+  async checkInputs(config, context) {
+    for (const files of config.exports ?? []) await loadExport(context.baseDir, files);
+  },
   async connect(config, context) {
     return new AwsIamClient(config, context);
   },
   async *collect(client, context): AsyncIterable<Identity> {
+    client.abortOn(context.signal);
     // The catalog is parsed while the accounts are read; a failure surfaces where it is awaited.
     const loading = loadActionCatalog();
     loading.catch(() => undefined);

@@ -1,4 +1,4 @@
-import { ApiError, intParam, pageOf, pagePositionKey, requiredStringParam, validationError, type Operation, type OperationContext } from './api.js';
+import { ApiError, intParam, pageOf, requiredStringParam, validationError, type Operation, type OperationContext } from './api.js';
 import { parseAwsDate, type OrganizationAccountData, type OrganizationData, type ServiceControlPolicyData } from './dataset.js';
 import { organizationAccountsAt } from './view.js';
 
@@ -76,9 +76,14 @@ function target(organization: OrganizationData, id: string) {
   return { TargetId: id, Arn: account.Arn, Name: account.Name, Type: 'ACCOUNT' };
 }
 
+function withoutField(items: unknown, field: string): Record<string, unknown>[] {
+  return (items as Record<string, unknown>[]).map(({ [field]: _dropped, ...item }) => item);
+}
+
 export const organizationsOperations: Record<string, Operation> = {
   ListAccounts: {
-    requestKey: pagePositionKey('NextToken'),
+    paging: { token: 'NextToken', lists: ['Accounts'], truncatedFlag: false },
+    dropField: (result) => ({ ...result, Accounts: withoutField(result.Accounts, 'Id') }),
     run(context) {
       const organization = managedOrganization(context);
       const members = organizationAccountsAt(context.state.dataset, context.state.now);
@@ -104,7 +109,8 @@ export const organizationsOperations: Record<string, Operation> = {
   },
 
   ListPolicies: {
-    requestKey: pagePositionKey('NextToken'),
+    paging: { token: 'NextToken', lists: ['Policies'], truncatedFlag: false },
+    dropField: (result) => ({ ...result, Policies: withoutField(result.Policies, 'Id') }),
     run(context) {
       const organization = managedOrganization(context);
       const filter = requiredStringParam(context, 'Filter');
@@ -118,6 +124,10 @@ export const organizationsOperations: Record<string, Operation> = {
   },
 
   DescribePolicy: {
+    dropField: (result) => {
+      const { Content: _content, ...policy } = result.Policy as Record<string, unknown>;
+      return { ...result, Policy: policy };
+    },
     run(context) {
       const policy = findPolicy(context, managedOrganization(context));
       const content = typeof policy.Content === 'string' ? policy.Content : JSON.stringify(policy.Content);
@@ -126,7 +136,8 @@ export const organizationsOperations: Record<string, Operation> = {
   },
 
   ListTargetsForPolicy: {
-    requestKey: pagePositionKey('NextToken'),
+    paging: { token: 'NextToken', lists: ['Targets'], truncatedFlag: false },
+    dropField: (result) => ({ ...result, Targets: withoutField(result.Targets, 'TargetId') }),
     run(context) {
       const organization = managedOrganization(context);
       const policy = findPolicy(context, organization);
