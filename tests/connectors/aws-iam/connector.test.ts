@@ -154,7 +154,7 @@ describe('aws-iam connector against the demo organization', () => {
     expect(byId.get('aws-iam:333333333333:role/AWSServiceRoleForAmazonSSM')!.providerManaged?.reason).toMatch(/^AWS service-linked role of ssm\.amazonaws\.com/);
   });
 
-  it('judges privilege without SCPs, and says so, when the organization's policies cannot be listed', async () => {
+  it("judges privilege without SCPs, and says so, when the organization's policies cannot be listed", async () => {
     sandbox.faults.set([{ connector: 'aws-iam', operation: 'ListPolicies', kind: '5xx' }]);
     try {
       const result = await collect(sandbox, { organizations: { discover: true }, assumeRole: { externalIdEnv: 'EXTERNAL_ID' } });
