@@ -125,7 +125,7 @@ function shared(provider: AwsCredentialIdentityProvider): AwsCredentialIdentityP
   };
 }
 
-function errorCode(error: unknown): string {
+export function errorCode(error: unknown): string {
   return error instanceof AwsRequestError ? error.code : ((error as { name?: string }).name ?? '');
 }
 

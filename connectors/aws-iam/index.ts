@@ -1,7 +1,7 @@
 import pLimit from 'p-limit';
 import { defineConnector, type CollectContext, type Identity, type ScopeRecorder } from '../../src/sdk/index.js';
 import { CATALOG_PACKAGE, loadActionCatalog, type ActionCatalog } from './catalog.js';
-import { AwsIamClient, operationOf, type AccountTarget } from './client.js';
+import { AwsIamClient, errorCode, operationOf, type AccountTarget } from './client.js';
 import { AwsIamConfigSchema } from './config.js';
 import { PrivilegeEvaluator } from './effective.js';
 import { loadExport, readExport } from './export.js';
@@ -54,17 +54,21 @@ async function targets(client: AwsIamClient, context: CollectContext): Promise<{
 }
 
 /**
- * SCPs only narrow privilege, so an organization whose policies cannot be read is judged on identity policies
- * and boundaries alone: the error is kept in the manifest without making the population incomplete, and the
- * identities do not list service-control-policies among what they were evaluated against.
+ * SCPs only narrow privilege, so an organization that does not let the collector read them (AccessDenied) is
+ * judged on identity policies and boundaries alone: the error is kept in the manifest without making the population
+ * incomplete, and the identities do not list service-control-policies among what they were evaluated against. Any
+ * other failure leaves the organization incomplete, naming the operation, like every other read.
  */
 async function readServiceControlPolicies(client: AwsIamClient, organization: ScopeRecorder): Promise<OrganizationPolicies | undefined> {
   try {
     return await client.serviceControlPolicies(organization);
   } catch (error) {
+    const denied = errorCode(error) === 'AccessDeniedException';
     organization.error(operationOf(error) ?? 'ListPolicies', error, {
-      recovered: true,
-      hint: 'reading service control policies needs organizations:ListPolicies, DescribePolicy and ListTargetsForPolicy; privilege is judged without them',
+      recovered: denied,
+      hint: denied
+        ? 'reading service control policies needs organizations:ListPolicies, DescribePolicy and ListTargetsForPolicy; privilege is judged without them'
+        : "the organization's service control policies could not be read whole",
     });
     return undefined;
   }

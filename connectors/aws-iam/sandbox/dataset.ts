@@ -216,6 +216,8 @@ const Organization = z.strictObject({
   organizationalUnits: z.array(OrganizationalUnit).optional(),
   /** Service control policies; without them Organizations lists none (the policy type is not enabled). */
   serviceControlPolicies: z.array(ServiceControlPolicy).optional(),
+  /** Organizations operations the management account is denied (AccessDeniedException): an audit role without them. */
+  'x-deniedOperations': z.array(z.enum(['ListPolicies', 'DescribePolicy', 'ListTargetsForPolicy'])).optional(),
 });
 
 const BaseCredentials = z.strictObject({

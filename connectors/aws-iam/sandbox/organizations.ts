@@ -20,7 +20,7 @@ const POLICY_TYPES = [
 const PAGE = { min: 1, max: 20, fallback: 20 };
 
 /** The organization, for a caller in its management account; AWS's errors for anyone else. */
-function managedOrganization(context: OperationContext): OrganizationData {
+function managedOrganization(context: OperationContext, operation?: string): OrganizationData {
   const { dataset, now } = context.state;
   const organization = dataset.organization;
   const caller = context.principal.accountId;
@@ -29,7 +29,8 @@ function managedOrganization(context: OperationContext): OrganizationData {
   if (!organization || !isMember) {
     throw new ApiError(404, 'AWSOrganizationsNotInUseException', 'Your account is not a member of an organization.');
   }
-  if (organization.managementAccountId !== caller) {
+  const denied = (organization['x-deniedOperations'] as string[] | undefined)?.includes(operation ?? '');
+  if (organization.managementAccountId !== caller || denied) {
     throw new ApiError(403, 'AccessDeniedException', "You don't have permissions to access this resource.");
   }
   return organization;
@@ -112,7 +113,7 @@ export const organizationsOperations: Record<string, Operation> = {
     paging: { token: 'NextToken', lists: ['Policies'], truncatedFlag: false },
     dropField: (result) => ({ ...result, Policies: withoutField(result.Policies, 'Id') }),
     run(context) {
-      const organization = managedOrganization(context);
+      const organization = managedOrganization(context, 'ListPolicies');
       const filter = requiredStringParam(context, 'Filter');
       if (!POLICY_TYPES.includes(filter)) {
         throw validationError('organizations', `Value '${filter}' at 'filter' failed to satisfy constraint: Member must satisfy enum value set: [${POLICY_TYPES.join(', ')}]`);
@@ -129,7 +130,7 @@ export const organizationsOperations: Record<string, Operation> = {
       return { ...result, Policy: policy };
     },
     run(context) {
-      const policy = findPolicy(context, managedOrganization(context));
+      const policy = findPolicy(context, managedOrganization(context, 'DescribePolicy'));
       const content = typeof policy.Content === 'string' ? policy.Content : JSON.stringify(policy.Content);
       return { Policy: { PolicySummary: policySummary(policy), Content: content } };
     },
@@ -139,7 +140,7 @@ export const organizationsOperations: Record<string, Operation> = {
     paging: { token: 'NextToken', lists: ['Targets'], truncatedFlag: false },
     dropField: (result) => ({ ...result, Targets: withoutField(result.Targets, 'TargetId') }),
     run(context) {
-      const organization = managedOrganization(context);
+      const organization = managedOrganization(context, 'ListTargetsForPolicy');
       const policy = findPolicy(context, organization);
       const page = pageOf(context, policy['x-targets'], 'NextToken', intParam(context, 'MaxResults', PAGE));
       return { Targets: page.items.map((id) => target(organization, id)), NextToken: page.next };

@@ -154,16 +154,28 @@ describe('aws-iam connector against the demo organization', () => {
     expect(byId.get('aws-iam:333333333333:role/AWSServiceRoleForAmazonSSM')!.providerManaged?.reason).toMatch(/^AWS service-linked role of ssm\.amazonaws\.com/);
   });
 
-  it("judges privilege without SCPs, and says so, when the organization's policies cannot be listed", async () => {
-    sandbox.faults.set([{ connector: 'aws-iam', operation: 'ListPolicies', kind: '5xx' }]);
+  it('judges privilege without SCPs, and says so, when the organization denies the collector its policies', async () => {
+    const dataset = await loadAwsSandboxDataset(path.join(ROOT, 'fixtures/demo-org/aws-iam'));
+    const denying = await startAwsSandbox({ ...dataset, organization: { ...dataset.organization!, 'x-deniedOperations': ['ListPolicies'] } }, { now, credentialReportPolls: 0 });
     try {
-      const result = await collect(sandbox, { organizations: { discover: true }, assumeRole: { externalIdEnv: 'EXTERNAL_ID' } });
+      const result = await collect(denying, { organizations: { discover: true }, assumeRole: { externalIdEnv: 'EXTERNAL_ID' } });
       expect(result.completeness.verdict).toBe('complete');
       const organization = result.completeness.scopes.find((s) => s.scope === 'organization')!;
-      expect(organization.errors).toEqual([expect.objectContaining({ operation: 'ListPolicies', hint: expect.stringContaining('judged without them') })]);
+      expect(organization.errors).toEqual([expect.objectContaining({ operation: 'ListPolicies', code: 'AccessDeniedException', hint: expect.stringContaining('judged without them') })]);
       const infra = result.identities.find((i) => i.id === 'aws-iam:333333333333:role/github-actions-infra')!.privilege;
       expect(infra.evaluated).toEqual(['identity-policies']);
       expect(infra.flags).toContain('credential-creation');
+    } finally {
+      await denying.close();
+    }
+  });
+
+  it('is incomplete, naming the operation, when the policies cannot be read whole', async () => {
+    sandbox.faults.set([{ connector: 'aws-iam', operation: 'ListTargetsForPolicy', kind: '5xx' }]);
+    try {
+      const result = await collect(sandbox, { organizations: { discover: true }, assumeRole: { externalIdEnv: 'EXTERNAL_ID' }, retry: { maxAttempts: 2, baseDelayMs: 1, maxDelayMs: 2 } });
+      expect(result.completeness.verdict).toBe('incomplete');
+      expect(result.completeness.scopes.find((s) => s.scope === 'organization')!.errors).toEqual([expect.objectContaining({ operation: 'ListTargetsForPolicy' })]);
     } finally {
       sandbox.faults.set([]);
     }
