@@ -9,7 +9,7 @@ import {
   ListAccessKeysCommand,
   type EntityType,
 } from '@aws-sdk/client-iam';
-import { ListAccountsCommand, OrganizationsClient } from '@aws-sdk/client-organizations';
+import { DescribePolicyCommand, ListAccountsCommand, ListPoliciesCommand, ListTargetsForPolicyCommand, OrganizationsClient } from '@aws-sdk/client-organizations';
 import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pLimit from 'p-limit';
@@ -29,6 +29,7 @@ import {
 import type { AwsIamConfig } from './config.js';
 import { parseCredentialReport, type CredentialReportRow } from './credential-report.js';
 import type { AccessKeyLike, AccountSnapshot } from './normalize.js';
+import { managementAccountOf, type OrganizationPolicies } from './organization.js';
 import { parsePolicyDocument, type PolicyDocument } from './policy.js';
 import * as Responses from './responses.js';
 import { reconcileWithReport } from './reconcile.js';
@@ -125,13 +126,15 @@ function shared(provider: AwsCredentialIdentityProvider): AwsCredentialIdentityP
   };
 }
 
-function errorCode(error: unknown): string {
+export function errorCode(error: unknown): string {
   return error instanceof AwsRequestError ? error.code : ((error as { name?: string }).name ?? '');
 }
 
 export class AwsIamClient {
   private readonly baseCredentials: AwsCredentialIdentityProvider;
   private readonly awsManagedPolicies = new Map<string, Promise<PolicyDocument | undefined>>();
+  /** Account paths and the management account, as ListAccounts showed them: where each SCP applies. */
+  private readonly organization: Omit<OrganizationPolicies, 'policies'> = { managementAccountId: undefined, accountPaths: {} };
   private signal: AbortSignal | undefined;
 
   constructor(
@@ -312,11 +315,66 @@ export class AwsIamClient {
       for (const account of page.Accounts) {
         listed.add(account.Id);
         if ((account.State ?? account.Status) === 'ACTIVE') ids.push(account.Id);
+        this.organization.accountPaths[account.Id] = account.Paths ?? [];
+        this.organization.managementAccountId ??= managementAccountOf(account.Arn);
       }
       token = guard.next({ items: page.Accounts.length, cursor: page.NextToken });
     } while (token);
     recorder.reconcile("the caller's own account is among the organization's accounts", 1, listed.has(callerAccount) ? 1 : 0, callerAccount);
     return ids;
+  }
+
+  /**
+   * The organization's service control policies: ListPolicies, then DescribePolicy and ListTargetsForPolicy
+   * once per policy. Called after organizationAccounts, whose account paths place each policy.
+   */
+  async serviceControlPolicies(recorder: ScopeRecorder): Promise<OrganizationPolicies> {
+    const client = new OrganizationsClient(this.clientConfig(this.baseCredentials));
+    const policies: OrganizationPolicies['policies'] = [];
+    const parameters = { Filter: 'SERVICE_CONTROL_POLICY' as const, MaxResults: 20 };
+    const guard = new PageGuard('ListPolicies', this.context.paging);
+    const seen = new SeenItems('ListPolicies');
+    let token: string | undefined;
+    do {
+      const next = token;
+      const { body: page, attempts } = await this.request('ListPolicies', Responses.PoliciesPage, (options) =>
+        client.send(new ListPoliciesCommand({ ...parameters, ...(next ? { NextToken: next } : {}) }), options),
+      );
+      await recorder.page('ListPolicies', parameters, page, { records: page.Policies.length, attempts });
+      seen.add(page.Policies.map((policy) => policy.Id));
+      for (const summary of page.Policies) {
+        const described = await this.request('DescribePolicy', Responses.PolicyDescription, (options) =>
+          client.send(new DescribePolicyCommand({ PolicyId: summary.Id }), options),
+        );
+        await recorder.page('DescribePolicy', { PolicyId: summary.Id }, described.body, { records: 1, attempts: described.attempts });
+        const { Name, Arn } = described.body.Policy.PolicySummary;
+        policies.push({
+          policy: { Id: summary.Id, ...(Name ? { Name } : {}), ...(Arn ? { Arn } : {}), Content: described.body.Policy.Content },
+          targets: await this.policyTargets(client, recorder, summary.Id),
+        });
+      }
+      token = guard.next({ items: page.Policies.length, cursor: page.NextToken });
+    } while (token);
+    return { ...this.organization, policies };
+  }
+
+  private async policyTargets(client: OrganizationsClient, recorder: ScopeRecorder, policyId: string): Promise<OrganizationPolicies['policies'][number]['targets']> {
+    const parameters = { PolicyId: policyId, MaxResults: 20 };
+    const guard = new PageGuard('ListTargetsForPolicy', this.context.paging);
+    const seen = new SeenItems('ListTargetsForPolicy');
+    const targets: OrganizationPolicies['policies'][number]['targets'] = [];
+    let token: string | undefined;
+    do {
+      const next = token;
+      const { body: page, attempts } = await this.request('ListTargetsForPolicy', Responses.TargetsPage, (options) =>
+        client.send(new ListTargetsForPolicyCommand({ ...parameters, ...(next ? { NextToken: next } : {}) }), options),
+      );
+      await recorder.page('ListTargetsForPolicy', parameters, page, { records: page.Targets.length, attempts });
+      seen.add(page.Targets.map((target) => target.TargetId));
+      targets.push(...page.Targets.map(({ TargetId, Type }) => ({ TargetId, ...(Type ? { Type } : {}) })));
+      token = guard.next({ items: page.Targets.length, cursor: page.NextToken });
+    } while (token);
+    return targets;
   }
 
   /** Reads one account: GAAD in pages of 1000, the credential report, access keys of users that have keys. */
@@ -449,13 +507,14 @@ export class AwsIamClient {
     );
   }
 
-  /** GAAD without the AWSManagedPolicy filter omits AWS managed documents; read the attached ones once per source. */
+  /** GAAD without the AWSManagedPolicy filter omits AWS managed documents; read the attached ones (and boundaries) once per source. */
   private async readAwsManagedPolicies(iam: IAMClient, recorder: ScopeRecorder, snapshot: AccountSnapshot): Promise<void> {
     const known = new Set(snapshot.policies.map((p) => p.Arn));
     const attached = new Set<string>();
     for (const entity of [...snapshot.users, ...snapshot.roles, ...snapshot.groups]) {
-      for (const policy of entity.AttachedManagedPolicies ?? []) {
-        if (policy.PolicyArn?.startsWith('arn:aws:iam::aws:policy/') && !known.has(policy.PolicyArn)) attached.add(policy.PolicyArn);
+      const boundary = 'PermissionsBoundary' in entity ? entity.PermissionsBoundary?.PermissionsBoundaryArn : undefined;
+      for (const arn of [...(entity.AttachedManagedPolicies ?? []).map((policy) => policy.PolicyArn), boundary]) {
+        if (arn?.startsWith('arn:aws:iam::aws:policy/') && !known.has(arn)) attached.add(arn);
       }
     }
     for (const arn of [...attached].sort()) {

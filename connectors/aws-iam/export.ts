@@ -152,6 +152,7 @@ export function keysFromReport(rows: readonly CredentialReportRow[]): Record<str
         AccessKeyId: `${row.user}/access-key-${slot.slot}`,
         Status: slot.active ? 'Active' : 'Inactive',
         ...(slot.lastRotated ? { CreateDate: slot.lastRotated } : {}),
+        reportSlot: slot.slot,
       }));
     if (slots.length > 0) keys[row.user] = slots;
   }

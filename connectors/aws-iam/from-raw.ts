@@ -3,6 +3,7 @@ import { parseCredentialReport } from './credential-report.js';
 import { keysFromReport } from './export.js';
 import { SeenItems } from './listing.js';
 import type { AccessKeyLike, AccountSnapshot, GroupDetailLike, ManagedPolicyLike, RoleDetailLike, UserDetailLike } from './normalize.js';
+import { organizationFromRaw, policiesOver } from './organization.js';
 import { parsePolicyDocument, type PolicyDocument } from './policy.js';
 
 interface GaadBody {
@@ -54,6 +55,7 @@ const gaadIds = (body: GaadBody): string[] =>
 /** The account snapshots a pack's raw pages hold, as the client built them when it read the account. */
 export async function snapshotsFromRaw(raw: RawPages): Promise<AccountSnapshot[]> {
   const managed = await awsManagedPolicies(raw);
+  const organization = await organizationFromRaw(raw);
   const snapshots: AccountSnapshot[] = [];
   for (const accountId of raw.scopes().filter((s) => /^\d{12}$/.test(s))) {
     const gaad = await raw.pages(accountId, 'GetAccountAuthorizationDetails');
@@ -70,6 +72,8 @@ export async function snapshotsFromRaw(raw: RawPages): Promise<AccountSnapshot[]
       accessKeys: {},
       refs: { entities: {} },
     };
+    const policies = organization && policiesOver(organization, accountId);
+    if (policies) snapshot.serviceControlPolicies = policies;
     for (const page of gaad) {
       const body = page.body as GaadBody;
       body.UserDetailList?.forEach((u, i) => u.Arn && (snapshot.refs.entities[u.Arn] = `${page.path}#/body/UserDetailList/${i}`));

@@ -1,15 +1,25 @@
 import pLimit from 'p-limit';
-import { defineConnector, type CollectContext, type Identity } from '../../src/sdk/index.js';
-import { AwsIamClient, operationOf, type AccountTarget } from './client.js';
+import { defineConnector, type CollectContext, type Identity, type ScopeRecorder } from '../../src/sdk/index.js';
+import { CATALOG_PACKAGE, loadActionCatalog, type ActionCatalog } from './catalog.js';
+import { AwsIamClient, errorCode, operationOf, type AccountTarget } from './client.js';
 import { AwsIamConfigSchema } from './config.js';
+import { PrivilegeEvaluator } from './effective.js';
 import { loadExport, readExport } from './export.js';
 import { snapshotsFromRaw } from './from-raw.js';
 import { normalizeAccount, type AccountSnapshot } from './normalize.js';
+import { policiesOver, type OrganizationPolicies } from './organization.js';
 
 const CONNECTOR_ID = 'aws-iam';
 
-/** The accounts to read: configured ones, discovered ones, and the caller's own when nothing else is named. */
-async function targets(client: AwsIamClient, context: CollectContext): Promise<AccountTarget[]> {
+function catalogReference(catalog: ActionCatalog) {
+  return { name: CATALOG_PACKAGE, version: catalog.version, purpose: 'IAM actions and their access levels: policy patterns expanded, levels and escalation judged' };
+}
+
+/**
+ * The accounts to read: configured ones, discovered ones, and the caller's own when nothing else is named; with
+ * discovery, the organization's service control policies too.
+ */
+async function targets(client: AwsIamClient, context: CollectContext): Promise<{ accounts: AccountTarget[]; organization?: OrganizationPolicies }> {
   const { config } = client;
   const caller = await client.callerIdentity();
   context.collector(caller.arn);
@@ -18,11 +28,13 @@ async function targets(client: AwsIamClient, context: CollectContext): Promise<A
 
   const explicit = new Map(config.accounts.map((a) => [a.id, a.roleArn]));
   const ids = new Set(explicit.keys());
+  let policies: OrganizationPolicies | undefined;
   if (config.organizations?.discover) {
     const organization = context.scope('organization');
     try {
       const discovered = await client.organizationAccounts(organization, caller.account);
       for (const id of discovered) if (!config.organizations.exclude.includes(id)) ids.add(id);
+      policies = await readServiceControlPolicies(client, organization);
     } catch (error) {
       organization.error(operationOf(error) ?? 'ListAccounts', error, {
         hint: 'discovery needs organizations:ListAccounts from the management account or a delegated administrator',
@@ -31,13 +43,35 @@ async function targets(client: AwsIamClient, context: CollectContext): Promise<A
   }
   if (ids.size === 0) ids.add(caller.account);
 
-  return [...ids].sort().map((accountId) => ({
+  const accounts = [...ids].sort().map((accountId) => ({
     accountId,
     via:
       accountId === caller.account && !explicit.get(accountId)
         ? { kind: 'caller' as const }
         : { kind: 'assume-role' as const, roleArn: explicit.get(accountId) ?? roleArn(accountId), ...(externalId ? { externalId } : {}) },
   }));
+  return { accounts, ...(policies ? { organization: policies } : {}) };
+}
+
+/**
+ * SCPs only narrow privilege, so an organization that does not let the collector read them (AccessDenied) is
+ * judged on identity policies and boundaries alone: the error is kept in the manifest without making the population
+ * incomplete, and the identities do not list service-control-policies among what they were evaluated against. Any
+ * other failure leaves the organization incomplete, naming the operation, like every other read.
+ */
+async function readServiceControlPolicies(client: AwsIamClient, organization: ScopeRecorder): Promise<OrganizationPolicies | undefined> {
+  try {
+    return await client.serviceControlPolicies(organization);
+  } catch (error) {
+    const denied = errorCode(error) === 'AccessDeniedException';
+    organization.error(operationOf(error) ?? 'ListPolicies', error, {
+      recovered: denied,
+      hint: denied
+        ? 'reading service control policies needs organizations:ListPolicies, DescribePolicy and ListTargetsForPolicy; privilege is judged without them'
+        : "the organization's service control policies could not be read whole",
+    });
+    return undefined;
+  }
 }
 
 async function readAccounts(client: AwsIamClient, context: CollectContext): Promise<AccountSnapshot[]> {
@@ -49,12 +83,15 @@ async function readAccounts(client: AwsIamClient, context: CollectContext): Prom
     return snapshots.filter((s): s is AccountSnapshot => s !== undefined);
   }
   const limit = pLimit(config.concurrency);
+  const { accounts, organization } = await targets(client, context);
   const snapshots = await Promise.all(
-    (await targets(client, context)).map((target) =>
+    accounts.map((target) =>
       limit(async () => {
         const recorder = context.scope(target.accountId);
         try {
-          return await client.readAccount(target, recorder);
+          const snapshot = await client.readAccount(target, recorder);
+          const policies = organization && policiesOver(organization, target.accountId);
+          return policies ? { ...snapshot, serviceControlPolicies: policies } : snapshot;
         } catch (error) {
           const operation = operationOf(error) ?? 'GetAccountAuthorizationDetails';
           const hint =
@@ -85,12 +122,22 @@ export default defineConnector({
   },
   async *collect(client, context): AsyncIterable<Identity> {
     client.abortOn(context.signal);
-    for (const snapshot of await readAccounts(client, context)) {
-      yield* normalizeAccount(snapshot, { connector: CONNECTOR_ID, source: context.source, now: context.now });
+    // The catalog is parsed while the accounts are read; a failure surfaces where it is awaited.
+    const loading = loadActionCatalog();
+    loading.catch(() => undefined);
+    const snapshots = await readAccounts(client, context);
+    const catalog = await loading;
+    context.reference(catalogReference(catalog));
+    const privileges = new PrivilegeEvaluator(catalog, context.now);
+    for (const snapshot of snapshots) {
+      yield* normalizeAccount(snapshot, { connector: CONNECTOR_ID, source: context.source, now: context.now, privileges });
     }
   },
   async fromRaw(raw, context) {
-    return (await snapshotsFromRaw(raw)).flatMap((snapshot) => normalizeAccount(snapshot, { connector: CONNECTOR_ID, source: context.source, now: context.now }));
+    const privileges = new PrivilegeEvaluator(await loadActionCatalog(), context.now);
+    return (await snapshotsFromRaw(raw)).flatMap((snapshot) =>
+      normalizeAccount(snapshot, { connector: CONNECTOR_ID, source: context.source, now: context.now, privileges }),
+    );
   },
   inputFiles(config) {
     return (config.exports ?? []).flatMap((files) => [files.authorizationDetails, ...(files.credentialReport ? [files.credentialReport] : [])]);

@@ -1,15 +1,7 @@
-import {
-  lastUsedAt,
-  type Classification,
-  type Credential,
-  type Grant,
-  type Identity,
-  type LastUsed,
-  type Privilege,
-  type TrustPrincipal,
-} from '../../src/sdk/index.js';
-import type { CredentialReportRow } from './credential-report.js';
-import { analyzePolicy, maxLevel, parsePolicyDocument, type PolicyDocument } from './policy.js';
+import { lastUsedAt, type Classification, type Credential, type Identity, type LastUsed, type TrustPrincipal } from '../../src/sdk/index.js';
+import type { CredentialReportRow, ReportKeySlot } from './credential-report.js';
+import type { GrantInput, NamedPolicy, PrivilegeEvaluator } from './effective.js';
+import { parsePolicyDocument, type PolicyDocument } from './policy.js';
 import { trustPrincipals } from './trust.js';
 
 /** Dates come as Date objects from the SDK and as strings (`2019-12-18 19:10:08+00:00`) from CLI exports. */
@@ -27,6 +19,10 @@ interface InlinePolicy {
   PolicyName?: string;
   PolicyDocument?: unknown;
 }
+interface PermissionsBoundary {
+  PermissionsBoundaryType?: string;
+  PermissionsBoundaryArn?: string;
+}
 
 export interface UserDetailLike {
   UserName?: string;
@@ -37,6 +33,7 @@ export interface UserDetailLike {
   GroupList?: string[];
   UserPolicyList?: InlinePolicy[];
   AttachedManagedPolicies?: AttachedPolicy[];
+  PermissionsBoundary?: PermissionsBoundary;
   Tags?: Tag[];
 }
 export interface GroupDetailLike {
@@ -55,6 +52,7 @@ export interface RoleDetailLike {
   RolePolicyList?: InlinePolicy[];
   AttachedManagedPolicies?: AttachedPolicy[];
   RoleLastUsed?: { LastUsedDate?: DateLike; Region?: string };
+  PermissionsBoundary?: PermissionsBoundary;
   Tags?: Tag[];
 }
 export interface ManagedPolicyLike {
@@ -67,6 +65,17 @@ export interface AccessKeyLike {
   AccessKeyId?: string;
   Status?: string;
   CreateDate?: DateLike;
+  /** The credential report slot the key was read from, when it came from the report itself (offline exports). */
+  reportSlot?: ReportKeySlot['slot'];
+}
+
+/** A service control policy as Organizations DescribePolicy returns it. */
+export interface ServiceControlPolicyLike {
+  Id: string;
+  Name?: string;
+  Arn?: string;
+  /** The policy's JSON text (or, in a dataset, the object). */
+  Content?: unknown;
 }
 
 /** Everything read from one account, from the API or from CLI exports: the input of the pure mapping. */
@@ -82,6 +91,11 @@ export interface AccountSnapshot {
   credentialReport: CredentialReportRow[] | null;
   /** ListAccessKeys results by user name; a user absent here was not listed (the report showed no key). */
   accessKeys: Record<string, AccessKeyLike[]>;
+  /**
+   * The organization's service control policies over this account, level by level from the root down to the
+   * account itself. Absent when they do not apply (the management account) or could not be read.
+   */
+  serviceControlPolicies?: { target: string; policies: ServiceControlPolicyLike[] }[];
   refs: {
     /** Raw page path (with a JSON pointer) of each user and role, by ARN. */
     entities: Record<string, string>;
@@ -94,13 +108,17 @@ export interface NormalizeOptions {
   source: string;
   /** The collection's as-of instant: RoleLastUsed's 400-day window is counted back from it. */
   now: Date;
+  /** Effective permissions, against the IAM action catalog at the same as-of instant. */
+  privileges: PrivilegeEvaluator;
 }
 
 /** AWS has tracked access-key use since 2015-04-22 and console sign-in since 2014-10-20. */
 const KEY_USE_TRACKED_SINCE = Date.parse('2015-04-22T00:00:00Z');
 const PASSWORD_USE_TRACKED_SINCE = Date.parse('2014-10-20T00:00:00Z');
 const ROLE_LAST_USED_WINDOW_DAYS = 400;
+/** AdministratorAccess has had one version since 2015: its document is known without reading it. */
 const ADMINISTRATOR_ACCESS = 'arn:aws:iam::aws:policy/AdministratorAccess';
+const ADMINISTRATOR_ACCESS_DOCUMENT: PolicyDocument = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }] };
 export const CLASSIFICATION_TAG = 'nhi-audit:classification';
 
 export function instant(value: DateLike | undefined | null): string | null {
@@ -123,7 +141,7 @@ function defaultDocument(policy: ManagedPolicyLike): unknown {
 }
 
 class PolicyResolver {
-  private readonly managed = new Map<string, PolicyDocument>();
+  private readonly managed = new Map<string, PolicyDocument>([[ADMINISTRATOR_ACCESS, ADMINISTRATOR_ACCESS_DOCUMENT]]);
 
   constructor(snapshot: AccountSnapshot) {
     for (const policy of snapshot.policies) {
@@ -133,35 +151,54 @@ class PolicyResolver {
     for (const [arn, document] of Object.entries(snapshot.awsManagedPolicies)) this.managed.set(arn, document);
   }
 
-  attached(policy: AttachedPolicy, via: 'attached' | 'group', group?: string): Grant {
+  /** A managed policy the identity holds; its document is undefined when it was not read. */
+  attached(policy: AttachedPolicy, via: 'attached' | 'group', group?: string): GrantInput {
     const name = policy.PolicyName ?? policy.PolicyArn ?? 'unnamed';
     const ref = group ? `group/${group} ${policy.PolicyArn ?? name}` : policy.PolicyArn;
-    const document = policy.PolicyArn ? this.managed.get(policy.PolicyArn) : undefined;
-    if (document) return grantFrom(via, name, ref, document);
-    if (policy.PolicyArn === ADMINISTRATOR_ACCESS) {
-      return { via, name, ...(ref ? { ref } : {}), level: 'admin', flags: ['admin', 'wildcard-action'], evidence: ['*'] };
-    }
-    // The document was not read (an AWS managed policy outside the export): say so rather than guess.
-    return { via, name, ...(ref ? { ref } : {}), level: 'unknown', flags: [], evidence: ['policy document not available'] };
+    return { via, name, ...(ref ? { ref } : {}), document: policy.PolicyArn ? this.managed.get(policy.PolicyArn) : undefined };
   }
 
-  inline(policy: InlinePolicy, via: 'inline' | 'group', group?: string): Grant {
+  inline(policy: InlinePolicy, via: 'inline' | 'group', group?: string): GrantInput {
     const name = policy.PolicyName ?? 'unnamed';
     const ref = group ? `group/${group} inline:${name}` : `inline:${name}`;
-    return grantFrom(via, name, ref, parsePolicyDocument(policy.PolicyDocument));
+    return { via, name, ref, document: parsePolicyDocument(policy.PolicyDocument) };
+  }
+
+  boundary(boundary: PermissionsBoundary | undefined): NamedPolicy | undefined {
+    const arn = boundary?.PermissionsBoundaryArn;
+    if (!arn) return undefined;
+    return { name: arn.slice(arn.lastIndexOf('/') + 1), ref: arn, document: this.managed.get(arn) };
   }
 }
 
-function grantFrom(via: Grant['via'], name: string, ref: string | undefined, document: PolicyDocument): Grant & { allResources: boolean } {
-  const analysis = analyzePolicy(document);
-  return { via, name, ...(ref ? { ref } : {}), level: analysis.level, flags: analysis.flags, evidence: analysis.evidence, allResources: analysis.allResources };
+/** The SCPs over an account as named policies, level by level; their documents are read once per run. */
+function serviceControlPolicies(snapshot: AccountSnapshot): NamedPolicy[][] | undefined {
+  return snapshot.serviceControlPolicies?.map(({ target, policies }) =>
+    policies.map((policy) => ({
+      name: policy.Name ?? policy.Id,
+      ref: `${policy.Arn ?? policy.Id} on ${target}`,
+      document: policy.Content === undefined ? undefined : parsePolicyDocument(policy.Content),
+    })),
+  );
 }
 
-function privilegeOf(grants: (Grant & { allResources?: boolean })[]): Privilege {
-  const clean: Grant[] = grants.map(({ allResources: _allResources, ...grant }) => grant);
-  const flags = [...new Set(clean.flatMap((g) => g.flags))].sort();
-  const reach = grants.length === 0 ? 'none' : grants.some((g) => g.allResources) ? 'all' : 'selected';
-  return { level: maxLevel(clean.map((g) => g.level)), grants: clean, flags, reach };
+/**
+ * Identities whose permissions only AWS decides: a service-linked role carries the policy its service defines,
+ * and an IAM Identity Center role is rewritten from its permission set.
+ */
+function providerManaged(role: RoleDetailLike): Identity['providerManaged'] {
+  const path = role.Path ?? '/';
+  if (path.startsWith('/aws-service-role/')) {
+    const service = path.split('/')[2] ?? 'its service';
+    return { reason: `AWS service-linked role of ${service}: AWS defines and updates its permissions, which the account cannot edit` };
+  }
+  const sso = /^AWSReservedSSO_(.+)_[0-9a-f]{16}$/.exec(role.RoleName ?? '');
+  if (path.startsWith('/aws-reserved/sso.amazonaws.com') || sso) {
+    return {
+      reason: `IAM Identity Center role${sso ? ` of permission set ${sso[1]}` : ''}: Identity Center creates and rewrites it, so its access is reviewed on the permission set`,
+    };
+  }
+  return undefined;
 }
 
 function latest(uses: LastUsed[]): LastUsed {
@@ -181,21 +218,47 @@ function sameSecond(a: string | null, b: string | null): boolean {
   return a !== null && b !== null && Math.floor(Date.parse(a) / 1000) === Math.floor(Date.parse(b) / 1000);
 }
 
+/** ListAccessKeys order as the report fills its slots: by creation, then by key id when two share a second. */
+function byCreation(a: AccessKeyLike, b: AccessKeyLike): number {
+  return (instant(a.CreateDate) ?? '').localeCompare(instant(b.CreateDate) ?? '') || (a.AccessKeyId ?? '').localeCompare(b.AccessKeyId ?? '');
+}
+
+/**
+ * The credential report has no key ids, only two slots. Each key takes one slot and no slot serves two keys:
+ * the slot it was read from (offline exports), else the first free slot rotated in its creation second, else
+ * the first free slot that shows a key. A key left without a slot has no known last use.
+ */
+export function matchReportSlots(keys: readonly AccessKeyLike[], slots: readonly ReportKeySlot[]): Map<AccessKeyLike, ReportKeySlot> {
+  const matched = new Map<AccessKeyLike, ReportKeySlot>();
+  const free = new Set(slots);
+  const take = (key: AccessKeyLike, test: (slot: ReportKeySlot) => boolean) => {
+    if (matched.has(key)) return;
+    const slot = [...free].find(test);
+    if (!slot) return;
+    matched.set(key, slot);
+    free.delete(slot);
+  };
+  const ordered = [...keys].sort(byCreation);
+  for (const key of ordered) take(key, (slot) => key.reportSlot !== undefined && slot.slot === key.reportSlot);
+  for (const key of ordered) take(key, (slot) => key.reportSlot === undefined && sameSecond(slot.lastRotated, instant(key.CreateDate)));
+  for (const key of ordered) take(key, (slot) => key.reportSlot === undefined && (slot.active || slot.lastRotated !== null));
+  return matched;
+}
+
 function userCredentials(user: UserDetailLike, keys: AccessKeyLike[] | undefined, row: CredentialReportRow | undefined): Credential[] {
   const credentials: Credential[] = [];
-  const slots = row?.accessKeys ?? [];
-  const ordered = [...(keys ?? [])].sort((a, b) => (instant(a.CreateDate) ?? '').localeCompare(instant(b.CreateDate) ?? ''));
+  const ordered = [...(keys ?? [])].sort(byCreation);
+  const slots = matchReportSlots(ordered, row?.accessKeys ?? []);
   ordered.forEach((key, index) => {
     const createdAt = instant(key.CreateDate);
-    // The report has no key ids: slots are matched to keys by rotation time, else by creation order.
-    const slot = slots.find((s) => sameSecond(s.lastRotated, createdAt)) ?? slots[index];
+    const slot = slots.get(key);
     credentials.push({
       id: key.AccessKeyId ?? `${user.UserName}/access-key-${index + 1}`,
       type: 'access-key',
       status: key.Status === 'Active' ? 'active' : 'inactive',
       createdAt,
       rotatedAt: null,
-      lastUsed: row ? keyLastUsed(slot?.lastUsedDate ?? null, createdAt) : 'unknown',
+      lastUsed: row && slot ? keyLastUsed(slot.lastUsedDate, createdAt) : 'unknown',
       expiresAt: null,
       ...(slot?.lastUsedService ? { lastUsedContext: [slot.lastUsedService, slot.lastUsedRegion].filter(Boolean).join('/') } : {}),
     });
@@ -288,6 +351,7 @@ export function normalizeAccount(snapshot: AccountSnapshot, options: NormalizeOp
   const policies = new PolicyResolver(snapshot);
   const groups = new Map(snapshot.groups.map((g) => [g.GroupName ?? '', g]));
   const reportRows = new Map((snapshot.credentialReport ?? []).map((row) => [row.user, row]));
+  const organizationPolicies = serviceControlPolicies(snapshot);
   const identities: Identity[] = [];
 
   for (const user of snapshot.users) {
@@ -325,7 +389,11 @@ export function normalizeAccount(snapshot: AccountSnapshot, options: NormalizeOp
       createdAt: instant(user.CreateDate),
       lastUsed: snapshot.credentialReport ? latest(uses) : 'unknown',
       credentials,
-      privilege: privilegeOf(grants),
+      privilege: options.privileges.privilege({
+        grants,
+        ...(user.PermissionsBoundary ? { boundary: policies.boundary(user.PermissionsBoundary) } : {}),
+        ...(organizationPolicies ? { serviceControlPolicies: organizationPolicies } : {}),
+      }),
       ...(login ? { interactiveLogin: login } : {}),
       tags,
       rawRef: snapshot.refs.entities[arn] ?? snapshot.refs.credentialReport ?? '',
@@ -341,6 +409,9 @@ export function normalizeAccount(snapshot: AccountSnapshot, options: NormalizeOp
       ...(role.AttachedManagedPolicies ?? []).map((p) => policies.attached(p, 'attached')),
       ...(role.RolePolicyList ?? []).map((p) => policies.inline(p, 'inline')),
     ];
+    const managedBy = providerManaged(role);
+    // Service control policies do not affect service-linked roles.
+    const scps = role.Path?.startsWith('/aws-service-role/') ? undefined : organizationPolicies;
     identities.push({
       id: `${options.connector}:${accountId}:role/${name}`,
       connector: options.connector,
@@ -352,10 +423,15 @@ export function normalizeAccount(snapshot: AccountSnapshot, options: NormalizeOp
       url: consoleUrl('roles', name),
       status: 'active',
       classification: classifyRole(role, trust, tags),
+      ...(managedBy ? { providerManaged: managedBy } : {}),
       createdAt: instant(role.CreateDate),
       lastUsed: roleLastUsed(role, options.now),
       credentials: [],
-      privilege: privilegeOf(grants),
+      privilege: options.privileges.privilege({
+        grants,
+        ...(role.PermissionsBoundary ? { boundary: policies.boundary(role.PermissionsBoundary) } : {}),
+        ...(scps ? { serviceControlPolicies: scps } : {}),
+      }),
       trust,
       tags,
       rawRef: snapshot.refs.entities[arn] ?? '',

@@ -1,4 +1,6 @@
-import { PRIVILEGE_ORDER, type PrivilegeFlag, type PrivilegeLevel } from '../../src/sdk/index.js';
+import type { PrivilegeFlag } from '../../src/sdk/index.js';
+import type { ActionCatalog, ActionSet } from './catalog.js';
+import { evaluateCondition, type ConditionOutcome, type ServiceScope } from './conditions.js';
 
 /** An IAM policy document as JSON, after URL-decoding. */
 export interface PolicyDocument {
@@ -17,54 +19,6 @@ export interface PolicyStatement {
   Condition?: Record<string, Record<string, unknown>>;
 }
 
-export interface PolicyAnalysis {
-  level: PrivilegeLevel;
-  flags: PrivilegeFlag[];
-  /** The action patterns that decided the level and flags, sorted and bounded. */
-  evidence: string[];
-  /** Whether some Allow statement applies to every resource. */
-  allResources: boolean;
-}
-
-const MAX_EVIDENCE = 20;
-
-/** Verbs of AWS actions that only read (the IAM "List" and "Read" access levels follow these prefixes). */
-const READ_VERBS = /^(get|list|describe|head|search|lookup|scan|query|batchget|select|view|check|download|preview|verify|estimate)/i;
-
-/**
- * Single actions on `*` that let a principal give itself more access (Rhino Security Labs' methods, as
- * cloudsplaining and PMapper use them). PassRole escalates only together with a service that runs code as
- * the passed role, so it is listed with those services below.
- */
-const ESCALATION_ACTIONS = [
-  'glue:UpdateDevEndpoint',
-  'iam:AddUserToGroup',
-  'iam:AttachGroupPolicy',
-  'iam:AttachRolePolicy',
-  'iam:AttachUserPolicy',
-  'iam:CreateAccessKey',
-  'iam:CreateLoginProfile',
-  'iam:CreatePolicyVersion',
-  'iam:PutGroupPolicy',
-  'iam:PutRolePolicy',
-  'iam:PutUserPolicy',
-  'iam:SetDefaultPolicyVersion',
-  'iam:UpdateAssumeRolePolicy',
-  'iam:UpdateLoginProfile',
-  'lambda:UpdateFunctionCode',
-];
-const CREDENTIAL_CREATION_ACTIONS = ['iam:CreateAccessKey', 'iam:CreateLoginProfile', 'iam:UpdateLoginProfile'];
-const PASSROLE_TARGETS = [
-  'cloudformation:CreateStack',
-  'codebuild:CreateProject',
-  'datapipeline:CreatePipeline',
-  'ec2:RunInstances',
-  'ecs:RunTask',
-  'glue:CreateDevEndpoint',
-  'lambda:CreateFunction',
-  'sagemaker:CreateNotebookInstance',
-];
-
 function list(value: string | string[] | undefined): string[] {
   if (value === undefined) return [];
   return Array.isArray(value) ? value : [value];
@@ -76,140 +30,6 @@ export function statements(document: PolicyDocument): PolicyStatement[] {
   return Array.isArray(statement) ? statement : [statement];
 }
 
-const patterns = new Map<string, RegExp>();
-
-/** Does the action pattern (with `*` and `?` wildcards, case-insensitive) match the concrete action? */
-export function actionMatches(pattern: string, action: string): boolean {
-  let regex = patterns.get(pattern);
-  if (!regex) {
-    regex = new RegExp(
-      `^${pattern
-        .toLowerCase()
-        .replace(/[.+^${}()|[\]\\]/g, '\\$&')
-        .replace(/\*/g, '.*')
-        .replace(/\?/g, '.')}$`,
-    );
-    patterns.set(pattern, regex);
-  }
-  return regex.test(action.toLowerCase());
-}
-
-/**
- * IAM writes that change no one's permissions: a service-linked role can be assumed only by its service and
- * carries the policy AWS defines for it, so every *FullAccess managed policy may create one without escalating.
- */
-const NOT_IAM_WRITE = new Set(['iam:CreateServiceLinkedRole', 'iam:DeleteServiceLinkedRole'].map((a) => a.toLowerCase()));
-
-/** Actions whose verb reads like a write but whose IAM access level is Read (Service Authorization Reference). */
-const READ_ACTIONS = new Set(
-  [
-    'iam:GenerateCredentialReport',
-    'iam:GenerateOrganizationsAccessReport',
-    'iam:GenerateServiceLastAccessedDetails',
-    'iam:SimulateCustomPolicy',
-    'iam:SimulatePrincipalPolicy',
-  ].map((a) => a.toLowerCase()),
-);
-
-/** Access level of one action pattern: `s3:Get*` reads, `s3:Put*` and `s3:*` write. */
-export function patternLevel(pattern: string): PrivilegeLevel {
-  if (pattern === '*') return 'admin';
-  if (READ_ACTIONS.has(pattern.toLowerCase())) return 'read';
-  const verb = pattern.split(':')[1] ?? '';
-  if (verb.startsWith('*')) return 'write';
-  return READ_VERBS.test(verb) ? 'read' : 'write';
-}
-
-export function maxLevel(levels: Iterable<PrivilegeLevel>): PrivilegeLevel {
-  const all = [...levels];
-  if (all.includes('admin')) return 'admin';
-  // A grant whose document could not be read may hide anything short of what we already know is admin.
-  if (all.includes('unknown')) return 'unknown';
-  return all.reduce<PrivilegeLevel>((best, level) => (PRIVILEGE_ORDER.indexOf(level) > PRIVILEGE_ORDER.indexOf(best) ? level : best), 'none');
-}
-
-/**
- * What an identity policy allows. Deny statements are not subtracted: the result is the access the policy
- * grants before explicit denies and boundaries, which is what least-privilege reviews judge.
- */
-export function analyzePolicy(document: PolicyDocument): PolicyAnalysis {
-  const levels: PrivilegeLevel[] = [];
-  const flags = new Set<PrivilegeFlag>();
-  const evidence = new Set<string>();
-  const allowedOnAll: string[] = [];
-  let allResources = false;
-
-  for (const statement of statements(document)) {
-    if (statement.Effect !== 'Allow') continue;
-    const onAll = list(statement.Resource).includes('*') || statement.NotResource !== undefined;
-    allResources ||= onAll;
-
-    if (statement.NotAction !== undefined) {
-      const excluded = list(statement.NotAction);
-      flags.add('not-action');
-      evidence.add(`NotAction:${excluded.join(',')}`);
-      const excludesIam = excluded.some((p) => actionMatches(p, 'iam:CreateAccessKey'));
-      if (onAll && !excludesIam) {
-        levels.push('admin');
-        flags.add('admin');
-        flags.add('iam-write');
-        flags.add('privilege-escalation');
-      } else {
-        levels.push('write');
-      }
-      continue;
-    }
-
-    for (const pattern of list(statement.Action)) {
-      const level = patternLevel(pattern);
-      if (pattern === '*') {
-        flags.add('wildcard-action');
-        evidence.add(pattern);
-        if (onAll) {
-          flags.add('admin');
-          levels.push('admin');
-        } else {
-          levels.push('write');
-        }
-      } else {
-        levels.push(level);
-        if (pattern.endsWith(':*')) {
-          flags.add('service-wildcard');
-          evidence.add(pattern);
-        }
-        // An IAM write limited to named resources (PassRole to one task role) changes nothing else; on every
-        // resource it is what cloudsplaining calls permissions management without resource constraints.
-        if (level === 'write' && onAll && pattern.toLowerCase().startsWith('iam:') && !NOT_IAM_WRITE.has(pattern.toLowerCase())) {
-          flags.add('iam-write');
-          evidence.add(pattern);
-        }
-      }
-      if (onAll) allowedOnAll.push(pattern);
-    }
-  }
-
-  const allows = (action: string) => allowedOnAll.some((pattern) => actionMatches(pattern, action));
-  const escalations = ESCALATION_ACTIONS.filter(allows);
-  const passRole = allows('iam:PassRole');
-  if (passRole) {
-    flags.add('passrole-any');
-    evidence.add('iam:PassRole');
-  }
-  const passRoleTargets = passRole ? PASSROLE_TARGETS.filter(allows) : [];
-  if (escalations.length > 0 || passRoleTargets.length > 0) {
-    flags.add('privilege-escalation');
-    for (const action of [...escalations, ...passRoleTargets]) evidence.add(action);
-  }
-  if (CREDENTIAL_CREATION_ACTIONS.some(allows)) flags.add('credential-creation');
-
-  return {
-    level: maxLevel(levels),
-    flags: [...flags].sort(),
-    evidence: [...evidence].sort().slice(0, MAX_EVIDENCE),
-    allResources,
-  };
-}
-
 /** Policy documents arrive URL-encoded from the API (the SDK leaves them so) and as objects in CLI exports. */
 export function parsePolicyDocument(document: unknown): PolicyDocument {
   if (typeof document === 'string') {
@@ -218,4 +38,116 @@ export function parsePolicyDocument(document: unknown): PolicyDocument {
   }
   if (document && typeof document === 'object') return document as PolicyDocument;
   return {};
+}
+
+/**
+ * Which resources a statement covers: every one (`Resource: "*"`), every one but those named (`NotResource`),
+ * or named ones. Risk flags count only what holds on every resource, as cloudsplaining does.
+ */
+export type ResourceReach = 'all' | 'all-but-named' | 'named';
+
+/** One statement's effect on a set of catalog actions, with its condition decided as far as possible. */
+export interface PolicyPart {
+  effect: 'Allow' | 'Deny';
+  actions: ActionSet;
+  resources: ResourceReach;
+  outcome: ConditionOutcome;
+  /** For an Allow that includes iam:PassRole: the services the role may be passed to. */
+  passRoleTo?: ServiceScope;
+}
+
+/** A policy document expanded against the catalog: what each statement allows or denies. */
+export interface CompiledPolicy {
+  /** Equal documents compile to one policy with one key, so principals that share policies share their evaluation. */
+  key: number;
+  parts: PolicyPart[];
+  /** How the document is written: `*` actions, service wildcards, NotAction. */
+  shape: PrivilegeFlag[];
+  /** The patterns behind `shape`, for evidence. */
+  shapeEvidence: string[];
+  /** Statements that can never apply at the as-of date, with the reason. */
+  impossible: string[];
+}
+
+function resourceReach(statement: PolicyStatement): ResourceReach {
+  if (statement.NotResource !== undefined) return 'all-but-named';
+  // A statement without Resource (allowed in SCPs) covers every resource.
+  if (statement.Resource === undefined) return 'all';
+  return list(statement.Resource).includes('*') ? 'all' : 'named';
+}
+
+/** Compiles documents once per distinct content, against one catalog and as-of date. */
+export class PolicyCompiler {
+  private readonly byObject = new WeakMap<object, CompiledPolicy>();
+  private readonly byText = new Map<string, CompiledPolicy>();
+
+  constructor(
+    readonly catalog: ActionCatalog,
+    readonly now: Date,
+  ) {}
+
+  compile(document: PolicyDocument): CompiledPolicy {
+    const known = this.byObject.get(document);
+    if (known) return known;
+    const text = JSON.stringify(document);
+    let compiled = this.byText.get(text);
+    if (!compiled) {
+      compiled = this.build(document, this.byText.size);
+      this.byText.set(text, compiled);
+    }
+    this.byObject.set(document, compiled);
+    return compiled;
+  }
+
+  private expand(patterns: string[]): ActionSet {
+    return patterns.reduce((set, pattern) => set.union(this.catalog.expand(pattern)), this.catalog.empty());
+  }
+
+  private build(document: PolicyDocument, key: number): CompiledPolicy {
+    const { catalog } = this;
+    const passRole = catalog.expand('iam:PassRole');
+    const parts: PolicyPart[] = [];
+    const shape = new Set<PrivilegeFlag>();
+    const shapeEvidence = new Set<string>();
+    const impossible: string[] = [];
+
+    for (const statement of statements(document)) {
+      const effect = statement.Effect === 'Allow' ? 'Allow' : statement.Effect === 'Deny' ? 'Deny' : undefined;
+      if (!effect) continue;
+      const notAction = statement.NotAction !== undefined;
+      const patterns = list(notAction ? statement.NotAction : statement.Action);
+      const actions = notAction ? catalog.all.minus(this.expand(patterns)) : this.expand(patterns);
+      const resources = resourceReach(statement);
+      const condition = evaluateCondition(statement.Condition, this.now, { restrictsPassRole: effect === 'Allow' });
+      if (condition.outcome.kind === 'never') {
+        impossible.push(`${statement.Sid ?? effect}: ${condition.outcome.because}`);
+        continue;
+      }
+      if (effect === 'Allow') {
+        if (notAction) {
+          shape.add('not-action');
+          shapeEvidence.add(`NotAction:${patterns.join(',')}`);
+        }
+        for (const pattern of notAction ? [] : patterns) {
+          if (pattern === '*' || pattern === '*:*') {
+            shape.add('wildcard-action');
+            shapeEvidence.add(pattern);
+          } else if (pattern.endsWith(':*')) {
+            shape.add('service-wildcard');
+            shapeEvidence.add(pattern);
+          }
+        }
+      }
+      const base = { effect, resources, outcome: condition.outcome } as const;
+      const restricted = condition.passedToService;
+      if (effect === 'Allow' && restricted) {
+        if (actions.intersects(passRole)) parts.push({ ...base, actions: actions.intersect(passRole), passRoleTo: restricted.services });
+        const others = actions.minus(passRole);
+        if (restricted.othersApply && !others.isEmpty()) parts.push({ ...base, actions: others });
+      } else {
+        parts.push({ ...base, actions, ...(effect === 'Allow' && actions.intersects(passRole) ? { passRoleTo: 'any' as const } : {}) });
+      }
+    }
+    return { key, parts, shape: [...shape].sort(), shapeEvidence: [...shapeEvidence].sort(), impossible };
+  }
 }

@@ -63,9 +63,21 @@ export const AccessKeysPage = z.looseObject({
 export const AccountsPage = z.looseObject({
   Accounts: z.array(
     z
-      .looseObject({ Id: AccountId, State: z.string().optional(), Status: z.string().optional() })
+      .looseObject({ Id: AccountId, Arn: Arn.optional(), State: z.string().optional(), Status: z.string().optional(), Paths: z.array(z.string()).optional() })
       .refine((account) => account.State !== undefined || account.Status !== undefined, { message: 'State or Status is required' }),
   ),
+  NextToken: z.string().optional(),
+});
+
+/** Service control policies: their ids, each one's document as JSON text, and where it is attached. */
+export const PoliciesPage = z.looseObject({ Policies: z.array(z.looseObject({ Id: Name })), NextToken: z.string().optional() });
+
+export const PolicyDescription = z.looseObject({
+  Policy: z.looseObject({ PolicySummary: z.looseObject({ Id: Name, Name: z.string().optional(), Arn: Arn.optional() }), Content: Name }),
+});
+
+export const TargetsPage = z.looseObject({
+  Targets: z.array(z.looseObject({ TargetId: Name, Type: z.string().optional() })),
   NextToken: z.string().optional(),
 });
 

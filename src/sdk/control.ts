@@ -95,13 +95,22 @@ export const ControlMetaSchema = z.object({
   remediation: z.string().min(1),
 });
 
-/** Runs `judge` over the identities a control applies to; kinds it does not apply to get no finding. */
+/**
+ * Runs `judge` over the identities a control applies to; kinds it does not apply to get no finding. An identity
+ * the provider manages (its permissions are not the customer's to change) is not-applicable, with the reason.
+ */
 export function judgeEach(
   identities: readonly Identity[],
   appliesTo: readonly IdentityKind[],
   judge: (identity: Identity) => ControlResult | ControlResult[],
 ): ControlResult[] {
-  return identities.filter((identity) => appliesTo.includes(identity.kind)).flatMap(judge);
+  return identities
+    .filter((identity) => appliesTo.includes(identity.kind))
+    .flatMap((identity) =>
+      identity.providerManaged
+        ? { identityId: identity.id, status: 'not-applicable' as const, message: identity.providerManaged.reason, evidence: { providerManaged: identity.providerManaged } }
+        : judge(identity),
+    );
 }
 
 export const DAY_MS = 86_400_000;

@@ -57,9 +57,11 @@ export const PRIVILEGE_ORDER: readonly PrivilegeLevel[] = ['none', 'read', 'writ
 
 /**
  * Risky capabilities of a grant, each over the whole scope (every resource of an account, project or org):
- * `iam-write` changes who can do what there, `passrole-any` hands any role to a service, `privilege-escalation`
- * and `credential-creation` let the holder raise its own access or mint credentials for others, `impersonation`
- * acts as other identities. A capability limited to named resources is not flagged.
+ * `iam-write` changes who can do what there, `permissions-management` changes the permissions of resources
+ * (IAM, bucket and key policies: AWS's "Permissions management" access level), `passrole-any` hands any role to
+ * any service, `privilege-escalation` and `credential-creation` let the holder raise its own access or mint
+ * credentials for others, `impersonation` acts as other identities. A capability limited to named resources is
+ * not flagged. `wildcard-action`, `service-wildcard` and `not-action` say how a policy is written.
  */
 export const PrivilegeFlagSchema = z.enum([
   'admin',
@@ -67,12 +69,27 @@ export const PrivilegeFlagSchema = z.enum([
   'service-wildcard',
   'not-action',
   'iam-write',
+  'permissions-management',
   'passrole-any',
   'privilege-escalation',
   'credential-creation',
   'impersonation',
 ]);
 export type PrivilegeFlag = z.infer<typeof PrivilegeFlagSchema>;
+
+/**
+ * Privilege that holds only under conditions the collector cannot decide (a source IP, MFA, a tag): the level
+ * and flags it would add to what holds unconditionally, and the conditions as written.
+ */
+export const ConditionalPrivilegeSchema = z
+  .object({
+    level: PrivilegeLevelSchema,
+    flags: z.array(PrivilegeFlagSchema),
+    /** `IpAddress aws:SourceIp 203.0.113.0/24`: operator, key and values. */
+    conditions: z.array(z.string()),
+  })
+  .strict();
+export type ConditionalPrivilege = z.infer<typeof ConditionalPrivilegeSchema>;
 
 export const GrantSchema = z
   .object({
@@ -86,9 +103,49 @@ export const GrantSchema = z
     flags: z.array(PrivilegeFlagSchema),
     /** The actions or permissions that made the level and flags (bounded, sorted). */
     evidence: z.array(z.string()),
+    /** What the grant adds only under conditions that depend on the request. */
+    conditional: ConditionalPrivilegeSchema.optional(),
   })
   .strict();
 export type Grant = z.infer<typeof GrantSchema>;
+
+/** A policy that takes privilege away from what the grants allow, and what it takes. */
+export const PrivilegeLimitSchema = z
+  .object({
+    /** An explicit Deny, a permissions boundary, or a service control policy of the organization. */
+    kind: z.enum(['deny', 'permissions-boundary', 'service-control-policy']),
+    name: z.string(),
+    ref: z.string().optional(),
+    /** The identity's level were this its only limit. */
+    level: PrivilegeLevelSchema,
+    /** The flags it removes. */
+    removes: z.array(PrivilegeFlagSchema),
+    /**
+     * Set when the limit applies only under conditions that depend on the request (a region, a network): the
+     * identity keeps the privilege for other requests, so it is not subtracted from the level and flags.
+     */
+    conditions: z.array(z.string()).optional(),
+  })
+  .strict();
+export type PrivilegeLimit = z.infer<typeof PrivilegeLimitSchema>;
+
+const LIMIT_KINDS: Record<PrivilegeLimit['kind'], string> = {
+  deny: 'the explicit Deny in',
+  'permissions-boundary': 'the permissions boundary',
+  'service-control-policy': 'the service control policy',
+};
+
+/** How findings name undecided conditions: `under IpAddress aws:SourceIp 203.0.113.0/24, a condition … not evaluated`. */
+export function describeConditions(conditional: Pick<ConditionalPrivilege, 'conditions'>): string {
+  const { conditions } = conditional;
+  if (conditions.length === 0) return 'under conditions that were not evaluated';
+  return `under ${conditions.join('; ')}, ${conditions.length === 1 ? 'a condition' : 'conditions'} nhi-audit does not evaluate`;
+}
+
+/** How findings name a limit: `the explicit Deny in deny-iam (inline:deny-iam)`. */
+export function describeLimit(limit: Pick<PrivilegeLimit, 'kind' | 'name' | 'ref'>): string {
+  return `${LIMIT_KINDS[limit.kind]} ${limit.ref ? `${limit.name} (${limit.ref})` : limit.name}`;
+}
 
 /** How findings name a grant: the policy or role, and where an auditor finds it. */
 export function grantLabel(grant: Pick<Grant, 'name' | 'ref'>): string {
@@ -105,6 +162,17 @@ export const PrivilegeSchema = z
      * set, or none. Unset when the provider does not say.
      */
     reach: z.enum(['all', 'selected', 'none']).optional(),
+    /**
+     * The level and flags are effective: what the grants allow after explicit denies and caps (`limits`).
+     * `conditional` is what more the grants allow under undecided conditions.
+     */
+    conditional: ConditionalPrivilegeSchema.optional(),
+    /** Denies, boundaries and organization policies that removed privilege, each with what it removed. */
+    limits: z.array(PrivilegeLimitSchema).optional(),
+    /** Named privilege-escalation methods the effective permissions allow (Rhino Security Labs' for AWS). */
+    escalationMethods: z.array(z.string()).optional(),
+    /** The kinds of policy the level was computed from (`identity-policies`, `permissions-boundary`, ...). */
+    evaluated: z.array(z.string()).optional(),
   })
   .strict();
 export type Privilege = z.infer<typeof PrivilegeSchema>;
@@ -179,6 +247,11 @@ export const IdentitySchema = z
     url: z.string().optional(),
     status: z.enum(['active', 'disabled']),
     classification: ClassificationSchema,
+    /**
+     * The provider creates this identity and decides its permissions (an AWS service-linked role, an IAM
+     * Identity Center role): the customer cannot change it, so every control judges it not-applicable and says why.
+     */
+    providerManaged: z.object({ reason: z.string().min(1) }).strict().optional(),
     createdAt: InstantSchema.nullable(),
     lastUsed: LastUsedSchema,
     credentials: z.array(CredentialSchema),

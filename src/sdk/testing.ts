@@ -69,6 +69,7 @@ export async function runConnector(connector: Connector, settings: Record<string
     signal: new AbortController().signal,
     scope,
     collector: () => undefined,
+    reference: () => undefined,
   };
   const identities: Identity[] = [];
   const problems: string[] = [];

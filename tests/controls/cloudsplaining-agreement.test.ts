@@ -82,11 +82,13 @@ describe("cloudsplaining's expected results for example-authz-details.json", () 
 /**
  * Each principal of the export as cloudsplaining reports it with its default exclusions, and as the two
  * controls judge it. cloudsplaining's privilege escalation is its PRIVILEGE_ESCALATION_METHODS (Rhino Security
- * Labs' methods: every action of a method allowed on Resource "*" in one policy), reported per policy.
+ * Labs' methods: every action of a method allowed on Resource "*" in one policy), reported per policy; the
+ * connector uses the same methods over each principal's effective permissions, so a method must come out under
+ * the same name, through the same policy.
  */
 const principals: {
   id: string;
-  cloudsplaining: { escalation: string | null; excluded?: string };
+  cloudsplaining: { escalation: { method: string; policy: string } | null; excluded?: string };
   noAdminPrivilege: 'pass' | 'fail';
   noPrivilegeEscalation: 'pass' | 'fail';
   /** Why the verdicts differ by design; absent where they agree. */
@@ -94,13 +96,13 @@ const principals: {
 }[] = [
   {
     id: 'role/OverprivilegedEC2',
-    cloudsplaining: { escalation: 'CreateAccessKey (policy SupYo)' },
+    cloudsplaining: { escalation: { method: 'CreateAccessKey', policy: 'SupYo' } },
     noAdminPrivilege: 'pass',
     noPrivilegeEscalation: 'fail',
   },
   {
     id: 'user/biden',
-    cloudsplaining: { escalation: 'PassExistingRoleToNewLambdaThenInvoke (policy AWSLambdaFullAccess)' },
+    cloudsplaining: { escalation: { method: 'PassExistingRoleToNewLambdaThenInvoke', policy: 'AWSLambdaFullAccess' } },
     noAdminPrivilege: 'pass',
     noPrivilegeEscalation: 'fail',
   },
@@ -146,6 +148,11 @@ describe('per principal: the controls against cloudsplaining', () => {
     const weEscalate = principal(id).privilege.flags.includes('privilege-escalation');
     // The connector's own privilege-escalation flag follows cloudsplaining's methods; the control adds to it.
     if (!p.cloudsplaining.excluded) expect(weEscalate).toBe(cloudsplainingEscalates);
+    if (p.cloudsplaining.escalation) {
+      const { method, policy } = p.cloudsplaining.escalation;
+      expect(principal(id).privilege.escalationMethods).toContain(method);
+      expect(principal(id).privilege.grants.find((g) => g.name === policy)?.evidence).toContain(`method:${method}`);
+    }
     const agrees = !p.cloudsplaining.excluded && cloudsplainingEscalates === (p.noPrivilegeEscalation === 'fail');
     if (agrees) expect(p.difference, 'an agreement carries no difference').toBeUndefined();
     else expect(p.difference, 'a difference is pinned with its reason').toMatch(/\w/);

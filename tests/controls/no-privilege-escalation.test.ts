@@ -74,6 +74,50 @@ new ControlTester(control, now).run([
     expect: [{ status: 'fail' }],
   },
   {
+    name: 'escalation that holds only under an undecided condition fails and names the condition',
+    identities: [
+      anIdentity({
+        privilege: {
+          level: 'read',
+          grants: [{ ...grant('mfa-iam-admin', [], []), conditional: { level: 'write', flags: ['iam-write'], conditions: ['Bool aws:MultiFactorAuthPresent true'] } }],
+          flags: [],
+          conditional: { level: 'write', flags: ['iam-write', 'service-wildcard'], conditions: ['Bool aws:MultiFactorAuthPresent true'] },
+        },
+      }),
+    ],
+    expect: [
+      {
+        status: 'fail',
+        message: 'Can escalate (iam-write) under Bool aws:MultiFactorAuthPresent true, a condition nhi-audit does not evaluate, through mfa-iam-admin',
+        evidence: { flags: [], conditional: { level: 'write', flags: ['iam-write'], conditions: ['Bool aws:MultiFactorAuthPresent true'] } },
+      },
+    ],
+  },
+  {
+    name: 'a Deny that takes the escalation away passes and names the Deny',
+    identities: [
+      anIdentity({
+        privilege: {
+          level: 'write',
+          grants: [grant('iam-admin', [], [])],
+          flags: [],
+          limits: [{ kind: 'deny', name: 'deny-iam', ref: 'inline:deny-iam', level: 'write', removes: ['iam-write', 'permissions-management'] }],
+        },
+      }),
+    ],
+    expect: [{ status: 'pass', message: 'No escalation path: the explicit Deny in deny-iam (inline:deny-iam) takes away iam-write' }],
+  },
+  {
+    name: 'the escalation methods found are named',
+    identities: [anIdentity({ privilege: { level: 'write', grants: [grant('PowerUserAccess', ['privilege-escalation'], [])], flags: ['privilege-escalation'], escalationMethods: ['EditExistingLambdaFunctionWithRole'] } })],
+    expect: [{ status: 'fail', message: /methods EditExistingLambdaFunctionWithRole$/, evidence: { escalationMethods: ['EditExistingLambdaFunctionWithRole'] } }],
+  },
+  {
+    name: 'an identity the provider manages is not applicable, with the reason',
+    identities: [anIdentity({ kind: 'role', providerManaged: { reason: 'AWS service-linked role of ssm.amazonaws.com' }, privilege: { level: 'write', grants: [], flags: ['passrole-any'] } })],
+    expect: [{ status: 'not-applicable', message: 'AWS service-linked role of ssm.amazonaws.com' }],
+  },
+  {
     name: 'CI secrets hold no privilege of their own',
     identities: [anIdentity({ kind: 'ci-secret', privilege: { level: 'write', grants: [], flags: ['passrole-any'] } })],
     expect: [],

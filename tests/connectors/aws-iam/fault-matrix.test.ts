@@ -10,6 +10,7 @@ import { casesFor, judge, startMatrix, type MatrixHarness, type Outcome } from '
  */
 const OPERATIONS = [
   'AssumeRole',
+  'DescribePolicy',
   'GenerateCredentialReport',
   'GetAccountAuthorizationDetails',
   'GetAccountSummary',
@@ -19,6 +20,8 @@ const OPERATIONS = [
   'GetPolicyVersion',
   'ListAccessKeys',
   'ListAccounts',
+  'ListPolicies',
+  'ListTargetsForPolicy',
 ];
 
 let harness: MatrixHarness;

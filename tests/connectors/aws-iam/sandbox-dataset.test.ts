@@ -68,6 +68,21 @@ describe('loadAwsSandboxDataset', () => {
     expect(error.message).toContain(`${file}: credentials.erp-journal-poster.accessKeys[0].Status: Invalid option: expected one of "Active"|"Inactive"`);
   });
 
+  test('a service control policy attached to nothing known, or an account under an unknown OU, names organization.json and the field', async () => {
+    const organization = JSON.parse(await readFile(join(FIXTURE_DIR, 'organization.json'), 'utf8'));
+    organization.serviceControlPolicies[2]['x-targets'] = ['ou-acme-nosuch00'];
+    organization.accounts[1]['x-parent'] = 'ou-acme-gone0000';
+    const dir = join(scratch, 'bad-scp');
+    await cp(FIXTURE_DIR, dir, { recursive: true });
+    await writeFile(join(dir, 'organization.json'), JSON.stringify(organization));
+    const error = await loadError(dir);
+    expect(error.file).toBe(join(dir, 'organization.json'));
+    expect(error.problems).toEqual([
+      { path: 'accounts[1].x-parent', message: 'no such root or organizational unit' },
+      { path: 'serviceControlPolicies[2].x-targets[0]', message: 'no such root, organizational unit or account' },
+    ]);
+  });
+
   test('a misspelt field, a user unknown to GAAD, a bad file name and bad JSON are errors too', async () => {
     const original = JSON.parse(await readFile(join(FIXTURE_DIR, 'accounts', '222222222222.json'), 'utf8'));
     original.authorizationDetails.RoleDetailList[0].RoleLastUse = {};

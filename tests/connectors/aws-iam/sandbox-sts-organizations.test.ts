@@ -1,5 +1,14 @@
 import { GetAccountAuthorizationDetailsCommand } from '@aws-sdk/client-iam';
-import { ListAccountsCommand, paginateListAccounts, type Account } from '@aws-sdk/client-organizations';
+import {
+  DescribePolicyCommand,
+  ListAccountsCommand,
+  ListPoliciesCommand,
+  ListTargetsForPolicyCommand,
+  paginateListAccounts,
+  paginateListPolicies,
+  paginateListTargetsForPolicy,
+  type Account,
+} from '@aws-sdk/client-organizations';
 import { AssumeRoleCommand, GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { loadAwsSandboxDataset, startAwsSandbox, type AwsSandbox } from '../../../connectors/aws-iam/sandbox/index.js';
@@ -151,6 +160,7 @@ describe('Organizations', () => {
       Name: 'acme-finance-prod',
       Status: 'ACTIVE',
       State: 'ACTIVE',
+      Paths: ['o-acme12345/r-acme/ou-acme-finance0/222222222222/'],
       JoinedMethod: 'INVITED',
       JoinedTimestamp: new Date('2020-01-15T12:00:00Z'),
     });
@@ -170,5 +180,62 @@ describe('Organizations', () => {
     const error = await rejectionOf(finance.organizations.send(new ListAccountsCommand({})));
     expect(error.name).toBe('AccessDeniedException');
     expect(error.$metadata?.httpStatusCode).toBe(403);
+  });
+});
+
+describe('Organizations: service control policies', () => {
+  test('ListAccounts gives each account its path from the root', async () => {
+    const { Accounts } = await clients.organizations.send(new ListAccountsCommand({}));
+    expect(Accounts?.find((account) => account.Id === '222222222222')?.Paths).toEqual(['o-acme12345/r-acme/ou-acme-finance0/222222222222/']);
+    expect(Accounts?.find((account) => account.Id === '444444444444')?.Paths).toEqual(['o-acme12345/r-acme/444444444444/']);
+  });
+
+  test('ListPolicies pages the SCPs with NextToken; other policy types list none', async () => {
+    const mark = sandbox.calls.length;
+    const names: string[] = [];
+    for await (const page of paginateListPolicies({ client: clients.organizations, pageSize: 2 }, { Filter: 'SERVICE_CONTROL_POLICY' })) {
+      names.push(...(page.Policies ?? []).map((policy) => `${policy.Name} ${policy.Type} ${policy.AwsManaged}`));
+    }
+    expect(names).toEqual(['FullAWSAccess SERVICE_CONTROL_POLICY true', 'deny-leave-organization SERVICE_CONTROL_POLICY false', 'finance-no-iam-changes SERVICE_CONTROL_POLICY false']);
+    expect(sandbox.calls.slice(mark).map((call) => [call.parameters.MaxResults, typeof call.parameters.NextToken])).toEqual([
+      [2, 'undefined'],
+      [2, 'string'],
+    ]);
+    expect((await clients.organizations.send(new ListPoliciesCommand({ Filter: 'TAG_POLICY' }))).Policies).toEqual([]);
+  });
+
+  test('DescribePolicy returns the policy document as JSON text', async () => {
+    const { Policy } = await clients.organizations.send(new DescribePolicyCommand({ PolicyId: 'p-financeiam1' }));
+    expect(Policy?.PolicySummary).toMatchObject({ Id: 'p-financeiam1', Name: 'finance-no-iam-changes', Type: 'SERVICE_CONTROL_POLICY', AwsManaged: false });
+    expect(JSON.parse(Policy?.Content ?? '')).toMatchObject({ Statement: [{ Sid: 'NoIamWrites', Effect: 'Deny' }] });
+  });
+
+  test('ListTargetsForPolicy names the root, OUs and accounts a policy is attached to, page by page', async () => {
+    const targets: string[] = [];
+    for await (const page of paginateListTargetsForPolicy({ client: clients.organizations, pageSize: 4 }, { PolicyId: 'p-FullAWSAccess' })) {
+      targets.push(...(page.Targets ?? []).map((target) => `${target.Type} ${target.TargetId} ${target.Name}`));
+    }
+    expect(targets).toEqual([
+      'ROOT r-acme Root',
+      'ORGANIZATIONAL_UNIT ou-acme-finance0 Finance',
+      'ACCOUNT 111111111111 acme-management',
+      'ACCOUNT 222222222222 acme-finance-prod',
+      'ACCOUNT 333333333333 acme-data-sandbox',
+      'ACCOUNT 444444444444 acme-erp-staging',
+    ]);
+  });
+
+  test.each([
+    ['an unknown policy', () => new DescribePolicyCommand({ PolicyId: 'p-doesnotexist' }), 'PolicyNotFoundException', 400],
+    ['a malformed policy id', () => new ListTargetsForPolicyCommand({ PolicyId: 'FullAWSAccess' }), 'InvalidInputException', 400],
+    ['an unknown policy type', () => new ListPoliciesCommand({ Filter: 'NO_SUCH_POLICY' as never }), 'InvalidInputException', 400],
+  ])('%s is refused', async (_case, command, name, status) => {
+    const error = await rejectionOf(clients.organizations.send(command() as never));
+    expect([error.name, error.$metadata?.httpStatusCode]).toEqual([name, status]);
+  });
+
+  test('a member account cannot read the policies', async () => {
+    const finance = sandboxClients(sandbox, await assume(FINANCE_ROLE, 'acme-nhi-audit'));
+    expect((await rejectionOf(finance.organizations.send(new ListPoliciesCommand({ Filter: 'SERVICE_CONTROL_POLICY' })))).name).toBe('AccessDeniedException');
   });
 });
