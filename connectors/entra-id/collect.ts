@@ -52,20 +52,19 @@ export class EntraCollector {
     }
   }
 
+  /** One listing's items, in turn with every other listing after the first two (at most `concurrency` at a time). */
   private items<T extends { id: string }>(call: Call): Promise<T[] | undefined> {
-    return this.all<T>(call).then((located) => located?.map((l) => l.item));
+    return this.limit(() => this.all<T>(call)).then((located) => located?.map((l) => l.item));
   }
 
   /** A listing per object, at most `concurrency` at a time; objects whose listing failed are missing from the map. */
   private async perObject<T extends { id: string }>(ids: readonly string[], call: (id: string) => Call): Promise<Map<string, T[]>> {
     const out = new Map<string, T[]>();
     await Promise.all(
-      ids.map((id) =>
-        this.limit(async () => {
-          const items = await this.items<T>(call(id));
-          if (items) out.set(id, items);
-        }),
-      ),
+      ids.map(async (id) => {
+        const items = await this.items<T>(call(id));
+        if (items) out.set(id, items);
+      }),
     );
     return out;
   }

@@ -1,4 +1,4 @@
-import { ConnectorError, defineConnector } from '../../src/sdk/index.js';
+import { ConnectorError, defineConnector, withRetries } from '../../src/sdk/index.js';
 import { createAuth } from './auth.js';
 import { EntraCollector } from './collect.js';
 import { EntraIdConfigSchema } from './config.js';
@@ -23,7 +23,8 @@ export default defineConnector({
     });
     try {
       // One token up front: a wrong secret or tenant fails here, once, rather than on every request.
-      await transport.token(AbortSignal.timeout(context.timeouts.requestMs * config.retry.maxAttempts));
+      const { maxAttempts: attempts, baseDelayMs, maxDelayMs } = config.retry;
+      await withRetries(() => transport.token(AbortSignal.timeout(context.timeouts.requestMs)), { attempts, baseDelayMs, maxDelayMs });
     } catch (error) {
       throw new ConnectorError(context.source, `cannot sign in to tenant ${config.tenantId} as ${auth.collector}: ${(error as Error).message}`, {
         cause: error,

@@ -24,8 +24,12 @@ const ESCALATING_ROLES = new Map([
   ['158c047a-c907-4556-b7ef-446551a6b5f7', 'Cloud Application Administrator'],
 ]);
 
+/** OpenID Connect scopes: they sign a user in and read nothing of the tenant. */
+const SIGN_IN_SCOPES = new Set(['openid', 'profile', 'email', 'offline_access']);
+
 /** Reads (`User.Read.All`, `AuditLog.Read.All`, `RoleManagement.Read.Directory`); everything else changes something. */
 function levelOf(permission: string): PrivilegeLevel {
+  if (SIGN_IN_SCOPES.has(permission)) return 'none';
   return /\.Read(\.|$)/.test(permission) && !/Write/.test(permission) ? 'read' : 'write';
 }
 

@@ -1,4 +1,4 @@
-import type { TokenCredential } from '@azure/identity';
+import type { AccessToken, TokenCredential } from '@azure/identity';
 import {
   AuthenticationHandler,
   AuthenticationHandlerOptions,
@@ -162,6 +162,7 @@ export interface TransportOptions {
 export class GraphTransport {
   private readonly client: Client;
   private readonly scope: string;
+  private cached: AccessToken | undefined;
 
   constructor(private readonly options: TransportOptions) {
     const base = new URL(options.graphBaseUrl);
@@ -193,11 +194,14 @@ export class GraphTransport {
   private tokens(signal: AbortSignal | undefined): AuthenticationProvider {
     return {
       getAccessToken: async () => {
+        // Reused until five minutes before it expires, as MSAL would, without a cache look-up per request.
+        if (this.cached && this.cached.expiresOnTimestamp - Date.now() > 300_000) return this.cached.token;
         const token = await this.options.credential.getToken(this.scope, {
           ...(signal ? { abortSignal: signal } : {}),
           requestOptions: { timeout: this.options.timeouts.requestMs },
         });
         if (!token) throw new GraphApiError('NoToken', undefined, 'the credential gave no token for Microsoft Graph');
+        this.cached = token;
         return token.token;
       },
     };
