@@ -3,6 +3,7 @@ import {
   AuthenticationHandler,
   AuthenticationHandlerOptions,
   Client,
+  GraphClientError,
   ResponseType,
   TelemetryHandler,
   type AuthenticationProvider,
@@ -100,7 +101,12 @@ class UndiciHandler implements Middleware {
   constructor(private readonly agent: Agent) {}
   async execute(context: Context): Promise<void> {
     const init = { ...(context.options as Record<string, unknown>), dispatcher: this.agent };
-    context.response = (await undiciFetch(context.request as string, init as Parameters<typeof undiciFetch>[1])) as unknown as Response;
+    try {
+      context.response = (await undiciFetch(context.request as string, init as Parameters<typeof undiciFetch>[1])) as unknown as Response;
+    } catch (error) {
+      // The Graph client passes its own client errors through; anything else it rewraps without the cause, which carries the network error's code.
+      throw Object.assign(new GraphClientError((error as Error).message), { cause: error });
+    }
   }
 }
 
@@ -230,8 +236,7 @@ export class GraphTransport {
       if (timer.aborted) {
         throw new GraphApiError('TimeoutError', undefined, `${call.operation}: no complete answer within ${this.options.timeouts.requestMs} ms (timeouts.requestMs)`);
       }
-      // The Graph client wraps what the transport threw; its cause carries the network error's code.
-      const cause = (error as { baseError?: unknown }).baseError ?? error;
+      const cause = error instanceof GraphClientError ? (error.cause ?? error) : error;
       if (cause instanceof GraphApiError) throw cause;
       throw Object.assign(new GraphApiError(codeOf(cause), undefined, `${call.operation}: ${messageOf(cause)}`), { cause });
     }
