@@ -255,13 +255,17 @@ export class GraphTransport {
     return body;
   }
 
-  /** One request, retried while its faults are transient; its page is kept once it is valid. */
-  async send<T>(at: Reading, call: Call, url?: string): Promise<{ body: T; path: string }> {
+  /**
+   * One request, retried while its faults are transient; its page is kept once it is valid and `vet` (a listing's
+   * own check) accepts it, so a kept page is always one the collection used.
+   */
+  async send<T>(at: Reading, call: Call, url?: string, vet?: (body: T) => void): Promise<{ body: T; path: string }> {
     const { value: body, attempts } = await withRetries(() => this.attempt(at, call, url), {
       ...this.options.retry,
       classify: classifyFault,
       signal: at.signal,
     });
+    vet?.(body as T);
     const items = (body as Partial<CollectionPage>).value;
     const records = Array.isArray(items) ? items.length : 1;
     const path = await at.recorder.page(call.operation, call.parameters, keepable(body), { records, attempts });
@@ -279,14 +283,15 @@ export class GraphTransport {
     let count: number | undefined;
     let next: string | undefined;
     for (let n = 1; ; n++) {
-      const { body, path } = await this.send<CollectionPage>(at, call, next);
+      const { body, path } = await this.send<CollectionPage>(at, call, next, (page) =>
+        (page.value as Item[]).forEach((item, index) => {
+          if (seen.has(item.id)) {
+            throw new PagingError(call.operation, 'repeated-cursor', `page ${n} repeats a record already read (item ${index}): its next link led back to a page already read`);
+          }
+          seen.add(item.id);
+        }),
+      );
       const value = body.value as Item[];
-      value.forEach((item, index) => {
-        if (seen.has(item.id)) {
-          throw new PagingError(call.operation, 'repeated-cursor', `page ${n} repeats a record already read (item ${index}): its next link led back to a page already read`);
-        }
-        seen.add(item.id);
-      });
       if (n === 1 && typeof body['@odata.count'] === 'number') count = body['@odata.count'];
       items.push(...locate(path, value));
       next = guard.next({ items: value.length, cursor: body['@odata.nextLink'] });
