@@ -67,14 +67,42 @@ export function served(value: unknown): unknown {
   return Object.fromEntries(Object.entries(value).filter(([key]) => !key.startsWith('x-')).map(([key, child]) => [key, served(child)]));
 }
 
-/** Graph's collections, computed once from a dataset. */
+const after = (instant: unknown, now: Date) => typeof instant === 'string' && Date.parse(instant) > now.getTime();
+
+/**
+ * The tenant as it stood at `now`: registrations (with their principals), credentials, assignments and sign-ins
+ * dated later are not there yet, so the demo's previous quarter reads the tenant as it was.
+ */
+function asOf(dataset: Dataset, now: Date): Dataset {
+  const later = new Set(dataset.applications.filter((a) => after(a.createdDateTime, now)).map((a) => a.appId));
+  const credentials = <T extends { startDateTime?: unknown; 'x-lastSignIn'?: string }>(list: T[]) =>
+    list.filter((c) => !after(c.startDateTime, now)).map((c) => (after(c['x-lastSignIn'], now) ? { ...c, 'x-lastSignIn': undefined } : c));
+  const dated = <T extends { passwordCredentials: Array<{ startDateTime?: unknown; 'x-lastSignIn'?: string }>; keyCredentials: Array<{ startDateTime?: unknown; 'x-lastSignIn'?: string }> }>(o: T) => ({
+    ...o,
+    passwordCredentials: credentials(o.passwordCredentials),
+    keyCredentials: credentials(o.keyCredentials),
+  });
+  return {
+    ...dataset,
+    applications: dataset.applications.filter((a) => !later.has(a.appId)).map(dated),
+    servicePrincipals: dataset.servicePrincipals
+      .filter((sp) => !later.has(sp.appId))
+      .map((sp) => ({ ...dated(sp), ...(after(sp['x-lastSignIn'], now) ? { 'x-lastSignIn': undefined } : {}) })),
+    appRoleAssignments: dataset.appRoleAssignments.filter((a) => !after(a.createdDateTime, now)),
+  } as Dataset;
+}
+
+/** Graph's collections, computed once from a dataset as it stood at `now`. */
 export class Tenant {
   readonly users: Map<string, Record<string, unknown>>;
   readonly servicePrincipals: Map<string, Dataset['servicePrincipals'][number]>;
   readonly applications: Map<string, Dataset['applications'][number]>;
   readonly assignments: Array<Record<string, unknown>>;
+  readonly dataset: Dataset;
 
-  constructor(readonly dataset: Dataset) {
+  constructor(dataset: Dataset, now: Date) {
+    this.dataset = asOf(dataset, now);
+    dataset = this.dataset;
     this.users = new Map(dataset.users.map((u) => [u.id, u]));
     this.servicePrincipals = new Map(dataset.servicePrincipals.map((sp) => [sp.id, sp]));
     this.applications = new Map(dataset.applications.map((a) => [a.id, a]));

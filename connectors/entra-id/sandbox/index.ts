@@ -29,6 +29,8 @@ export interface SandboxCall {
 
 export interface EntraSandboxOptions {
   dataset: Dataset;
+  /** The tenant is served as it stood then. */
+  now: Date;
   /** The client secret of the collector's application (the dataset's applications and principals give its id). */
   clientSecret: string;
   faults?: FaultPlan | readonly FaultSpec[];
@@ -51,10 +53,10 @@ function tokenError(status: number, error: string, description: string): WireRes
 }
 
 export async function startEntraSandbox(options: EntraSandboxOptions): Promise<EntraSandbox> {
-  const tenant = new Tenant(options.dataset);
+  const tenant = new Tenant(options.dataset, options.now);
   const { tenantId } = options.dataset;
   const plan = options.faults instanceof FaultPlan ? options.faults : new FaultPlan('entra-id', options.faults ?? []);
-  const clients = new Set(options.dataset.servicePrincipals.map((sp) => sp.appId));
+  const clients = new Set(tenant.dataset.servicePrincipals.map((sp) => sp.appId));
   const issued = new Set<string>();
   const calls: SandboxCall[] = [];
   const pems = await generate([{ name: 'commonName', value: '127.0.0.1' }], {
@@ -156,10 +158,10 @@ export const DEMO_SECRET_ENV = 'NHI_DEMO_ENTRA_CLIENT_SECRET';
  * `nhi-audit demo`: serves `<datasetDir>/dataset.json`, points the entra-id sources at it and trusts its certificate
  * through a file that lives as long as the sandbox.
  */
-export const startDemo: SandboxModule['startDemo'] = async (datasetDir, { faults }): Promise<DemoSandbox> => {
+export const startDemo: SandboxModule['startDemo'] = async (datasetDir, { now, faults }): Promise<DemoSandbox> => {
   const dataset = await loadDataset(path.join(datasetDir, 'dataset.json'));
   const clientSecret = `Q~${randomBytes(30).toString('base64url')}`;
-  const sandbox = await startEntraSandbox({ dataset, clientSecret, faults: faults ?? [] });
+  const sandbox = await startEntraSandbox({ dataset, now, clientSecret, faults: faults ?? [] });
   const folder = await mkdtemp(path.join(tmpdir(), 'nhi-entra-sandbox-'));
   const caFile = path.join(folder, 'sandbox-ca.pem');
   await writeFile(caFile, sandbox.ca);

@@ -97,7 +97,11 @@ describe('entra-id: the demo tenant through @azure/identity and the Graph client
     expect(byName(run, 'mi-ledger-export')).toMatchObject({ id: 'entra-id:5c1f0a7e-3b2d-4e8a-9c61-2f4e8d0b7a13:managed-identity/c0e1d000-0000-4008-8000-000000000008', lastUsed: { at: '2026-11-19T05:00:00Z' } });
     // The managed identity's certificate is Azure's, and the credential report has no row for it: no data.
     expect(byName(run, 'mi-ledger-export').credentials[0]?.lastUsed).toBe('unknown');
-    expect(byName(run, 'revenue-close-sync').credentials[0]?.lastUsed).toEqual({ at: '2026-11-18T02:10:00Z' });
+    // The first half's secret expired on 2026-10-03, three days before the second half's was issued.
+    expect(byName(run, 'revenue-close-sync').credentials.map((c) => [c.status, c.lastUsed])).toEqual([
+      ['inactive', { at: '2026-09-29T02:10:00Z' }],
+      ['active', { at: '2026-11-18T02:10:00Z' }],
+    ]);
   });
 
   it('keeps no client secret, nor the first characters Graph shows of one, in any raw page', async () => {
@@ -187,5 +191,18 @@ describe('entra-id: signing in', () => {
     await run.remove();
     expect(run.completeness.verdict).toBe('complete');
     expect(run.sandbox.calls.filter((c) => c.operation === 'token').map((c) => c.status)).toEqual([429, 200]);
+  });
+});
+
+describe('entra-id: the demo tenant as it stood at the end of the previous quarter', () => {
+  it('has neither the incident app of 2026-10-15 nor the secrets issued since 2026-09-30', async () => {
+    const run = await collectFrom(DEMO, {}, { now: new Date('2026-09-30T00:00:00Z') });
+    await run.remove();
+    expect(run.completeness.verdict).toBe('complete');
+    expect(run.identities.map((i) => i.name)).not.toContain('close-incident-fix');
+    expect(byName(run, 'revenue-close-sync').credentials.map((c) => [c.status, c.expiresAt, c.lastUsed])).toEqual([
+      ['active', '2026-10-03T09:30:00Z', { at: '2026-09-29T02:10:00Z' }],
+    ]);
+    expect(byName(run, 'identity-automation').privilege.grants.map((g) => g.name)).toEqual(['User.Read.All']);
   });
 });

@@ -26,10 +26,10 @@ export interface Run extends SourceResult {
 export async function collectFrom(
   datasetFile: string,
   settings: Record<string, unknown> = {},
-  options: { faults?: FaultSpec[]; secret?: string } = {},
+  options: { faults?: FaultSpec[]; secret?: string; now?: Date } = {},
 ): Promise<Run> {
   const dataset = await loadDataset(datasetFile);
-  const sandbox = await startEntraSandbox({ dataset, clientSecret: SECRET, faults: options.faults ?? [], retryAfterSeconds: 0 });
+  const sandbox = await startEntraSandbox({ dataset, now: options.now ?? NOW, clientSecret: SECRET, faults: options.faults ?? [], retryAfterSeconds: 0 });
   const packDir = await mkdtemp(path.join(os.tmpdir(), 'nhi-entra-'));
   const rawDir = path.join(packDir, 'raw');
   await writeFile(path.join(packDir, 'ca.pem'), sandbox.ca);
@@ -48,7 +48,7 @@ export async function collectFrom(
         timeouts: { requestMs: 5000 },
         ...settings,
       },
-      { now: NOW, log: silentLogger, env: { ENTRA_SECRET: options.secret ?? SECRET }, baseDir: packDir, rawDir },
+      { now: options.now ?? NOW, log: silentLogger, env: { ENTRA_SECRET: options.secret ?? SECRET }, baseDir: packDir, rawDir },
     );
     return {
       ...result,
