@@ -3,7 +3,18 @@ import type { CollectContext, Identity, ScopeRecorder } from '../../src/sdk/inde
 import { calls, OP, PERMISSIONS, type Operation } from './client.js';
 import type { EntraIdConfig } from './config.js';
 import { MICROSOFT_TENANTS, normalizeTenant, type TenantSnapshot } from './normalize.js';
-import type { Application, AppRoleAssignment, ServicePrincipal } from './schemas.js';
+import type {
+  Application,
+  AppRoleAssignment,
+  CredentialActivity,
+  DirectoryOwner,
+  FederatedCredential,
+  PermissionGrant,
+  RoleAssignment,
+  RoleDefinition,
+  ServicePrincipal,
+  ServicePrincipalActivity,
+} from './schemas.js';
 import { GraphApiError, type Call, type GraphTransport, type Located, type Reading } from './transport.js';
 
 /** The sign-in activity reports: a refusal there is the tenant's licence or the collector's grant, the same on every run. */
@@ -117,15 +128,15 @@ export class EntraCollector {
     const own = principals.filter((sp) => !MICROSOFT_TENANTS.has(sp.appOwnerOrganizationId?.toLowerCase() ?? ''));
     const [applicationOwners, federatedCredentials, servicePrincipalOwners, appRoleAssignedTo, permissionGrants, roleDefinitions, roleAssignments, spActivity, credentialActivity] =
       await Promise.all([
-        this.perObject(apps.map((a) => a.id), (id) => calls.applicationOwners(id, pageSize)),
-        this.perObject(apps.map((a) => a.id), (id) => calls.federatedCredentials(id)),
-        this.perObject(own.map((sp) => sp.id), (id) => calls.servicePrincipalOwners(id, pageSize)),
+        this.perObject<DirectoryOwner>(apps.map((a) => a.id), (id) => calls.applicationOwners(id, pageSize)),
+        this.perObject<FederatedCredential>(apps.map((a) => a.id), (id) => calls.federatedCredentials(id)),
+        this.perObject<DirectoryOwner>(own.map((sp) => sp.id), (id) => calls.servicePrincipalOwners(id, pageSize)),
         this.assignments(principals.filter((sp) => sp.appRoles.length > 0)),
-        this.items(calls.permissionGrants()),
-        this.items(calls.roleDefinitions()),
-        this.items(calls.roleAssignments()),
-        signInActivity ? this.items(calls.servicePrincipalActivity(pageSize)) : undefined,
-        signInActivity ? this.items(calls.credentialActivity(pageSize)) : undefined,
+        this.items<PermissionGrant>(calls.permissionGrants()),
+        this.items<RoleDefinition>(calls.roleDefinitions()),
+        this.items<RoleAssignment>(calls.roleAssignments()),
+        signInActivity ? this.items<ServicePrincipalActivity>(calls.servicePrincipalActivity(pageSize)) : undefined,
+        signInActivity ? this.items<CredentialActivity>(calls.credentialActivity(pageSize)) : undefined,
       ]);
     if (this.context.signal.aborted) return;
     const snapshot: TenantSnapshot = {
@@ -143,7 +154,7 @@ export class EntraCollector {
       roleAssignments,
       servicePrincipalActivity: spActivity,
       credentialActivity,
-    } as TenantSnapshot;
+    };
     yield* normalizeTenant(snapshot);
   }
 }

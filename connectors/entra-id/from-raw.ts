@@ -1,6 +1,18 @@
 import type { RawPage, RawPages } from '../../src/sdk/index.js';
 import { OP } from './client.js';
 import type { TenantSnapshot } from './normalize.js';
+import type {
+  Application,
+  AppRoleAssignment,
+  CredentialActivity,
+  DirectoryOwner,
+  FederatedCredential,
+  PermissionGrant,
+  RoleAssignment,
+  RoleDefinition,
+  ServicePrincipal,
+  ServicePrincipalActivity,
+} from './schemas.js';
 import { locate, type Located } from './transport.js';
 
 /**
@@ -35,8 +47,8 @@ export async function snapshotFromRaw(raw: RawPages, source: string, now: Date):
   if (!tenantId) return undefined;
   const pages = (operation: string) => raw.pages(tenantId, operation);
   const items = async <T>(operation: string) => listing<T>(await pages(operation))?.map((l) => l.item);
-  const applications = listing<TenantSnapshot['applications'][number]['item']>(await pages(OP.applications));
-  const servicePrincipals = listing<TenantSnapshot['servicePrincipals'][number]['item']>(await pages(OP.servicePrincipals));
+  const applications = listing<Application>(await pages(OP.applications));
+  const servicePrincipals = listing<ServicePrincipal>(await pages(OP.servicePrincipals));
   if (!applications || !servicePrincipals) return undefined;
   return {
     source,
@@ -44,14 +56,14 @@ export async function snapshotFromRaw(raw: RawPages, source: string, now: Date):
     now,
     applications,
     servicePrincipals,
-    applicationOwners: byObject(await pages(OP.applicationOwners)),
-    federatedCredentials: byObject(await pages(OP.federatedCredentials)),
-    servicePrincipalOwners: byObject(await pages(OP.servicePrincipalOwners)),
-    appRoleAssignedTo: byObject(await pages(OP.appRoleAssignedTo)),
-    permissionGrants: await items(OP.permissionGrants),
-    roleDefinitions: await items(OP.roleDefinitions),
-    roleAssignments: await items(OP.roleAssignments),
-    servicePrincipalActivity: await items(OP.servicePrincipalActivity),
-    credentialActivity: await items(OP.credentialActivity),
-  } as TenantSnapshot;
+    applicationOwners: byObject<DirectoryOwner>(await pages(OP.applicationOwners)),
+    federatedCredentials: byObject<FederatedCredential>(await pages(OP.federatedCredentials)),
+    servicePrincipalOwners: byObject<DirectoryOwner>(await pages(OP.servicePrincipalOwners)),
+    appRoleAssignedTo: byObject<AppRoleAssignment>(await pages(OP.appRoleAssignedTo)),
+    permissionGrants: await items<PermissionGrant>(OP.permissionGrants),
+    roleDefinitions: await items<RoleDefinition>(OP.roleDefinitions),
+    roleAssignments: await items<RoleAssignment>(OP.roleAssignments),
+    servicePrincipalActivity: await items<ServicePrincipalActivity>(OP.servicePrincipalActivity),
+    credentialActivity: await items<CredentialActivity>(OP.credentialActivity),
+  };
 }
