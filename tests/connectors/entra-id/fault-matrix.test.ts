@@ -11,6 +11,9 @@ import { casesFor, judge, startMatrix, type MatrixHarness, type Outcome } from '
 
 const SETTINGS = {
   retry: { maxAttempts: 3, baseDelayMs: 1, maxDelayMs: 2 },
+  // Eight requests at a time, each over TLS: on a loaded two-core machine 400 ms is not always enough for a fault-free answer.
+  timeouts: { connectMs: 1500, requestMs: 1500, sourceMs: 60_000 },
+  concurrency: 4,
   // Small pages, so that the demo tenant's listings take several and the paging faults have pages to break.
   pageSize: 3,
 };
