@@ -15,7 +15,7 @@ const meta: ControlMeta = {
 };
 
 /** The long-lived keys a program holds; tokens, certificates and SSH keys follow their own rules. */
-const KEY_TYPES: readonly Credential['type'][] = ['access-key', 'service-account-key'];
+const KEY_TYPES: readonly Credential['type'][] = ['access-key', 'service-account-key', 'client-secret'];
 
 const Options = z
   .object({

@@ -36,7 +36,11 @@ export const CredentialSchema = z
   .object({
     /** Provider's identifier of the credential (an access key id, a key name): never the secret. */
     id: z.string().min(1),
-    type: z.enum(['access-key', 'service-account-key', 'token', 'ssh-key', 'secret', 'certificate']),
+    /**
+     * `client-secret`: a password the identity provider issued to an application (Entra ID), with its own expiry;
+     * `secret`: a stored copy of a credential issued elsewhere (a CI secret, a webhook's), whose expiry its issuer holds.
+     */
+    type: z.enum(['access-key', 'service-account-key', 'token', 'ssh-key', 'secret', 'client-secret', 'certificate']),
     status: z.enum(['active', 'inactive']),
     createdAt: InstantSchema.nullable(),
     rotatedAt: InstantSchema.nullable(),

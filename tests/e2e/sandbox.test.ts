@@ -48,7 +48,7 @@ describe('nhi-audit sandbox', () => {
     const result = await cli(['-c', 'nhi-audit.sandbox.yaml', '--as-of', '2026-11-20', 'check', '--format', 'json', '--fail-on', 'critical'], { cwd, env });
     expect(result.stderr).not.toMatch(/internal error/);
     const output = JSON.parse(result.stdout);
-    expect(Object.keys(output.summary.sources).sort()).toEqual(['aws', 'gcp', 'github', 'sap', 'snowflake']);
+    expect(Object.keys(output.summary.sources).sort()).toEqual(['aws', 'entra', 'gcp', 'github', 'sap', 'snowflake']);
     expect(Object.values(output.summary.sources)).not.toContain('incomplete');
     expect(new Set(output.findings.map((f: { identityId: string }) => f.identityId)).size).toBeGreaterThan(60);
   }, 60_000);
