@@ -76,6 +76,14 @@ export class PageGuard {
     private readonly limits: Paging = DEFAULT_PAGING,
   ) {}
 
+  /**
+   * Records the address a page was read from when no cursor led there: a link-paged listing's first page has
+   * one, and a next link back to it is as much a repeat as any other.
+   */
+  visited(cursor: string): void {
+    this.cursors.add(cursor);
+  }
+
   /** Checks the page just read; returns the cursor to follow, or undefined when the listing is done. */
   next(page: PageSignal): string | undefined {
     this.pages += 1;
