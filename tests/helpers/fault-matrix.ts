@@ -40,7 +40,10 @@ export interface MatrixHarness {
   baseline: SourceResult;
   /** Every operation the fault-free run called, as the manifest names them. */
   operations: string[];
-  run(faults: readonly FaultSpec[]): Promise<SourceResult>;
+  /** A run with these faults; `overrides` narrow the source (e.g. to the kinds that call one operation). */
+  run(faults: readonly FaultSpec[], overrides?: Record<string, unknown>): Promise<SourceResult>;
+  /** The fault-free run with these overrides, read once: the baseline for cases run with the same. */
+  baselineWith(overrides: Record<string, unknown>): Promise<SourceResult>;
   close(): Promise<void>;
 }
 
@@ -51,24 +54,35 @@ export async function startMatrix(setup: MatrixSetup): Promise<MatrixHarness> {
   const config = parse(await readFile(path.join(DEMO_ORG, 'nhi-audit.yaml'), 'utf8')) as { sources: Array<Record<string, unknown>> };
   const source = config.sources.find((s) => s.connector === setup.connector);
   if (!source) throw new Error(`the demo has no ${setup.connector} source`);
-  const module = (await import(`../../connectors/${setup.connector}/sandbox/index.js`)) as SandboxModule;
+  // Named at run time, so Vite does not try to resolve every connector's sandbox when it reads this file.
+  const module = (await import(/* @vite-ignore */ `../../connectors/${setup.connector}/sandbox/index.js`)) as SandboxModule;
   const sandbox = await module.startDemo(path.join(DEMO_ORG, setup.connector), { now: DEMO_NOW });
   const settings = { ...source, ...sandbox.sourceOverrides, ...TEST_LIMITS, ...setup.settings } as unknown as { name: string; connector: string };
 
-  const run = async (faults: readonly FaultSpec[]): Promise<SourceResult> => {
+  const run = async (faults: readonly FaultSpec[], overrides: Record<string, unknown> = {}): Promise<SourceResult> => {
     sandbox.faults.set(faults);
     const rawDir = await mkdtemp(path.join(tmpdir(), `nhi-matrix-${setup.connector}-`));
     try {
-      return await collectSource(connector, settings, { now: DEMO_NOW, log: silentLogger, env: sandbox.env, baseDir: DEMO_ORG, rawDir });
+      return await collectSource(connector, { ...settings, ...overrides }, { now: DEMO_NOW, log: silentLogger, env: sandbox.env, baseDir: DEMO_ORG, rawDir });
     } finally {
       sandbox.faults.set([]);
       await rm(rawDir, { recursive: true, force: true });
     }
   };
 
-  const baseline = await run([]);
-  const operations = [...new Set(baseline.completeness.scopes.flatMap((s) => s.operations.map((o) => o.operation)))].sort();
-  return { sandbox, baseline, operations, run, close: () => sandbox.close() };
+  const baselines = new Map<string, Promise<SourceResult>>();
+  const baselineWith = (overrides: Record<string, unknown>): Promise<SourceResult> => {
+    const key = JSON.stringify(overrides);
+    if (!baselines.has(key)) baselines.set(key, run([], overrides));
+    return baselines.get(key)!;
+  };
+  const baseline = await baselineWith({});
+  return { sandbox, baseline, operations: operationsOf(baseline), run, baselineWith, close: () => sandbox.close() };
+}
+
+/** The operations a run called, as the manifest names them. */
+export function operationsOf(result: SourceResult): string[] {
+  return [...new Set(result.completeness.scopes.flatMap((s) => s.operations.map((o) => o.operation)))].sort();
 }
 
 /** Identities without where their pages sit: a retried or re-paged listing keeps the population, not the page numbers. */
