@@ -64,8 +64,8 @@ describe('--fault', () => {
     const result = await cli(['demo', '--fault', 'github:throttle'], { cwd });
     expect(result.code).toBe(2);
     expect(result.stderr).toContain('connector:operation:kind[:times]');
-    const unknown = await cli(['demo', '--fault', 'gitlab:*:throttle'], { cwd });
+    const unknown = await cli(['demo', '--fault', 'bitbucket:*:throttle'], { cwd });
     expect(unknown.code).toBe(2);
-    expect(unknown.stderr).toContain('no source uses connector gitlab');
+    expect(unknown.stderr).toContain('no source uses connector bitbucket');
   });
 });
