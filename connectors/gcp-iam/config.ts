@@ -24,8 +24,9 @@ export const GcpIamConfigSchema = z
       .strict()
       .optional()
       .describe(
-        'enumerate service accounts and keys with Cloud Asset Inventory over this scope (one search instead of a key ' +
-          'listing per account); IAM stays the authority on key state and Policy Analyzer on last use',
+        'enumerate service accounts, keys and projects with Cloud Asset Inventory over this scope (one search instead of a ' +
+          'key listing per account) and count each against IAM and Resource Manager: the only independent count GCP offers; ' +
+          'IAM stays the authority on key state and Policy Analyzer on last use',
       ),
     rootUrl: z.url().optional().describe('root URL for every Google API (a private endpoint, a local sandbox); Google when omitted'),
     keyFile: z.string().min(1).optional().describe('service account key file, relative to the config file; omitted = Application Default Credentials'),
@@ -39,8 +40,14 @@ export const GcpIamConfigSchema = z
       .default({ projects: 4, requests: 8 }),
     retry: z
       .object({
-        maxAttempts: z.number().int().min(1).max(20).default(6).describe('attempts per request on 408, 429, 5xx and network errors'),
-        baseDelayMs: z.number().int().min(0).default(1000).describe('first backoff; doubles on each retry, with jitter'),
+        maxAttempts: z
+          .number()
+          .int()
+          .min(1)
+          .max(20)
+          .default(6)
+          .describe('attempts per request on 408, 429, 5xx, resets, timeouts and answers that are not what the API returns'),
+        baseDelayMs: z.number().int().min(0).default(1000).describe("first backoff; doubles on each retry, with jitter, or the answer's Retry-After when longer"),
         maxDelayMs: z.number().int().min(0).default(32_000),
       })
       .strict()

@@ -2,9 +2,10 @@ import type { cloudresourcemanager_v3 } from '@googleapis/cloudresourcemanager';
 import type { iam_v1 } from '@googleapis/iam';
 import type { RawPage, RawPages } from '../../src/sdk/index.js';
 import { groupAssets, type AssetView } from './assets.js';
-import { accountResource, activityParent, locate, OP, pointer, type ActivityType, type Located } from './client.js';
+import { accountResource, activityParent, OP, type ActivityType } from './client.js';
 import type { ProjectSnapshot } from './normalize.js';
 import type { Activity, ResourceSearchResult } from './rest.js';
+import { locate, pointer, type Located } from './transport.js';
 
 /**
  * A paged listing's items, or undefined where the collector gave the listing up as failed: no page kept (its first
@@ -23,7 +24,7 @@ async function assetViews(raw: RawPages): Promise<Map<string, AssetView> | undef
     const pages = await raw.pages(scope, OP.assets);
     if (pages.length === 0) continue;
     const results = listing<ResourceSearchResult>(pages, 'results');
-    return results && groupAssets(results);
+    return results && groupAssets(results).projects;
   }
   return undefined;
 }

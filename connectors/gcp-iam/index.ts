@@ -13,7 +13,7 @@ export default defineConnector({
   config: GcpIamConfigSchema,
   async connect(config, context) {
     const auth = createAuth(config, context);
-    return new GcpClient(config, auth.client, await auth.identify());
+    return new GcpClient(config, auth.client, await auth.identify(), context);
   },
   async *collect(client, context) {
     if (client.principal) context.collector(client.principal);

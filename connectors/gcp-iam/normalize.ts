@@ -12,7 +12,7 @@ import {
   type TrustPrincipal,
 } from '../../src/sdk/index.js';
 import type { AssetView } from './assets.js';
-import type { Located } from './client.js';
+import type { Located } from './transport.js';
 import { coverageOf, lastUseOf } from './last-authentication.js';
 import type { Activity } from './rest.js';
 import { IMPERSONATION_ROLES, roleMeaning } from './roles.js';

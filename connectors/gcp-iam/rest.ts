@@ -3,7 +3,7 @@ import { createAPIRequest, type APIRequestContext, type GlobalOptions, type Meth
 /**
  * Policy Analyzer v1 and Cloud Asset v1 have no per-API npm package, and the whole `googleapis` package
  * needs Node 22. These two methods are written the way the generated clients are, on googleapis-common's
- * createAPIRequest, so they share the generated clients' auth, rootUrl rewrite and gaxios retries.
+ * createAPIRequest, so they share the generated clients' auth, rootUrl rewrite and transport options.
  */
 
 /** One Activity Analyzer record; `activity` is untyped in Google's schema. */
@@ -22,8 +22,10 @@ export interface QueryActivityResponse {
 export interface ResourceSearchResult {
   name?: string | null;
   assetType?: string | null;
+  /** `projects/NUMBER` */
   project?: string | null;
   displayName?: string | null;
+  state?: string | null;
   createTime?: string | null;
   additionalAttributes?: { email?: string; [field: string]: unknown } | null;
 }

@@ -3,6 +3,7 @@ import type { PipelineResult } from '../engine/pipeline.js';
 import { atOrAbove, EXIT, type Severity } from '../sdk/index.js';
 import { loadFrameworks, mappingsFor } from '../evidence/frameworks.js';
 import { frameworksDir, toolVersion } from '../paths.js';
+import { sortResultSet } from '../writers/sorted.js';
 import type { ResultSet } from '../writers/types.js';
 
 export const TOOL = { name: 'nhi-audit', informationUri: 'https://github.com/nhi-audit/nhi-audit' } as const;
@@ -10,7 +11,8 @@ export const TOOL = { name: 'nhi-audit', informationUri: 'https://github.com/nhi
 /** The run's results in the shape every writer renders. */
 export function toResultSet(pipeline: PipelineResult, loaded: LoadedConfig, asOf: Date, cycle?: string): ResultSet {
   const frameworks = loadFrameworks(frameworksDir());
-  return {
+  // Sorted once here, for every writer of the run.
+  return sortResultSet({
     tool: { name: TOOL.name, version: toolVersion(), informationUri: TOOL.informationUri },
     ...(loaded.config.organization ? { organization: loaded.config.organization } : {}),
     asOf: asOf.toISOString(),
@@ -29,7 +31,7 @@ export function toResultSet(pipeline: PipelineResult, loaded: LoadedConfig, asOf
     findings: pipeline.evaluation.findings,
     sources: pipeline.sources,
     waivers: pipeline.evaluation.waivers,
-  };
+  });
 }
 
 /**

@@ -1,5 +1,5 @@
 import type { Approval, Identity, Owner } from '../sdk/index.js';
-import { matchesGlob } from './glob.js';
+import { GlobIndex } from './glob.js';
 import type { ApprovalRow, HrRosterRow, OwnerRow, PrivilegedAccessRow } from './inputs.js';
 
 /** A registry file's rows and its file name, which becomes the `source` of what it contributes. */
@@ -46,26 +46,48 @@ function tagInstant(value: string): string | undefined {
   return /^\d{4}-\d{2}-\d{2}/.test(value) && !Number.isNaN(time) ? new Date(time).toISOString() : undefined;
 }
 
-function ownerOf(identity: Identity, inputs: EnrichInputs): Owner | undefined {
+/** The registries indexed once per run: a scan per identity is quadratic in a large population. */
+interface Indexes {
+  owners: GlobIndex<OwnerRow>;
+  people: Map<string, HrRosterRow>;
+  approvals: GlobIndex<ApprovalRow>;
+  approvalTickets: Map<string, number[]>;
+  privileged: GlobIndex<PrivilegedAccessRow>;
+}
+
+function indexInputs(inputs: EnrichInputs): Indexes {
+  const people = new Map<string, HrRosterRow>();
+  for (const row of inputs.hrRoster?.rows ?? []) if (!people.has(row.person.toLowerCase())) people.set(row.person.toLowerCase(), row);
+  const approvalTickets = new Map<string, number[]>();
+  (inputs.approvals?.rows ?? []).forEach((row, index) => approvalTickets.set(row.ticket, [...(approvalTickets.get(row.ticket) ?? []), index]));
+  return {
+    owners: new GlobIndex(inputs.owners?.rows ?? [], (r) => r.identity),
+    people,
+    approvals: new GlobIndex(inputs.approvals?.rows ?? [], (r) => r.identity),
+    approvalTickets,
+    privileged: new GlobIndex(inputs.privilegedAccess?.rows ?? [], (r) => r.identity),
+  };
+}
+
+function ownerOf(identity: Identity, inputs: EnrichInputs, indexes: Indexes): Owner | undefined {
   const tag = firstTag(identity.tags, inputs.ownerTagKeys);
-  const row = inputs.owners?.rows.find((r) => matchesGlob(r.identity, identity.id));
+  const row = indexes.owners.first(identity.id);
   const owner: Owner | undefined = tag
     ? { id: tag[1], source: `tag:${tag[0]}`, status: identity.owner?.status ?? 'unknown' }
     : row && inputs.owners
       ? { id: row.owner, source: `registry:${inputs.owners.file}`, status: 'unknown' }
       : identity.owner;
   if (!owner) return undefined;
-  const person = inputs.hrRoster?.rows.find((r) => r.person.toLowerCase() === owner.id.toLowerCase());
+  const person = indexes.people.get(owner.id.toLowerCase());
   if (!person) return owner;
   const { terminatedAt: _previous, ...rest } = owner;
   return { ...rest, status: person.status, ...(person.terminatedAt ? { terminatedAt: person.terminatedAt } : {}) };
 }
 
-function approvalOf(identity: Identity, inputs: EnrichInputs): Approval | undefined {
+function approvalOf(identity: Identity, inputs: EnrichInputs, indexes: Indexes): Approval | undefined {
   const ticket = firstTag(identity.tags, inputs.approvalTagKeys)?.[1];
-  const rows = (inputs.approvals?.rows ?? []).filter(
-    (row) => (row.identity !== undefined && matchesGlob(row.identity, identity.id)) || (ticket !== undefined && row.ticket === ticket),
-  );
+  const matching = new Set([...indexes.approvals.matches(identity.id), ...(ticket !== undefined ? (indexes.approvalTickets.get(ticket) ?? []) : [])]);
+  const rows = [...matching].sort((a, b) => a - b).map((index) => indexes.approvals.rows[index]!);
   // The earliest approval is the one that can have authorized the identity's creation; later tickets change it.
   const earliest = rows.reduce<ApprovalRow | undefined>((best, row) => (!best || row.approvedAt < best.approvedAt ? row : best), undefined);
   if (!earliest) return identity.approval;
@@ -79,11 +101,12 @@ function approvalOf(identity: Identity, inputs: EnrichInputs): Approval | undefi
  * owner was found.
  */
 export function enrich(identities: readonly Identity[], inputs: EnrichInputs): Identity[] {
+  const indexes = indexInputs(inputs);
   return identities.map((identity) => {
     const enriched: Identity = { ...identity };
-    const owner = ownerOf(identity, inputs);
+    const owner = ownerOf(identity, inputs, indexes);
     if (owner) enriched.owner = owner;
-    const approval = approvalOf(identity, inputs);
+    const approval = approvalOf(identity, inputs, indexes);
     if (approval) enriched.approval = approval;
 
     const environment = firstTag(identity.tags, inputs.environmentTagKeys);
@@ -96,7 +119,7 @@ export function enrich(identities: readonly Identity[], inputs: EnrichInputs): I
     const breakGlass = firstTag(identity.tags, inputs.breakGlassTagKeys);
     if (breakGlass && !NOT_MARKED.has(breakGlass[1].toLowerCase())) enriched.breakGlass = true;
 
-    const privileged = inputs.privilegedAccess?.rows.find((r) => matchesGlob(r.identity, identity.id));
+    const privileged = indexes.privileged.first(identity.id);
     if (privileged && inputs.privilegedAccess) {
       enriched.privilegedAccess = {
         approver: privileged.approver,

@@ -30,12 +30,17 @@ function sortSources(sources: readonly SourceCompleteness[]): SourceCompleteness
   return sortBy(sources, (s) => [s.source]).map((s) => ({ ...s, scopes: sortBy(s.scopes, (scope) => [scope.scope]) }));
 }
 
+/** ResultSets this module put in canonical order: every writer of a run sorts, and a run has many writers. */
+const canonical = new WeakSet<ResultSet>();
+
 /**
  * The ResultSet with every collection in its canonical order, so each writer's bytes depend on the content
- * alone and never on the order collection or evaluation happened to produce.
+ * alone and never on the order collection or evaluation happened to produce. A set it already sorted is
+ * returned as it is (sorted once for all the writers of a run), so callers must not reorder what it returns.
  */
 export function sortResultSet(results: ResultSet): ResultSet {
-  return {
+  if (canonical.has(results)) return results;
+  const sorted = {
     ...results,
     controls: sortBy(results.controls, (c) => [c.id]),
     identities: sortBy(results.identities, (i) => [i.id]),
@@ -43,4 +48,6 @@ export function sortResultSet(results: ResultSet): ResultSet {
     sources: sortSources(results.sources),
     waivers: results.waivers && sortWaivers(results.waivers),
   };
+  canonical.add(sorted);
+  return sorted;
 }

@@ -66,7 +66,7 @@ function controlTable({ controls }: Summary, maxWidth: number, paint: Paint): st
   for (const { counts: c } of controls) counts(c).forEach((n, i) => (numeric[i]!.size = Math.max(numeric[i]!.size, n.length)));
   const severity: Column = { title: 'SEVERITY', size: 8, align: 'left' };
   const fixed = severity.size + numeric.reduce((sum, c) => sum + c.size + 2, 2);
-  const idWidth = Math.max(7, ...controls.map(({ control }) => width(control.id)));
+  const idWidth = controls.reduce((most, { control }) => Math.max(most, width(control.id)), 7);
   const id: Column = { title: 'CONTROL', size: Math.max(10, Math.min(idWidth, maxWidth - fixed)), align: 'left' };
   const columns = [id, severity, ...numeric];
   const lines = [header(columns, paint)];
@@ -80,13 +80,20 @@ function controlTable({ controls }: Summary, maxWidth: number, paint: Paint): st
 /** When the row does not fit, identity and message share the room, neither narrower than this. */
 const MIN_CELL = 20;
 
+/** The widest cell of one column, at least `least`: a loop, since spreading 100 000 rows into Math.max overflows the stack. */
+function widest(cells: readonly string[][], column: number, least: number): number {
+  let most = least;
+  for (const cell of cells) most = Math.max(most, width(cell[column]!));
+  return most;
+}
+
 function failingTable({ failing }: Summary, maxWidth: number, paint: Paint, maxFindings: number): string[] {
   if (failing.length === 0) return [];
   const shown = failing.slice(0, maxFindings);
   const cells = shown.map((f) => [f.controlId, printable(findingSubject(f)), printable(f.message)]);
-  const control: Column = { title: 'CONTROL', size: Math.max(7, ...cells.map((c) => width(c[0]!))), align: 'left' };
-  const identityWidth = Math.max(8, ...cells.map((c) => width(c[1]!)));
-  const messageWidth = Math.max(7, ...cells.map((c) => width(c[2]!)));
+  const control: Column = { title: 'CONTROL', size: widest(cells, 0, 7), align: 'left' };
+  const identityWidth = widest(cells, 1, 8);
+  const messageWidth = widest(cells, 2, 7);
   const room = maxWidth - control.size - 4;
   const identitySize =
     identityWidth + messageWidth <= room ? identityWidth : Math.max(MIN_CELL, Math.min(identityWidth, Math.floor(room * 0.45)));

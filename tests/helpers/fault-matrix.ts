@@ -54,7 +54,7 @@ export async function startMatrix(setup: MatrixSetup): Promise<MatrixHarness> {
   const config = parse(await readFile(path.join(DEMO_ORG, 'nhi-audit.yaml'), 'utf8')) as { sources: Array<Record<string, unknown>> };
   const source = config.sources.find((s) => s.connector === setup.connector);
   if (!source) throw new Error(`the demo has no ${setup.connector} source`);
-  // Named at run time, so Vite does not try to resolve every connector's sandbox when it reads this file.
+  // Vite cannot glob a variable import's `.js` to the `.ts` it stands for; resolved at run time it can.
   const module = (await import(/* @vite-ignore */ `../../connectors/${setup.connector}/sandbox/index.js`)) as SandboxModule;
   const sandbox = await module.startDemo(path.join(DEMO_ORG, setup.connector), { now: DEMO_NOW });
   const settings = { ...source, ...sandbox.sourceOverrides, ...TEST_LIMITS, ...setup.settings } as unknown as { name: string; connector: string };

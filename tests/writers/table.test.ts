@@ -21,6 +21,14 @@ describe('table', () => {
     expect(output.trimEnd().split('\n').at(-1)).toBe('FAIL: 7 failing findings in 4 controls (1 excepted by waiver)');
   });
 
+  it('renders 200 000 failing findings without overflowing the stack', () => {
+    const results = aResultSet();
+    const [failing] = results.findings.filter((f) => f.status === 'fail');
+    const findings = Array.from({ length: 200_000 }, (_, i) => ({ ...failing!, identityId: `${failing!.identityId}-${String(i).padStart(6, '0')}` }));
+    const output = renderTable({ ...results, findings });
+    expect(output.trimEnd().split('\n').at(-1)).toMatch(/\(200000 failing findings\)$/);
+  });
+
   it('warns of an incomplete source before the results', () => {
     const output = renderTable(aResultSet());
     expect(output.indexOf('INCOMPLETE: source github-acme')).toBeGreaterThan(0);

@@ -2,14 +2,16 @@ import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { FaultPlan, type DemoSandbox, type SandboxModule } from '../../../src/sdk/index.js';
+import { applyFault, FaultPlan, type DemoSandbox, type FaultOutcome, type FaultSpec, type SandboxModule } from '../../../src/sdk/index.js';
 import { DatasetView, loadDataset, type Dataset } from './dataset.js';
+import { googleDialect, wire } from './dialect.js';
 import { googleError, route, type Reply, type Request } from './routes.js';
 
 /**
  * A local stand-in for the Google REST APIs the GCP IAM connector reads (IAM v1, Resource Manager v3,
  * Policy Analyzer v1, Cloud Asset v1), over a dataset seen at an as-of date. Real googleapis clients
- * reach it through `rootUrl`.
+ * reach it through `rootUrl`. Injected faults speak the shared vocabulary (`FaultPlan`); requests are named by
+ * the operations the connector records in the manifest.
  */
 
 export type Operation =
@@ -21,19 +23,20 @@ export type Operation =
   | 'policyanalyzer.activities.query'
   | 'cloudasset.searchAllResources';
 
-export interface Fault {
+/**
+ * A permission the collector lacks, or an API that is off: how a project stands, not a fault in transit, so it
+ * lives beside the dataset rather than in the fault vocabulary.
+ */
+export interface Denial {
   /** An operation, or an API prefix of one (`policyanalyzer`); every operation when unset. */
   operation?: string;
   /** Only requests about this project (id or number), folder or organization. */
   resource?: string;
   /** Only requests whose URL path contains this (an activity type, an account). */
   pathIncludes?: string;
-  status: 403 | 429 | 500 | 503;
-  /** For 403: the ErrorInfo reason (IAM_PERMISSION_DENIED by default; SERVICE_DISABLED for a disabled API). */
+  /** The ErrorInfo reason: IAM_PERMISSION_DENIED by default; SERVICE_DISABLED for a disabled API. */
   reason?: string;
-  /** How many matching requests fail; every one when unset. */
-  times?: number;
-  /** How many matching requests succeed before the fault starts: a listing that fails partway through. */
+  /** How many matching requests succeed before the denial starts: a listing denied partway through. */
   after?: number;
 }
 
@@ -44,6 +47,7 @@ export interface SandboxCall {
   query: Record<string, string | string[]>;
   /** The project, folder or organization the request is about. */
   resource?: string;
+  /** The answer's status; 0 when none was given (a reset or hung connection). */
   status: number;
 }
 
@@ -53,7 +57,9 @@ export interface GcpSandboxOptions {
   /** The bearer token every request must carry. */
   token: string;
   latencyMs?: number;
-  faults?: Fault[];
+  /** Injected faults: a live plan (replaced between cases by the fault-matrix test), or the specs to start with. */
+  faults?: FaultPlan | readonly FaultSpec[];
+  denials?: Denial[];
   /** Service account emails and key ids Cloud Asset Inventory has not indexed yet (its eventual consistency). */
   staleAssets?: string[];
 }
@@ -61,38 +67,47 @@ export interface GcpSandboxOptions {
 export interface GcpSandbox {
   rootUrl: string;
   calls: SandboxCall[];
+  faults: FaultPlan;
   close(): Promise<void>;
 }
 
-function faultReply(fault: Fault, call: Request): Reply {
-  if (fault.status === 403) {
-    const reason = fault.reason ?? 'IAM_PERMISSION_DENIED';
-    const domain = call.operation.split('.')[0] ?? 'googleapis.com';
-    return googleError(
-      403,
-      reason === 'SERVICE_DISABLED'
-        ? `${domain}.googleapis.com has not been used in this project before or it is disabled.`
-        : `Permission denied on resource '${call.resource ?? 'unknown'}' (or it may not exist).`,
-      [{ '@type': 'type.googleapis.com/google.rpc.ErrorInfo', reason, domain: `${domain}.googleapis.com`, metadata: { resource: call.resource ?? '' } }],
-    );
-  }
-  if (fault.status === 429) return googleError(429, 'Quota exceeded for quota metric \'Read requests\'.');
-  if (fault.status === 503) return googleError(503, 'The service is currently unavailable.');
-  return googleError(fault.status, 'Internal error encountered.');
+function denialReply(denial: Denial, call: Request): Reply {
+  const reason = denial.reason ?? 'IAM_PERMISSION_DENIED';
+  const domain = call.operation.split('.')[0] ?? 'googleapis.com';
+  return googleError(
+    403,
+    reason === 'SERVICE_DISABLED'
+      ? `${domain}.googleapis.com has not been used in this project before or it is disabled.`
+      : `Permission denied on resource '${call.resource ?? 'unknown'}' (or it may not exist).`,
+    [{ '@type': 'type.googleapis.com/google.rpc.ErrorInfo', reason, domain: `${domain}.googleapis.com`, metadata: { resource: call.resource ?? '' } }],
+  );
 }
 
-function matches(fault: Fault, call: Request, url: URL): boolean {
-  const op = fault.operation;
+function matches(denial: Denial, call: Request, url: URL): boolean {
+  const op = denial.operation;
   if (op && call.operation !== op && !call.operation.startsWith(`${op}.`)) return false;
-  if (fault.pathIncludes !== undefined && !decodeURIComponent(url.pathname).includes(fault.pathIncludes)) return false;
-  return fault.resource === undefined || call.resourceAliases.includes(fault.resource);
+  if (denial.pathIncludes !== undefined && !decodeURIComponent(url.pathname).includes(denial.pathIncludes)) return false;
+  return denial.resource === undefined || call.resourceAliases.includes(denial.resource);
 }
 
 export async function startGcpSandbox(options: GcpSandboxOptions): Promise<GcpSandbox> {
   const view = new DatasetView(options.dataset, options.now);
-  const faults = (options.faults ?? []).map((f) => ({ ...f }));
+  const plan = options.faults instanceof FaultPlan ? options.faults : new FaultPlan('gcp-iam', options.faults ?? []);
+  const denials = (options.denials ?? []).map((d) => ({ ...d }));
   const stale = new Set(options.staleAssets ?? []);
   const calls: SandboxCall[] = [];
+
+  const answer = (request: Request, url: URL, authorization: string | undefined): FaultOutcome => {
+    if (authorization !== `Bearer ${options.token}`) {
+      return { action: 'respond', response: wire(googleError(401, 'Request had invalid authentication credentials. Expected OAuth 2 access token.')) };
+    }
+    const denial = denials.find((d) => matches(d, request, url));
+    if (denial?.after) denial.after -= 1;
+    else if (denial) return { action: 'respond', response: wire(denialReply(denial, request)) };
+    const kind = request.operation === 'unknown' ? undefined : plan.take(request.operation, request.position);
+    const real = () => wire(request.handle());
+    return kind ? applyFault(kind, googleDialect(request), real) : { action: 'respond', response: real() };
+  };
 
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -102,28 +117,21 @@ export async function startGcpSandbox(options: GcpSandboxOptions): Promise<GcpSa
         if (options.latencyMs) await new Promise((r) => setTimeout(r, options.latencyMs));
         const url = new URL(req.url ?? '/', 'http://sandbox');
         const request = route(req.method ?? 'GET', url, Buffer.concat(chunks).toString('utf8'), view, stale);
-        let reply: Reply;
-        if (req.headers.authorization !== `Bearer ${options.token}`) {
-          reply = googleError(401, 'Request had invalid authentication credentials. Expected OAuth 2 access token.');
-        } else {
-          let fault = faults.find((f) => (f.times === undefined || f.times > 0) && matches(f, request, url));
-          if (fault?.after) {
-            fault.after -= 1;
-            fault = undefined;
-          }
-          if (fault && fault.times !== undefined) fault.times -= 1;
-          reply = fault ? faultReply(fault, request) : request.handle();
-        }
+        const outcome = answer(request, url, req.headers.authorization);
         calls.push({
           operation: request.operation,
           method: req.method ?? 'GET',
           path: url.pathname,
           query: queryObject(url),
           ...(request.resource ? { resource: request.resource } : {}),
-          status: reply.status,
+          status: outcome.action === 'respond' ? outcome.response.status : 0,
         });
-        res.writeHead(reply.status, { 'content-type': 'application/json; charset=UTF-8' });
-        res.end(JSON.stringify(reply.body));
+        if (outcome.action === 'reset') return req.socket.destroy();
+        // A hung request is left open; close() ends it with every other connection.
+        if (outcome.action === 'hang') return;
+        const { status, headers, body } = outcome.response;
+        res.writeHead(status, { ...headers, 'content-length': String(Buffer.byteLength(body)) });
+        res.end(body);
       })();
     });
   });
@@ -132,7 +140,12 @@ export async function startGcpSandbox(options: GcpSandboxOptions): Promise<GcpSa
   return {
     rootUrl: `http://127.0.0.1:${port}/`,
     calls,
-    close: () => new Promise((resolve, reject) => server.close((error) => (error ? reject(error) : resolve()))),
+    faults: plan,
+    close: () =>
+      new Promise((resolve, reject) => {
+        server.close((error) => (error ? reject(error) : resolve()));
+        server.closeAllConnections();
+      }),
   };
 }
 
@@ -148,14 +161,14 @@ function queryObject(url: URL): Record<string, string | string[]> {
 export const DEMO_TOKEN_ENV = 'NHI_DEMO_GCP_ACCESS_TOKEN';
 
 /** `nhi-audit demo`: serves `<datasetDir>/dataset.json` and points the gcp-iam sources at it. */
-export const startDemo: SandboxModule['startDemo'] = async (datasetDir, { now }): Promise<DemoSandbox> => {
+export const startDemo: SandboxModule['startDemo'] = async (datasetDir, { now, faults }): Promise<DemoSandbox> => {
   const dataset = await loadDataset(path.join(datasetDir, 'dataset.json'));
   const token = `demo-${randomBytes(16).toString('hex')}`;
-  const sandbox = await startGcpSandbox({ dataset, now, token });
+  const sandbox = await startGcpSandbox({ dataset, now, token, faults: faults ?? [] });
   return {
     sourceOverrides: { rootUrl: sandbox.rootUrl, accessTokenEnv: DEMO_TOKEN_ENV },
     env: { [DEMO_TOKEN_ENV]: token },
-    faults: new FaultPlan('gcp-iam'),
+    faults: sandbox.faults,
     close: sandbox.close,
   };
 };

@@ -13,9 +13,26 @@ export interface Request {
   operation: Operation | 'unknown';
   /** The project (id), folder, organization or asset scope the request is about. */
   resource?: string;
-  /** Every name a fault may use for that resource (project id, number, `projects/…`). */
+  /** Every name a denial may use for that resource (project id, number, `projects/…`). */
   resourceAliases: string[];
+  /** The request's place: its path and query, and for a listing the position its page token points at. */
+  position: string;
+  /** Set for a paged listing: where it starts, and how to point a next page token anywhere in it. */
+  listing?: Listing;
+  /** The field holding the answer's records, and the field that identifies each of them. */
+  records?: { field: string; identifying: string };
   handle(): Reply;
+}
+
+/** One paged listing request, as far as its page token tells. */
+export interface Listing {
+  field: string;
+  /** The page token the request carried. */
+  token: string | undefined;
+  /** Where the page starts; undefined when the token is not one this query issued. */
+  offset: number | undefined;
+  /** A page token to `offset`; a `fresh` one differs from every other token to the same place. */
+  tokenTo(offset: number, fresh?: boolean): string;
 }
 
 const STATUS_NAMES: Record<number, string> = {
@@ -43,35 +60,44 @@ function denied(permission: string, resource: string): Reply {
   ]);
 }
 
+let freshTokens = 0;
+
 /** Opaque page tokens bound to the query they continue, as Google rejects a token reused on another query. */
-function paginate<T>(
-  items: T[],
-  url: URL,
-  sizes: { default: number; max: number },
-  field: string,
-): Reply {
+function listingOf(url: URL, field: string): Listing {
   const query = [...url.searchParams].filter(([k]) => k !== 'pageToken' && k !== 'pageSize').sort().join('&');
   const fingerprint = createHash('sha256').update(`${url.pathname}?${query}`).digest('hex').slice(0, 16);
-  const requested = Number(url.searchParams.get('pageSize') ?? 0);
-  const size = requested > 0 ? Math.min(requested, sizes.max) : sizes.default;
-  let offset = 0;
-  const token = url.searchParams.get('pageToken');
+  const token = url.searchParams.get('pageToken') || undefined;
+  let offset: number | undefined = 0;
   if (token) {
     try {
       const parsed = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as { o: number; q: string };
-      if (parsed.q !== fingerprint || !Number.isInteger(parsed.o)) throw new Error('mismatch');
-      offset = parsed.o;
+      offset = parsed.q === fingerprint && Number.isInteger(parsed.o) ? parsed.o : undefined;
     } catch {
-      return googleError(400, 'Invalid page token.');
+      offset = undefined;
     }
   }
-  const page = items.slice(offset, offset + size);
+  return {
+    field,
+    token,
+    offset,
+    tokenTo: (o, fresh) => Buffer.from(JSON.stringify({ o, q: fingerprint, ...(fresh ? { n: ++freshTokens } : {}) })).toString('base64url'),
+  };
+}
+
+function positionOf(method: string, url: URL, listing?: Listing): string {
+  const query = [...url.searchParams].filter(([k]) => k !== 'pageToken').sort().join('&');
+  return `${method} ${url.pathname}?${query}${listing ? `@${listing.offset ?? listing.token}` : ''}`;
+}
+
+function paginate<T>(items: T[], listing: Listing, url: URL, sizes: { default: number; max: number }): Reply {
+  if (listing.offset === undefined) return googleError(400, 'Invalid page token.');
+  const requested = Number(url.searchParams.get('pageSize') ?? 0);
+  const size = requested > 0 ? Math.min(requested, sizes.max) : sizes.default;
+  const page = items.slice(listing.offset, listing.offset + size);
   const body: Record<string, unknown> = {};
   // proto3 JSON leaves empty lists out, so an empty page is `{}`.
-  if (page.length > 0) body[field] = page;
-  if (offset + size < items.length) {
-    body.nextPageToken = Buffer.from(JSON.stringify({ o: offset + size, q: fingerprint })).toString('base64url');
-  }
+  if (page.length > 0) body[listing.field] = page;
+  if (listing.offset + size < items.length) body.nextPageToken = listing.tokenTo(listing.offset + size);
   return { status: 200, body };
 }
 
@@ -88,15 +114,19 @@ export function route(method: string, url: URL, body: string, view: DatasetView,
   if (method === 'GET' && (m = p.match(/^\/v1\/projects\/([^/]+)\/serviceAccounts$/))) {
     const ref = m[1]!;
     const project = view.project(ref);
+    const listing = listingOf(url, 'accounts');
     return {
       operation: 'iam.projects.serviceAccounts.list',
       resource: project?.project.projectId ?? ref,
       resourceAliases: projectAliases(ref, project),
+      position: positionOf(method, url, listing),
+      listing,
+      records: { field: 'accounts', identifying: 'email' },
       handle: () => {
         if (!project) return denied('iam.serviceAccounts.list', `projects/${ref}`);
         const accounts = view.serviceAccounts(project).map((sa) => toWire(sa) as { email: string });
         accounts.sort((a, b) => a.email.localeCompare(b.email));
-        return paginate(accounts, url, { default: 20, max: 100 }, 'accounts');
+        return paginate(accounts, listing, url, { default: 20, max: 100 });
       },
     };
   }
@@ -109,6 +139,8 @@ export function route(method: string, url: URL, body: string, view: DatasetView,
       operation: 'iam.projects.serviceAccounts.keys.list',
       resource: owner?.project.projectId ?? ref,
       resourceAliases: projectAliases(ref, owner ?? view.project(ref)),
+      position: positionOf(method, url),
+      records: { field: 'keys', identifying: 'name' },
       handle: () => {
         const name = `projects/${ref}/serviceAccounts/${accountRef}`;
         if (ref !== '-' && projects.length === 0) return denied('iam.serviceAccountKeys.list', `projects/${ref}`);
@@ -132,6 +164,8 @@ export function route(method: string, url: URL, body: string, view: DatasetView,
       operation: 'cloudresourcemanager.projects.getIamPolicy',
       resource: project?.project.projectId ?? ref,
       resourceAliases: projectAliases(ref, project),
+      position: positionOf(method, url),
+      records: { field: 'bindings', identifying: 'role' },
       handle: () => {
         if (!project) return denied('resourcemanager.projects.getIamPolicy', `projects/${ref}`);
         let requested = 1;
@@ -157,10 +191,14 @@ export function route(method: string, url: URL, body: string, view: DatasetView,
   if (method === 'GET' && (p === '/v3/projects' || p === '/v3/folders')) {
     const parent = url.searchParams.get('parent') ?? '';
     const folders = p === '/v3/folders';
+    const listing = listingOf(url, folders ? 'folders' : 'projects');
     return {
       operation: folders ? 'cloudresourcemanager.folders.list' : 'cloudresourcemanager.projects.list',
       resource: parent,
       resourceAliases: [parent],
+      position: positionOf(method, url, listing),
+      listing,
+      records: { field: listing.field, identifying: folders ? 'name' : 'projectId' },
       handle: () => {
         if (!parent) return googleError(400, 'Request contains an invalid argument: parent is required.');
         const known = parent === view.dataset.organization || view.folders.some((f) => f.name === parent);
@@ -168,7 +206,7 @@ export function route(method: string, url: URL, body: string, view: DatasetView,
         const children = folders
           ? view.folders.filter((f) => f.parent === parent).map(toWire)
           : view.projects.filter((proj) => proj.project.parent === parent).map((proj) => toWire(proj.project));
-        return paginate((children as Array<{ name: string }>).sort(byName), url, { default: 50, max: 1000 }, folders ? 'folders' : 'projects');
+        return paginate((children as Array<{ name: string }>).sort(byName), listing, url, { default: 50, max: 1000 });
       },
     };
   }
@@ -176,30 +214,38 @@ export function route(method: string, url: URL, body: string, view: DatasetView,
   if (method === 'GET' && (m = p.match(/^\/v1\/projects\/([^/]+)\/locations\/global\/activityTypes\/([^/]+)\/activities:query$/))) {
     const [ref, type] = [m[1]!, m[2]!];
     const project = view.project(ref);
+    const listing = listingOf(url, 'activities');
     return {
       operation: 'policyanalyzer.activities.query',
       resource: project?.project.projectId ?? ref,
       resourceAliases: projectAliases(ref, project),
-      handle: () => activities(view, project, ref, type, url),
+      position: positionOf(method, url, listing),
+      listing,
+      records: { field: 'activities', identifying: 'fullResourceName' },
+      handle: () => activities(view, project, ref, type, url, listing),
     };
   }
 
   if (method === 'GET' && (m = p.match(/^\/v1\/((?:organizations|folders|projects)\/[^/:]+):searchAllResources$/))) {
     const scope = m[1]!;
+    const listing = listingOf(url, 'results');
     return {
       operation: 'cloudasset.searchAllResources',
       resource: scope,
       resourceAliases: [scope],
-      handle: () => searchAllResources(view, scope, url, stale),
+      position: positionOf(method, url, listing),
+      listing,
+      records: { field: 'results', identifying: 'name' },
+      handle: () => searchAllResources(view, scope, url, listing, stale),
     };
   }
 
-  return { operation: 'unknown', resourceAliases: [], handle: () => googleError(404, `Method not found: ${method} ${p}`) };
+  return { operation: 'unknown', resourceAliases: [], position: positionOf(method, url), handle: () => googleError(404, `Method not found: ${method} ${p}`) };
 }
 
 const ACTIVITY_TYPES = new Set(['serviceAccountLastAuthentication', 'serviceAccountKeyLastAuthentication']);
 
-function activities(view: DatasetView, project: DatasetProject | undefined, ref: string, type: string, url: URL): Reply {
+function activities(view: DatasetView, project: DatasetProject | undefined, ref: string, type: string, url: URL, listing: Listing): Reply {
   if (!ACTIVITY_TYPES.has(type)) return googleError(400, `Unsupported activity type: ${type}.`);
   if (!project) return denied(`policyanalyzer.${type}Activities.query`, `projects/${ref}`);
   if (!project['x-policyAnalyzer'].enabled) {
@@ -240,13 +286,14 @@ function activities(view: DatasetView, project: DatasetProject | undefined, ref:
   }
   const selected = results.filter((r) => wanted === undefined || r.fullResourceName === wanted);
   selected.sort((a, b) => a.fullResourceName.localeCompare(b.fullResourceName));
-  return paginate(selected, url, { default: 10, max: 1000 }, 'activities');
+  return paginate(selected, listing, url, { default: 10, max: 1000 });
 }
 
 const SERVICE_ACCOUNT = 'iam.googleapis.com/ServiceAccount';
 const SERVICE_ACCOUNT_KEY = 'iam.googleapis.com/ServiceAccountKey';
+const PROJECT = 'cloudresourcemanager.googleapis.com/Project';
 
-function searchAllResources(view: DatasetView, scope: string, url: URL, stale: ReadonlySet<string>): Reply {
+function searchAllResources(view: DatasetView, scope: string, url: URL, listing: Listing, stale: ReadonlySet<string>): Reply {
   const inScope = view.projects.filter((proj) => {
     if (scope === view.dataset.organization) return true;
     if (scope.startsWith('projects/')) return projectAliases('', proj).includes(scope.slice('projects/'.length));
@@ -265,6 +312,19 @@ function searchAllResources(view: DatasetView, scope: string, url: URL, stale: R
       organization: view.dataset.organization,
       location: 'global',
     };
+    if (want(PROJECT)) {
+      results.push({
+        name: `//cloudresourcemanager.googleapis.com/${proj.project.name}`,
+        assetType: PROJECT,
+        ...common,
+        displayName: String(proj.project.displayName ?? proj.project.projectId),
+        state: String(proj.project.state ?? 'ACTIVE'),
+        createTime: proj.project.createTime,
+        additionalAttributes: { projectId: proj.project.projectId },
+        parentFullResourceName: `//cloudresourcemanager.googleapis.com/${proj.project.parent}`,
+        parentAssetType: proj.project.parent.startsWith('folders/') ? 'cloudresourcemanager.googleapis.com/Folder' : 'cloudresourcemanager.googleapis.com/Organization',
+      } as { name: string });
+    }
     for (const account of view.serviceAccounts(proj)) {
       if (stale.has(account.email)) continue;
       const name = `//iam.googleapis.com/projects/${proj.project.projectId}/serviceAccounts/${account.uniqueId}`;
@@ -297,5 +357,5 @@ function searchAllResources(view: DatasetView, scope: string, url: URL, stale: R
       }
     }
   }
-  return paginate(results.sort(byName), url, { default: 10, max: 500 }, 'results');
+  return paginate(results.sort(byName), listing, url, { default: 10, max: 500 });
 }

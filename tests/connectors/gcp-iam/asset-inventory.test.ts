@@ -51,7 +51,7 @@ describe('Cloud Asset Inventory route', () => {
     const sandbox = await sandboxOn(estate());
     perProject = await collectFrom(sandbox, sandbox.token, { organization: ORG });
     perProjectCalls = sandbox.calls.length;
-    orgWide = await collectFrom(sandbox, sandbox.token, { assetInventory: { scope: ORG } });
+    orgWide = await collectFrom(sandbox, sandbox.token, { organization: ORG, assetInventory: { scope: ORG } });
     orgWideCalls = sandbox.calls.length - perProjectCalls;
     await sandbox.close();
   });
@@ -61,7 +61,8 @@ describe('Cloud Asset Inventory route', () => {
   });
 
   it('yields the same identities as the per-project route', () => {
-    expect(perProject.completeness.verdict).toBe('complete');
+    // Only the inventory gives the projects and their accounts an independent count.
+    expect(perProject.completeness.verdict).toBe('unreconciled');
     expect(orgWide.completeness.verdict).toBe('complete');
     expect(orgWide.identities).toHaveLength(PROJECTS.length * ACCOUNTS_PER_PROJECT);
     expect(comparable(orgWide.identities)).toEqual(comparable(perProject.identities));
@@ -71,18 +72,24 @@ describe('Cloud Asset Inventory route', () => {
   it('makes far fewer calls: one search instead of a key listing per account', () => {
     // Per project: 1 account page, 40 key listings, 1 policy, 2 analyzer queries; plus 2 discovery calls.
     expect(perProjectCalls).toBe(2 + PROJECTS.length * (1 + ACCOUNTS_PER_PROJECT + 1 + 2));
-    // One search page (132 results of 500), then per project: 1 account page, 4 key listings, 1 policy, 2 queries.
-    expect(orgWideCalls).toBe(1 + PROJECTS.length * (1 + 4 + 1 + 2));
+    // 2 discovery calls, one search page (135 results of 500), then per project: 1 account page, 4 key listings,
+    // 1 policy, 2 queries.
+    expect(orgWideCalls).toBe(2 + 1 + PROJECTS.length * (1 + 4 + 1 + 2));
     expect(orgWideCalls * 4).toBeLessThan(perProjectCalls);
   });
 
-  it('reconciles the IAM account count with the inventory per project', () => {
+  it('reconciles projects, accounts per project and keys per account with the inventory', () => {
+    const org = orgWide.completeness.scopes.find((s) => s.scope === ORG)!;
+    expect(org.reconciliations).toEqual([
+      expect.objectContaining({ name: 'active projects: cloudresourcemanager.folders.list and cloudresourcemanager.projects.list vs cloudasset.searchAllResources', expected: 3, observed: 3, matches: true }),
+    ]);
     for (const scope of orgWide.completeness.scopes.filter((s) => PROJECTS.includes(s.scope))) {
       expect(scope.reconciliations).toEqual([
-        expect.objectContaining({ name: 'service accounts: IAM listing vs Cloud Asset Inventory', expected: 40, observed: 40, matches: true }),
+        expect.objectContaining({ name: 'service accounts: iam.projects.serviceAccounts.list vs cloudasset.searchAllResources', expected: 40, observed: 40, matches: true }),
+        expect.objectContaining({ name: 'accounts whose keys agree: iam.projects.serviceAccounts.keys.list vs cloudasset.searchAllResources', expected: 4, observed: 4, matches: true }),
       ]);
     }
-    expect(perProject.completeness.scopes.every((s) => s.reconciliations.length === 0)).toBe(true);
+    expect(perProject.completeness.scopes.every((s) => s.reconciliations.length === 0 && s.verdict === 'unreconciled')).toBe(true);
   });
 
   it('takes creation dates from the inventory', () => {
@@ -101,14 +108,14 @@ describe('Cloud Asset Inventory lagging behind IAM', () => {
 
     const east = run.completeness.scopes.find((s) => s.scope === 'ledger-east-1')!;
     expect(east.verdict).toBe('incomplete');
-    expect(east.reconciliations[0]).toMatchObject({ expected: 40, observed: 39, matches: false });
+    expect(east.reconciliations[0]).toMatchObject({ expected: 39, observed: 40, matches: false });
     const listed = sandbox.calls.filter((c) => c.operation === 'iam.projects.serviceAccounts.keys.list').map((c) => c.path);
     expect(listed).toContain(`/v1/projects/ledger-east-1/serviceAccounts/${lagging}/keys`);
     expect(run.identities.find((i) => i.name === lagging)!.credentials).toHaveLength(1);
   });
 
   it('a denied inventory search marks its scope incomplete; configured projects are still read', async () => {
-    const sandbox = await sandboxOn(estate(), { faults: [{ operation: 'cloudasset', status: 403 }] });
+    const sandbox = await sandboxOn(estate(), { denials: [{ operation: 'cloudasset' }] });
     const run = await collectFrom(sandbox, sandbox.token, { assetInventory: { scope: ORG }, projects: ['ledger-ops-3'] });
     await sandbox.close();
     await removeRun(run);

@@ -23,7 +23,12 @@ describe('collecting two projects from the sandbox', () => {
   });
 
   it('reads every service account of both projects, following nextPageToken', () => {
-    expect(run.completeness.verdict).toBe('complete');
+    // Read without a fault, but with nothing to count the projects' accounts against (no asset inventory).
+    expect(run.completeness.verdict).toBe('unreconciled');
+    expect(run.completeness.scopes.map((s) => [s.scope, s.verdict, s.reconciliations.length])).toEqual([
+      [A, 'unreconciled', 0],
+      [B, 'unreconciled', 0],
+    ]);
     expect(identities.map((i) => i.id)).toEqual([
       `gcp-iam:${A}:710000000001-compute@developer.gserviceaccount.com`,
       `gcp-iam:${A}:${A}@appspot.gserviceaccount.com`,
@@ -69,20 +74,21 @@ describe('collecting two projects from the sandbox', () => {
     expect(etl.lastUsed).toBe('unknown');
     expect(etl.credentials[0]!.lastUsed).toBe('unknown');
     const beta = run.completeness.scopes.find((s) => s.scope === B)!;
-    expect(beta.verdict).toBe('complete');
+    expect(beta.verdict).toBe('unreconciled');
     expect(beta.errors).toEqual([
       expect.objectContaining({ operation: 'policyanalyzer.activities.query', code: 'PERMISSION_DENIED', hint: expect.stringContaining('roles/policyanalyzer.activityAnalysisViewer') }),
       expect.objectContaining({ operation: 'policyanalyzer.activities.query', code: 'PERMISSION_DENIED' }),
     ]);
   });
 
-  it('reads 9999-12-31 as no expiry and leaves system-managed keys out', () => {
+  it('reads 9999-12-31 as no expiry and leaves system-managed keys out of the credentials', () => {
     const never = byId(identities, sa(A, 'key-never'));
     expect(never.credentials).toHaveLength(1);
     expect(never.credentials[0]).toMatchObject({ expiresAt: null, status: 'active', createdAt: '2026-03-01T12:00:00.000Z' });
     const runner = byId(identities, sa(A, 'app-runner'));
     expect(runner.credentials[0]!.expiresAt).toBe('2027-01-01T10:00:00.000Z');
-    expect(sandbox.calls.filter((c) => c.operation === 'iam.projects.serviceAccounts.keys.list').every((c) => c.query.keyTypes === 'USER_MANAGED')).toBe(true);
+    // Keys of every type are listed, as the inventory counts them; only user-managed ones are credentials.
+    expect(sandbox.calls.filter((c) => c.operation === 'iam.projects.serviceAccounts.keys.list').every((c) => c.query.keyTypes === undefined)).toBe(true);
   });
 
   it('flags the default compute and App Engine accounts', () => {
@@ -146,16 +152,16 @@ describe('retries', () => {
   it('retries 429 and 503, including the POST getIamPolicy, and counts the retries', async () => {
     const sandbox = await sandboxOn(TWO_PROJECTS, {
       faults: [
-        { operation: 'cloudresourcemanager.projects.getIamPolicy', status: 429, times: 2 },
-        { operation: 'iam.projects.serviceAccounts.list', resource: A, status: 503, times: 1 },
-        { operation: 'policyanalyzer.activities.query', resource: A, status: 503, times: 1 },
+        { connector: 'gcp-iam', operation: 'cloudresourcemanager.projects.getIamPolicy', kind: 'throttle', times: 2 },
+        { connector: 'gcp-iam', operation: 'iam.projects.serviceAccounts.list', kind: '5xx', times: 1 },
+        { connector: 'gcp-iam', operation: 'policyanalyzer.activities.query', kind: '5xx', times: 1 },
       ],
     });
     const run = await collectFrom(sandbox, sandbox.token, { projects: [A] });
     await sandbox.close();
     await removeRun(run);
 
-    expect(run.completeness.verdict).toBe('complete');
+    expect(run.completeness.verdict).toBe('unreconciled');
     expect(run.identities).toHaveLength(5);
     const policyCalls = sandbox.calls.filter((c) => c.operation === 'cloudresourcemanager.projects.getIamPolicy');
     expect(policyCalls.map((c) => [c.method, c.status])).toEqual([
@@ -166,12 +172,13 @@ describe('retries', () => {
     const ops = run.completeness.scopes.find((s) => s.scope === A)!.operations;
     expect(ops.find((o) => o.operation === 'cloudresourcemanager.projects.getIamPolicy')!.retries).toBe(2);
     expect(ops.find((o) => o.operation === 'iam.projects.serviceAccounts.list')!.retries).toBe(1);
-    expect(ops.filter((o) => o.operation === 'policyanalyzer.activities.query').reduce((n, o) => n + o.retries, 0)).toBe(1);
+    // Each of the two analyzer queries met its 503 once.
+    expect(ops.filter((o) => o.operation === 'policyanalyzer.activities.query').map((o) => o.retries)).toEqual([1, 1]);
   });
 
   it('gives up after the configured attempts and marks the project incomplete', async () => {
     const sandbox = await sandboxOn(TWO_PROJECTS, {
-      faults: [{ operation: 'cloudresourcemanager.projects.getIamPolicy', resource: A, status: 503 }],
+      faults: [{ connector: 'gcp-iam', operation: 'cloudresourcemanager.projects.getIamPolicy', kind: '5xx' }],
     });
     const run = await collectFrom(sandbox, sandbox.token, { projects: [A], retry: { maxAttempts: 3, baseDelayMs: 1, maxDelayMs: 2 } });
     await sandbox.close();
@@ -189,7 +196,7 @@ describe('retries', () => {
 describe('permission denied', () => {
   it('marks the denied project incomplete while the other project completes', async () => {
     const sandbox = await sandboxOn(TWO_PROJECTS, {
-      faults: [{ operation: 'iam.projects.serviceAccounts.list', resource: B, status: 403 }],
+      denials: [{ operation: 'iam.projects.serviceAccounts.list', resource: B }],
     });
     const run = await collectFrom(sandbox, sandbox.token, { projects: [A, B] });
     await sandbox.close();
@@ -197,7 +204,7 @@ describe('permission denied', () => {
 
     expect(run.completeness.verdict).toBe('incomplete');
     const [alpha, beta] = [A, B].map((p) => run.completeness.scopes.find((s) => s.scope === p)!);
-    expect(alpha!.verdict).toBe('complete');
+    expect(alpha!.verdict).toBe('unreconciled');
     expect(beta!.verdict).toBe('incomplete');
     expect(beta!.errors).toEqual([
       expect.objectContaining({

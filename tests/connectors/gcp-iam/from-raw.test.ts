@@ -1,7 +1,8 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import connector from '../../../connectors/gcp-iam/index.js';
-import type { Fault } from '../../../connectors/gcp-iam/sandbox/index.js';
+import type { Denial } from '../../../connectors/gcp-iam/sandbox/index.js';
+import { parseFaultSpec, type FaultSpec } from '../../../src/sdk/index.js';
 import type { SourceResult } from '../../../src/engine/collect.js';
 import { collectFromRaw } from '../../../src/engine/from-raw.js';
 import { byId, collectFrom, DEMO, removeRun, sandboxOn, TWO_PROJECTS } from './helpers.js';
@@ -16,9 +17,9 @@ const sa = (project: string, name: string) => `gcp-iam:${project}:${name}@${proj
 async function collectThenReread(
   dataset: string,
   settings: Record<string, unknown>,
-  faults: Fault[] = [],
+  conditions: { denials?: Denial[]; faults?: FaultSpec[] } = {},
 ): Promise<{ collected: SourceResult; reread: SourceResult; statuses: (operation: string, resource: string) => number[] }> {
-  const sandbox = await sandboxOn(dataset, { faults });
+  const sandbox = await sandboxOn(dataset, conditions);
   const run = await collectFrom(sandbox, sandbox.token, settings, NOW);
   await sandbox.close();
   try {
@@ -34,7 +35,7 @@ async function collectThenReread(
 describe('gcp-iam: re-reading raw pages gives the identities the collection gave, field for field', () => {
   it('for the demo organization read project by project', async () => {
     const { collected, reread } = await collectThenReread(path.join(DEMO, 'dataset.json'), { organization: DEMO_ORG });
-    expect(collected.completeness.verdict).toBe('complete');
+    expect(collected.completeness.verdict).toBe('unreconciled');
     expect(collected.identities).toHaveLength(11);
     expect(reread.identities).toEqual(collected.identities);
     expect(reread.completeness).toEqual(collected.completeness);
@@ -64,9 +65,9 @@ describe('gcp-iam: re-reading raw pages gives the identities the collection gave
 
 describe('gcp-iam: re-reading an incomplete collection keeps exactly what was collected', () => {
   it('a project whose account listing was denied stays empty', async () => {
-    const { collected, reread } = await collectThenReread(TWO_PROJECTS, { projects: [A, B] }, [
-      { operation: 'iam.projects.serviceAccounts.list', resource: B, status: 403 },
-    ]);
+    const { collected, reread } = await collectThenReread(TWO_PROJECTS, { projects: [A, B] }, {
+      denials: [{ operation: 'iam.projects.serviceAccounts.list', resource: B }],
+    });
     expect(collected.completeness.verdict).toBe('incomplete');
     expect(collected.identities).toHaveLength(5);
     expect(reread.identities).toEqual(collected.identities);
@@ -74,9 +75,9 @@ describe('gcp-iam: re-reading an incomplete collection keeps exactly what was co
   });
 
   it('a project whose account listing was denied partway gives no identity from the pages it kept', async () => {
-    const { collected, reread, statuses } = await collectThenReread(TWO_PROJECTS, { projects: [A, B], pageSize: { serviceAccounts: 2 } }, [
-      { operation: 'iam.projects.serviceAccounts.list', resource: A, status: 403, after: 1 },
-    ]);
+    const { collected, reread, statuses } = await collectThenReread(TWO_PROJECTS, { projects: [A, B], pageSize: { serviceAccounts: 2 } }, {
+      denials: [{ operation: 'iam.projects.serviceAccounts.list', resource: A, after: 1 }],
+    });
     expect(statuses('iam.projects.serviceAccounts.list', A)).toEqual([200, 403]);
     expect(collected.identities.map((i) => i.scope)).toEqual([B, B]);
     expect(reread.identities).toEqual(collected.identities);
@@ -84,9 +85,9 @@ describe('gcp-iam: re-reading an incomplete collection keeps exactly what was co
 
   it('an analyzer query denied partway leaves last use unknown, as the collection did', async () => {
     // The account activity query's first page passes and its second is denied; the key query is untouched.
-    const { collected, reread, statuses } = await collectThenReread(TWO_PROJECTS, { projects: [A], pageSize: { activities: 1 } }, [
-      { operation: 'policyanalyzer.activities.query', resource: A, pathIncludes: 'serviceAccountLastAuthentication', status: 403, after: 1 },
-    ]);
+    const { collected, reread, statuses } = await collectThenReread(TWO_PROJECTS, { projects: [A], pageSize: { activities: 1 } }, {
+      denials: [{ operation: 'policyanalyzer.activities.query', resource: A, pathIncludes: 'serviceAccountLastAuthentication', after: 1 }],
+    });
     expect(statuses('policyanalyzer.activities.query', A)).toContain(403);
     const runner = byId(collected.identities, sa(A, 'app-runner'));
     expect(runner.lastUsed).toBe('unknown');
@@ -98,12 +99,34 @@ describe('gcp-iam: re-reading an incomplete collection keeps exactly what was co
     const { collected, reread, statuses } = await collectThenReread(
       path.join(DEMO, 'dataset.json'),
       { organization: DEMO_ORG, assetInventory: { scope: DEMO_ORG }, pageSize: { assets: 5 } },
-      [{ operation: 'cloudasset.searchAllResources', status: 403, after: 1 }],
+      { denials: [{ operation: 'cloudasset.searchAllResources', after: 1 }] },
     );
     expect(statuses('cloudasset.searchAllResources', DEMO_ORG)).toEqual([200, 403]);
     expect(collected.completeness.verdict).toBe('incomplete');
     expect(collected.identities).toHaveLength(11);
     expect(collected.identities.every((i) => i.createdAt === null)).toBe(true);
+    expect(reread.identities).toEqual(collected.identities);
+  });
+});
+
+describe('gcp-iam: re-reading a collection that met faults keeps exactly what it kept', () => {
+  const settings = {
+    organization: DEMO_ORG,
+    assetInventory: { scope: DEMO_ORG },
+    pageSize: { serviceAccounts: 2, activities: 2, assets: 5, projects: 1 },
+    retry: { maxAttempts: 2, baseDelayMs: 1, maxDelayMs: 2 },
+  };
+  it.each([
+    // Retried, or followed through extra empty pages: the collection is whole.
+    'gcp-iam:*:throttle:1',
+    'gcp-iam:*:empty-page-more:1',
+    // Stopped partway: a listing that led back to records already read, or to its own page.
+    'gcp-iam:policyanalyzer.activities.query:self-link:1',
+    'gcp-iam:iam.projects.serviceAccounts.list:repeat-cursor',
+    'gcp-iam:cloudasset.searchAllResources:self-link',
+    'gcp-iam:iam.projects.serviceAccounts.keys.list:truncate',
+  ])('%s', async (spec) => {
+    const { collected, reread } = await collectThenReread(path.join(DEMO, 'dataset.json'), settings, { faults: [parseFaultSpec(spec)] });
     expect(reread.identities).toEqual(collected.identities);
   });
 });

@@ -1,8 +1,9 @@
 import { cloudresourcemanager } from '@googleapis/cloudresourcemanager';
 import { iam } from '@googleapis/iam';
 import { OAuth2Client } from 'google-auth-library';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { CloudAsset, PolicyAnalyzer } from '../../../connectors/gcp-iam/rest.js';
+import type { FaultKind } from '../../../src/sdk/index.js';
 import { sandboxOn, TWO_PROJECTS } from './helpers.js';
 
 const A = 'alpha-prod-1';
@@ -140,28 +141,91 @@ describe('GCP sandbox wire', () => {
     expect(folderOnly.data.results!.every((r) => r.project === 'projects/710000000001')).toBe(true);
   });
 
-  it('injects faults N times or permanently, per operation and resource, and logs every call', async () => {
-    const faulty = await sandboxOn(TWO_PROJECTS, {
-      faults: [
-        { operation: 'iam.projects.serviceAccounts.list', resource: A, status: 429, times: 1 },
-        { operation: 'cloudresourcemanager', resource: 'beta-data-2', status: 503 },
-      ],
-    });
+  it('refuses what a denial names, per operation and resource, and logs every call', async () => {
+    const denying = await sandboxOn(TWO_PROJECTS, { denials: [{ operation: 'cloudresourcemanager', resource: 'beta-data-2' }] });
     const auth = new OAuth2Client();
-    auth.setCredentials({ access_token: faulty.token });
-    const client = iam({ version: 'v1', auth, rootUrl: faulty.rootUrl });
-    const crm = cloudresourcemanager({ version: 'v3', auth, rootUrl: faulty.rootUrl });
-    await expect(client.projects.serviceAccounts.list({ name: `projects/${A}` }, noRetry)).rejects.toMatchObject({ status: 429 });
-    await expect(client.projects.serviceAccounts.list({ name: `projects/${A}` }, noRetry)).resolves.toMatchObject({ status: 200 });
-    for (let i = 0; i < 2; i++) {
-      await expect(crm.projects.getIamPolicy({ resource: 'projects/710000000002', requestBody: {} }, noRetry)).rejects.toMatchObject({ status: 503 });
-    }
-    await faulty.close();
-    expect(faulty.calls.map((c) => [c.operation, c.resource, c.status])).toEqual([
-      ['iam.projects.serviceAccounts.list', A, 429],
-      ['iam.projects.serviceAccounts.list', A, 200],
-      ['cloudresourcemanager.projects.getIamPolicy', 'beta-data-2', 503],
-      ['cloudresourcemanager.projects.getIamPolicy', 'beta-data-2', 503],
+    auth.setCredentials({ access_token: denying.token });
+    const crm = cloudresourcemanager({ version: 'v3', auth, rootUrl: denying.rootUrl });
+    await expect(crm.projects.getIamPolicy({ resource: 'projects/710000000002', requestBody: {} }, noRetry)).rejects.toMatchObject({ status: 403 });
+    await expect(crm.projects.getIamPolicy({ resource: `projects/${A}`, requestBody: {} }, noRetry)).resolves.toMatchObject({ status: 200 });
+    await denying.close();
+    expect(denying.calls.map((c) => [c.operation, c.resource, c.status])).toEqual([
+      ['cloudresourcemanager.projects.getIamPolicy', 'beta-data-2', 403],
+      ['cloudresourcemanager.projects.getIamPolicy', A, 200],
     ]);
+  });
+});
+
+/** The shared fault vocabulary as Google's REST APIs speak it, seen on the wire. */
+describe('GCP sandbox faults', () => {
+  let sandbox: Awaited<ReturnType<typeof sandboxOn>>;
+  const accounts = `/v1/projects/${A}/serviceAccounts`;
+  const get = (path: string, init: RequestInit = {}) =>
+    fetch(new URL(path, sandbox.rootUrl), { ...init, headers: { authorization: `Bearer ${sandbox.token}` } });
+  const json = async (path: string) => (await (await get(path)).json()) as { accounts?: Array<Record<string, unknown>>; nextPageToken?: string };
+  const faults = (kind: FaultKind, times?: number) =>
+    sandbox.faults.set([{ connector: 'gcp-iam', operation: 'iam.projects.serviceAccounts.list', kind, ...(times ? { times } : {}) }]);
+
+  beforeAll(async () => {
+    sandbox = await sandboxOn(TWO_PROJECTS);
+  });
+  afterEach(() => sandbox.faults.set([]));
+  afterAll(() => sandbox.close());
+
+  it('fails each distinct request `times` times, then answers it; without times, always', async () => {
+    faults('throttle', 1);
+    const throttled = await get(`${accounts}?pageSize=2`);
+    expect([throttled.status, ((await throttled.json()) as { error: { status: string } }).error.status]).toEqual([429, 'RESOURCE_EXHAUSTED']);
+    expect((await get(`${accounts}?pageSize=2`)).status).toBe(200);
+    // Another page is another request: it meets the fault once too.
+    const { nextPageToken } = await json(`${accounts}?pageSize=2`);
+    expect((await get(`${accounts}?pageSize=2&pageToken=${nextPageToken}`)).status).toBe(429);
+    faults('5xx');
+    expect([(await get(accounts)).status, (await get(accounts)).status]).toEqual([503, 503]);
+  });
+
+  it('answers html, {}, a truncated body with its own length, or drops the records\' emails', async () => {
+    faults('html');
+    const html = await get(accounts);
+    expect([html.status, html.headers.get('content-type')]).toEqual([200, 'text/html; charset=utf-8']);
+    faults('empty-object');
+    expect(await (await get(accounts)).text()).toBe('{}');
+    faults('truncate');
+    const truncated = await get(accounts);
+    const text = await truncated.text();
+    expect(Number(truncated.headers.get('content-length'))).toBe(Buffer.byteLength(text));
+    expect(() => JSON.parse(text)).toThrow();
+    faults('drop-field');
+    const { accounts: dropped } = await json(accounts);
+    expect(dropped!.length).toBe(5);
+    expect(dropped!.every((a) => a.email === undefined && typeof a.uniqueId === 'string')).toBe(true);
+  });
+
+  it('resets, or hangs until the client gives up, and still closes', async () => {
+    faults('reset');
+    await expect(get(accounts)).rejects.toThrow();
+    faults('hang');
+    await expect(get(accounts, { signal: AbortSignal.timeout(100) })).rejects.toMatchObject({ name: 'TimeoutError' });
+    expect(sandbox.calls.slice(-2).map((c) => c.status)).toEqual([0, 0]);
+  });
+
+  it('breaks paging: a repeated token, a fresh token to the same page, an empty page that claims more', async () => {
+    const first = await json(`${accounts}?pageSize=2`);
+    faults('repeat-cursor');
+    // The first page was reached by no token, so it has none to repeat.
+    expect((await json(`${accounts}?pageSize=2`)).nextPageToken).toBe(first.nextPageToken);
+    const second = await json(`${accounts}?pageSize=2&pageToken=${first.nextPageToken}`);
+    expect(second.nextPageToken).toBe(first.nextPageToken);
+    faults('self-link');
+    const self = await json(`${accounts}?pageSize=2`);
+    expect(self.accounts).toEqual(first.accounts);
+    expect(self.nextPageToken).not.toBe(first.nextPageToken);
+    faults('empty-page-more');
+    const empty = await json(`${accounts}?pageSize=2`);
+    expect(empty.accounts).toBeUndefined();
+    sandbox.faults.set([]);
+    // Both lead back to the first page.
+    expect((await json(`${accounts}?pageSize=2&pageToken=${self.nextPageToken}`)).accounts).toEqual(first.accounts);
+    expect((await json(`${accounts}?pageSize=2&pageToken=${empty.nextPageToken}`)).accounts).toEqual(first.accounts);
   });
 });
