@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { createServer, type IncomingMessage } from 'node:http';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { applyFault, FaultPlan, type DemoSandbox, type FaultOutcome, type FaultSpec, type WireResponse } from '../../../src/sdk/index.js';
 import { loadDataset, type Dataset } from './dataset.js';
@@ -60,6 +60,15 @@ export async function startSandbox(options: SandboxOptions): Promise<GitLabSandb
   let origin = '';
 
   const server = createServer((request, response) => {
+    try {
+      serve(request, response);
+    } catch (error) {
+      response.writeHead(500, { 'content-type': 'application/json' });
+      response.end(JSON.stringify({ message: `sandbox error: ${(error as Error).message}` }));
+    }
+  });
+
+  function serve(request: IncomingMessage, response: ServerResponse): void {
     const url = new URL(request.url ?? '/', origin);
     const matched = request.method === 'GET' ? matchRoute(url.pathname) : undefined;
     const answer = (): WireResponse => reply(request, url, matched);
@@ -80,7 +89,7 @@ export async function startSandbox(options: SandboxOptions): Promise<GitLabSandb
     calls.push({ ...call, status: sent.status, body: sent.body });
     response.writeHead(sent.status, { ...sent.headers, 'x-request-id': randomBytes(8).toString('hex'), 'content-length': String(Buffer.byteLength(sent.body)) });
     response.end(sent.body);
-  });
+  }
 
   function reply(request: IncomingMessage, url: URL, matched: ReturnType<typeof matchRoute>): WireResponse {
     try {
