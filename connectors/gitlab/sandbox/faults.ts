@@ -15,7 +15,7 @@ export function position(url: URL): string {
   return `${url.pathname} page=${url.searchParams.get('page') ?? '1'} per_page=${url.searchParams.get('per_page') ?? ''}`;
 }
 
-export function throttled(retryAfterSeconds: number, nowSeconds: number): WireResponse {
+function throttled(retryAfterSeconds: number, nowSeconds: number): WireResponse {
   const reset = nowSeconds + retryAfterSeconds;
   return {
     status: 429,

@@ -3,14 +3,15 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { applyFault, FaultPlan, type DemoSandbox, type FaultOutcome, type FaultSpec, type WireResponse } from '../../../src/sdk/index.js';
 import { loadDataset, type Dataset } from './dataset.js';
-import { gitlabDialect, position, throttled } from './faults.js';
+import { gitlabDialect, position } from './faults.js';
 import { HttpError, matchRoute, restReply, type Reply } from './rest.js';
 
 /*
  * A local GitLab: REST v4 over node:http from a dataset, with GitLab's offset paging (Link, X-Next-Page,
- * X-Total), its 429 with RateLimit-* and Retry-After, personal access token and OAuth authentication, the shared
+ * X-Total), personal access token and OAuth authentication, the shared
  * injected faults (`gitlab:operation:kind[:times]`, operations named as the connector names them) and GitLab's own
- * refusals (a role or tier that does not allow an operation).
+ * refusals (a role or tier that does not allow an operation). Its 429, with RateLimit-* and Retry-After, is the
+ * `throttle` fault.
  */
 
 export interface Refusal {
@@ -29,8 +30,6 @@ export interface SandboxOptions {
   /** Faults of the shared vocabulary, each counted per distinct request; the plan can be replaced while the sandbox runs. */
   faults?: FaultPlan | readonly FaultSpec[];
   refusals?: readonly Refusal[];
-  /** Requests answered before every further one is throttled until the window (seconds) passes. */
-  rateLimit?: { limit: number; windowSeconds: number };
   /** Answers lists without X-Total and X-Total-Pages, as GitLab does past 10,000 items. */
   omitTotals?: boolean;
 }
@@ -56,7 +55,6 @@ export async function startSandbox(options: SandboxOptions): Promise<GitLabSandb
   const calls: SandboxCall[] = [];
   const faults = options.faults instanceof FaultPlan ? options.faults : new FaultPlan('gitlab', options.faults ?? []);
   let nonce = 0;
-  let window = { used: 0, reset: 0 };
   let origin = '';
 
   const server = createServer((request, response) => {
@@ -94,8 +92,6 @@ export async function startSandbox(options: SandboxOptions): Promise<GitLabSandb
   function reply(request: IncomingMessage, url: URL, matched: ReturnType<typeof matchRoute>): WireResponse {
     try {
       authenticate(request);
-      const limited = spendRateLimit();
-      if (limited) return limited;
       if (!matched) throw new HttpError(404, '404 Not Found');
       const refusal = options.refusals?.find((r) => r.operation === matched.operation.id);
       if (refusal) throw new HttpError(refusal.status, refusal.status === 403 ? '403 Forbidden' : '404 Not Found');
@@ -119,14 +115,6 @@ export async function startSandbox(options: SandboxOptions): Promise<GitLabSandb
     const bearer = /^Bearer\s+(\S+)$/i.exec(request.headers.authorization ?? '')?.[1];
     if (privateToken === options.token || (options.oauthToken !== undefined && bearer === options.oauthToken)) return;
     throw new HttpError(401, '401 Unauthorized');
-  }
-
-  function spendRateLimit(): WireResponse | undefined {
-    if (!options.rateLimit) return undefined;
-    const nowSeconds = Math.floor(Date.now() / 1000);
-    if (window.reset <= nowSeconds) window = { used: 0, reset: nowSeconds + options.rateLimit.windowSeconds };
-    window.used += 1;
-    return window.used > options.rateLimit.limit ? throttled(window.reset - nowSeconds, nowSeconds) : undefined;
   }
 
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
