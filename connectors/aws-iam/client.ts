@@ -1,24 +1,37 @@
 import {
   GenerateCredentialReportCommand,
+  GetAccountAuthorizationDetailsCommand,
   GetAccountSummaryCommand,
   GetCredentialReportCommand,
   GetPolicyCommand,
   GetPolicyVersionCommand,
   IAMClient,
-  paginateGetAccountAuthorizationDetails,
-  paginateListAccessKeys,
+  ListAccessKeysCommand,
   type EntityType,
 } from '@aws-sdk/client-iam';
-import { OrganizationsClient, paginateListAccounts } from '@aws-sdk/client-organizations';
-import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import { ListAccountsCommand, OrganizationsClient } from '@aws-sdk/client-organizations';
+import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import pLimit from 'p-limit';
-import { fromIni, fromNodeProviderChain, fromTemporaryCredentials } from '@aws-sdk/credential-providers';
+import { fromIni, fromNodeProviderChain } from '@aws-sdk/credential-providers';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
-import { ConnectorError, type ConnectContext, type ScopeRecorder } from '../../src/sdk/index.js';
+import type { z } from 'zod';
+import {
+  ConnectorError,
+  InvalidResponseError,
+  PageGuard,
+  PagingError,
+  validateResponse,
+  withRetries,
+  type ConnectContext,
+  type ScopeRecorder,
+} from '../../src/sdk/index.js';
 import type { AwsIamConfig } from './config.js';
 import { parseCredentialReport, type CredentialReportRow } from './credential-report.js';
-import type { AccessKeyLike, AccountSnapshot, ManagedPolicyLike, RoleDetailLike, UserDetailLike } from './normalize.js';
+import type { AccessKeyLike, AccountSnapshot } from './normalize.js';
 import { parsePolicyDocument, type PolicyDocument } from './policy.js';
+import * as Responses from './responses.js';
+import { reconcileWithReport } from './reconcile.js';
+import { SeenItems } from './listing.js';
 import { PatientRetryStrategy } from './retry.js';
 
 const GAAD_FILTER: EntityType[] = ['User', 'Role', 'Group', 'LocalManagedPolicy'];
@@ -45,14 +58,48 @@ class Pacer {
   }
 }
 
-function pageAttempts(output: { $metadata?: { attempts?: number } }): number {
-  return output.$metadata?.attempts ?? 1;
+interface SdkOutput {
+  $metadata?: { attempts?: number };
 }
 
 /** SDK outputs carry transport metadata that is not evidence of the account's state. */
 function withoutMetadata<T extends object>(output: T): Omit<T, '$metadata'> {
   const { $metadata: _metadata, ...rest } = output as T & { $metadata?: unknown };
   return rest;
+}
+
+/**
+ * An AWS call that failed, named by its operation and with the attempts it took, so that every error line says
+ * which call it was and that it was retried. `code` keeps the SDK's error name (AccessDenied, Throttling,
+ * TimeoutError), or the collection contract's code (InvalidResponse, repeated-cursor), for the manifest.
+ */
+export class AwsRequestError extends Error {
+  override readonly name = 'AwsRequestError';
+  readonly code: string;
+  constructor(
+    readonly operation: string,
+    cause: unknown,
+    attempts = 1,
+  ) {
+    const error = cause as { name?: unknown; message?: unknown; code?: unknown } | undefined;
+    const message = typeof error?.message === 'string' && error.message ? error.message : String(cause);
+    const named = message.startsWith(`${operation}: `) ? message : `${operation}: ${message}`;
+    super(attempts > 1 ? `${named} (after ${attempts} attempts)` : named, { cause });
+    const contract = cause instanceof InvalidResponseError || cause instanceof PagingError;
+    const code = contract ? error?.code : error?.name !== 'Error' ? (error?.name ?? error?.code) : error?.code;
+    this.code = typeof code === 'string' ? code : 'Error';
+  }
+}
+
+/** The operation a collection error names, when it came through the request layer. */
+export function operationOf(error: unknown): string | undefined {
+  if (error instanceof AwsRequestError || error instanceof InvalidResponseError || error instanceof PagingError) return error.operation;
+  return undefined;
+}
+
+function attemptsOf(error: unknown): number {
+  const attempts = (error as { $metadata?: { attempts?: unknown } } | undefined)?.$metadata?.attempts;
+  return typeof attempts === 'number' ? attempts : 1;
 }
 
 /**
@@ -77,13 +124,14 @@ function shared(provider: AwsCredentialIdentityProvider): AwsCredentialIdentityP
   };
 }
 
-function errorName(error: unknown): string {
-  return (error as { name?: string }).name ?? '';
+function errorCode(error: unknown): string {
+  return error instanceof AwsRequestError ? error.code : ((error as { name?: string }).name ?? '');
 }
 
 export class AwsIamClient {
   private readonly baseCredentials: AwsCredentialIdentityProvider;
   private readonly awsManagedPolicies = new Map<string, Promise<PolicyDocument | undefined>>();
+  private signal: AbortSignal | undefined;
 
   constructor(
     readonly config: AwsIamConfig,
@@ -115,15 +163,69 @@ export class AwsIamClient {
     return fromNodeProviderChain();
   }
 
+  /** Every request of the collection carries this signal: the source aborts it when it fails or passes its deadline. */
+  abortOn(signal: AbortSignal): void {
+    this.signal = signal;
+  }
+
+  /**
+   * The one configuration of every SDK client (IAM, STS, Organizations): connect and response timeouts from the
+   * source's `timeouts`, and the SDK's retry of throttling, server errors, resets, timeouts and unreadable bodies.
+   */
   private clientConfig(credentials: AwsCredentialIdentityProvider) {
     const { region, endpoint, retry } = this.config;
+    const { connectMs, requestMs } = this.context.timeouts;
     return {
       region,
       credentials,
       ...(endpoint ? { endpoint } : {}),
+      requestHandler: { connectionTimeout: connectMs, requestTimeout: requestMs, socketTimeout: requestMs, throwOnRequestTimeout: true },
       retryStrategy: new PatientRetryStrategy(retry),
       maxAttempts: retry.maxAttempts,
     };
+  }
+
+  /**
+   * The request layer every AWS call goes through: sends with the source's signal, validates the answer for the
+   * fields the collection reads, and tries again when it is not what the operation returns (the SDK's own retry
+   * has already covered throttling, server errors, resets, timeouts and bodies it could not parse). Returns the
+   * answer without transport metadata and the attempts it took in all, for the manifest. A failure names the
+   * operation.
+   */
+  private async request<Schema extends z.ZodType>(
+    operation: string,
+    schema: Schema,
+    send: (options: { abortSignal?: AbortSignal }) => Promise<SdkOutput>,
+  ): Promise<{ body: z.output<Schema>; attempts: number }> {
+    const { maxAttempts, baseDelayMs, maxDelayMs } = this.config.retry;
+    let attempts = 0;
+    try {
+      const { value } = await withRetries(
+        async () => {
+          let output: SdkOutput;
+          try {
+            output = await send(this.signal ? { abortSignal: this.signal } : {});
+          } catch (error) {
+            attempts += attemptsOf(error);
+            throw error;
+          }
+          attempts += output.$metadata?.attempts ?? 1;
+          return validateResponse(operation, schema, withoutMetadata(output));
+        },
+        {
+          attempts: maxAttempts,
+          baseDelayMs,
+          maxDelayMs,
+          // Only this call's own invalid answers: the SDK has retried everything else already.
+          classify: (error) => ({ retry: error instanceof InvalidResponseError && error.operation === operation }),
+          ...(this.signal ? { signal: this.signal } : {}),
+        },
+      );
+      return { body: value, attempts };
+    } catch (error) {
+      // A session refresh that failed inside this call is the AssumeRole's failure, already named.
+      throw error instanceof AwsRequestError ? error : new AwsRequestError(operation, error, attempts);
+    }
   }
 
   private paced<T extends { middlewareStack: IAMClient['middlewareStack'] }>(client: T): T {
@@ -138,29 +240,36 @@ export class AwsIamClient {
     return client;
   }
 
+  /** AssumeRole through the request layer, so the session is validated, time-limited and retried like every call. */
   private credentialsFor(target: AccountTarget): AwsCredentialIdentityProvider {
     if (target.via.kind === 'caller') return this.baseCredentials;
     const { roleArn, externalId } = target.via;
-    return shared(fromTemporaryCredentials({
-      masterCredentials: this.baseCredentials,
-      params: {
-        RoleArn: roleArn,
-        RoleSessionName: this.config.assumeRole.sessionName,
-        DurationSeconds: this.config.assumeRole.durationSeconds,
-        ...(externalId ? { ExternalId: externalId } : {}),
-      },
-      clientConfig: this.clientConfig(this.baseCredentials),
-    }));
+    const sts = new STSClient(this.clientConfig(this.baseCredentials));
+    return shared(async () => {
+      const { body } = await this.request('AssumeRole', Responses.AssumedRole, (options) =>
+        sts.send(
+          new AssumeRoleCommand({
+            RoleArn: roleArn,
+            RoleSessionName: this.config.assumeRole.sessionName,
+            DurationSeconds: this.config.assumeRole.durationSeconds,
+            ...(externalId ? { ExternalId: externalId } : {}),
+          }),
+          options,
+        ),
+      );
+      const { AccessKeyId, SecretAccessKey, SessionToken, Expiration } = body.Credentials;
+      return { accessKeyId: AccessKeyId, secretAccessKey: SecretAccessKey, sessionToken: SessionToken, expiration: Expiration };
+    });
   }
 
   /** Who the collector is with its own credentials: the account it stands in and its ARN. */
   async callerIdentity(): Promise<{ account: string; arn: string }> {
     const sts = new STSClient(this.clientConfig(this.baseCredentials));
     try {
-      const out = await sts.send(new GetCallerIdentityCommand({}));
-      return { account: out.Account ?? '', arn: out.Arn ?? '' };
+      const { body } = await this.request('GetCallerIdentity', Responses.CallerIdentity, (options) => sts.send(new GetCallerIdentityCommand({}), options));
+      return { account: body.Account, arn: body.Arn };
     } catch (error) {
-      if (errorName(error) !== 'CredentialsProviderError') throw error;
+      if (errorCode(error) !== 'CredentialsProviderError') throw error;
       throw new ConnectorError(this.context.source, `no AWS credentials: ${(error as Error).message}`, {
         cause: error,
         hint: 'set credentials.profile, or credentials.accessKeyIdEnv and secretAccessKeyEnv, or provide the AWS SDK default chain (AWS_PROFILE, SSO, instance role)',
@@ -180,31 +289,46 @@ export class AwsIamClient {
     return value;
   }
 
-  /** Active accounts of the organization, read with the caller's credentials (management or delegated admin). */
-  async organizationAccounts(recorder: ScopeRecorder): Promise<string[]> {
+  /**
+   * Active accounts of the organization, read with the caller's credentials (management or delegated admin). The
+   * caller's own account belongs to the organization: a listing without it is short, whatever it says.
+   */
+  async organizationAccounts(recorder: ScopeRecorder, callerAccount: string): Promise<string[]> {
     const client = new OrganizationsClient(this.clientConfig(this.baseCredentials));
+    const listed = new Set<string>();
     const ids: string[] = [];
     const parameters = { MaxResults: 20 };
-    for await (const page of paginateListAccounts({ client, pageSize: 20 }, {})) {
-      const accounts = page.Accounts ?? [];
-      await recorder.page('ListAccounts', parameters, withoutMetadata(page), { records: accounts.length, attempts: pageAttempts(page) });
-      for (const account of accounts) {
-        const state = account.State ?? account.Status;
-        if (account.Id && state === 'ACTIVE') ids.push(account.Id);
+    const guard = new PageGuard('ListAccounts', this.context.paging);
+    const seen = new SeenItems('ListAccounts');
+    let token: string | undefined;
+    do {
+      const next = token;
+      const { body: page, attempts } = await this.request('ListAccounts', Responses.AccountsPage, (options) =>
+        client.send(new ListAccountsCommand({ ...parameters, ...(next ? { NextToken: next } : {}) }), options),
+      );
+      await recorder.page('ListAccounts', parameters, page, { records: page.Accounts.length, attempts });
+      seen.add(page.Accounts.map((account) => account.Id));
+      for (const account of page.Accounts) {
+        listed.add(account.Id);
+        if ((account.State ?? account.Status) === 'ACTIVE') ids.push(account.Id);
       }
-    }
+      token = guard.next({ items: page.Accounts.length, cursor: page.NextToken });
+    } while (token);
+    recorder.reconcile("the caller's own account is among the organization's accounts", 1, listed.has(callerAccount) ? 1 : 0, callerAccount);
     return ids;
   }
 
   /** Reads one account: GAAD in pages of 1000, the credential report, access keys of users that have keys. */
   async readAccount(target: AccountTarget, recorder: ScopeRecorder): Promise<AccountSnapshot> {
     const credentials = this.credentialsFor(target);
+    // The session first, so that a refused AssumeRole is reported as itself and not inside another call.
+    await credentials();
     const iam = this.paced(new IAMClient(this.clientConfig(credentials)));
     const sts = new STSClient(this.clientConfig(credentials));
-    const caller = await sts.send(new GetCallerIdentityCommand({}));
-    if (caller.Arn) recorder.collector(caller.Arn);
-    if (caller.Account && caller.Account !== target.accountId) {
-      throw new ConnectorError(this.context.source, `credentials for account ${target.accountId} act in account ${caller.Account}`);
+    const { body: caller } = await this.request('GetCallerIdentity', Responses.CallerIdentity, (options) => sts.send(new GetCallerIdentityCommand({}), options));
+    recorder.collector(caller.Arn);
+    if (caller.Account !== target.accountId) {
+      throw new AwsRequestError('GetCallerIdentity', new Error(`the credentials for account ${target.accountId} act in account ${caller.Account}`));
     }
 
     const snapshot: AccountSnapshot = {
@@ -223,50 +347,62 @@ export class AwsIamClient {
     await this.readAccessKeys(iam, recorder, snapshot);
     await this.readAwsManagedPolicies(iam, recorder, snapshot);
     await this.reconcile(iam, recorder, snapshot);
+    reconcileWithReport(recorder, snapshot);
     return snapshot;
   }
 
   private async readAuthorizationDetails(iam: IAMClient, recorder: ScopeRecorder, snapshot: AccountSnapshot): Promise<void> {
     const parameters = { Filter: GAAD_FILTER, MaxItems: GAAD_PAGE_SIZE };
-    for await (const page of paginateGetAccountAuthorizationDetails({ client: iam, pageSize: GAAD_PAGE_SIZE }, { Filter: GAAD_FILTER })) {
-      const users = (page.UserDetailList ?? []) as UserDetailLike[];
+    const guard = new PageGuard('GetAccountAuthorizationDetails', this.context.paging);
+    const seen = new SeenItems('GetAccountAuthorizationDetails');
+    let marker: string | undefined;
+    do {
+      const next = marker;
+      const { body: page, attempts } = await this.request('GetAccountAuthorizationDetails', Responses.AuthorizationDetailsPage, (options) =>
+        iam.send(new GetAccountAuthorizationDetailsCommand({ ...parameters, ...(next ? { Marker: next } : {}) }), options),
+      );
+      const users = page.UserDetailList ?? [];
       const groups = page.GroupDetailList ?? [];
-      const roles = (page.RoleDetailList ?? []) as RoleDetailLike[];
-      const policies = (page.Policies ?? []) as ManagedPolicyLike[];
-      const ref = await recorder.page('GetAccountAuthorizationDetails', parameters, withoutMetadata(page), {
-        records: users.length + groups.length + roles.length + policies.length,
-        attempts: pageAttempts(page),
-      });
-      users.forEach((u, i) => u.Arn && (snapshot.refs.entities[u.Arn] = `${ref}#/body/UserDetailList/${i}`));
-      roles.forEach((r, i) => r.Arn && (snapshot.refs.entities[r.Arn] = `${ref}#/body/RoleDetailList/${i}`));
+      const roles = page.RoleDetailList ?? [];
+      const policies = page.Policies ?? [];
+      const records = users.length + groups.length + roles.length + policies.length;
+      const ref = await recorder.page('GetAccountAuthorizationDetails', parameters, page, { records, attempts });
+      seen.add([...users, ...roles, ...policies].map((entity) => entity.Arn).concat(groups.map((group) => `group/${group.GroupName}`)));
+      users.forEach((u, i) => (snapshot.refs.entities[u.Arn] = `${ref}#/body/UserDetailList/${i}`));
+      roles.forEach((r, i) => (snapshot.refs.entities[r.Arn] = `${ref}#/body/RoleDetailList/${i}`));
       snapshot.users.push(...users);
       snapshot.groups.push(...groups);
       snapshot.roles.push(...roles);
       snapshot.policies.push(...policies);
-    }
+      marker = guard.next({ items: records, cursor: page.Marker, more: page.IsTruncated });
+    } while (marker);
   }
 
   private async readCredentialReport(iam: IAMClient, recorder: ScopeRecorder, snapshot: AccountSnapshot): Promise<CredentialReportRow[] | null> {
     const { pollIntervalMs, maxPolls } = this.config.credentialReport;
     try {
       for (let poll = 1; ; poll++) {
-        const generated = await iam.send(new GenerateCredentialReportCommand({}));
+        const { body: generated } = await this.request('GenerateCredentialReport', Responses.CredentialReportState, (options) =>
+          iam.send(new GenerateCredentialReportCommand({}), options),
+        );
         if (generated.State === 'COMPLETE') break;
         if (poll >= maxPolls) throw new Error(`credential report still ${generated.State} after ${maxPolls} polls`);
         await new Promise((resolve) => setTimeout(resolve, pollIntervalMs));
       }
-      const report = await iam.send(new GetCredentialReportCommand({}));
-      const csv = new TextDecoder().decode(report.Content ?? new Uint8Array());
+      const { body: report, attempts } = await this.request('GetCredentialReport', Responses.CredentialReport, (options) =>
+        iam.send(new GetCredentialReportCommand({}), options),
+      );
+      const csv = new TextDecoder().decode(report.Content);
       const rows = parseCredentialReport(csv);
       snapshot.refs.credentialReport = await recorder.page(
         'GetCredentialReport',
         {},
         { GeneratedTime: report.GeneratedTime, ReportFormat: report.ReportFormat, Content: csv },
-        { records: rows.length, attempts: pageAttempts(report) },
+        { records: rows.length, attempts },
       );
       return rows;
     } catch (error) {
-      recorder.error('GetCredentialReport', error, {
+      recorder.error(operationOf(error) ?? 'GetCredentialReport', error, {
         hint: 'the collector needs iam:GenerateCredentialReport and iam:GetCredentialReport; without the report, console use and key use are unknown',
       });
       return null;
@@ -288,15 +424,23 @@ export class AwsIamClient {
       names.map((userName) =>
         limit(async () => {
           const keys: AccessKeyLike[] = [];
+          const guard = new PageGuard('ListAccessKeys', this.context.paging);
+          const seen = new SeenItems('ListAccessKeys');
           try {
-            for await (const page of paginateListAccessKeys({ client: iam }, { UserName: userName })) {
-              const metadata = page.AccessKeyMetadata ?? [];
-              await recorder.page('ListAccessKeys', { UserName: userName }, withoutMetadata(page), { records: metadata.length, attempts: pageAttempts(page) });
-              keys.push(...metadata);
-            }
+            let marker: string | undefined;
+            do {
+              const next = marker;
+              const { body: page, attempts } = await this.request('ListAccessKeys', Responses.AccessKeysPage, (options) =>
+                iam.send(new ListAccessKeysCommand({ UserName: userName, ...(next ? { Marker: next } : {}) }), options),
+              );
+              await recorder.page('ListAccessKeys', { UserName: userName }, page, { records: page.AccessKeyMetadata.length, attempts });
+              seen.add(page.AccessKeyMetadata.map((key) => key.AccessKeyId));
+              keys.push(...page.AccessKeyMetadata);
+              marker = guard.next({ items: page.AccessKeyMetadata.length, cursor: page.Marker, more: page.IsTruncated });
+            } while (marker);
             snapshot.accessKeys[userName] = keys;
           } catch (error) {
-            if (errorName(error) === 'NoSuchEntityException') return; // deleted between GAAD and this call
+            if (errorCode(error) === 'NoSuchEntityException') return; // deleted between GAAD and this call
             recorder.error('ListAccessKeys', error, { hint: 'the collector needs iam:ListAccessKeys' });
           }
         }),
@@ -326,14 +470,16 @@ export class AwsIamClient {
 
   private async readPolicy(iam: IAMClient, recorder: ScopeRecorder, arn: string): Promise<PolicyDocument | undefined> {
     try {
-      const policy = await iam.send(new GetPolicyCommand({ PolicyArn: arn }));
-      const versionId = policy.Policy?.DefaultVersionId;
-      await recorder.page('GetPolicy', { PolicyArn: arn }, withoutMetadata(policy), { records: 1, attempts: pageAttempts(policy) });
-      const version = await iam.send(new GetPolicyVersionCommand({ PolicyArn: arn, VersionId: versionId }));
-      await recorder.page('GetPolicyVersion', { PolicyArn: arn, VersionId: versionId }, withoutMetadata(version), { records: 1, attempts: pageAttempts(version) });
-      return parsePolicyDocument(version.PolicyVersion?.Document);
+      const { body: policy, attempts } = await this.request('GetPolicy', Responses.Policy, (options) => iam.send(new GetPolicyCommand({ PolicyArn: arn }), options));
+      const versionId = policy.Policy.DefaultVersionId;
+      await recorder.page('GetPolicy', { PolicyArn: arn }, policy, { records: 1, attempts });
+      const read = await this.request('GetPolicyVersion', Responses.PolicyVersion, (options) =>
+        iam.send(new GetPolicyVersionCommand({ PolicyArn: arn, VersionId: versionId }), options),
+      );
+      await recorder.page('GetPolicyVersion', { PolicyArn: arn, VersionId: versionId }, read.body, { records: 1, attempts: read.attempts });
+      return parsePolicyDocument(read.body.PolicyVersion.Document);
     } catch (error) {
-      recorder.error('GetPolicyVersion', error, { hint: 'the collector needs iam:GetPolicy and iam:GetPolicyVersion to judge AWS managed policies' });
+      recorder.error(operationOf(error) ?? 'GetPolicyVersion', error, { hint: 'the collector needs iam:GetPolicy and iam:GetPolicyVersion to judge AWS managed policies' });
       return undefined;
     }
   }
@@ -341,18 +487,16 @@ export class AwsIamClient {
   /** GetAccountSummary counts IAM entities independently of GAAD: a mismatch means the listing missed some. */
   private async reconcile(iam: IAMClient, recorder: ScopeRecorder, snapshot: AccountSnapshot): Promise<void> {
     try {
-      const summary = await iam.send(new GetAccountSummaryCommand({}));
-      await recorder.page('GetAccountSummary', {}, withoutMetadata(summary), { records: 1, attempts: pageAttempts(summary) });
-      const counts = summary.SummaryMap ?? {};
+      const { body: summary, attempts } = await this.request('GetAccountSummary', Responses.AccountSummary, (options) =>
+        iam.send(new GetAccountSummaryCommand({}), options),
+      );
+      await recorder.page('GetAccountSummary', {}, summary, { records: 1, attempts });
+      const counts = summary.SummaryMap;
       const customerPolicies = snapshot.policies.filter((p) => !p.Arn?.startsWith('arn:aws:iam::aws:')).length;
-      recorder.reconcile('GetAccountSummary.Users = users in GAAD', counts.Users ?? 0, snapshot.users.length);
-      recorder.reconcile('GetAccountSummary.Roles = roles in GAAD', counts.Roles ?? 0, snapshot.roles.length);
-      recorder.reconcile('GetAccountSummary.Groups = groups in GAAD', counts.Groups ?? 0, snapshot.groups.length);
-      recorder.reconcile('GetAccountSummary.Policies = customer managed policies in GAAD', counts.Policies ?? 0, customerPolicies);
-      if (snapshot.credentialReport) {
-        const reportUsers = snapshot.credentialReport.filter((row) => row.user !== '<root_account>').length;
-        recorder.reconcile('credential report users = users in GAAD', reportUsers, snapshot.users.length);
-      }
+      recorder.reconcile('GetAccountSummary.Users = users in GAAD', counts.Users, snapshot.users.length);
+      recorder.reconcile('GetAccountSummary.Roles = roles in GAAD', counts.Roles, snapshot.roles.length);
+      recorder.reconcile('GetAccountSummary.Groups = groups in GAAD', counts.Groups, snapshot.groups.length);
+      recorder.reconcile('GetAccountSummary.Policies = customer managed policies in GAAD', counts.Policies, customerPolicies);
     } catch (error) {
       recorder.error('GetAccountSummary', error, { hint: 'the collector needs iam:GetAccountSummary for the independent count' });
     }

@@ -1,11 +1,15 @@
-import type { RawPages } from '../../src/sdk/index.js';
+import type { RawPage, RawPages } from '../../src/sdk/index.js';
 import { parseCredentialReport } from './credential-report.js';
 import { keysFromReport } from './export.js';
+import { SeenItems } from './listing.js';
 import type { AccessKeyLike, AccountSnapshot, GroupDetailLike, ManagedPolicyLike, RoleDetailLike, UserDetailLike } from './normalize.js';
 import { parsePolicyDocument, type PolicyDocument } from './policy.js';
 
 interface GaadBody {
   IsTruncated?: boolean;
+  Marker?: string;
+  /** Left in an offline export of one page (`--max-items`). */
+  NextToken?: string;
   UserDetailList?: UserDetailLike[];
   GroupDetailList?: GroupDetailLike[];
   RoleDetailList?: RoleDetailLike[];
@@ -25,14 +29,36 @@ async function awsManagedPolicies(raw: RawPages): Promise<Record<string, PolicyD
   return documents;
 }
 
+/**
+ * Whether a listing's kept pages stopped partway, as the collection judged it: the last page still claims more
+ * (the collection stopped there: a failure, a paging fault, an export of one page), or a page repeats items of an
+ * earlier one.
+ */
+function stoppedPartway<Body>(pages: readonly RawPage[], ids: (body: Body) => string[]): boolean {
+  const last = pages.at(-1)?.body as GaadBody | undefined;
+  if (last && (last.IsTruncated === true || Boolean(last.Marker) || Boolean(last.NextToken))) return true;
+  const seen = new SeenItems(pages[0]?.operation ?? '');
+  try {
+    for (const page of pages) seen.add(ids(page.body as Body));
+  } catch {
+    return true;
+  }
+  return false;
+}
+
+const gaadIds = (body: GaadBody): string[] =>
+  [...(body.UserDetailList ?? []), ...(body.RoleDetailList ?? []), ...(body.Policies ?? [])]
+    .map((entity) => entity.Arn ?? '')
+    .concat((body.GroupDetailList ?? []).map((group) => `group/${group.GroupName}`));
+
 /** The account snapshots a pack's raw pages hold, as the client built them when it read the account. */
 export async function snapshotsFromRaw(raw: RawPages): Promise<AccountSnapshot[]> {
   const managed = await awsManagedPolicies(raw);
   const snapshots: AccountSnapshot[] = [];
   for (const accountId of raw.scopes().filter((s) => /^\d{12}$/.test(s))) {
     const gaad = await raw.pages(accountId, 'GetAccountAuthorizationDetails');
-    // A listing whose last kept page was truncated failed partway: the collection read nothing of the account.
-    if (gaad.length === 0 || (gaad.at(-1)!.body as GaadBody).IsTruncated) continue;
+    // A listing that stopped partway: the collection read nothing of the account.
+    if (gaad.length === 0 || stoppedPartway(gaad, gaadIds)) continue;
     const snapshot: AccountSnapshot = {
       accountId,
       users: [],
@@ -61,16 +87,13 @@ export async function snapshotsFromRaw(raw: RawPages): Promise<AccountSnapshot[]
     }
     const listed = await raw.pages(accountId, 'ListAccessKeys');
     if (listed.length > 0) {
-      const byUser = new Map<string, { keys: AccessKeyLike[]; truncated: boolean }>();
-      for (const page of listed) {
-        const body = page.body as { AccessKeyMetadata?: AccessKeyLike[]; IsTruncated?: boolean };
-        const user = byUser.get(String(page.parameters.UserName)) ?? { keys: [], truncated: false };
-        user.keys.push(...(body.AccessKeyMetadata ?? []));
-        user.truncated = body.IsTruncated === true;
-        byUser.set(String(page.parameters.UserName), user);
-      }
+      const byUser = new Map<string, RawPage[]>();
+      for (const page of listed) byUser.set(String(page.parameters.UserName), [...(byUser.get(String(page.parameters.UserName)) ?? []), page]);
+      const keyIds = (body: { AccessKeyMetadata?: AccessKeyLike[] }) => (body.AccessKeyMetadata ?? []).map((key) => key.AccessKeyId ?? '');
       // As in the collection, a user whose key listing stopped partway has no keys on record.
-      for (const [user, { keys, truncated }] of byUser) if (!truncated) snapshot.accessKeys[user] = keys;
+      for (const [user, pages] of byUser) {
+        if (!stoppedPartway(pages, keyIds)) snapshot.accessKeys[user] = pages.flatMap((page) => (page.body as { AccessKeyMetadata?: AccessKeyLike[] }).AccessKeyMetadata ?? []);
+      }
     } else if (snapshot.credentialReport && gaad.some((p) => 'file' in p.parameters)) {
       // An offline export never called ListAccessKeys: its keys came from the report's slots.
       snapshot.accessKeys = keysFromReport(snapshot.credentialReport);

@@ -1,8 +1,8 @@
 import pLimit from 'p-limit';
 import { defineConnector, type CollectContext, type Identity } from '../../src/sdk/index.js';
-import { AwsIamClient, type AccountTarget } from './client.js';
+import { AwsIamClient, operationOf, type AccountTarget } from './client.js';
 import { AwsIamConfigSchema } from './config.js';
-import { readExport } from './export.js';
+import { loadExport, readExport } from './export.js';
 import { snapshotsFromRaw } from './from-raw.js';
 import { normalizeAccount, type AccountSnapshot } from './normalize.js';
 
@@ -21,10 +21,10 @@ async function targets(client: AwsIamClient, context: CollectContext): Promise<A
   if (config.organizations?.discover) {
     const organization = context.scope('organization');
     try {
-      const discovered = await client.organizationAccounts(organization);
+      const discovered = await client.organizationAccounts(organization, caller.account);
       for (const id of discovered) if (!config.organizations.exclude.includes(id)) ids.add(id);
     } catch (error) {
-      organization.error('ListAccounts', error, {
+      organization.error(operationOf(error) ?? 'ListAccounts', error, {
         hint: 'discovery needs organizations:ListAccounts from the management account or a delegated administrator',
       });
     }
@@ -45,7 +45,8 @@ async function readAccounts(client: AwsIamClient, context: CollectContext): Prom
   if (config.exports) {
     const exports = config.exports;
     context.collector('AWS CLI exports read offline');
-    return Promise.all(exports.map((files) => readExport(context.source, context.baseDir, files, (id) => context.scope(id))));
+    const snapshots = await Promise.all(exports.map((files) => readExport(context.baseDir, files, (id) => context.scope(id))));
+    return snapshots.filter((s): s is AccountSnapshot => s !== undefined);
   }
   const limit = pLimit(config.concurrency);
   const snapshots = await Promise.all(
@@ -55,12 +56,14 @@ async function readAccounts(client: AwsIamClient, context: CollectContext): Prom
         try {
           return await client.readAccount(target, recorder);
         } catch (error) {
-          recorder.error(target.via.kind === 'assume-role' ? 'AssumeRole' : 'GetAccountAuthorizationDetails', error, {
-            hint:
-              target.via.kind === 'assume-role'
-                ? `check that ${target.via.roleArn} exists, trusts the collector and accepts its external id`
-                : 'the collector needs iam:GetAccountAuthorizationDetails',
-          });
+          const operation = operationOf(error) ?? 'GetAccountAuthorizationDetails';
+          const hint =
+            operation === 'AssumeRole' && target.via.kind === 'assume-role'
+              ? `check that ${target.via.roleArn} exists, trusts the collector and accepts its external id`
+              : operation === 'GetAccountAuthorizationDetails'
+                ? 'the collector needs iam:GetAccountAuthorizationDetails'
+                : undefined;
+          recorder.error(operation, error, hint ? { hint } : {});
           return undefined;
         }
       }),
@@ -74,10 +77,14 @@ export default defineConnector({
   title: 'AWS IAM users, roles and access keys',
   kinds: ['service-account', 'role'],
   config: AwsIamConfigSchema,
+  async checkInputs(config, context) {
+    for (const files of config.exports ?? []) await loadExport(context.baseDir, files);
+  },
   async connect(config, context) {
     return new AwsIamClient(config, context);
   },
   async *collect(client, context): AsyncIterable<Identity> {
+    client.abortOn(context.signal);
     for (const snapshot of await readAccounts(client, context)) {
       yield* normalizeAccount(snapshot, { connector: CONNECTOR_ID, source: context.source, now: context.now });
     }

@@ -20,9 +20,19 @@ class Token implements RetryToken {
 }
 
 /**
- * Retries throttling, transient and server errors with capped exponential back-off and full jitter.
- * Unlike the SDK's standard strategy it keeps no client-wide retry quota: an audit would rather slow down
- * than give up on a throttled account halfway through and leave its population incomplete.
+ * A success status whose body the SDK could not read (an XML or JSON body cut short or garbled on the way): the
+ * SDK calls it a client error, but the request was fine and a second read of the same answer usually succeeds.
+ */
+function isGarbledSuccess(error: unknown): boolean {
+  const status = (error as { $metadata?: { httpStatusCode?: unknown } } | undefined)?.$metadata?.httpStatusCode;
+  return typeof status === 'number' && status >= 200 && status < 300;
+}
+
+/**
+ * Retries throttling, transient and server errors, and success answers whose body could not be read, with capped
+ * exponential back-off and full jitter. Unlike the SDK's standard strategy it keeps no client-wide retry quota: an
+ * audit would rather slow down than give up on a throttled account halfway through and leave its population
+ * incomplete.
  */
 export class PatientRetryStrategy implements RetryStrategyV2 {
   readonly mode = 'standard';
@@ -38,7 +48,8 @@ export class PatientRetryStrategy implements RetryStrategyV2 {
 
   async refreshRetryTokenForRetry(token: RetryToken, info: RetryErrorInfo): Promise<RetryToken> {
     const count = token.getRetryCount() + 1;
-    if (info.errorType === 'CLIENT_ERROR' || count >= this.settings.maxAttempts) throw new Error('no retry');
+    const retryable = info.errorType !== 'CLIENT_ERROR' || isGarbledSuccess(info.error);
+    if (!retryable || count >= this.settings.maxAttempts) throw new Error('no retry');
     const ceiling = Math.min(this.settings.maxDelayMs, this.settings.baseDelayMs * 2 ** count);
     const hinted = info.retryAfterHint ? Math.max(0, info.retryAfterHint.getTime() - Date.now()) : 0;
     return new Token(count, Math.max(hinted, Math.floor(this.random() * ceiling)));

@@ -1,4 +1,5 @@
 import { sign, type KeyObject } from 'node:crypto';
+import { validateResponse } from '../../src/sdk/index.js';
 import { OPERATIONS } from './operations.js';
 
 /** GitHub rejects App JWTs that live longer than ten minutes; a minute of slack absorbs clock drift. */
@@ -41,10 +42,12 @@ export function createAppAuth(options: AppCredentials & { request: RequestFn }) 
 
   async function installationToken(): Promise<string> {
     if (cached && cached.expiresAt - RENEW_BEFORE_MS > Date.now()) return cached.token;
+    const { id, route, schema } = OPERATIONS.createInstallationAccessToken;
     pending ??= options
-      .request(OPERATIONS.createInstallationAccessToken.route, { installation_id: options.installationId })
-      .then((response: { data: { token: string; expires_at: string } }) => {
-        cached = { token: response.data.token, expiresAt: Date.parse(response.data.expires_at) };
+      .request(route, { installation_id: options.installationId })
+      .then((response: { data: unknown }) => {
+        const { token, expires_at } = validateResponse(id, schema, response.data);
+        cached = { token, expiresAt: Date.parse(expires_at) };
         return cached.token;
       })
       .finally(() => {

@@ -12,29 +12,22 @@ import {
   secretIdentity,
   webhookIdentity,
   type Origin,
-  type RawApp,
-  type RawCredentialAuthorization,
-  type RawDeployKey,
-  type RawInstallation,
-  type RawPatGrant,
-  type RawPropertyValues,
-  type RawRunner,
-  type RawRunnerGroup,
-  type RawSecret,
-  type RawWebhook,
   type Repository,
-  type RepositoryNode,
   type SecretFamily,
 } from './normalize.js';
-import { OPERATIONS, REPOSITORY_INVENTORY_QUERY, type Operation } from './operations.js';
+import { OPERATIONS, REPOSITORY_INVENTORY } from './operations.js';
 import { Reader, type Reads } from './reader.js';
+import type { RawApp, RawOrganization } from './responses.js';
 
 export interface GitHubSession {
   client: GitHubClient;
   config: GitHubConfig;
 }
 
-const SECRETS: Record<SecretFamily, { kind: CollectionKind; org: Operation; selected: Operation; repo: Operation }> = {
+type SecretsOperation = typeof OPERATIONS.listOrgActionsSecrets;
+type SecretReposOperation = typeof OPERATIONS.listOrgActionsSecretRepos;
+
+const SECRETS: Record<SecretFamily, { kind: CollectionKind; org: SecretsOperation; selected: SecretReposOperation; repo: SecretsOperation }> = {
   actions: {
     kind: 'actions-secrets',
     org: OPERATIONS.listOrgActionsSecrets,
@@ -65,25 +58,6 @@ const REPOSITORY_KINDS: readonly CollectionKind[] = [
   'runners',
 ];
 
-const INVENTORY_OPERATION = 'graphql/repository-inventory';
-
-interface InventoryResponse {
-  data: {
-    organization: {
-      repositories: {
-        totalCount: number;
-        pageInfo: { hasNextPage: boolean; endCursor: string | null };
-        nodes: RepositoryNode[];
-      };
-    };
-  };
-}
-
-interface RawOrganization {
-  public_repos: number;
-  total_private_repos?: number;
-}
-
 /** The settings that decide what is read in an organization and how it maps to identities. */
 export type OrganizationSettings = Pick<GitHubConfig, 'org' | 'kinds' | 'ownerProperty' | 'concurrency'>;
 
@@ -97,6 +71,7 @@ export async function* collectOrganization({ client, config }: GitHubSession, co
     context.collector(collector);
   }
   yield* organizationIdentities(reader, config, context.source);
+  reader.settle();
 }
 
 /**
@@ -112,40 +87,40 @@ export async function* organizationIdentities(reader: Reads, config: Organizatio
 
   if (kinds.has('app-installations')) {
     const publishers = new Map<string, RawApp | undefined>();
-    for (const { item, rawRef } of (await reader.list<RawInstallation>('app-installations', OPERATIONS.listAppInstallations, { org })) ?? []) {
+    for (const { item, rawRef } of (await reader.list('app-installations', OPERATIONS.listAppInstallations, { org })) ?? []) {
       if (!publishers.has(item.app_slug)) publishers.set(item.app_slug, await appPublisher(reader, item.app_slug));
       yield installationIdentity(item, publishers.get(item.app_slug), origin(rawRef));
     }
   }
   if (kinds.has('pat-grants')) {
-    for (const { item, rawRef } of (await reader.list<RawPatGrant>('pat-grants', OPERATIONS.listPatGrants, { org })) ?? []) {
+    for (const { item, rawRef } of (await reader.list('pat-grants', OPERATIONS.listPatGrants, { org })) ?? []) {
       yield patGrantIdentity(item, origin(rawRef));
     }
   }
   if (kinds.has('credential-authorizations')) {
-    const reads = await reader.list<RawCredentialAuthorization>('credential-authorizations', OPERATIONS.listSamlAuthorizations, { org });
+    const reads = await reader.list('credential-authorizations', OPERATIONS.listSamlAuthorizations, { org });
     for (const { item, rawRef } of reads ?? []) yield credentialAuthorizationIdentity(item, origin(rawRef));
   }
   for (const family of SECRET_FAMILIES) {
     const { kind, org: list, selected } = SECRETS[family];
     if (!kinds.has(kind)) continue;
-    for (const { item, rawRef } of (await reader.list<RawSecret>(kind, list, { org })) ?? []) {
+    for (const { item, rawRef } of (await reader.list(kind, list, { org })) ?? []) {
       const selectedRepositories =
         item.visibility === 'selected'
-          ? (await reader.list<{ name: string }>(kind, selected, { org, secret_name: item.name }))?.map((read) => read.item.name)
+          ? (await reader.list(kind, selected, { org, secret_name: item.name }))?.map((read) => read.item.name)
           : undefined;
       yield secretIdentity(item, family, { level: 'org', ...(selectedRepositories ? { selectedRepositories } : {}) }, origin(rawRef));
     }
   }
   if (kinds.has('webhooks')) {
-    for (const { item, rawRef } of (await reader.list<RawWebhook>('webhooks', OPERATIONS.listOrgWebhooks, { org })) ?? []) {
+    for (const { item, rawRef } of (await reader.list('webhooks', OPERATIONS.listOrgWebhooks, { org })) ?? []) {
       yield webhookIdentity(item, undefined, origin(rawRef));
     }
   }
   if (kinds.has('runners')) {
-    const groups = await reader.list<RawRunnerGroup>('runners', OPERATIONS.listOrgRunnerGroups, { org });
+    const groups = await reader.list('runners', OPERATIONS.listOrgRunnerGroups, { org });
     const groupById = new Map(groups?.map(({ item }) => [item.id, item]));
-    for (const { item, rawRef } of (await reader.list<RawRunner>('runners', OPERATIONS.listOrgRunners, { org })) ?? []) {
+    for (const { item, rawRef } of (await reader.list('runners', OPERATIONS.listOrgRunners, { org })) ?? []) {
       const group = item.runner_group_id === undefined ? undefined : groupById.get(item.runner_group_id);
       yield runnerIdentity(item, group ? { group } : {}, origin(rawRef));
     }
@@ -163,7 +138,7 @@ export async function* organizationIdentities(reader: Reads, config: Organizatio
 
 async function userCollector(reader: Reads): Promise<string | undefined> {
   try {
-    const { item } = await reader.get<{ login: string }>(OPERATIONS.getAuthenticatedUser, {});
+    const { item } = await reader.get(OPERATIONS.getAuthenticatedUser, {});
     return `user:${item.login}`;
   } catch (error) {
     reader.scope.error(OPERATIONS.getAuthenticatedUser.id, error, { recovered: true, hint: 'the collector identity is not recorded' });
@@ -172,61 +147,60 @@ async function userCollector(reader: Reads): Promise<string | undefined> {
 }
 
 async function readOrganization(reader: Reads, org: string, source: string): Promise<RawOrganization> {
+  const { id } = OPERATIONS.getOrg;
   try {
-    return (await reader.get<RawOrganization>(OPERATIONS.getOrg, { org })).item;
+    return (await reader.get(OPERATIONS.getOrg, { org })).item;
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
-    throw new ConnectorError(source, `cannot read organization ${org}: ${message}`, {
+    throw new ConnectorError(source, `cannot read organization ${org} (${id}): ${message.replace(`${id}: `, '')}`, {
       cause: error,
       ...(refusalStatus(error) === 404 ? { hint: `check the org name and that the token or App installation can see ${org}` } : {}),
     });
   }
 }
 
-/** The publisher of an App (its owner account); a private App of another account stays unknown. */
+/**
+ * The publisher of an App (its owner account). GitHub hides a private App of another account (404): its
+ * publisher stays unknown, as it is on every run. Any other failure would drop a vendor the inventory
+ * names, so the scope is incomplete.
+ */
 async function appPublisher(reader: Reads, slug: string): Promise<RawApp | undefined> {
   try {
-    return (await reader.get<RawApp>(OPERATIONS.getAppBySlug, { app_slug: slug })).item;
+    return (await reader.get(OPERATIONS.getAppBySlug, { app_slug: slug })).item;
   } catch (error) {
-    reader.scope.error(OPERATIONS.getAppBySlug.id, error, { recovered: true, hint: `the publisher of app ${slug} stays unknown` });
+    const hidden = refusalStatus(error) === 404;
+    reader.scope.error(OPERATIONS.getAppBySlug.id, error, { recovered: hidden, hint: `the publisher of app ${slug} is unknown` });
     return undefined;
   }
 }
 
 /**
  * Every repository, with what decides its REST reads (deploy-key count, environments) and its owner hints
- * (CODEOWNERS, custom properties), reconciled against the organization's own repository count.
+ * (CODEOWNERS, custom properties), reconciled with GitHub's own count in the answer and with the
+ * organization's repository count where the collector may see it.
  */
 async function readRepositories(reader: Reads, config: OrganizationSettings, organization: RawOrganization): Promise<Repository[] | undefined> {
   const { org } = config;
-  const nodes: RepositoryNode[] = [];
-  let totalCount = 0;
+  const { id } = REPOSITORY_INVENTORY;
+  let inventory;
   try {
-    let after: string | null = null;
-    do {
-      const body: InventoryResponse = await reader.graphql<InventoryResponse>(
-        INVENTORY_OPERATION,
-        REPOSITORY_INVENTORY_QUERY,
-        { org, after },
-        (response) => response.data.organization.repositories.nodes.length,
-      );
-      const page = body.data.organization.repositories;
-      nodes.push(...page.nodes);
-      totalCount = page.totalCount;
-      after = page.pageInfo.hasNextPage ? page.pageInfo.endCursor : null;
-    } while (after);
+    inventory = await reader.connection(REPOSITORY_INVENTORY, { org });
   } catch (error) {
-    reader.scope.error(INVENTORY_OPERATION, error, { hint: 'no repository-level kind could be read without the repository list' });
+    reader.scope.error(id, error, { hint: 'no repository-level kind could be read without the repository list' });
     return undefined;
   }
-
+  const { nodes, totalCount } = inventory;
+  reader.scope.reconcile(`${id}: totalCount`, totalCount, nodes.length, "GitHub's count of the organization's repositories in the query's answer");
   if (typeof organization.total_private_repos === 'number') {
-    reader.scope.reconcile('repositories', organization.public_repos + organization.total_private_repos, nodes.length, 'GET /orgs/{org}: public_repos + total_private_repos');
-  } else {
-    reader.scope.reconcile('repositories', totalCount, nodes.length, 'total_private_repos is visible to organization owners only; GraphQL totalCount used');
+    reader.scope.reconcile(
+      `${id}: ${OPERATIONS.getOrg.id} public_repos + total_private_repos`,
+      organization.public_repos + organization.total_private_repos,
+      nodes.length,
+      'the organization\'s own repository count (visible to organization owners and Apps with organization administration)',
+    );
   }
 
-  const values = await reader.enrichment<RawPropertyValues>(
+  const values = await reader.enrichment(
     OPERATIONS.listRepoPropertyValues,
     { org },
     'owners and tags from repository custom properties are missing',
@@ -246,32 +220,32 @@ async function repositoryIdentities(
   const identities: Identity[] = [];
   const parameters = { owner: org, repo: repo.name };
   if (kinds.has('deploy-keys') && repo.deployKeyCount > 0) {
-    for (const { item, rawRef } of (await reader.list<RawDeployKey>('deploy-keys', OPERATIONS.listDeployKeys, parameters)) ?? []) {
-      identities.push(deployKeyIdentity(item, repo, origin(rawRef)));
-    }
+    const keys = await reader.list('deploy-keys', OPERATIONS.listDeployKeys, parameters);
+    if (keys) reader.count(`deployKeys.totalCount (${REPOSITORY_INVENTORY.id})`, OPERATIONS.listDeployKeys.id, `repo=${repo.name}`, repo.deployKeyCount, keys.length);
+    for (const { item, rawRef } of keys ?? []) identities.push(deployKeyIdentity(item, repo, origin(rawRef)));
   }
   for (const family of SECRET_FAMILIES) {
     const { kind, repo: list } = SECRETS[family];
     if (!kinds.has(kind)) continue;
-    for (const { item, rawRef } of (await reader.list<RawSecret>(kind, list, parameters)) ?? []) {
+    for (const { item, rawRef } of (await reader.list(kind, list, parameters)) ?? []) {
       identities.push(secretIdentity(item, family, { level: 'repo', repo }, origin(rawRef)));
     }
   }
   if (kinds.has('actions-secrets')) {
     for (const environment of await environments(reader, repo, parameters)) {
-      const reads = await reader.list<RawSecret>('actions-secrets', OPERATIONS.listEnvironmentSecrets, { ...parameters, environment_name: environment });
+      const reads = await reader.list('actions-secrets', OPERATIONS.listEnvironmentSecrets, { ...parameters, environment_name: environment });
       for (const { item, rawRef } of reads ?? []) {
         identities.push(secretIdentity(item, 'actions', { level: 'env', repo, environment }, origin(rawRef)));
       }
     }
   }
   if (kinds.has('webhooks')) {
-    for (const { item, rawRef } of (await reader.list<RawWebhook>('webhooks', OPERATIONS.listRepoWebhooks, parameters)) ?? []) {
+    for (const { item, rawRef } of (await reader.list('webhooks', OPERATIONS.listRepoWebhooks, parameters)) ?? []) {
       identities.push(webhookIdentity(item, repo, origin(rawRef)));
     }
   }
   if (kinds.has('runners')) {
-    for (const { item, rawRef } of (await reader.list<RawRunner>('runners', OPERATIONS.listRepoRunners, parameters)) ?? []) {
+    for (const { item, rawRef } of (await reader.list('runners', OPERATIONS.listRepoRunners, parameters)) ?? []) {
       identities.push(runnerIdentity(item, { repo }, origin(rawRef)));
     }
   }
@@ -281,6 +255,6 @@ async function repositoryIdentities(
 /** The inventory query lists up to 100 environments per repository; more are read with REST. */
 async function environments(reader: Reads, repo: Repository, parameters: { owner: string; repo: string }): Promise<string[]> {
   if (!repo.environmentsTruncated) return repo.environments;
-  const reads = await reader.list<{ name: string }>('actions-secrets', OPERATIONS.listEnvironments, parameters);
+  const reads = await reader.list('actions-secrets', OPERATIONS.listEnvironments, parameters);
   return reads?.map(({ item }) => item.name) ?? [];
 }

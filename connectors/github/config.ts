@@ -49,6 +49,10 @@ export const GitHubConfigSchema = z
     concurrency: z.number().int().min(1).max(32).default(8),
     retry: z
       .object({
+        /**
+         * Retries of one request: after a rate limit, a 5xx, a reset or timed-out connection, or an answer that
+         * is not what the operation returns.
+         */
         retries: z.number().int().min(0).max(10).default(3),
         /** Milliseconds per second of `retry-after` and of backoff: 1000 in production, small in tests. */
         baseDelayMs: z.number().int().min(0).default(1000),

@@ -1,8 +1,8 @@
 import type { Identity, RawPage, RawPages } from '../../src/sdk/index.js';
 import { organizationIdentities } from './collect.js';
 import { COLLECTION_KINDS, DEFAULT_OWNER_PROPERTY, type CollectionKind } from './config.js';
-import { listItems, OPERATIONS, type Operation } from './operations.js';
-import { graphqlParameters, itemReads, type Read, type Reads } from './reader.js';
+import { listItems, OPERATIONS, type GraphqlOperation, type ItemOf, type Operation } from './operations.js';
+import { itemReads, type ConnectionRead, type Read, type Reads } from './reader.js';
 
 /**
  * Answers the collection's reads from a pack's kept pages instead of the API. A page answers a read made
@@ -13,19 +13,18 @@ class RawReader implements Reads {
   // A re-read keeps the original collection's completeness: what it reports again is not recorded twice.
   readonly scope = { error: () => {}, reconcile: () => {} };
   private readonly indexes = new Map<string, Promise<Map<string, RawPage[]>>>();
-  private readonly served = new Map<string, number>();
 
   constructor(
     private readonly raw: RawPages,
     private readonly org: string,
   ) {}
 
-  async list<T>(_kind: CollectionKind, operation: Operation, parameters: Record<string, unknown>): Promise<Read<T>[] | undefined> {
-    return this.reads<T>(operation, parameters);
+  async list<O extends Operation>(_kind: CollectionKind, operation: O, parameters: Record<string, unknown>): Promise<Read<ItemOf<O>>[] | undefined> {
+    return this.reads<ItemOf<O>>(operation, parameters);
   }
 
-  async enrichment<T>(operation: Operation, parameters: Record<string, unknown>): Promise<Read<T>[]> {
-    return (await this.reads<T>(operation, parameters)) ?? [];
+  async enrichment<O extends Operation>(operation: O, parameters: Record<string, unknown>): Promise<Read<ItemOf<O>>[]> {
+    return (await this.reads<ItemOf<O>>(operation, parameters)) ?? [];
   }
 
   private async reads<T>(operation: Operation, parameters: Record<string, unknown>): Promise<Read<T>[] | undefined> {
@@ -37,22 +36,25 @@ class RawReader implements Reads {
     });
   }
 
-  async get<T>(operation: Operation, parameters: Record<string, unknown>): Promise<Read<T>> {
+  async get<O extends Operation>(operation: O, parameters: Record<string, unknown>): Promise<Read<ItemOf<O>>> {
     const [page] = await this.pages(operation.id, parameters);
     if (!page) throw new Error(`the pack keeps no ${operation.id} page for ${JSON.stringify(parameters)}`);
-    return { item: page.body as T, rawRef: `${page.path}#/body` };
+    return { item: page.body as ItemOf<O>, rawRef: `${page.path}#/body` };
   }
 
-  /** A query's pages were kept in the order they were read, which is the order they are asked for again. */
-  async graphql<T>(name: string, _query: string, variables: Record<string, unknown>): Promise<T> {
-    const parameters = graphqlParameters(variables);
-    const key = `${name} ${JSON.stringify(parameters)}`;
-    const next = this.served.get(key) ?? 0;
-    const page = (await this.pages(name, parameters))[next];
-    if (!page) throw new Error(`the pack keeps no page ${next + 1} of ${name}`);
-    this.served.set(key, next + 1);
-    return page.body as T;
+  /** A connection's pages were kept in the order they were read; one the collection could not finish fails again. */
+  async connection<Body, Node>(operation: GraphqlOperation<Body, Node>, variables: Record<string, unknown>): Promise<ConnectionRead<Node>> {
+    const pages = await this.pages(operation.id, variables);
+    const nodes: Node[] = [];
+    for (const page of pages) {
+      const { nodes: more, totalCount, pageInfo } = operation.connection(page.body as Body);
+      nodes.push(...more);
+      if (!pageInfo.hasNextPage) return { nodes, totalCount };
+    }
+    throw new Error(`the pack keeps no page ${pages.length + 1} of ${operation.id}`);
   }
+
+  count(): void {}
 
   /** The pages of an operation made with these parameters, through an index per operation and parameter names. */
   private async pages(operation: string, parameters: Record<string, unknown>): Promise<RawPage[]> {

@@ -1,117 +1,25 @@
 import { createHash } from 'node:crypto';
 import type { Credential, Identity, LastUsed, Owner, Privilege } from '../../src/sdk/index.js';
 import { aggregate, deployKeyPrivilege, permissionPrivilege, scopePrivilege, tokenPermissions, type Reach } from './privilege.js';
+import type {
+  RawApp,
+  RawCredentialAuthorization,
+  RawDeployKey,
+  RawInstallation,
+  RawPatGrant,
+  RawPropertyValues,
+  RawRunner,
+  RawRunnerGroup,
+  RawSecret,
+  RawWebhook,
+  RepositoryNode,
+} from './responses.js';
 
 /*
  * Pure mapping from GitHub's API objects (as kept in the pack's raw pages) to identities. The raw types
- * below name only the fields read here; GitHub's OpenAPI description has the rest.
+ * (responses.ts) name only the fields read here, as the collection checked them; GitHub's OpenAPI
+ * description has the rest.
  */
-
-export interface RawInstallation {
-  id: number;
-  app_id: number;
-  app_slug: string;
-  repository_selection: 'all' | 'selected';
-  permissions: Record<string, string>;
-  events: string[];
-  created_at: string;
-  updated_at: string;
-  suspended_at: string | null;
-  html_url?: string;
-}
-
-export interface RawApp {
-  name: string;
-  owner: { login: string } | null;
-}
-
-export interface RawDeployKey {
-  id: number;
-  title: string;
-  key: string;
-  read_only: boolean;
-  created_at: string;
-  added_by?: string | null;
-  last_used?: string | null;
-  enabled?: boolean;
-}
-
-export interface RawPatGrant {
-  id: number;
-  owner: { login: string };
-  repository_selection: 'none' | 'all' | 'subset';
-  permissions: { organization?: Record<string, string>; repository?: Record<string, string> };
-  access_granted_at: string;
-  token_id: number;
-  token_name: string;
-  token_expired: boolean;
-  token_expires_at: string | null;
-  token_last_used_at: string | null;
-}
-
-export interface RawCredentialAuthorization {
-  login: string;
-  credential_id: number;
-  credential_type: string;
-  token_last_eight?: string;
-  credential_authorized_at: string;
-  credential_accessed_at: string | null;
-  authorized_credential_title?: string | null;
-  authorized_credential_expires_at?: string | null;
-  scopes?: string[];
-  fingerprint?: string;
-}
-
-export interface RawSecret {
-  name: string;
-  created_at: string;
-  updated_at: string;
-  visibility?: 'all' | 'private' | 'selected';
-}
-
-export interface RawWebhook {
-  id: number;
-  active: boolean;
-  events: string[];
-  config: { url?: string; secret?: string; insecure_ssl?: string | number };
-  created_at: string;
-  updated_at: string;
-  last_response?: { status: string | null };
-}
-
-export interface RawRunner {
-  id: number;
-  name: string;
-  os: string;
-  status: string;
-  labels: { name: string }[];
-  runner_group_id?: number;
-  ephemeral?: boolean;
-}
-
-export interface RawRunnerGroup {
-  id: number;
-  name: string;
-  visibility: string;
-  allows_public_repositories: boolean;
-}
-
-/** A repository as the GraphQL inventory query returns it. */
-export interface RepositoryNode {
-  name: string;
-  isArchived: boolean;
-  visibility: string;
-  deployKeys: { totalCount: number };
-  environments: { totalCount: number; nodes: { name: string }[] };
-  codeownersGithub: { text?: string | null } | null;
-  codeownersRoot: { text?: string | null } | null;
-  codeownersDocs: { text?: string | null } | null;
-}
-
-export interface RawPropertyValues {
-  repository_name: string;
-  properties: { property_name: string; value: string | string[] | null }[];
-}
 
 /** What the identities of one repository share: its name, custom properties and owner hint. */
 export interface Repository {

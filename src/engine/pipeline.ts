@@ -19,7 +19,18 @@ async function registry<Row>(baseDir: string, file: string | undefined, load: (f
   return { file: path.basename(full), rows: await load(full) };
 }
 
-export async function loadInputs({ config, baseDir }: LoadedConfig, registries: Registries): Promise<RunInputs> {
+/** The files each source's configuration names, checked by its connector: a bad one stops the run before it writes. */
+async function checkSourceInputs({ config, baseDir }: LoadedConfig, registries: Registries): Promise<void> {
+  const connectors = new Map(registries.connectors.map((c) => [c.id, c]));
+  for (const { name, connector: id, timeouts: _timeouts, paging: _paging, ...fields } of config.sources) {
+    const connector = connectors.get(id)!;
+    await connector.checkInputs?.(connector.config.parse(fields), { source: name, baseDir });
+  }
+}
+
+export async function loadInputs(loaded: LoadedConfig, registries: Registries): Promise<RunInputs> {
+  const { config, baseDir } = loaded;
+  await checkSourceInputs(loaded, registries);
   const { owners: ownersFile, hrRoster: hrRosterFile, approvals: approvalsFile, privilegedAccess: privilegedFile, ...tagKeys } = config.enrich;
   const [owners, hrRoster, approvals, privilegedAccess] = await Promise.all([
     registry(baseDir, ownersFile, loadOwners),

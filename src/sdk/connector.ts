@@ -98,6 +98,13 @@ export interface ScopeRecorder {
   unreadable(kind: string, reason: string): void;
 }
 
+/** What a connector needs to find the files its configuration names. */
+export interface InputContext {
+  source: string;
+  /** Folder that relative paths in the source's configuration resolve against. */
+  baseDir: string;
+}
+
 export interface ConnectContext {
   source: string;
   log: Logger;
@@ -133,6 +140,11 @@ export interface Connector<Config = any, Client = any> {
   kinds: readonly IdentityKind[];
   /** Schema of the connector's own fields in a source entry (beside `name` and `connector`). */
   config: z.ZodObject<any>;
+  /**
+   * Reads the files the source's configuration names (offline exports, say) and throws `ConfigError` for one that
+   * is missing, unreadable or not what it should be: the run stops with exit 2 before it writes anything.
+   */
+  checkInputs?(config: Config, context: InputContext): Promise<void>;
   connect(config: Config, context: ConnectContext): Promise<Client>;
   collect(client: Client, context: CollectContext): AsyncIterable<Identity>;
   /**
@@ -169,6 +181,7 @@ export function defineConnector<Schema extends z.ZodObject<any>, Client>(connect
   title: string;
   kinds: readonly IdentityKind[];
   config: Schema;
+  checkInputs?(config: z.output<Schema>, context: InputContext): Promise<void>;
   connect(config: z.output<Schema>, context: ConnectContext): Promise<Client>;
   collect(client: Client, context: CollectContext): AsyncIterable<Identity>;
   fromRaw?(raw: RawPages, context: FromRawContext): Promise<Identity[]>;

@@ -64,7 +64,7 @@ describe('nhi-audit run against the AWS sandbox', () => {
   afterAll(() => sandbox.close());
 
   it('completes when every call is throttled twice, counting the retries, and exits 1 for high failures', async () => {
-    sandbox.setFaults([{ kind: 'throttle', times: 2 }]);
+    sandbox.faults.set([{ connector: 'aws-iam', operation: '*', kind: 'throttle', times: 2 }]);
     const { cwd, env } = await workspace(sandbox);
     const result = await cli(['run', '--as-of', AS_OF, '--format', 'json'], { cwd, env });
     expect(result.stderr).toMatch(/^Evidence pack: /);
@@ -81,9 +81,12 @@ describe('nhi-audit run against the AWS sandbox', () => {
   });
 
   it('exits 3 and marks the source incomplete when one account fails for good; the pack still verifies', async () => {
-    sandbox.setFaults([{ kind: 'error', operation: 'GetAccountAuthorizationDetails', account: '333333333333', status: 500, code: 'ServiceFailure', message: 'injected' }]);
-    const { cwd, env } = await workspace(sandbox);
-    const result = await cli(['run', '--as-of', AS_OF], { cwd, env });
+    // One account's audit role has been given another external id: the collector cannot get in.
+    const dataset = await loadAwsSandboxDataset(DEMO_AWS);
+    dataset.accounts['333333333333']!.auditRole = { roleName: 'NhiAuditReadOnly', externalId: 'rotated-by-someone-else' };
+    const refusing = await startAwsSandbox(dataset, { now: new Date(`${AS_OF}T00:00:00Z`), credentialReportPolls: 0 });
+    const { cwd, env } = await workspace(refusing);
+    const result = await cli(['run', '--as-of', AS_OF], { cwd, env }).finally(() => refusing.close());
     expect(result.code).toBe(3);
     const { pack, manifest } = await manifestOf(cwd);
     expect(manifest.verdict).toBe('incomplete');
@@ -96,7 +99,7 @@ describe('nhi-audit run against the AWS sandbox', () => {
   });
 
   it('check follows --fail-on and writes SARIF without a pack', async () => {
-    sandbox.setFaults([]);
+    sandbox.faults.set([]);
     const { cwd, env } = await workspace(sandbox);
     const strict = await cli(['check', '--as-of', AS_OF, '--fail-on', 'critical', '--format', 'sarif', '--output', 'out.sarif'], { cwd, env });
     expect(strict.code).toBe(1);

@@ -33,14 +33,25 @@ export interface MatrixSetup {
   connector: string;
   /** Settings merged over the demo source's (retry delays of a millisecond or so). */
   settings?: Record<string, unknown>;
+  /**
+   * Sandboxes serving cases at the same time, each with its own fault plan, so that `test.concurrent` cases overlap
+   * their waits (a hang costs its timeouts in wall time, not in work). Default 1.
+   */
+  parallel?: number;
 }
 
 export interface MatrixHarness {
+  /** The sandbox of the fault-free run (the first of `parallel`). */
   sandbox: DemoSandbox;
   baseline: SourceResult;
   /** Every operation the fault-free run called, as the manifest names them. */
   operations: string[];
-  /** A run with these faults; `overrides` narrow the source (e.g. to the kinds that call one operation). */
+  /**
+   * Every operation the sandbox answered in the fault-free run, as it asked its fault plan: also the calls that
+   * leave no raw page (credentials, polls), which the manifest does not list but faults still reach.
+   */
+  called: string[];
+  /** Runs the source against an idle sandbox with these faults in force; `overrides` narrow the source (e.g. to the kinds that call one operation). */
   run(faults: readonly FaultSpec[], overrides?: Record<string, unknown>): Promise<SourceResult>;
   /** The fault-free run with these overrides, read once: the baseline for cases run with the same. */
   baselineWith(overrides: Record<string, unknown>): Promise<SourceResult>;
@@ -54,30 +65,54 @@ export async function startMatrix(setup: MatrixSetup): Promise<MatrixHarness> {
   const config = parse(await readFile(path.join(DEMO_ORG, 'nhi-audit.yaml'), 'utf8')) as { sources: Array<Record<string, unknown>> };
   const source = config.sources.find((s) => s.connector === setup.connector);
   if (!source) throw new Error(`the demo has no ${setup.connector} source`);
-  // Vite cannot glob a variable import's `.js` to the `.ts` it stands for; resolved at run time it can.
   const module = (await import(/* @vite-ignore */ `../../connectors/${setup.connector}/sandbox/index.js`)) as SandboxModule;
-  const sandbox = await module.startDemo(path.join(DEMO_ORG, setup.connector), { now: DEMO_NOW });
-  const settings = { ...source, ...sandbox.sourceOverrides, ...TEST_LIMITS, ...setup.settings } as unknown as { name: string; connector: string };
+  const sandboxes = await Promise.all(
+    Array.from({ length: setup.parallel ?? 1 }, () => module.startDemo(path.join(DEMO_ORG, setup.connector), { now: DEMO_NOW })),
+  );
+  const sandbox = sandboxes[0]!;
 
-  const run = async (faults: readonly FaultSpec[], overrides: Record<string, unknown> = {}): Promise<SourceResult> => {
-    sandbox.faults.set(faults);
+  const runOn = async (lane: DemoSandbox, faults: readonly FaultSpec[], overrides: Record<string, unknown> = {}): Promise<SourceResult> => {
+    const settings = { ...source, ...lane.sourceOverrides, ...TEST_LIMITS, ...setup.settings, ...overrides } as unknown as { name: string; connector: string };
+    lane.faults.set(faults);
     const rawDir = await mkdtemp(path.join(tmpdir(), `nhi-matrix-${setup.connector}-`));
     try {
-      return await collectSource(connector, { ...settings, ...overrides }, { now: DEMO_NOW, log: silentLogger, env: sandbox.env, baseDir: DEMO_ORG, rawDir });
+      return await collectSource(connector, settings, { now: DEMO_NOW, log: silentLogger, env: lane.env, baseDir: DEMO_ORG, rawDir });
     } finally {
-      sandbox.faults.set([]);
+      lane.faults.set([]);
       await rm(rawDir, { recursive: true, force: true });
     }
   };
+  const idle = [...sandboxes];
+  const waiting: ((lane: DemoSandbox) => void)[] = [];
+  const run = async (faults: readonly FaultSpec[], overrides: Record<string, unknown> = {}): Promise<SourceResult> => {
+    const lane = idle.pop() ?? (await new Promise<DemoSandbox>((resolve) => waiting.push(resolve)));
+    try {
+      return await runOn(lane, faults, overrides);
+    } finally {
+      const next = waiting.shift();
+      if (next) next(lane);
+      else idle.push(lane);
+    }
+  };
 
-  const baselines = new Map<string, Promise<SourceResult>>();
+  const called = new Set<string>();
+  const take = sandbox.faults.take.bind(sandbox.faults);
+  sandbox.faults.take = (operation, key) => {
+    called.add(operation);
+    return take(operation, key);
+  };
+  const baseline = await runOn(sandbox, []);
+  sandbox.faults.take = take;
+  const baselines = new Map<string, Promise<SourceResult>>([['{}', Promise.resolve(baseline)]]);
   const baselineWith = (overrides: Record<string, unknown>): Promise<SourceResult> => {
     const key = JSON.stringify(overrides);
     if (!baselines.has(key)) baselines.set(key, run([], overrides));
     return baselines.get(key)!;
   };
-  const baseline = await baselineWith({});
-  return { sandbox, baseline, operations: operationsOf(baseline), run, baselineWith, close: () => sandbox.close() };
+  const close = async () => {
+    await Promise.all(sandboxes.map((lane) => lane.close()));
+  };
+  return { sandbox, baseline, operations: operationsOf(baseline), called: [...called].sort(), run, baselineWith, close };
 }
 
 /** The operations a run called, as the manifest names them. */

@@ -42,6 +42,12 @@ describe('PageGuard', () => {
     expect(follow(pages as unknown as PageSignal[])).toEqual(expected);
   });
 
+  it('sees a next link back to the first page, whose address no cursor gave', () => {
+    const guard = new PageGuard('ListThings', { maxPages: 100, maxEmptyPages: 2 });
+    guard.visited('https://api/things?per_page=100');
+    expect(() => guard.next({ items: 1, cursor: 'https://api/things?per_page=100' })).toThrow(expect.objectContaining({ code: 'repeated-cursor' }));
+  });
+
   it('stops a listing at its page budget', () => {
     const pages = Array.from({ length: 10 }, (_, i) => ({ items: 1, cursor: `c${i}` }));
     expect(follow(pages, { maxPages: 4, maxEmptyPages: 2 })).toBe('page-budget');

@@ -52,15 +52,24 @@ export interface OperationContext {
   account: AccountView;
   parameters: Record<string, unknown>;
   state: SandboxState;
-  /** An injected fault asks a paged operation for an empty page that still points onward. */
-  emptyPage: boolean;
+}
+
+/** How a paged operation's result says where the next page starts, for the paging faults. */
+export interface Paging {
+  /** The request parameter and result field that carry the position (`Marker`, `NextToken`). */
+  token: 'Marker' | 'NextToken';
+  /** The result's item lists. */
+  lists: readonly string[];
+  /** Whether the result also says `IsTruncated` (IAM does; Organizations says more by the token alone). */
+  truncatedFlag: boolean;
 }
 
 export interface Operation {
   /** The result structure (awsQuery: the `<XResult>` content; JSON: the body). */
   run(context: OperationContext): object | undefined;
-  /** What makes two requests "the same" for counting injected faults; defaults to all parameters. */
-  requestKey?(parameters: Record<string, unknown>): unknown;
+  paging?: Paging;
+  /** The result without the field the collector identifies items by (name, id, ARN): the `drop-field` fault. */
+  dropField?(result: Record<string, unknown>): object;
 }
 
 function lowerFirst(name: string): string {
@@ -113,13 +122,22 @@ export function decodePageToken(token: string | undefined): { offset: number; em
   return undefined;
 }
 
-/** Fault counting treats every request for the same position as the same request. */
-export function pagePositionKey(tokenName: string) {
-  return (parameters: Record<string, unknown>): unknown => {
-    const token = parameters[tokenName];
-    const position = decodePageToken(typeof token === 'string' ? token : undefined);
-    return { ...parameters, [tokenName]: position ? position.offset : token };
-  };
+function stableJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(stableJson).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.entries(value).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([key, item]) => `${JSON.stringify(key)}:${stableJson(item)}`).join(',')}}`;
+  }
+  return JSON.stringify(value) ?? 'null';
+}
+
+/** What makes two requests "the same" for counting injected faults: their parameters, a page token as the position it names. */
+export function requestKey(operation: Operation, parameters: Record<string, unknown>): string {
+  if (!operation.paging) return stableJson(parameters);
+  const name = operation.paging.token;
+  const token = parameters[name];
+  const position = decodePageToken(typeof token === 'string' ? token : undefined);
+  return stableJson({ ...parameters, [name]: position ? position.offset : token });
 }
 
 /** One page of `items` from the position `token` names; `next` is the token of the following page. */
@@ -134,7 +152,6 @@ export function pageOf<T>(
   if (!position || position.offset > items.length) {
     throw new ApiError(400, VALIDATION_CODES[context.service], `Invalid ${tokenName}: ${token ?? ''}`);
   }
-  if (context.emptyPage) return { items: [], next: encodePageToken(position.offset, position.emptyPages + 1) };
   const end = position.offset + pageSize;
   return { items: items.slice(position.offset, end), next: end < items.length ? encodePageToken(end) : undefined };
 }

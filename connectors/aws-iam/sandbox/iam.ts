@@ -2,7 +2,6 @@ import {
   ApiError,
   intParam,
   pageOf,
-  pagePositionKey,
   requiredStringParam,
   stringParam,
   validationError,
@@ -51,8 +50,24 @@ function authorizationEntities(view: AccountView, filters: Set<EntityFilter>): E
   return entities;
 }
 
+/** Each item without the field it is named by. */
+function withoutField(items: unknown, field: string): unknown {
+  if (!Array.isArray(items)) return items;
+  return items.map((item) => {
+    const { [field]: _dropped, ...rest } = item as Record<string, unknown>;
+    return rest;
+  });
+}
+
 const getAccountAuthorizationDetails: Operation = {
-  requestKey: pagePositionKey('Marker'),
+  paging: { token: 'Marker', lists: ['UserDetailList', 'GroupDetailList', 'RoleDetailList', 'Policies'], truncatedFlag: true },
+  dropField: (result) => ({
+    ...result,
+    UserDetailList: withoutField(result.UserDetailList, 'UserName'),
+    GroupDetailList: withoutField(result.GroupDetailList, 'GroupName'),
+    RoleDetailList: withoutField(result.RoleDetailList, 'RoleName'),
+    Policies: withoutField(result.Policies, 'PolicyName'),
+  }),
   run(context) {
     const filters = filtersOf(context);
     const pageSize = intParam(context, 'MaxItems', { min: 1, max: 1000, fallback: 100 });
@@ -79,6 +94,7 @@ export function createIamOperations(options: { credentialReportPolls: number }):
     GetAccountAuthorizationDetails: getAccountAuthorizationDetails,
 
     GenerateCredentialReport: {
+      dropField: ({ State: _state, ...rest }) => rest,
       run({ account }) {
         if (!pollsLeft.has(account.id)) {
           pollsLeft.set(account.id, options.credentialReportPolls);
@@ -89,6 +105,7 @@ export function createIamOperations(options: { credentialReportPolls: number }):
     },
 
     GetCredentialReport: {
+      dropField: ({ Content: _content, ...rest }) => rest,
       run({ account, state }) {
         if (!pollsLeft.has(account.id)) {
           throw new ApiError(410, 'ReportNotPresent', 'Credential report does not exist. Use GenerateCredentialReport to generate a report.');
@@ -103,7 +120,8 @@ export function createIamOperations(options: { credentialReportPolls: number }):
     },
 
     ListAccessKeys: {
-      requestKey: pagePositionKey('Marker'),
+      paging: { token: 'Marker', lists: ['AccessKeyMetadata'], truncatedFlag: true },
+      dropField: (result) => ({ ...result, AccessKeyMetadata: withoutField(result.AccessKeyMetadata, 'AccessKeyId') }),
       run(context) {
         const userName = stringParam(context, 'UserName') ?? context.principal.userName;
         if (userName === undefined) {
@@ -127,6 +145,7 @@ export function createIamOperations(options: { credentialReportPolls: number }):
     },
 
     GetAccessKeyLastUsed: {
+      dropField: ({ UserName: _userName, ...rest }) => rest,
       run(context) {
         const accessKeyId = requiredStringParam(context, 'AccessKeyId');
         const found = findAccessKey(context.account, accessKeyId);
@@ -146,12 +165,21 @@ export function createIamOperations(options: { credentialReportPolls: number }):
     },
 
     GetAccountSummary: {
+      dropField: (result) => {
+        const counts = new Map(result.SummaryMap as Map<string, number>);
+        counts.delete('Users');
+        return { SummaryMap: counts };
+      },
       run({ account }) {
         return { SummaryMap: accountSummary(account) };
       },
     },
 
     GetPolicy: {
+      dropField: (result) => {
+        const { DefaultVersionId: _version, ...policy } = result.Policy as Record<string, unknown>;
+        return { Policy: policy };
+      },
       run(context) {
         const { PolicyVersionList: _versions, ...policy } = findPolicy(context, requiredStringParam(context, 'PolicyArn'));
         return { Policy: toWire(policy) };
@@ -159,6 +187,10 @@ export function createIamOperations(options: { credentialReportPolls: number }):
     },
 
     GetPolicyVersion: {
+      dropField: (result) => {
+        const { Document: _document, ...version } = result.PolicyVersion as Record<string, unknown>;
+        return { PolicyVersion: version };
+      },
       run(context) {
         const arn = requiredStringParam(context, 'PolicyArn');
         const versionId = requiredStringParam(context, 'VersionId');

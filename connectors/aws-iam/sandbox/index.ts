@@ -2,16 +2,17 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { FaultPlan, type SandboxModule } from '../../../src/sdk/index.js';
-import { ApiError, type Principal, type SandboxState, type ServiceName } from './api.js';
+import { applyFault, FaultPlan, type FaultOutcome, type FaultSpec, type SandboxModule, type WireResponse } from '../../../src/sdk/index.js';
+import { ApiError, requestKey, type OperationContext, type Principal, type SandboxState, type ServiceName } from './api.js';
 import { authenticate, PrincipalRegistry } from './auth.js';
 import { loadAwsSandboxDataset, parseAwsSandboxDataset, type AwsSandboxDataset } from './dataset.js';
-import { FaultInjector, RateLimiter, type AwsSandboxFault, type AwsSandboxRateLimit } from './faults.js';
+import { awsFaultDialect } from './fault-dialect.js';
 import { createIamOperations } from './iam.js';
 import { organizationsOperations } from './organizations.js';
+import { RateLimiter, type AwsSandboxRateLimit } from './rate-limit.js';
 import { createStsOperations } from './sts.js';
 import { accountView, latestDate, type AccountView } from './view.js';
-import { failure, IAM_NAMESPACE, route, success, type Answer, type Route, type Service } from './protocol.js';
+import { failure, IAM_NAMESPACE, route, success, type Route, type Service } from './protocol.js';
 
 /**
  * A local AWS for the aws-iam connector: IAM and STS over awsQuery, Organizations over JSON 1.1, on
@@ -20,7 +21,7 @@ import { failure, IAM_NAMESPACE, route, success, type Answer, type Route, type S
 
 export type { AwsSandboxDataset } from './dataset.js';
 export { loadAwsSandboxDataset, parseAwsSandboxDataset } from './dataset.js';
-export type { AwsSandboxFault, AwsSandboxRateLimit } from './faults.js';
+export type { AwsSandboxRateLimit } from './rate-limit.js';
 
 export interface AwsSandboxOptions {
   /** The as-of date: later items are hidden. Defaults to the latest date in the dataset. */
@@ -29,7 +30,8 @@ export interface AwsSandboxOptions {
   latencyMs?: number;
   /** How many polls after STARTED find the credential report still in progress (default 1). */
   credentialReportPolls?: number;
-  faults?: readonly AwsSandboxFault[];
+  /** Injected faults (`connector` aws-iam), by operation name as the connector's manifest names it. */
+  faults?: readonly FaultSpec[];
   rateLimit?: AwsSandboxRateLimit;
 }
 
@@ -40,6 +42,7 @@ export interface AwsSandboxCall {
   account: string | undefined;
   /** As sent: awsQuery values are strings (`MaxItems: '1000'`), lists arrays; JSON bodies as they are. */
   parameters: Record<string, unknown>;
+  /** 0 when no answer was sent (an injected reset or hang). */
   status: number;
 }
 
@@ -50,8 +53,8 @@ export interface AwsSandbox {
   baseCredentials: { accessKeyId: string; secretAccessKey: string; accountId: string; arn: string };
   /** Every request answered, in order. */
   calls: AwsSandboxCall[];
-  /** Replaces the injected faults and forgets how often the old ones fired. */
-  setFaults(faults: readonly AwsSandboxFault[]): void;
+  /** The faults in force, consulted on every request; `faults.set` replaces them. */
+  faults: FaultPlan;
   close(): Promise<void>;
 }
 
@@ -92,11 +95,6 @@ function services(principals: PrincipalRegistry, credentialReportPolls: number):
   ];
 }
 
-function faultError(service: Service, fault: AwsSandboxFault): ApiError {
-  const fallback = fault.kind === 'throttle' ? service.throttle : { ...service.failure, status: 500 };
-  return new ApiError(fault.status ?? fallback.status, fault.code ?? fallback.code, fault.message ?? fallback.message);
-}
-
 async function readBody(request: IncomingMessage): Promise<Buffer> {
   const chunks: Buffer[] = [];
   for await (const chunk of request) chunks.push(chunk as Buffer);
@@ -113,60 +111,77 @@ export async function startAwsSandbox(dataset: AwsSandboxDataset, options: AwsSa
   const principals = new PrincipalRegistry(valid);
   const all = services(principals, options.credentialReportPolls ?? 1);
   const rateLimiter = options.rateLimit ? new RateLimiter(options.rateLimit) : undefined;
-  let faults = new FaultInjector(options.faults ?? []);
+  const faults = new FaultPlan('aws-iam', options.faults ?? []);
   const calls: AwsSandboxCall[] = [];
 
-  function answer(request: IncomingMessage, body: Buffer, requestId: string): { answer: Answer; principal?: Principal; route: Route } {
+  function answer(request: IncomingMessage, body: Buffer, requestId: string): { outcome: FaultOutcome; principal?: Principal; route: Route } {
     const target = route(request, body, all);
     const { service, operation } = target;
+    const respond = (response: WireResponse): FaultOutcome => ({ action: 'respond', response });
     if (target.problem || !service || !operation) {
       const problem = target.problem ?? new ApiError(400, 'InvalidAction', `Could not find operation ${target.operationName}`);
-      return { answer: failure(target.protocol, service, problem, requestId), route: target };
+      return { outcome: respond(failure(target.protocol, service, problem, requestId)), route: target };
     }
-    let principal: Principal | undefined;
+    const refusal = (error: unknown) => {
+      const apiError = error instanceof ApiError ? error : new ApiError(500, service.failure.code, `sandbox failure: ${(error as Error).message}`);
+      return failure(target.protocol, service, apiError, requestId);
+    };
+    let principal: Principal;
     try {
       principal = authenticate(
         principals,
         { method: request.method ?? 'POST', url: request.url ?? '/', headers: request.headers, body },
         { service: service.name, protocol: service.protocol },
       );
-      const account = principal.accountId;
-      if (rateLimiter && !rateLimiter.take(`${service.name}\n${account}\n${target.operationName}`)) {
-        throw new ApiError(service.throttle.status, service.throttle.code, service.throttle.message);
-      }
-      const key = operation.requestKey?.(target.parameters) ?? target.parameters;
-      const fault = faults.next({ service: service.name, operation: target.operationName, account, key });
-      if (fault && (fault.kind === 'throttle' || fault.kind === 'error')) throw faultError(service, fault);
-      const result = operation.run({
-        service: service.name,
-        principal,
-        account: viewOf(account),
-        parameters: target.parameters,
-        state,
-        emptyPage: fault?.kind === 'empty-page',
-      });
-      const ok = success(service, target.operationName, result, requestId);
-      if (fault?.kind === 'malformed') ok.body = ok.body.subarray(0, Math.floor(ok.body.length / 2));
-      return { answer: ok, principal, route: target };
     } catch (error) {
-      const apiError = error instanceof ApiError ? error : new ApiError(500, service.failure.code, `sandbox failure: ${(error as Error).message}`);
-      return { answer: failure(target.protocol, service, apiError, requestId), principal, route: target };
+      return { outcome: respond(refusal(error)), route: target };
     }
+    const account = principal.accountId;
+    if (rateLimiter && !rateLimiter.take(`${service.name}\n${account}\n${target.operationName}`)) {
+      return { outcome: respond(refusal(new ApiError(service.throttle.status, service.throttle.code, service.throttle.message))), principal, route: target };
+    }
+    const context: OperationContext = { service: service.name, principal, account: viewOf(account), parameters: target.parameters, state };
+    let result: Record<string, unknown> | undefined;
+    const real = (): WireResponse => {
+      try {
+        return success(service, target.operationName, (result ??= (operation.run(context) ?? {}) as Record<string, unknown>), requestId);
+      } catch (error) {
+        return refusal(error);
+      }
+    };
+    const fault = faults.take(target.operationName, `${account}\n${requestKey(operation, target.parameters)}`);
+    if (!fault) return { outcome: respond(real()), principal, route: target };
+    const dialect = awsFaultDialect({
+      service,
+      operationName: target.operationName,
+      operation,
+      parameters: target.parameters,
+      requestId,
+      result: () => result ?? {},
+    });
+    return { outcome: applyFault(fault, dialect, real), principal, route: target };
   }
 
   async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const body = await readBody(request);
     const requestId = randomUUID();
     if (options.latencyMs) await sleep(options.latencyMs);
-    const { answer: reply, principal, route: target } = answer(request, body, requestId);
+    const { outcome, principal, route: target } = answer(request, body, requestId);
     calls.push({
       service: target.service?.name ?? 'unknown',
       operation: target.operationName,
       account: principal?.accountId,
       parameters: target.parameters,
-      status: reply.status,
+      status: outcome.action === 'respond' ? outcome.response.status : 0,
     });
-    response.writeHead(reply.status, { ...reply.headers, 'x-amzn-requestid': requestId, 'content-length': String(reply.body.length) });
+    if (outcome.action === 'reset') {
+      request.socket.destroy();
+      return;
+    }
+    // A hang answers nothing; the client's timeout or the sandbox's close ends the connection.
+    if (outcome.action === 'hang') return;
+    const reply = outcome.response;
+    response.writeHead(reply.status, { ...reply.headers, 'x-amzn-requestid': requestId, 'content-length': String(Buffer.byteLength(reply.body)) });
     response.end(reply.body);
   }
 
@@ -191,9 +206,7 @@ export async function startAwsSandbox(dataset: AwsSandboxDataset, options: AwsSa
       arn: principals.base.arn,
     },
     calls,
-    setFaults(next) {
-      faults = new FaultInjector(next);
-    },
+    faults,
     close() {
       return new Promise((resolve, reject) => {
         server.close((error) => (error ? reject(error) : resolve()));
@@ -209,10 +222,10 @@ export const DEMO_SECRET_ACCESS_KEY_ENV = 'NHI_DEMO_AWS_SECRET_ACCESS_KEY';
 export const DEMO_EXTERNAL_ID_ENV = 'NHI_DEMO_AWS_EXTERNAL_ID';
 
 /** `nhi-audit demo`: the sandbox over a dataset folder, and the source settings that point at it. */
-export const startDemo: SandboxModule['startDemo'] = async (datasetDir, { now }) => {
+export const startDemo: SandboxModule['startDemo'] = async (datasetDir, { now, faults }) => {
   const dataset = await loadAwsSandboxDataset(datasetDir);
   // A report ready on the first poll keeps the demo quick; tests exercise the slower path.
-  const sandbox = await startAwsSandbox(dataset, { now, credentialReportPolls: 0 });
+  const sandbox = await startAwsSandbox(dataset, { now, credentialReportPolls: 0, ...(faults ? { faults } : {}) });
   const externalIds = new Set(Object.values(dataset.accounts).flatMap((account) => account.auditRole?.externalId ?? []));
   const [externalId] = externalIds;
   return {
@@ -225,7 +238,7 @@ export const startDemo: SandboxModule['startDemo'] = async (datasetDir, { now })
       [DEMO_SECRET_ACCESS_KEY_ENV]: sandbox.baseCredentials.secretAccessKey,
       ...(externalIds.size === 1 && externalId ? { [DEMO_EXTERNAL_ID_ENV]: externalId } : {}),
     },
-    faults: new FaultPlan('aws-iam'),
+    faults: sandbox.faults,
     close: () => sandbox.close(),
   };
 };

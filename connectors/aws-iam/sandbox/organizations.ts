@@ -1,4 +1,4 @@
-import { ApiError, intParam, pageOf, pagePositionKey, type Operation } from './api.js';
+import { ApiError, intParam, pageOf, type Operation } from './api.js';
 import { parseAwsDate } from './dataset.js';
 import { organizationAccountsAt } from './view.js';
 
@@ -6,7 +6,11 @@ import { organizationAccountsAt } from './view.js';
 
 export const organizationsOperations: Record<string, Operation> = {
   ListAccounts: {
-    requestKey: pagePositionKey('NextToken'),
+    paging: { token: 'NextToken', lists: ['Accounts'], truncatedFlag: false },
+    dropField: (result) => ({
+      ...result,
+      Accounts: (result.Accounts as Record<string, unknown>[]).map(({ Id: _id, ...account }) => account),
+    }),
     run(context) {
       const { dataset, now } = context.state;
       const organization = dataset.organization;

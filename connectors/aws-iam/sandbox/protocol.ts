@@ -1,4 +1,5 @@
 import type { IncomingMessage } from 'node:http';
+import type { WireResponse } from '../../../src/sdk/index.js';
 import { ApiError, type Operation, type ServiceName } from './api.js';
 import { queryError, queryResponse } from './xml.js';
 
@@ -91,31 +92,25 @@ export function route(request: IncomingMessage, body: Buffer, all: Service[]): R
   return { protocol: 'query', service, operationName: action, operation, parameters: queryParameters(form), problem };
 }
 
-export interface Answer {
-  status: number;
-  headers: Record<string, string>;
-  body: Buffer;
-}
-
-export function success(service: Service, operationName: string, result: object | undefined, requestId: string): Answer {
+export function success(service: Service, operationName: string, result: object | undefined, requestId: string): WireResponse {
   if (service.protocol === 'json') {
-    return { status: 200, headers: { 'content-type': JSON_CONTENT_TYPE }, body: Buffer.from(JSON.stringify(result ?? {})) };
+    return { status: 200, headers: { 'content-type': JSON_CONTENT_TYPE }, body: JSON.stringify(result ?? {}) };
   }
-  return { status: 200, headers: { 'content-type': 'text/xml' }, body: Buffer.from(queryResponse(operationName, service.namespace, result, requestId)) };
+  return { status: 200, headers: { 'content-type': 'text/xml' }, body: queryResponse(operationName, service.namespace, result, requestId) };
 }
 
-export function failure(protocol: Route['protocol'], service: Service | undefined, error: ApiError, requestId: string): Answer {
+export function failure(protocol: Route['protocol'], service: Service | undefined, error: ApiError, requestId: string): WireResponse {
   if (protocol === 'json') {
     return {
       status: error.status,
       headers: { 'content-type': JSON_CONTENT_TYPE, 'x-amzn-errortype': error.code },
-      body: Buffer.from(JSON.stringify({ __type: error.code, message: error.message })),
+      body: JSON.stringify({ __type: error.code, message: error.message }),
     };
   }
   return {
     status: error.status,
     headers: { 'content-type': 'text/xml' },
-    body: Buffer.from(queryError(service?.namespace ?? IAM_NAMESPACE, error.status, error.code, error.message, requestId)),
+    body: queryError(service?.namespace ?? IAM_NAMESPACE, error.status, error.code, error.message, requestId),
   };
 }
 

@@ -11,12 +11,17 @@ const CHAINED_MAX_SESSION_SECONDS = 3600;
 export function createStsOperations(principals: PrincipalRegistry): Record<string, Operation> {
   return {
     GetCallerIdentity: {
+      dropField: ({ Arn: _arn, ...rest }) => rest,
       run({ principal }) {
         return { UserId: principal.userId, Account: principal.accountId, Arn: principal.arn };
       },
     },
 
     AssumeRole: {
+      dropField: (result) => {
+        const { AccessKeyId: _id, ...credentials } = result.Credentials as Record<string, unknown>;
+        return { ...result, Credentials: credentials };
+      },
       run(context) {
         const roleArn = requiredStringParam(context, 'RoleArn');
         const sessionName = requiredStringParam(context, 'RoleSessionName');

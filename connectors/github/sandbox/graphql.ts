@@ -28,7 +28,7 @@ export function repositoryInventory(dataset: Dataset, now: Date, query: string, 
   const first = Number(/repositories\(\s*first:\s*(\d+)/.exec(query)?.[1] ?? 100);
   const environmentsFirst = Number(/environments\(\s*first:\s*(\d+)/.exec(query)?.[1] ?? 100);
   const repositories = asOf(dataset.repositories, now).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  const start = typeof variables.after === 'string' ? Number(Buffer.from(variables.after, 'base64').toString('utf8').split(':')[1]) + 1 : 0;
+  const start = cursorPosition(variables.after);
   const page = repositories.slice(start, start + first);
   const end = start + page.length - 1;
   return {
@@ -60,6 +60,17 @@ export function repositoryInventory(dataset: Dataset, now: Date, query: string, 
   };
 }
 
-function cursor(index: number): string {
-  return Buffer.from(`cursor:${index}`).toString('base64');
+/** A cursor names the last item of a page; the page it leads to starts after it. */
+function cursor(index: number, nonce?: number): string {
+  return Buffer.from(`cursor:${index}${nonce === undefined ? '' : `:${nonce}`}`).toString('base64');
+}
+
+/** Where the page a cursor leads to starts; the first page has no cursor. */
+export function cursorPosition(after: unknown): number {
+  return typeof after === 'string' ? Number(Buffer.from(after, 'base64').toString('utf8').split(':')[1]) + 1 : 0;
+}
+
+/** A cursor unlike any given before that leads to `position` again. */
+export function freshCursor(position: number, nonce: number): string {
+  return cursor(position - 1, nonce);
 }

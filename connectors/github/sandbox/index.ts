@@ -1,25 +1,28 @@
 import { generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { FaultPlan, type DemoSandbox } from '../../../src/sdk/index.js';
-import { OPERATIONS } from '../operations.js';
+import { applyFault, FaultPlan, type DemoSandbox, type FaultOutcome, type FaultSpec, type WireResponse } from '../../../src/sdk/index.js';
+import { GRAPHQL_OPERATIONS, OPERATIONS, type GraphqlOperation } from '../operations.js';
 import { loadDataset, type Dataset } from './dataset.js';
 import { grants, publicKeyOf, validJwt } from './auth.js';
-import { repositoryInventory } from './graphql.js';
+import { graphqlDialect, restDialect, restPosition, SECONDARY_MESSAGE } from './faults.js';
+import { cursorPosition, repositoryInventory } from './graphql.js';
 import { DOCS, HttpError, matchRoute, restReply, ROUTE_BY_ID, type Caller, type Params, type Reply } from './rest.js';
 
 /*
  * A local GitHub: REST and GraphQL over node:http from a dataset, with GitHub's pagination (Link headers
  * carrying the sandbox's own origin), rate-limit headers and limits, App authentication (JWT and
- * installation tokens), GitHub Enterprise Server's /api/v3 prefix, and injected faults.
+ * installation tokens), GitHub Enterprise Server's /api/v3 prefix, the shared injected faults
+ * (`connector:operation:kind[:times]`, operations named as the connector names them) and GitHub's own refusals.
  */
 
-export type FaultType = 'secondary-rate-limit' | 'too-many-requests' | 'primary-rate-limit' | 'forbidden' | 'not-found' | 'server-error';
+/** GitHub's answers beyond the shared faults: rate limits as 403s, and the refusals of a missing permission or a hidden resource. */
+export type RefusalType = 'secondary-rate-limit' | 'primary-rate-limit' | 'forbidden' | 'not-found';
 
-export interface Fault {
-  /** An operationId from GitHub's OpenAPI description, or `graphql`. */
+export interface Refusal {
+  /** The operation as the connector names it: an operationId of GitHub's OpenAPI description, or `graphql/<query>`. */
   operation: string;
-  type: FaultType;
+  type: RefusalType;
   /** How many requests fail; unset = every one. */
   times?: number;
   /** How many requests pass before the fault starts (a list that fails on a later page). */
@@ -50,7 +53,9 @@ export interface SandboxOptions {
   latencyMs?: number;
   /** Primary rate limit per resource (core, graphql); the window runs on the wall clock. */
   rateLimit?: { limit: number; windowSeconds: number };
-  faults?: Fault[];
+  /** Faults of the shared vocabulary, each counted per distinct request; the plan can be replaced while the sandbox runs. */
+  faults?: FaultPlan | readonly FaultSpec[];
+  refusals?: Refusal[];
 }
 
 export interface SandboxCall {
@@ -58,7 +63,9 @@ export interface SandboxCall {
   /** Path and query as requested. */
   path: string;
   operation: string | undefined;
+  /** 0 for a connection reset or left hanging. */
   status: number;
+  /** The JSON sent, or its text when it is not JSON (an injected fault). */
   body: unknown;
 }
 
@@ -69,17 +76,19 @@ export interface GitHubSandbox {
   calls: SandboxCall[];
   /** Installation tokens handed out, so tests can check none of them leaks. */
   issuedTokens: string[];
+  /** The faults in force. */
+  faults: FaultPlan;
   close(): Promise<void>;
 }
-
-const SECONDARY_MESSAGE =
-  'You have exceeded a secondary rate limit. Please wait a few minutes before you try again. If you reach out to GitHub Support for help, please include the request ID 0000:0000:0000000:0000000:00000000.';
 
 export async function startSandbox(options: SandboxOptions): Promise<GitHubSandbox> {
   const calls: SandboxCall[] = [];
   const issuedTokens: string[] = [];
   const installationTokens = new Map<string, number>();
-  const faults = (options.faults ?? []).map((fault) => ({ ...fault, passing: fault.after ?? 0, left: fault.times ?? Number.POSITIVE_INFINITY }));
+  const faults = options.faults instanceof FaultPlan ? options.faults : new FaultPlan('github', options.faults ?? []);
+  const refusals = (options.refusals ?? []).map((refusal) => ({ ...refusal, passing: refusal.after ?? 0, left: refusal.times ?? Number.POSITIVE_INFINITY }));
+  let nonce = 0;
+  const nextNonce = () => (nonce += 1);
   const prefix = (options.pathPrefix ?? '').replace(/\/+$/, '');
   const graphqlPath = prefix ? prefix.replace(/\/v3$/, '/graphql') : '/graphql';
   const appKey = options.app ? publicKeyOf(options.app.publicKey) : undefined;
@@ -101,46 +110,71 @@ export async function startSandbox(options: SandboxOptions): Promise<GitHubSandb
     const method = request.method ?? 'GET';
     const body = await readBody(request);
     if (options.latencyMs) await new Promise((resolve) => setTimeout(resolve, options.latencyMs));
-    let operation: string | undefined;
-    let reply: Reply;
     const resource = url.pathname === graphqlPath ? 'graphql' : 'core';
+    const query = resource === 'graphql' && method === 'POST' ? parseGraphql(body) : undefined;
+    const matched = resource === 'core' ? match(method, url.pathname) : undefined;
+    const operation = query ? query.operation?.id : matched?.id;
+    const answer = (): WireResponse => wire(reply(request, url, matched, query));
+
+    const fault = operation === undefined ? undefined : faults.take(operation, query ? graphqlPosition(query) : restPosition(method, url));
+    const dialect = () =>
+      query?.operation
+        ? graphqlDialect({ operation: query.operation, after: query.after, position: query.position, nonce: nextNonce })
+        : restDialect({ operation: operation!, items: ROUTE_BY_ID.get(operation!)?.items, url, nonce: nextNonce });
+    const outcome: FaultOutcome = fault ? applyFault(fault, dialect(), answer) : { action: 'respond', response: answer() };
+
+    const call = { method, path: url.pathname + url.search, operation };
+    if (outcome.action !== 'respond') {
+      calls.push({ ...call, status: 0, body: undefined });
+      // A hung request is never answered; closing the sandbox ends its connection.
+      if (outcome.action === 'reset') request.socket.resetAndDestroy();
+      return;
+    }
+    const sent = outcome.response;
+    calls.push({ ...call, status: sent.status, body: parsedOrText(sent.body) });
+    response.writeHead(sent.status, {
+      'x-github-media-type': 'github.v3; format=json',
+      'x-github-api-version-selected': '2022-11-28',
+      'x-github-request-id': randomBytes(8).toString('hex').toUpperCase(),
+      ...rateLimitHeaders(resource),
+      ...sent.headers,
+      'content-length': String(Buffer.byteLength(sent.body)),
+    });
+    response.end(sent.body);
+  }
+
+  /** The sandbox's own answer to a request, faults aside. */
+  function reply(request: IncomingMessage, url: URL, matched: { id: string; params: Params } | undefined, query: GraphqlQuery | undefined): Reply {
     try {
-      const matched = match(method, url.pathname);
-      operation = matched?.id;
-      const caller = authenticate(request.headers.authorization, operation);
-      spendRateLimit(resource);
-      if (matched) injectFault(matched.id, matched.params.repo);
-      if (operation === OPERATIONS.createInstallationAccessToken.id) {
-        reply = issueInstallationToken(matched!.params, caller);
-      } else if (url.pathname === graphqlPath && method === 'POST') {
-        operation = 'graphql';
-        injectFault('graphql', undefined);
+      const caller = authenticate(request.headers.authorization, matched?.id);
+      spendRateLimit(url.pathname === graphqlPath ? 'graphql' : 'core');
+      if (query) {
+        if (!query.request) throw new HttpError(400, 'Problems parsing JSON');
+        if (query.operation) refuse(query.operation.id, undefined);
         if (caller.kind === 'app') throw new HttpError(403, 'A JSON web token cannot be used to query GraphQL');
-        reply = { status: 200, body: graphql(body) };
-      } else if (matched) {
-        authorize(matched.id, caller);
-        reply = restReply(matched.id, matched.params, url, caller, { dataset: options.dataset, now: options.now, origin, prefix });
-      } else {
-        throw new HttpError(404, 'Not Found');
+        return { status: 200, body: graphql(query) };
       }
+      if (!matched) throw new HttpError(404, 'Not Found');
+      refuse(matched.id, matched.params.repo);
+      if (matched.id === OPERATIONS.createInstallationAccessToken.id) return issueInstallationToken(matched.params, caller);
+      authorize(matched.id, caller);
+      return restReply(matched.id, matched.params, url, caller, { dataset: options.dataset, now: options.now, origin, prefix });
     } catch (error) {
       if (!(error instanceof HttpError)) throw error;
-      reply = {
+      return {
         status: error.status,
         headers: error.headers,
         body: { message: error.message, documentation_url: DOCS, status: String(error.status) },
       };
     }
-    calls.push({ method, path: url.pathname + url.search, operation, status: reply.status, body: reply.body });
-    response.writeHead(reply.status, {
-      'content-type': 'application/json; charset=utf-8',
-      'x-github-media-type': 'github.v3; format=json',
-      'x-github-api-version-selected': '2022-11-28',
-      'x-github-request-id': randomBytes(8).toString('hex').toUpperCase(),
-      ...rateLimitHeaders(resource),
-      ...reply.headers,
-    });
-    response.end(JSON.stringify(reply.body));
+  }
+
+  function wire(reply: Reply): WireResponse {
+    return {
+      status: reply.status,
+      headers: { 'content-type': 'application/json; charset=utf-8', ...reply.headers },
+      body: JSON.stringify(reply.body),
+    };
   }
 
   function match(method: string, pathname: string): { id: string; params: Params } | undefined {
@@ -202,20 +236,17 @@ export async function startSandbox(options: SandboxOptions): Promise<GitHubSandb
     }
   }
 
-  function injectFault(operation: string, repo: string | undefined): void {
-    const fault = faults.find((candidate) => candidate.operation === operation && candidate.left > 0 && (!candidate.repo || candidate.repo === repo));
-    if (!fault) return;
-    if (fault.passing > 0) {
-      fault.passing -= 1;
+  function refuse(operation: string, repo: string | undefined): void {
+    const refusal = refusals.find((candidate) => candidate.operation === operation && candidate.left > 0 && (!candidate.repo || candidate.repo === repo));
+    if (!refusal) return;
+    if (refusal.passing > 0) {
+      refusal.passing -= 1;
       return;
     }
-    fault.left -= 1;
-    const retryAfter = { 'retry-after': String(fault.retryAfter ?? 1) };
-    switch (fault.type) {
+    refusal.left -= 1;
+    switch (refusal.type) {
       case 'secondary-rate-limit':
-        throw new HttpError(403, SECONDARY_MESSAGE, retryAfter);
-      case 'too-many-requests':
-        throw new HttpError(429, SECONDARY_MESSAGE, retryAfter);
+        throw new HttpError(403, SECONDARY_MESSAGE, { 'retry-after': String(refusal.retryAfter ?? 1) });
       case 'primary-rate-limit':
         throw new HttpError(403, 'API rate limit exceeded for installation. Check out the documentation for more details.', {
           'x-ratelimit-remaining': '0',
@@ -227,8 +258,6 @@ export async function startSandbox(options: SandboxOptions): Promise<GitHubSandb
         });
       case 'not-found':
         throw new HttpError(404, 'Not Found');
-      case 'server-error':
-        throw new HttpError(502, 'Server Error');
     }
   }
 
@@ -266,18 +295,11 @@ export async function startSandbox(options: SandboxOptions): Promise<GitHubSandb
     };
   }
 
-  function graphql(raw: string): unknown {
-    let request: { query?: string; variables?: Record<string, unknown> };
-    try {
-      request = JSON.parse(raw);
-    } catch {
-      throw new HttpError(400, 'Problems parsing JSON');
+  function graphql(query: GraphqlQuery): unknown {
+    if (query.operation !== REPOSITORY_INVENTORY_OPERATION) {
+      return { errors: [{ message: `the sandbox answers only the ${REPOSITORY_INVENTORY_OPERATION.name} query, not ${query.name ?? 'an anonymous one'}` }] };
     }
-    const name = /\bquery\s+(\w+)/.exec(request.query ?? '')?.[1];
-    if (name !== 'RepositoryInventory') {
-      return { errors: [{ message: `the sandbox answers only the RepositoryInventory query, not ${name ?? 'an anonymous one'}` }] };
-    }
-    return repositoryInventory(options.dataset, options.now, request.query!, request.variables ?? {});
+    return repositoryInventory(options.dataset, options.now, query.request!.query!, query.request!.variables ?? {});
   }
 
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -287,12 +309,51 @@ export async function startSandbox(options: SandboxOptions): Promise<GitHubSandb
     baseUrl: origin + prefix,
     calls,
     issuedTokens,
+    faults,
     close: () =>
       new Promise<void>((resolve, reject) => {
         server.closeAllConnections();
         server.close((error) => (error ? reject(error) : resolve()));
       }),
   };
+}
+
+interface GraphqlQuery {
+  /** The request as sent; undefined when it is not JSON. */
+  request: { query?: string; variables?: Record<string, unknown> } | undefined;
+  name: string | undefined;
+  operation: GraphqlOperation<any, unknown> | undefined;
+  after: string | null;
+  /** Where the page asked for starts. */
+  position: number;
+}
+
+const REPOSITORY_INVENTORY_OPERATION = GRAPHQL_OPERATIONS.find((operation) => operation.name === 'RepositoryInventory')!;
+
+function parseGraphql(raw: string): GraphqlQuery {
+  let request: GraphqlQuery['request'];
+  try {
+    request = JSON.parse(raw) as GraphqlQuery['request'];
+  } catch {
+    request = undefined;
+  }
+  const name = /\bquery\s+(\w+)/.exec(request?.query ?? '')?.[1];
+  const after = typeof request?.variables?.after === 'string' ? request.variables.after : null;
+  return { request, name, operation: GRAPHQL_OPERATIONS.find((operation) => operation.name === name), after, position: cursorPosition(after) };
+}
+
+/** Where a query reads: its variables and the place its page starts, whatever cursor led there. */
+function graphqlPosition(query: GraphqlQuery): string {
+  const { after: _after, ...variables } = query.request?.variables ?? {};
+  return `${JSON.stringify(variables)} at=${query.position}`;
+}
+
+function parsedOrText(body: string): unknown {
+  try {
+    return JSON.parse(body) as unknown;
+  } catch {
+    return body;
+  }
 }
 
 function readBody(request: IncomingMessage): Promise<string> {
@@ -308,7 +369,7 @@ function readBody(request: IncomingMessage): Promise<string> {
  * For `nhi-audit demo`: the dataset's collector App installation, authenticated with a key pair made for
  * this run (the private key reaches the connector only through the environment).
  */
-export async function startDemo(datasetDir: string, options: { now: Date }): Promise<DemoSandbox> {
+export async function startDemo(datasetDir: string, options: { now: Date; faults?: readonly FaultSpec[] }): Promise<DemoSandbox> {
   const dataset = await loadDataset(datasetDir);
   const collector = dataset.installations.find((installation) => installation.id === dataset.collector_installation_id);
   if (!collector) throw new Error(`${datasetDir}: collector_installation_id names no installation`);
@@ -317,6 +378,7 @@ export async function startDemo(datasetDir: string, options: { now: Date }): Pro
     dataset,
     now: options.now,
     app: { appId: collector.app_id, installationId: collector.id, publicKey },
+    faults: options.faults ?? [],
   });
   return {
     sourceOverrides: {
@@ -324,7 +386,7 @@ export async function startDemo(datasetDir: string, options: { now: Date }): Pro
       app: { appId: collector.app_id, installationId: collector.id, privateKeyEnv: DEMO_KEY_ENV },
     },
     env: { [DEMO_KEY_ENV]: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString() },
-    faults: new FaultPlan('github'),
+    faults: sandbox.faults,
     close: () => sandbox.close(),
   };
 }

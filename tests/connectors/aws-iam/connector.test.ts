@@ -1,4 +1,6 @@
 import { mkdtemp, readFile } from 'node:fs/promises';
+import { createServer, request } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -79,6 +81,7 @@ describe('aws-iam connector against the demo organization', () => {
       ['GetAccountSummary.Groups = groups in GAAD', true],
       ['GetAccountSummary.Policies = customer managed policies in GAAD', true],
       ['credential report users = users in GAAD', true],
+      ['active access keys in the credential report = active keys listed for their users', true],
     ]);
     expect(result.completeness.collector).toBe('arn:aws:iam::111111111111:user/automation/nhi-audit-collector');
   });
@@ -152,7 +155,7 @@ describe('aws-iam connector paging and throttling', () => {
         },
       },
     } as AwsSandboxDataset;
-    const sandbox = await startAwsSandbox(dataset, { now, credentialReportPolls: 0, faults: [{ kind: 'throttle', times: 1 }] });
+    const sandbox = await startAwsSandbox(dataset, { now, credentialReportPolls: 0, faults: [{ connector: 'aws-iam', operation: '*', kind: 'throttle', times: 1 }] });
     try {
       const result = await collect(sandbox, {});
       expect(result.completeness.verdict).toBe('complete');
@@ -192,6 +195,93 @@ describe('aws-iam connector: the wire and the export agree', () => {
       ]);
     } finally {
       await sandbox.close();
+    }
+  });
+});
+
+/**
+ * A proxy between the collector and the sandbox that rewrites one operation's answers, for answers the fault
+ * vocabulary does not make: well-formed, signed through, and wrong.
+ */
+async function rewritingProxy(target: string, operation: string, rewrite: (body: string) => string): Promise<{ url: string; close(): Promise<void> }> {
+  const server = createServer(async (incoming, response) => {
+    const chunks: Buffer[] = [];
+    for await (const chunk of incoming) chunks.push(chunk as Buffer);
+    const body = Buffer.concat(chunks);
+    // Forwarded as signed: the Host header stays the proxy's, which is what the signature covers.
+    const forwarded = request(`${target}${incoming.url}`, { method: incoming.method, headers: incoming.headers }, async (answer) => {
+      const parts: Buffer[] = [];
+      for await (const chunk of answer) parts.push(chunk as Buffer);
+      let text = Buffer.concat(parts).toString('utf8');
+      if (new URLSearchParams(body.toString('utf8')).get('Action') === operation && answer.statusCode === 200) text = rewrite(text);
+      response.writeHead(answer.statusCode ?? 500, { 'content-type': answer.headers['content-type'] ?? 'text/xml' });
+      response.end(text);
+    });
+    forwarded.end(body);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return { url: `http://127.0.0.1:${port}`, close: () => new Promise((resolve) => server.close(() => resolve())) };
+}
+
+describe('aws-iam connector: answers that would lose keys', () => {
+  let sandbox: AwsSandbox;
+  beforeAll(async () => {
+    sandbox = await startAwsSandbox(await loadAwsSandboxDataset(path.join(ROOT, 'fixtures/demo-org/aws-iam')), { now, credentialReportPolls: 0 });
+  });
+  afterAll(() => sandbox.close());
+
+  it('ListAccessKeys answered with no keys, while the credential report shows active ones: incomplete, the keys counted', async () => {
+    const proxy = await rewritingProxy(sandbox.url, 'ListAccessKeys', (body) => body.replace(/<AccessKeyMetadata>.*<\/AccessKeyMetadata>/s, '<AccessKeyMetadata/>'));
+    try {
+      const result = await collect(sandbox, { endpoint: proxy.url, accounts: [{ id: '222222222222' }], assumeRole: { externalIdEnv: 'EXTERNAL_ID' } });
+      const [scope] = result.completeness.scopes;
+      expect(scope!.verdict).toBe('incomplete');
+      const keys = scope!.reconciliations.find((r) => r.name.startsWith('active access keys'))!;
+      expect(keys).toMatchObject({ matches: false, observed: 0 });
+      expect(keys.expected).toBeGreaterThan(0);
+      expect(result.completeness.verdict).toBe('incomplete');
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it('ListAccessKeys saying IsTruncated without a Marker: incomplete naming the operation, not a short key list', async () => {
+    const proxy = await rewritingProxy(sandbox.url, 'ListAccessKeys', (body) => body.replace('<IsTruncated>false</IsTruncated>', '<IsTruncated>true</IsTruncated>'));
+    try {
+      const result = await collect(sandbox, { endpoint: proxy.url, accounts: [{ id: '222222222222' }], assumeRole: { externalIdEnv: 'EXTERNAL_ID' } });
+      const [scope] = result.completeness.scopes;
+      expect(scope!.verdict).toBe('incomplete');
+      expect(scope!.errors.length).toBeGreaterThan(0);
+      expect(scope!.errors.every((e) => e.operation === 'ListAccessKeys' && e.code === 'more-without-cursor')).toBe(true);
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it('a truncated XML answer is read again: the same identities as without it, the retry counted', async () => {
+    const clean = await collect(sandbox, { accounts: [{ id: '222222222222' }], assumeRole: { externalIdEnv: 'EXTERNAL_ID' } });
+    sandbox.faults.set([{ connector: 'aws-iam', operation: 'GetAccountAuthorizationDetails', kind: 'truncate', times: 1 }]);
+    try {
+      const faulty = await collect(sandbox, { accounts: [{ id: '222222222222' }], assumeRole: { externalIdEnv: 'EXTERNAL_ID' } });
+      expect(faulty.completeness.verdict).toBe('complete');
+      expect(faulty.identities).toEqual(clean.identities);
+      expect(faulty.completeness.scopes[0]!.operations.find((o) => o.operation === 'GetAccountAuthorizationDetails')).toMatchObject({ pages: 1, retries: 1 });
+    } finally {
+      sandbox.faults.set([]);
+    }
+  });
+
+  it('a hung connection is given up after the request timeout and retried, then the account is incomplete naming the call', async () => {
+    sandbox.faults.set([{ connector: 'aws-iam', operation: 'GetAccountSummary', kind: 'hang' }]);
+    try {
+      const result = await collect(sandbox, { accounts: [{ id: '222222222222' }], assumeRole: { externalIdEnv: 'EXTERNAL_ID' }, retry: { maxAttempts: 2, baseDelayMs: 1 }, timeouts: { requestMs: 200 } });
+      const [scope] = result.completeness.scopes;
+      expect(scope!.verdict).toBe('incomplete');
+      expect(scope!.errors).toMatchObject([{ operation: 'GetAccountSummary', code: 'TimeoutError' }]);
+      expect(scope!.errors[0]!.message).toMatch(/^GetAccountSummary: .*200 ms.* \(after 2 attempts\)$/);
+    } finally {
+      sandbox.faults.set([]);
     }
   });
 });

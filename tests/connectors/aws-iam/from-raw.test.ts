@@ -58,7 +58,7 @@ describe('aws-iam: re-reading raw pages', () => {
 });
 
 describe('aws-iam: re-reading an incomplete collection keeps exactly what was collected', () => {
-  it('an account whose authorization details failed after the first page gives no identity, as the collection did', async () => {
+  it('an account whose authorization details stopped after the first page gives no identity, as the collection did', async () => {
     const users = Array.from({ length: 1500 }, (_, i) => ({
       Path: '/',
       UserName: `batch-${i}`,
@@ -71,14 +71,16 @@ describe('aws-iam: re-reading an incomplete collection keeps exactly what was co
         baseCredentials: { accessKeyId: 'AKIASANDBOXPARTIAL1', accountId: '444444444444', arn: 'arn:aws:iam::444444444444:user/collector' },
         accounts: { '444444444444': { authorizationDetails: { UserDetailList: users, GroupDetailList: [], RoleDetailList: [], Policies: [] } } },
       } as AwsSandboxDataset,
-      { now, credentialReportPolls: 0, faults: [{ kind: 'error', operation: 'GetAccountAuthorizationDetails', after: 1, status: 500, code: 'ServiceFailure' }] },
+      // The first page's marker leads back to itself: the second page repeats it and the listing cannot go on.
+      { now, credentialReportPolls: 0, faults: [{ connector: 'aws-iam', operation: 'GetAccountAuthorizationDetails', kind: 'repeat-cursor' }] },
     );
     try {
       const { collected, reread } = await collectThenReread(
-        { endpoint: sandbox.url, credentials: { accessKeyIdEnv: 'K', secretAccessKeyEnv: 'S' }, retry: { maxAttempts: 1 } },
+        { endpoint: sandbox.url, credentials: { accessKeyIdEnv: 'K', secretAccessKeyEnv: 'S' } },
         { K: sandbox.baseCredentials.accessKeyId, S: sandbox.baseCredentials.secretAccessKey },
       );
-      expect(sandbox.calls.filter((c) => c.operation === 'GetAccountAuthorizationDetails').map((c) => c.status)).toEqual([200, 500]);
+      expect(sandbox.calls.filter((c) => c.operation === 'GetAccountAuthorizationDetails').map((c) => c.status)).toEqual([200, 200]);
+      expect(collected.completeness.scopes[0]!.errors).toMatchObject([{ operation: 'GetAccountAuthorizationDetails', code: 'repeated-cursor' }]);
       expect(collected.completeness.verdict).toBe('incomplete');
       expect(collected.identities).toEqual([]);
       expect(reread.identities).toEqual([]);

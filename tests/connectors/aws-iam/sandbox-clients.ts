@@ -14,12 +14,18 @@ export interface FakeCredentials {
  * The real SDK clients pointed at a sandbox. Retries follow the SDK's standard mode (which errors are
  * retried, up to `maxAttempts`) with a 5 ms back-off so tests stay fast.
  */
-export function sandboxClients(sandbox: AwsSandbox, credentials: FakeCredentials = sandbox.baseCredentials, maxAttempts = 3) {
+export function sandboxClients(
+  sandbox: AwsSandbox,
+  credentials: FakeCredentials = sandbox.baseCredentials,
+  maxAttempts = 3,
+  requestHandler: { requestTimeout?: number; throwOnRequestTimeout?: boolean } = {},
+) {
   const config = {
     region: 'us-east-1',
     endpoint: sandbox.url,
     credentials: { accessKeyId: credentials.accessKeyId, secretAccessKey: credentials.secretAccessKey, sessionToken: credentials.sessionToken },
     retryStrategy: new ConfiguredRetryStrategy(maxAttempts, 5),
+    requestHandler,
   };
   return { iam: new IAMClient(config), sts: new STSClient(config), organizations: new OrganizationsClient(config) };
 }

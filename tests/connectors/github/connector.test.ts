@@ -33,12 +33,29 @@ beforeAll(async () => {
 afterAll(() => sandbox?.close());
 
 describe('github connector as an App installation', () => {
-  it('reads every kind completely and reconciles the repository count', () => {
+  it('reads every kind completely and reconciles every count GitHub gives', () => {
     expect(appRun.completeness.errors).toEqual([]);
     const [scope] = appRun.completeness.scopes;
     expect(scope?.unreadable).toEqual([]);
-    expect(scope?.reconciliations).toEqual([
-      expect.objectContaining({ name: 'repositories', expected: 3, observed: 3, matches: true }),
+    expect(scope?.reconciliations.every((reconciliation) => reconciliation.matches)).toBe(true);
+    expect(scope?.reconciliations.map(({ name, expected }) => [name, expected])).toEqual([
+      ['graphql/repository-inventory: totalCount', 3],
+      ['graphql/repository-inventory: orgs/get public_repos + total_private_repos', 3],
+      ['actions/list-environment-secrets: total_count', 1],
+      ['actions/list-org-secrets: total_count', 2],
+      ['actions/list-repo-secrets: total_count', 1],
+      ['actions/list-selected-repos-for-org-secret: total_count', 2],
+      ['actions/list-self-hosted-runner-groups-for-org: total_count', 2],
+      ['actions/list-self-hosted-runners-for-org: total_count', 2],
+      ['actions/list-self-hosted-runners-for-repo: total_count', 1],
+      ['codespaces/list-org-secrets: total_count', 1],
+      ['codespaces/list-repo-secrets: total_count', 1],
+      ['codespaces/list-selected-repos-for-org-secret: total_count', 1],
+      ['dependabot/list-org-secrets: total_count', 1],
+      ['dependabot/list-repo-secrets: total_count', 1],
+      ['dependabot/list-selected-repos-for-org-secret: total_count', 1],
+      ['orgs/list-app-installations: total_count', 3],
+      ['repos/list-deploy-keys: deployKeys.totalCount (graphql/repository-inventory)', 3],
     ]);
     expect(appRun.completeness.verdict).toBe('complete');
     expect(appRun.completeness.collector).toBe('app:301/installation:9001');

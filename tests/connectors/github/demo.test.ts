@@ -39,7 +39,15 @@ describe('the demo organization corvid-systems on GitHub', () => {
     for (const run of [current, previous]) {
       expect(run.completeness.verdict).toBe('complete');
       expect(run.completeness.collector).toBe('app:1003001/installation:61003001');
-      expect(run.completeness.scopes[0]!.reconciliations).toEqual([expect.objectContaining({ name: 'repositories', expected: 12, matches: true })]);
+      const { reconciliations } = run.completeness.scopes[0]!;
+      expect(reconciliations.every((reconciliation) => reconciliation.matches)).toBe(true);
+      expect(reconciliations).toEqual(
+        expect.arrayContaining([
+          expect.objectContaining({ name: 'graphql/repository-inventory: totalCount', expected: 12 }),
+          expect.objectContaining({ name: 'graphql/repository-inventory: orgs/get public_repos + total_private_repos', expected: 12 }),
+          expect.objectContaining({ name: 'repos/list-deploy-keys: deployKeys.totalCount (graphql/repository-inventory)' }),
+        ]),
+      );
     }
   });
 

@@ -3,10 +3,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import connector from '../../../connectors/github/index.js';
-import { startDemo, startSandbox, type Fault, type GitHubSandbox } from '../../../connectors/github/sandbox/index.js';
+import { startDemo, startSandbox, type GitHubSandbox } from '../../../connectors/github/sandbox/index.js';
 import { collectSource } from '../../../src/engine/collect.js';
 import { collectFromRaw } from '../../../src/engine/from-raw.js';
-import { silentLogger } from '../../../src/sdk/index.js';
+import { FaultPlan, silentLogger } from '../../../src/sdk/index.js';
 import { appKeys, DEMO_DIR, FAST_RETRY, FIXTURE_DIR, FIXTURE_NOW, largeOrganization, loadFixture } from './harness.js';
 
 const keys = appKeys();
@@ -97,6 +97,17 @@ describe('github: re-reading raw pages of the basic dataset', () => {
   });
 });
 
+/** A server error on every request for the second page of one operation's listings, and only there. */
+class SecondPageFails extends FaultPlan {
+  constructor(operation: string) {
+    super('github', [{ connector: 'github', operation, kind: '5xx' }]);
+  }
+
+  override take(operation: string, key: string) {
+    return key.includes(' page=2 ') ? super.take(operation, key) : undefined;
+  }
+}
+
 describe('github: re-reading a list that failed after its first page', () => {
   it('keeps the items of the pages read before the failure, in the collection and in the re-read', async () => {
     // 150 deploy keys in one repository: two pages of 100, the second failing every time.
@@ -109,8 +120,7 @@ describe('github: re-reading a list that failed after its first page', () => {
       verified: true,
       created_at: '2025-01-01T00:00:00Z',
     }));
-    const faults: Fault[] = [{ operation: 'repos/list-deploy-keys', type: 'server-error', after: 1 }];
-    const sandbox = await startSandbox({ dataset, now: FIXTURE_NOW, tokens: [{ token: TOKEN, login: 'auditor' }], faults });
+    const sandbox = await startSandbox({ dataset, now: FIXTURE_NOW, tokens: [{ token: TOKEN, login: 'auditor' }], faults: new SecondPageFails('repos/list-deploy-keys') });
     try {
       const { collected, reread } = await collectThenReread(
         { org: 'big-org', baseUrl: sandbox.baseUrl, tokenEnv: 'GH_TOKEN', kinds: ['deploy-keys'] },

@@ -11,12 +11,9 @@ import {
   secretIdentity,
   sshFingerprint,
   webhookIdentity,
-  type RawDeployKey,
-  type RawPatGrant,
-  type RawWebhook,
   type Repository,
-  type RepositoryNode,
 } from '../../../connectors/github/normalize.js';
+import type { RawDeployKey, RawPatGrant, RawWebhook, RepositoryNode } from '../../../connectors/github/responses.js';
 import { permissionPrivilege, scopePrivilege, tokenPermissions } from '../../../connectors/github/privilege.js';
 import { IdentitySchema } from '../../../src/sdk/index.js';
 

@@ -1,6 +1,6 @@
 import { validate as validateGraphql } from '@octokit/graphql-schema';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { OPERATIONS, REPOSITORY_INVENTORY_QUERY } from '../../../connectors/github/operations.js';
+import { OPERATIONS, REPOSITORY_INVENTORY } from '../../../connectors/github/operations.js';
 import { startSandbox, type SandboxCall } from '../../../connectors/github/sandbox/index.js';
 import { DatasetSchema, loadDataset, type Dataset } from '../../../connectors/github/sandbox/dataset.js';
 import { appKeys, collect, DEMO_DIR, FIXTURE_NOW, loadFixture } from './harness.js';
@@ -20,9 +20,11 @@ async function exercise(dataset: Dataset, installation: { appId: number; install
     tokens: [{ token: TOKEN, login: 'octo-admin' }],
     app: { ...installation, publicKey: keys.publicKey },
     faults: [
+      { connector: 'github', operation: 'orgs/list-webhooks', kind: 'throttle', times: 1 },
+      { connector: 'github', operation: 'actions/list-org-secrets', kind: '5xx', times: 1 },
+    ],
+    refusals: [
       { operation: 'orgs/list-app-installations', type: 'secondary-rate-limit', times: 1 },
-      { operation: 'orgs/list-webhooks', type: 'too-many-requests', times: 1 },
-      { operation: 'actions/list-org-secrets', type: 'server-error', times: 1 },
       { operation: 'orgs/get', type: 'primary-rate-limit', times: 1 },
     ],
   });
@@ -80,9 +82,9 @@ describe('the sandbox speaks GitHub as GitHub publishes it', () => {
   });
 
   it('answers every REST call with a body valid against its operation and status', () => {
-    const rest = calls.filter((call) => call.operation !== 'graphql');
+    const rest = calls.filter((call) => call.operation !== REPOSITORY_INVENTORY.id);
     const statuses = new Set(rest.map((call) => call.status));
-    expect([...statuses].sort()).toEqual([200, 201, 401, 403, 404, 429, 502]);
+    expect([...statuses].sort()).toEqual([200, 201, 401, 403, 404, 429, 503]);
     const problems = rest
       .filter((call) => call.operation !== undefined)
       .map((call) => ({ call: `${call.method} ${call.path} → ${call.status}`, errors: validator.validate(call.operation!, call.status, call.body) }))
@@ -104,7 +106,7 @@ describe('the sandbox speaks GitHub as GitHub publishes it', () => {
   });
 
   it('sends a GraphQL query that GitHub’s schema accepts', () => {
-    expect(validateGraphql(REPOSITORY_INVENTORY_QUERY).map((error) => error.message)).toEqual([]);
-    expect(calls.filter((call) => call.operation === 'graphql' && call.status === 200).length).toBeGreaterThan(0);
+    expect(validateGraphql(REPOSITORY_INVENTORY.query).map((error) => error.message)).toEqual([]);
+    expect(calls.filter((call) => call.operation === REPOSITORY_INVENTORY.id && call.status === 200).length).toBeGreaterThan(0);
   });
 });

@@ -124,8 +124,8 @@ describe('GitHub Enterprise Server', () => {
       const run = await collect({ org: 'octo-fixture', baseUrl: ghes.baseUrl, tokenEnv: 'GH', kinds: ['deploy-keys', 'app-installations'] }, { GH: TOKEN });
       expect(run.completeness.verdict).toBe('complete');
       expect(run.identities).toHaveLength(6);
-      expect(ghes.calls.find((call) => call.operation === 'graphql')?.path).toBe('/api/graphql');
-      expect(ghes.calls.filter((call) => call.operation !== 'graphql').every((call) => call.path.startsWith('/api/v3/'))).toBe(true);
+      expect(ghes.calls.find((call) => call.operation === 'graphql/repository-inventory')?.path).toBe('/api/graphql');
+      expect(ghes.calls.filter((call) => call.operation !== 'graphql/repository-inventory').every((call) => call.path.startsWith('/api/v3/'))).toBe(true);
       expect((await fetch(`${ghes.origin}/orgs/octo-fixture`, { headers: { authorization: `token ${TOKEN}` } })).status).toBe(404);
     } finally {
       await ghes.close();

@@ -22,7 +22,7 @@ describe('deploy keys in an organization of 1 000 repositories, 50 with keys', (
     expect(run.completeness.verdict).toBe('complete');
     expect(run.identities.filter((identity) => identity.kind === 'deploy-key')).toHaveLength(50);
     expect(report).toEqual({
-      graphql: 10,
+      'graphql/repository-inventory': 10,
       'orgs/custom-properties-for-repos-get-organization-values': 10,
       'orgs/get': 1,
       'repos/list-deploy-keys': 50,
@@ -35,7 +35,9 @@ describe('deploy keys in an organization of 1 000 repositories, 50 with keys', (
     const pages = sandbox.calls.filter((call) => call.operation === 'orgs/custom-properties-for-repos-get-organization-values');
     expect(pages.map((call) => new URL(call.path, sandbox.origin).searchParams.get('page'))).toEqual([null, '2', '3', '4', '5', '6', '7', '8', '9', '10']);
     expect(run.completeness.scopes[0]!.reconciliations).toEqual([
-      expect.objectContaining({ name: 'repositories', expected: 1000, observed: 1000, matches: true }),
+      expect.objectContaining({ name: 'graphql/repository-inventory: totalCount', expected: 1000, observed: 1000, matches: true }),
+      expect.objectContaining({ name: 'graphql/repository-inventory: orgs/get public_repos + total_private_repos', expected: 1000, observed: 1000, matches: true }),
+      expect.objectContaining({ name: 'repos/list-deploy-keys: deployKeys.totalCount (graphql/repository-inventory)', expected: 50, observed: 50, matches: true }),
     ]);
     expect(run.identities.find((identity) => identity.id === 'github:big-org:deploy-key/repo-0007/500007')?.owner?.id).toBe('team-0');
   });
