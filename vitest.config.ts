@@ -1,6 +1,11 @@
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
+  resolve: {
+    // Connector packages (examples/, templates/) import the public SDK by its package name; tests run it from source.
+    alias: { 'nhi-audit/sdk': fileURLToPath(new URL('./src/sdk/index.ts', import.meta.url)) },
+  },
   test: {
     include: ['tests/**/*.test.ts'],
     testTimeout: 60_000,

@@ -137,12 +137,19 @@ export function buildProgram(): Command {
     .addOption(new Option('--format <format>', 'output format').choices(['table', 'json', 'md']).default('table'))
     .action(lazy(() => import('./commands/controls-list.js')));
 
-  program
-    .command('connectors')
-    .description('the connectors')
+  const connectorCommands = program.command('connectors').description('the connectors, built in and from packages');
+  connectorCommands
     .command('list')
-    .description('list the connectors and the identity kinds they collect')
+    .description('list the built-in connectors and the connector packages the config names, with the identity kinds they collect')
     .action(lazy(() => import('./commands/connectors-list.js')));
+  connectorCommands
+    .command('new')
+    .description('write a new connector package (config, client, normalizer, sandbox, a passing test) built on nhi-audit/sdk')
+    .argument('<id>', 'the connector id: lowercase letters, digits and dashes')
+    .option('--out <dir>', 'the package folder (default ./nhi-audit-connector-<id>)')
+    .option('--title <text>', 'what the connector reads, in a few words')
+    .option('--name <package>', 'the npm package name (default nhi-audit-connector-<id>)')
+    .action(lazy(() => import('./commands/connectors-new.js')));
 
   return program;
 }

@@ -61,6 +61,10 @@ const BaseSchema = z
     $schema: z.string().optional(),
     organization: z.string().min(1).optional().describe('organization name shown on reports'),
     output: z.string().min(1).default('./evidence').describe('folder that packs are written to, by cycle'),
+    plugins: z
+      .array(z.string().min(1))
+      .optional()
+      .describe('connector packages to load: npm package names (installed beside the config) or paths to package folders; sources then name their connector ids'),
     sources: z.array(z.looseObject({ name: SourceName, connector: z.string().min(1) })).min(1, 'name at least one source'),
     enrich: EnrichSchema.prefault({}),
     waivers: z.string().min(1).optional().describe('waivers file (YAML list of control, identity, reason, ticket, approver, expires)'),
@@ -114,11 +118,43 @@ export interface LoadedConfig {
   /** Folder relative paths in the config resolve against. */
   baseDir: string;
   config: Config;
+  /** The connector packages the config loaded (`plugins:`, or a package or path as a source's connector). */
+  plugins?: readonly LoadedPlugin[];
 }
 
 export interface Registries {
   connectors: readonly Connector[];
   controls: readonly Control[];
+}
+
+/** What the manifest records about a connector package: which code read a source. */
+export interface ConnectorPackage {
+  /** The connector id it provides, as the sources and identity ids name it. */
+  id: string;
+  /** As the config names it: a package name or a path. */
+  spec: string;
+  name: string;
+  version: string;
+  sdkVersion: number;
+  /** sha256 over its installed files (`sha256sum` lines of every file but node_modules/ and .git/, sorted). */
+  digest: string;
+  files: number;
+}
+
+export interface LoadedPlugin {
+  connector: Connector;
+  package: ConnectorPackage;
+}
+
+/**
+ * Loads the connector packages a parsed config names and points the sources that name one by package or path at
+ * its connector id (src/plugins does it; the config stays free of file and module loading).
+ */
+export type ConnectorPackageLoader = (raw: unknown, where: { file: string; baseDir: string }, builtins: readonly Connector[]) => Promise<LoadedPlugin[]>;
+
+/** The registries with a config's connector packages beside the built-in connectors. */
+export function withPlugins(registries: Registries, plugins: readonly LoadedPlugin[] | undefined): Registries {
+  return plugins?.length ? { ...registries, connectors: [...registries.connectors, ...plugins.map((p) => p.connector)] } : registries;
 }
 
 function issuesOf(error: z.ZodError, prefix: readonly PropertyKey[] = []): Problem[] {
@@ -145,7 +181,7 @@ export function validateConfig(raw: unknown, registries: Registries): { config?:
     names.add(name);
     const connector = connectors.get(connectorId);
     if (!connector) {
-      problems.push({ path: `sources[${i}].connector`, message: `unknown connector "${connectorId}"; known: ${[...connectors.keys()].join(', ')}` });
+      problems.push({ path: `sources[${i}].connector`, message: `unknown connector "${connectorId}"; known: ${[...connectors.keys()].join(', ')}; or name a connector package by its installed npm name or by a path starting with ./` });
       return;
     }
     const parsed = connector.config.safeParse(fields);
@@ -180,7 +216,7 @@ export function validateConfig(raw: unknown, registries: Registries): { config?:
 }
 
 /** Loads and validates a config file; every problem is reported at once as `file: path: message`. */
-export async function loadConfig(file: string, registries: Registries): Promise<LoadedConfig> {
+export async function loadConfig(file: string, registries: Registries, loadPackages?: ConnectorPackageLoader): Promise<LoadedConfig> {
   let text: string;
   try {
     text = await readFile(file, 'utf8');
@@ -189,9 +225,11 @@ export async function loadConfig(file: string, registries: Registries): Promise<
   }
   const parsed = parseYaml(text);
   if (parsed.problems.length > 0) throw new ConfigError(file, parsed.problems);
-  const { config, problems } = validateConfig(parsed.value, registries);
+  const baseDir = path.dirname(path.resolve(file));
+  const plugins = loadPackages ? await loadPackages(parsed.value, { file, baseDir }, registries.connectors) : [];
+  const { config, problems } = validateConfig(parsed.value, withPlugins(registries, plugins));
   if (!config) throw new ConfigError(file, problems);
-  return { file, baseDir: path.dirname(path.resolve(file)), config };
+  return { file, baseDir, config, ...(plugins.length > 0 ? { plugins } : {}) };
 }
 
 /** The JSON Schema of nhi-audit.yaml, from the same zod schemas that validate it. */
@@ -205,8 +243,17 @@ export function configJsonSchema(registries: Registries): unknown {
       z.union([z.literal('off'), controlOptionsSchema(control)]).optional().describe(control.meta.title),
     ]),
   );
+  // Connector ids are kebab-case: nothing in them needs escaping in a pattern.
+  const builtIn = registries.connectors.map((c) => c.id);
+  const packageSource = z
+    .looseObject({
+      name: SourceName,
+      connector: z.string().regex(new RegExp(`^(?!(?:${builtIn.join('|')})$).+`)).describe('a connector package: its id (listed under plugins), npm package name, or path'),
+    })
+    .describe('A source read by a connector package: its own settings are checked when the package loads');
+  const knownSource = sourceSchemas.length === 1 ? sourceSchemas[0]! : z.discriminatedUnion('connector', sourceSchemas as never);
   const schema = BaseSchema.extend({
-    sources: z.array(sourceSchemas.length === 1 ? sourceSchemas[0]! : z.discriminatedUnion('connector', sourceSchemas as never)).min(1),
+    sources: z.array(z.union([knownSource, packageSource])).min(1),
     controls: z.object(controlSchemas).strict().optional(),
   });
   return z.toJSONSchema(schema, { io: 'input', target: 'draft-2020-12' });

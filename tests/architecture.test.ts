@@ -65,3 +65,30 @@ describe('architecture', () => {
     expect(offenders).toEqual([]);
   });
 });
+
+describe('connector packages (examples/, templates/)', () => {
+  const packages = ['examples', 'templates'].flatMap((dir) =>
+    readdirSync(path.join(root, dir), { withFileTypes: true })
+      .filter((e) => e.isDirectory())
+      .map((e) => `${dir}/${e.name}`),
+  );
+
+  it('finds the sample and the template', () => {
+    expect(packages).toEqual(expect.arrayContaining(['examples/connector-snowflake', 'templates/connector']));
+  });
+
+  it.each(packages)('%s imports only nhi-audit/sdk, Node built-ins and its own files', (dir) => {
+    const files = readdirSync(path.join(root, dir), { withFileTypes: true, recursive: true })
+      .filter((e) => e.isFile() && e.name.endsWith('.js') && !e.parentPath.includes('node_modules'))
+      .map((e) => path.join(e.parentPath, e.name));
+    const violations = files.flatMap((file) => {
+      const text = readFileSync(file, 'utf8');
+      const specifiers = [...text.matchAll(/(?:from\s+|import\s*\(\s*)['"`]([^'"`]+)['"`]/g)].map((m) => m[1]!);
+      return specifiers
+        .filter((s) => !(s === 'nhi-audit/sdk' || s.startsWith('node:') || (s.startsWith('.') && path.resolve(path.dirname(file), s).startsWith(path.join(root, dir)))))
+        .map((s) => `${path.relative(root, file)} imports ${s}`);
+    });
+    expect(files.length).toBeGreaterThan(3);
+    expect(violations).toEqual([]);
+  });
+});

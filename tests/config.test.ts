@@ -1,9 +1,11 @@
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import Ajv2020 from 'ajv/dist/2020.js';
 import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
 import { connectors } from '../connectors/index.js';
-import { loadConfig, validateConfig } from '../src/config.js';
+import { configJsonSchema, loadConfig, validateConfig } from '../src/config.js';
 import { controls } from '../src/controls/index.js';
 import { ConfigError } from '../src/sdk/index.js';
 
@@ -103,5 +105,16 @@ describe('loadConfig', () => {
   it('resolves relative paths against the config file', async () => {
     const file = await write('sources:\n  - name: aws\n    connector: aws-iam\n');
     expect((await loadConfig(file, registries)).baseDir).toBe(path.dirname(file));
+  });
+});
+
+describe('the generated JSON Schema', () => {
+  it('accepts the demo configuration, a connector package\'s source among them, and rejects a built-in source\'s unknown field', async () => {
+    const ajv = new Ajv2020.default({ strict: false, allErrors: true });
+    const validate = ajv.compile(configJsonSchema(registries) as object);
+    const demo = parse(await readFile(path.resolve(import.meta.dirname, '../fixtures/demo-org/nhi-audit.yaml'), 'utf8'));
+    expect(validate(demo), ajv.errorsText(validate.errors)).toBe(true);
+    expect(demo.sources.map((s: { connector: string }) => s.connector)).toContain('snowflake');
+    expect(validate({ sources: [{ name: 'aws', connector: 'aws-iam', regoin: 'us-east-1' }] })).toBe(false);
   });
 });

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { connectors } from '../connectors/index.js';
 import { controls } from '../src/controls/index.js';
+import { loadConnectorPackages } from '../src/plugins/load.js';
 import { ControlMetaSchema } from '../src/sdk/index.js';
 
 const root = path.resolve(import.meta.dirname, '..');
@@ -41,5 +42,17 @@ describe('connector registry', () => {
     expect(existsSync(path.join(root, 'tests/connectors', id)), `tests/connectors/${id}/`).toBe(true);
     expect(existsSync(path.join(root, 'fixtures/demo-org', id)), `fixtures/demo-org/${id}/`).toBe(true);
     expect(readFileSync(path.join(root, 'README.md'), 'utf8')).toContain(`\`${id}\``);
+  });
+});
+
+describe('connector packages in examples/', () => {
+  const packages = readdirSync(path.join(root, 'examples'), { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name);
+
+  it.each(packages)('%s loads as a connector package, with a sandbox, its own test, demo data and a README section', async (name) => {
+    const [plugin] = await loadConnectorPackages({ plugins: [`./examples/${name}`] }, { file: 'registry', baseDir: root }, connectors);
+    expect(plugin!.connector.sandbox, 'sandbox: () => import(...)').toBeTypeOf('function');
+    expect(existsSync(path.join(root, 'examples', name, 'test')), `examples/${name}/test/`).toBe(true);
+    expect(existsSync(path.join(root, 'fixtures/demo-org', plugin!.connector.id)), `fixtures/demo-org/${plugin!.connector.id}/`).toBe(true);
+    expect(readFileSync(path.join(root, 'README.md'), 'utf8')).toContain(`examples/${name}`);
   });
 });

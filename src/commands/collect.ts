@@ -11,7 +11,8 @@ import { stableStringify } from '../stable-json.js';
 import { inventoryCsv } from '../writers/csv.js';
 import { inventoryJson } from '../writers/json.js';
 import type { ResultSet } from '../writers/types.js';
-import { commandLogger, loadConfigFor, registries, resolveAsOf, sourceProgress, type GlobalOptions } from './context.js';
+import { withPlugins } from '../config.js';
+import { commandLogger, connectorPackagesFor, loadConfigFor, registries, resolveAsOf, sourceProgress, type GlobalOptions } from './context.js';
 import { TOOL } from './results.js';
 import { toolVersion } from '../paths.js';
 
@@ -27,15 +28,24 @@ function normalized(identity: Identity) {
   return stableStringify({ id, kind, name, status, classification, createdAt, lastUsed, credentials, privilege, trust, interactiveLogin });
 }
 
-/** Re-reads a pack's raw pages with today's normalizers and says how the result differs from the sealed inventory. */
-async function fromRaw(packDir: string): Promise<{ results: SourceResult[]; asOf: Date }> {
+/**
+ * Re-reads a pack's raw pages with today's normalizers and says how the result differs from the sealed inventory.
+ * A source a connector package read is re-read by that package as the config names it today.
+ */
+async function fromRaw(packDir: string, globals: GlobalOptions): Promise<{ results: SourceResult[]; asOf: Date }> {
   const pack = await readPack(packDir);
   const asOf = new Date(pack.manifest.asOf);
-  const connectors = new Map(registries.connectors.map((c) => [c.id, c]));
+  const packages = await connectorPackagesFor(globals);
+  const connectors = new Map(withPlugins(registries, packages).connectors.map((c) => [c.id, c]));
   const results: SourceResult[] = [];
   for (const source of pack.manifest.sources) {
     const connector = connectors.get(source.connector);
-    if (!connector) throw new ExitError(EXIT.usage, `${packDir}: source ${source.source} used connector ${source.connector}, which this version does not have`);
+    if (!connector) {
+      throw new ExitError(
+        EXIT.usage,
+        `${packDir}: source ${source.source} used connector ${source.connector}, which this version does not have; if a connector package read it, name the package in the config (-c) under plugins:`,
+      );
+    }
     results.push(await collectFromRaw(connector, packDir, source, asOf));
   }
   const sealed = new Map(pack.identities.map((i) => [i.id, normalized(i)]));
@@ -58,7 +68,7 @@ export default async function collect(options: CollectOptions, globals: GlobalOp
   let results: SourceResult[];
   let asOf: Date;
   if (options.fromRaw) {
-    ({ results, asOf } = await fromRaw(options.fromRaw));
+    ({ results, asOf } = await fromRaw(options.fromRaw, globals));
   } else {
     const loaded = await loadConfigFor(globals);
     const inputs = await loadInputs(loaded, registries);

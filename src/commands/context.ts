@@ -1,11 +1,13 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { connectors } from '../../connectors/index.js';
-import { loadConfig, type LoadedConfig, type Registries } from '../config.js';
+import { loadConfig, type LoadedConfig, type LoadedPlugin, type Registries } from '../config.js';
 import type { SourceResult } from '../engine/collect.js';
 import { controls } from '../controls/index.js';
 import { parsePrivateKey, type SigningKey } from '../evidence/keys.js';
+import { loadConnectorPackages } from '../plugins/load.js';
 import { createLogger, type LogLevel } from '../log.js';
+import { parseYaml } from '../parse.js';
 import { ConfigError, ExitError, EXIT, type Logger } from '../sdk/index.js';
 
 export interface GlobalOptions {
@@ -32,7 +34,19 @@ export function commandLogger(globals: GlobalOptions): Logger {
 }
 
 export function loadConfigFor(globals: GlobalOptions): Promise<LoadedConfig> {
-  return loadConfig(globals.config, registries);
+  return loadConfig(globals.config, registries, loadConnectorPackages);
+}
+
+/**
+ * The connector packages the config names, loaded and checked, without validating the rest of it; none when there
+ * is no config file (commands that only list or re-read work without one).
+ */
+export async function connectorPackagesFor(globals: GlobalOptions): Promise<LoadedPlugin[]> {
+  const text = await readFile(globals.config, 'utf8').catch(() => undefined);
+  if (text === undefined) return [];
+  const parsed = parseYaml(text);
+  if (parsed.problems.length > 0) throw new ConfigError(globals.config, parsed.problems);
+  return loadConnectorPackages(parsed.value, { file: globals.config, baseDir: path.dirname(path.resolve(globals.config)) }, registries.connectors);
 }
 
 /** The signing key the config names, from a file or an environment variable; never from the config itself. */

@@ -1,9 +1,10 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { validateConfig, type LoadedConfig } from '../config.js';
+import { validateConfig, withPlugins, type LoadedConfig } from '../config.js';
 import { loadInputs } from '../engine/pipeline.js';
 import { generateSigningKey, parsePrivateKey, publicKeyPem, type SigningKey } from '../evidence/keys.js';
 import { parseYaml } from '../parse.js';
+import { loadConnectorPackages } from '../plugins/load.js';
 import { packageRoot } from '../paths.js';
 import { ConfigError, EXIT } from '../sdk/index.js';
 import { writers } from '../writers/index.js';
@@ -43,11 +44,13 @@ export default async function demo(options: { out: string; fault?: string[] }, g
   const raw = parsed.value as { sources?: Array<Record<string, unknown>> };
   const asOf = resolveAsOf({ ...globals, asOf: globals.asOf ?? DEMO_AS_OF });
   const out = path.resolve(options.out);
-  const { env, close } = await startSandboxes(raw, demoDir(), { now: asOf, faults });
+  const plugins = await loadConnectorPackages(raw, { file: configFile, baseDir: demoDir() }, registries.connectors);
+  const withPackages = withPlugins(registries, plugins);
+  const { env, close } = await startSandboxes(raw, demoDir(), { now: asOf, faults, connectors: withPackages.connectors });
   try {
-    const { config, problems } = validateConfig(raw, registries);
+    const { config, problems } = validateConfig(raw, withPackages);
     if (!config) throw new ConfigError(configFile, problems);
-    const loaded: LoadedConfig = { file: configFile, baseDir: demoDir(), config };
+    const loaded: LoadedConfig = { file: configFile, baseDir: demoDir(), config, plugins };
     const inputs = await loadInputs(loaded, registries);
     const key = await demoKey(out);
     await writeFile(path.join(out, 'nhi-audit.pub'), publicKeyPem(key));

@@ -87,6 +87,7 @@ export async function sealRun(loaded: LoadedConfig, inputs: RunInputs, key: Sign
       retentionYears: loaded.config.retentionYears,
       ...(toolCommit ? { toolCommit } : {}),
       ...(loaded.config.timestamp ? { tsaUrl: loaded.config.timestamp.tsaUrl } : {}),
+      ...(loaded.plugins ? { plugins: loaded.plugins.map((p) => p.package) } : {}),
     };
     const changes = await changesSince(settings.output, previous, { runId, cycle: settings.cycle.id, asOf: record.asOf, identities: results.identities, findings: results.findings }, settings.log);
     const rendered: Record<string, string | Buffer> = Object.fromEntries(packWriters.map((writer) => [writer.fileName, writer.render(results, { pack: '.' })]));

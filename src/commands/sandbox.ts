@@ -1,8 +1,9 @@
 import { access, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { stringify } from 'yaml';
-import { validateConfig } from '../config.js';
+import { validateConfig, withPlugins } from '../config.js';
 import { parseYaml } from '../parse.js';
+import { isPackagePath, loadConnectorPackages } from '../plugins/load.js';
 import { ConfigError, EXIT, ExitError } from '../sdk/index.js';
 import { registries, resolveAsOf, type GlobalOptions } from './context.js';
 import { DEMO_AS_OF, demoDir } from './demo.js';
@@ -19,6 +20,12 @@ function rebaseFiles(raw: Record<string, unknown>, datasetDir: string, configDir
     const value = holder?.[last];
     if (holder && typeof value === 'string') holder[last] = path.relative(configDir, path.resolve(datasetDir, value)) || '.';
   }
+}
+
+/** A package folder as a path from the written config's folder; `./` keeps it from reading as an npm name. */
+function relativeSpec(from: string, to: string): string {
+  const relative = path.relative(from, to) || '.';
+  return relative.startsWith('.') ? relative : `./${relative}`;
 }
 
 /** A POSIX shell file that exports the sandboxes' fake credentials: `set -a; . ./file; set +a`. */
@@ -54,11 +61,15 @@ export default async function sandbox(options: { dataset?: string; writeConfig: 
   if (!folderExists) throw new ExitError(EXIT.usage, `--write-config: the folder ${path.dirname(written)} does not exist; create it or name another file`);
 
   const now = resolveAsOf({ ...globals, asOf: globals.asOf ?? DEMO_AS_OF });
-  const running = await startSandboxes(raw, datasetDir, { now, faults });
+  const plugins = await loadConnectorPackages(raw, { file: configFile, baseDir: datasetDir }, registries.connectors);
+  const withPackages = withPlugins(registries, plugins);
+  const running = await startSandboxes(raw, datasetDir, { now, faults, connectors: withPackages.connectors });
   try {
     rebaseFiles(raw, datasetDir, path.dirname(written));
+    // The sources now name the packages' connector ids: the written config lists the packages, found from its own folder.
+    if (plugins.length > 0) raw.plugins = plugins.map(({ package: p }) => (isPackagePath(p.spec) ? relativeSpec(path.dirname(written), path.resolve(datasetDir, p.spec)) : p.spec));
     raw.output = './evidence';
-    const { problems } = validateConfig(raw, registries);
+    const { problems } = validateConfig(raw, withPackages);
     if (problems.length > 0) throw new ConfigError(configFile, problems);
     await writeFile(
       written,
@@ -68,7 +79,8 @@ export default async function sandbox(options: { dataset?: string; writeConfig: 
     await writeFile(envFile, shellEnv(running.env), { mode: 0o600 });
     const lines = [`Sandboxes serving ${datasetDir} as of ${now.toISOString()}:`];
     for (const [id, box] of running.sandboxes) {
-      const endpoints = Object.entries(box.sourceOverrides).filter(([, value]) => typeof value === 'string' && /^https?:\/\//.test(value));
+      // Where each sandbox is: the URLs its sources are pointed at, or the folder (the file connector's exports).
+      const endpoints = Object.entries(box.sourceOverrides).filter(([, value]) => typeof value === 'string' && (/^https?:\/\//.test(value) || path.isAbsolute(value)));
       lines.push(`  ${id.padEnd(10)} ${endpoints.map(([key, value]) => `${key} ${String(value)}`).join(', ')}`);
     }
     for (const fault of faults) lines.push(`  fault: ${fault.connector} ${fault.operation} ${fault.kind}${fault.times ? ` ×${fault.times} per request` : ', always'}`);

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { ExitError, EXIT, parseFaultSpec, type DemoSandbox, type FaultSpec, type SandboxModule } from '../sdk/index.js';
+import { ExitError, EXIT, parseFaultSpec, type Connector, type DemoSandbox, type FaultSpec, type SandboxModule } from '../sdk/index.js';
 
 /** `--fault` values, each `connector:operation:kind[:times]`; a bad one is a usage error before anything starts. */
 export function parseFaults(specs: readonly string[]): FaultSpec[] {
@@ -17,14 +17,15 @@ export interface RunningSandboxes {
 }
 
 /**
- * Starts one sandbox per connector the sources use, each over `<datasetDir>/<connector>/`, and points those
+ * Starts one sandbox per connector the sources use (their connector packages already loaded), each over `<datasetDir>/<connector>/`, and points those
  * sources at it (their settings are changed in place). A fault naming a connector no source uses is refused.
  */
 export async function startSandboxes(
   raw: { sources?: Array<Record<string, unknown> & { connector?: unknown }> },
   datasetDir: string,
-  options: { now: Date; faults: readonly FaultSpec[] },
+  options: { now: Date; faults: readonly FaultSpec[]; connectors: readonly Connector[] },
 ): Promise<RunningSandboxes & { close(): Promise<void> }> {
+  const connectors = new Map(options.connectors.map((c) => [c.id, c]));
   const connectorIds = [...new Set((raw.sources ?? []).map((s) => String(s.connector ?? '')))];
   const unknown = options.faults.filter((f) => !connectorIds.includes(f.connector));
   if (unknown.length > 0) {
@@ -37,7 +38,9 @@ export async function startSandboxes(
   };
   try {
     for (const id of connectorIds) {
-      const module = (await import(`../../connectors/${id}/sandbox/index.js`)) as SandboxModule;
+      // A connector package brings its own sandbox; an in-tree connector keeps it in its sandbox/ folder.
+      const packaged = connectors.get(id)?.sandbox;
+      const module = packaged ? await packaged() : ((await import(`../../connectors/${id}/sandbox/index.js`)) as SandboxModule);
       const sandbox = await module.startDemo(path.join(datasetDir, id), { now: options.now, faults: options.faults.filter((f) => f.connector === id) });
       sandboxes.set(id, sandbox);
       Object.assign(env, sandbox.env);

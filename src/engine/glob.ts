@@ -1,27 +1,6 @@
-/**
- * Identity-id globs for waivers and registries: `*` matches any run of characters (ids contain `:` and `/`,
- * which path-style globs would treat as boundaries), `?` one character; everything else is literal.
- */
-export function globToRegExp(glob: string): RegExp {
-  const body = glob
-    .split('')
-    .map((ch) => (ch === '*' ? '.*' : ch === '?' ? '.' : ch.replace(/[.+^${}()|[\]\\]/g, '\\$&')))
-    .join('');
-  return new RegExp(`^${body}$`);
-}
+import { globToRegExp } from '../sdk/glob.js';
 
-const compiled = new Map<string, RegExp>();
-
-/** Whether a glob matches; each distinct glob is compiled once per process. */
-export function matchesGlob(glob: string, value: string): boolean {
-  if (glob === value) return true;
-  let regex = compiled.get(glob);
-  if (!regex) {
-    regex = globToRegExp(glob);
-    compiled.set(glob, regex);
-  }
-  return regex.test(value);
-}
+export { globToRegExp, matchesGlob } from '../sdk/glob.js';
 
 function isGlob(key: string): boolean {
   return key.includes('*') || key.includes('?');

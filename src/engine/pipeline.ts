@@ -1,5 +1,5 @@
 import path from 'node:path';
-import type { LoadedConfig, Registries } from '../config.js';
+import { withPlugins, type LoadedConfig, type Registries } from '../config.js';
 import type { Identity, Logger, SourceCompleteness, Waiver } from '../sdk/index.js';
 import { collectSource, compareIds, type SourceResult } from './collect.js';
 import { enrich, type EnrichInputs, type Registry } from './enrich.js';
@@ -17,15 +17,6 @@ async function registry<Row>(baseDir: string, file: string | undefined, load: (f
   if (!file) return undefined;
   const full = path.resolve(baseDir, file);
   return { file: path.basename(full), rows: await load(full) };
-}
-
-/** The files each source's configuration names, checked by its connector: a bad one stops the run before it writes. */
-async function checkSourceInputs({ config, baseDir }: LoadedConfig, registries: Registries): Promise<void> {
-  const connectors = new Map(registries.connectors.map((c) => [c.id, c]));
-  for (const { name, connector: id, timeouts: _timeouts, paging: _paging, ...fields } of config.sources) {
-    const connector = connectors.get(id)!;
-    await connector.checkInputs?.(connector.config.parse(fields), { source: name, baseDir });
-  }
 }
 
 export async function loadInputs(loaded: LoadedConfig, registries: Registries): Promise<RunInputs> {
@@ -52,6 +43,15 @@ export async function loadInputs(loaded: LoadedConfig, registries: Registries): 
   };
 }
 
+/** Sources that read files (exports) have them read and validated now: a bad row stops the run before it writes. */
+async function checkSourceInputs(loaded: LoadedConfig, registries: Registries): Promise<void> {
+  const connectors = new Map(withPlugins(registries, loaded.plugins).connectors.map((c) => [c.id, c]));
+  for (const { name, connector: id, timeouts: _timeouts, paging: _paging, ...settings } of loaded.config.sources) {
+    const connector = connectors.get(id);
+    if (connector?.checkInputs) await connector.checkInputs(connector.config.parse(settings), { source: name, baseDir: loaded.baseDir });
+  }
+}
+
 /** The enabled controls with their severity and options after config overrides. */
 export function activeControls({ config }: LoadedConfig, registries: Registries): ActiveControl[] {
   return registries.controls.flatMap((control) => {
@@ -73,7 +73,7 @@ export interface CollectAllOptions {
 
 /** Runs every source concurrently; one failing source never stops the others. */
 export async function collectAll(loaded: LoadedConfig, registries: Registries, options: CollectAllOptions): Promise<SourceResult[]> {
-  const connectors = new Map(registries.connectors.map((c) => [c.id, c]));
+  const connectors = new Map(withPlugins(registries, loaded.plugins).connectors.map((c) => [c.id, c]));
   return Promise.all(
     loaded.config.sources.map(async (source) => {
       const result = await collectSource(connectors.get(source.connector)!, source, { ...options, baseDir: loaded.baseDir });

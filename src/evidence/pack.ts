@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import type { ConnectorPackage } from '../config.js';
 import type { Evaluation } from '../engine/evaluate.js';
 import { collectionVerdict, type Logger, type Waiver } from '../sdk/index.js';
 import { requestTimeStamp } from './timestamp.js';
@@ -26,6 +27,8 @@ export interface RunRecord {
   toolCommit?: string;
   /** RFC 3161 time-stamping authority to stamp the manifest's digest with. */
   tsaUrl?: string;
+  /** The connector packages that read sources: which code, outside this tool, produced part of the population. */
+  plugins?: readonly ConnectorPackage[];
 }
 
 export interface PackContents {
@@ -138,6 +141,7 @@ export async function writePack(
     incompleteSources: incomplete,
     unreconciledSources: unreconciled,
     sources: results.sources,
+    plugins: record.plugins ?? [],
     population: {
       identities: results.identities.length,
       evaluated: evaluation.evaluated,

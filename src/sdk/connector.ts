@@ -128,6 +128,12 @@ export interface CollectContext extends ConnectContext {
   signal: AbortSignal;
 }
 
+/** What `checkInputs` is told: which source, and the folder its relative paths start at. */
+export interface InputContext {
+  source: string;
+  baseDir: string;
+}
+
 /**
  * A source of identities. `collect` owns all I/O; every page it reads goes through `ScopeRecorder.page`
  * so the pack holds the evidence, and every identity it yields is validated by the engine.
@@ -152,6 +158,15 @@ export interface Connector<Config = any, Client = any> {
    * already collected is re-read (`nhi-audit collect --from-raw PACK`).
    */
   fromRaw?(raw: RawPages, context: FromRawContext): Promise<Identity[]>;
+  /**
+   * Reads and validates the files a source names (exports, not APIs) before anything is collected, so a bad row
+   * is a `ConfigError` (exit 2, nothing written) rather than an incomplete pack.
+   */
+  checkInputs?(config: Config, context: InputContext): Promise<void>;
+  /** The major version of `nhi-audit/sdk` it was built for; a connector package must name it. */
+  sdkVersion?: number;
+  /** A connector package's sandbox, for `nhi-audit demo` and `nhi-audit sandbox` (in-tree ones keep it in `sandbox/`). */
+  sandbox?(): Promise<SandboxModule>;
 }
 
 /** One kept API page as `ScopeRecorder.page` wrote it. */
@@ -185,6 +200,9 @@ export function defineConnector<Schema extends z.ZodObject<any>, Client>(connect
   connect(config: z.output<Schema>, context: ConnectContext): Promise<Client>;
   collect(client: Client, context: CollectContext): AsyncIterable<Identity>;
   fromRaw?(raw: RawPages, context: FromRawContext): Promise<Identity[]>;
+  checkInputs?(config: z.output<Schema>, context: InputContext): Promise<void>;
+  sdkVersion?: number;
+  sandbox?(): Promise<SandboxModule>;
 }): Connector<z.output<Schema>, Client> {
   return connector;
 }

@@ -186,9 +186,20 @@ export const IdentitySchema = z
     trust: z.array(TrustPrincipalSchema).optional(),
     /** A console password or other interactive sign-in path on a machine identity. */
     interactiveLogin: z
-      .object({ enabled: z.boolean(), mfa: z.boolean(), lastUsed: LastUsedSchema })
+      .object({
+        enabled: z.boolean(),
+        mfa: z.boolean(),
+        lastUsed: LastUsedSchema,
+        /** How a person signs in with it, in the provider's words (`SAP GUI dialog logon`); a console password when unset. */
+        method: z.string().min(1).optional(),
+      })
       .strict()
       .optional(),
+    /**
+     * Programs known to run as this identity (a scheduled batch job, an interface), as the provider or an export
+     * names them: machine use, whatever the account's type says it is for.
+     */
+    usedBy: z.array(z.object({ type: z.string().min(1), name: z.string().min(1) }).strict()).optional(),
     /** When the identity itself stops working (a break-glass grant's end, a token's expiry); null = never. */
     expiresAt: InstantSchema.nullable().optional(),
     /** The outside party an identity belongs to (a vendor integration, a third-party app's publisher). */

@@ -22,6 +22,23 @@ new ControlTester(control, now).run([
     expect: [{ status: 'fail', message: /^Console password enabled$/ }],
   },
   {
+    name: "an ERP dialog logon on an account a batch job runs as fails, naming the sign-in and the job",
+    identities: [
+      anIdentity({
+        classification: { value: 'machine', reason: 'dialog user (USTYP A) that a batch job runs as' },
+        interactiveLogin: { enabled: true, mfa: false, lastUsed: { at: '2026-11-18T02:00:00.000Z' }, method: 'SAP GUI dialog logon' },
+        usedBy: [{ type: 'batch job', name: 'ZFI_AP_PAYMENT_RUN' }],
+      }),
+    ],
+    expect: [
+      {
+        status: 'fail',
+        message: /^SAP GUI dialog logon enabled, without MFA, last used 2026-11-18; programs run as it: batch job ZFI_AP_PAYMENT_RUN$/,
+        evidence: { usedBy: [{ type: 'batch job', name: 'ZFI_AP_PAYMENT_RUN' }] },
+      },
+    ],
+  },
+  {
     name: 'keys only passes',
     identities: [anIdentity({ credentials: [aCredential()], interactiveLogin: { enabled: false, mfa: false, lastUsed: 'never' } })],
     expect: [{ status: 'pass' }],

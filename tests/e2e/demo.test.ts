@@ -4,7 +4,8 @@ import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { controls } from '../../src/controls/index.js';
 import { listPackFiles } from '../../src/evidence/seal.js';
-import { cli, packsIn, tempDir, type CliResult } from './cli.js';
+import { digestPackage } from '../../src/plugins/load.js';
+import { cli, packsIn, ROOT, tempDir, type CliResult } from './cli.js';
 
 describe('nhi-audit demo', () => {
   let cwd: string;
@@ -25,7 +26,7 @@ describe('nhi-audit demo', () => {
     expect(demo.stdout).toMatch(/credential-rotated\s+high/);
   });
 
-  it('holds the files of a pack, the raw pages of every account, and a complete collection', async () => {
+  it('holds the files of a pack, the raw pages of every account, and a collection with nothing missing', async () => {
     const files = await listPackFiles(pack);
     for (const name of ['manifest.json', 'assessment-results.json', 'inventory.json', 'inventory.csv', 'findings.json', 'findings.csv', 'exceptions.csv', 'controls.json', 'config.json', 'summary.md', 'SHA256SUMS', 'SHA256SUMS.sig', 'attestation.dsse.json']) {
       expect(files).toContain(name);
@@ -34,10 +35,44 @@ describe('nhi-audit demo', () => {
       expect(files.some((f) => f.startsWith(`raw/aws/${account}/GetAccountAuthorizationDetails-`))).toBe(true);
     }
     const manifest = JSON.parse(await readFile(path.join(pack, 'manifest.json'), 'utf8'));
-    expect(manifest.verdict).toBe('complete');
+    // The organization-level scopes (AWS Organizations, a GCP organization) have no independent count: unreconciled.
+    expect(manifest.verdict).toBe('unreconciled');
+    expect(manifest.incompleteSources).toEqual([]);
     expect(manifest.asOf).toBe('2026-11-20T00:00:00.000Z');
     expect(manifest.cycle).toEqual({ id: '2026-Q4', start: '2026-10-01', end: '2026-12-31' });
-    expect(manifest.sources[0].scopes.every((s: { reconciliations: { matches: boolean }[] }) => s.reconciliations.every((r) => r.matches))).toBe(true);
+    const scopes = manifest.sources.flatMap((s: { scopes: { reconciliations: { matches: boolean }[] }[] }) => s.scopes);
+    expect(scopes.every((s: { reconciliations: { matches: boolean }[] }) => s.reconciliations.every((r) => r.matches))).toBe(true);
+  });
+
+  it('reads the ERP export and the Snowflake connector package, both complete, the package recorded with its version and digest', async () => {
+    const manifest = JSON.parse(await readFile(path.join(pack, 'manifest.json'), 'utf8'));
+    const verdicts = Object.fromEntries(manifest.sources.map((s: { source: string; verdict: string }) => [s.source, s.verdict]));
+    expect(verdicts).toMatchObject({ sap: 'complete', snowflake: 'complete' });
+    const { digest, files } = await digestPackage(path.join(ROOT, 'examples/connector-snowflake'));
+    expect(manifest.plugins).toEqual([{ id: 'snowflake', spec: '../../examples/connector-snowflake', name: 'nhi-audit-connector-snowflake', version: '1.0.0', sdkVersion: 1, digest, files }]);
+    const sap = manifest.sources.find((s: { source: string }) => s.source === 'sap');
+    expect(sap.scopes[0].operations.filter((o: { operation: string }) => o.operation === 'ReadExport').map((o: { parameters: { file: string; rows: number } }) => [o.parameters.file, o.parameters.rows])).toEqual([
+      ['sap-prd/usr02.csv', 8],
+      ['sap-prd/agr_users.csv', 10],
+      ['sap-prd/ust04.csv', 2],
+      ['sap-prd/tbtcp.csv', 4],
+    ]);
+    const packFiles = await listPackFiles(pack);
+    expect(packFiles.filter((f) => f.startsWith('raw/snowflake/CORVIDSYS-FINANCE/ShowUsers-'))).toHaveLength(3);
+  });
+
+  it("fails the ERP's journal poster owned by a leaver and the dialog user a payment job runs as, with the existing controls", async () => {
+    const { findings } = JSON.parse(await readFile(path.join(pack, 'findings.json'), 'utf8')) as { findings: { controlId: string; identityId: string; status: string; message: string }[] };
+    const finding = (control: string, identity: string) => findings.find((f) => f.controlId === control && f.identityId === identity);
+    expect(finding('owner-active', 'file:PRD-100:SVC_GL_POST')).toMatchObject({ status: 'fail', message: 'Owner marcus.oyelaran@corvid.example left the organization on 2026-09-30: the identity is orphaned' });
+    expect(finding('no-human-use', 'file:PRD-100:TKOWALSKI')).toMatchObject({ status: 'fail', message: expect.stringContaining('SAP GUI dialog logon enabled') });
+    expect(finding('no-human-use', 'file:PRD-100:TKOWALSKI')!.message).toContain('programs run as it: batch job ZFI_AP_PAYMENT_RUN_DAILY');
+    expect(finding('no-admin-privilege', 'file:PRD-100:WF-BATCH')?.status).toBe('fail');
+    expect(finding('no-admin-privilege', 'snowflake:CORVIDSYS-FINANCE:SVC_REVENUE_CLOSE')?.status).toBe('fail');
+    expect(finding('no-privilege-escalation', 'snowflake:CORVIDSYS-FINANCE:SVC_SCIM_PROVISIONER')?.status).toBe('fail');
+    expect(finding('single-active-key', 'snowflake:CORVIDSYS-FINANCE:SVC_DBT_PROD')?.status).toBe('fail');
+    expect(finding('no-human-use', 'snowflake:CORVIDSYS-FINANCE:SVC_LOOKER')?.status).toBe('fail');
+    expect(finding('privileged-access-approved', 'snowflake:CORVIDSYS-FINANCE:SVC_TERRAFORM')?.status).toBe('pass');
   });
 
   it('exercises every control with a pass and a fail, and one waiver', async () => {

@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { pdfText } from '../helpers/pdf-text.js';
-import { cli, packsIn, tempDir } from './cli.js';
+import { cli, packsIn, ROOT, tempDir } from './cli.js';
 
 /** Two demo runs in consecutive cycles make a chain; the second pack records the first. */
 describe('evidence across cycles: chain, diff, sample, reperform, report', () => {
@@ -19,7 +19,8 @@ describe('evidence across cycles: chain, diff, sample, reperform, report', () =>
     expect((await cli(['demo', '--as-of', '2026-09-30'], { cwd })).code).toBe(0);
     expect((await cli(['demo', '--as-of', '2026-11-20'], { cwd })).code).toBe(0);
     [q3, q4] = (await packsIn(path.join(cwd, 'evidence-demo'))) as [string, string];
-  });
+    // Two whole demo runs, five sources each, on a machine that may be busy.
+  }, 180_000);
 
   it('stores packs by cycle and links the newer to the older by attestation digest', async () => {
     expect(q3).toContain('/2026-Q3/');
@@ -89,7 +90,8 @@ describe('evidence across cycles: chain, diff, sample, reperform, report', () =>
   });
 
   it('collect --from-raw re-reads every source of the pack to the sealed inventory, without an API call', async () => {
-    const result = await cli(['collect', '--from-raw', q4], { cwd });
+    // The config names the Snowflake connector package, which re-reads its own source.
+    const result = await cli(['-c', path.join(ROOT, 'fixtures/demo-org/nhi-audit.yaml'), 'collect', '--from-raw', q4], { cwd });
     expect(result.code).toBe(0);
     expect(result.stderr).toMatch(/^Re-read \d+ identities from .+: the same as the sealed inventory/);
     const sealed = JSON.parse(await readFile(path.join(q4, 'inventory.json'), 'utf8')).identities.map((i: { id: string }) => i.id);
