@@ -47,7 +47,7 @@ describe('config validation', () => {
     const found = problems({
       sources: [
         { ...source, region: 5, accounts: [{ id: '1234' }] },
-        { name: 'gh', connector: 'gitlab' },
+        { name: 'gh', connector: 'bitbucket' },
         { ...source },
       ],
       controls: { 'credential-rotated': { maxAgeDays: -1 }, 'no-such-control': 'off' },
@@ -56,7 +56,7 @@ describe('config validation', () => {
       expect.arrayContaining([
         expect.stringMatching(/^sources\[0\]\.region: /),
         expect.stringMatching(/^sources\[0\]\.accounts\[0\]\.id: an AWS account id is 12 digits/),
-        expect.stringMatching(/^sources\[1\]\.connector: unknown connector "gitlab"; known: aws-iam/),
+        expect.stringMatching(/^sources\[1\]\.connector: unknown connector "bitbucket"; known: aws-iam/),
         expect.stringMatching(/^sources\[2\]\.name: "aws" is used by another source/),
         expect.stringMatching(/^controls\.credential-rotated\.maxAgeDays: /),
         expect.stringMatching(/^controls\.no-such-control: unknown control/),

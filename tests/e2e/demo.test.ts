@@ -77,6 +77,26 @@ describe('nhi-audit demo', () => {
     expect(finding('privileged-access-approved', 'snowflake:CORVIDSYS-FINANCE:SVC_TERRAFORM')?.status).toBe('pass');
   });
 
+  it("reads the GitLab group and instance completely and fails each planted GitLab violation with an existing control", async () => {
+    const manifest = JSON.parse(await readFile(path.join(pack, 'manifest.json'), 'utf8'));
+    const gitlab = manifest.sources.find((s: { source: string }) => s.source === 'gitlab');
+    expect(gitlab).toMatchObject({ verdict: 'complete', identities: 23 });
+    const { findings } = JSON.parse(await readFile(path.join(pack, 'findings.json'), 'utf8')) as { findings: { controlId: string; identityId: string; status: string; message: string }[] };
+    const status = (control: string, nativePath: string) => findings.find((f) => f.controlId === control && f.identityId === `gitlab:corvid-finance:${nativePath}`)?.status;
+    // A project access token with the api scope and no expiry.
+    expect(status('credential-expiry-set', 'project-access-token/corvid-finance/close/quarter-close-jobs/9111')).toBe('fail');
+    // A deploy token nobody uses: GitLab records no use of deploy tokens, so it fails on its missing expiry and owner.
+    expect(status('credential-expiry-set', 'deploy-token/corvid-finance/reporting/revenue-dashboards/9302')).toBe('fail');
+    expect(status('owner-assigned', 'deploy-token/corvid-finance/reporting/revenue-dashboards/9302')).toBe('fail');
+    expect(status('credential-unused', 'deploy-token/corvid-finance/reporting/revenue-dashboards/9302')).toBe('not-applicable');
+    expect(status('credential-unused', 'group-access-token/corvid-finance/9102')).toBe('fail');
+    // A masked CI variable named like an AWS secret key, owned by nobody.
+    expect(status('owner-assigned', 'ci-variable/corvid-finance/close/quarter-close-jobs/AWS_SECRET_ACCESS_KEY')).toBe('fail');
+    expect(status('owner-assigned', 'ci-variable/corvid-finance/close/quarter-close-jobs/SALESFORCE_CLIENT_SECRET@production')).toBe('pass');
+    expect(status('deploy-key-read-only', 'deploy-key/corvid-finance/close/erp-journal-poster/9701')).toBe('fail');
+    expect(status('approval-recorded', 'group-access-token/corvid-finance/9101')).toBe('pass');
+  });
+
   it('exercises every control with a pass and a fail, and one waiver', async () => {
     const { findings } = JSON.parse(await readFile(path.join(pack, 'findings.json'), 'utf8')) as { findings: { controlId: string; status: string }[] };
     const byControl = new Map<string, Set<string>>();

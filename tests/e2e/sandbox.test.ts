@@ -35,6 +35,7 @@ describe('nhi-audit sandbox', () => {
     expect(stdout).toMatch(/aws-iam\s+endpoint http:\/\/127\.0\.0\.1:\d+/);
     expect(stdout).toMatch(/gcp-iam\s+rootUrl http:\/\/127\.0\.0\.1:\d+/);
     expect(stdout).toMatch(/github\s+baseUrl http:\/\/127\.0\.0\.1:\d+/);
+    expect(stdout).toMatch(/gitlab\s+host http:\/\/127\.0\.0\.1:\d+/);
     expect(stdout).toMatch(/snowflake\s+baseUrl http:\/\/127\.0\.0\.1:\d+/);
     expect(stdout).toMatch(/file\s+directory \/.*fixtures\/demo-org\/file/);
     expect(stdout).toContain('fault: github * throttle ×1 per request');
@@ -48,7 +49,7 @@ describe('nhi-audit sandbox', () => {
     const result = await cli(['-c', 'nhi-audit.sandbox.yaml', '--as-of', '2026-11-20', 'check', '--format', 'json', '--fail-on', 'critical'], { cwd, env });
     expect(result.stderr).not.toMatch(/internal error/);
     const output = JSON.parse(result.stdout);
-    expect(Object.keys(output.summary.sources).sort()).toEqual(['aws', 'entra', 'gcp', 'github', 'sap', 'snowflake']);
+    expect(Object.keys(output.summary.sources).sort()).toEqual(['aws', 'entra', 'gcp', 'github', 'gitlab', 'sap', 'snowflake']);
     expect(Object.values(output.summary.sources)).not.toContain('incomplete');
     expect(new Set(output.findings.map((f: { identityId: string }) => f.identityId)).size).toBeGreaterThan(60);
   }, 60_000);
@@ -66,8 +67,8 @@ describe('--fault', () => {
     const result = await cli(['demo', '--fault', 'github:throttle'], { cwd });
     expect(result.code).toBe(2);
     expect(result.stderr).toContain('connector:operation:kind[:times]');
-    const unknown = await cli(['demo', '--fault', 'gitlab:*:throttle'], { cwd });
+    const unknown = await cli(['demo', '--fault', 'bitbucket:*:throttle'], { cwd });
     expect(unknown.code).toBe(2);
-    expect(unknown.stderr).toContain('no source uses connector gitlab');
+    expect(unknown.stderr).toContain('no source uses connector bitbucket');
   });
 });
