@@ -1,7 +1,7 @@
 import type { RawPage, RawPages } from '../../src/sdk/index.js';
 import { parseCredentialReport } from './credential-report.js';
 import { keysFromReport } from './export.js';
-import { SeenItems } from './listing.js';
+import { stoppedPartway } from './listing.js';
 import type { AccessKeyLike, AccountSnapshot, GroupDetailLike, ManagedPolicyLike, RoleDetailLike, UserDetailLike } from './normalize.js';
 import { organizationFromRaw, policiesOver } from './organization.js';
 import { parsePolicyDocument, type PolicyDocument } from './policy.js';
@@ -28,23 +28,6 @@ async function awsManagedPolicies(raw: RawPages): Promise<Record<string, PolicyD
     }
   }
   return documents;
-}
-
-/**
- * Whether a listing's kept pages stopped partway, as the collection judged it: the last page still claims more
- * (the collection stopped there: a failure, a paging fault, an export of one page), or a page repeats items of an
- * earlier one.
- */
-function stoppedPartway<Body>(pages: readonly RawPage[], ids: (body: Body) => string[]): boolean {
-  const last = pages.at(-1)?.body as GaadBody | undefined;
-  if (last && (last.IsTruncated === true || Boolean(last.Marker) || Boolean(last.NextToken))) return true;
-  const seen = new SeenItems(pages[0]?.operation ?? '');
-  try {
-    for (const page of pages) seen.add(ids(page.body as Body));
-  } catch {
-    return true;
-  }
-  return false;
 }
 
 const gaadIds = (body: GaadBody): string[] =>

@@ -1,4 +1,4 @@
-import { PagingError } from '../../src/sdk/index.js';
+import { PagingError, type RawPage } from '../../src/sdk/index.js';
 
 /**
  * The items each page of one listing gave, by id: an item that comes again means a marker led back to a page
@@ -18,4 +18,21 @@ export class SeenItems {
     }
     for (const id of ids) this.ids.add(id);
   }
+}
+
+/**
+ * Whether a listing's kept pages stopped partway, as the collection judged it: the last page still claims more
+ * (the collection stopped there: a failure, a paging fault, an export of one page), or a page repeats items of an
+ * earlier one.
+ */
+export function stoppedPartway<Body>(pages: readonly RawPage[], ids: (body: Body) => string[]): boolean {
+  const last = pages.at(-1)?.body as { IsTruncated?: boolean; Marker?: string; NextToken?: string } | undefined;
+  if (last && (last.IsTruncated === true || Boolean(last.Marker) || Boolean(last.NextToken))) return true;
+  const seen = new SeenItems(pages[0]?.operation ?? '');
+  try {
+    for (const page of pages) seen.add(ids(page.body as Body));
+  } catch {
+    return true;
+  }
+  return false;
 }

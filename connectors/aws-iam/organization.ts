@@ -1,4 +1,5 @@
 import type { RawPages } from '../../src/sdk/index.js';
+import { stoppedPartway } from './listing.js';
 import type { AccountSnapshot, ServiceControlPolicyLike } from './normalize.js';
 
 /** What the collector read of the organization's service control policies, once per source. */
@@ -43,10 +44,12 @@ export async function organizationFromRaw(raw: RawPages): Promise<OrganizationPo
   const targetPages = await raw.pages('organization', 'ListTargetsForPolicy');
   // As in the collection, policies read only in part are not applied: they could only narrow privilege.
   const ids = listed.flatMap((page) => ((page.body as { Policies?: { Id?: string }[] }).Policies ?? []).map((p) => p.Id));
-  const finished = (pages: typeof listed) => pages.length > 0 && !(pages.at(-1)!.body as { NextToken?: string }).NextToken;
+  const finished = <Body>(pages: typeof listed, itemIds: (body: Body) => string[]) => pages.length > 0 && !stoppedPartway(pages, itemIds);
+  const policyIds = (body: { Policies?: { Id?: string }[] }) => (body.Policies ?? []).map((p) => p.Id ?? '');
+  const targetIds = (body: { Targets?: { TargetId?: string }[] }) => (body.Targets ?? []).map((t) => t.TargetId ?? '');
   const complete =
-    finished(listed) &&
-    ids.every((id) => described.some((page) => page.parameters.PolicyId === id) && finished(targetPages.filter((page) => page.parameters.PolicyId === id)));
+    finished(listed, policyIds) &&
+    ids.every((id) => described.some((page) => page.parameters.PolicyId === id) && finished(targetPages.filter((page) => page.parameters.PolicyId === id), targetIds));
   if (ids.length === 0 || !complete) return undefined;
   const organization: OrganizationPolicies = { managementAccountId: undefined, accountPaths: {}, policies: [] };
   for (const page of await raw.pages('organization', 'ListAccounts')) {
