@@ -43,7 +43,8 @@ const code = await new Promise((resolve) => child.on('close', (status) => resolv
 output('exit-code', code);
 output('sarif', existsSync(sarif) ? sarif : '');
 const pack = /^Evidence pack: (.+)$/m.exec(stderr)?.[1];
-output('pack', pack && existsSync(pack) ? pack : '');
+// The CLI prints the pack relative to the working directory; later steps may run elsewhere.
+output('pack', pack && existsSync(pack) ? path.resolve(pack) : '');
 const meaning = { 1: 'control failures at or above the fail-on severity', 2: 'a configuration or usage error', 3: 'an incomplete collection: the results do not cover the whole population' }[code];
 if (meaning) process.stderr.write(`::error::nhi-audit exited ${code}: ${meaning}\n`);
 process.exit(0);

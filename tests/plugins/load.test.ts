@@ -117,7 +117,7 @@ describe('connector packages', () => {
   it('leaves a bare name no package answers to for the config to call an unknown connector', async () => {
     const raw = { sources: [{ name: 'x', connector: 'bitbucket' }] };
     expect(await loadConnectorPackages(raw, { file: 'x.yaml', baseDir: dir }, connectors)).toEqual([]);
-    expect(validateConfig(raw, { connectors, controls }).problems[0]!.message).toMatch(/^unknown connector "bitbucket"; known: aws-iam, file, gcp-iam, github, gitlab; or name a connector package/);
+    expect(validateConfig(raw, { connectors, controls }).problems[0]!.message).toMatch(/^unknown connector "bitbucket"; known: aws-iam, entra-id, file, gcp-iam, github, gitlab; or name a connector package/);
   });
 
   it('loadConfig loads the packages and the sources validate against their schemas', async () => {
