@@ -56,7 +56,7 @@ export const Policy = z.looseObject({
 /** A project's chain from itself up to its organization: never empty, since the project is its own first ancestor. */
 export const Ancestry = z.looseObject({
   ancestor: z
-    .array(z.looseObject({ resourceId: z.looseObject({ type: z.enum(['project', 'folder', 'organization']), id: z.string().regex(/^[a-z0-9-]+$/) }) }))
+    .array(z.looseObject({ resourceId: z.looseObject({ type: z.enum(['project', 'folder', 'organization']), id: z.string().min(1) }) }))
     .min(1),
 });
 
