@@ -1,11 +1,11 @@
-import { cloudresourcemanager, type cloudresourcemanager_v3 } from '@googleapis/cloudresourcemanager';
+import { cloudresourcemanager, type cloudresourcemanager_v1, type cloudresourcemanager_v3 } from '@googleapis/cloudresourcemanager';
 import { iam, type iam_v1 } from '@googleapis/iam';
-import type { GlobalOptions } from 'googleapis-common';
+import type { GlobalOptions, MethodOptions } from 'googleapis-common';
 import type { ConnectContext } from '../../src/sdk/index.js';
 import type { GcpAuth } from './auth.js';
 import type { GcpIamConfig } from './config.js';
 import { CloudAsset, PolicyAnalyzer, type Activity, type ResourceSearchResult } from './rest.js';
-import { ActivitiesPage, FoldersPage, KeysResponse, Policy, ProjectsPage, SearchResultsPage, ServiceAccountsPage } from './schemas.js';
+import { ActivitiesPage, Ancestry, FoldersPage, KeysResponse, Policy, ProjectsPage, Role, SearchResultsPage, ServiceAccountsPage } from './schemas.js';
 import { GcpTransport, locate, pointer, type Located, type Reading } from './transport.js';
 
 export type ActivityType = 'serviceAccountLastAuthentication' | 'serviceAccountKeyLastAuthentication';
@@ -19,7 +19,18 @@ export const OP = {
   folders: 'cloudresourcemanager.folders.list',
   activities: 'policyanalyzer.activities.query',
   assets: 'cloudasset.searchAllResources',
+  ancestry: 'cloudresourcemanager.projects.getAncestry',
+  folderPolicy: 'cloudresourcemanager.folders.getIamPolicy',
+  organizationPolicy: 'cloudresourcemanager.organizations.getIamPolicy',
+  projectRole: 'iam.projects.roles.get',
+  organizationRole: 'iam.organizations.roles.get',
 } as const;
+
+/** The operation that reads a folder's or an organization's allow policy. */
+export const ancestorPolicyOperation = (resource: string) => (resource.startsWith('folders/') ? OP.folderPolicy : OP.organizationPolicy);
+
+/** The operation that reads a custom role: `projects/P/roles/X` or `organizations/O/roles/X`. */
+export const roleOperation = (name: string) => (name.startsWith('projects/') ? OP.projectRole : OP.organizationRole);
 
 export const ASSET_TYPES = {
   serviceAccount: 'iam.googleapis.com/ServiceAccount',
@@ -37,6 +48,16 @@ export function activityParent(projectId: string, type: ActivityType): string {
   return `projects/${projectId}/locations/global/activityTypes/${type}`;
 }
 
+const ANCESTOR_KINDS: Readonly<Record<string, string>> = { folder: 'folders', organization: 'organizations' };
+
+/** getAncestry's answer as resource names, the project itself left out (the schema has checked each entry). */
+export function ancestorsOf(body: cloudresourcemanager_v1.Schema$GetAncestryResponse): string[] {
+  return (body.ancestor ?? []).flatMap(({ resourceId }) => {
+    const kind = ANCESTOR_KINDS[resourceId?.type ?? ''];
+    return kind ? [`${kind}/${resourceId!.id}`] : [];
+  });
+}
+
 const withToken = (pageToken: string | undefined) => (pageToken ? { pageToken } : {});
 
 /**
@@ -46,6 +67,8 @@ const withToken = (pageToken: string | undefined) => (pageToken ? { pageToken } 
 export class GcpClient {
   private readonly iam: iam_v1.Iam;
   private readonly crm: cloudresourcemanager_v3.Cloudresourcemanager;
+  /** v1 only for getAncestry: one call gives a project's whole chain of folders and organization. */
+  private readonly crmV1: cloudresourcemanager_v1.Cloudresourcemanager;
   private readonly analyzer: PolicyAnalyzer;
   private readonly assets: CloudAsset;
   private readonly transport: GcpTransport;
@@ -60,6 +83,7 @@ export class GcpClient {
     const options: GlobalOptions = { auth, ...(config.rootUrl ? { rootUrl: config.rootUrl } : {}) };
     this.iam = iam({ version: 'v1', ...options });
     this.crm = cloudresourcemanager({ version: 'v3', ...options });
+    this.crmV1 = cloudresourcemanager({ version: 'v1', ...options });
     this.analyzer = new PolicyAnalyzer(options);
     this.assets = new CloudAsset(options);
     const { maxAttempts, baseDelayMs, maxDelayMs } = config.retry;
@@ -96,16 +120,56 @@ export class GcpClient {
     return locate(path, 'keys', body.keys);
   }
 
-  async getIamPolicy(at: Reading, projectId: string): Promise<Located<cloudresourcemanager_v3.Schema$Policy>> {
+  getIamPolicy(at: Reading, projectId: string): Promise<Located<cloudresourcemanager_v3.Schema$Policy>> {
     const resource = `projects/${projectId}`;
+    return this.readPolicy(at, OP.policy, resource, (params, o) => this.crm.projects.getIamPolicy(params, o));
+  }
+
+  /** The allow policy of a folder or an organization, which every project under it inherits. */
+  getAncestorPolicy(at: Reading, resource: string): Promise<Located<cloudresourcemanager_v3.Schema$Policy>> {
+    return resource.startsWith('folders/')
+      ? this.readPolicy(at, OP.folderPolicy, resource, (params, o) => this.crm.folders.getIamPolicy(params, o))
+      : this.readPolicy(at, OP.organizationPolicy, resource, (params, o) => this.crm.organizations.getIamPolicy(params, o));
+  }
+
+  private async readPolicy(
+    at: Reading,
+    operation: string,
+    resource: string,
+    send: (params: { resource: string; requestBody: cloudresourcemanager_v3.Schema$GetIamPolicyRequest }, o: MethodOptions) => Promise<{ data: unknown }>,
+  ): Promise<Located<cloudresourcemanager_v3.Schema$Policy>> {
     // Version 3 returns conditional bindings with their conditions instead of folding them into role names.
     const requestBody = { options: { requestedPolicyVersion: 3 } };
     const { body, path } = await this.transport.send<cloudresourcemanager_v3.Schema$Policy>(at, {
-      operation: OP.policy,
+      operation,
       parameters: { resource, requestedPolicyVersion: 3 },
       schema: Policy,
       records: (d) => d.bindings?.length ?? 0,
-      send: (o) => this.crm.projects.getIamPolicy({ resource, requestBody }, o),
+      send: (o) => send({ resource, requestBody }, o),
+    });
+    return { item: body, ref: pointer(path) };
+  }
+
+  /** The project's folders and organization, nearest first, as `folders/N` and `organizations/N`. */
+  async getAncestry(at: Reading, projectId: string): Promise<string[]> {
+    const { body } = await this.transport.send<cloudresourcemanager_v1.Schema$GetAncestryResponse>(at, {
+      operation: OP.ancestry,
+      parameters: { projectId },
+      schema: Ancestry,
+      records: (d) => d.ancestor?.length ?? 0,
+      send: (o) => this.crmV1.projects.getAncestry({ projectId, requestBody: {} }, o),
+    });
+    return ancestorsOf(body);
+  }
+
+  /** A custom role with its permissions; a deleted one still answers, with `deleted: true`, until it is purged. */
+  async getRole(at: Reading, name: string): Promise<Located<iam_v1.Schema$Role>> {
+    const { body, path } = await this.transport.send<iam_v1.Schema$Role>(at, {
+      operation: roleOperation(name),
+      parameters: { name },
+      schema: Role,
+      records: (d) => d.includedPermissions?.length ?? 0,
+      send: (o) => (name.startsWith('projects/') ? this.iam.projects.roles.get({ name }, o) : this.iam.organizations.roles.get({ name }, o)),
     });
     return { item: body, ref: pointer(path) };
   }

@@ -1,11 +1,12 @@
 import type { iam_v1 } from '@googleapis/iam';
 import pLimit from 'p-limit';
 import type { CollectContext, Identity, ScopeRecorder } from '../../src/sdk/index.js';
+import { Inheritance } from './ancestry.js';
 import { emptyView, groupAssets, inventoryKeyCount, type AssetInventory, type AssetView } from './assets.js';
 import { OP, type ActivityType, type GcpClient } from './client.js';
 import { normalizeProject } from './normalize.js';
 import type { Activity } from './rest.js';
-import { GcpApiError, type Located, type Reading } from './transport.js';
+import { isDenied, type Located, type Reading } from './transport.js';
 
 const HINTS: Record<string, string> = {
   [OP.serviceAccounts]: 'the collector needs iam.serviceAccounts.list on the project (roles/iam.securityReviewer)',
@@ -17,11 +18,6 @@ const HINTS: Record<string, string> = {
     'last use stays unknown: enable the Policy Analyzer API and grant roles/policyanalyzer.activityAnalysisViewer on the project',
   [OP.assets]: 'the collector needs cloudasset.assets.searchAllResources on the scope (roles/cloudasset.viewer)',
 };
-
-/** The collector may not read it here, or the API is off: a standing fact of the project, not a fault in transit. */
-function isDenied(error: unknown): boolean {
-  return error instanceof GcpApiError && (error.code === 'PERMISSION_DENIED' || error.reason === 'SERVICE_DISABLED');
-}
 
 function record(recorder: ScopeRecorder, operation: string, error: unknown, recovered = false): void {
   const hint = isDenied(error) ? HINTS[operation] : undefined;
@@ -38,10 +34,14 @@ interface Discovery {
 }
 
 export class GcpCollector {
+  private readonly inheritance: Inheritance;
+
   constructor(
     private readonly client: GcpClient,
     private readonly context: CollectContext,
-  ) {}
+  ) {
+    this.inheritance = new Inheritance(client, (scope) => this.reading(scope));
+  }
 
   /** Where a scope's calls are kept, stopped by the source's signal. */
   private reading(name: string): Reading {
@@ -128,6 +128,7 @@ export class GcpCollector {
     const viewOf = (project: string): AssetView | undefined =>
       inventory && (inventory.projects.get(project) ?? (inventory.activeProjects.has(numbers.get(project) ?? '') ? emptyView() : undefined));
 
+    await this.inheritance.prepare([...targets]);
     const limit = pLimit(config.concurrency.projects);
     const tasks = [...targets].sort().map((projectId) => limit(() => this.project(projectId, viewOf(projectId))));
     // A later project failing while an earlier one is awaited must not become an unhandled rejection.
@@ -218,6 +219,7 @@ export class GcpCollector {
       record(at.recorder, OP.policy, error);
       return undefined;
     });
+    const inherited = this.inheritance.ancestors(projectId);
     const accountActivities = this.activities(at, projectId, 'serviceAccountLastAuthentication');
     const keyActivities = this.activities(at, projectId, 'serviceAccountKeyLastAuthentication');
     const [keys, accountRecords, keyRecords] = await Promise.all([keyListing, accountActivities, keyActivities]);
@@ -232,12 +234,16 @@ export class GcpCollector {
       );
     }
 
+    const [projectPolicy, ancestors] = [await policy, await inherited];
+    const roles = await this.inheritance.customRoles(projectId, [projectPolicy?.item, ...(ancestors ?? []).map((a) => a.policy?.item)]);
     return normalizeProject({
       source: this.context.source,
       projectId,
       accounts,
       keys,
-      policy: await policy,
+      policy: projectPolicy,
+      ...(ancestors ? { ancestors } : {}),
+      roles,
       accountActivities: accountRecords,
       keyActivities: keyRecords,
       ...(view ? { assets: view } : {}),

@@ -2,8 +2,9 @@ import type { cloudresourcemanager_v3 } from '@googleapis/cloudresourcemanager';
 import type { iam_v1 } from '@googleapis/iam';
 import type { RawPage, RawPages } from '../../src/sdk/index.js';
 import { groupAssets, type AssetView } from './assets.js';
-import { accountResource, activityParent, OP, type ActivityType } from './client.js';
-import type { ProjectSnapshot } from './normalize.js';
+import type { cloudresourcemanager_v1 } from '@googleapis/cloudresourcemanager';
+import { accountResource, ancestorsOf, activityParent, OP, type ActivityType } from './client.js';
+import type { AncestorPolicy, ProjectSnapshot } from './normalize.js';
 import type { Activity, ResourceSearchResult } from './rest.js';
 import { locate, pointer, type Located } from './transport.js';
 
@@ -29,12 +30,46 @@ async function assetViews(raw: RawPages): Promise<Map<string, AssetView> | undef
   return undefined;
 }
 
+/** What projects share, read once per run into whichever project scope was chosen for it: by resource or role name. */
+interface Shared {
+  policies: Map<string, Located<cloudresourcemanager_v3.Schema$Policy>>;
+  roles: Map<string, Located<iam_v1.Schema$Role>>;
+}
+
+async function sharedReads(raw: RawPages): Promise<Shared> {
+  const shared: Shared = { policies: new Map(), roles: new Map() };
+  for (const scope of raw.scopes()) {
+    for (const operation of [OP.folderPolicy, OP.organizationPolicy]) {
+      for (const page of await raw.pages(scope, operation)) {
+        shared.policies.set(String(page.parameters.resource), { item: page.body as cloudresourcemanager_v3.Schema$Policy, ref: pointer(page.path) });
+      }
+    }
+    for (const operation of [OP.projectRole, OP.organizationRole]) {
+      for (const page of await raw.pages(scope, operation)) {
+        shared.roles.set(String(page.parameters.name), { item: page.body as iam_v1.Schema$Role, ref: pointer(page.path) });
+      }
+    }
+  }
+  return shared;
+}
+
+/** The project's ancestors with the policies kept for them; undefined when no ancestry was kept. */
+async function ancestorsFromRaw(raw: RawPages, projectId: string, shared: Shared): Promise<AncestorPolicy[] | undefined> {
+  const [page] = await raw.pages(projectId, OP.ancestry);
+  if (!page) return undefined;
+  return ancestorsOf(page.body as cloudresourcemanager_v1.Schema$GetAncestryResponse).map((resource) => {
+    const policy = shared.policies.get(resource);
+    return { resource, ...(policy ? { policy } : {}) };
+  });
+}
+
 /** One project's snapshot as the collector assembled it, or undefined when its account listing failed. */
 async function projectSnapshot(
   raw: RawPages,
   source: string,
   projectId: string,
   assets: ReadonlyMap<string, AssetView> | undefined,
+  shared: Shared,
 ): Promise<ProjectSnapshot | undefined> {
   const accounts = listing<iam_v1.Schema$ServiceAccount>(await raw.pages(projectId, OP.serviceAccounts), 'accounts');
   if (!accounts) return undefined;
@@ -53,12 +88,16 @@ async function projectSnapshot(
   const activities = (type: ActivityType): Activity[] | undefined =>
     listing<Activity>(queries.filter((page) => page.parameters.parent === activityParent(projectId, type)), 'activities')?.map((a) => a.item);
 
+  const ancestors = await ancestorsFromRaw(raw, projectId, shared);
   return {
     source,
     projectId,
     accounts,
     keys,
     policy: policy && { item: policy.body as cloudresourcemanager_v3.Schema$Policy, ref: pointer(policy.path) },
+    ...(ancestors ? { ancestors } : {}),
+    // Every role kept: the normalizer looks up only those the project's policies bind.
+    roles: shared.roles,
     accountActivities: activities('serviceAccountLastAuthentication'),
     keyActivities: activities('serviceAccountKeyLastAuthentication'),
     assets: assets?.get(projectId),
@@ -71,9 +110,10 @@ async function projectSnapshot(
  */
 export async function snapshotsFromRaw(raw: RawPages, source: string): Promise<ProjectSnapshot[]> {
   const assets = await assetViews(raw);
+  const shared = await sharedReads(raw);
   const snapshots: ProjectSnapshot[] = [];
   for (const scope of raw.scopes()) {
-    const snapshot = await projectSnapshot(raw, source, scope, assets);
+    const snapshot = await projectSnapshot(raw, source, scope, assets, shared);
     if (snapshot) snapshots.push(snapshot);
   }
   return snapshots;

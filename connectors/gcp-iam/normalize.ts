@@ -15,7 +15,8 @@ import type { AssetView } from './assets.js';
 import type { Located } from './transport.js';
 import { coverageOf, lastUseOf } from './last-authentication.js';
 import type { Activity } from './rest.js';
-import { IMPERSONATION_ROLES, roleMeaning } from './roles.js';
+import { customRoleImpersonates, customRoleMeaning, isCustomRole } from './custom-roles.js';
+import { IMPERSONATION_ROLES, roleMeaning, type RoleMeaning } from './roles.js';
 
 export const CONNECTOR_ID = 'gcp-iam';
 
@@ -27,10 +28,23 @@ export interface ProjectSnapshot {
   /** User-managed keys by account email; an account missing here had its keys left unread. */
   keys: ReadonlyMap<string, Array<Located<iam_v1.Schema$ServiceAccountKey>>>;
   policy?: Located<cloudresourcemanager_v3.Schema$Policy>;
+  /**
+   * The project's folders and organization, nearest first, each with its allow policy (unset: it could not be
+   * read). Unset when the project's ancestry could not be read.
+   */
+  ancestors?: AncestorPolicy[];
+  /** The custom roles bound in these policies, by name; one missing here could not be read. */
+  roles?: ReadonlyMap<string, Located<iam_v1.Schema$Role>>;
   accountActivities?: Activity[];
   keyActivities?: Activity[];
   /** What Cloud Asset Inventory holds for the project (the org-wide route only). */
   assets?: AssetView;
+}
+
+export interface AncestorPolicy {
+  /** `folders/N` or `organizations/N`. */
+  resource: string;
+  policy?: Located<cloudresourcemanager_v3.Schema$Policy>;
 }
 
 function instant(value: string | null | undefined): string | null {
@@ -95,26 +109,53 @@ function combinedLevel(grants: readonly Grant[]): PrivilegeLevel {
   return known.length < grants.length && highest !== 'admin' ? 'unknown' : highest;
 }
 
-function privilegeOf(email: string, projectId: string, policy: ProjectSnapshot['policy']): Privilege {
-  if (!policy) return { level: 'unknown', grants: [], flags: [] };
+/** Every allow policy the project's accounts are bound in: the project's own, then each ancestor's. */
+function policiesOf(snapshot: ProjectSnapshot): AncestorPolicy[] {
+  return [{ resource: `projects/${snapshot.projectId}`, ...(snapshot.policy ? { policy: snapshot.policy } : {}) }, ...(snapshot.ancestors ?? [])];
+}
+
+function meaningOf(role: string, roles: ProjectSnapshot['roles']): RoleMeaning {
+  if (!isCustomRole(role)) return roleMeaning(role);
+  const custom = roles?.get(role);
+  return custom ? customRoleMeaning(custom.item) : { level: 'unknown', flags: [], evidence: ['custom role could not be read'] };
+}
+
+/** A policy that could not be read: its bindings, whatever they grant, are unknown. */
+function unread(resource: string, why: string): Grant {
+  return { via: 'binding', name: 'allow policy', ref: resource, level: 'unknown', flags: [], evidence: [why] };
+}
+
+const byNameThenPlace = (a: Grant, b: Grant) =>
+  a.name.localeCompare(b.name) || (a.ref ?? '').localeCompare(b.ref ?? '') || a.evidence.join().localeCompare(b.evidence.join());
+
+function privilegeOf(email: string, snapshot: ProjectSnapshot): Privilege {
   const member = `serviceAccount:${email}`;
   const grants: Grant[] = [];
   let unconditioned = false;
-  for (const binding of policy.item.bindings ?? []) {
-    if (!binding.role || !binding.members?.includes(member)) continue;
-    const meaning = roleMeaning(binding.role);
-    const condition = conditionText(binding.condition);
-    if (!condition) unconditioned = true;
-    grants.push({
-      via: 'binding',
-      name: binding.role,
-      ref: `projects/${projectId}`,
-      level: meaning.level,
-      flags: meaning.flags,
-      evidence: condition ? [...meaning.evidence, condition] : meaning.evidence,
-    });
+  if (!snapshot.ancestors) {
+    grants.push(unread(`projects/${snapshot.projectId}`, "the project's ancestry could not be read, so the bindings it inherits from folders and the organization are unknown"));
   }
-  grants.sort((a, b) => (a.name === b.name ? a.evidence.join().localeCompare(b.evidence.join()) : a.name.localeCompare(b.name)));
+  for (const { resource, policy } of policiesOf(snapshot)) {
+    if (!policy) {
+      grants.push(unread(resource, `the allow policy of ${resource} could not be read`));
+      continue;
+    }
+    for (const binding of policy.item.bindings ?? []) {
+      if (!binding.role || !binding.members?.includes(member)) continue;
+      const meaning = meaningOf(binding.role, snapshot.roles);
+      const condition = conditionText(binding.condition);
+      if (!condition) unconditioned = true;
+      grants.push({
+        via: 'binding',
+        name: binding.role,
+        ref: resource,
+        level: meaning.level,
+        flags: meaning.flags,
+        evidence: condition ? [...meaning.evidence, condition] : meaning.evidence,
+      });
+    }
+  }
+  grants.sort(byNameThenPlace);
   const flags = [...new Set(grants.flatMap((g) => g.flags))].sort() as PrivilegeFlag[];
   return { level: combinedLevel(grants), grants, flags, ...(unconditioned ? { reach: 'all' as const } : {}) };
 }
@@ -125,13 +166,23 @@ function trustType(member: string): TrustPrincipal['type'] {
   return 'account';
 }
 
-/** Who can act as every service account of the project through a project-level impersonation role. */
-function trustOf(email: string, policy: ProjectSnapshot['policy']): TrustPrincipal[] | undefined {
-  if (!policy) return undefined;
+function impersonates(role: string, roles: ProjectSnapshot['roles']): boolean {
+  if (IMPERSONATION_ROLES[role]) return true;
+  const custom = roles?.get(role);
+  return custom !== undefined && customRoleImpersonates(custom.item);
+}
+
+/**
+ * Who can act as every service account of the project through an impersonation role bound on the project or
+ * inherited from above it.
+ */
+function trustOf(email: string, snapshot: ProjectSnapshot): TrustPrincipal[] | undefined {
+  if (!snapshot.policy) return undefined;
   const self = `serviceAccount:${email}`;
   const trust = new Map<string, TrustPrincipal>();
-  for (const binding of policy.item.bindings ?? []) {
-    if (!binding.role || !IMPERSONATION_ROLES[binding.role]) continue;
+  const bindings = policiesOf(snapshot).flatMap(({ policy }) => policy?.item.bindings ?? []);
+  for (const binding of bindings) {
+    if (!binding.role || !impersonates(binding.role, snapshot.roles)) continue;
     for (const member of binding.members ?? []) {
       if (member === self || member.startsWith('deleted:')) continue;
       const conditioned = Boolean(binding.condition);
@@ -171,7 +222,7 @@ function keyCredential(
 
 /** One project's service accounts as identities. Pure: the same snapshot always gives the same identities. */
 export function normalizeProject(snapshot: ProjectSnapshot): Identity[] {
-  const { projectId, policy } = snapshot;
+  const { projectId } = snapshot;
   const accountActivities = indexActivities(snapshot.accountActivities);
   const keyActivities = indexActivities(snapshot.keyActivities);
   // Both activity types come from the project's one Activity Analyzer window: a query that succeeded but
@@ -196,7 +247,7 @@ export function normalizeProject(snapshot: ProjectSnapshot): Identity[] {
       .filter((c): c is Credential => c !== undefined)
       .sort((a, b) => a.id.localeCompare(b.id));
     const activity = [email, uniqueId].map((a) => accountActivities?.get(a)).find(Boolean);
-    const trust = trustOf(email, policy);
+    const trust = trustOf(email, snapshot);
 
     identities.push({
       id: `${CONNECTOR_ID}:${projectId}:${email}`,
@@ -217,7 +268,7 @@ export function normalizeProject(snapshot: ProjectSnapshot): Identity[] {
       createdAt,
       lastUsed: accountActivities ? lastUseOf(activity, accountCoverage, createdAt) : 'unknown',
       credentials,
-      privilege: privilegeOf(email, projectId, policy),
+      privilege: privilegeOf(email, snapshot),
       ...(trust ? { trust } : {}),
       ...(owner ? { owner: { id: owner, source: 'description', status: 'unknown' as const } } : {}),
       tags: {

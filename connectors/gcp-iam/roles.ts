@@ -1,4 +1,5 @@
 import type { PrivilegeFlag, PrivilegeLevel } from '../../src/sdk/index.js';
+import { isCustomRole } from './custom-roles.js';
 
 /** What holding a role on a project means, and the permissions or rule that say so. */
 export interface RoleMeaning {
@@ -54,8 +55,6 @@ function roleLeaf(role: string): string {
   return parts[parts.length - 1] ?? role;
 }
 
-const isCustom = (role: string) => /^(projects|organizations)\/[^/]+\/roles\//.test(role);
-
 export function roleMeaning(role: string): RoleMeaning {
   const basic = BASIC_ROLES[role];
   if (basic) return { ...basic, flags: [...basic.flags], evidence: [...basic.evidence] };
@@ -81,7 +80,7 @@ export function roleMeaning(role: string): RoleMeaning {
   } else if (/(viewer|reader|browser|reviewer)$/i.test(leaf)) {
     level = flags.size > 0 ? 'write' : 'read';
     if (flags.size === 0) evidence.add('read-only role by name');
-  } else if (isCustom(role) && flags.size === 0) {
+  } else if (isCustomRole(role) && flags.size === 0) {
     // A custom role's permissions are not read here: its reach is not known.
     level = 'unknown';
     evidence.add('custom role: permissions not read');

@@ -53,6 +53,22 @@ export const Policy = z.looseObject({
     .optional(),
 });
 
+/** A project's chain from itself up to its organization: never empty, since the project is its own first ancestor. */
+export const Ancestry = z.looseObject({
+  ancestor: z
+    .array(z.looseObject({ resourceId: z.looseObject({ type: z.enum(['project', 'folder', 'organization']), id: z.string().min(1) }) }))
+    .min(1),
+});
+
+/** A custom role: its name, and the permissions it grants unless deleted or disabled. */
+export const Role = z.looseObject({
+  name: z.string().regex(/^(projects|organizations)\/[^/]+\/roles\/[^/]+$/),
+  includedPermissions: z.array(z.string().min(1)).optional(),
+  stage: z.string().optional(),
+  deleted: z.boolean().optional(),
+  etag: z.string().min(1),
+});
+
 export const ProjectsPage = z.looseObject({
   projects: z.array(z.looseObject({ projectId: z.string().min(1), name: z.string().regex(/^projects\/\d+$/), state: z.string().optional() })).optional(),
   nextPageToken,

@@ -65,6 +65,11 @@ export class GcpApiError extends Error {
   }
 }
 
+/** The collector may not read it here, or the API is off: a standing fact of the project, not a fault in transit. */
+export function isDenied(error: unknown): boolean {
+  return error instanceof GcpApiError && (error.code === 'PERMISSION_DENIED' || error.reason === 'SERVICE_DISABLED');
+}
+
 interface GoogleErrorBody {
   error?: { code?: number; status?: string; message?: string; details?: Array<{ reason?: string }> };
 }

@@ -39,6 +39,18 @@ const BindingSchema = z.looseObject({
   ...Lifetime,
 });
 
+const PolicySchema = z.looseObject({ etag: z.string(), bindings: z.array(BindingSchema).default([]) });
+
+/** A custom role as IAM returns it; `deleted: true` is how IAM shows a role deleted and not yet purged. */
+const RoleSchema = z.looseObject({
+  name: z.string().regex(/^(projects|organizations)\/[^/]+\/roles\/[^/]+$/),
+  title: z.string().optional(),
+  includedPermissions: z.array(z.string()).default([]),
+  stage: z.enum(['ALPHA', 'BETA', 'GA', 'DEPRECATED', 'DISABLED', 'EAP']).default('GA'),
+  etag: z.string(),
+  deleted: z.boolean().optional(),
+});
+
 const ProjectSchema = z.looseObject({
   project: z.looseObject({
     name: z.string().regex(/^projects\/\d+$/),
@@ -48,7 +60,7 @@ const ProjectSchema = z.looseObject({
     'x-deleted': Instant.optional(),
   }),
   serviceAccounts: z.array(ServiceAccountSchema).default([]),
-  iamPolicy: z.looseObject({ etag: z.string(), bindings: z.array(BindingSchema) }),
+  iamPolicy: PolicySchema,
   /** When the project's Activity Analyzer data starts; `enabled: false` answers its queries with SERVICE_DISABLED. */
   'x-policyAnalyzer': z
     .object({ observationStart: Instant.optional(), enabled: z.boolean().default(true) })
@@ -61,12 +73,17 @@ export const DatasetSchema = z
     organization: z.string().regex(/^organizations\/\d+$/),
     folders: z.array(z.looseObject({ name: z.string(), parent: z.string(), ...Lifetime })).default([]),
     projects: z.array(ProjectSchema),
+    /** The allow policies of folders and the organization, by `folders/N` or `organizations/N`; empty when not given. */
+    policies: z.record(z.string().regex(/^(folders|organizations)\/\d+$/), PolicySchema).default({}),
+    /** Custom roles of the projects and the organization. */
+    roles: z.array(RoleSchema).default([]),
   })
   .strict();
 export type Dataset = z.infer<typeof DatasetSchema>;
 export type DatasetProject = z.infer<typeof ProjectSchema>;
 export type DatasetServiceAccount = z.infer<typeof ServiceAccountSchema>;
 export type DatasetKey = z.infer<typeof KeySchema>;
+export type DatasetBinding = z.infer<typeof BindingSchema>;
 
 export async function loadDataset(file: string): Promise<Dataset> {
   return DatasetSchema.parse(JSON.parse(await readFile(file, 'utf8')));
@@ -138,9 +155,24 @@ export class DatasetView {
    * The project's allow policy at `now`. Members that are deleted service accounts read
    * `deleted:serviceAccount:EMAIL?uid=ID`, as Google shows them; members not created yet are left out.
    */
-  policyBindings(project: DatasetProject): Array<z.infer<typeof BindingSchema>> {
-    const accounts = project.serviceAccounts;
-    return project.iamPolicy.bindings
+  policyBindings(project: DatasetProject): DatasetBinding[] {
+    return this.bindingsAt(project.iamPolicy.bindings);
+  }
+
+  /** A folder's or the organization's policy at `now`; Google gives a resource without one an empty policy. */
+  ancestorPolicy(resource: string): { etag: string; bindings: DatasetBinding[] } {
+    const policy = this.dataset.policies[resource];
+    return { etag: policy?.etag ?? 'ACAB', bindings: this.bindingsAt(policy?.bindings ?? []) };
+  }
+
+  /** Whether a folder or the organization exists at `now`. */
+  knows(resource: string): boolean {
+    return resource === this.dataset.organization || this.folders.some((f) => f.name === resource);
+  }
+
+  private bindingsAt(bindings: readonly DatasetBinding[]): DatasetBinding[] {
+    const accounts = this.dataset.projects.flatMap((p) => p.serviceAccounts);
+    return bindings
       .filter((b) => existsAt(b, this.now))
       .map((binding) => {
         const members = binding.members.flatMap((member) => {

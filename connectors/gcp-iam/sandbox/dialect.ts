@@ -38,6 +38,10 @@ export function googleDialect(request: Request): FaultDialect {
     dropField: (response) =>
       records &&
       edit(response, (body) => {
+        if (records.field === undefined) {
+          const { [records.identifying]: dropped, ...rest } = body;
+          return dropped === undefined ? undefined : rest;
+        }
         const items = body[records.field];
         if (!Array.isArray(items) || items.length === 0) return undefined;
         return { ...body, [records.field]: items.map(({ [records.identifying]: _dropped, ...rest }: Body) => rest) };

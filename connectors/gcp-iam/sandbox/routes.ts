@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Operation } from './index.js';
-import { activityAnalyzerTimestamp, toWire, type DatasetProject, type DatasetView } from './dataset.js';
+import { activityAnalyzerTimestamp, toWire, type DatasetBinding, type DatasetProject, type DatasetView } from './dataset.js';
 
 /** The sandbox's REST surface: one handler per Google API method the connector calls, in Google's JSON shapes. */
 
@@ -19,8 +19,8 @@ export interface Request {
   position: string;
   /** Set for a paged listing: where it starts, and how to point a next page token anywhere in it. */
   listing?: Listing;
-  /** The field holding the answer's records, and the field that identifies each of them. */
-  records?: { field: string; identifying: string };
+  /** The field holding the answer's records (unset: the answer is one record), and the field that identifies each. */
+  records?: { field?: string; identifying: string };
   handle(): Reply;
 }
 
@@ -168,22 +168,62 @@ export function route(method: string, url: URL, body: string, view: DatasetView,
       records: { field: 'bindings', identifying: 'role' },
       handle: () => {
         if (!project) return denied('resourcemanager.projects.getIamPolicy', `projects/${ref}`);
-        let requested = 1;
-        try {
-          requested = Number((JSON.parse(body || '{}') as { options?: { requestedPolicyVersion?: number } }).options?.requestedPolicyVersion ?? 1);
-        } catch {
-          return googleError(400, 'Invalid JSON payload received.');
-        }
-        const bindings = view.policyBindings(project).map((b) => toWire(b) as { role: string; condition?: unknown });
-        const conditional = bindings.some((b) => b.condition);
-        // A version-1 reader of a conditional policy gets the conditions folded into role names, as Google does.
-        const shown =
-          requested >= 3
-            ? bindings
-            : bindings.map(({ condition, ...rest }) =>
-                condition ? { ...rest, role: `${rest.role}_withcond_${createHash('sha1').update(JSON.stringify(condition)).digest('hex').slice(0, 20)}` } : rest,
-              );
-        return { status: 200, body: { version: conditional && requested >= 3 ? 3 : 1, etag: project.iamPolicy.etag, bindings: shown } };
+        return policyReply(view.policyBindings(project), project.iamPolicy.etag, body);
+      },
+    };
+  }
+
+  if (method === 'POST' && (m = p.match(/^\/v3\/((folders|organizations)\/[^/:]+):getIamPolicy$/))) {
+    const [resource, kind] = [m[1]!, m[2]!];
+    return {
+      operation: kind === 'folders' ? 'cloudresourcemanager.folders.getIamPolicy' : 'cloudresourcemanager.organizations.getIamPolicy',
+      resource,
+      resourceAliases: [resource],
+      position: positionOf(method, url),
+      records: { field: 'bindings', identifying: 'role' },
+      handle: () => {
+        if (!view.knows(resource)) return denied(`resourcemanager.${kind}.getIamPolicy`, resource);
+        const policy = view.ancestorPolicy(resource);
+        return policyReply(policy.bindings, policy.etag, body);
+      },
+    };
+  }
+
+  if (method === 'POST' && (m = p.match(/^\/v1\/projects\/([^/:]+):getAncestry$/))) {
+    const ref = m[1]!;
+    const project = view.project(ref);
+    return {
+      operation: 'cloudresourcemanager.projects.getAncestry',
+      resource: project?.project.projectId ?? ref,
+      resourceAliases: projectAliases(ref, project),
+      position: positionOf(method, url),
+      records: { field: 'ancestor', identifying: 'resourceId' },
+      handle: () => {
+        if (!project) return denied('resourcemanager.projects.get', `projects/${ref}`);
+        const chain = view.ancestors(project.project.parent).map((name) => {
+          const [kind, id] = name.split('/');
+          return { resourceId: { type: kind === 'folders' ? 'folder' : 'organization', id } };
+        });
+        return { status: 200, body: { ancestor: [{ resourceId: { type: 'project', id: project.project.projectId } }, ...chain] } };
+      },
+    };
+  }
+
+  if (method === 'GET' && (m = p.match(/^\/v1\/((projects|organizations)\/([^/]+))\/roles\/([^/]+)$/))) {
+    const [owner, kind, ref] = [m[1]!, m[2]!, m[3]!];
+    const name = `${owner}/roles/${m[4]!}`;
+    const project = kind === 'projects' ? view.project(ref) : undefined;
+    return {
+      operation: kind === 'projects' ? 'iam.projects.roles.get' : 'iam.organizations.roles.get',
+      resource: name,
+      resourceAliases: [name, owner, ...(kind === 'projects' ? projectAliases(ref, project) : [])],
+      position: positionOf(method, url),
+      records: { identifying: 'name' },
+      handle: () => {
+        const known = kind === 'projects' ? project !== undefined : owner === view.dataset.organization;
+        if (!known) return denied('iam.roles.get', owner);
+        const role = view.dataset.roles.find((r) => r.name === name);
+        return role ? { status: 200, body: toWire(role) } : googleError(404, `The role named ${name} was not found.`);
       },
     };
   }
@@ -241,6 +281,26 @@ export function route(method: string, url: URL, body: string, view: DatasetView,
   }
 
   return { operation: 'unknown', resourceAliases: [], position: positionOf(method, url), handle: () => googleError(404, `Method not found: ${method} ${p}`) };
+}
+
+/** An allow policy as getIamPolicy answers, for the policy version the request asked for. */
+function policyReply(bindings: DatasetBinding[], etag: string, body: string): Reply {
+  let requested = 1;
+  try {
+    requested = Number((JSON.parse(body || '{}') as { options?: { requestedPolicyVersion?: number } }).options?.requestedPolicyVersion ?? 1);
+  } catch {
+    return googleError(400, 'Invalid JSON payload received.');
+  }
+  const wire = bindings.map((b) => toWire(b) as { role: string; condition?: unknown });
+  const conditional = wire.some((b) => b.condition);
+  // A version-1 reader of a conditional policy gets the conditions folded into role names, as Google does.
+  const shown =
+    requested >= 3
+      ? wire
+      : wire.map(({ condition, ...rest }) =>
+          condition ? { ...rest, role: `${rest.role}_withcond_${createHash('sha1').update(JSON.stringify(condition)).digest('hex').slice(0, 20)}` } : rest,
+        );
+  return { status: 200, body: { version: conditional && requested >= 3 ? 3 : 1, etag, ...(shown.length > 0 ? { bindings: shown } : {}) } };
 }
 
 const ACTIVITY_TYPES = new Set(['serviceAccountLastAuthentication', 'serviceAccountKeyLastAuthentication']);

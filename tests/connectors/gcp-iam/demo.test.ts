@@ -99,6 +99,27 @@ describe('Corvid Systems on 2026-11-20', () => {
     expect(byId(identities, id(N, 'pipeline-orchestrator')).privilege.flags).toEqual(['impersonation', 'privilege-escalation']);
   });
 
+  it('finds an administrator through a binding on the Analytics folder, and an escalation through a custom role', () => {
+    const all = findings(identities, asOf);
+    const dbt = byId(identities, id(N, 'dbt-runner'));
+    expect(dbt.privilege.grants.find((g) => g.name === 'roles/bigquery.admin')).toMatchObject({ ref: 'folders/551200980003', level: 'admin' });
+    const admin = all.find((f) => f.controlId === 'no-admin-privilege' && f.identityId === dbt.id)!;
+    expect(admin).toMatchObject({ status: 'fail', message: 'Administrator privilege through roles/bigquery.admin (folders/551200980003)' });
+
+    const vendor = byId(identities, id(F, 'ar-vendor-feed'));
+    expect(vendor.privilege.grants.find((g) => g.name === 'projects/corvid-finance-prod/roles/ledgerlineFeed')).toMatchObject({
+      ref: `projects/${F}`,
+      level: 'write',
+      flags: ['credential-creation', 'privilege-escalation'],
+    });
+    expect(outcome(all, 'no-privilege-escalation', vendor.id)).toEqual(['fail']);
+
+    // The organization's read-only custom role, bound on the Finance folder, keeps the clean account clean.
+    const gl = byId(identities, id(F, 'gl-posting'));
+    expect(gl.privilege.grants.find((g) => g.name === 'organizations/418303000001/roles/ledgerReader')).toMatchObject({ ref: 'folders/551200980001', level: 'read', flags: [] });
+    expect(outcome(all, 'no-privilege-escalation', gl.id)).toEqual(['pass']);
+  });
+
   it('holds the revenue export account after its key rotation', () => {
     expect(outcome(findings(identities, asOf), 'credential-rotated', id(F, 'revenue-export'))).toEqual(['pass']);
     const revenue = byId(identities, id(F, 'revenue-export'));

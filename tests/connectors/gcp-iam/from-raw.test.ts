@@ -95,6 +95,27 @@ describe('gcp-iam: re-reading an incomplete collection keeps exactly what was co
     expect(reread.identities).toEqual(collected.identities);
   });
 
+  it('a folder policy and a custom role denied leave the same unknown grants, naming what could not be read', async () => {
+    const { collected, reread } = await collectThenReread(TWO_PROJECTS, { projects: [A, B] }, {
+      denials: [
+        { operation: 'cloudresourcemanager.folders.getIamPolicy' },
+        { operation: 'iam.organizations.roles.get' },
+      ],
+    });
+    const runner = byId(collected.identities, sa(A, 'app-runner'));
+    expect(runner.privilege.grants).toContainEqual(expect.objectContaining({ ref: 'folders/620000000001', level: 'unknown' }));
+    expect(reread.identities).toEqual(collected.identities);
+  });
+
+  it('an ancestry that failed leaves the same unknown grant', async () => {
+    const { collected, reread } = await collectThenReread(TWO_PROJECTS, { projects: [A, B], retry: { maxAttempts: 1, baseDelayMs: 1, maxDelayMs: 1 } }, {
+      faults: [parseFaultSpec('gcp-iam:cloudresourcemanager.projects.getAncestry:5xx')],
+    });
+    expect(collected.completeness.verdict).toBe('incomplete');
+    expect(new Set(collected.identities.map((i) => i.privilege.level))).toEqual(new Set(['unknown', 'admin']));
+    expect(reread.identities).toEqual(collected.identities);
+  });
+
   it('an inventory search denied partway gives no creation date from the results it kept', async () => {
     const { collected, reread, statuses } = await collectThenReread(
       path.join(DEMO, 'dataset.json'),

@@ -82,6 +82,7 @@ describe('roles', () => {
     ['roles/bigquery.dataViewer', 'read', []],
     ['roles/iam.securityReviewer', 'read', []],
     ['roles/pubsub.publisher', 'write', []],
+    // Without the role read, a custom role's reach is not known.
     ['projects/p/roles/customExporter', 'unknown', []],
     ['organizations/1/roles/billingAdmin', 'admin', ['admin']],
   ])('%s is %s', (role, level, flags) => {
@@ -140,6 +141,7 @@ describe('normalizeProject', () => {
       },
       ref: 'raw/gcp/p-one/policy.json#/body',
     },
+    ancestors: [],
     ...overrides,
   });
 
@@ -172,12 +174,58 @@ describe('normalizeProject', () => {
     ]);
   });
 
-  it('without analyzer data every last use is unknown; without a policy the privilege is unknown', () => {
+  it('without analyzer data every last use is unknown; without a policy the privilege is unknown, and says why', () => {
     const [identity] = normalizeProject(snapshot({ policy: undefined }));
     expect(identity!.lastUsed).toBe('unknown');
     expect(identity!.credentials[0]!.lastUsed).toBe('unknown');
-    expect(identity!.privilege).toEqual({ level: 'unknown', grants: [], flags: [] });
+    expect(identity!.privilege).toEqual({
+      level: 'unknown',
+      grants: [{ via: 'binding', name: 'allow policy', ref: 'projects/p-one', level: 'unknown', flags: [], evidence: ['the allow policy of projects/p-one could not be read'] }],
+      flags: [],
+    });
     expect(identity!.trust).toBeUndefined();
+  });
+
+  const exportOnly = (role: Record<string, unknown>) =>
+    new Map([['projects/p-one/roles/exportOnly', { item: { name: 'projects/p-one/roles/exportOnly', etag: 'e', ...role }, ref: 'raw/gcp/p-one/role.json#/body' }]]);
+
+  it('judges a custom role by the permissions it includes', () => {
+    const [identity] = normalizeProject(snapshot({ roles: exportOnly({ includedPermissions: ['bigquery.tables.export', 'bigquery.tables.getData', 'iam.serviceAccounts.signJwt'] }) }));
+    const grant = identity!.privilege.grants.find((g) => g.name === 'projects/p-one/roles/exportOnly')!;
+    expect(grant).toMatchObject({ level: 'write', flags: ['impersonation', 'privilege-escalation'], ref: 'projects/p-one' });
+    expect(grant.evidence).toEqual(['bigquery.tables.export', 'custom role: 3 permissions', 'iam.serviceAccounts.signJwt']);
+    expect(identity!.privilege).toMatchObject({ level: 'write', flags: ['impersonation', 'privilege-escalation'] });
+  });
+
+  it('a deleted or disabled custom role grants nothing, and says so', () => {
+    for (const [role, why] of [
+      [{ deleted: true, includedPermissions: ['resourcemanager.projects.setIamPolicy'] }, 'custom role deleted: grants nothing'],
+      [{ stage: 'DISABLED', includedPermissions: ['resourcemanager.projects.setIamPolicy'] }, 'custom role disabled (stage DISABLED): grants nothing'],
+    ] as const) {
+      const [identity] = normalizeProject(snapshot({ roles: exportOnly(role) }));
+      expect(identity!.privilege.grants.find((g) => g.name === 'projects/p-one/roles/exportOnly')).toMatchObject({ level: 'none', flags: [], evidence: [why] });
+      expect(identity!.privilege.level).toBe('write');
+    }
+  });
+
+  it('keeps bindings inherited from folders and the organization, each naming where it was bound', () => {
+    const folder = { resource: 'folders/77', policy: { item: { bindings: [{ role: 'roles/iam.serviceAccountKeyAdmin', members: [`serviceAccount:${email}`] }] }, ref: 'f' } };
+    const org = { resource: 'organizations/1', policy: { item: { bindings: [{ role: 'roles/iam.serviceAccountUser', members: ['group:admins@example.test'] }] }, ref: 'o' } };
+    const [identity] = normalizeProject(snapshot({ ancestors: [folder, org], roles: exportOnly({ includedPermissions: ['bigquery.tables.getData'] }) }));
+    expect(identity!.privilege.grants.find((g) => g.name === 'roles/iam.serviceAccountKeyAdmin')).toMatchObject({ ref: 'folders/77', level: 'admin' });
+    expect(identity!.privilege).toMatchObject({ level: 'admin', flags: ['admin', 'credential-creation', 'impersonation', 'privilege-escalation'] });
+    // Who can act as the account through the organization's binding, too.
+    expect(identity!.trust!.map((t) => t.value)).toContain('group:admins@example.test');
+  });
+
+  it('an ancestor policy or the ancestry that could not be read leaves the level unknown, naming what', () => {
+    const roles = exportOnly({ includedPermissions: ['bigquery.tables.getData'] });
+    const [denied] = normalizeProject(snapshot({ ancestors: [{ resource: 'folders/77' }], roles }));
+    expect(denied!.privilege.level).toBe('unknown');
+    expect(denied!.privilege.grants).toContainEqual(expect.objectContaining({ ref: 'folders/77', level: 'unknown', evidence: ['the allow policy of folders/77 could not be read'] }));
+    const [noAncestry] = normalizeProject(snapshot({ ancestors: undefined, roles }));
+    expect(noAncestry!.privilege.level).toBe('unknown');
+    expect(noAncestry!.privilege.grants[0]!.evidence[0]).toMatch(/ancestry could not be read/);
   });
 
   it('matches analyzer records named by email or by unique id', () => {
