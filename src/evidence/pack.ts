@@ -53,8 +53,11 @@ export interface PackContents {
   enrichment: readonly EnrichmentChange[];
   /** Raw pages whose secrets were replaced before they were written. */
   redactions: readonly PageRedactions[];
-  /** Files the writers rendered, by pack path (inventory.csv, findings.csv, summary.md, ...). */
-  rendered: Record<string, string | Buffer>;
+  /**
+   * Files the writers rendered, by pack path (inventory.csv, findings.csv, summary.md, ...); those that grow with
+   * the population come as pieces, written one after another.
+   */
+  rendered: Record<string, string | Buffer | Iterable<string>>;
 }
 
 /** How a new pack names older ones: the chain's head (sealed last) and the complete pack it is compared with. */
@@ -107,7 +110,7 @@ export async function writePack(
   const { results, evaluation } = contents;
   const { previous, baseline } = links;
   const configText = json(contents.config);
-  const files: Record<string, string | Buffer> = {
+  const files: Record<string, string | Buffer | Iterable<string>> = {
     'controls.json': json({ controls: results.controls }),
     'config.json': configText,
     'waivers.json': json({ waivers: contents.waivers }),
@@ -117,6 +120,7 @@ export async function writePack(
   const inputs = await sealInputs(staging, contents.inputs);
   for (const [name, content] of Object.entries(files)) {
     await mkdir(path.dirname(path.join(staging, name)), { recursive: true });
+    // writeFile takes an iterable of pieces too, and writes them as they come.
     await writeFile(path.join(staging, name), content);
   }
 
