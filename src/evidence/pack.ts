@@ -17,8 +17,11 @@ import { sealInputs } from './inputs.js';
 import type { PackEntry, PackLink } from './read-pack.js';
 import { MANIFEST_FILE, TIMESTAMP_FILE, digestFiles, listPackFiles, pruneEmptyDirectories, seal, sha256, SEAL_FILES } from './seal.js';
 
-/** 2: inputs/ with the manifest's IPE section, enrichment.json, redactions, baseline and backfill. */
-export const PACK_FORMAT = 2;
+/**
+ * 2: inputs/ with the manifest's IPE section, enrichment.json, redactions, baseline and backfill.
+ * 3: raw pages as JSON Lines, one file per operation and scope (earlier packs: one file a page; both are read).
+ */
+export const PACK_FORMAT = 3;
 
 /** What the join with the registries changed on each identity. */
 export const ENRICHMENT_FILE = 'enrichment.json';
