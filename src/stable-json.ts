@@ -18,3 +18,22 @@ function sortKeys(value: unknown): unknown {
   }
   return value;
 }
+
+/**
+ * `stableStringify({ ...value, [key]: items }, 2)` plus a newline, in pieces: the object around the array once,
+ * then each item on its own, so a population of any size is written without one string of it all.
+ */
+export function* stableJsonChunks(value: Record<string, unknown>, key: string, items: Iterable<unknown>): Generator<string> {
+  const marker = '\u0000stable-json-items\u0000';
+  const outline = stableStringify({ ...value, [key]: [marker] }, 2);
+  const line = outline.split('\n').find((l) => l.includes(JSON.stringify(marker)))!;
+  const [before, after] = outline.split(`\n${line}\n`) as [string, string];
+  const indent = line.slice(0, line.length - line.trimStart().length);
+  let first = true;
+  for (const item of items) {
+    yield `${first ? `${before}\n` : ',\n'}${indent}${stableStringify(item, 2).replaceAll('\n', `\n${indent}`)}`;
+    first = false;
+  }
+  if (first) yield `${stableStringify({ ...value, [key]: [] }, 2)}\n`;
+  else yield `\n${after}\n`;
+}

@@ -9,7 +9,7 @@ import type { SigningKey } from '../evidence/keys.js';
 import { describeOperator } from '../evidence/operator.js';
 import { diffPacks, type PackSide } from '../evidence/diff.js';
 import { lockOutput } from '../evidence/lock.js';
-import { discardStaging, linkTo, newRunId, writePack, type PackLinks, type RunRecord } from '../evidence/pack.js';
+import { discardStaging, linkTo, newRunId, writePack, type PackContents, type PackLinks, type RunRecord } from '../evidence/pack.js';
 import { displayPath, listPacks, openPack, type PackData, type PackEntry } from '../evidence/read-pack.js';
 import { loadReportText, reportChanges, reportModel } from '../evidence/report.js';
 import { toolCommit as commitOf } from '../paths.js';
@@ -157,7 +157,9 @@ export async function sealRun(loaded: LoadedConfig, inputs: RunInputs, key: Sign
         ...(loaded.plugins ? { plugins: loaded.plugins.map((p) => p.package) } : {}),
       };
       const changes = changesSince(baseline, { runId, cycle: settings.cycle.id, asOf: record.asOf, identities: results.identities, findings: results.findings });
-      const rendered: Record<string, string | Buffer> = Object.fromEntries(packWriters.map((writer) => [writer.fileName, writer.render(results, { pack: '.' })]));
+      const rendered: PackContents['rendered'] = Object.fromEntries(
+        packWriters.map((writer) => [writer.fileName, writer.chunks ? writer.chunks(results, { pack: '.' }) : writer.render(results, { pack: '.' })]),
+      );
       rendered['report.pdf'] = await renderReportPdf(reportModel(results, pipeline.evaluation, record, key.keyId, text, changes ? { changes } : {}));
       const { dir, attestationDigest } = await writePack(
         staging,

@@ -1,4 +1,4 @@
-import { mkdir, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import {
   DEFAULT_PAGING,
@@ -70,6 +70,8 @@ class Recorder implements ScopeRecorder {
   private readonly operations = new Map<string, OperationStats>();
   private readonly pageCounts = new Map<string, number>();
   private readonly writes = new Set<Promise<unknown>>();
+  /** The last append to each operation's file: pages of one file are appended one after another, in page order. */
+  private readonly appends = new Map<string, Promise<unknown>>();
   private closed = false;
   private recovered = 0;
   readonly result: ScopeCompleteness;
@@ -125,12 +127,17 @@ class Recorder implements ScopeRecorder {
     stats.retries += Math.max(0, (counts.attempts ?? 1) - 1);
     const n = (this.pageCounts.get(operation) ?? 0) + 1;
     this.pageCounts.set(operation, n);
-    const relative = `${this.rawPrefix}/${safeSegment(this.scope)}/${safeSegment(operation)}-${String(n).padStart(4, '0')}.json`;
-    const file = path.join(this.rawDir, ...relative.split('/').slice(1));
+    // One JSON Lines file per operation and scope, a page a line: a large population makes hundreds of files, not
+    // tens of thousands. A page is named by its file and line.
+    const fileName = `${this.rawPrefix}/${safeSegment(this.scope)}/${safeSegment(operation)}.jsonl`;
+    const relative = `${fileName}:${n}`;
+    const file = path.join(this.rawDir, ...fileName.split('/').slice(1));
     const redacted = redactWithReport(body, '/body');
     if (redacted.redactions.length > 0) this.redactions.push({ page: relative, redactions: redacted.redactions });
-    const page = { operation, parameters, scope: this.scope, page: n, body: redacted.value };
-    const write = mkdir(path.dirname(file), { recursive: true }).then(() => writeFile(file, `${stableStringify(page, 1)}\n`));
+    const line = `${stableStringify({ operation, parameters, scope: this.scope, page: n, body: redacted.value })}\n`;
+    const previous = this.appends.get(file) ?? mkdir(path.dirname(file), { recursive: true });
+    const write = previous.then(() => appendFile(file, line));
+    this.appends.set(file, write.catch(() => undefined));
     this.writes.add(write);
     try {
       await write;

@@ -1,4 +1,6 @@
+import { createReadStream } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
+import { createInterface } from 'node:readline';
 import path from 'node:path';
 import type { Connector, RawPage, RawPages, SourceCompleteness } from '../sdk/index.js';
 import { compareIds, describeError, IdentityBoundary, safeSegment, type SourceResult } from './collect.js';
@@ -11,26 +13,43 @@ interface StoredPage {
   body: unknown;
 }
 
+/** Raw pages as packs before JSON Lines kept them (0.1.0): one file a page, `<operation>-NNNN.json`. */
 const PAGE_FILE = /^(.+)-(\d{4,})\.json$/;
+const LINES_FILE = /\.jsonl$/;
+
+/** The pages one raw file holds, each with the path `Identity.rawRef` names it by. */
+async function* storedPages(folder: string, file: string, relative: string): AsyncGenerator<StoredPage & { path: string }> {
+  if (LINES_FILE.test(file)) {
+    let line = 0;
+    for await (const text of createInterface({ input: createReadStream(path.join(folder, file)), crlfDelay: Infinity })) {
+      line += 1;
+      if (text.trim() === '') continue;
+      yield { ...(JSON.parse(text) as StoredPage), path: `${relative}:${line}` };
+    }
+  } else if (PAGE_FILE.test(file)) {
+    yield { ...(JSON.parse(await readFile(path.join(folder, file), 'utf8')) as StoredPage), path: relative };
+  }
+}
 
 /**
- * A source's raw pages as `ScopeRecorder.page` wrote them: `raw/<source>/<scope>/<operation>-NNNN.json`. Scopes
- * are the names the pages record (folder names for packs written before pages carried them).
+ * A source's raw pages as `ScopeRecorder.page` wrote them: `raw/<source>/<scope>/<operation>.jsonl`, a page a
+ * line, or the one-file-a-page layout of earlier packs. Scopes are the names the pages record (folder names for
+ * packs written before pages carried them).
  */
 export async function readRawPages(packDir: string, source: string): Promise<RawPages> {
   const root = path.join(packDir, 'raw', safeSegment(source));
   const byScope = new Map<string, Map<string, RawPage[]>>();
   for (const folder of await readdir(root, { withFileTypes: true })) {
     if (!folder.isDirectory()) continue;
-    const files = (await readdir(path.join(root, folder.name))).filter((f) => PAGE_FILE.test(f)).sort();
-    for (const file of files) {
-      const stored = JSON.parse(await readFile(path.join(root, folder.name, file), 'utf8')) as StoredPage;
-      const scope = stored.scope ?? folder.name;
-      const operations = byScope.get(scope) ?? new Map<string, RawPage[]>();
-      byScope.set(scope, operations);
-      const pages = operations.get(stored.operation) ?? [];
-      operations.set(stored.operation, pages);
-      pages.push({ ...stored, path: `raw/${safeSegment(source)}/${folder.name}/${file}` });
+    for (const file of (await readdir(path.join(root, folder.name))).sort()) {
+      for await (const stored of storedPages(path.join(root, folder.name), file, `raw/${safeSegment(source)}/${folder.name}/${file}`)) {
+        const scope = stored.scope ?? folder.name;
+        const operations = byScope.get(scope) ?? new Map<string, RawPage[]>();
+        byScope.set(scope, operations);
+        const pages = operations.get(stored.operation) ?? [];
+        operations.set(stored.operation, pages);
+        pages.push(stored);
+      }
     }
   }
   return {

@@ -17,8 +17,11 @@ import { sealInputs } from './inputs.js';
 import type { PackEntry, PackLink } from './read-pack.js';
 import { MANIFEST_FILE, TIMESTAMP_FILE, digestFiles, listPackFiles, pruneEmptyDirectories, seal, sha256, SEAL_FILES } from './seal.js';
 
-/** 2: inputs/ with the manifest's IPE section, enrichment.json, redactions, baseline and backfill. */
-export const PACK_FORMAT = 2;
+/**
+ * 2: inputs/ with the manifest's IPE section, enrichment.json, redactions, baseline and backfill.
+ * 3: raw pages as JSON Lines, one file per operation and scope (earlier packs: one file a page; both are read).
+ */
+export const PACK_FORMAT = 3;
 
 /** What the join with the registries changed on each identity. */
 export const ENRICHMENT_FILE = 'enrichment.json';
@@ -53,8 +56,11 @@ export interface PackContents {
   enrichment: readonly EnrichmentChange[];
   /** Raw pages whose secrets were replaced before they were written. */
   redactions: readonly PageRedactions[];
-  /** Files the writers rendered, by pack path (inventory.csv, findings.csv, summary.md, ...). */
-  rendered: Record<string, string | Buffer>;
+  /**
+   * Files the writers rendered, by pack path (inventory.csv, findings.csv, summary.md, ...); those that grow with
+   * the population come as pieces, written one after another.
+   */
+  rendered: Record<string, string | Buffer | Iterable<string>>;
 }
 
 /** How a new pack names older ones: the chain's head (sealed last) and the complete pack it is compared with. */
@@ -107,7 +113,7 @@ export async function writePack(
   const { results, evaluation } = contents;
   const { previous, baseline } = links;
   const configText = json(contents.config);
-  const files: Record<string, string | Buffer> = {
+  const files: Record<string, string | Buffer | Iterable<string>> = {
     'controls.json': json({ controls: results.controls }),
     'config.json': configText,
     'waivers.json': json({ waivers: contents.waivers }),
@@ -117,6 +123,7 @@ export async function writePack(
   const inputs = await sealInputs(staging, contents.inputs);
   for (const [name, content] of Object.entries(files)) {
     await mkdir(path.dirname(path.join(staging, name)), { recursive: true });
+    // writeFile takes an iterable of pieces too, and writes them as they come.
     await writeFile(path.join(staging, name), content);
   }
 

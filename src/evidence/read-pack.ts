@@ -1,5 +1,7 @@
 import type { KeyObject } from 'node:crypto';
+import { createReadStream } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
+import { JSONParser } from '@streamparser/json';
 import path from 'node:path';
 import { z } from 'zod';
 import type { EnrichmentChange } from '../engine/enrich.js';
@@ -101,6 +103,36 @@ async function readJson<T>(dir: string, file: string, schema: z.ZodType<T>): Pro
   return parsed.data;
 }
 
+/**
+ * The items of one array of a pack's JSON file (`identities` of inventory.json, `findings` of findings.json),
+ * parsed as the file streams past and each validated on its own: no string of the whole file is ever built.
+ */
+async function readJsonItems<T>(dir: string, file: string, key: string, schema: z.ZodType<T>): Promise<T[]> {
+  const full = path.join(dir, file);
+  const items: T[] = [];
+  const problems: { path: string; message: string }[] = [];
+  let found = false;
+  const parser = new JSONParser({ paths: [`$.${key}`, `$.${key}.*`], keepStack: false });
+  parser.onValue = ({ value, key: index, stack }) => {
+    if (stack.length === 1) {
+      found = Array.isArray(value);
+      return;
+    }
+    const parsed = schema.safeParse(value);
+    if (parsed.success) items.push(parsed.data);
+    else if (problems.length < 10) problems.push(...parsed.error.issues.slice(0, 10 - problems.length).map((i) => ({ path: formatPath([key, Number(index), ...i.path]), message: i.message })));
+  };
+  try {
+    for await (const chunk of createReadStream(full)) parser.write(chunk as Uint8Array);
+    if (!parser.isEnded) throw new Error('the file ends before its JSON does');
+  } catch (error) {
+    throw new ConfigError(full, [{ path: '', message: `cannot read it as JSON (${(error as Error).message}); is ${dir} a sealed pack?` }]);
+  }
+  if (!found) problems.unshift({ path: key, message: 'expected an array' });
+  if (problems.length > 0) throw new ConfigError(full, problems);
+  return items;
+}
+
 /** A path as the user sees it: relative to the working folder when inside it. */
 export function displayPath(dir: string): string {
   const relative = path.relative(process.cwd(), dir);
@@ -125,8 +157,8 @@ export async function openPack(given: string, keys: readonly KeyObject[]): Promi
     throw new ExitError(EXIT.usage, `${displayPath(dir)} is a sample addendum, not a pack; name the pack it was drawn from`);
   }
   const manifest = await readJson(dir, MANIFEST_FILE, ManifestSchema);
-  const { identities } = await readJson(dir, 'inventory.json', z.looseObject({ identities: z.array(IdentitySchema) }));
-  const { findings } = await readJson(dir, 'findings.json', z.looseObject({ findings: z.array(FindingSchema) }));
+  const identities = await readJsonItems(dir, 'inventory.json', 'identities', IdentitySchema);
+  const findings = await readJsonItems(dir, 'findings.json', 'findings', FindingSchema);
   const { controls } = await readJson(dir, 'controls.json', z.object({ controls: z.array(ControlInForceSchema) }));
   const { waivers } = await readJson(dir, 'waivers.json', z.object({ waivers: z.array(WaiverSchema) }));
   const config = await readJson(dir, 'config.json', z.record(z.string(), z.unknown()));

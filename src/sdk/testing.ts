@@ -49,7 +49,7 @@ export async function runConnector(connector: Connector, settings: Record<string
       collector: (identity) => (kept.collector = identity),
       page: async (operation, parameters, body, counts) => {
         kept.pages.push({ operation, parameters, body, records: counts.records });
-        return `raw/${source}/${name}/${operation}-${String(kept.pages.filter((p) => p.operation === operation).length).padStart(4, '0')}.json`;
+        return `raw/${source}/${name}/${operation}.jsonl:${kept.pages.filter((p) => p.operation === operation).length}`;
       },
       error: (operation, error, errorOptions) =>
         kept.errors.push({ operation, message: error instanceof Error ? error.message : String(error), recovered: errorOptions?.recovered ?? false }),

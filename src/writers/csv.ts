@@ -3,7 +3,7 @@ import type { Finding, Identity } from '../sdk/index.js';
 import { stableStringify } from '../stable-json.js';
 import { describeLastUsed } from './describe.js';
 import { sortResultSet } from './sorted.js';
-import type { ControlInForce, ResultSet, Writer } from './types.js';
+import { streamingWriter, type ControlInForce, type ResultSet, type Writer } from './types.js';
 
 type Cell = string | number;
 
@@ -14,13 +14,33 @@ type Cell = string | number;
  * identity names, tags and messages come from the providers.
  */
 export function toCsv(columns: readonly string[], rows: readonly Cell[][]): string {
-  return stringify(rows as Cell[][], {
-    header: true,
-    columns: [...columns],
-    record_delimiter: 'windows',
-    quoted_match: /[\r\n]/,
-    escape_formulas: true,
-  });
+  return [...csvChunks(columns, rows)].join('');
+}
+
+/** Rows stringified this many at a time: pieces small enough to stream, big enough to keep the overhead low. */
+const CSV_BATCH = 2000;
+
+/** `toCsv` in pieces of CSV_BATCH rows, the header in the first, so a large population is never one string. */
+export function* csvChunks(columns: readonly string[], rows: Iterable<Cell[]>): Generator<string> {
+  const options = { columns: [...columns], record_delimiter: 'windows' as const, quoted_match: /[\r\n]/, escape_formulas: true };
+  let batch: Cell[][] = [];
+  let first = true;
+  const flush = () => {
+    const text = stringify(batch, { ...options, header: first });
+    first = false;
+    batch = [];
+    return text;
+  };
+  for (const row of rows) {
+    batch.push(row);
+    if (batch.length === CSV_BATCH) yield flush();
+  }
+  if (batch.length > 0 || first) yield flush();
+}
+
+/** `items` mapped lazily, so a writer's rows are made as they are written. */
+function* mapped<T, U>(items: Iterable<T>, map: (item: T) => U): Generator<U> {
+  for (const item of items) yield map(item);
 }
 
 /** The date the age of an identity's oldest active credential counts from, or `unknown` when one has neither date. */
@@ -65,13 +85,13 @@ function inventoryRow(identity: Identity): Cell[] {
   ];
 }
 
-export const inventoryCsv: Writer = {
+export const inventoryCsv: Writer = streamingWriter({
   id: 'inventory-csv',
   fileName: 'inventory.csv',
-  render(results) {
-    return toCsv(INVENTORY_COLUMNS, sortResultSet(results).identities.map(inventoryRow));
+  chunks(results) {
+    return csvChunks(INVENTORY_COLUMNS, mapped(sortResultSet(results).identities, inventoryRow));
   },
-};
+});
 
 const FINDING_COLUMNS = [
   'control_id', 'control_title', 'severity', 'identity_id', 'credential_id', 'status', 'message', 'waiver_ticket', 'evidence', 'collection',
@@ -94,14 +114,14 @@ function controlsById(results: ResultSet): Map<string, ControlInForce> {
 }
 
 /** Every control result, one row each. */
-const findingsCsv: Writer = {
+const findingsCsv: Writer = streamingWriter({
   id: 'csv',
   fileName: 'findings.csv',
-  render(results) {
+  chunks(results) {
     const sorted = sortResultSet(results);
     const controls = controlsById(sorted);
     const verdictOf = collectionVerdicts(sorted);
-    const rows = sorted.findings.map((f: Finding) => [
+    const rows = mapped(sorted.findings, (f: Finding) => [
       f.controlId,
       controls.get(f.controlId)?.title ?? '',
       f.severity,
@@ -113,9 +133,9 @@ const findingsCsv: Writer = {
       stableStringify(f.evidence),
       verdictOf(f.identityId),
     ]);
-    return toCsv(FINDING_COLUMNS, rows);
+    return csvChunks(FINDING_COLUMNS, rows);
   },
-};
+});
 
 export default findingsCsv;
 
@@ -152,16 +172,15 @@ const EXCEPTION_COLUMNS = [
 ] as const;
 
 /** Failed and excepted findings with what an auditor follows up on: who owns it, the fix, the waiver's authority. */
-export const exceptionsCsv: Writer = {
+export const exceptionsCsv: Writer = streamingWriter({
   id: 'exceptions-csv',
   fileName: 'exceptions.csv',
-  render(results) {
+  chunks(results) {
     const sorted = sortResultSet(results);
     const controls = controlsById(sorted);
     const identities = new Map(sorted.identities.map((i) => [i.id, i]));
-    const rows = sorted.findings
-      .filter((f) => f.status === 'fail' || f.status === 'excepted')
-      .map((f) => {
+    const exceptions = sorted.findings.filter((f) => f.status === 'fail' || f.status === 'excepted');
+    const rows = mapped(exceptions, (f) => {
         const identity = identities.get(f.identityId);
         return [
           f.controlId,
@@ -181,6 +200,6 @@ export const exceptionsCsv: Writer = {
           f.waiver?.expires ?? '',
         ];
       });
-    return toCsv(EXCEPTION_COLUMNS, rows);
+    return csvChunks(EXCEPTION_COLUMNS, rows);
   },
-};
+});

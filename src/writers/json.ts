@@ -1,38 +1,32 @@
 import { collectionVerdict } from '../sdk/index.js';
-import { stableStringify } from '../stable-json.js';
+import { stableJsonChunks } from '../stable-json.js';
 import { sortResultSet } from './sorted.js';
 import { summarize } from './summary.js';
-import type { ResultSet, Writer } from './types.js';
-
-/** Two-space indent and a trailing newline, keys in code-point order: the same content gives the same bytes. */
-function toJson(value: unknown): string {
-  return `${stableStringify(value, 2)}\n`;
-}
+import { streamingWriter, type ResultSet, type Writer } from './types.js';
 
 /** What says which run a file belongs to when it is read on its own, outside its pack. */
 function header(results: ResultSet) {
   return { tool: results.tool, organization: results.organization, asOf: results.asOf, cycle: results.cycle };
 }
 
-export const inventoryJson: Writer = {
+export const inventoryJson: Writer = streamingWriter({
   id: 'inventory-json',
   fileName: 'inventory.json',
-  render(results) {
+  chunks(results) {
     const sorted = sortResultSet(results);
-    return toJson({ ...header(sorted), identities: sorted.identities });
+    return stableJsonChunks(header(sorted), 'identities', sorted.identities);
   },
-};
+});
 
 /** `findings` in control, identity, credential order, and a summary an auditor can tie out against them. */
-const findingsJson: Writer = {
+const findingsJson: Writer = streamingWriter({
   id: 'json',
   fileName: 'findings.json',
-  render(results) {
+  chunks(results) {
     const sorted = sortResultSet(results);
     const summary = summarize(sorted);
-    return toJson({
+    const around = {
       ...header(sorted),
-      findings: sorted.findings,
       summary: {
         statuses: summary.counts,
         controls: Object.fromEntries(
@@ -51,9 +45,10 @@ const findingsJson: Writer = {
           scopes: s.scopes.map((scope) => ({ scope: scope.scope, verdict: scope.verdict })),
         })),
       },
-    });
+    };
+    return stableJsonChunks(around, 'findings', sorted.findings);
   },
-};
+});
 
 export default findingsJson;
 

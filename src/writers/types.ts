@@ -56,4 +56,14 @@ export interface Writer {
   /** File name used when the writer's output goes into a pack or a folder. */
   fileName: string;
   render(results: ResultSet, options?: RenderOptions): string;
+  /**
+   * The same bytes as `render`, in pieces, for outputs that grow with the population (inventory, findings): a
+   * pack writes them piece by piece, so no string proportional to the population is built whole.
+   */
+  chunks?(results: ResultSet, options?: RenderOptions): Iterable<string>;
+}
+
+/** A writer whose output can be large: `render` joins its chunks, so both give the same bytes. */
+export function streamingWriter(writer: Omit<Writer, 'render' | 'chunks'> & { chunks(results: ResultSet, options?: RenderOptions): Iterable<string> }): Writer {
+  return { ...writer, render: (results, options) => [...writer.chunks(results, options)].join('') };
 }

@@ -323,12 +323,13 @@ describe('an auditor with the demo packs', () => {
         expect(text, file).not.toContain('legacy-hook-token-91c3');
       }
       const hook = manifest.redactions.find((r: { redactions: { pointer: string }[] }) => r.redactions.some((x) => x.pointer === '/body/0/config/url'));
-      expect(hook.page).toMatch(/^raw\/github\/corvid-systems\/repos_list-webhooks-\d{4}\.json$/);
+      expect(hook.page).toMatch(/^raw\/github\/corvid-systems\/repos_list-webhooks\.jsonl:\d+$/);
       expect(hook.redactions).toEqual([
         { pointer: '/body/0/config/url', reason: 'URL userinfo' },
         { pointer: '/body/0/config/url', reason: 'URL parameter' },
       ]);
-      const page = JSON.parse(await readFile(path.join(q4, hook.page), 'utf8'));
+      const [file, line] = hook.page.split(':') as [string, string];
+      const page = JSON.parse((await readFile(path.join(q4, file), 'utf8')).split('\n')[Number(line) - 1]!);
       expect(page.body[0].config.url).toBe('https://[redacted]@ci.legacy-host.example/notify?job=storefront&token=[redacted]');
     });
   });

@@ -77,7 +77,9 @@ describe('collectSource', () => {
     );
     expect(result.completeness.verdict).toBe('incomplete');
     expect(result.completeness.errors.join()).toContain('ListForever');
-    expect(await rawFiles()).toHaveLength(5);
+    expect(await rawFiles()).toEqual(['ListForever.jsonl']);
+    const [file] = (await readdir(rawDir, { recursive: true, withFileTypes: true })).filter((e) => e.isFile());
+    expect((await readFile(path.join(file!.parentPath, file!.name), 'utf8')).trimEnd().split('\n')).toHaveLength(5);
   });
 
   it('aborts a source at its deadline, even one stuck in a request that ignores the signal, and keeps what it read', async () => {
@@ -114,7 +116,7 @@ describe('collectSource', () => {
     expect(result.completeness.verdict).toBe('incomplete');
     expect(((await late) as Error).message).toContain('after its source ended');
     const files = await rawFiles();
-    expect(files).toEqual(['First-0001.json']);
+    expect(files).toEqual(['First.jsonl']);
     const [file] = (await readdir(rawDir, { recursive: true, withFileTypes: true })).filter((e) => e.isFile());
     expect(JSON.parse(await readFile(path.join(file!.parentPath, file!.name), 'utf8')).operation).toBe('First');
   });
