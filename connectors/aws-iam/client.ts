@@ -9,6 +9,7 @@ import {
   ListAccessKeysCommand,
   type EntityType,
 } from '@aws-sdk/client-iam';
+import { AccessAnalyzerClient, GetFindingV2Command, ListAnalyzersCommand, ListFindingsV2Command } from '@aws-sdk/client-accessanalyzer';
 import { DescribePolicyCommand, ListAccountsCommand, ListPoliciesCommand, ListTargetsForPolicyCommand, OrganizationsClient } from '@aws-sdk/client-organizations';
 import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -35,10 +36,13 @@ import * as Responses from './responses.js';
 import { reconcileWithReport } from './reconcile.js';
 import { SeenItems } from './listing.js';
 import { PatientRetryStrategy } from './retry.js';
+import { ACCESS_ANALYZER_SOURCE, UNUSED_FINDING_TYPES, unusedAccessAnalyzer, type UnusedAccess, type UnusedAccessFindingLike } from './unused-access.js';
 
 const GAAD_FILTER: EntityType[] = ['User', 'Role', 'Group', 'LocalManagedPolicy'];
 const GAAD_PAGE_SIZE = 1000;
 const ACCESS_KEY_CALLS_IN_FLIGHT = 4;
+const ACCESS_ANALYZER_PAGE_SIZE = 100;
+const ACCESS_ANALYZER_PERMISSIONS = 'access-analyzer:ListAnalyzers, access-analyzer:ListFindingsV2 and access-analyzer:GetFindingV2';
 
 /** One account to read, with the credentials to read it. */
 export interface AccountTarget {
@@ -407,7 +411,90 @@ export class AwsIamClient {
     await this.readAwsManagedPolicies(iam, recorder, snapshot);
     await this.reconcile(iam, recorder, snapshot);
     reconcileWithReport(recorder, snapshot);
+    const unusedAccess = await this.readUnusedAccess(credentials, recorder, target.accountId);
+    if (unusedAccess) snapshot.unusedAccess = unusedAccess;
     return snapshot;
+  }
+
+  /**
+   * IAM Access Analyzer's unused-access findings about the account's principals, when the account has an active
+   * unused-access analyzer: ListAnalyzers, ListFindingsV2 (active unused-access findings the account owns), then
+   * GetFindingV2 for each finding's details. The manifest's scope says whether usage data was read. Access Analyzer
+   * only adds facts, so AccessDenied is recovered (the scope has no usage data); any other failure leaves the scope
+   * incomplete, naming the operation.
+   */
+  private async readUnusedAccess(credentials: AwsCredentialIdentityProvider, recorder: ScopeRecorder, accountId: string): Promise<UnusedAccess | undefined> {
+    const client = new AccessAnalyzerClient(this.clientConfig(credentials));
+    const noData = (note: string) => recorder.usage({ source: ACCESS_ANALYZER_SOURCE, available: false, note });
+    try {
+      const analyzers: Responses.AnalyzerSummary[] = [];
+      await this.pages('ListAnalyzers', Responses.AnalyzersPage, recorder, {}, (next, options) => client.send(new ListAnalyzersCommand({ ...next }), options), (page) => {
+        analyzers.push(...page.analyzers);
+        return page.analyzers.map((analyzer) => analyzer.arn);
+      });
+      const analyzer = unusedAccessAnalyzer(analyzers);
+      if (!analyzer) {
+        noData('no active unused-access analyzer (ACCOUNT_UNUSED_ACCESS or ORGANIZATION_UNUSED_ACCESS) in the account; service last accessed data was not asked for');
+        return undefined;
+      }
+      const filter = {
+        findingType: { eq: UNUSED_FINDING_TYPES },
+        status: { eq: ['ACTIVE'] },
+        resourceOwnerAccount: { eq: [accountId] },
+      };
+      const ids: string[] = [];
+      const listParameters = { analyzerArn: analyzer.arn, filter, maxResults: ACCESS_ANALYZER_PAGE_SIZE };
+      await this.pages('ListFindingsV2', Responses.FindingsPage, recorder, listParameters, (next, options) => client.send(new ListFindingsV2Command({ ...listParameters, ...next }), options), (page) => {
+        ids.push(...page.findings.map((finding) => finding.id));
+        return page.findings.map((finding) => finding.id);
+      });
+      const findings: UnusedAccessFindingLike[] = [];
+      for (const id of ids) {
+        const parameters = { analyzerArn: analyzer.arn, id, maxResults: ACCESS_ANALYZER_PAGE_SIZE };
+        let finding: UnusedAccessFindingLike | undefined;
+        await this.pages('GetFindingV2', Responses.FindingPage, recorder, parameters, (next, options) => client.send(new GetFindingV2Command({ ...parameters, ...next }), options), (page) => {
+          const { findingDetails, nextToken: _next, ...rest } = page;
+          finding = { ...rest, findingDetails: [...(finding?.findingDetails ?? []), ...findingDetails] };
+          return [];
+        });
+        if (finding) findings.push(finding);
+      }
+      recorder.usage({ source: ACCESS_ANALYZER_SOURCE, available: true, note: `${analyzer.type} analyzer ${analyzer.arn}, tracking ${analyzer.unusedAccessAge} days: ${findings.length} active unused-access findings` });
+      return { analyzer, findings };
+    } catch (error) {
+      const denied = errorCode(error) === 'AccessDeniedException';
+      recorder.error(operationOf(error) ?? 'ListAnalyzers', error, {
+        recovered: denied,
+        hint: denied
+          ? `unused privilege needs ${ACCESS_ANALYZER_PERMISSIONS}; the account is judged without usage data`
+          : "IAM Access Analyzer's unused-access findings could not be read whole",
+      });
+      noData(denied ? 'IAM Access Analyzer denied the collector (AccessDeniedException)' : 'reading IAM Access Analyzer failed');
+      return undefined;
+    }
+  }
+
+  /** One nextToken-paged Access Analyzer listing through the request layer, each page kept; `take` returns the page's item ids. */
+  private async pages<Schema extends z.ZodType<{ nextToken?: string | undefined }>>(
+    operation: string,
+    schema: Schema,
+    recorder: ScopeRecorder,
+    parameters: Record<string, unknown>,
+    send: (next: { nextToken?: string }, options: { abortSignal?: AbortSignal }) => Promise<SdkOutput>,
+    take: (page: z.output<Schema>) => string[],
+  ): Promise<void> {
+    const guard = new PageGuard(operation, this.context.paging);
+    const seen = new SeenItems(operation);
+    let token: string | undefined;
+    do {
+      const next = token;
+      const { body: page, attempts } = await this.request(operation, schema, (options) => send(next ? { nextToken: next } : {}, options));
+      const ids = take(page);
+      const details = (page as { findingDetails?: unknown[] }).findingDetails;
+      await recorder.page(operation, parameters, page, { records: details?.length ?? ids.length, attempts });
+      seen.add(ids);
+      token = guard.next({ items: details?.length ?? ids.length, cursor: page.nextToken });
+    } while (token);
   }
 
   private async readAuthorizationDetails(iam: IAMClient, recorder: ScopeRecorder, snapshot: AccountSnapshot): Promise<void> {

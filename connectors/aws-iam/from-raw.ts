@@ -5,6 +5,7 @@ import { SeenItems } from './listing.js';
 import type { AccessKeyLike, AccountSnapshot, GroupDetailLike, ManagedPolicyLike, RoleDetailLike, UserDetailLike } from './normalize.js';
 import { organizationFromRaw, policiesOver } from './organization.js';
 import { parsePolicyDocument, type PolicyDocument } from './policy.js';
+import { unusedAccessFromRaw } from './unused-access.js';
 
 interface GaadBody {
   IsTruncated?: boolean;
@@ -102,6 +103,8 @@ export async function snapshotsFromRaw(raw: RawPages): Promise<AccountSnapshot[]
       // An offline export never called ListAccessKeys: its keys came from the report's slots.
       snapshot.accessKeys = keysFromReport(snapshot.credentialReport);
     }
+    const unusedAccess = await unusedAccessFromRaw(raw, accountId);
+    if (unusedAccess) snapshot.unusedAccess = unusedAccess;
     snapshots.push(snapshot);
   }
   return snapshots;

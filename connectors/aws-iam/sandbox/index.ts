@@ -8,6 +8,7 @@ import { authenticate, PrincipalRegistry } from './auth.js';
 import { loadAwsSandboxDataset, parseAwsSandboxDataset, type AwsSandboxDataset } from './dataset.js';
 import { awsFaultDialect } from './fault-dialect.js';
 import { createIamOperations } from './iam.js';
+import { accessAnalyzerOperations, accessAnalyzerRoutes } from './access-analyzer.js';
 import { organizationsOperations } from './organizations.js';
 import { RateLimiter, type AwsSandboxRateLimit } from './rate-limit.js';
 import { createStsOperations } from './sts.js';
@@ -15,8 +16,8 @@ import { accountView, latestDate, type AccountView } from './view.js';
 import { failure, IAM_NAMESPACE, route, success, type Route, type Service } from './protocol.js';
 
 /**
- * A local AWS for the aws-iam connector: IAM and STS over awsQuery, Organizations over JSON 1.1, on
- * 127.0.0.1, so the real SDK clients talk to it through their `endpoint` option.
+ * A local AWS for the aws-iam connector: IAM and STS over awsQuery, Organizations over JSON 1.1, IAM Access
+ * Analyzer over REST-JSON, on 127.0.0.1, so the real SDK clients talk to it through their `endpoint` option.
  */
 
 export type { AwsSandboxDataset } from './dataset.js';
@@ -91,6 +92,15 @@ function services(principals: PrincipalRegistry, credentialReportPolls: number):
         message: 'You have sent too many requests in too short a period of time. The quota helps protect against denial-of-service attacks. Try again later.',
       },
       failure: { code: 'ServiceException', message: 'AWS Organizations can’t complete your request because of an internal service error. Try again later.' },
+    },
+    {
+      name: 'access-analyzer',
+      protocol: 'rest-json',
+      operations: accessAnalyzerOperations,
+      routes: accessAnalyzerRoutes,
+      namespace: 'com.amazonaws.accessanalyzer',
+      throttle: { status: 429, code: 'ThrottlingException', message: 'Rate exceeded' },
+      failure: { code: 'InternalServerException', message: 'Internal server error' },
     },
   ];
 }
