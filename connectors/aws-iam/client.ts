@@ -36,7 +36,7 @@ import * as Responses from './responses.js';
 import { reconcileWithReport } from './reconcile.js';
 import { SeenItems } from './listing.js';
 import { PatientRetryStrategy } from './retry.js';
-import { ACCESS_ANALYZER_SOURCE, UNUSED_FINDING_TYPES, unusedAccessAnalyzer, type UnusedAccess, type UnusedAccessFindingLike } from './unused-access.js';
+import { ACCESS_ANALYZER_SOURCE, detailKey, UNUSED_FINDING_TYPES, unusedAccessAnalyzer, type UnusedAccess, type UnusedAccessFindingLike } from './unused-access.js';
 
 const GAAD_FILTER: EntityType[] = ['User', 'Role', 'Group', 'LocalManagedPolicy'];
 const GAAD_PAGE_SIZE = 1000;
@@ -455,7 +455,7 @@ export class AwsIamClient {
         await this.pages('GetFindingV2', Responses.FindingPage, recorder, parameters, (next, options) => client.send(new GetFindingV2Command({ ...parameters, ...next }), options), (page) => {
           const { findingDetails, nextToken: _next, ...rest } = page;
           finding = { ...rest, findingDetails: [...(finding?.findingDetails ?? []), ...findingDetails] };
-          return [];
+          return findingDetails.map(detailKey);
         });
         if (finding) findings.push(finding);
       }
@@ -474,7 +474,7 @@ export class AwsIamClient {
     }
   }
 
-  /** One nextToken-paged Access Analyzer listing through the request layer, each page kept; `take` returns the page's item ids. */
+  /** One nextToken-paged Access Analyzer listing through the request layer, each page kept; `take` returns what tells the page's items apart. */
   private async pages<Schema extends z.ZodType<{ nextToken?: string | undefined }>>(
     operation: string,
     schema: Schema,
@@ -490,10 +490,9 @@ export class AwsIamClient {
       const next = token;
       const { body: page, attempts } = await this.request(operation, schema, (options) => send(next ? { nextToken: next } : {}, options));
       const ids = take(page);
-      const details = (page as { findingDetails?: unknown[] }).findingDetails;
-      await recorder.page(operation, parameters, page, { records: details?.length ?? ids.length, attempts });
+      await recorder.page(operation, parameters, page, { records: ids.length, attempts });
       seen.add(ids);
-      token = guard.next({ items: details?.length ?? ids.length, cursor: page.nextToken });
+      token = guard.next({ items: ids.length, cursor: page.nextToken });
     } while (token);
   }
 

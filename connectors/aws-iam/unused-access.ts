@@ -90,6 +90,14 @@ export function usageOf(unusedAccess: UnusedAccess, principalArn: string): Privi
   return { source: ACCESS_ANALYZER_SOURCE, observedDays: unusedAccess.analyzer.unusedAccessAge, items };
 }
 
+/** What tells a finding's details apart (they carry no id): a page that repeats one has led back to a page already read. */
+export function detailKey(detail: FindingDetailLike): string {
+  const permission = detail.unusedPermissionDetails;
+  if (permission) return `permission ${permission.serviceNamespace ?? ''}`;
+  if (detail.unusedIamUserAccessKeyDetails) return `key ${detail.unusedIamUserAccessKeyDetails.accessKeyId ?? ''}`;
+  return Object.keys(detail).sort().join(' ');
+}
+
 const finished = (pages: readonly RawPage[]) => pages.length > 0 && !(pages.at(-1)!.body as { nextToken?: string }).nextToken;
 
 function repeats(pages: readonly RawPage[], ids: (body: Record<string, unknown>) => string[]): boolean {
@@ -118,7 +126,8 @@ export async function unusedAccessFromRaw(raw: RawPages, accountId: string): Pro
   const findings: UnusedAccessFindingLike[] = [];
   for (const id of findingPages.flatMap((page) => findingIds(page.body as Record<string, unknown>))) {
     const pages = detailPages.filter((page) => page.parameters.id === id);
-    if (!finished(pages)) return undefined;
+    const keys = (body: Record<string, unknown>) => ((body.findingDetails ?? []) as FindingDetailLike[]).map(detailKey);
+    if (!finished(pages) || repeats(pages, keys)) return undefined;
     const [first] = pages as [RawPage];
     findings.push({ ...(first.body as UnusedAccessFindingLike), findingDetails: pages.flatMap((page) => (page.body as UnusedAccessFindingLike).findingDetails ?? []) });
   }

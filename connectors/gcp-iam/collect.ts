@@ -4,6 +4,7 @@ import type { CollectContext, Identity, ScopeRecorder } from '../../src/sdk/inde
 import { emptyView, groupAssets, inventoryKeyCount, type AssetInventory, type AssetView } from './assets.js';
 import { OP, type ActivityType, type GcpClient } from './client.js';
 import { normalizeProject } from './normalize.js';
+import { boundAccounts, readProjectUsage, withProjectUsage } from './recommender.js';
 import type { Activity } from './rest.js';
 import { GcpApiError, type Located, type Reading } from './transport.js';
 
@@ -218,6 +219,7 @@ export class GcpCollector {
       record(at.recorder, OP.policy, error);
       return undefined;
     });
+    const usage = readProjectUsage(this.client.usage, at, projectId, policy.then((p) => boundAccounts(p?.item, accounts.flatMap(({ item }) => item.email ?? []))));
     const accountActivities = this.activities(at, projectId, 'serviceAccountLastAuthentication');
     const keyActivities = this.activities(at, projectId, 'serviceAccountKeyLastAuthentication');
     const [keys, accountRecords, keyRecords] = await Promise.all([keyListing, accountActivities, keyActivities]);
@@ -232,7 +234,7 @@ export class GcpCollector {
       );
     }
 
-    return normalizeProject({
+    const identities = normalizeProject({
       source: this.context.source,
       projectId,
       accounts,
@@ -242,5 +244,6 @@ export class GcpCollector {
       keyActivities: keyRecords,
       ...(view ? { assets: view } : {}),
     });
+    return withProjectUsage(identities, await usage);
   }
 }

@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
+import { PredefinedRoleSchema, RecommenderSchema } from './recommender-data.js';
 
 /**
  * A GCP sandbox dataset: the organization as Google's APIs describe it, plus `x-` fields that only the
@@ -54,6 +55,7 @@ const ProjectSchema = z.looseObject({
     .object({ observationStart: Instant.optional(), enabled: z.boolean().default(true) })
     .strict()
     .default({ enabled: true }),
+  'x-recommender': RecommenderSchema.optional(),
 });
 
 export const DatasetSchema = z
@@ -61,6 +63,8 @@ export const DatasetSchema = z
     organization: z.string().regex(/^organizations\/\d+$/),
     folders: z.array(z.looseObject({ name: z.string(), parent: z.string(), ...Lifetime })).default([]),
     projects: z.array(ProjectSchema),
+    /** Predefined roles as `roles.get` returns them, for the permissions the Recommender's insights leave unused. */
+    predefinedRoles: z.array(PredefinedRoleSchema).default([]),
   })
   .strict();
 export type Dataset = z.infer<typeof DatasetSchema>;

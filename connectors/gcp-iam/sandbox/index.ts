@@ -9,7 +9,7 @@ import { googleError, route, type Reply, type Request } from './routes.js';
 
 /**
  * A local stand-in for the Google REST APIs the GCP IAM connector reads (IAM v1, Resource Manager v3,
- * Policy Analyzer v1, Cloud Asset v1), over a dataset seen at an as-of date. Real googleapis clients
+ * Policy Analyzer v1, Cloud Asset v1, Recommender v1), over a dataset seen at an as-of date. Real googleapis clients
  * reach it through `rootUrl`. Injected faults speak the shared vocabulary (`FaultPlan`); requests are named by
  * the operations the connector records in the manifest.
  */
@@ -21,7 +21,9 @@ export type Operation =
   | 'cloudresourcemanager.projects.list'
   | 'cloudresourcemanager.folders.list'
   | 'policyanalyzer.activities.query'
-  | 'cloudasset.searchAllResources';
+  | 'cloudasset.searchAllResources'
+  | 'recommender.insights.list'
+  | 'iam.roles.get';
 
 /**
  * A permission the collector lacks, or an API that is off: how a project stands, not a fault in transit, so it

@@ -16,10 +16,13 @@ const OPERATIONS = [
   'GetAccountSummary',
   'GetCallerIdentity',
   'GetCredentialReport',
+  'GetFindingV2',
   'GetPolicy',
   'GetPolicyVersion',
   'ListAccessKeys',
   'ListAccounts',
+  'ListAnalyzers',
+  'ListFindingsV2',
   'ListPolicies',
   'ListTargetsForPolicy',
 ];
