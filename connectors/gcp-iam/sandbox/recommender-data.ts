@@ -27,7 +27,7 @@ const InsightSchema = z.looseObject({
   'x-createTime': Instant.optional(),
 });
 
-/** A project's Recommender: its policy insights; `enabled: false` answers SERVICE_DISABLED. */
+/** A project's Recommender: its policy insights; `enabled: false` (or no `x-recommender`) answers SERVICE_DISABLED. */
 export const RecommenderSchema = z.strictObject({
   enabled: z.boolean().default(true),
   insights: z.array(InsightSchema).default([]),

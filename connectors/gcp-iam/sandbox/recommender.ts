@@ -21,7 +21,8 @@ export function usageRoute(method: string, url: URL, path: string, view: Dataset
       handle: () => {
         if (!project) return denied('recommender.iamPolicyInsights.list', `projects/${ref}`);
         if (type !== 'google.iam.policy.Insight') return googleError(400, `Insight type ${type} is not supported by this sandbox.`);
-        const recommender = project['x-recommender'] ?? { enabled: true, insights: [] };
+        // A project the dataset says nothing about has the Recommender API off.
+        const recommender = project['x-recommender'] ?? { enabled: false, insights: [] };
         if (!recommender.enabled) {
           return googleError(403, 'Recommender API has not been used in this project before or it is disabled.', [
             { '@type': 'type.googleapis.com/google.rpc.ErrorInfo', reason: 'SERVICE_DISABLED', domain: 'googleapis.com', metadata: { service: 'recommender.googleapis.com' } },
