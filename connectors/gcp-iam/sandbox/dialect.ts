@@ -38,6 +38,8 @@ export function googleDialect(request: Request): FaultDialect {
     dropField: (response) =>
       records &&
       edit(response, (body) => {
+        // A single resource (a role): the field is dropped from the body itself.
+        if (records.field === '') return records.identifying in body ? (({ [records.identifying]: _dropped, ...rest }) => rest)(body) : undefined;
         const items = body[records.field];
         if (!Array.isArray(items) || items.length === 0) return undefined;
         return { ...body, [records.field]: items.map(({ [records.identifying]: _dropped, ...rest }: Body) => rest) };

@@ -41,6 +41,7 @@ export function usageRoute(method: string, url: URL, path: string, view: Dataset
       resource: name,
       resourceAliases: [name],
       position: positionOf(method, url),
+      records: { field: '', identifying: 'name' },
       handle: () => {
         const role = view.dataset.predefinedRoles.find((candidate) => candidate.name === name);
         return role ? { status: 200, body: toWire(role) } : googleError(404, `The role named ${name} was not found.`);

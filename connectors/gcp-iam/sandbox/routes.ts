@@ -20,7 +20,7 @@ export interface Request {
   position: string;
   /** Set for a paged listing: where it starts, and how to point a next page token anywhere in it. */
   listing?: Listing;
-  /** The field holding the answer's records, and the field that identifies each of them. */
+  /** The field holding the answer's records (`''`: the answer is one record), and the field that identifies each of them. */
   records?: { field: string; identifying: string };
   handle(): Reply;
 }
