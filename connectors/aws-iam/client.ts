@@ -1,10 +1,12 @@
 import {
   GenerateCredentialReportCommand,
+  GenerateServiceLastAccessedDetailsCommand,
   GetAccountAuthorizationDetailsCommand,
   GetAccountSummaryCommand,
   GetCredentialReportCommand,
   GetPolicyCommand,
   GetPolicyVersionCommand,
+  GetServiceLastAccessedDetailsCommand,
   IAMClient,
   ListAccessKeysCommand,
   type EntityType,
@@ -36,6 +38,7 @@ import * as Responses from './responses.js';
 import { reconcileWithReport } from './reconcile.js';
 import { SeenItems } from './listing.js';
 import { PatientRetryStrategy } from './retry.js';
+import { namespaces, SERVICE_LAST_ACCESSED_SOURCE, type ServiceLastAccessed, type ServiceLastAccessedRow } from './service-last-accessed.js';
 import { ACCESS_ANALYZER_SOURCE, detailKey, UNUSED_FINDING_TYPES, unusedAccessAnalyzer, type UnusedAccess, type UnusedAccessFindingLike } from './unused-access.js';
 
 const GAAD_FILTER: EntityType[] = ['User', 'Role', 'Group', 'LocalManagedPolicy'];
@@ -412,8 +415,73 @@ export class AwsIamClient {
     await this.reconcile(iam, recorder, snapshot);
     reconcileWithReport(recorder, snapshot);
     const unusedAccess = await this.readUnusedAccess(credentials, recorder, target.accountId);
-    if (unusedAccess) snapshot.unusedAccess = unusedAccess;
+    if (unusedAccess === 'no-analyzer') {
+      const reports = this.config.serviceLastAccessed.enabled ? await this.readServiceLastAccessed(iam, recorder, snapshot) : undefined;
+      if (reports) snapshot.serviceLastAccessed = reports;
+    } else if (unusedAccess) snapshot.unusedAccess = unusedAccess;
     return snapshot;
+  }
+
+  /**
+   * IAM's service last accessed data for each user and role, when the account has no unused-access analyzer and the
+   * source asks for it: GenerateServiceLastAccessedDetails, GetServiceLastAccessedDetails polled until COMPLETED
+   * (bounded by maxPolls), then its pages. A few principals at a time, each call through the account's pacer.
+   * AccessDenied leaves a principal without usage data, recovered; any other failure leaves the scope incomplete.
+   */
+  private async readServiceLastAccessed(iam: IAMClient, recorder: ScopeRecorder, snapshot: AccountSnapshot): Promise<ServiceLastAccessed> {
+    const { concurrency, pollIntervalMs, maxPolls } = this.config.serviceLastAccessed;
+    const limit = pLimit(concurrency);
+    const reports: ServiceLastAccessed = {};
+    const arns = [...snapshot.users, ...snapshot.roles].map((principal) => principal.Arn).filter((arn): arn is string => !!arn);
+    let denied = 0;
+    await Promise.all(
+      arns.map((arn) =>
+        limit(async () => {
+          try {
+            const { body: job } = await this.request('GenerateServiceLastAccessedDetails', Responses.ServiceLastAccessedJob, (options) =>
+              iam.send(new GenerateServiceLastAccessedDetailsCommand({ Arn: arn, Granularity: 'SERVICE_LEVEL' }), options),
+            );
+            const rows: ServiceLastAccessedRow[] = [];
+            const guard = new PageGuard('GetServiceLastAccessedDetails', this.context.paging);
+            const seen = new SeenItems('GetServiceLastAccessedDetails');
+            let marker: string | undefined;
+            for (let poll = 1; ; ) {
+              const next = marker;
+              const { body: page, attempts } = await this.request('GetServiceLastAccessedDetails', Responses.ServiceLastAccessedPage, (options) =>
+                iam.send(new GetServiceLastAccessedDetailsCommand({ JobId: job.JobId, ...(next ? { Marker: next } : {}) }), options),
+              );
+              if (page.JobStatus === 'FAILED') throw new Error(`the job for ${arn} failed: ${page.Error?.Message ?? 'no reason given'}`);
+              if (page.JobStatus === 'IN_PROGRESS') {
+                if (poll >= maxPolls) throw new Error(`the job for ${arn} was still IN_PROGRESS after ${maxPolls} polls`);
+                poll += 1;
+                await sleep(pollIntervalMs, undefined, this.signal ? { signal: this.signal } : {});
+                continue;
+              }
+              await recorder.page('GetServiceLastAccessedDetails', { Arn: arn }, page, { records: page.ServicesLastAccessed.length, attempts });
+              seen.add(namespaces(page.ServicesLastAccessed));
+              rows.push(...page.ServicesLastAccessed);
+              marker = guard.next({ items: page.ServicesLastAccessed.length, cursor: page.Marker, more: page.IsTruncated });
+              if (!marker) break;
+            }
+            reports[arn] = rows;
+          } catch (error) {
+            const isDenied = errorCode(error) === 'AccessDenied' || errorCode(error) === 'AccessDeniedException';
+            if (isDenied) denied += 1;
+            recorder.error(operationOf(error) ?? 'GetServiceLastAccessedDetails', error, {
+              recovered: isDenied,
+              hint: 'service last accessed data needs iam:GenerateServiceLastAccessedDetails and iam:GetServiceLastAccessedDetails',
+            });
+          }
+        }),
+      ),
+    );
+    const read = Object.keys(reports).length;
+    recorder.usage({
+      source: SERVICE_LAST_ACCESSED_SOURCE,
+      available: read > 0,
+      note: `no unused-access analyzer; service last accessed data for ${read} of ${arns.length} principals${denied > 0 ? ` (${denied} denied)` : ''}`,
+    });
+    return reports;
   }
 
   /**
@@ -423,7 +491,7 @@ export class AwsIamClient {
    * only adds facts, so AccessDenied is recovered (the scope has no usage data); any other failure leaves the scope
    * incomplete, naming the operation.
    */
-  private async readUnusedAccess(credentials: AwsCredentialIdentityProvider, recorder: ScopeRecorder, accountId: string): Promise<UnusedAccess | undefined> {
+  private async readUnusedAccess(credentials: AwsCredentialIdentityProvider, recorder: ScopeRecorder, accountId: string): Promise<UnusedAccess | 'no-analyzer' | undefined> {
     const client = new AccessAnalyzerClient(this.clientConfig(credentials));
     const noData = (note: string) => recorder.usage({ source: ACCESS_ANALYZER_SOURCE, available: false, note });
     try {
@@ -434,8 +502,10 @@ export class AwsIamClient {
       });
       const analyzer = unusedAccessAnalyzer(analyzers);
       if (!analyzer) {
-        noData('no active unused-access analyzer (ACCOUNT_UNUSED_ACCESS or ORGANIZATION_UNUSED_ACCESS) in the account; service last accessed data was not asked for');
-        return undefined;
+        if (!this.config.serviceLastAccessed.enabled) {
+          noData('no active unused-access analyzer (ACCOUNT_UNUSED_ACCESS or ORGANIZATION_UNUSED_ACCESS) in the account; service last accessed data was not asked for (serviceLastAccessed.enabled)');
+        }
+        return 'no-analyzer';
       }
       const filter = {
         findingType: { eq: UNUSED_FINDING_TYPES },

@@ -5,6 +5,7 @@ import { SeenItems } from './listing.js';
 import type { AccessKeyLike, AccountSnapshot, GroupDetailLike, ManagedPolicyLike, RoleDetailLike, UserDetailLike } from './normalize.js';
 import { organizationFromRaw, policiesOver } from './organization.js';
 import { parsePolicyDocument, type PolicyDocument } from './policy.js';
+import { serviceLastAccessedFromRaw } from './service-last-accessed.js';
 import { unusedAccessFromRaw } from './unused-access.js';
 
 interface GaadBody {
@@ -105,6 +106,8 @@ export async function snapshotsFromRaw(raw: RawPages): Promise<AccountSnapshot[]
     }
     const unusedAccess = await unusedAccessFromRaw(raw, accountId);
     if (unusedAccess) snapshot.unusedAccess = unusedAccess;
+    const serviceLastAccessed = await serviceLastAccessedFromRaw(raw, accountId);
+    if (serviceLastAccessed) snapshot.serviceLastAccessed = serviceLastAccessed;
     snapshots.push(snapshot);
   }
   return snapshots;

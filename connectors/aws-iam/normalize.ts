@@ -3,6 +3,7 @@ import type { CredentialReportRow, ReportKeySlot } from './credential-report.js'
 import type { GrantInput, NamedPolicy, PrivilegeEvaluator } from './effective.js';
 import { parsePolicyDocument, type PolicyDocument } from './policy.js';
 import { trustPrincipals } from './trust.js';
+import { serviceUsage, type ServiceLastAccessed } from './service-last-accessed.js';
 import { usageOf, type UnusedAccess } from './unused-access.js';
 
 /** Dates come as Date objects from the SDK and as strings (`2019-12-18 19:10:08+00:00`) from CLI exports. */
@@ -99,6 +100,8 @@ export interface AccountSnapshot {
   serviceControlPolicies?: { target: string; policies: ServiceControlPolicyLike[] }[];
   /** IAM Access Analyzer's unused-access findings; absent when the account had no analyzer or they could not be read. */
   unusedAccess?: UnusedAccess;
+  /** Service last accessed data by principal ARN, read instead when the account has no analyzer and the source asks. */
+  serviceLastAccessed?: ServiceLastAccessed;
   refs: {
     /** Raw page path (with a JSON pointer) of each user and role, by ARN. */
     entities: Record<string, string>;
@@ -348,9 +351,11 @@ function consoleUrl(kind: 'users' | 'roles', name: string): string {
   return `https://console.aws.amazon.com/iam/home#/${kind}/details/${encodeURIComponent(name)}`;
 }
 
-/** The principal's usage facts, when the account's unused-access findings were read. */
-function withUsage(privilege: Identity['privilege'], snapshot: AccountSnapshot, arn: string): Identity['privilege'] {
-  return snapshot.unusedAccess ? { ...privilege, usage: usageOf(snapshot.unusedAccess, arn) } : privilege;
+/** The principal's usage facts: the account's unused-access findings, or its own service last accessed data. */
+function withUsage(privilege: Identity['privilege'], snapshot: AccountSnapshot, arn: string, now: Date): Identity['privilege'] {
+  if (snapshot.unusedAccess) return { ...privilege, usage: usageOf(snapshot.unusedAccess, arn) };
+  const services = snapshot.serviceLastAccessed?.[arn];
+  return services ? { ...privilege, usage: serviceUsage(services, now) } : privilege;
 }
 
 /** Maps one account's IAM data to identities: users (service accounts) with their keys, and roles with their trust. */
@@ -405,6 +410,7 @@ export function normalizeAccount(snapshot: AccountSnapshot, options: NormalizeOp
         }),
         snapshot,
         arn,
+        options.now,
       ),
       ...(login ? { interactiveLogin: login } : {}),
       tags,
@@ -447,6 +453,7 @@ export function normalizeAccount(snapshot: AccountSnapshot, options: NormalizeOp
         }),
         snapshot,
         arn,
+        options.now,
       ),
       trust,
       tags,

@@ -138,3 +138,14 @@ export const FindingPage = z.looseObject({
 });
 
 export type AnalyzerSummary = z.output<typeof AnalyzersPage>['analyzers'][number];
+
+/** Service last accessed data: the job, then its report of the services a principal's policies allow. */
+export const ServiceLastAccessedJob = z.looseObject({ JobId: Name });
+
+export const ServiceLastAccessedPage = z.looseObject({
+  JobStatus: z.enum(['IN_PROGRESS', 'COMPLETED', 'FAILED']),
+  ServicesLastAccessed: z.array(z.looseObject({ ServiceNamespace: Name, ServiceName: z.string().optional(), LastAuthenticated: Timestamp.optional() })),
+  IsTruncated: z.boolean().optional(),
+  Marker: z.string().optional(),
+  Error: z.looseObject({ Message: z.string().optional(), Code: z.string().optional() }).optional(),
+});

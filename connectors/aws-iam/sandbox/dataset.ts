@@ -47,10 +47,20 @@ const AttachedPolicy = awsObject({ PolicyName: z.string(), PolicyArn: z.string()
 const PermissionsBoundary = awsObject({ PermissionsBoundaryType: z.string(), PermissionsBoundaryArn: z.string() });
 const RoleLastUsed = awsObject({ LastUsedDate: AwsDate.nullish(), Region: z.string().nullish() });
 
+/** One service of GetServiceLastAccessedDetails: a service the principal's policies allow, and its last use. */
+const ServiceLastAccessed = awsObject({
+  ServiceName: z.string(),
+  ServiceNamespace: z.string().min(1),
+  LastAuthenticated: AwsDate.optional(),
+  LastAuthenticatedRegion: z.string().optional(),
+});
+
 const principal = {
   Path: z.string(),
   Arn: z.string(),
   CreateDate: AwsDate,
+  /** What GetServiceLastAccessedDetails reports for the principal; none when absent. */
+  'x-serviceLastAccessed': z.array(ServiceLastAccessed).optional(),
 };
 
 const User = awsObject({

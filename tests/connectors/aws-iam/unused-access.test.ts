@@ -108,7 +108,7 @@ describe('aws-iam usage data from IAM Access Analyzer', () => {
     expect(scope(result, '333333333333').usage).toEqual({
       source: 'access-analyzer',
       available: false,
-      note: expect.stringMatching(/^no active unused-access analyzer .*service last accessed data was not asked for$/),
+      note: expect.stringMatching(/^no active unused-access analyzer .*service last accessed data was not asked for \(serviceLastAccessed\.enabled\)$/),
     });
     const calls = sandbox.calls.filter((c) => c.account === FINANCE && c.service === 'access-analyzer').map((c) => c.operation);
     expect(calls.filter((c) => c === 'GetFindingV2')).toHaveLength(3);
@@ -162,5 +162,60 @@ describe('aws-iam usage data from IAM Access Analyzer', () => {
     expect(page.parameters.filter.findingType.eq).toContain('UnusedPermission');
     const reread = await collectFromRaw(connector, pack, result.completeness, now);
     expect(reread.identities.map((i) => i.privilege.usage)).toEqual(result.identities.map((i) => i.privilege.usage));
+  });
+});
+
+describe('aws-iam usage data from service last accessed data, opt-in', () => {
+  it('asks for each principal of an account without an analyzer, polls the job, and gives each service its last use', async () => {
+    sandbox.calls.length = 0;
+    const result = await collect(sandbox, { serviceLastAccessed: { enabled: true, pollIntervalMs: 1 } });
+    expect(result.completeness.verdict).toBe('complete');
+    expect(usageOf(result, '333333333333:role/warehouse-maintenance')).toEqual({
+      source: 'service-last-accessed',
+      observedDays: 400,
+      items: [
+        { kind: 'service', name: 'iam', lastUsed: { notSince: '2025-10-16T00:00:00.000Z' } },
+        { kind: 'service', name: 'redshift', lastUsed: { at: '2026-11-19T02:00:00.000Z' } },
+      ],
+    });
+    // The finance account has an analyzer: its findings, not service last accessed data.
+    expect(usageOf(result, `${FINANCE}:role/vendor-closewise-reconciliation`)?.source).toBe('access-analyzer');
+    const principals = dataset.accounts['333333333333']!.authorizationDetails;
+    const count = (principals.UserDetailList ?? []).length + (principals.RoleDetailList ?? []).length;
+    expect(scope(result, '333333333333').usage).toEqual({
+      source: 'service-last-accessed',
+      available: true,
+      note: `no unused-access analyzer; service last accessed data for ${count} of ${count} principals`,
+    });
+    const calls = sandbox.calls.filter((c) => c.account === '333333333333');
+    expect(calls.filter((c) => c.operation === 'GenerateServiceLastAccessedDetails')).toHaveLength(count);
+    // Each job is polled once while in progress, then read.
+    expect(calls.filter((c) => c.operation === 'GetServiceLastAccessedDetails')).toHaveLength(2 * count);
+    expect(sandbox.calls.filter((c) => c.account === FINANCE && c.operation === 'GenerateServiceLastAccessedDetails')).toHaveLength(0);
+  });
+
+  it('is incomplete, naming the operation, when a job cannot be read, and the re-read agrees', async () => {
+    // Each job is its own request: the fault meets every principal's first poll.
+    sandbox.faults.set([{ connector: 'aws-iam', operation: 'GetServiceLastAccessedDetails', kind: '5xx', times: 1 }]);
+    try {
+      const pack = await mkdtemp(path.join(os.tmpdir(), 'nhi-aws-slad-pack-'));
+      const settings = {
+        name: 'aws', connector: 'aws-iam', endpoint: sandbox.url, credentials: { accessKeyIdEnv: 'KEY_ID', secretAccessKeyEnv: 'SECRET' },
+        accounts: [{ id: '333333333333' }], assumeRole: { externalIdEnv: 'EXTERNAL_ID' }, minIntervalMs: 0, credentialReport: { pollIntervalMs: 1 },
+        retry: { maxAttempts: 1, baseDelayMs: 1, maxDelayMs: 2 }, serviceLastAccessed: { enabled: true, pollIntervalMs: 1 },
+      };
+      const env = { KEY_ID: sandbox.baseCredentials.accessKeyId, SECRET: sandbox.baseCredentials.secretAccessKey, EXTERNAL_ID };
+      const result = await collectSource(connector, settings, { now, log: silentLogger, env, baseDir: ROOT, rawDir: path.join(pack, 'raw') });
+      expect(result.completeness.verdict).toBe('incomplete');
+      const { errors, usage } = scope(result, '333333333333');
+      expect(errors.length).toBeGreaterThan(0);
+      expect(errors.every((e) => e.operation === 'GetServiceLastAccessedDetails')).toBe(true);
+      expect(usage).toMatchObject({ source: 'service-last-accessed', available: false, note: expect.stringContaining('for 0 of') });
+      expect(result.identities.filter((i) => i.privilege.usage)).toEqual([]);
+      const reread = await collectFromRaw(connector, pack, result.completeness, now);
+      expect(reread.identities.map((i) => i.privilege.usage)).toEqual(result.identities.map((i) => i.privilege.usage));
+    } finally {
+      sandbox.faults.set([]);
+    }
   });
 });
