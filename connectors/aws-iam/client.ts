@@ -1,14 +1,17 @@
 import {
   GenerateCredentialReportCommand,
+  GenerateServiceLastAccessedDetailsCommand,
   GetAccountAuthorizationDetailsCommand,
   GetAccountSummaryCommand,
   GetCredentialReportCommand,
   GetPolicyCommand,
   GetPolicyVersionCommand,
+  GetServiceLastAccessedDetailsCommand,
   IAMClient,
   ListAccessKeysCommand,
   type EntityType,
 } from '@aws-sdk/client-iam';
+import { AccessAnalyzerClient, GetFindingV2Command, ListAnalyzersCommand, ListFindingsV2Command } from '@aws-sdk/client-accessanalyzer';
 import { DescribePolicyCommand, ListAccountsCommand, ListPoliciesCommand, ListTargetsForPolicyCommand, OrganizationsClient } from '@aws-sdk/client-organizations';
 import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -35,10 +38,14 @@ import * as Responses from './responses.js';
 import { reconcileWithReport } from './reconcile.js';
 import { SeenItems } from './listing.js';
 import { PatientRetryStrategy } from './retry.js';
+import { namespaces, SERVICE_LAST_ACCESSED_SOURCE, type ServiceLastAccessed, type ServiceLastAccessedRow } from './service-last-accessed.js';
+import { ACCESS_ANALYZER_SOURCE, detailKey, UNUSED_FINDING_TYPES, unusedAccessAnalyzer, type UnusedAccess, type UnusedAccessFindingLike } from './unused-access.js';
 
 const GAAD_FILTER: EntityType[] = ['User', 'Role', 'Group', 'LocalManagedPolicy'];
 const GAAD_PAGE_SIZE = 1000;
 const ACCESS_KEY_CALLS_IN_FLIGHT = 4;
+const ACCESS_ANALYZER_PAGE_SIZE = 100;
+const ACCESS_ANALYZER_PERMISSIONS = 'access-analyzer:ListAnalyzers, access-analyzer:ListFindingsV2 and access-analyzer:GetFindingV2';
 
 /** One account to read, with the credentials to read it. */
 export interface AccountTarget {
@@ -407,7 +414,156 @@ export class AwsIamClient {
     await this.readAwsManagedPolicies(iam, recorder, snapshot);
     await this.reconcile(iam, recorder, snapshot);
     reconcileWithReport(recorder, snapshot);
+    const unusedAccess = await this.readUnusedAccess(credentials, recorder, target.accountId);
+    if (unusedAccess === 'no-analyzer') {
+      const reports = this.config.serviceLastAccessed.enabled ? await this.readServiceLastAccessed(iam, recorder, snapshot) : undefined;
+      if (reports) snapshot.serviceLastAccessed = reports;
+    } else if (unusedAccess) snapshot.unusedAccess = unusedAccess;
     return snapshot;
+  }
+
+  /**
+   * IAM's service last accessed data for each user and role, when the account has no unused-access analyzer and the
+   * source asks for it: GenerateServiceLastAccessedDetails, GetServiceLastAccessedDetails polled until COMPLETED
+   * (bounded by maxPolls), then its pages. A few principals at a time, each call through the account's pacer.
+   * AccessDenied leaves a principal without usage data, recovered; any other failure leaves the scope incomplete.
+   */
+  private async readServiceLastAccessed(iam: IAMClient, recorder: ScopeRecorder, snapshot: AccountSnapshot): Promise<ServiceLastAccessed> {
+    const { concurrency, pollIntervalMs, maxPolls } = this.config.serviceLastAccessed;
+    const limit = pLimit(concurrency);
+    const reports: ServiceLastAccessed = {};
+    const arns = [...snapshot.users, ...snapshot.roles].map((principal) => principal.Arn).filter((arn): arn is string => !!arn);
+    let denied = 0;
+    await Promise.all(
+      arns.map((arn) =>
+        limit(async () => {
+          try {
+            const { body: job } = await this.request('GenerateServiceLastAccessedDetails', Responses.ServiceLastAccessedJob, (options) =>
+              iam.send(new GenerateServiceLastAccessedDetailsCommand({ Arn: arn, Granularity: 'SERVICE_LEVEL' }), options),
+            );
+            const rows: ServiceLastAccessedRow[] = [];
+            const guard = new PageGuard('GetServiceLastAccessedDetails', this.context.paging);
+            const seen = new SeenItems('GetServiceLastAccessedDetails');
+            let marker: string | undefined;
+            for (let poll = 1; ; ) {
+              const next = marker;
+              const { body: page, attempts } = await this.request('GetServiceLastAccessedDetails', Responses.ServiceLastAccessedPage, (options) =>
+                iam.send(new GetServiceLastAccessedDetailsCommand({ JobId: job.JobId, ...(next ? { Marker: next } : {}) }), options),
+              );
+              if (page.JobStatus === 'FAILED') throw new Error(`the job for ${arn} failed: ${page.Error?.Message ?? 'no reason given'}`);
+              if (page.JobStatus === 'IN_PROGRESS') {
+                if (poll >= maxPolls) throw new Error(`the job for ${arn} was still IN_PROGRESS after ${maxPolls} polls`);
+                poll += 1;
+                await sleep(pollIntervalMs, undefined, this.signal ? { signal: this.signal } : {});
+                continue;
+              }
+              await recorder.page('GetServiceLastAccessedDetails', { Arn: arn }, page, { records: page.ServicesLastAccessed.length, attempts });
+              seen.add(namespaces(page.ServicesLastAccessed));
+              rows.push(...page.ServicesLastAccessed);
+              marker = guard.next({ items: page.ServicesLastAccessed.length, cursor: page.Marker, more: page.IsTruncated });
+              if (!marker) break;
+            }
+            reports[arn] = rows;
+          } catch (error) {
+            const isDenied = errorCode(error) === 'AccessDenied' || errorCode(error) === 'AccessDeniedException';
+            if (isDenied) denied += 1;
+            recorder.error(operationOf(error) ?? 'GetServiceLastAccessedDetails', error, {
+              recovered: isDenied,
+              hint: 'service last accessed data needs iam:GenerateServiceLastAccessedDetails and iam:GetServiceLastAccessedDetails',
+            });
+          }
+        }),
+      ),
+    );
+    const read = Object.keys(reports).length;
+    recorder.usage({
+      source: SERVICE_LAST_ACCESSED_SOURCE,
+      available: read > 0,
+      note: `no unused-access analyzer; service last accessed data for ${read} of ${arns.length} principals${denied > 0 ? ` (${denied} denied)` : ''}`,
+    });
+    return reports;
+  }
+
+  /**
+   * IAM Access Analyzer's unused-access findings about the account's principals, when the account has an active
+   * unused-access analyzer: ListAnalyzers, ListFindingsV2 (active unused-access findings the account owns), then
+   * GetFindingV2 for each finding's details. The manifest's scope says whether usage data was read. Access Analyzer
+   * only adds facts, so AccessDenied is recovered (the scope has no usage data); any other failure leaves the scope
+   * incomplete, naming the operation.
+   */
+  private async readUnusedAccess(credentials: AwsCredentialIdentityProvider, recorder: ScopeRecorder, accountId: string): Promise<UnusedAccess | 'no-analyzer' | undefined> {
+    const client = new AccessAnalyzerClient(this.clientConfig(credentials));
+    const noData = (note: string) => recorder.usage({ source: ACCESS_ANALYZER_SOURCE, available: false, note });
+    try {
+      const analyzers: Responses.AnalyzerSummary[] = [];
+      await this.pages('ListAnalyzers', Responses.AnalyzersPage, recorder, {}, (next, options) => client.send(new ListAnalyzersCommand({ ...next }), options), (page) => {
+        analyzers.push(...page.analyzers);
+        return page.analyzers.map((analyzer) => analyzer.arn);
+      });
+      const analyzer = unusedAccessAnalyzer(analyzers);
+      if (!analyzer) {
+        if (!this.config.serviceLastAccessed.enabled) {
+          noData('no active unused-access analyzer (ACCOUNT_UNUSED_ACCESS or ORGANIZATION_UNUSED_ACCESS) in the account; service last accessed data was not asked for (serviceLastAccessed.enabled)');
+        }
+        return 'no-analyzer';
+      }
+      const filter = {
+        findingType: { eq: UNUSED_FINDING_TYPES },
+        status: { eq: ['ACTIVE'] },
+        resourceOwnerAccount: { eq: [accountId] },
+      };
+      const ids: string[] = [];
+      const listParameters = { analyzerArn: analyzer.arn, filter, maxResults: ACCESS_ANALYZER_PAGE_SIZE };
+      await this.pages('ListFindingsV2', Responses.FindingsPage, recorder, listParameters, (next, options) => client.send(new ListFindingsV2Command({ ...listParameters, ...next }), options), (page) => {
+        ids.push(...page.findings.map((finding) => finding.id));
+        return page.findings.map((finding) => finding.id);
+      });
+      const findings: UnusedAccessFindingLike[] = [];
+      for (const id of ids) {
+        const parameters = { analyzerArn: analyzer.arn, id, maxResults: ACCESS_ANALYZER_PAGE_SIZE };
+        let finding: UnusedAccessFindingLike | undefined;
+        await this.pages('GetFindingV2', Responses.FindingPage, recorder, parameters, (next, options) => client.send(new GetFindingV2Command({ ...parameters, ...next }), options), (page) => {
+          const { findingDetails, nextToken: _next, ...rest } = page;
+          finding = { ...rest, findingDetails: [...(finding?.findingDetails ?? []), ...findingDetails] };
+          return findingDetails.map(detailKey);
+        });
+        if (finding) findings.push(finding);
+      }
+      recorder.usage({ source: ACCESS_ANALYZER_SOURCE, available: true, note: `${analyzer.type} analyzer ${analyzer.arn}, tracking ${analyzer.unusedAccessAge} days: ${findings.length} active unused-access findings` });
+      return { analyzer, findings };
+    } catch (error) {
+      const denied = errorCode(error) === 'AccessDeniedException';
+      recorder.error(operationOf(error) ?? 'ListAnalyzers', error, {
+        recovered: denied,
+        hint: denied
+          ? `unused privilege needs ${ACCESS_ANALYZER_PERMISSIONS}; the account is judged without usage data`
+          : "IAM Access Analyzer's unused-access findings could not be read whole",
+      });
+      noData(denied ? 'IAM Access Analyzer denied the collector (AccessDeniedException)' : 'reading IAM Access Analyzer failed');
+      return undefined;
+    }
+  }
+
+  /** One nextToken-paged Access Analyzer listing through the request layer, each page kept; `take` returns what tells the page's items apart. */
+  private async pages<Schema extends z.ZodType<{ nextToken?: string | undefined }>>(
+    operation: string,
+    schema: Schema,
+    recorder: ScopeRecorder,
+    parameters: Record<string, unknown>,
+    send: (next: { nextToken?: string }, options: { abortSignal?: AbortSignal }) => Promise<SdkOutput>,
+    take: (page: z.output<Schema>) => string[],
+  ): Promise<void> {
+    const guard = new PageGuard(operation, this.context.paging);
+    const seen = new SeenItems(operation);
+    let token: string | undefined;
+    do {
+      const next = token;
+      const { body: page, attempts } = await this.request(operation, schema, (options) => send(next ? { nextToken: next } : {}, options));
+      const ids = take(page);
+      await recorder.page(operation, parameters, page, { records: ids.length, attempts });
+      seen.add(ids);
+      token = guard.next({ items: ids.length, cursor: page.nextToken });
+    } while (token);
   }
 
   private async readAuthorizationDetails(iam: IAMClient, recorder: ScopeRecorder, snapshot: AccountSnapshot): Promise<void> {

@@ -68,6 +68,19 @@ export const AwsIamConfigSchema = z
       })
       .strict()
       .default({ pollIntervalMs: 2000, maxPolls: 30 }),
+    serviceLastAccessed: z
+      .object({
+        enabled: z.boolean().default(false),
+        concurrency: z.number().int().min(1).max(8).default(2).describe('principals whose report is being generated at the same time, within one account'),
+        pollIntervalMs: z.number().int().min(0).default(1000),
+        maxPolls: z.number().int().min(1).default(30),
+      })
+      .strict()
+      .default({ enabled: false, concurrency: 2, pollIntervalMs: 1000, maxPolls: 30 })
+      .describe(
+        'in an account without an unused-access analyzer, ask IAM for service last accessed data, user by user and role by role ' +
+          '(GenerateServiceLastAccessedDetails, then GetServiceLastAccessedDetails until COMPLETED), paced by minIntervalMs: two calls or more per principal',
+      ),
     exports: z.array(ExportSchema).optional().describe('read AWS CLI exports instead of calling AWS'),
   })
   .strict();

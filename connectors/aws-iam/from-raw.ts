@@ -5,6 +5,8 @@ import { stoppedPartway } from './listing.js';
 import type { AccessKeyLike, AccountSnapshot, GroupDetailLike, ManagedPolicyLike, RoleDetailLike, UserDetailLike } from './normalize.js';
 import { organizationFromRaw, policiesOver } from './organization.js';
 import { parsePolicyDocument, type PolicyDocument } from './policy.js';
+import { serviceLastAccessedFromRaw } from './service-last-accessed.js';
+import { unusedAccessFromRaw } from './unused-access.js';
 
 interface GaadBody {
   IsTruncated?: boolean;
@@ -85,6 +87,10 @@ export async function snapshotsFromRaw(raw: RawPages): Promise<AccountSnapshot[]
       // An offline export never called ListAccessKeys: its keys came from the report's slots.
       snapshot.accessKeys = keysFromReport(snapshot.credentialReport);
     }
+    const unusedAccess = await unusedAccessFromRaw(raw, accountId);
+    if (unusedAccess) snapshot.unusedAccess = unusedAccess;
+    const serviceLastAccessed = await serviceLastAccessedFromRaw(raw, accountId);
+    if (serviceLastAccessed) snapshot.serviceLastAccessed = serviceLastAccessed;
     snapshots.push(snapshot);
   }
   return snapshots;

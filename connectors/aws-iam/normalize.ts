@@ -3,6 +3,8 @@ import type { CredentialReportRow, ReportKeySlot } from './credential-report.js'
 import type { GrantInput, NamedPolicy, PrivilegeEvaluator } from './effective.js';
 import { parsePolicyDocument, type PolicyDocument } from './policy.js';
 import { trustPrincipals } from './trust.js';
+import { serviceUsage, type ServiceLastAccessed } from './service-last-accessed.js';
+import { usageOf, type UnusedAccess } from './unused-access.js';
 
 /** Dates come as Date objects from the SDK and as strings (`2019-12-18 19:10:08+00:00`) from CLI exports. */
 type DateLike = Date | string;
@@ -96,6 +98,10 @@ export interface AccountSnapshot {
    * account itself. Absent when they do not apply (the management account) or could not be read.
    */
   serviceControlPolicies?: { target: string; policies: ServiceControlPolicyLike[] }[];
+  /** IAM Access Analyzer's unused-access findings; absent when the account had no analyzer or they could not be read. */
+  unusedAccess?: UnusedAccess;
+  /** Service last accessed data by principal ARN, read instead when the account has no analyzer and the source asks. */
+  serviceLastAccessed?: ServiceLastAccessed;
   refs: {
     /** Raw page path (with a JSON pointer) of each user and role, by ARN. */
     entities: Record<string, string>;
@@ -345,6 +351,13 @@ function consoleUrl(kind: 'users' | 'roles', name: string): string {
   return `https://console.aws.amazon.com/iam/home#/${kind}/details/${encodeURIComponent(name)}`;
 }
 
+/** The principal's usage facts: the account's unused-access findings, or its own service last accessed data. */
+function withUsage(privilege: Identity['privilege'], snapshot: AccountSnapshot, arn: string, now: Date): Identity['privilege'] {
+  if (snapshot.unusedAccess) return { ...privilege, usage: usageOf(snapshot.unusedAccess, arn) };
+  const services = snapshot.serviceLastAccessed?.[arn];
+  return services ? { ...privilege, usage: serviceUsage(services, now) } : privilege;
+}
+
 /** Maps one account's IAM data to identities: users (service accounts) with their keys, and roles with their trust. */
 export function normalizeAccount(snapshot: AccountSnapshot, options: NormalizeOptions): Identity[] {
   const { accountId } = snapshot;
@@ -389,11 +402,16 @@ export function normalizeAccount(snapshot: AccountSnapshot, options: NormalizeOp
       createdAt: instant(user.CreateDate),
       lastUsed: snapshot.credentialReport ? latest(uses) : 'unknown',
       credentials,
-      privilege: options.privileges.privilege({
-        grants,
-        ...(user.PermissionsBoundary ? { boundary: policies.boundary(user.PermissionsBoundary) } : {}),
-        ...(organizationPolicies ? { serviceControlPolicies: organizationPolicies } : {}),
-      }),
+      privilege: withUsage(
+        options.privileges.privilege({
+          grants,
+          ...(user.PermissionsBoundary ? { boundary: policies.boundary(user.PermissionsBoundary) } : {}),
+          ...(organizationPolicies ? { serviceControlPolicies: organizationPolicies } : {}),
+        }),
+        snapshot,
+        arn,
+        options.now,
+      ),
       ...(login ? { interactiveLogin: login } : {}),
       tags,
       rawRef: snapshot.refs.entities[arn] ?? snapshot.refs.credentialReport ?? '',
@@ -427,11 +445,16 @@ export function normalizeAccount(snapshot: AccountSnapshot, options: NormalizeOp
       createdAt: instant(role.CreateDate),
       lastUsed: roleLastUsed(role, options.now),
       credentials: [],
-      privilege: options.privileges.privilege({
-        grants,
-        ...(role.PermissionsBoundary ? { boundary: policies.boundary(role.PermissionsBoundary) } : {}),
-        ...(scps ? { serviceControlPolicies: scps } : {}),
-      }),
+      privilege: withUsage(
+        options.privileges.privilege({
+          grants,
+          ...(role.PermissionsBoundary ? { boundary: policies.boundary(role.PermissionsBoundary) } : {}),
+          ...(scps ? { serviceControlPolicies: scps } : {}),
+        }),
+        snapshot,
+        arn,
+        options.now,
+      ),
       trust,
       tags,
       rawRef: snapshot.refs.entities[arn] ?? '',

@@ -99,3 +99,53 @@ export const AccountSummary = z.looseObject({
 export const Policy = z.looseObject({ Policy: z.looseObject({ Arn, DefaultVersionId: Name }) });
 
 export const PolicyVersion = z.looseObject({ PolicyVersion: z.looseObject({ Document: Name }) });
+
+/** IAM Access Analyzer: the analyzers, an analyzer's findings, and one finding's details (REST-JSON, lower-case fields). */
+export const AnalyzersPage = z.looseObject({
+  analyzers: z.array(
+    z.looseObject({
+      arn: Arn,
+      name: Name,
+      type: Name,
+      status: Name,
+      configuration: z.looseObject({ unusedAccess: z.looseObject({ unusedAccessAge: z.number().int().optional() }).optional() }).optional(),
+    }),
+  ),
+  nextToken: z.string().optional(),
+});
+
+export const FindingsPage = z.looseObject({
+  findings: z.array(z.looseObject({ id: Name, findingType: Name.optional(), resource: z.string().optional() })),
+  nextToken: z.string().optional(),
+});
+
+const LastAccessed = { lastAccessed: Timestamp.optional() };
+export const FindingPage = z.looseObject({
+  id: Name,
+  findingType: Name,
+  resource: Arn,
+  findingDetails: z.array(
+    z.looseObject({
+      unusedPermissionDetails: z
+        .looseObject({ serviceNamespace: Name, actions: List(z.looseObject({ action: Name, ...LastAccessed })), ...LastAccessed })
+        .optional(),
+      unusedIamRoleDetails: z.looseObject(LastAccessed).optional(),
+      unusedIamUserAccessKeyDetails: z.looseObject({ accessKeyId: Name, ...LastAccessed }).optional(),
+      unusedIamUserPasswordDetails: z.looseObject(LastAccessed).optional(),
+    }),
+  ),
+  nextToken: z.string().optional(),
+});
+
+export type AnalyzerSummary = z.output<typeof AnalyzersPage>['analyzers'][number];
+
+/** Service last accessed data: the job, then its report of the services a principal's policies allow. */
+export const ServiceLastAccessedJob = z.looseObject({ JobId: Name });
+
+export const ServiceLastAccessedPage = z.looseObject({
+  JobStatus: z.enum(['IN_PROGRESS', 'COMPLETED', 'FAILED']),
+  ServicesLastAccessed: z.array(z.looseObject({ ServiceNamespace: Name, ServiceName: z.string().optional(), LastAuthenticated: Timestamp.optional() })),
+  IsTruncated: z.boolean().optional(),
+  Marker: z.string().optional(),
+  Error: z.looseObject({ Message: z.string().optional(), Code: z.string().optional() }).optional(),
+});

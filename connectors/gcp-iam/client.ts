@@ -4,6 +4,7 @@ import type { GlobalOptions, MethodOptions } from 'googleapis-common';
 import type { ConnectContext } from '../../src/sdk/index.js';
 import type { GcpAuth } from './auth.js';
 import type { GcpIamConfig } from './config.js';
+import { USAGE_OP, UsageReader } from './recommender.js';
 import { CloudAsset, PolicyAnalyzer, type Activity, type ResourceSearchResult } from './rest.js';
 import { ActivitiesPage, Ancestry, FoldersPage, KeysResponse, Policy, ProjectsPage, Role, SearchResultsPage, ServiceAccountsPage } from './schemas.js';
 import { GcpTransport, locate, pointer, type Located, type Reading } from './transport.js';
@@ -24,6 +25,7 @@ export const OP = {
   organizationPolicy: 'cloudresourcemanager.organizations.getIamPolicy',
   projectRole: 'iam.projects.roles.get',
   organizationRole: 'iam.organizations.roles.get',
+  ...USAGE_OP,
 } as const;
 
 /** The operation that reads a folder's or an organization's allow policy. */
@@ -72,6 +74,8 @@ export class GcpClient {
   private readonly analyzer: PolicyAnalyzer;
   private readonly assets: CloudAsset;
   private readonly transport: GcpTransport;
+  /** IAM Recommender's policy insights, for unused privilege. */
+  readonly usage: UsageReader;
 
   constructor(
     readonly config: GcpIamConfig,
@@ -88,6 +92,7 @@ export class GcpClient {
     this.assets = new CloudAsset(options);
     const { maxAttempts, baseDelayMs, maxDelayMs } = config.retry;
     this.transport = new GcpTransport({ attempts: maxAttempts, baseDelayMs, maxDelayMs }, context.timeouts, context.paging, context.env);
+    this.usage = new UsageReader(options, this.transport, config);
   }
 
   listServiceAccounts(at: Reading, projectId: string): Promise<Array<Located<iam_v1.Schema$ServiceAccount>>> {

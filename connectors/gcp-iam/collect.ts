@@ -5,6 +5,7 @@ import { Inheritance } from './ancestry.js';
 import { emptyView, groupAssets, inventoryKeyCount, type AssetInventory, type AssetView } from './assets.js';
 import { OP, type ActivityType, type GcpClient } from './client.js';
 import { normalizeProject } from './normalize.js';
+import { boundAccounts, readProjectUsage, withProjectUsage } from './recommender.js';
 import type { Activity } from './rest.js';
 import { isDenied, type Located, type Reading } from './transport.js';
 
@@ -220,6 +221,7 @@ export class GcpCollector {
       return undefined;
     });
     const inherited = this.inheritance.ancestors(projectId);
+    const usage = readProjectUsage(this.client.usage, at, projectId, policy.then((p) => boundAccounts(p?.item, accounts.flatMap(({ item }) => item.email ?? []))));
     const accountActivities = this.activities(at, projectId, 'serviceAccountLastAuthentication');
     const keyActivities = this.activities(at, projectId, 'serviceAccountKeyLastAuthentication');
     const [keys, accountRecords, keyRecords] = await Promise.all([keyListing, accountActivities, keyActivities]);
@@ -236,7 +238,7 @@ export class GcpCollector {
 
     const [projectPolicy, ancestors] = [await policy, await inherited];
     const roles = await this.inheritance.customRoles(projectId, [projectPolicy?.item, ...(ancestors ?? []).map((a) => a.policy?.item)]);
-    return normalizeProject({
+    const identities = normalizeProject({
       source: this.context.source,
       projectId,
       accounts,
@@ -248,5 +250,6 @@ export class GcpCollector {
       keyActivities: keyRecords,
       ...(view ? { assets: view } : {}),
     });
+    return withProjectUsage(identities, await usage);
   }
 }

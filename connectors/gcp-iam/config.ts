@@ -62,6 +62,14 @@ export const GcpIamConfigSchema = z
       .strict()
       .default({ serviceAccounts: 100, activities: 1000, assets: 500, projects: 1000 })
       .describe("page sizes; the defaults are each API's maximum"),
+    recommender: z
+      .object({
+        enabled: z.boolean().default(true),
+        pageSize: z.number().int().min(1).max(1000).default(1000),
+      })
+      .strict()
+      .default({ enabled: true, pageSize: 1000 })
+      .describe("read IAM Recommender's policy insights (unused permissions of each role binding) for the unused-privilege control"),
   })
   .strict()
   .refine((c) => c.projects.length > 0 || c.organization || c.folder || c.assetInventory, {

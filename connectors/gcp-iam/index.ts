@@ -5,6 +5,7 @@ import { GcpCollector } from './collect.js';
 import { GcpIamConfigSchema } from './config.js';
 import { snapshotsFromRaw } from './from-raw.js';
 import { CONNECTOR_ID, normalizeProject } from './normalize.js';
+import { projectUsageFromRaw, withProjectUsage } from './recommender.js';
 
 export default defineConnector({
   id: CONNECTOR_ID,
@@ -20,6 +21,8 @@ export default defineConnector({
     yield* new GcpCollector(client, context).collect();
   },
   async fromRaw(raw, context) {
-    return (await snapshotsFromRaw(raw, context.source)).flatMap(normalizeProject);
+    const snapshots = await snapshotsFromRaw(raw, context.source);
+    const identities = await Promise.all(snapshots.map(async (s) => withProjectUsage(normalizeProject(s), await projectUsageFromRaw(raw, s.projectId))));
+    return identities.flat();
   },
 });

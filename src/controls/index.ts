@@ -15,6 +15,7 @@ import ownerAssigned from './owner-assigned.js';
 import privilegedAccessApproved from './privileged-access-approved.js';
 import singleActiveKey from './single-active-key.js';
 import thirdPartyAppLeastPrivilege from './third-party-app-least-privilege.js';
+import unusedPrivilege from './unused-privilege.js';
 
 /** Every control, sorted by id. Adding a control is one import and one line here. */
 export const controls: readonly Control[] = [
@@ -34,4 +35,5 @@ export const controls: readonly Control[] = [
   privilegedAccessApproved,
   singleActiveKey,
   thirdPartyAppLeastPrivilege,
+  unusedPrivilege,
 ];

@@ -17,6 +17,7 @@ import {
   type ScopeCompleteness,
   type ScopeRecorder,
   type SourceCompleteness,
+  type UsageData,
 } from '../sdk/index.js';
 import { redactWithReport, type Redaction } from '../redact.js';
 import { stableStringify } from '../stable-json.js';
@@ -180,6 +181,10 @@ class Recorder implements ScopeRecorder {
     if (!matches) {
       this.log.warn({ scope: this.scope, name, expected, observed }, 'independent count does not match the collected population');
     }
+  }
+
+  usage(data: UsageData): void {
+    this.result.usage = data;
   }
 
   unreadable(kind: string, reason: string): void {

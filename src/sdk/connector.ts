@@ -37,6 +37,21 @@ export type Reconciliation = z.infer<typeof ReconciliationSchema>;
 export const VerdictSchema = z.enum(['complete', 'unreconciled', 'incomplete']);
 export type Verdict = z.infer<typeof VerdictSchema>;
 
+/**
+ * Whether a scope had usage data for the unused-privilege control: which provider record was read, or why none
+ * was (no analyzer, access denied, not asked for). Without it, the scope's identities carry no `privilege.usage`.
+ */
+export const UsageDataSchema = z
+  .object({
+    /** `access-analyzer`, `service-last-accessed`, `iam-recommender`. */
+    source: z.string(),
+    available: z.boolean(),
+    /** Why there is none, or what the data covers. */
+    note: z.string().optional(),
+  })
+  .strict();
+export type UsageData = z.infer<typeof UsageDataSchema>;
+
 export const ScopeCompletenessSchema = z
   .object({
     scope: z.string(),
@@ -49,6 +64,8 @@ export const ScopeCompletenessSchema = z
     errors: z.array(z.object({ operation: z.string(), code: z.string(), message: z.string(), hint: z.string().optional() }).strict()),
     /** Kinds of identity this scope could not read, and why: never skipped silently. */
     unreadable: z.array(z.object({ kind: z.string(), reason: z.string() }).strict()),
+    /** Usage data read for the scope, or why there was none; unset when the connector reads none. */
+    usage: UsageDataSchema.optional(),
   })
   .strict();
 export type ScopeCompleteness = z.infer<typeof ScopeCompletenessSchema>;
@@ -109,6 +126,8 @@ export interface ScopeRecorder {
   reconcile(name: string, expected: number, observed: number, note?: string): void;
   /** A kind this scope could not read; makes the scope incomplete. */
   unreadable(kind: string, reason: string): void;
+  /** Whether usage data (for unused privilege) was read for this scope, or why not. */
+  usage(data: UsageData): void;
 }
 
 /** What a connector needs to find the files its configuration names. */

@@ -156,6 +156,37 @@ export function grantLabel(grant: Pick<Grant, 'name' | 'ref'>): string {
   return grant.ref ? `${grant.name} (${grant.ref})` : grant.name;
 }
 
+/**
+ * What the provider observed of an identity's use of its privilege: the services, actions, permissions or roles
+ * it was granted, each with when it was last used. Only what the provider reports is listed; an item absent
+ * from the list is no evidence either way.
+ */
+export const UsageItemSchema = z
+  .object({
+    /** `role` is the identity's own role (AWS), `credential` one of its keys or its password. */
+    kind: z.enum(['service', 'action', 'permission', 'role', 'credential']),
+    /** `s3`, `s3:GetObject`, `storage.buckets.delete`, `roles/editor`, an access key id. */
+    name: z.string().min(1),
+    /**
+     * `unknown` says unused within the observed period with no date given (an IAM Recommender insight's unused
+     * permission, an Access Analyzer unused action without a last access).
+     */
+    lastUsed: LastUsedSchema,
+  })
+  .strict();
+export type UsageItem = z.infer<typeof UsageItemSchema>;
+
+export const PrivilegeUsageSchema = z
+  .object({
+    /** Where the facts come from: `access-analyzer`, `service-last-accessed`, `iam-recommender`. */
+    source: z.string().min(1),
+    /** The days the provider's observation covers (IAM Recommender's observation period, the analyzer's tracking period). */
+    observedDays: z.number().int().positive().optional(),
+    items: z.array(UsageItemSchema),
+  })
+  .strict();
+export type PrivilegeUsage = z.infer<typeof PrivilegeUsageSchema>;
+
 export const PrivilegeSchema = z
   .object({
     level: PrivilegeLevelSchema,
@@ -177,6 +208,11 @@ export const PrivilegeSchema = z
     escalationMethods: z.array(z.string()).optional(),
     /** The kinds of policy the level was computed from (`identity-policies`, `permissions-boundary`, ...). */
     evaluated: z.array(z.string()).optional(),
+    /**
+     * What of the grants the identity used, as the provider observed it. Unset when no usage data was read
+     * for the identity's scope (the manifest's scope entry says why); `items: []` when the provider saw nothing unused.
+     */
+    usage: PrivilegeUsageSchema.optional(),
   })
   .strict();
 export type Privilege = z.infer<typeof PrivilegeSchema>;

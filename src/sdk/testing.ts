@@ -1,5 +1,5 @@
 import { DEFAULT_PAGING, DEFAULT_TIMEOUTS } from './collection.js';
-import type { Connector, Reconciliation, ScopeRecorder } from './connector.js';
+import type { Connector, Reconciliation, ScopeRecorder, UsageData } from './connector.js';
 import { IdentitySchema, type Identity } from './inventory.js';
 import { silentLogger, type Logger } from './log.js';
 
@@ -11,6 +11,7 @@ export interface ScopeRun {
   reconciliations: Reconciliation[];
   errors: { operation: string; message: string; recovered: boolean }[];
   unreadable: { kind: string; reason: string }[];
+  usage?: UsageData;
 }
 
 export interface ConnectorRun {
@@ -56,6 +57,7 @@ export async function runConnector(connector: Connector, settings: Record<string
       reconcile: (name, expected, observed, note) =>
         kept.reconciliations.push({ name, expected, observed, matches: expected === observed, ...(note ? { note } : {}) }),
       unreadable: (kind, reason) => kept.unreadable.push({ kind, reason }),
+      usage: (data) => (kept.usage = data),
     };
   };
   const context = {

@@ -98,6 +98,33 @@ describe('nhi-audit demo', () => {
     expect(status('approval-recorded', 'group-access-token/corvid-finance/9101')).toBe('pass');
   });
 
+  it('fails unused privilege from Access Analyzer and the Recommender, and says which scopes had usage data', async () => {
+    const { findings } = JSON.parse(await readFile(path.join(pack, 'findings.json'), 'utf8')) as { findings: { controlId: string; identityId: string; status: string; message: string }[] };
+    const unused = (identityId: string) => findings.find((f) => f.controlId === 'unused-privilege' && f.identityId === identityId);
+    expect(unused('aws-iam:222222222222:role/vendor-closewise-reconciliation')).toMatchObject({
+      status: 'fail',
+      message: 'Granted but not used within 90 days, per IAM Access Analyzer: s3:DeleteBucket (action), s3:DeleteObject (action), s3:PutBucketPolicy (action), s3:PutObject (action), dynamodb (service)',
+    });
+    expect(unused('aws-iam:222222222222:role/erp-batch-lambda')?.status).toBe('pass');
+    expect(unused('aws-iam:333333333333:role/warehouse-maintenance')).toMatchObject({ status: 'fail', message: 'Granted but not used within 90 days, per IAM service last accessed data: iam (service)' });
+    expect(unused('aws-iam:333333333333:role/redshift-etl')?.status).toBe('pass');
+    expect(unused('gcp-iam:corvid-analytics:corvid-analytics@appspot.gserviceaccount.com')).toMatchObject({ status: 'fail', message: expect.stringContaining('per IAM Recommender: roles/editor (role)') });
+    expect(unused('gcp-iam:corvid-analytics:forecast-sandbox@corvid-analytics.iam.gserviceaccount.com')).toMatchObject({ status: 'not-applicable', message: 'No usage data' });
+    const manifest = JSON.parse(await readFile(path.join(pack, 'manifest.json'), 'utf8'));
+    const usage = Object.fromEntries(
+      manifest.sources.flatMap((s: { scopes: { scope: string; usage?: { source: string; available: boolean } }[] }) =>
+        s.scopes.filter((scope) => scope.usage).map((scope) => [scope.scope, `${scope.usage!.source} ${scope.usage!.available}`]),
+      ),
+    );
+    expect(usage).toEqual({
+      '111111111111': 'service-last-accessed true',
+      '222222222222': 'access-analyzer true',
+      '333333333333': 'service-last-accessed true',
+      'corvid-finance-prod': 'iam-recommender true',
+      'corvid-analytics': 'iam-recommender true',
+    });
+  });
+
   it('exercises every control with a pass and a fail, and one waiver', async () => {
     const { findings } = JSON.parse(await readFile(path.join(pack, 'findings.json'), 'utf8')) as { findings: { controlId: string; status: string }[] };
     const byControl = new Map<string, Set<string>>();

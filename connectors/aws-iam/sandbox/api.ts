@@ -3,7 +3,7 @@ import type { AccountView } from './view.js';
 
 /** The pieces every sandbox operation shares: errors, callers, parameters and paging. */
 
-export type ServiceName = 'iam' | 'sts' | 'organizations';
+export type ServiceName = 'iam' | 'sts' | 'organizations' | 'access-analyzer';
 
 /** An AWS error answer; the server renders it in the service's protocol. */
 export class ApiError extends Error {
@@ -21,6 +21,7 @@ const VALIDATION_CODES: Record<ServiceName, string> = {
   iam: 'ValidationError',
   sts: 'ValidationError',
   organizations: 'InvalidInputException',
+  'access-analyzer': 'ValidationException',
 };
 
 export function validationError(service: ServiceName, message: string): ApiError {
@@ -56,8 +57,8 @@ export interface OperationContext {
 
 /** How a paged operation's result says where the next page starts, for the paging faults. */
 export interface Paging {
-  /** The request parameter and result field that carry the position (`Marker`, `NextToken`). */
-  token: 'Marker' | 'NextToken';
+  /** The request parameter and result field that carry the position (`Marker`, `NextToken`, Access Analyzer's `nextToken`). */
+  token: 'Marker' | 'NextToken' | 'nextToken';
   /** The result's item lists. */
   lists: readonly string[];
   /** Whether the result also says `IsTruncated` (IAM does; Organizations says more by the token alone). */

@@ -118,7 +118,7 @@ function expectedSignature(
   return hmac(signingKey, stringToSign).toString('hex');
 }
 
-/** Error codes differ between awsQuery (IAM, STS) and JSON (Organizations) services. */
+/** Error codes differ between awsQuery (IAM, STS) and JSON (Organizations, Access Analyzer) services. */
 const AUTH_ERRORS = {
   query: {
     missing: 'MissingAuthenticationToken',
@@ -137,9 +137,9 @@ const AUTH_ERRORS = {
 export function authenticate(
   principals: PrincipalRegistry,
   request: { method: string; url: string; headers: IncomingHttpHeaders; body: Buffer },
-  expected: { service: string; protocol: 'query' | 'json' },
+  expected: { service: string; protocol: 'query' | 'json' | 'rest-json' },
 ): Principal {
-  const codes = AUTH_ERRORS[expected.protocol];
+  const codes = AUTH_ERRORS[expected.protocol === 'query' ? 'query' : 'json'];
   const header = request.headers.authorization;
   if (!header) throw new ApiError(403, codes.missing, 'Request is missing Authentication Token');
   const authorization = parseAuthorization(header);

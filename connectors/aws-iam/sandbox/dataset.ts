@@ -47,10 +47,20 @@ const AttachedPolicy = awsObject({ PolicyName: z.string(), PolicyArn: z.string()
 const PermissionsBoundary = awsObject({ PermissionsBoundaryType: z.string(), PermissionsBoundaryArn: z.string() });
 const RoleLastUsed = awsObject({ LastUsedDate: AwsDate.nullish(), Region: z.string().nullish() });
 
+/** One service of GetServiceLastAccessedDetails: a service the principal's policies allow, and its last use. */
+const ServiceLastAccessed = awsObject({
+  ServiceName: z.string(),
+  ServiceNamespace: z.string().min(1),
+  LastAuthenticated: AwsDate.optional(),
+  LastAuthenticatedRegion: z.string().optional(),
+});
+
 const principal = {
   Path: z.string(),
   Arn: z.string(),
   CreateDate: AwsDate,
+  /** What GetServiceLastAccessedDetails reports for the principal; none when absent. */
+  'x-serviceLastAccessed': z.array(ServiceLastAccessed).optional(),
 };
 
 const User = awsObject({
@@ -164,6 +174,53 @@ const RootAccount = z.strictObject({
   accessKeys: z.array(AccessKey).optional(),
 });
 
+const LastAccessed = { lastAccessed: AwsDate.optional() };
+/** One `findingDetails` entry of GetFindingV2, as AWS returns it for the unused-access finding types. */
+const UnusedAccessDetail = z.union([
+  z.strictObject({
+    unusedPermissionDetails: z.strictObject({
+      serviceNamespace: z.string().min(1),
+      actions: z.array(z.strictObject({ action: z.string().min(1), ...LastAccessed })).optional(),
+      ...LastAccessed,
+    }),
+  }),
+  z.strictObject({ unusedIamRoleDetails: z.strictObject(LastAccessed) }),
+  z.strictObject({ unusedIamUserAccessKeyDetails: z.strictObject({ accessKeyId: z.string().min(1), ...LastAccessed }) }),
+  z.strictObject({ unusedIamUserPasswordDetails: z.strictObject(LastAccessed) }),
+]);
+
+const UNUSED_ACCESS_TYPES = ['UnusedIAMRole', 'UnusedIAMUserAccessKey', 'UnusedIAMUserPassword', 'UnusedPermission'] as const;
+
+/** An unused-access finding as GetFindingV2 returns it; `resourceOwnerAccount` is the account it is listed under. */
+const UnusedAccessFinding = awsObject({
+  id: z.string().min(1),
+  findingType: z.enum(UNUSED_ACCESS_TYPES),
+  resource: z.string().startsWith('arn:aws:iam::'),
+  resourceType: z.enum(['AWS::IAM::Role', 'AWS::IAM::User']),
+  status: z.enum(['ACTIVE', 'ARCHIVED', 'RESOLVED']),
+  createdAt: AwsDate,
+  updatedAt: AwsDate,
+  analyzedAt: AwsDate,
+  findingDetails: z.array(UnusedAccessDetail).min(1),
+});
+
+/** An analyzer as ListAnalyzers returns it, with the findings it holds (`x-findings`). */
+const Analyzer = awsObject({
+  name: z.string().regex(/^[A-Za-z][A-Za-z0-9_.-]*$/, 'expected an analyzer name: a letter, then letters, digits, _ . -'),
+  type: z.enum(['ACCOUNT', 'ORGANIZATION', 'ACCOUNT_UNUSED_ACCESS', 'ORGANIZATION_UNUSED_ACCESS', 'ACCOUNT_INTERNAL_ACCESS', 'ORGANIZATION_INTERNAL_ACCESS']),
+  createdAt: AwsDate,
+  status: z.enum(['ACTIVE', 'CREATING', 'DISABLED', 'FAILED']),
+  configuration: z.strictObject({ unusedAccess: z.strictObject({ unusedAccessAge: z.number().int().min(1).max(365) }) }).optional(),
+  'x-findings': z.array(UnusedAccessFinding).optional(),
+});
+
+/** IAM Access Analyzer in the account (REST-JSON); without it, ListAnalyzers lists none. */
+const AccessAnalyzer = z.strictObject({
+  analyzers: z.array(Analyzer),
+  /** Operations the audit role is denied (AccessDeniedException). */
+  'x-deniedOperations': z.array(z.enum(['ListAnalyzers', 'ListFindingsV2', 'GetFindingV2'])).optional(),
+});
+
 const Account = z.strictObject({
   authorizationDetails: AuthorizationDetails,
   credentials: z.record(z.string(), UserCredentials).optional(),
@@ -172,6 +229,7 @@ const Account = z.strictObject({
   auditRole: z.strictObject({ roleName: z.string().min(1), externalId: z.string().min(2).optional() }).optional(),
   /** Replaces computed GetAccountSummary values, e.g. to make the independent count disagree. */
   accountSummaryOverrides: z.record(z.string(), z.number().int()).optional(),
+  accessAnalyzer: AccessAnalyzer.optional(),
 });
 
 const OrganizationAccount = awsObject({
@@ -263,6 +321,18 @@ export const AwsSandboxDatasetSchema = z
       }
     }
     for (const [id, account] of Object.entries(dataset.accounts)) {
+      const principals = new Set([...(account.authorizationDetails.UserDetailList ?? []), ...(account.authorizationDetails.RoleDetailList ?? [])].map((p) => p.Arn));
+      account.accessAnalyzer?.analyzers.forEach((analyzer, index) =>
+        analyzer['x-findings']?.forEach((finding, findingIndex) => {
+          if (!principals.has(finding.resource)) {
+            ctx.addIssue({
+              code: 'custom',
+              path: ['accounts', id, 'accessAnalyzer', 'analyzers', index, 'x-findings', findingIndex, 'resource'],
+              message: 'no user or role with that ARN in authorizationDetails',
+            });
+          }
+        }),
+      );
       const users = new Set((account.authorizationDetails.UserDetailList ?? []).map((user) => user.UserName));
       for (const userName of Object.keys(account.credentials ?? {})) {
         if (!users.has(userName)) {
@@ -289,6 +359,8 @@ export type AccessKeyData = z.infer<typeof AccessKey>;
 export type OrganizationAccountData = z.infer<typeof OrganizationAccount>;
 export type OrganizationData = z.infer<typeof Organization>;
 export type ServiceControlPolicyData = z.infer<typeof ServiceControlPolicy>;
+export type AnalyzerData = z.infer<typeof Analyzer>;
+export type UnusedAccessFindingData = z.infer<typeof UnusedAccessFinding>;
 
 function problemsOf(error: z.ZodError, dropSegments = 0): Problem[] {
   return error.issues.map((issue) => ({ path: formatPath(issue.path.slice(dropSegments)), message: issue.message }));

@@ -8,6 +8,7 @@ import { authenticate, PrincipalRegistry } from './auth.js';
 import { loadAwsSandboxDataset, parseAwsSandboxDataset, type AwsSandboxDataset } from './dataset.js';
 import { awsFaultDialect } from './fault-dialect.js';
 import { createIamOperations } from './iam.js';
+import { accessAnalyzerOperations, accessAnalyzerRoutes } from './access-analyzer.js';
 import { organizationsOperations } from './organizations.js';
 import { RateLimiter, type AwsSandboxRateLimit } from './rate-limit.js';
 import { createStsOperations } from './sts.js';
@@ -15,8 +16,8 @@ import { accountView, latestDate, type AccountView } from './view.js';
 import { failure, IAM_NAMESPACE, route, success, type Route, type Service } from './protocol.js';
 
 /**
- * A local AWS for the aws-iam connector: IAM and STS over awsQuery, Organizations over JSON 1.1, on
- * 127.0.0.1, so the real SDK clients talk to it through their `endpoint` option.
+ * A local AWS for the aws-iam connector: IAM and STS over awsQuery, Organizations over JSON 1.1, IAM Access
+ * Analyzer over REST-JSON, on 127.0.0.1, so the real SDK clients talk to it through their `endpoint` option.
  */
 
 export type { AwsSandboxDataset } from './dataset.js';
@@ -30,6 +31,8 @@ export interface AwsSandboxOptions {
   latencyMs?: number;
   /** How many polls after STARTED find the credential report still in progress (default 1). */
   credentialReportPolls?: number;
+  /** How many polls find a service last accessed job still in progress (default 1). */
+  serviceLastAccessedPolls?: number;
   /** Injected faults (`connector` aws-iam), by operation name as the connector's manifest names it. */
   faults?: readonly FaultSpec[];
   rateLimit?: AwsSandboxRateLimit;
@@ -58,13 +61,13 @@ export interface AwsSandbox {
   close(): Promise<void>;
 }
 
-function services(principals: PrincipalRegistry, credentialReportPolls: number): Service[] {
+function services(principals: PrincipalRegistry, polls: { credentialReportPolls: number; serviceLastAccessedPolls: number }): Service[] {
   const queryThrottle = { status: 400, code: 'Throttling', message: 'Rate exceeded' };
   return [
     {
       name: 'iam',
       protocol: 'query',
-      operations: createIamOperations({ credentialReportPolls }),
+      operations: createIamOperations(polls),
       namespace: IAM_NAMESPACE,
       version: '2010-05-08',
       throttle: queryThrottle,
@@ -92,6 +95,15 @@ function services(principals: PrincipalRegistry, credentialReportPolls: number):
       },
       failure: { code: 'ServiceException', message: 'AWS Organizations can’t complete your request because of an internal service error. Try again later.' },
     },
+    {
+      name: 'access-analyzer',
+      protocol: 'rest-json',
+      operations: accessAnalyzerOperations,
+      routes: accessAnalyzerRoutes,
+      namespace: 'com.amazonaws.accessanalyzer',
+      throttle: { status: 429, code: 'ThrottlingException', message: 'Rate exceeded' },
+      failure: { code: 'InternalServerException', message: 'Internal server error' },
+    },
   ];
 }
 
@@ -109,7 +121,7 @@ export async function startAwsSandbox(dataset: AwsSandboxDataset, options: AwsSa
   /** Every principal belongs to a dataset account: the base one is validated, sessions are issued only into them. */
   const viewOf = (accountId: string) => views.get(accountId) as AccountView;
   const principals = new PrincipalRegistry(valid);
-  const all = services(principals, options.credentialReportPolls ?? 1);
+  const all = services(principals, { credentialReportPolls: options.credentialReportPolls ?? 1, serviceLastAccessedPolls: options.serviceLastAccessedPolls ?? 1 });
   const rateLimiter = options.rateLimit ? new RateLimiter(options.rateLimit) : undefined;
   const faults = new FaultPlan('aws-iam', options.faults ?? []);
   const calls: AwsSandboxCall[] = [];
@@ -225,7 +237,7 @@ export const DEMO_EXTERNAL_ID_ENV = 'NHI_DEMO_AWS_EXTERNAL_ID';
 export const startDemo: SandboxModule['startDemo'] = async (datasetDir, { now, faults }) => {
   const dataset = await loadAwsSandboxDataset(datasetDir);
   // A report ready on the first poll keeps the demo quick; tests exercise the slower path.
-  const sandbox = await startAwsSandbox(dataset, { now, credentialReportPolls: 0, ...(faults ? { faults } : {}) });
+  const sandbox = await startAwsSandbox(dataset, { now, credentialReportPolls: 0, serviceLastAccessedPolls: 0, ...(faults ? { faults } : {}) });
   const externalIds = new Set(Object.values(dataset.accounts).flatMap((account) => account.auditRole?.externalId ?? []));
   const [externalId] = externalIds;
   return {

@@ -3,12 +3,26 @@ import type { WireResponse } from '../../../src/sdk/index.js';
 import { ApiError, type Operation, type ServiceName } from './api.js';
 import { queryError, queryResponse } from './xml.js';
 
-/** The two wire protocols: awsQuery (form POST in, XML out) and JSON 1.1 (`X-Amz-Target`). */
+/**
+ * The three wire protocols: awsQuery (form POST in, XML out), JSON 1.1 (`X-Amz-Target`) and REST-JSON (the
+ * operation named by method and path, its input in the path, the query and a JSON body: Access Analyzer).
+ */
+
+export type Protocol = 'query' | 'json' | 'rest-json';
+
+/** A REST-JSON operation's place: `GET /findingv2/{id}` as a method and a path pattern whose groups name the path parameters. */
+export interface RestRoute {
+  method: string;
+  path: RegExp;
+  operation: string;
+}
 
 export interface Service {
   name: ServiceName;
-  protocol: 'query' | 'json';
+  protocol: Protocol;
   operations: Record<string, Operation>;
+  /** REST-JSON: where each operation sits, as the service model's `@http` trait says. */
+  routes?: readonly RestRoute[];
   /** awsQuery: the XML namespace and API version; JSON: the X-Amz-Target prefix. */
   namespace: string;
   version?: string;
@@ -60,7 +74,7 @@ function jsonParameters(body: Buffer): Record<string, unknown> | undefined {
 }
 
 export interface Route {
-  protocol: 'query' | 'json';
+  protocol: Protocol;
   /** Undefined when the request names no known service or operation; `problem` says why. */
   service: Service | undefined;
   operationName: string;
@@ -69,7 +83,30 @@ export interface Route {
   problem?: ApiError;
 }
 
+/** A REST-JSON request: the route its method and path match, with path, query and body parameters in one structure. */
+function restRoute(request: IncomingMessage, body: Buffer, all: Service[]): Route | undefined {
+  const url = new URL(request.url ?? '/', 'http://sandbox');
+  for (const service of all) {
+    for (const candidate of service.routes ?? []) {
+      const match = candidate.path.exec(url.pathname);
+      if (!match || candidate.method !== request.method) continue;
+      const operation = service.operations[candidate.operation];
+      const json = jsonParameters(body);
+      if (!json) {
+        const problem = new ApiError(400, 'SerializationException', 'The request body is not a JSON object.');
+        return { protocol: 'rest-json', service, operationName: candidate.operation, operation: undefined, parameters: {}, problem };
+      }
+      const query = Object.fromEntries([...url.searchParams].filter(([name]) => !UNSAFE_KEYS.has(name)));
+      const path = Object.fromEntries(Object.entries(match.groups ?? {}).map(([name, value]) => [name, decodeURIComponent(value)]));
+      return { protocol: 'rest-json', service, operationName: candidate.operation, operation, parameters: { ...query, ...json, ...path } };
+    }
+  }
+  return undefined;
+}
+
 export function route(request: IncomingMessage, body: Buffer, all: Service[]): Route {
+  const rest = restRoute(request, body, all);
+  if (rest) return rest;
   const target = request.headers['x-amz-target'];
   if (typeof target === 'string') {
     const [prefix = '', operationName = ''] = target.split('.');
@@ -93,6 +130,9 @@ export function route(request: IncomingMessage, body: Buffer, all: Service[]): R
 }
 
 export function success(service: Service, operationName: string, result: object | undefined, requestId: string): WireResponse {
+  if (service.protocol === 'rest-json') {
+    return { status: 200, headers: { 'content-type': 'application/json' }, body: JSON.stringify(result ?? {}) };
+  }
   if (service.protocol === 'json') {
     return { status: 200, headers: { 'content-type': JSON_CONTENT_TYPE }, body: JSON.stringify(result ?? {}) };
   }
@@ -100,6 +140,9 @@ export function success(service: Service, operationName: string, result: object 
 }
 
 export function failure(protocol: Route['protocol'], service: Service | undefined, error: ApiError, requestId: string): WireResponse {
+  if (protocol === 'rest-json') {
+    return { status: error.status, headers: { 'content-type': 'application/json', 'x-amzn-errortype': error.code }, body: JSON.stringify({ message: error.message }) };
+  }
   if (protocol === 'json') {
     return {
       status: error.status,

@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
+import { PredefinedRoleSchema, RecommenderSchema } from './recommender-data.js';
 
 /**
  * A GCP sandbox dataset: the organization as Google's APIs describe it, plus `x-` fields that only the
@@ -66,6 +67,7 @@ const ProjectSchema = z.looseObject({
     .object({ observationStart: Instant.optional(), enabled: z.boolean().default(true) })
     .strict()
     .default({ enabled: true }),
+  'x-recommender': RecommenderSchema.optional(),
 });
 
 export const DatasetSchema = z
@@ -77,6 +79,8 @@ export const DatasetSchema = z
     policies: z.record(z.string().regex(/^(folders|organizations)\/\d+$/), PolicySchema).default({}),
     /** Custom roles of the projects and the organization. */
     roles: z.array(RoleSchema).default([]),
+    /** Predefined roles as `roles.get` returns them, for the permissions the Recommender's insights leave unused. */
+    predefinedRoles: z.array(PredefinedRoleSchema).default([]),
   })
   .strict();
 export type Dataset = z.infer<typeof DatasetSchema>;

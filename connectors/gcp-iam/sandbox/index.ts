@@ -9,7 +9,7 @@ import { googleError, route, type Reply, type Request } from './routes.js';
 
 /**
  * A local stand-in for the Google REST APIs the GCP IAM connector reads (IAM v1, Resource Manager v3 and v1's getAncestry,
- * Policy Analyzer v1, Cloud Asset v1), over a dataset seen at an as-of date. Real googleapis clients
+ * Policy Analyzer v1, Cloud Asset v1, Recommender v1), over a dataset seen at an as-of date. Real googleapis clients
  * reach it through `rootUrl`. Injected faults speak the shared vocabulary (`FaultPlan`); requests are named by
  * the operations the connector records in the manifest.
  */
@@ -26,7 +26,9 @@ export type Operation =
   | 'cloudresourcemanager.folders.getIamPolicy'
   | 'cloudresourcemanager.organizations.getIamPolicy'
   | 'iam.projects.roles.get'
-  | 'iam.organizations.roles.get';
+  | 'iam.organizations.roles.get'
+  | 'recommender.insights.list'
+  | 'iam.roles.get';
 
 /**
  * A permission the collector lacks, or an API that is off: how a project stands, not a fault in transit, so it

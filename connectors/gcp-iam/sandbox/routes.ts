@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Operation } from './index.js';
 import { activityAnalyzerTimestamp, toWire, type DatasetBinding, type DatasetProject, type DatasetView } from './dataset.js';
+import { usageRoute } from './recommender.js';
 
 /** The sandbox's REST surface: one handler per Google API method the connector calls, in Google's JSON shapes. */
 
@@ -49,7 +50,7 @@ export function googleError(code: number, message: string, details: unknown[] = 
   return { status: code, body: { error: { code, message, status: STATUS_NAMES[code] ?? 'UNKNOWN', details } } };
 }
 
-function denied(permission: string, resource: string): Reply {
+export function denied(permission: string, resource: string): Reply {
   return googleError(403, `Permission '${permission}' denied on resource '${resource}' (or it may not exist).`, [
     {
       '@type': 'type.googleapis.com/google.rpc.ErrorInfo',
@@ -63,7 +64,7 @@ function denied(permission: string, resource: string): Reply {
 let freshTokens = 0;
 
 /** Opaque page tokens bound to the query they continue, as Google rejects a token reused on another query. */
-function listingOf(url: URL, field: string): Listing {
+export function listingOf(url: URL, field: string): Listing {
   const query = [...url.searchParams].filter(([k]) => k !== 'pageToken' && k !== 'pageSize').sort().join('&');
   const fingerprint = createHash('sha256').update(`${url.pathname}?${query}`).digest('hex').slice(0, 16);
   const token = url.searchParams.get('pageToken') || undefined;
@@ -84,12 +85,12 @@ function listingOf(url: URL, field: string): Listing {
   };
 }
 
-function positionOf(method: string, url: URL, listing?: Listing): string {
+export function positionOf(method: string, url: URL, listing?: Listing): string {
   const query = [...url.searchParams].filter(([k]) => k !== 'pageToken').sort().join('&');
   return `${method} ${url.pathname}?${query}${listing ? `@${listing.offset ?? listing.token}` : ''}`;
 }
 
-function paginate<T>(items: T[], listing: Listing, url: URL, sizes: { default: number; max: number }): Reply {
+export function paginate<T>(items: T[], listing: Listing, url: URL, sizes: { default: number; max: number }): Reply {
   if (listing.offset === undefined) return googleError(400, 'Invalid page token.');
   const requested = Number(url.searchParams.get('pageSize') ?? 0);
   const size = requested > 0 ? Math.min(requested, sizes.max) : sizes.default;
@@ -101,7 +102,7 @@ function paginate<T>(items: T[], listing: Listing, url: URL, sizes: { default: n
   return { status: 200, body };
 }
 
-function projectAliases(ref: string, project: DatasetProject | undefined): string[] {
+export function projectAliases(ref: string, project: DatasetProject | undefined): string[] {
   return project ? [project.project.projectId, project.project.name.slice('projects/'.length), project.project.name] : [ref];
 }
 
@@ -110,6 +111,8 @@ const byName = <T extends { name?: unknown }>(a: T, b: T) => String(a.name).loca
 export function route(method: string, url: URL, body: string, view: DatasetView, stale: ReadonlySet<string>): Request {
   const p = decodeURIComponent(url.pathname);
   let m: RegExpMatchArray | null;
+  const usage = usageRoute(method, url, p, view);
+  if (usage) return usage;
 
   if (method === 'GET' && (m = p.match(/^\/v1\/projects\/([^/]+)\/serviceAccounts$/))) {
     const ref = m[1]!;

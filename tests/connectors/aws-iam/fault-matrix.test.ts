@@ -4,22 +4,27 @@ import { casesFor, judge, startMatrix, type MatrixHarness, type Outcome } from '
 
 /**
  * Every AWS call of the demo run × every fault kind, once and always: each case ends with the fault-free
- * inventory, or incomplete naming the operation. AssumeRole, GetCallerIdentity and GenerateCredentialReport leave
- * no raw page (a session's secrets, who the collector is, a poll), so the manifest does not list them; faults reach
- * them all the same.
+ * inventory, or incomplete naming the operation. AssumeRole, GetCallerIdentity, GenerateCredentialReport and
+ * GenerateServiceLastAccessedDetails leave no raw page (a session's secrets, who the collector is, a job started), so
+ * the manifest does not list them; faults reach them all the same.
  */
 const OPERATIONS = [
   'AssumeRole',
   'DescribePolicy',
   'GenerateCredentialReport',
+  'GenerateServiceLastAccessedDetails',
   'GetAccountAuthorizationDetails',
   'GetAccountSummary',
   'GetCallerIdentity',
   'GetCredentialReport',
+  'GetFindingV2',
   'GetPolicy',
   'GetPolicyVersion',
+  'GetServiceLastAccessedDetails',
   'ListAccessKeys',
   'ListAccounts',
+  'ListAnalyzers',
+  'ListFindingsV2',
   'ListPolicies',
   'ListTargetsForPolicy',
 ];
@@ -31,7 +36,7 @@ const started = performance.now();
 beforeAll(async () => {
   harness = await startMatrix({
     connector: 'aws-iam',
-    settings: { retry: { maxAttempts: 3, baseDelayMs: 1, maxDelayMs: 2 }, credentialReport: { pollIntervalMs: 1 } },
+    settings: { retry: { maxAttempts: 3, baseDelayMs: 1, maxDelayMs: 2 }, credentialReport: { pollIntervalMs: 1 }, serviceLastAccessed: { enabled: true, pollIntervalMs: 1 } },
     parallel: 4,
     reread: true,
   });

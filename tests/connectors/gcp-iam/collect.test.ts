@@ -75,10 +75,15 @@ describe('collecting two projects from the sandbox', () => {
     expect(etl.credentials[0]!.lastUsed).toBe('unknown');
     const beta = run.completeness.scopes.find((s) => s.scope === B)!;
     expect(beta.verdict).toBe('unreconciled');
-    expect(beta.errors).toEqual([
-      expect.objectContaining({ operation: 'policyanalyzer.activities.query', code: 'PERMISSION_DENIED', hint: expect.stringContaining('roles/policyanalyzer.activityAnalysisViewer') }),
-      expect.objectContaining({ operation: 'policyanalyzer.activities.query', code: 'PERMISSION_DENIED' }),
-    ]);
+    // The fixture has no Recommender either: recovered, as the scope's usage says. The three calls run side by side.
+    expect(beta.errors).toHaveLength(3);
+    expect(beta.errors).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ operation: 'recommender.insights.list', code: 'PERMISSION_DENIED' }),
+        expect.objectContaining({ operation: 'policyanalyzer.activities.query', code: 'PERMISSION_DENIED', hint: expect.stringContaining('roles/policyanalyzer.activityAnalysisViewer') }),
+      ]),
+    );
+    expect(beta.usage).toMatchObject({ source: 'iam-recommender', available: false });
   });
 
   it('reads 9999-12-31 as no expiry and leaves system-managed keys out of the credentials', () => {
@@ -187,7 +192,13 @@ describe('retries', () => {
     expect(sandbox.calls.filter((c) => c.operation === 'cloudresourcemanager.projects.getIamPolicy')).toHaveLength(3);
     const alpha = run.completeness.scopes.find((s) => s.scope === A)!;
     expect(alpha.verdict).toBe('incomplete');
-    expect(alpha.errors).toEqual([expect.objectContaining({ operation: 'cloudresourcemanager.projects.getIamPolicy', code: 'UNAVAILABLE' })]);
+    expect(alpha.errors).toHaveLength(2);
+    expect(alpha.errors).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ operation: 'recommender.insights.list', code: 'PERMISSION_DENIED' }),
+        expect.objectContaining({ operation: 'cloudresourcemanager.projects.getIamPolicy', code: 'UNAVAILABLE' }),
+      ]),
+    );
     // The accounts are still reported, with their privilege unknown rather than none.
     expect(run.identities.every((i) => i.privilege.level === 'unknown')).toBe(true);
   });

@@ -13,6 +13,7 @@ const SETTINGS = {
   retry: { maxAttempts: 3, baseDelayMs: 1, maxDelayMs: 2 },
   // Small pages, so that the demo's listings take several and the paging faults have pages to break.
   pageSize: { serviceAccounts: 2, activities: 2, assets: 5, projects: 1 },
+  recommender: { pageSize: 1 },
 };
 
 /** Faults a second attempt cures: met once, they must leave the population as it was, and be counted as retries. */
