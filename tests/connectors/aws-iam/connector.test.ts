@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { mkdtemp, readFile } from 'node:fs/promises';
 import { createServer, request } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -9,6 +10,7 @@ import { loadAwsSandboxDataset, startAwsSandbox, type AwsSandbox } from '../../.
 import type { AwsSandboxDataset } from '../../../connectors/aws-iam/sandbox/dataset.js';
 import { collectSource, type SourceResult } from '../../../src/engine/collect.js';
 import { silentLogger } from '../../../src/sdk/index.js';
+import { resolveRawRef, splitRawRef } from '../../helpers/raw-ref.js';
 import { CLOUDSPLAINING_EXPORT } from './sandbox-clients.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../../..');
@@ -184,9 +186,9 @@ describe('aws-iam connector against the demo organization', () => {
   it('keeps every raw page on disk with the secrets out of it', async () => {
     const result = await collect(sandbox, { accounts: [{ id: '222222222222' }], assumeRole: { externalIdEnv: 'EXTERNAL_ID' } });
     const journal = result.identities.find((i) => i.name === 'svc-erp-journal-poster')!;
-    const [file, pointer] = journal.rawRef.split('#');
-    const page = JSON.parse(await readFile(path.join(result.rawDir, file!.replace(/^raw\//, '')), 'utf8'));
-    const entity = pointer!.split('/').slice(1).reduce((node: Record<string, unknown>, key) => node[key] as Record<string, unknown>, page);
+    const file = path.join(result.rawDir, splitRawRef(journal.rawRef).file);
+    const { page, value } = resolveRawRef(journal.rawRef, () => readFileSync(file, 'utf8'));
+    const entity = value as Record<string, unknown>;
     expect(entity.UserName).toBe('svc-erp-journal-poster');
     expect(JSON.stringify(page)).not.toContain(sandbox.baseCredentials.secretAccessKey);
   });

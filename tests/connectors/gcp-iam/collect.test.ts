@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Identity } from '../../../src/sdk/index.js';
+import { resolveRawRef } from '../../helpers/raw-ref.js';
 import { byId, collectFrom, removeRun, sandboxOn, TWO_PROJECTS, type Run } from './helpers.js';
 
 const A = 'alpha-prod-1';
@@ -143,12 +144,7 @@ describe('collecting two projects from the sandbox', () => {
   it('points each identity at the raw page it came from', async () => {
     const files = await run.rawFiles();
     const runner = byId(identities, sa(A, 'app-runner'));
-    const [file, pointer] = runner.rawRef.split('#');
-    const page = JSON.parse(files.get(file!.replace(/^raw\//, ''))!) as { body: unknown };
-    const account = pointer!
-      .split('/')
-      .slice(1)
-      .reduce<unknown>((node, key) => (node as Record<string, unknown>)[key], page);
+    const { value: account } = resolveRawRef(runner.rawRef, (file) => files.get(file)!);
     expect(account).toMatchObject({ email: `app-runner@${A}.iam.gserviceaccount.com` });
   });
 });

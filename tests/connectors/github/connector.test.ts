@@ -4,6 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSandbox, type GitHubSandbox } from '../../../connectors/github/sandbox/index.js';
 import type { Identity } from '../../../src/sdk/index.js';
+import { splitRawRef } from '../../helpers/raw-ref.js';
 import { appKeys, collect, FIXTURE_NOW, loadFixture, type Run } from './harness.js';
 
 const keys = appKeys();
@@ -151,8 +152,7 @@ describe('github connector as an App installation', () => {
 
   it('points every identity at the raw page it came from', () => {
     for (const identity of appRun.identities) {
-      const [file] = identity.rawRef.split('#');
-      expect(appRun.rawFiles).toContain(file!.replace(/^raw\//, ''));
+      expect(appRun.rawFiles).toContain(splitRawRef(identity.rawRef).file);
     }
   });
 
