@@ -3,6 +3,7 @@ import { createAuth } from './auth.js';
 import { GcpClient } from './client.js';
 import { GcpCollector } from './collect.js';
 import { GcpIamConfigSchema } from './config.js';
+import { diagnose } from './doctor.js';
 import { snapshotsFromRaw } from './from-raw.js';
 import { CONNECTOR_ID, normalizeProject } from './normalize.js';
 
@@ -19,6 +20,7 @@ export default defineConnector({
     if (client.principal) context.collector(client.principal);
     yield* new GcpCollector(client, context).collect();
   },
+  doctor: diagnose,
   async fromRaw(raw, context) {
     return (await snapshotsFromRaw(raw, context.source)).flatMap(normalizeProject);
   },
