@@ -6,7 +6,7 @@ import { parse, stringify } from 'yaml';
 import { CLI, cli, packsIn, ROOT, tempDir, type CliResult } from './cli.js';
 
 /** The sources doctor checks through the API here; the demo's others read files or come from a package. */
-const SOURCES = ['aws', 'gcp', 'github'];
+const SOURCES = ['aws', 'gcp', 'github', 'gitlab'];
 
 interface Check {
   scope: string;
@@ -95,10 +95,11 @@ describe('nhi-audit doctor against the demo sandboxes', () => {
     expect(aws.principals).toContainEqual({ scope: '222222222222', identity: 'arn:aws:sts::222222222222:assumed-role/NhiAuditReadOnly/nhi-audit' });
     expect(diagnoses.get('github')!.principals[0]!.identity).toMatch(/^app:corvid-nhi-audit .*id 1003001\) installation 61003001$/);
     expect(diagnoses.get('gcp')!.principals[0]!.identity).toBe('nhi-audit-collector@corvid-audit.iam.gserviceaccount.com');
+    expect(diagnoses.get('gitlab')!.principals[0]!.identity).toBe('user:nhi-audit-reader (administrator)');
   });
 
   it('writes one grant file per source, as printed, and no secret anywhere', async () => {
-    expect((await readdir(path.join(sandbox.cwd, 'policies'))).sort()).toEqual(['aws.aws-iam-policy.json', 'gcp.gcp-role.yaml', 'github.github-app-permissions.json']);
+    expect((await readdir(path.join(sandbox.cwd, 'policies'))).sort()).toEqual(['aws.aws-iam-policy.json', 'gcp.gcp-role.yaml', 'github.github-app-permissions.json', 'gitlab.gitlab-token.yaml']);
     const files: string[] = [];
     for (const diagnosis of diagnoses.values()) {
       const written = await readFile(path.join(sandbox.cwd, diagnosis.file!), 'utf8');
@@ -110,6 +111,7 @@ describe('nhi-audit doctor against the demo sandboxes', () => {
     expect(policy.Statement.every((statement) => statement.Effect === 'Allow')).toBe(true);
     expect(parse(files[1]!)).toMatchObject({ stage: 'GA', includedPermissions: expect.arrayContaining(['iam.serviceAccounts.list']) });
     expect(files[1]).toContain('roles/iam.securityReviewer');
+    expect(parse(files[3]!)).toEqual({ scopes: ['read_api'], roles: { 'corvid-finance': 'Owner' }, administrator: true });
     expectNoSecret(sandbox.env, result.stdout, result.stderr, ...files);
   });
 
@@ -182,6 +184,11 @@ describe('nhi-audit doctor when a sandbox refuses a permission', () => {
       await writeFile(github, JSON.stringify(data));
       // GCP: Policy Analyzer refuses the collector everywhere.
       await writeFile(path.join(dataset, 'gcp-iam/denials.json'), JSON.stringify([{ operation: 'policyanalyzer' }]));
+      // GitLab: the token's user is no administrator, though the source asks for the instance's variables.
+      const gitlab = path.join(dataset, 'gitlab/dataset.json');
+      const instance = JSON.parse(await readFile(gitlab, 'utf8')) as { collector: { is_admin: boolean } };
+      instance.collector.is_admin = false;
+      await writeFile(gitlab, JSON.stringify(instance));
     });
   }, 90_000);
   afterAll(() => stop(sandbox?.child));
@@ -198,6 +205,8 @@ describe('nhi-audit doctor when a sandbox refuses a permission', () => {
       'policyanalyzer.serviceAccountLastAuthenticationActivities.query',
       'policyanalyzer.serviceAccountKeyLastAuthenticationActivities.query',
     ]);
+    expect(missing('gitlab')).toEqual(['administrator', 'administrator']);
+    expect(diagnoses.get('gitlab')!.checks.filter((check) => check.status !== 'granted').map((check) => check.operation)).toEqual(['admin/ci/variables', 'service-accounts']);
     expect(diagnoses.get('github')!.grant.content).toContain('"secrets": "read"');
 
     const text = await cli(['-c', 'nhi-audit.sandbox.yaml', 'doctor', '--source', 'aws'], sandbox);
