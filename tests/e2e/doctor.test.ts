@@ -6,7 +6,7 @@ import { parse, stringify } from 'yaml';
 import { CLI, cli, packsIn, ROOT, tempDir, type CliResult } from './cli.js';
 
 /** The sources doctor checks through the API here; the demo's others read files or come from a package. */
-const SOURCES = ['aws', 'gcp', 'github', 'gitlab'];
+const SOURCES = ['aws', 'entra', 'gcp', 'github', 'gitlab'];
 
 interface Check {
   scope: string;
@@ -96,26 +96,28 @@ describe('nhi-audit doctor against the demo sandboxes', () => {
     expect(diagnoses.get('github')!.principals[0]!.identity).toMatch(/^app:corvid-nhi-audit .*id 1003001\) installation 61003001$/);
     expect(diagnoses.get('gcp')!.principals[0]!.identity).toBe('nhi-audit-collector@corvid-audit.iam.gserviceaccount.com');
     expect(diagnoses.get('gitlab')!.principals[0]!.identity).toBe('user:nhi-audit-reader (administrator)');
+    expect(diagnoses.get('entra')!.principals[0]!.identity).toBe('application c0e1d000-0000-4001-8000-000000000001 (service principal corvid-nhi-audit)');
   });
 
   it('writes one grant file per source, as printed, and no secret anywhere', async () => {
-    expect((await readdir(path.join(sandbox.cwd, 'policies'))).sort()).toEqual(['aws.aws-iam-policy.json', 'gcp.gcp-role.yaml', 'github.github-app-permissions.json', 'gitlab.gitlab-token.yaml']);
+    expect((await readdir(path.join(sandbox.cwd, 'policies'))).sort()).toEqual(['aws.aws-iam-policy.json', 'entra.entra-graph-permissions.json', 'gcp.gcp-role.yaml', 'github.github-app-permissions.json', 'gitlab.gitlab-token.yaml']);
     const files: string[] = [];
     for (const diagnosis of diagnoses.values()) {
       const written = await readFile(path.join(sandbox.cwd, diagnosis.file!), 'utf8');
       expect(written).toBe(diagnosis.grant.content);
       files.push(written);
     }
-    const policy = JSON.parse(files[0]!) as { Version: string; Statement: { Action: string | string[]; Effect: string }[] };
+    const [aws, , gcp, , gitlab] = files;
+    const policy = JSON.parse(aws!) as { Version: string; Statement: { Action: string | string[]; Effect: string }[] };
     expect(policy.Version).toBe('2012-10-17');
     expect(policy.Statement.every((statement) => statement.Effect === 'Allow')).toBe(true);
-    expect(parse(files[1]!)).toMatchObject({ stage: 'GA', includedPermissions: expect.arrayContaining(['iam.serviceAccounts.list']) });
-    expect(files[1]).toContain('roles/iam.securityReviewer');
-    expect(parse(files[3]!)).toEqual({ scopes: ['read_api'], roles: { 'corvid-finance': 'Owner' }, administrator: true });
+    expect(parse(gcp!)).toMatchObject({ stage: 'GA', includedPermissions: expect.arrayContaining(['iam.serviceAccounts.list']) });
+    expect(gcp).toContain('roles/iam.securityReviewer');
+    expect(parse(gitlab!)).toEqual({ scopes: ['read_api'], roles: { 'corvid-finance': 'Owner' }, administrator: true });
     expectNoSecret(sandbox.env, result.stdout, result.stderr, ...files);
   });
 
-  it('prints a grant that lets a collection complete: the GitHub installation holds exactly it, and every AWS and GCP call is covered', async () => {
+  it('prints a grant that lets a collection complete: the GitHub installation and the Entra application hold exactly it, every AWS and GCP call is covered', async () => {
     const keys = await cli(['keys', 'generate', '--out', 'keys'], sandbox);
     expect(keys.code).toBe(0);
     const config = path.join(sandbox.cwd, 'nhi-audit.sandbox.yaml');
@@ -141,6 +143,20 @@ describe('nhi-audit doctor against the demo sandboxes', () => {
     const held = installations.installations.find((i) => i.id === installations.collector_installation_id)!.permissions;
     expect(JSON.parse(diagnoses.get('github')!.grant.content).default_permissions).toEqual(held);
     expect(operations('github').size).toBeGreaterThan(5);
+
+    // Entra: the sandbox enforces the collector's Graph app role assignments, and they are exactly the printed permissions.
+    const tenant = JSON.parse(await readFile(path.join(sandbox.dataset, 'entra-id/dataset.json'), 'utf8')) as {
+      servicePrincipals: { id: string; appId: string; appRoles?: { id: string; value: string }[] }[];
+      appRoleAssignments: { principalId: string; resourceId: string; appRole: string }[];
+    };
+    const graph = tenant.servicePrincipals.find((sp) => sp.appId === '00000003-0000-0000-c000-000000000000')!;
+    const collector = tenant.servicePrincipals.find((sp) => sp.appId === 'c0e1d000-0000-4001-8000-000000000001')!;
+    const assigned = tenant.appRoleAssignments.filter((a) => a.principalId === collector.id && a.resourceId === graph.id).map((a) => a.appRole).sort();
+    const printed = (JSON.parse(diagnoses.get('entra')!.grant.content) as { requiredResourceAccess: { resourceAccess: { id: string }[] }[] }).requiredResourceAccess[0]!.resourceAccess
+      .map(({ id }) => graph.appRoles!.find((role) => role.id === id)!.value)
+      .sort();
+    expect(printed).toEqual(assigned);
+    expect(operations('entra').size).toBeGreaterThan(5);
 
     // AWS: every operation of the collection is an action of the policy (STS GetCallerIdentity needs none).
     const actions = new Set(
@@ -184,6 +200,11 @@ describe('nhi-audit doctor when a sandbox refuses a permission', () => {
       await writeFile(github, JSON.stringify(data));
       // GCP: Policy Analyzer refuses the collector everywhere.
       await writeFile(path.join(dataset, 'gcp-iam/denials.json'), JSON.stringify([{ operation: 'policyanalyzer' }]));
+      // Entra: the audit application without AuditLog.Read.All (its Graph app role assignment removed).
+      const entra = path.join(dataset, 'entra-id/dataset.json');
+      const tenant = JSON.parse(await readFile(entra, 'utf8')) as { appRoleAssignments: { principalId: string; appRole: string }[] };
+      tenant.appRoleAssignments = tenant.appRoleAssignments.filter((a) => !(a.principalId === 'd0c5e000-0000-4001-8000-000000000001' && a.appRole === 'AuditLog.Read.All'));
+      await writeFile(entra, JSON.stringify(tenant));
       // GitLab: the token's user is no administrator, though the source asks for the instance's variables.
       const gitlab = path.join(dataset, 'gitlab/dataset.json');
       const instance = JSON.parse(await readFile(gitlab, 'utf8')) as { collector: { is_admin: boolean } };
@@ -206,6 +227,8 @@ describe('nhi-audit doctor when a sandbox refuses a permission', () => {
       'policyanalyzer.serviceAccountKeyLastAuthenticationActivities.query',
     ]);
     expect(missing('gitlab')).toEqual(['administrator', 'administrator']);
+    expect(missing('entra')).toEqual(['AuditLog.Read.All', 'AuditLog.Read.All']);
+    expect(diagnoses.get('entra')!.checks.find((check) => check.status === 'missing')!.detail).toContain('Insufficient privileges');
     expect(diagnoses.get('gitlab')!.checks.filter((check) => check.status !== 'granted').map((check) => check.operation)).toEqual(['admin/ci/variables', 'service-accounts']);
     expect(diagnoses.get('github')!.grant.content).toContain('"secrets": "read"');
 
