@@ -37,6 +37,8 @@ export interface EntraSandboxOptions {
   faults?: FaultPlan | readonly FaultSpec[];
   /** Seconds a throttled answer asks the client to wait. */
   retryAfterSeconds?: number;
+  /** Refuse (403) what the caller's Microsoft Graph app role assignments do not cover, as Graph does; off, every read is allowed. */
+  enforcePermissions?: boolean;
 }
 
 export interface EntraSandbox {
@@ -113,7 +115,7 @@ export async function startEntraSandbox(options: EntraSandboxOptions): Promise<E
     if (!issued.has(bearer)) {
       return { operation: request.operation, outcome: respond(wire(graphError(401, 'InvalidAuthenticationToken', 'Access token is empty or invalid.'))) };
     }
-    const refused = refusal(tenant, issued.get(bearer)!, request.operation);
+    const refused = options.enforcePermissions ? refusal(tenant, issued.get(bearer)!, request.operation) : undefined;
     if (refused) return { operation: request.operation, outcome: respond(wire(refused)) };
     const kind = request.operation === 'unknown' ? undefined : plan.take(request.operation, request.position);
     const real = () => wire(request.handle());
@@ -165,7 +167,7 @@ export const DEMO_SECRET_ENV = 'NHI_DEMO_ENTRA_CLIENT_SECRET';
 export const startDemo: SandboxModule['startDemo'] = async (datasetDir, { now, faults }): Promise<DemoSandbox> => {
   const dataset = await loadDataset(path.join(datasetDir, 'dataset.json'));
   const clientSecret = `Q~${randomBytes(30).toString('base64url')}`;
-  const sandbox = await startEntraSandbox({ dataset, now, clientSecret, faults: faults ?? [] });
+  const sandbox = await startEntraSandbox({ dataset, now, clientSecret, faults: faults ?? [], enforcePermissions: true });
   const folder = await mkdtemp(path.join(tmpdir(), 'nhi-entra-sandbox-'));
   const caFile = path.join(folder, 'sandbox-ca.pem');
   await writeFile(caFile, sandbox.ca);

@@ -20,14 +20,11 @@ export function graphPermissions(tenant: Tenant, clientId: string): string[] {
   return tenant.dataset.appRoleAssignments.filter((a) => a.principalId === principal.id && a.resourceId === graph.id).map((a) => a.appRole);
 }
 
-/**
- * Graph's 403 for a request the caller's application permissions do not cover. A tenant whose collector holds no
- * Graph permission at all is served without this check (test tenants that model no consent).
- */
+/** Graph's 403 for a request the caller's application permissions do not cover. */
 export function refusal(tenant: Tenant, clientId: string, operation: string): Reply | undefined {
   const needed = PERMISSIONS[operation as Operation]?.split(' ')[0];
   const held = graphPermissions(tenant, clientId);
-  if (!needed || held.length === 0) return undefined;
+  if (!needed) return undefined;
   if (held.some((permission) => permission === needed || INCLUDED[permission]?.includes(needed))) return undefined;
   return graphError(403, 'Authorization_RequestDenied', 'Insufficient privileges to complete the operation.');
 }
