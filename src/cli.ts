@@ -145,6 +145,14 @@ export function buildProgram(): Command {
     .option('--fault <spec>', `inject a fault: connector:operation:kind[:times], operation * for all; kinds: ${FAULT_KINDS.join(', ')} (repeatable)`, collect, [])
     .action(lazy(() => import('./commands/sandbox.js')));
 
+  program
+    .command('doctor')
+    .description('check each source\'s credentials before a collection: who they are, which read permissions are missing, and the least-privilege grant to ask for')
+    .option('--source <name>', 'check this source only')
+    .option('--write-policies <dir>', 'write the grant to ask for as one file per source into this folder')
+    .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'))
+    .action(lazy(() => import('./commands/doctor.js')));
+
   const controls = program.command('controls').description('the control catalog');
   controls
     .command('list')

@@ -138,7 +138,7 @@ export function errorCode(error: unknown): string {
 }
 
 export class AwsIamClient {
-  private readonly baseCredentials: AwsCredentialIdentityProvider;
+  protected readonly baseCredentials: AwsCredentialIdentityProvider;
   private readonly awsManagedPolicies = new Map<string, Promise<PolicyDocument | undefined>>();
   /** Account paths and the management account, as ListAccounts showed them: where each SCP applies. */
   private readonly organization: Omit<OrganizationPolicies, 'policies'> = { managementAccountId: undefined, accountPaths: {} };
@@ -183,7 +183,7 @@ export class AwsIamClient {
    * The one configuration of every SDK client (IAM, STS, Organizations): connect and response timeouts from the
    * source's `timeouts`, and the SDK's retry of throttling, server errors, resets, timeouts and unreadable bodies.
    */
-  private clientConfig(credentials: AwsCredentialIdentityProvider) {
+  protected clientConfig(credentials: AwsCredentialIdentityProvider) {
     const { region, endpoint, retry } = this.config;
     const { connectMs, requestMs } = this.context.timeouts;
     return {
@@ -203,7 +203,7 @@ export class AwsIamClient {
    * answer without transport metadata and the attempts it took in all, for the manifest. A failure names the
    * operation.
    */
-  private async request<Schema extends z.ZodType>(
+  protected async request<Schema extends z.ZodType>(
     operation: string,
     schema: Schema,
     send: (options: { abortSignal?: AbortSignal }) => Promise<SdkOutput>,
@@ -252,7 +252,7 @@ export class AwsIamClient {
   }
 
   /** AssumeRole through the request layer, so the session is validated, time-limited and retried like every call. */
-  private credentialsFor(target: AccountTarget): AwsCredentialIdentityProvider {
+  protected credentialsFor(target: AccountTarget): AwsCredentialIdentityProvider {
     if (target.via.kind === 'caller') return this.baseCredentials;
     const { roleArn, externalId } = target.via;
     const sts = new STSClient(this.clientConfig(this.baseCredentials));

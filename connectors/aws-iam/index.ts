@@ -3,6 +3,7 @@ import { defineConnector, type CollectContext, type Identity, type ScopeRecorder
 import { CATALOG_PACKAGE, loadActionCatalog, type ActionCatalog } from './catalog.js';
 import { AwsIamClient, errorCode, operationOf, type AccountTarget } from './client.js';
 import { AwsIamConfigSchema } from './config.js';
+import { diagnose } from './doctor.js';
 import { PrivilegeEvaluator } from './effective.js';
 import { loadExport, readExport } from './export.js';
 import { snapshotsFromRaw } from './from-raw.js';
@@ -139,6 +140,7 @@ export default defineConnector({
       normalizeAccount(snapshot, { connector: CONNECTOR_ID, source: context.source, now: context.now, privileges }),
     );
   },
+  doctor: diagnose,
   inputFiles(config) {
     return (config.exports ?? []).flatMap((files) => [files.authorizationDetails, ...(files.credentialReport ? [files.credentialReport] : [])]);
   },

@@ -2,6 +2,7 @@ import { ConnectorError, defineConnector, withRetries } from '../../src/sdk/inde
 import { createAuth } from './auth.js';
 import { EntraCollector } from './collect.js';
 import { EntraIdConfigSchema } from './config.js';
+import { diagnose } from './doctor.js';
 import { snapshotFromRaw } from './from-raw.js';
 import { CONNECTOR_ID, normalizeTenant } from './normalize.js';
 import { GraphTransport } from './transport.js';
@@ -37,6 +38,7 @@ export default defineConnector({
     context.collector(collector);
     yield* new EntraCollector(transport, config, context, collector).collect();
   },
+  doctor: diagnose,
   async fromRaw(raw, context) {
     const snapshot = await snapshotFromRaw(raw, context.source, context.now);
     return snapshot ? normalizeTenant(snapshot) : [];

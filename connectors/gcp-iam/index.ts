@@ -3,6 +3,7 @@ import { createAuth } from './auth.js';
 import { GcpClient } from './client.js';
 import { GcpCollector } from './collect.js';
 import { GcpIamConfigSchema } from './config.js';
+import { diagnose } from './doctor.js';
 import { snapshotsFromRaw } from './from-raw.js';
 import { CONNECTOR_ID, normalizeProject } from './normalize.js';
 import { projectUsageFromRaw, withProjectUsage } from './recommender.js';
@@ -20,6 +21,7 @@ export default defineConnector({
     if (client.principal) context.collector(client.principal);
     yield* new GcpCollector(client, context).collect();
   },
+  doctor: diagnose,
   async fromRaw(raw, context) {
     const snapshots = await snapshotsFromRaw(raw, context.source);
     const identities = await Promise.all(snapshots.map(async (s) => withProjectUsage(normalizeProject(s), await projectUsageFromRaw(raw, s.projectId))));

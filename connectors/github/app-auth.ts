@@ -27,8 +27,8 @@ function encode(value: object): string {
   return Buffer.from(JSON.stringify(value)).toString('base64url');
 }
 
-/** GET /app and the installation token request authenticate as the App; GHES paths carry a prefix. */
-const APP_ENDPOINT = /\/app(\/installations\/[^/]+\/access_tokens)?$/;
+/** GET /app, an installation and its token request authenticate as the App; GHES paths carry a prefix. */
+const APP_ENDPOINT = /\/app(\/installations\/[^/]+(\/access_tokens)?)?$/;
 
 type RequestFn = ((route: any, parameters?: any) => Promise<any>) & { endpoint: { merge(route: any, parameters?: any): any } };
 

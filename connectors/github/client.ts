@@ -76,7 +76,7 @@ export class GitHubClient {
       const { value, attempts } = await this.retrying(operation.id, signal, async (request) => {
         const response = url
           ? await this.octokit.request({ method: 'GET', url, request })
-          : await this.octokit.request(operation.route, { ...parameters, per_page: 100, request });
+          : await this.octokit.request(operation.route, { per_page: 100, ...parameters, request });
         return { response, value: validateResponse(operation.id, schema, response.data) };
       });
       const { response } = value;

@@ -2,6 +2,7 @@ import { defineConnector } from '../../src/sdk/index.js';
 import { createClient } from './client.js';
 import { collectOrganization, type GitHubSession } from './collect.js';
 import { GitHubConfigSchema } from './config.js';
+import { diagnose } from './doctor.js';
 import { identitiesFromRaw } from './from-raw.js';
 
 export default defineConnector({
@@ -14,4 +15,5 @@ export default defineConnector({
   },
   collect: (session, context) => collectOrganization(session, context),
   fromRaw: (raw, context) => identitiesFromRaw(raw, context.source),
+  doctor: diagnose,
 });

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import {
   AppSchema,
+  AuthenticatedAppSchema,
   AuthenticatedUserSchema,
   CredentialAuthorizationSchema,
   DeployKeySchema,
@@ -75,6 +76,8 @@ export const OPERATIONS = {
   getAuthenticatedUser: op('users/get-authenticated', 'GET /user', AuthenticatedUserSchema),
   createInstallationAccessToken: op('apps/create-installation-access-token', 'POST /app/installations/{installation_id}/access_tokens', InstallationTokenSchema),
   getAppBySlug: op('apps/get-by-slug', 'GET /apps/{app_slug}', AppSchema),
+  getAuthenticatedApp: op('apps/get-authenticated', 'GET /app', AuthenticatedAppSchema),
+  getInstallation: op('apps/get-installation', 'GET /app/installations/{installation_id}', InstallationSchema),
   listAppInstallations: op('orgs/list-app-installations', 'GET /orgs/{org}/installations', InstallationSchema, 'installations', 'organization_administration=read'),
   listRepoPropertyValues: op(
     'orgs/custom-properties-for-repos-get-organization-values',

@@ -25,6 +25,13 @@ export const AppSchema = z.looseObject({
   owner: z.looseObject({ login: z.string().optional() }).nullable(),
 });
 
+/** The App itself, as GET /app shows it to its own JWT. */
+export const AuthenticatedAppSchema = z.looseObject({
+  id: z.number().int(),
+  slug: z.string().min(1),
+  name: z.string(),
+});
+
 export const InstallationSchema = z.looseObject({
   id: z.number().int(),
   app_id: z.number().int(),

@@ -195,7 +195,51 @@ export interface Connector<Config = any, Client = any> {
   sdkVersion?: number;
   /** A connector package's sandbox, for `nhi-audit demo` and `nhi-audit sandbox` (in-tree ones keep it in `sandbox/`). */
   sandbox?(): Promise<SandboxModule>;
+  /**
+   * `nhi-audit doctor`: who the source's credentials are, which read permissions the collection needs and lacks
+   * (one cheap call per permission group, through the connector's own clients), and the least-privilege grant to
+   * ask for. Collects nothing and keeps no page. Throws (a `ConnectorError`) when the source cannot be reached at
+   * all; a refused check is a `missing` result, not an error.
+   */
+  doctor?(config: Config, context: ConnectContext): Promise<DoctorReport>;
 }
+
+/** One permission the collection needs, tested by one cheap call. */
+export const PermissionCheckSchema = z
+  .object({
+    /** Where it was tested (an account, project, org), or the source's name for the whole source. */
+    scope: z.string(),
+    /** As the provider's grant names it: `iam:GetCredentialReport`, `secrets=read`, `iam.serviceAccounts.list`, `Application.Read.All`, `read_api`. */
+    permission: z.string(),
+    /** The call that tested it, as the manifest names operations. */
+    operation: z.string(),
+    /** granted; missing: the provider refused it; unknown: the call failed otherwise (unreachable, 5xx), so nothing is known. */
+    status: z.enum(['granted', 'missing', 'unknown']),
+    /** The provider's answer when not granted (never a secret). */
+    detail: z.string().optional(),
+  })
+  .strict();
+export type PermissionCheck = z.infer<typeof PermissionCheckSchema>;
+
+/** What `doctor` reports for one source. */
+export const DoctorReportSchema = z
+  .object({
+    /** Who the credentials are, per scope: an ARN, an App, a service account's email, an application. */
+    principals: z.array(z.object({ scope: z.string(), identity: z.string() }).strict()),
+    checks: z.array(PermissionCheckSchema),
+    /** The least-privilege grant to ask for, in the form the provider takes it, written as one file. */
+    grant: z
+      .object({
+        /** What the file is and how to apply it, in one line. */
+        description: z.string(),
+        /** The file's suffix after the source's name: `aws-iam-policy.json`, `gcp-roles.yaml`. */
+        fileSuffix: z.string().regex(/^[a-z0-9][a-z0-9.-]*$/),
+        content: z.string(),
+      })
+      .strict(),
+  })
+  .strict();
+export type DoctorReport = z.infer<typeof DoctorReportSchema>;
 
 /** One kept API page as `ScopeRecorder.page` wrote it. */
 export interface RawPage {
@@ -231,6 +275,7 @@ export function defineConnector<Schema extends z.ZodObject<any>, Client>(connect
   checkInputs?(config: z.output<Schema>, context: InputContext): Promise<void>;
   sdkVersion?: number;
   sandbox?(): Promise<SandboxModule>;
+  doctor?(config: z.output<Schema>, context: ConnectContext): Promise<DoctorReport>;
 }): Connector<z.output<Schema>, Client> {
   return connector;
 }

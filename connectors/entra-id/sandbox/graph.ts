@@ -131,6 +131,13 @@ function select(item: Record<string, unknown>, fields: string[] | undefined): Re
   return out;
 }
 
+/** `$filter`: only `appId eq '…'`, the one equality the collector's doctor asks; undefined for any other clause. */
+function filtered(items: Array<Record<string, unknown>>, filter: string | null): Array<Record<string, unknown>> | undefined {
+  if (filter === null) return items;
+  const appId = /^appId eq '([^']+)'$/.exec(filter.trim())?.[1];
+  return appId === undefined ? undefined : items.filter((item) => item.appId === appId);
+}
+
 /** Names and answers one Graph request; `origin` is the sandbox's own, for next links. */
 export function route(tenant: Tenant, origin: string, url: URL, headers: Record<string, string | string[] | undefined>): GraphRequest {
   const [, version, ...rest] = url.pathname.split('/');
@@ -163,8 +170,10 @@ export function route(tenant: Tenant, origin: string, url: URL, headers: Record<
       if (counted && (!r.countable || String(headers.consistencylevel ?? '').toLowerCase() !== 'eventual')) {
         return graphError(400, 'Request_BadRequest', '$count is not currently supported.');
       }
-      const items = r.items(tenant, match);
-      if (!Array.isArray(items)) return items;
+      const listed = r.items(tenant, match);
+      if (!Array.isArray(listed)) return listed;
+      const items = filtered(listed, params.get('$filter'));
+      if (!items) return graphError(400, 'Request_UnsupportedQuery', `Unsupported or invalid query filter clause specified: '${params.get('$filter')}'.`);
       const fields = params.get('$select')?.split(',').map((f) => f.trim());
       const value = items.slice(offset, offset + top).map((item) => select(item, fields));
       const body: Record<string, unknown> = { '@odata.context': `${origin}/${version}/$metadata#${rest[0]}`, ...(counted ? { '@odata.count': items.length } : {}), value };

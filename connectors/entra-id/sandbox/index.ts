@@ -7,6 +7,7 @@ import path from 'node:path';
 import { generate } from 'selfsigned';
 import { applyFault, FaultPlan, type DemoSandbox, type FaultOutcome, type FaultSpec, type SandboxModule, type WireResponse } from '../../../src/sdk/index.js';
 import { loadDataset, Tenant, type Dataset } from './dataset.js';
+import { refusal } from './permissions.js';
 import { graphDialect, wire } from './dialect.js';
 import { graphError, route } from './graph.js';
 
@@ -36,6 +37,8 @@ export interface EntraSandboxOptions {
   faults?: FaultPlan | readonly FaultSpec[];
   /** Seconds a throttled answer asks the client to wait. */
   retryAfterSeconds?: number;
+  /** Refuse (403) what the caller's Microsoft Graph app role assignments do not cover, as Graph does; off, every read is allowed. */
+  enforcePermissions?: boolean;
 }
 
 export interface EntraSandbox {
@@ -57,7 +60,8 @@ export async function startEntraSandbox(options: EntraSandboxOptions): Promise<E
   const { tenantId } = options.dataset;
   const plan = options.faults instanceof FaultPlan ? options.faults : new FaultPlan('entra-id', options.faults ?? []);
   const clients = new Set(tenant.dataset.servicePrincipals.map((sp) => sp.appId));
-  const issued = new Set<string>();
+  /** Issued access tokens and the application each was issued to. */
+  const issued = new Map<string, string>();
   const calls: SandboxCall[] = [];
   const pems = await generate([{ name: 'commonName', value: '127.0.0.1' }], {
     keyType: 'ec',
@@ -74,7 +78,7 @@ export async function startEntraSandbox(options: EntraSandboxOptions): Promise<E
     if (!clients.has(clientId)) return tokenError(400, 'unauthorized_client', `AADSTS700016: Application with identifier '${clientId}' was not found in the directory '${tenantId}'.`);
     if (form.get('client_secret') !== options.clientSecret) return tokenError(401, 'invalid_client', `AADSTS7000215: Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '${clientId}'.`);
     const access = `eyJ0eXAiOiJKV1QifQ.${randomBytes(24).toString('base64url')}.sandbox`;
-    issued.add(access);
+    issued.set(access, clientId);
     return { status: 200, headers: { 'content-type': 'application/json; charset=utf-8' }, body: JSON.stringify({ token_type: 'Bearer', expires_in: 3599, ext_expires_in: 3599, access_token: access }) };
   };
 
@@ -111,6 +115,8 @@ export async function startEntraSandbox(options: EntraSandboxOptions): Promise<E
     if (!issued.has(bearer)) {
       return { operation: request.operation, outcome: respond(wire(graphError(401, 'InvalidAuthenticationToken', 'Access token is empty or invalid.'))) };
     }
+    const refused = options.enforcePermissions ? refusal(tenant, issued.get(bearer)!, request.operation) : undefined;
+    if (refused) return { operation: request.operation, outcome: respond(wire(refused)) };
     const kind = request.operation === 'unknown' ? undefined : plan.take(request.operation, request.position);
     const real = () => wire(request.handle());
     return { operation: request.operation, outcome: kind ? applyFault(kind, graphDialect(request, options.retryAfterSeconds ?? 1), real) : respond(real()) };
@@ -161,7 +167,7 @@ export const DEMO_SECRET_ENV = 'NHI_DEMO_ENTRA_CLIENT_SECRET';
 export const startDemo: SandboxModule['startDemo'] = async (datasetDir, { now, faults }): Promise<DemoSandbox> => {
   const dataset = await loadDataset(path.join(datasetDir, 'dataset.json'));
   const clientSecret = `Q~${randomBytes(30).toString('base64url')}`;
-  const sandbox = await startEntraSandbox({ dataset, now, clientSecret, faults: faults ?? [] });
+  const sandbox = await startEntraSandbox({ dataset, now, clientSecret, faults: faults ?? [], enforcePermissions: true });
   const folder = await mkdtemp(path.join(tmpdir(), 'nhi-entra-sandbox-'));
   const caFile = path.join(folder, 'sandbox-ca.pem');
   await writeFile(caFile, sandbox.ca);

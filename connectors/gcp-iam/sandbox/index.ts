@@ -6,6 +6,8 @@ import { applyFault, FaultPlan, type DemoSandbox, type FaultOutcome, type FaultS
 import { DatasetView, loadDataset, type Dataset } from './dataset.js';
 import { googleDialect, wire } from './dialect.js';
 import { googleError, route, type Reply, type Request } from './routes.js';
+import { tokenInfo, TOKENINFO_PATH } from './tokeninfo.js';
+import { datasetDenials } from './denials.js';
 
 /**
  * A local stand-in for the Google REST APIs the GCP IAM connector reads (IAM v1, Resource Manager v3 and v1's getAncestry,
@@ -69,6 +71,8 @@ export interface GcpSandboxOptions {
   denials?: Denial[];
   /** Service account emails and key ids Cloud Asset Inventory has not indexed yet (its eventual consistency). */
   staleAssets?: string[];
+  /** Whose `token` is, as tokeninfo answers: the collector's own service account. */
+  principal?: string;
 }
 
 export interface GcpSandbox {
@@ -123,6 +127,11 @@ export async function startGcpSandbox(options: GcpSandboxOptions): Promise<GcpSa
       void (async () => {
         if (options.latencyMs) await new Promise((r) => setTimeout(r, options.latencyMs));
         const url = new URL(req.url ?? '/', 'http://sandbox');
+        if (url.pathname === TOKENINFO_PATH) {
+          const { status, headers, body } = wire(tokenInfo(Buffer.concat(chunks).toString('utf8'), options.token, options.principal ?? '', options.now));
+          res.writeHead(status, { ...headers, 'content-length': String(Buffer.byteLength(body)) });
+          return res.end(body);
+        }
         const request = route(req.method ?? 'GET', url, Buffer.concat(chunks).toString('utf8'), view, stale);
         const outcome = answer(request, url, req.headers.authorization);
         calls.push({
@@ -166,12 +175,14 @@ function queryObject(url: URL): Record<string, string | string[]> {
 }
 
 export const DEMO_TOKEN_ENV = 'NHI_DEMO_GCP_ACCESS_TOKEN';
+/** The demo collector's own service account: outside the audited projects, as an audit project would hold it. */
+export const DEMO_PRINCIPAL = 'nhi-audit-collector@corvid-audit.iam.gserviceaccount.com';
 
 /** `nhi-audit demo`: serves `<datasetDir>/dataset.json` and points the gcp-iam sources at it. */
 export const startDemo: SandboxModule['startDemo'] = async (datasetDir, { now, faults }): Promise<DemoSandbox> => {
   const dataset = await loadDataset(path.join(datasetDir, 'dataset.json'));
   const token = `demo-${randomBytes(16).toString('hex')}`;
-  const sandbox = await startGcpSandbox({ dataset, now, token, faults: faults ?? [] });
+  const sandbox = await startGcpSandbox({ dataset, now, token, faults: faults ?? [], principal: DEMO_PRINCIPAL, denials: await datasetDenials(datasetDir) });
   return {
     sourceOverrides: { rootUrl: sandbox.rootUrl, accessTokenEnv: DEMO_TOKEN_ENV },
     env: { [DEMO_TOKEN_ENV]: token },

@@ -17,6 +17,8 @@ const READ_FIELD: Record<OperationName, string> = {
   getAuthenticatedUser: 'login',
   createInstallationAccessToken: 'token',
   getAppBySlug: 'owner',
+  getAuthenticatedApp: 'slug',
+  getInstallation: 'permissions',
   listAppInstallations: 'app_slug',
   listRepoPropertyValues: 'repository_name',
   listEnvironments: 'name',

@@ -8,6 +8,10 @@ import { grants, publicKeyOf, validJwt } from './auth.js';
 import { graphqlDialect, restDialect, restPosition, SECONDARY_MESSAGE } from './faults.js';
 import { cursorPosition, repositoryInventory } from './graphql.js';
 import { DOCS, HttpError, matchRoute, restReply, ROUTE_BY_ID, type Caller, type Params, type Reply } from './rest.js';
+import * as render from './wire.js';
+
+/** The routes GitHub answers only to the App's own JWT. */
+const APP_OPERATIONS = new Set([OPERATIONS.createInstallationAccessToken.id, OPERATIONS.getAuthenticatedApp.id, OPERATIONS.getInstallation.id]);
 
 /*
  * A local GitHub: REST and GraphQL over node:http from a dataset, with GitHub's pagination (Link headers
@@ -157,6 +161,7 @@ export async function startSandbox(options: SandboxOptions): Promise<GitHubSandb
       if (!matched) throw new HttpError(404, 'Not Found');
       refuse(matched.id, matched.params.repo);
       if (matched.id === OPERATIONS.createInstallationAccessToken.id) return issueInstallationToken(matched.params, caller);
+      if (matched.id === OPERATIONS.getAuthenticatedApp.id || matched.id === OPERATIONS.getInstallation.id) return appReply(matched, caller);
       authorize(matched.id, caller);
       return restReply(matched.id, matched.params, url, caller, { dataset: options.dataset, now: options.now, origin, prefix });
     } catch (error) {
@@ -185,7 +190,7 @@ export async function startSandbox(options: SandboxOptions): Promise<GitHubSandb
   function authenticate(header: string | undefined, operation: string | undefined): Caller {
     const [, credential] = /^(?:token|bearer)\s+(\S+)$/i.exec(header ?? '') ?? [];
     if (!credential) throw new HttpError(401, 'Requires authentication');
-    const wantsJwt = operation === OPERATIONS.createInstallationAccessToken.id;
+    const wantsJwt = APP_OPERATIONS.has(operation ?? '');
     if (credential.split('.').length === 3) {
       if (!appKey || !options.app || !validJwt(credential, options.app.appId, appKey)) {
         throw new HttpError(401, 'A JSON web token could not be decoded');
@@ -216,6 +221,16 @@ export async function startSandbox(options: SandboxOptions): Promise<GitHubSandb
         repository_selection: 'all',
       },
     };
+  }
+
+  /** GET /app and GET /app/installations/{id}: the collector's App and its installation, seen with the App JWT. */
+  function appReply(matched: { id: string; params: Params }, caller: Caller): Reply {
+    if (caller.kind !== 'app') throw new HttpError(401, 'A JSON web token could not be decoded');
+    const collector = options.dataset.installations.find((installation) => installation.id === options.app!.installationId);
+    if (!collector || (matched.id === OPERATIONS.getInstallation.id && Number(matched.params.installation_id) !== collector.id)) throw new HttpError(404, 'Not Found');
+    const wire = { api: origin + prefix, web: 'https://github.com', org: options.dataset.org };
+    const item = { ...collector, permissions: appPermissions ?? collector.permissions };
+    return { status: 200, body: matched.id === OPERATIONS.getInstallation.id ? render.installation(wire, item) : render.integration(wire, item) };
   }
 
   /** Which callers GitHub lets through: the App JWT only reaches /app, PAT grants only installations. */

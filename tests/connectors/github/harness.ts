@@ -5,7 +5,7 @@ import path from 'node:path';
 import connector from '../../../connectors/github/index.js';
 import { DatasetSchema, loadDataset, type Dataset } from '../../../connectors/github/sandbox/dataset.js';
 import { collectSource, type SourceResult } from '../../../src/engine/collect.js';
-import type { Logger } from '../../../src/sdk/index.js';
+import { DEFAULT_PAGING, DEFAULT_TIMEOUTS, silentLogger, type DoctorReport, type Logger } from '../../../src/sdk/index.js';
 
 export const FIXTURE_DIR = path.resolve(import.meta.dirname, '../../../fixtures/github/basic');
 export const DEMO_DIR = path.resolve(import.meta.dirname, '../../../fixtures/demo-org/github');
@@ -53,6 +53,12 @@ export async function collect(settings: Record<string, unknown>, env: Record<str
   } finally {
     await rm(rawDir, { recursive: true, force: true });
   }
+}
+
+/** Runs the connector's doctor as `nhi-audit doctor` does: the settings parsed with its schema, the source's default limits. */
+export function doctor(settings: Record<string, unknown>, env: Record<string, string>, now = FIXTURE_NOW): Promise<DoctorReport> {
+  const config = connector.config.parse({ retry: FAST_RETRY, ...settings });
+  return connector.doctor!(config as Parameters<NonNullable<typeof connector.doctor>>[0], { source: 'gh', log: silentLogger, env, baseDir: FIXTURE_DIR, now, timeouts: DEFAULT_TIMEOUTS, paging: DEFAULT_PAGING });
 }
 
 function capturingLogger(lines: string[], bindings: Record<string, unknown>): Logger {

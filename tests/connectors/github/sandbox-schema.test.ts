@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OPERATIONS, REPOSITORY_INVENTORY } from '../../../connectors/github/operations.js';
 import { startSandbox, type SandboxCall } from '../../../connectors/github/sandbox/index.js';
 import { DatasetSchema, loadDataset, type Dataset } from '../../../connectors/github/sandbox/dataset.js';
-import { appKeys, collect, DEMO_DIR, FIXTURE_NOW, loadFixture } from './harness.js';
+import { appKeys, collect, DEMO_DIR, doctor, FIXTURE_NOW, loadFixture } from './harness.js';
 import { ResponseValidator } from './openapi.js';
 
 const validator = new ResponseValidator();
@@ -31,6 +31,7 @@ async function exercise(dataset: Dataset, installation: { appId: number; install
   try {
     await collect({ org, baseUrl: sandbox.baseUrl, app: { ...installation, privateKeyEnv: 'KEY' } }, { KEY: keys.pem });
     if (!appOnly) {
+      await doctor({ org, baseUrl: sandbox.baseUrl, app: { ...installation, privateKeyEnv: 'KEY' } }, { KEY: keys.pem });
       await collect({ org, baseUrl: sandbox.baseUrl, tokenEnv: 'TOKEN' }, { TOKEN });
       await collect({ org: 'no-such-org', baseUrl: sandbox.baseUrl, tokenEnv: 'TOKEN' }, { TOKEN });
       await collect({ org, baseUrl: sandbox.baseUrl, tokenEnv: 'TOKEN' }, { TOKEN: 'ghp_wrong' });
