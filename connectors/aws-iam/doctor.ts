@@ -8,10 +8,11 @@ import {
   IAMClient,
   ListAccessKeysCommand,
 } from '@aws-sdk/client-iam';
+import { AccessAnalyzerClient, ListAnalyzersCommand } from '@aws-sdk/client-accessanalyzer';
 import { DescribePolicyCommand, ListPoliciesCommand, ListTargetsForPolicyCommand, OrganizationsClient } from '@aws-sdk/client-organizations';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import pLimit from 'p-limit';
-import { ConnectorError, type ConnectContext, type DoctorReport, type PermissionCheck, type ScopeRecorder } from '../../src/sdk/index.js';
+import { ConnectorError, discardingRecorder, type ConnectContext, type DoctorReport, type PermissionCheck } from '../../src/sdk/index.js';
 import { AwsIamClient, errorCode, type AccountTarget } from './client.js';
 import type { AwsIamConfig } from './config.js';
 import * as Responses from './responses.js';
@@ -33,19 +34,17 @@ export const ACCOUNT_ACTIONS = [
   'iam:GetPolicy',
   'iam:GetPolicyVersion',
   'iam:ListAccessKeys',
+  // Unused privilege: Access Analyzer's findings, or service last accessed data where an account has no analyzer.
+  'access-analyzer:GetFindingV2',
+  'access-analyzer:ListAnalyzers',
+  'access-analyzer:ListFindingsV2',
+  'iam:GenerateServiceLastAccessedDetails',
+  'iam:GetServiceLastAccessedDetails',
 ] as const;
 /** Discovery and the service control policies, read with the collector's own credentials. */
 export const ORGANIZATION_ACTIONS = ['organizations:DescribePolicy', 'organizations:ListAccounts', 'organizations:ListPolicies', 'organizations:ListTargetsForPolicy'] as const;
 
-/** Discards what the collection's own listing would keep: doctor reads, it does not collect. */
-const unrecorded: ScopeRecorder = {
-  scope: 'doctor',
-  collector: () => undefined,
-  page: async () => '',
-  error: () => undefined,
-  reconcile: () => undefined,
-  unreadable: () => undefined,
-};
+const unrecorded = discardingRecorder('doctor');
 
 /** The least-privilege IAM policy for this configuration, one statement per principal that needs it. */
 export function auditPolicy(config: AwsIamConfig): Record<string, unknown> {
@@ -175,6 +174,13 @@ class DoctorClient extends AwsIamClient {
         this.request('GetPolicyVersion', Responses.PolicyVersion, (options) =>
           iam.send(new GetPolicyVersionCommand({ PolicyArn: PROBE_MANAGED_POLICY, VersionId }), options),
         ),
+      ),
+    );
+    // Listing analyzers is the cheap call of Access Analyzer's group; the findings' reads need an analyzer's ARN.
+    const analyzer = new AccessAnalyzerClient(this.clientConfig(credentials));
+    checks.push(
+      await probe(scope, 'access-analyzer:ListAnalyzers', () =>
+        this.request('ListAnalyzers', Responses.AnalyzersPage, (options) => analyzer.send(new ListAnalyzersCommand({ maxResults: 1 }), options)),
       ),
     );
     // ListAccessKeys names a user; an account without users never has the collection call it.

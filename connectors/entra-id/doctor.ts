@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ConnectorError, withRetries, type ConnectContext, type DoctorReport, type PermissionCheck, type ScopeRecorder } from '../../src/sdk/index.js';
+import { ConnectorError, discardingRecorder, withRetries, type ConnectContext, type DoctorReport, type PermissionCheck } from '../../src/sdk/index.js';
 import { createAuth } from './auth.js';
 import { calls, OP, PERMISSIONS, type Operation } from './client.js';
 import type { EntraIdConfig } from './config.js';
@@ -16,15 +16,7 @@ const APP_ROLE_IDS: Record<string, string> = {
 
 const PrincipalPage = z.looseObject({ value: z.array(z.looseObject({ appId: z.string(), displayName: z.string().nullable().optional() })) });
 
-/** Discards pages: doctor reads the first page of each listing, it does not collect. */
-const unrecorded: ScopeRecorder = {
-  scope: 'doctor',
-  collector: () => undefined,
-  page: async () => '',
-  error: () => undefined,
-  reconcile: () => undefined,
-  unreadable: () => undefined,
-};
+const unrecorded = discardingRecorder('doctor');
 
 /** The permission an operation needs, without the note on licences. */
 function permissionOf(operation: Operation): string {

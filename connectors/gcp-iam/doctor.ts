@@ -3,7 +3,7 @@ import { iam } from '@googleapis/iam';
 import type { GlobalOptions, MethodOptions } from 'googleapis-common';
 import { stringify } from 'yaml';
 import { z } from 'zod';
-import { ConnectorError, type ConnectContext, type DoctorReport, type PermissionCheck, type ScopeRecorder } from '../../src/sdk/index.js';
+import { ConnectorError, discardingRecorder, type ConnectContext, type DoctorReport, type PermissionCheck } from '../../src/sdk/index.js';
 import { createAuth } from './auth.js';
 import { accountResource, activityParent, ASSET_TYPES, OP, type ActivityType } from './client.js';
 import type { GcpIamConfig } from './config.js';
@@ -19,6 +19,13 @@ export const PERMISSIONS = {
   [OP.projects]: 'resourcemanager.projects.list',
   [OP.folders]: 'resourcemanager.folders.list',
   [OP.assets]: 'cloudasset.assets.searchAllResources',
+  [OP.ancestry]: 'resourcemanager.projects.get',
+  [OP.folderPolicy]: 'resourcemanager.folders.getIamPolicy',
+  [OP.organizationPolicy]: 'resourcemanager.organizations.getIamPolicy',
+  [OP.projectRole]: 'iam.roles.get',
+  [OP.organizationRole]: 'iam.roles.get',
+  [OP.role]: 'iam.roles.get',
+  [OP.insights]: 'recommender.iamPolicyInsights.list',
 } as const;
 const ACTIVITY_PERMISSIONS: Record<ActivityType, string> = {
   serviceAccountLastAuthentication: 'policyanalyzer.serviceAccountLastAuthenticationActivities.query',
@@ -27,15 +34,7 @@ const ACTIVITY_PERMISSIONS: Record<ActivityType, string> = {
 
 const TokenInfo = z.looseObject({ email: z.string().optional(), sub: z.string().optional(), azp: z.string().optional() });
 
-/** Discards pages: doctor reads one item of each listing, it does not collect. */
-const unrecorded: ScopeRecorder = {
-  scope: 'doctor',
-  collector: () => undefined,
-  page: async () => '',
-  error: () => undefined,
-  reconcile: () => undefined,
-  unreadable: () => undefined,
-};
+const unrecorded = discardingRecorder('doctor');
 
 /** The permissions and predefined roles this configuration needs, and where to bind them. */
 export function auditGrant(config: GcpIamConfig): { parent: string; roles: string[]; permissions: string[] } {
@@ -44,6 +43,12 @@ export function auditGrant(config: GcpIamConfig): { parent: string; roles: strin
     PERMISSIONS[OP.serviceAccounts],
     PERMISSIONS[OP.keys],
     PERMISSIONS[OP.policy],
+    // Inherited bindings and custom roles: the ancestry, each ancestor's policy, each role a binding names.
+    PERMISSIONS[OP.ancestry],
+    PERMISSIONS[OP.folderPolicy],
+    PERMISSIONS[OP.organizationPolicy],
+    PERMISSIONS[OP.projectRole],
+    ...(config.recommender.enabled ? [PERMISSIONS[OP.insights]] : []),
     ...Object.values(ACTIVITY_PERMISSIONS),
     ...(discovers ? [PERMISSIONS[OP.projects], PERMISSIONS[OP.folders]] : []),
     ...(config.assetInventory ? [PERMISSIONS[OP.assets]] : []),
@@ -51,6 +56,7 @@ export function auditGrant(config: GcpIamConfig): { parent: string; roles: strin
   const roles = [
     'roles/iam.securityReviewer',
     'roles/policyanalyzer.activityAnalysisViewer',
+    ...(config.recommender.enabled ? ['roles/recommender.iamViewer'] : []),
     ...(discovers ? ['roles/browser'] : []),
     ...(config.assetInventory ? ['roles/cloudasset.viewer'] : []),
   ].sort();

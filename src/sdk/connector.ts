@@ -263,6 +263,19 @@ export interface FromRawContext {
   now: Date;
 }
 
+/** A recorder that keeps nothing, for reads that check access rather than collect (`doctor`). */
+export function discardingRecorder(scope: string): ScopeRecorder {
+  return {
+    scope,
+    collector: () => undefined,
+    page: async () => '',
+    error: () => undefined,
+    reconcile: () => undefined,
+    unreadable: () => undefined,
+    usage: () => undefined,
+  };
+}
+
 export function defineConnector<Schema extends z.ZodObject<any>, Client>(connector: {
   id: string;
   title: string;
