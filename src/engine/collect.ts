@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { appendFile, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import {
@@ -293,6 +294,8 @@ export async function collectSource(
     return recorder;
   };
   const controller = new AbortController();
+  // Every request in flight listens to the source's signal: dozens at once is the design, not a leak.
+  setMaxListeners(0, controller.signal);
   const abortWithRun = () => controller.abort(options.signal?.reason);
   options.signal?.addEventListener('abort', abortWithRun, { once: true });
   const deadline = setTimeout(() => {
