@@ -22,7 +22,8 @@ import {
   type Paging,
   type RetryDecision,
   type RetrySettings,
-  type ScopeRecorder,
+  type Located,
+  type Reading,
   type Timeouts,
 } from '../../src/sdk/index.js';
 
@@ -35,17 +36,7 @@ import {
  * retry loops would multiply the attempts.
  */
 
-/** Where one call is kept and what stops it: its scope's recorder and the source's signal. */
-export interface Reading {
-  recorder: ScopeRecorder;
-  signal: AbortSignal;
-}
-
-/** A Graph record with where the pack keeps it: `<raw page path>#/body/value/<index>`. */
-export interface Located<T> {
-  item: T;
-  ref: string;
-}
+export type { Located, Reading } from '../../src/sdk/index.js';
 
 export function locate<T>(path: string, items: readonly T[]): Array<Located<T>> {
   return items.map((item, i) => ({ item, ref: `${path}#/body/value/${i}` }));

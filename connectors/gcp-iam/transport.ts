@@ -13,7 +13,8 @@ import {
   type Paging,
   type RetryDecision,
   type RetrySettings,
-  type ScopeRecorder,
+  type Located,
+  type Reading,
   type Timeouts,
 } from '../../src/sdk/index.js';
 
@@ -26,17 +27,7 @@ import {
  * them, and two nested loops would multiply the attempts.
  */
 
-/** Where one call is kept and what stops it: its scope's recorder and the source's signal. */
-export interface Reading {
-  recorder: ScopeRecorder;
-  signal: AbortSignal;
-}
-
-/** An API record with where the pack keeps it: `<raw page path>#/body/<field>/<index>`. */
-export interface Located<T> {
-  item: T;
-  ref: string;
-}
+export type { Located, Reading } from '../../src/sdk/index.js';
 
 /** Where a kept page's body, or one of its fields' items, sits in the pack. */
 export function pointer(path: string, ...segments: Array<string | number>): string {

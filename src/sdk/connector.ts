@@ -263,6 +263,18 @@ export interface FromRawContext {
   now: Date;
 }
 
+/** Where one call is kept and what stops it: its scope's recorder and the source's signal. */
+export interface Reading {
+  recorder: ScopeRecorder;
+  signal: AbortSignal;
+}
+
+/** An API record with where the pack keeps it: `<raw page>#/body/...`, the identity's `rawRef`. */
+export interface Located<T> {
+  item: T;
+  ref: string;
+}
+
 /** A recorder that keeps nothing, for reads that check access rather than collect (`doctor`). */
 export function discardingRecorder(scope: string): ScopeRecorder {
   return {
