@@ -1,4 +1,4 @@
-import type { Identity, RawPage, RawPages } from '../../src/sdk/index.js';
+import { RawPageIndex, type Identity, type RawPage, type RawPages } from '../../src/sdk/index.js';
 import { organizationIdentities } from './collect.js';
 import { COLLECTION_KINDS, DEFAULT_OWNER_PROPERTY, type CollectionKind } from './config.js';
 import { listItems, OPERATIONS, type GraphqlOperation, type ItemOf, type Operation } from './operations.js';
@@ -12,12 +12,11 @@ import { itemReads, type ConnectionRead, type Read, type Reads } from './reader.
 class RawReader implements Reads {
   // A re-read keeps the original collection's completeness: what it reports again is not recorded twice.
   readonly scope = { error: () => {}, reconcile: () => {} };
-  private readonly indexes = new Map<string, Promise<Map<string, RawPage[]>>>();
+  private readonly index: RawPageIndex;
 
-  constructor(
-    private readonly raw: RawPages,
-    private readonly org: string,
-  ) {}
+  constructor(raw: RawPages, org: string) {
+    this.index = new RawPageIndex(raw, org);
+  }
 
   async list<O extends Operation>(_kind: CollectionKind, operation: O, parameters: Record<string, unknown>): Promise<Read<ItemOf<O>>[] | undefined> {
     return this.reads<ItemOf<O>>(operation, parameters);
@@ -56,24 +55,8 @@ class RawReader implements Reads {
 
   count(): void {}
 
-  /** The pages of an operation made with these parameters, through an index per operation and parameter names. */
-  private async pages(operation: string, parameters: Record<string, unknown>): Promise<RawPage[]> {
-    const names = Object.keys(parameters).sort();
-    const values = (from: Record<string, unknown>) => JSON.stringify(names.map((name) => from[name] ?? null));
-    const signature = `${operation} ${names.join(',')}`;
-    let index = this.indexes.get(signature);
-    if (!index) {
-      index = this.raw.pages(this.org, operation).then((pages) => {
-        const byValues = new Map<string, RawPage[]>();
-        for (const page of pages) {
-          const key = values(page.parameters);
-          byValues.set(key, [...(byValues.get(key) ?? []), page]);
-        }
-        return byValues;
-      });
-      this.indexes.set(signature, index);
-    }
-    return (await index).get(values(parameters)) ?? [];
+  private pages(operation: string, parameters: Record<string, unknown>): Promise<RawPage[]> {
+    return this.index.pages(operation, parameters);
   }
 }
 

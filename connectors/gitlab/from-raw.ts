@@ -1,4 +1,4 @@
-import type { Identity, RawPage, RawPages } from '../../src/sdk/index.js';
+import { RawPageIndex, type Identity, type RawPage, type RawPages } from '../../src/sdk/index.js';
 import { groupIdentities, INSTANCE_SCOPE, instanceIdentities } from './collect.js';
 import { COLLECTION_KINDS, type CollectionKind } from './config.js';
 import type { ItemOf, Operation } from './operations.js';
@@ -12,12 +12,11 @@ import { itemReads, type Read, type Reads } from './reader.js';
 class RawReader implements Reads {
   // A re-read keeps the original collection's completeness: what it reports again is not recorded twice.
   readonly scope = { error: () => {} };
-  private readonly indexes = new Map<string, Promise<Map<string, RawPage[]>>>();
+  private readonly index: RawPageIndex;
 
-  constructor(
-    private readonly raw: RawPages,
-    private readonly scopeName: string,
-  ) {}
+  constructor(raw: RawPages, scopeName: string) {
+    this.index = new RawPageIndex(raw, scopeName);
+  }
 
   async list<O extends Operation>(_kind: CollectionKind | undefined, operation: O, parameters: Record<string, unknown>): Promise<Read<ItemOf<O>>[] | undefined> {
     const pages = await this.pages(operation.id, parameters);
@@ -31,24 +30,8 @@ class RawReader implements Reads {
     return { item: page.body as ItemOf<O>, rawRef: `${page.path}#/body` };
   }
 
-  /** The pages of an operation made with these parameters, through an index per operation and parameter names. */
-  private async pages(operation: string, parameters: Record<string, unknown>): Promise<RawPage[]> {
-    const names = Object.keys(parameters).sort();
-    const values = (from: Record<string, unknown>) => JSON.stringify(names.map((name) => from[name] ?? null));
-    const signature = `${operation} ${names.join(',')}`;
-    let index = this.indexes.get(signature);
-    if (!index) {
-      index = this.raw.pages(this.scopeName, operation).then((pages) => {
-        const byValues = new Map<string, RawPage[]>();
-        for (const page of pages) {
-          const key = values(page.parameters);
-          byValues.set(key, [...(byValues.get(key) ?? []), page]);
-        }
-        return byValues;
-      });
-      this.indexes.set(signature, index);
-    }
-    return (await index).get(values(parameters)) ?? [];
+  private pages(operation: string, parameters: Record<string, unknown>): Promise<RawPage[]> {
+    return this.index.pages(operation, parameters);
   }
 }
 

@@ -257,6 +257,38 @@ export interface RawPages {
   pages(scope: string, operation: string): Promise<RawPage[]>;
 }
 
+/**
+ * One scope's raw pages found by operation and parameters, through an index per operation and parameter names:
+ * a re-read asks for the pages of the call it is replaying, as the collection made it.
+ */
+export class RawPageIndex {
+  private readonly indexes = new Map<string, Promise<Map<string, RawPage[]>>>();
+
+  constructor(
+    private readonly raw: RawPages,
+    private readonly scope: string,
+  ) {}
+
+  async pages(operation: string, parameters: Record<string, unknown>): Promise<RawPage[]> {
+    const names = Object.keys(parameters).sort();
+    const values = (from: Record<string, unknown>) => JSON.stringify(names.map((name) => from[name] ?? null));
+    const signature = `${operation} ${names.join(',')}`;
+    let index = this.indexes.get(signature);
+    if (!index) {
+      index = this.raw.pages(this.scope, operation).then((pages) => {
+        const byValues = new Map<string, RawPage[]>();
+        for (const page of pages) {
+          const key = values(page.parameters);
+          byValues.set(key, [...(byValues.get(key) ?? []), page]);
+        }
+        return byValues;
+      });
+      this.indexes.set(signature, index);
+    }
+    return (await index).get(values(parameters)) ?? [];
+  }
+}
+
 export interface FromRawContext {
   source: string;
   /** The pack's as-of instant: what `now` was when the pages were read. */
