@@ -408,8 +408,14 @@ export class AwsIamClient {
       accessKeys: {},
       refs: { entities: {} },
     };
-    await this.readAuthorizationDetails(iam, recorder, snapshot);
-    snapshot.credentialReport = await this.readCredentialReport(iam, recorder, snapshot);
+    // The report is generated while GAAD's pages are read, so its polls overlap the listing. It never rejects (a
+    // failure is recorded); when GAAD fails, the report's writes still settle before the account does.
+    const report = this.readCredentialReport(iam, recorder, snapshot);
+    await this.readAuthorizationDetails(iam, recorder, snapshot).catch(async (error: unknown) => {
+      await report;
+      throw error;
+    });
+    snapshot.credentialReport = await report;
     await this.readAccessKeys(iam, recorder, snapshot);
     await this.readAwsManagedPolicies(iam, recorder, snapshot);
     await this.reconcile(iam, recorder, snapshot);

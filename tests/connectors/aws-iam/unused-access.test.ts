@@ -156,9 +156,11 @@ describe('aws-iam usage data from IAM Access Analyzer', () => {
       },
       { now, log: silentLogger, env: { KEY_ID: sandbox.baseCredentials.accessKeyId, SECRET: sandbox.baseCredentials.secretAccessKey, EXTERNAL_ID }, baseDir: ROOT, rawDir },
     );
-    const files = (await readdir(path.join(rawDir, 'aws', FINANCE))).filter((f) => /^(ListAnalyzers|ListFindingsV2|GetFindingV2)-/.test(f));
-    expect(files.sort()).toEqual(['GetFindingV2-0001.json', 'GetFindingV2-0002.json', 'GetFindingV2-0003.json', 'ListAnalyzers-0001.json', 'ListFindingsV2-0001.json']);
-    const page = JSON.parse(await readFile(path.join(rawDir, 'aws', FINANCE, 'ListFindingsV2-0001.json'), 'utf8'));
+    const lines = async (file: string) => (await readFile(path.join(rawDir, 'aws', FINANCE, file), 'utf8')).trimEnd().split('\n');
+    const files = (await readdir(path.join(rawDir, 'aws', FINANCE))).filter((f) => /^(ListAnalyzers|ListFindingsV2|GetFindingV2)\./.test(f));
+    expect(files.sort()).toEqual(['GetFindingV2.jsonl', 'ListAnalyzers.jsonl', 'ListFindingsV2.jsonl']);
+    expect(await Promise.all(files.sort().map(async (file) => (await lines(file)).length))).toEqual([3, 1, 1]);
+    const page = JSON.parse((await lines('ListFindingsV2.jsonl'))[0]!);
     expect(page.parameters.filter.findingType.eq).toContain('UnusedPermission');
     const reread = await collectFromRaw(connector, pack, result.completeness, now);
     expect(reread.identities.map((i) => i.privilege.usage)).toEqual(result.identities.map((i) => i.privilege.usage));
