@@ -48,14 +48,10 @@ export class EntraCollector {
     this.limit = pLimit(config.concurrency);
   }
 
-  /** Every item of one listing, or undefined when it failed (recorded, naming the operation). */
-  private async all<T extends { id: string }>(call: Call, count?: string): Promise<Array<Located<T>> | undefined> {
+  /** Every item of one listing with Graph's count, or undefined when it failed (recorded, naming the operation). */
+  private async all<T extends { id: string }>(call: Call): Promise<{ items: Array<Located<T>>; count?: number } | undefined> {
     try {
-      const { items, count: expected } = await this.transport.list<T>(this.at, call);
-      if (count && expected !== undefined) {
-        this.at.recorder.reconcile(count, expected, items.length, `Graph's $count (ConsistencyLevel: eventual) beside the items ${call.operation} listed`);
-      }
-      return items;
+      return await this.transport.list<T>(this.at, call);
     } catch (error) {
       if (this.context.signal.aborted) throw error;
       record(this.at.recorder, call.operation as Operation, error);
@@ -65,7 +61,7 @@ export class EntraCollector {
 
   /** One listing's items, in turn with every other listing after the first two (at most `concurrency` at a time). */
   private items<T extends { id: string }>(call: Call): Promise<T[] | undefined> {
-    return this.limit(() => this.all<T>(call)).then((located) => located?.map((l) => l.item));
+    return this.limit(() => this.all<T>(call)).then((listed) => listed?.items.map((l) => l.item));
   }
 
   /** A listing per object, at most `concurrency` at a time; objects whose listing failed are missing from the map. */
@@ -116,10 +112,20 @@ export class EntraCollector {
 
   async *collect(): AsyncIterable<Identity> {
     const { pageSize, signInActivity, tenantId } = this.config;
-    const [applications, servicePrincipals] = await Promise.all([
-      this.all<Application>(calls.applications(pageSize), 'applications'),
-      this.all<ServicePrincipal>(calls.servicePrincipals(pageSize), 'service principals'),
+    const [applicationsListed, servicePrincipalsListed] = await Promise.all([
+      this.all<Application>(calls.applications(pageSize)),
+      this.all<ServicePrincipal>(calls.servicePrincipals(pageSize)),
     ]);
+    // Reconciled in this order whichever listing ended first, so the manifest does not depend on timing.
+    for (const [name, call, listed] of [
+      ['applications', calls.applications(pageSize), applicationsListed],
+      ['service principals', calls.servicePrincipals(pageSize), servicePrincipalsListed],
+    ] as const) {
+      if (listed?.count !== undefined) {
+        this.at.recorder.reconcile(name, listed.count, listed.items.length, `Graph's $count (ConsistencyLevel: eventual) beside the items ${call.operation} listed`);
+      }
+    }
+    const [applications, servicePrincipals] = [applicationsListed?.items, servicePrincipalsListed?.items];
     // Without both listings no identity can be told apart from another (a registration and its principal are one).
     if (!applications || !servicePrincipals) return;
 
