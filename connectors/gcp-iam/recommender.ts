@@ -227,7 +227,7 @@ export async function readProjectUsage(reader: UsageReader, at: Reading, project
 
 function observedDays(insights: readonly Insight[]): number | undefined {
   const seconds = insights.map((insight) => Number.parseFloat(insight.observationPeriod ?? '')).filter((s) => Number.isFinite(s) && s > 0);
-  return seconds.length > 0 ? Math.floor(Math.min(...seconds) / DAY_SECONDS) : undefined;
+  return seconds.length > 0 ? Math.floor(seconds.reduce((a, b) => Math.min(a, b)) / DAY_SECONDS) : undefined;
 }
 
 /** One binding's unused part: the role's permissions beyond those exercised and inferred, or the role itself when none was used. */

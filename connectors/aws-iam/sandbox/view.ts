@@ -90,7 +90,7 @@ function policyAt(policy: ManagedPolicyData, now: Date): ManagedPolicyData {
 
 function earliestDate(items: readonly Dated[]): Date | undefined {
   const dates = items.flatMap((item) => (item.CreateDate ? [parseAwsDate(item.CreateDate).getTime()] : []));
-  return dates.length ? new Date(Math.min(...dates)) : undefined;
+  return dates.length ? new Date(dates.reduce((a, b) => Math.min(a, b))) : undefined;
 }
 
 type References = { GroupList?: string[] | null; AttachedManagedPolicies?: { PolicyName: string; PolicyArn: string }[] | null };

@@ -194,7 +194,7 @@ export class DatasetView {
   /** The latest authentication at or before `now`, if any. */
   lastAuthentication(item: { 'x-authentications'?: string[] | undefined }): Date | undefined {
     const times = (item['x-authentications'] ?? []).map((t) => Date.parse(t)).filter((t) => t <= this.now.getTime());
-    return times.length > 0 ? new Date(Math.max(...times)) : undefined;
+    return times.length > 0 ? new Date(times.reduce((a, b) => Math.max(a, b))) : undefined;
   }
 }
 
