@@ -14,9 +14,7 @@ afterAll(() => sandbox?.close());
 
 describe('deploy keys in an organization of 1 000 repositories, 50 with keys', () => {
   it('finds every key with GraphQL batches and reads only the repositories that have keys', () => {
-    const calls = new Map<string, number>();
-    for (const call of sandbox.calls) calls.set(call.operation ?? call.path, (calls.get(call.operation ?? call.path) ?? 0) + 1);
-    const report = Object.fromEntries([...calls].sort());
+    const report = callsByOperation(sandbox);
     console.info(`API calls for 1 000 repositories, 50 with deploy keys: ${sandbox.calls.length} in all`, report);
 
     expect(run.completeness.verdict).toBe('complete');
@@ -44,8 +42,8 @@ describe('deploy keys in an organization of 1 000 repositories, 50 with keys', (
 });
 
 /*
- * Every repository-level kind in an organization of 1 000 repositories, in proportions seen in real ones: most
- * repositories hold none of these, a few hold one. GitHub counts deploy keys and environments per repository in
+ * Every repository-level kind in an organization of 1 000 repositories where, as in most organizations, few
+ * repositories hold any of them. GitHub counts deploy keys and environments per repository in
  * the GraphQL inventory, so those are read only where they exist; it offers no listing or count that shows
  * where repository secrets, webhooks or runners are absent, so those are listed in every repository
  * (docs/benchmarks.md says why the Actions permissions policy is not such a listing).
@@ -75,9 +73,7 @@ describe('every repository-level kind in an organization of 1 000 repositories',
   afterAll(() => kindsSandbox?.close());
 
   it('reads deploy keys and environment secrets only where GraphQL counts them, and the other kinds once per repository', () => {
-    const calls = new Map<string, number>();
-    for (const call of kindsSandbox.calls) calls.set(call.operation ?? call.path, (calls.get(call.operation ?? call.path) ?? 0) + 1);
-    const report = Object.fromEntries([...calls].sort());
+    const report = callsByOperation(kindsSandbox);
     console.info(`API calls for 1 000 repositories, every repository-level kind: ${kindsSandbox.calls.length} in all`, report);
 
     expect(kindsRun.completeness.verdict).toBe('complete');
@@ -125,3 +121,10 @@ describe('every repository-level kind in an organization of 1 000 repositories',
     });
   });
 });
+
+/** How many requests the sandbox answered, per operation. */
+function callsByOperation(target: GitHubSandbox): Record<string, number> {
+  const calls = new Map<string, number>();
+  for (const call of target.calls) calls.set(call.operation ?? call.path, (calls.get(call.operation ?? call.path) ?? 0) + 1);
+  return Object.fromEntries([...calls].sort());
+}
