@@ -23,6 +23,9 @@ import {
 import { redactWithReport, type Redaction } from '../redact.js';
 import { stableStringify } from '../stable-json.js';
 
+/** Calls of one operation described each by its parameters in the manifest; the rest are summed in one entry. */
+const DETAILED_PARAMETER_SETS = 100;
+
 export interface SourceSettings {
   name: string;
   connector: string;
@@ -70,6 +73,10 @@ export class SourceClosedError extends Error {
 
 class Recorder implements ScopeRecorder {
   private readonly operations = new Map<string, OperationStats>();
+  private readonly parameterSets = new Map<string, number>();
+  private readonly rest = new Map<string, OperationStats>();
+  /** Pages of each call summed in a `rest` entry, for the page budget, which holds per call. */
+  private readonly restPages = new Map<string, number>();
   private readonly pageCounts = new Map<string, number>();
   private readonly writes = new Set<Promise<unknown>>();
   /** The last append to each operation's file: pages of one file are appended one after another, in page order. */
@@ -101,15 +108,32 @@ class Recorder implements ScopeRecorder {
     this.result.collector = identity;
   }
 
-  private stats(operation: string, parameters: Record<string, unknown>): OperationStats {
-    const key = `${operation} ${stableStringify(parameters)}`;
-    let stats = this.operations.get(key);
-    if (!stats) {
-      stats = { operation, parameters, pages: 0, records: 0, retries: 0, errors: 0 };
+  /**
+   * The manifest's entry for a call: one per operation and parameters for the first DETAILED_PARAMETER_SETS sets
+   * of an operation, then one entry summing the rest (`parameterSets` says how many), so a per-user listing over a
+   * large population keeps the manifest small; the raw pages still hold every call's parameters.
+   */
+  private stats(operation: string, parameters: Record<string, unknown>, key: string): OperationStats {
+    const detailed = this.operations.get(key);
+    if (detailed) return detailed;
+    const sets = (this.parameterSets.get(operation) ?? 0) + 1;
+    this.parameterSets.set(operation, sets);
+    if (sets <= DETAILED_PARAMETER_SETS) {
+      const stats = { operation, parameters, pages: 0, records: 0, retries: 0, errors: 0 };
       this.operations.set(key, stats);
       this.result.operations.push(stats);
+      return stats;
     }
-    return stats;
+    let rest = this.rest.get(operation);
+    if (!rest) {
+      rest = { operation, parameters: {}, parameterSets: 0, pages: 0, records: 0, retries: 0, errors: 0 };
+      this.rest.set(operation, rest);
+      this.result.operations.push(rest);
+    }
+    rest.parameterSets! += 1;
+    // Later pages of the same call find their entry here.
+    this.operations.set(key, rest);
+    return rest;
   }
 
   async page(
@@ -119,11 +143,14 @@ class Recorder implements ScopeRecorder {
     counts: { records: number; attempts?: number },
   ): Promise<string> {
     if (this.closed) throw new SourceClosedError(this.scope, operation);
-    const stats = this.stats(operation, parameters);
+    const key = `${operation} ${stableStringify(parameters)}`;
+    const stats = this.stats(operation, parameters, key);
+    const callPages = stats.parameterSets === undefined ? stats.pages : (this.restPages.get(key) ?? 0);
     // The backstop behind every connector's own PageGuard: no listing writes pages without end.
-    if (stats.pages >= this.paging.maxPages) {
+    if (callPages >= this.paging.maxPages) {
       throw new PagingError(operation, 'page-budget', `more than ${this.paging.maxPages} pages with the same parameters, the budget of paging.maxPages`);
     }
+    if (stats.parameterSets !== undefined) this.restPages.set(key, callPages + 1);
     stats.pages += 1;
     stats.records += counts.records;
     stats.retries += Math.max(0, (counts.attempts ?? 1) - 1);
@@ -166,9 +193,8 @@ class Recorder implements ScopeRecorder {
     return this.result;
   }
 
-
   error(operation: string, error: unknown, options: { hint?: string; recovered?: boolean } = {}): void {
-    const stats = this.stats(operation, {});
+    const stats = this.stats(operation, {}, `${operation} {}`);
     stats.errors += 1;
     const { code, message } = describeError(error);
     this.result.errors.push({ operation, code, message, ...(options.hint ? { hint: options.hint } : {}) });

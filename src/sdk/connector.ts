@@ -14,6 +14,8 @@ export const OperationStatsSchema = z
     records: z.number().int().nonnegative(),
     retries: z.number().int().nonnegative(),
     errors: z.number().int().nonnegative(),
+    /** Present on an entry that sums an operation's calls past the first hundred parameter sets: how many it sums. */
+    parameterSets: z.number().int().positive().optional(),
   })
   .strict();
 export type OperationStats = z.infer<typeof OperationStatsSchema>;

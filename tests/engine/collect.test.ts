@@ -82,6 +82,26 @@ describe('collectSource', () => {
     expect((await readFile(path.join(file!.parentPath, file!.name), 'utf8')).trimEnd().split('\n')).toHaveLength(5);
   });
 
+  it('describes the first hundred parameter sets of an operation each, sums the rest in one entry, and still budgets pages per call', async () => {
+    const result = await run(
+      scenario(async function* (context) {
+        const scope = context.scope('a');
+        scope.reconcile('n', 1, 1);
+        for (let user = 0; user < 250; user++) await scope.page('ListKeys', { UserName: `u${user}` }, { keys: [user] }, { records: 1, attempts: user === 200 ? 3 : 1 });
+        await scope.page('ListKeys', { UserName: 'u200' }, { keys: [] }, { records: 0 });
+        // A call summed with the rest still has the budget of one call.
+        for (let i = 0; ; i++) await scope.page('ListKeys', { UserName: 'u249', Marker: 'same' }, { keys: [i] }, { records: 1 });
+      }),
+      { paging: { maxPages: 4 } },
+    );
+    const operations = result.completeness.scopes[0]!.operations;
+    expect(operations.filter((o) => o.parameterSets === undefined)).toHaveLength(100);
+    const rest = operations.find((o) => o.parameterSets !== undefined)!;
+    expect(rest).toMatchObject({ operation: 'ListKeys', parameters: {}, parameterSets: 151, pages: 155, records: 154, retries: 2 });
+    expect(result.completeness.errors.join()).toContain('paging.maxPages');
+    expect(result.completeness.verdict).toBe('incomplete');
+  });
+
   it('aborts a source at its deadline, even one stuck in a request that ignores the signal, and keeps what it read', async () => {
     let signalled = false;
     const started = Date.now();
