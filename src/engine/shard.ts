@@ -1,4 +1,5 @@
 import { setMaxListeners } from 'node:events';
+import path from 'node:path';
 import { withPlugins, type LoadedConfig, type Registries } from '../config.js';
 import type { Cycle } from '../evidence/cycle.js';
 import type { SigningKey } from '../evidence/keys.js';
@@ -177,8 +178,8 @@ export async function collectShard(loaded: LoadedConfig, registries: Registries,
 /** How the merged pack's manifest names a part. */
 export interface PartReference {
   shard: string;
-  /** The folder it was read from, as given. */
-  path: string;
+  /** The name of the folder it was read from. */
+  folder: string;
   attestationDigest: string;
   operator: OpenedPart['manifest']['operator'];
   startedAt: string;
@@ -322,7 +323,7 @@ export function mergeParts(parts: readonly OpenedPart[]): MergedParts {
     copies: [...copies].map(([part, files]) => ({ part, files })),
     parts: sorted.map((part) => ({
       shard: `${part.shard.index}/${part.shard.count}`,
-      path: part.dir,
+      folder: path.basename(path.resolve(part.dir)),
       attestationDigest: part.attestationDigest,
       operator: part.manifest.operator,
       startedAt: part.manifest.startedAt,
