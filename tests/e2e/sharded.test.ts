@@ -1,6 +1,7 @@
-import { cp, readFile, appendFile } from 'node:fs/promises';
+import { appendFile, cp, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
 import { loadAwsSandboxDataset, startAwsSandbox, type AwsSandbox } from '../../connectors/aws-iam/sandbox/index.js';
 import { DEMO_AWS, workspace } from './aws-workspace.js';
 import { cli, packsIn, ROOT, type CliResult } from './cli.js';
@@ -25,7 +26,6 @@ async function workspaceWithSap(sandbox: AwsSandbox) {
   const { cwd, env } = await workspace(sandbox);
   const file = path.join(cwd, 'nhi-audit.yaml');
   const text = await readFile(file, 'utf8');
-  const { writeFile } = await import('node:fs/promises');
   await writeFile(file, text.replace('signing:', `${SAP_SOURCE}\nsigning:`));
   return { cwd, env };
 }
@@ -154,4 +154,30 @@ describe('sharded collection: plan, collect --plan --shard, run --from-parts', (
     expect(changed.code).toBe(2);
     expect(changed.stderr).toContain('plan.json: configDigest: the plan was made from another configuration');
   }, 60_000);
+});
+
+describe('the sharded collection references in docs/', () => {
+  const docs = path.join(ROOT, 'docs/sharded');
+
+  it('run the same number of shards as their --shard i/N says, in the GitHub matrix and the Indexed Job', async () => {
+    const workflow = parse(await readFile(path.join(docs, 'github-actions.yml'), 'utf8'));
+    const matrix: number[] = workflow.jobs.shard.strategy.matrix.shard;
+    const collect = workflow.jobs.shard.steps.map((s: { run?: string }) => s.run ?? '').find((r: string) => r.includes('--shard'));
+    expect(collect).toContain(`--shard \${{ matrix.shard }}/${matrix.length}`);
+    expect(matrix).toEqual(matrix.map((_, i) => i + 1));
+    expect(workflow.jobs.merge.needs).toBe('shard');
+    const job = parse(await readFile(path.join(docs, 'kubernetes-indexed-job.yaml'), 'utf8'));
+    expect(job.spec.completionMode).toBe('Indexed');
+    expect(job.spec.template.spec.containers[0].args[0]).toContain(`--shard "$((JOB_COMPLETION_INDEX + 1))/${job.spec.completions}"`);
+  });
+
+  it('use only options the CLI has', async () => {
+    const text = (await readFile(path.join(docs, 'github-actions.yml'), 'utf8')) + (await readFile(path.join(docs, 'kubernetes-indexed-job.yaml'), 'utf8'));
+    const calls = [...text.matchAll(/nhi-audit -c \S+ (plan|collect|run)\b([^\n]*)/g)];
+    expect(calls.map((c) => c[1]).sort()).toEqual(['collect', 'collect', 'plan', 'run']);
+    for (const [, command, rest] of calls) {
+      const help = await cli([command!, '--help'], { cwd: ROOT });
+      for (const flag of rest!.match(/--[a-z-]+/g) ?? []) expect(help.stdout, `${command} ${flag}`).toContain(flag);
+    }
+  });
 });
