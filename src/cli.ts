@@ -69,7 +69,7 @@ export function buildProgram(): Command {
 
   publicKeyOption(program
     .command('collect')
-    .description('the inventory alone: collect every source, or re-read a pack\'s raw pages with today\'s normalizers')
+    .description('the inventory alone: collect every source, or re-read a pack\'s raw pages with today\'s normalizers, or collect one shard of a plan into a signed part')
     .option('--from-raw <pack>', 're-read this pack\'s raw pages instead of calling any API, and compare with its inventory'), 'check the --from-raw pack\'s signature with this Ed25519 public key')
     .addOption(new Option('--format <format>', 'output format').choices(['json', 'csv']).default('json'))
     .option('--output <file>', 'write the inventory to a file instead of stdout')

@@ -14,7 +14,7 @@ import { lockOutput } from '../evidence/lock.js';
 import { discardStaging, linkTo, newRunId, writePack, type PackContents, type PackLinks, type RunRecord } from '../evidence/pack.js';
 import { displayPath, listPacks, openPack, type PackData, type PackEntry } from '../evidence/read-pack.js';
 import { loadReportText, reportChanges, reportModel } from '../evidence/report.js';
-import { toolCommit as commitOf } from '../paths.js';
+import { toolCommit as commitOf, toolVersion } from '../paths.js';
 import { renderReportPdf } from '../writers/pdf.js';
 import { ExitError, EXIT, type Logger } from '../sdk/index.js';
 import { packWriters } from '../writers/index.js';
@@ -211,7 +211,7 @@ function waitMs(text: string): number {
 async function fromParts(dirs: readonly string[], loaded: LoadedConfig, keys: readonly KeyObject[], options: { cycle?: string }, globals: GlobalOptions) {
   const parts = [];
   for (const dir of dirs) parts.push(await openPart(dir, keys));
-  const merged = mergeParts(parts);
+  const merged = mergeParts(parts, toolVersion());
   checkPlanConfig(merged.plan, path.join(merged.copies[0]!.part.dir, PART_PLAN_FILE), loaded);
   const { plan } = merged.plan;
   if (options.cycle && options.cycle !== plan.cycle.id) throw new ExitError(EXIT.usage, `--cycle: ${options.cycle} is not the plan's cycle ${plan.cycle.id}; a merged pack is for the cycle its plan froze`);

@@ -19,7 +19,7 @@ import {
   type ScopeCompleteness,
   type SourceCompleteness,
 } from '../sdk/index.js';
-import { collectSource, compareIds, describeError, safeSegment, sourceLimits, sourceVerdict, type PageRedactions, type SourceResult } from './collect.js';
+import { collectSource, compareIds, describeError, safeSegment, sourceLimits, sourceVerdict, type SourceResult } from './collect.js';
 
 /**
  * Sharded collection (DESIGN.md §7, scale-out): `plan` freezes every source's scopes; shard i of N reads the units
@@ -206,10 +206,15 @@ function missingScope(scope: string, message: string): ScopeCompleteness {
  * together. A unit no part holds leaves its scope (or its whole source) incomplete; a unit two parts hold is an
  * input error. A scope several parts read (a shared one) is kept once, and only as complete if they all read the same.
  */
-export function mergeParts(parts: readonly OpenedPart[]): MergedParts {
+export function mergeParts(parts: readonly OpenedPart[], toolVersion: string): MergedParts {
   const [first] = parts;
   if (!first) throw new ExitError(EXIT.usage, '--from-parts: no part given; name each folder `nhi-audit collect --plan --shard` wrote');
   for (const part of parts) {
+    // Normalizers change between versions: one population is normalized by one version.
+    const version = (part.manifest.tool as { version?: unknown } | undefined)?.version;
+    if (version !== toolVersion) {
+      throw new ExitError(EXIT.usage, `${part.dir}: manifest.json: tool.version ${String(version)} is not this nhi-audit's ${toolVersion}; collect and merge every shard with one version`);
+    }
     if (part.plan.digest !== first.plan.digest) {
       throw new ExitError(
         EXIT.usage,

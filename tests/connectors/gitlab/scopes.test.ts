@@ -2,6 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { GitLabConfigSchema } from '../../../connectors/gitlab/config.js';
 import connector from '../../../connectors/gitlab/index.js';
 import { loadDataset } from '../../../connectors/gitlab/sandbox/dataset.js';
 import type { GitLabSandbox } from '../../../connectors/gitlab/sandbox/index.js';
@@ -50,7 +51,7 @@ describe('gitlab listScopes and onlyScopes', () => {
       collector: () => undefined,
       reference: () => undefined,
     };
-    const client = await connector.connect(connector.config.parse(fields), context);
+    const client = await connector.connect(GitLabConfigSchema.parse(fields), context);
     expect(await connector.listScopes!(client, context)).toEqual({ scopes: ['corvid-finance', 'instance'] });
   });
 
