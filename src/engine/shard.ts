@@ -97,7 +97,8 @@ async function planSource(connector: Connector, settings: LoadedConfig['config']
   try {
     const client = await connector.connect(connector.config.parse(fields), context);
     const listed = await connector.listScopes(client, context);
-    if (!listed) return { ...planned, scopes: null, shared: [] };
+    // Nothing to hand out is still something to read: one shard reads the source whole and says what it found.
+    if (!listed || listed.scopes.length === 0) return { ...planned, scopes: null, shared: [] };
     const sorted = (names: readonly string[]) => [...new Set(names)].sort(compareIds);
     const shared = sorted(listed.shared ?? []);
     return { ...planned, scopes: sorted(listed.scopes).filter((s) => !shared.includes(s)), shared };
