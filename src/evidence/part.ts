@@ -109,6 +109,9 @@ export interface OpenedPart {
 /** Opens a part, verified against the trusted keys first: a part that does not verify is an input error naming it. */
 export async function openPart(dir: string, keys: readonly KeyObject[]): Promise<OpenedPart> {
   const refuse = (lines: string[], fix: string) => new ExitError(EXIT.usage, `${dir}: ${lines.length > 1 ? `\n${lines.map((l) => `  ${l}`).join('\n')}\n` : `${lines[0]}; `}${fix}`);
+  if (!(await stat(dir).catch(() => undefined))?.isDirectory()) {
+    throw new ExitError(EXIT.usage, `${dir}: no such folder; name the folders \`nhi-audit collect --plan --shard\` wrote`);
+  }
   const verification = await verifyPack(dir, keys);
   if (!verification.ok) {
     throw refuse(

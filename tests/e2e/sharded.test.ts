@@ -141,6 +141,9 @@ describe('sharded collection: plan, collect --plan --shard, run --from-parts', (
     expect(stranger.code).toBe(2);
     expect(stranger.stderr).toContain('keys');
     expect(stranger.stderr).toContain('SHA256SUMS is missing');
+    const none = await run(['run', '--from-parts', 'part-1', 'no-such-part']);
+    expect(none.code).toBe(2);
+    expect(none.stderr).toContain('no-such-part: no such folder');
     expect(await packsIn(path.join(cwd, 'evidence'))).toEqual(before);
   }, 120_000);
 
