@@ -1,9 +1,10 @@
 /**
  * Benchmark: a whole `run` (collect through the real AWS SDK against the sandbox, enrich, evaluate, write,
- * seal) over a generated organization, reporting wall time, API calls and peak memory. Run it with
- * `npm run bench -- [accounts] [users per account] [latency ms]`; docs/benchmarks.md records the figures.
+ * seal) over a generated organization, reporting wall time, CPU time, API calls, files in the pack and peak
+ * memory. Run it with `npm run bench -- [accounts] [users per account] [latency ms] [--keep DIR]`; `--keep`
+ * leaves the pack and its public key in DIR for scripts/bench-pack.ts. docs/benchmarks.md records the figures.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { startAwsSandbox } from '../connectors/aws-iam/sandbox/index.js';
@@ -13,10 +14,14 @@ import { sealRun } from '../src/commands/run.js';
 import { validateConfig } from '../src/config.js';
 import { loadInputs } from '../src/engine/pipeline.js';
 import { cycleOf } from '../src/evidence/cycle.js';
-import { generateSigningKey } from '../src/evidence/keys.js';
+import { generateSigningKey, publicKeyPem } from '../src/evidence/keys.js';
+import { listPackFiles } from '../src/evidence/seal.js';
 import { silentLogger } from '../src/sdk/index.js';
 
-const [accounts = 3, usersPerAccount = 2000, latencyMs = 0] = process.argv.slice(2).map(Number);
+const args = process.argv.slice(2);
+const keepAt = args.indexOf('--keep');
+const keep = keepAt >= 0 ? args[keepAt + 1] : undefined;
+const [accounts = 3, usersPerAccount = 2000, latencyMs = 0] = args.filter((a, i) => /^\d+$/.test(a) && (keepAt < 0 || i !== keepAt + 1)).map(Number);
 const now = new Date('2026-11-20T00:00:00Z');
 const policy = (actions: string[]) => ({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: actions, Resource: '*' }] });
 
@@ -81,7 +86,9 @@ const dataset = {
 } as AwsSandboxDataset;
 
 const sandbox = await startAwsSandbox(dataset, { now, latencyMs, credentialReportPolls: 0 });
-const output = await mkdtemp(path.join(os.tmpdir(), 'nhi-bench-'));
+const output = keep ? path.resolve(keep) : await mkdtemp(path.join(os.tmpdir(), 'nhi-bench-'));
+if (keep) await mkdir(output, { recursive: true });
+const key = generateSigningKey();
 try {
   const raw = {
     sources: [
@@ -100,7 +107,8 @@ try {
   if (!config) throw new Error(problems.map((p) => `${p.path}: ${p.message}`).join('\n'));
   const loaded = { file: 'bench', text: `${JSON.stringify(raw, null, 2)}\n`, baseDir: output, config };
   const started = performance.now();
-  const sealed = await sealRun(loaded, await loadInputs(loaded, registries), generateSigningKey(), {
+  const cpuBefore = process.cpuUsage();
+  const sealed = await sealRun(loaded, await loadInputs(loaded, registries), key, {
     asOf: now,
     cycle: cycleOf(now),
     output,
@@ -108,6 +116,12 @@ try {
     env: { BENCH_KEY: sandbox.baseCredentials.accessKeyId, BENCH_SECRET: sandbox.baseCredentials.secretAccessKey },
   });
   const seconds = (performance.now() - started) / 1000;
+  const cpu = process.cpuUsage(cpuBefore);
+  const packFiles = (await listPackFiles(sealed.dir)).length;
+  if (keep) {
+    await writeFile(path.join(output, 'bench.pub.pem'), publicKeyPem(key));
+    console.error(`pack kept: ${sealed.dir}`);
+  }
   const identities = sealed.results.identities.length;
   const calls = sandbox.calls.length;
   console.log(
@@ -119,12 +133,14 @@ try {
       findings: sealed.results.findings.length,
       apiCalls: calls,
       verdict: sealed.results.sources[0]!.verdict,
+      packFiles,
       seconds: Number(seconds.toFixed(2)),
+      cpuSeconds: Number(((cpu.user + cpu.system) / 1e6).toFixed(2)),
       identitiesPerSecond: Math.round(identities / seconds),
       peakRssMiB: Math.round(process.resourceUsage().maxRSS / 1024),
     }),
   );
 } finally {
   await sandbox.close();
-  await rm(output, { recursive: true, force: true });
+  if (!keep) await rm(output, { recursive: true, force: true });
 }

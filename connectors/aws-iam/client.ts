@@ -15,6 +15,7 @@ import { AccessAnalyzerClient, GetFindingV2Command, ListAnalyzersCommand, ListFi
 import { DescribePolicyCommand, ListAccountsCommand, ListPoliciesCommand, ListTargetsForPolicyCommand, OrganizationsClient } from '@aws-sdk/client-organizations';
 import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { DefaultRateLimiter } from '@smithy/util-retry';
 import pLimit from 'p-limit';
 import { fromIni, fromNodeProviderChain } from '@aws-sdk/credential-providers';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
@@ -30,7 +31,7 @@ import {
   type ScopeRecorder,
 } from '../../src/sdk/index.js';
 import type { AwsIamConfig } from './config.js';
-import { parseCredentialReport, type CredentialReportRow } from './credential-report.js';
+import { keysFromReport, parseCredentialReport, type CredentialReportRow } from './credential-report.js';
 import type { AccessKeyLike, AccountSnapshot } from './normalize.js';
 import { managementAccountOf, type OrganizationPolicies } from './organization.js';
 import { parsePolicyDocument, type PolicyDocument } from './policy.js';
@@ -181,7 +182,8 @@ export class AwsIamClient {
 
   /**
    * The one configuration of every SDK client (IAM, STS, Organizations): connect and response timeouts from the
-   * source's `timeouts`, and the SDK's retry of throttling, server errors, resets, timeouts and unreadable bodies.
+   * source's `timeouts`, the SDK's retry of throttling, server errors, resets, timeouts and unreadable bodies, and
+   * a sending rate that adapts to throttling.
    */
   protected clientConfig(credentials: AwsCredentialIdentityProvider) {
     const { region, endpoint, retry } = this.config;
@@ -191,7 +193,8 @@ export class AwsIamClient {
       credentials,
       ...(endpoint ? { endpoint } : {}),
       requestHandler: { connectionTimeout: connectMs, requestTimeout: requestMs, socketTimeout: requestMs, throwOnRequestTimeout: true },
-      retryStrategy: new PatientRetryStrategy(retry),
+      // One limiter per client, so per account: IAM throttles each account on its own.
+      retryStrategy: new PatientRetryStrategy(retry, Math.random, new DefaultRateLimiter()),
       maxAttempts: retry.maxAttempts,
     };
   }
@@ -416,10 +419,12 @@ export class AwsIamClient {
       throw error;
     });
     snapshot.credentialReport = await report;
-    await this.readAccessKeys(iam, recorder, snapshot);
+    if (this.config.accessKeyIds) await this.readAccessKeys(iam, recorder, snapshot);
+    else if (snapshot.credentialReport) snapshot.accessKeys = keysFromReport(snapshot.credentialReport);
     await this.readAwsManagedPolicies(iam, recorder, snapshot);
     await this.reconcile(iam, recorder, snapshot);
-    reconcileWithReport(recorder, snapshot);
+    // Keys named by their report slot come from the report itself: only its users count independently.
+    reconcileWithReport(recorder, snapshot, { keys: this.config.accessKeyIds });
     const unusedAccess = await this.readUnusedAccess(credentials, recorder, target.accountId);
     if (unusedAccess === 'no-analyzer') {
       const reports = this.config.serviceLastAccessed.enabled ? await this.readServiceLastAccessed(iam, recorder, snapshot) : undefined;
@@ -431,7 +436,7 @@ export class AwsIamClient {
   /**
    * IAM's service last accessed data for each user and role, when the account has no unused-access analyzer and the
    * source asks for it: GenerateServiceLastAccessedDetails, GetServiceLastAccessedDetails polled until COMPLETED
-   * (bounded by maxPolls), then its pages. A few principals at a time, each call through the account's pacer.
+   * (bounded by maxPolls), then its pages. A few principals at a time, each call at the account's adaptive rate.
    * AccessDenied leaves a principal without usage data, recovered; any other failure leaves the scope incomplete.
    */
   private async readServiceLastAccessed(iam: IAMClient, recorder: ScopeRecorder, snapshot: AccountSnapshot): Promise<ServiceLastAccessed> {
@@ -617,7 +622,8 @@ export class AwsIamClient {
       const rows = parseCredentialReport(csv);
       snapshot.refs.credentialReport = await recorder.page(
         'GetCredentialReport',
-        {},
+        // Recorded with the report, so a re-read of the pack knows that no ListAccessKeys was meant to follow.
+        this.config.accessKeyIds ? {} : { accessKeyIds: false },
         { GeneratedTime: report.GeneratedTime, ReportFormat: report.ReportFormat, Content: csv },
         { records: rows.length, attempts },
       );

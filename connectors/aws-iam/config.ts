@@ -52,7 +52,19 @@ export const AwsIamConfigSchema = z
       .strict()
       .default({ roleName: 'NhiAuditReadOnly', sessionName: 'nhi-audit', durationSeconds: 3600 }),
     concurrency: z.number().int().min(1).max(32).default(4).describe('accounts read at the same time'),
-    minIntervalMs: z.number().int().min(0).default(100).describe('least time between two calls within one account'),
+    minIntervalMs: z
+      .number()
+      .int()
+      .min(0)
+      .default(0)
+      .describe('least time between two calls within one account; without it the rate adapts to throttling (lowered on Throttling, raised again on success)'),
+    accessKeyIds: z
+      .boolean()
+      .default(true)
+      .describe(
+        'list the access keys of each user holding one (ListAccessKeys, one call per user) for their ids; false names each key by its ' +
+          'credential report slot (`user/access-key-1`) instead: 3 + ⌈entities/1000⌉ calls per account, the provider minimum',
+      ),
     retry: z
       .object({
         maxAttempts: z.number().int().min(1).max(20).default(8),
@@ -79,7 +91,7 @@ export const AwsIamConfigSchema = z
       .default({ enabled: false, concurrency: 2, pollIntervalMs: 1000, maxPolls: 30 })
       .describe(
         'in an account without an unused-access analyzer, ask IAM for service last accessed data, user by user and role by role ' +
-          '(GenerateServiceLastAccessedDetails, then GetServiceLastAccessedDetails until COMPLETED), paced by minIntervalMs: two calls or more per principal',
+          '(GenerateServiceLastAccessedDetails, then GetServiceLastAccessedDetails until COMPLETED), at the account’s adaptive rate: two calls or more per principal',
       ),
     exports: z.array(ExportSchema).optional().describe('read AWS CLI exports instead of calling AWS'),
   })

@@ -1,4 +1,5 @@
 import { parse } from 'csv-parse/sync';
+import type { AccessKeyLike } from './normalize.js';
 
 /** One row of the IAM credential report, with AWS's sentinel values kept apart. */
 export interface CredentialReportRow {
@@ -97,4 +98,21 @@ export function parseCredentialReport(csv: string): CredentialReportRow[] {
     }
   });
   return rows;
+}
+
+/** Without ListAccessKeys the key ids are unknown: each report slot in use becomes a key named by user and slot. */
+export function keysFromReport(rows: readonly CredentialReportRow[]): Record<string, AccessKeyLike[]> {
+  const keys: Record<string, AccessKeyLike[]> = {};
+  for (const row of rows) {
+    const slots = row.accessKeys
+      .filter((slot) => slot.active || slot.lastRotated !== null)
+      .map((slot) => ({
+        AccessKeyId: `${row.user}/access-key-${slot.slot}`,
+        Status: slot.active ? 'Active' : 'Inactive',
+        ...(slot.lastRotated ? { CreateDate: slot.lastRotated } : {}),
+        reportSlot: slot.slot,
+      }));
+    if (slots.length > 0) keys[row.user] = slots;
+  }
+  return keys;
 }

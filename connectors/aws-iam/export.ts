@@ -2,8 +2,8 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 import { ConfigError, formatPath, type Problem, type ScopeRecorder } from '../../src/sdk/index.js';
-import { parseCredentialReport, type CredentialReportRow } from './credential-report.js';
-import type { AccessKeyLike, AccountSnapshot } from './normalize.js';
+import { keysFromReport, parseCredentialReport, type CredentialReportRow } from './credential-report.js';
+import type { AccountSnapshot } from './normalize.js';
 import { reconcileWithReport } from './reconcile.js';
 import { GroupDetail, ManagedPolicy, RoleDetail, UserDetail } from './responses.js';
 
@@ -140,23 +140,6 @@ export async function loadExport(baseDir: string, files: ExportFiles): Promise<L
     );
   }
   return { ...loaded, report: { file: reportFile, ...report } };
-}
-
-/** Without ListAccessKeys the key ids are unknown: each report slot in use becomes a key named by user and slot. */
-export function keysFromReport(rows: readonly CredentialReportRow[]): Record<string, AccessKeyLike[]> {
-  const keys: Record<string, AccessKeyLike[]> = {};
-  for (const row of rows) {
-    const slots = row.accessKeys
-      .filter((slot) => slot.active || slot.lastRotated !== null)
-      .map((slot) => ({
-        AccessKeyId: `${row.user}/access-key-${slot.slot}`,
-        Status: slot.active ? 'Active' : 'Inactive',
-        ...(slot.lastRotated ? { CreateDate: slot.lastRotated } : {}),
-        reportSlot: slot.slot,
-      }));
-    if (slots.length > 0) keys[row.user] = slots;
-  }
-  return keys;
 }
 
 /** An export of one page only: the CLI was told to stop (`--max-items`, `--no-paginate`), and the rest is not in the file. */

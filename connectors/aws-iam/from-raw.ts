@@ -1,6 +1,5 @@
 import type { RawPage, RawPages } from '../../src/sdk/index.js';
-import { parseCredentialReport } from './credential-report.js';
-import { keysFromReport } from './export.js';
+import { keysFromReport, parseCredentialReport } from './credential-report.js';
 import { stoppedPartway } from './listing.js';
 import type { AccessKeyLike, AccountSnapshot, GroupDetailLike, ManagedPolicyLike, RoleDetailLike, UserDetailLike } from './normalize.js';
 import { organizationFromRaw, policiesOver } from './organization.js';
@@ -83,8 +82,8 @@ export async function snapshotsFromRaw(raw: RawPages): Promise<AccountSnapshot[]
       for (const [user, pages] of byUser) {
         if (!stoppedPartway(pages, keyIds)) snapshot.accessKeys[user] = pages.flatMap((page) => (page.body as { AccessKeyMetadata?: AccessKeyLike[] }).AccessKeyMetadata ?? []);
       }
-    } else if (snapshot.credentialReport && gaad.some((p) => 'file' in p.parameters)) {
-      // An offline export never called ListAccessKeys: its keys came from the report's slots.
+    } else if (snapshot.credentialReport && (gaad.some((p) => 'file' in p.parameters) || report?.parameters.accessKeyIds === false)) {
+      // An offline export, or a source with `accessKeyIds: false`, never called ListAccessKeys: its keys came from the report's slots.
       snapshot.accessKeys = keysFromReport(snapshot.credentialReport);
     }
     const unusedAccess = await unusedAccessFromRaw(raw, accountId);

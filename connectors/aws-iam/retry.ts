@@ -1,4 +1,5 @@
 import type { RetryErrorInfo, RetryStrategyV2, RetryToken } from '@smithy/types';
+import type { RateLimiter } from '@smithy/util-retry';
 
 export interface RetrySettings {
   maxAttempts: number;
@@ -32,7 +33,9 @@ function isGarbledSuccess(error: unknown): boolean {
  * Retries throttling, transient and server errors, and success answers whose body could not be read, with capped
  * exponential back-off and full jitter. Unlike the SDK's standard strategy it keeps no client-wide retry quota: an
  * audit would rather slow down than give up on a throttled account halfway through and leave its population
- * incomplete.
+ * incomplete. Given a rate limiter (the SDK's adaptive mode uses the same CUBIC one), every call waits for a send
+ * token, a throttled answer lowers the rate and successes raise it again: an account is read as fast as IAM allows
+ * it, without a fixed pacing.
  */
 export class PatientRetryStrategy implements RetryStrategyV2 {
   readonly mode = 'standard';
@@ -40,13 +43,16 @@ export class PatientRetryStrategy implements RetryStrategyV2 {
   constructor(
     private readonly settings: RetrySettings,
     private readonly random: () => number = Math.random,
+    private readonly rate?: RateLimiter,
   ) {}
 
   async acquireInitialRetryToken(): Promise<RetryToken> {
+    await this.rate?.getSendToken();
     return new Token(0, 0);
   }
 
   async refreshRetryTokenForRetry(token: RetryToken, info: RetryErrorInfo): Promise<RetryToken> {
+    this.rate?.updateClientSendingRate(info);
     const count = token.getRetryCount() + 1;
     const retryable = info.errorType !== 'CLIENT_ERROR' || isGarbledSuccess(info.error);
     if (!retryable || count >= this.settings.maxAttempts) throw new Error('no retry');
@@ -55,5 +61,7 @@ export class PatientRetryStrategy implements RetryStrategyV2 {
     return new Token(count, Math.max(hinted, Math.floor(this.random() * ceiling)));
   }
 
-  recordSuccess(): void {}
+  recordSuccess(): void {
+    this.rate?.updateClientSendingRate({});
+  }
 }

@@ -15,7 +15,7 @@ import type { EnrichmentChange } from '../engine/enrich.js';
 import type { InputFile } from '../engine/pipeline.js';
 import { sealInputs } from './inputs.js';
 import type { PackEntry, PackLink } from './read-pack.js';
-import { MANIFEST_FILE, TIMESTAMP_FILE, digestFiles, listPackFiles, pruneEmptyDirectories, seal, sha256, SEAL_FILES } from './seal.js';
+import { MANIFEST_FILE, TIMESTAMP_FILE, digestFiles, listPackFiles, pruneEmptyDirectories, seal, sha256, SEAL_FILES, writeDigested, type FileDigest } from './seal.js';
 
 /**
  * 2: inputs/ with the manifest's IPE section, enrichment.json, redactions, baseline and backfill.
@@ -123,15 +123,18 @@ export async function writePack(
     ...contents.rendered,
   };
   const inputs = await sealInputs(staging, contents.inputs);
+  const written: FileDigest[] = [];
   for (const [name, content] of Object.entries(files)) {
     await mkdir(path.dirname(path.join(staging, name)), { recursive: true });
-    // writeFile takes an iterable of pieces too, and writes them as they come.
-    await writeFile(path.join(staging, name), content);
+    written.push(await writeDigested(path.join(staging, name), name, content));
   }
 
   await pruneEmptyDirectories(staging);
   const sealFiles: readonly string[] = SEAL_FILES;
-  const digests = await digestFiles(staging, (await listPackFiles(staging)).filter((f) => f !== MANIFEST_FILE && f !== TIMESTAMP_FILE && !sealFiles.includes(f)));
+  const writtenNames = new Set(written.map((d) => d.path));
+  const others = (await listPackFiles(staging)).filter((f) => f !== MANIFEST_FILE && f !== TIMESTAMP_FILE && !sealFiles.includes(f) && !writtenNames.has(f));
+  // raw/ and inputs/ were written before; each is read once here, and the seal reuses every digest.
+  const digests = [...written, ...(await digestFiles(staging, others))].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   const incomplete = results.sources.filter((s) => s.verdict === 'incomplete').map((s) => s.source);
   const unreconciled = results.sources.filter((s) => s.verdict === 'unreconciled').map((s) => s.source);
   const manifest = {
@@ -171,7 +174,7 @@ export async function writePack(
     signing: { algorithm: 'Ed25519', keyId: key.keyId },
   };
   const manifestText = json(manifest);
-  await writeFile(path.join(staging, MANIFEST_FILE), manifestText);
+  const manifestDigest = await writeDigested(path.join(staging, MANIFEST_FILE), MANIFEST_FILE, manifestText);
   const timestamp = record.tsaUrl ? await stampManifest(staging, record.tsaUrl, manifestText, log) : undefined;
   const { attestationDigest } = await seal(staging, key, {
     ...(timestamp ? { timestamp } : {}),
@@ -181,7 +184,7 @@ export async function writePack(
     verdict: manifest.verdict,
     tool: results.tool,
     previousAttestationDigest: previous?.attestationDigest ?? null,
-  });
+  }, [...digests, manifestDigest]);
   await mkdir(path.dirname(finalDir), { recursive: true });
   await rename(staging, finalDir);
   return { dir: finalDir, attestationDigest };

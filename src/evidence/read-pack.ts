@@ -1,6 +1,7 @@
 import type { KeyObject } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
+import { createInterface } from 'node:readline';
 import { JSONParser } from '@streamparser/json';
 import path from 'node:path';
 import { z } from 'zod';
@@ -107,10 +108,52 @@ async function readJson<T>(dir: string, file: string, schema: z.ZodType<T>): Pro
  * The items of one array of a pack's JSON file (`identities` of inventory.json, `findings` of findings.json),
  * parsed as the file streams past and each validated on its own: no string of the whole file is ever built.
  */
+/**
+ * The items of the top-level array `key` in a file written as packs write it (`stableStringify(…, 2)`: each item
+ * an object opening and closing on lines of its own, four spaces in), each parsed on its own by JSON.parse, which
+ * is many times faster than a streaming tokenizer. False when the file is laid out otherwise.
+ */
+async function indentedItems(full: string, key: string, accept: (value: unknown, index: number) => void): Promise<boolean> {
+  const lines = createInterface({ input: createReadStream(full, { encoding: 'utf8' }), crlfDelay: Infinity });
+  let index = 0;
+  const opening = `  ${JSON.stringify(key)}: [`;
+  let state: 'before' | 'between' | 'inside' | 'after' = 'before';
+  let item: string[] = [];
+  for await (const line of lines) {
+    if (state === 'before') {
+      if (line === `${opening}]` || line === `${opening}],`) state = 'after';
+      else if (line === opening) state = 'between';
+    } else if (state === 'between') {
+      if (line === '    {') (state = 'inside'), (item = [line]);
+      else if (line === '  ]' || line === '  ],') state = 'after';
+      else return false;
+    } else if (state === 'inside') {
+      if (line === '    }' || line === '    },') {
+        item.push('}');
+        accept(JSON.parse(item.join('\n')), index++);
+        state = 'between';
+      } else item.push(line);
+    }
+  }
+  return state === 'after';
+}
+
 async function readJsonItems<T>(dir: string, file: string, key: string, schema: z.ZodType<T>): Promise<T[]> {
   const full = path.join(dir, file);
   const items: T[] = [];
   const problems: { path: string; message: string }[] = [];
+  const accept = (value: unknown, index: number) => {
+    const parsed = schema.safeParse(value);
+    if (parsed.success) items.push(parsed.data);
+    else if (problems.length < 10) problems.push(...parsed.error.issues.slice(0, 10 - problems.length).map((i) => ({ path: formatPath([key, index, ...i.path]), message: i.message })));
+  };
+  if (await indentedItems(full, key, accept).catch(() => false)) {
+    if (problems.length > 0) throw new ConfigError(full, problems);
+    return items;
+  }
+  // Laid out otherwise (or unreadable that way): the streaming tokenizer reads any JSON, from the start.
+  items.length = 0;
+  problems.length = 0;
   let found = false;
   const parser = new JSONParser({ paths: [`$.${key}`, `$.${key}.*`], keepStack: false });
   parser.onValue = ({ value, key: index, stack }) => {
@@ -118,9 +161,7 @@ async function readJsonItems<T>(dir: string, file: string, key: string, schema: 
       found = Array.isArray(value);
       return;
     }
-    const parsed = schema.safeParse(value);
-    if (parsed.success) items.push(parsed.data);
-    else if (problems.length < 10) problems.push(...parsed.error.issues.slice(0, 10 - problems.length).map((i) => ({ path: formatPath([key, Number(index), ...i.path]), message: i.message })));
+    accept(value, Number(index));
   };
   try {
     for await (const chunk of createReadStream(full)) parser.write(chunk as Uint8Array);

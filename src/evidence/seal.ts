@@ -1,6 +1,6 @@
 import { createHash, sign, type KeyObject } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { lstat, readdir, rmdir, writeFile } from 'node:fs/promises';
+import { lstat, open, readdir, rmdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { stableStringify } from '../stable-json.js';
 import type { SigningKey } from './keys.js';
@@ -69,6 +69,47 @@ export async function pruneEmptyDirectories(dir: string): Promise<void> {
   }
 }
 
+/**
+ * Writes text given whole or in pieces, gathered into blocks of a mebibyte (a population written an item at a
+ * time would otherwise cost a system call per item), and digests it on the way: the file is never read back.
+ */
+export async function writeDigested(file: string, pack: string, content: string | Uint8Array | Iterable<string>): Promise<FileDigest> {
+  const hash = createHash('sha256');
+  const handle = await open(file, 'w');
+  let size = 0;
+  let pending: string[] = [];
+  let pendingLength = 0;
+  const flush = async (bytes: Uint8Array) => {
+    hash.update(bytes);
+    size += bytes.length;
+    await handle.write(bytes);
+  };
+  const flushPending = async () => {
+    if (pending.length === 0) return;
+    const block = Buffer.from(pending.join(''), 'utf8');
+    pending = [];
+    pendingLength = 0;
+    await flush(block);
+  };
+  try {
+    if (typeof content === 'string') await flush(Buffer.from(content, 'utf8'));
+    else if (content instanceof Uint8Array) await flush(content);
+    else {
+      for (const piece of content) {
+        pending.push(piece);
+        pendingLength += piece.length;
+        if (pendingLength >= WRITE_BLOCK) await flushPending();
+      }
+      await flushPending();
+    }
+  } finally {
+    await handle.close();
+  }
+  return { path: pack, sha256: hash.digest('hex'), size };
+}
+
+const WRITE_BLOCK = 1 << 20;
+
 export async function digestFiles(dir: string, files: readonly string[]): Promise<FileDigest[]> {
   const digests: FileDigest[] = [];
   for (const file of files) {
@@ -117,12 +158,20 @@ export function signBytes(data: Buffer, privateKey: KeyObject): Buffer {
  * Seals a folder whose content files (manifest.json included) are written: SHA256SUMS over every file,
  * an Ed25519 signature of SHA256SUMS, and an in-toto statement naming every file, in a signed DSSE envelope.
  */
-export async function seal(dir: string, key: SigningKey, predicate: Record<string, unknown>): Promise<{ attestationDigest: string }> {
+export async function seal(
+  dir: string,
+  key: SigningKey,
+  predicate: Record<string, unknown>,
+  written: readonly FileDigest[] = [],
+): Promise<{ attestationDigest: string }> {
   const files = await listPackFiles(dir);
   const sealFiles: readonly string[] = SEAL_FILES;
   const present = files.filter((f) => sealFiles.includes(f));
   if (present.length > 0) throw new Error(`${dir} is already sealed (${present.join(', ')})`);
-  const digests = await digestFiles(dir, files);
+  // Files digested as they were written are not read again; every other file is.
+  const known = new Map(written.map((d) => [d.path, d]));
+  for (const digest of await digestFiles(dir, files.filter((f) => !known.has(f)))) known.set(digest.path, digest);
+  const digests = files.map((f) => known.get(f)!);
   const sums = Buffer.from(formatSums(digests), 'utf8');
   await writeFile(path.join(dir, SUMS_FILE), sums);
   const signature = signBytes(sums, key.privateKey);

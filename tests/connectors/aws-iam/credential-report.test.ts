@@ -1,7 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { parseCredentialReport } from '../../../connectors/aws-iam/credential-report.js';
-import { keysFromReport } from '../../../connectors/aws-iam/export.js';
+import { keysFromReport, parseCredentialReport } from '../../../connectors/aws-iam/credential-report.js';
 import { matchReportSlots } from '../../../connectors/aws-iam/normalize.js';
 
 const read = (name: string) => readFileSync(new URL(`../../../fixtures/aws-iam/${name}`, import.meta.url), 'utf8');

@@ -74,8 +74,26 @@ function capturingLogger(lines: string[], bindings: Record<string, unknown>): Lo
   };
 }
 
-/** An organization of `repositories` repositories, the first `withDeployKeys` of which hold one deploy key. */
-export function largeOrganization(repositories: number, withDeployKeys: number): Dataset {
+/** How many repositories of a large organization hold each repository-level kind (one item each). */
+export interface RepositoryFeatures {
+  actionsSecrets?: number;
+  /** Repositories with two environments (staging and production), each holding one secret. */
+  environments?: number;
+  dependabotSecrets?: number;
+  codespacesSecrets?: number;
+  webhooks?: number;
+  runners?: number;
+}
+
+/**
+ * An organization of `repositories` repositories, the first `withDeployKeys` of which hold one deploy key; each
+ * other kind sits in `features[kind]` repositories spread evenly over the organization.
+ */
+export function largeOrganization(repositories: number, withDeployKeys: number, features: RepositoryFeatures = {}): Dataset {
+  const spread = (count = 0) => new Set(Array.from({ length: count }, (_, slot) => Math.floor((slot * repositories) / count)));
+  const holders = Object.fromEntries(Object.entries(features).map(([kind, count]) => [kind, spread(count)])) as Record<keyof RepositoryFeatures, Set<number> | undefined>;
+  const holds = (kind: keyof RepositoryFeatures, index: number) => holders[kind]?.has(index) ?? false;
+  const secret = (name: string) => ({ name, created_at: '2025-02-01T00:00:00Z', updated_at: '2025-02-01T00:00:00Z' });
   return DatasetSchema.parse({
     org: { login: 'big-org', id: 8001, name: 'Big Org', created_at: '2018-01-01T00:00:00Z' },
     repositories: Array.from({ length: repositories }, (_, index) => ({
@@ -87,6 +105,22 @@ export function largeOrganization(repositories: number, withDeployKeys: number):
         index < withDeployKeys
           ? [{ id: 500_000 + index, title: `key-${index}`, key: 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIScaleKey', read_only: true, created_at: '2025-01-01T00:00:00Z' }]
           : [],
+      actions_secrets: holds('actionsSecrets', index) ? [secret('DEPLOY_TOKEN')] : [],
+      environments: holds('environments', index)
+        ? ['staging', 'production'].map((name, slot) => ({
+            id: 600_000 + index * 2 + slot,
+            name,
+            created_at: '2025-01-01T00:00:00Z',
+            updated_at: '2025-01-01T00:00:00Z',
+            secrets: [secret('CLOUD_KEY')],
+          }))
+        : [],
+      dependabot_secrets: holds('dependabotSecrets', index) ? [secret('REGISTRY_TOKEN')] : [],
+      codespaces_secrets: holds('codespacesSecrets', index) ? [secret('DEV_TOKEN')] : [],
+      hooks: holds('webhooks', index)
+        ? [{ id: 700_000 + index, active: true, events: ['push'], config: { url: `https://ci.example.com/hook/${index}`, content_type: 'json' }, created_at: '2025-01-01T00:00:00Z', updated_at: '2025-01-01T00:00:00Z' }]
+        : [],
+      runners: holds('runners', index) ? [{ id: 800_000 + index, name: `runner-${index}`, os: 'linux', status: 'online', busy: false, labels: ['self-hosted'] }] : [],
     })),
   });
 }
