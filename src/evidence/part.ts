@@ -1,13 +1,15 @@
 import type { KeyObject } from 'node:crypto';
-import { copyFile, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 import type { SourceResult } from '../engine/collect.js';
-import { ExitError, EXIT, formatPath, IdentitySchema, SourceCompletenessSchema } from '../sdk/index.js';
+import { ExitError, EXIT, formatPath, IdentitySchema, SourceCompletenessSchema, type Identity } from '../sdk/index.js';
 import type { SigningKey } from './keys.js';
 import type { Operator } from './operator.js';
 import { json } from './pack.js';
 import { openPlan, type OpenedPlan } from './plan.js';
+import { readJsonItems } from './read-pack.js';
+import { stableJsonChunks } from '../stable-json.js';
 import { MANIFEST_FILE, SEAL_FILES, digestFiles, listPackFiles, pruneEmptyDirectories, seal } from './seal.js';
 import { verifyPack } from './verify.js';
 
@@ -59,8 +61,7 @@ export async function writePart(
   key: SigningKey,
 ): Promise<void> {
   await writeFile(path.join(staging, PART_PLAN_FILE), planBytes);
-  const identities = results.flatMap((r) => r.identities);
-  await writeFile(path.join(staging, PART_INVENTORY_FILE), json({ identities }));
+  await writeFile(path.join(staging, PART_INVENTORY_FILE), stableJsonChunks({}, 'identities', results.flatMap((r) => r.identities)));
   await pruneEmptyDirectories(staging);
   const sealFiles: readonly string[] = SEAL_FILES;
   const files = await digestFiles(staging, (await listPackFiles(staging)).filter((f) => f !== MANIFEST_FILE && !sealFiles.includes(f)));
@@ -103,7 +104,7 @@ export interface OpenedPart {
   /** The part's attestation digest: how the merged pack names it. */
   attestationDigest: string;
   /** Every identity it collected, by source. */
-  identities: z.infer<typeof IdentitySchema>[];
+  identities: Identity[];
 }
 
 /** Opens a part, verified against the trusted keys first: a part that does not verify is an input error naming it. */
@@ -130,9 +131,8 @@ export async function openPart(dir: string, keys: readonly KeyObject[]): Promise
   const plan = await openPlan(path.join(dir, PART_PLAN_FILE), keys);
   if (plan.digest !== manifest.planDigest) throw refuse([`${MANIFEST_FILE}: planDigest does not name the plan the part holds`], 'collect that shard again');
   const [index, count] = manifest.shard.split('/').map(Number) as [number, number];
-  const inventory = z.object({ identities: z.array(IdentitySchema) }).safeParse(JSON.parse(await readFile(path.join(dir, PART_INVENTORY_FILE), 'utf8')));
-  if (!inventory.success) throw refuse([`${PART_INVENTORY_FILE}: ${inventory.error.issues[0]?.message ?? 'not an inventory'}`], 'collect that shard again');
-  return { dir, manifest, plan, shard: { index, count }, attestationDigest: verification.attestationDigest!, identities: inventory.data.identities };
+  const identities = await readJsonItems(dir, PART_INVENTORY_FILE, 'identities', IdentitySchema);
+  return { dir, manifest, plan, shard: { index, count }, attestationDigest: verification.attestationDigest!, identities };
 }
 
 /** Copies the named files of a part into the pack being written, byte for byte. */
