@@ -69,11 +69,21 @@ export function buildProgram(): Command {
 
   publicKeyOption(program
     .command('collect')
-    .description('the inventory alone: collect every source, or re-read a pack\'s raw pages with today\'s normalizers')
+    .description('the inventory alone: collect every source, or re-read a pack\'s raw pages with today\'s normalizers, or collect one shard of a plan into a signed part')
     .option('--from-raw <pack>', 're-read this pack\'s raw pages instead of calling any API, and compare with its inventory'), 'check the --from-raw pack\'s signature with this Ed25519 public key')
     .addOption(new Option('--format <format>', 'output format').choices(['json', 'csv']).default('json'))
     .option('--output <file>', 'write the inventory to a file instead of stdout')
+    .option('--plan <file>', 'collect one shard of this plan (from `nhi-audit plan`) into a signed part, for `run --from-parts`')
+    .option('--shard <i/N>', 'with --plan: the shard to collect, 1 to N; units go to shards round-robin in the plan\'s order')
+    .option('--out <dir>', 'with --plan: the new folder to write the part into')
     .action(lazy(() => import('./commands/collect.js')));
+
+  program
+    .command('plan')
+    .description('freeze every source\'s scopes (listed or discovered) into a signed plan for a sharded collection (`collect --plan --shard i/N`)')
+    .requiredOption('--out <file>', 'the plan file to write (it must not exist)')
+    .option('--cycle <id>', 'audit cycle such as 2026-Q4; derived from --as-of when omitted')
+    .action(lazy(() => import('./commands/plan.js')));
 
   reportOptions(program.command('check').description('collect and evaluate without writing a pack: fast feedback for CI and pre-close checks')).action(
     lazy(() => import('./commands/check.js')),
@@ -83,6 +93,7 @@ export function buildProgram(): Command {
     .option('--cycle <id>', 'audit cycle such as 2026-Q4 or FY2027-Q1; derived from --as-of when omitted')
     .option('--backfill', 'seal a pack whose as-of date precedes the newest pack\'s (recorded in the manifest)')
     .option('--wait <seconds>', 'when another run is writing to the output folder, wait this long for it instead of exiting 2', '0')
+    .option('--from-parts <dirs...>', 'seal one pack from the parts of a sharded collection (`collect --plan --shard`) instead of collecting: each planned scope must arrive exactly once')
     .action(lazy(() => import('./commands/run.js')));
 
   publicKeyOption(

@@ -1,5 +1,5 @@
 import pLimit from 'p-limit';
-import { defineConnector, type CollectContext, type Identity, type ScopeRecorder } from '../../src/sdk/index.js';
+import { defineConnector, type CollectContext, type Identity, type ScopePlan, type ScopeRecorder } from '../../src/sdk/index.js';
 import { CATALOG_PACKAGE, loadActionCatalog, type ActionCatalog } from './catalog.js';
 import { AwsIamClient, errorCode, operationOf, type AccountTarget } from './client.js';
 import { AwsIamConfigSchema } from './config.js';
@@ -11,14 +11,25 @@ import { normalizeAccount, type AccountSnapshot } from './normalize.js';
 import { policiesOver, type OrganizationPolicies } from './organization.js';
 
 const CONNECTOR_ID = 'aws-iam';
+/** Where discovery and the service control policies are kept. */
+const ORGANIZATION_SCOPE = 'organization';
 
 function catalogReference(catalog: ActionCatalog) {
   return { name: CATALOG_PACKAGE, version: catalog.version, purpose: 'IAM actions and their access levels: policy patterns expanded, levels and escalation judged' };
 }
 
+/** The accounts the config names or the organization holds (less those excluded), or the caller's own when none. */
+function accountIds(config: AwsIamClient['config'], callerAccount: string, discovered: readonly string[]): string[] {
+  const ids = new Set(config.accounts.map((a) => a.id));
+  for (const id of discovered) if (!config.organizations?.exclude.includes(id)) ids.add(id);
+  if (ids.size === 0) ids.add(callerAccount);
+  return [...ids].sort();
+}
+
 /**
- * The accounts to read: configured ones, discovered ones, and the caller's own when nothing else is named; with
- * discovery, the organization's service control policies too.
+ * The accounts to read: configured ones, discovered ones, and the caller's own when nothing else is named, or the
+ * planned ones of a shard; with discovery, the organization's service control policies too (a shard reads them
+ * again: they judge its accounts' privilege).
  */
 async function targets(client: AwsIamClient, context: CollectContext): Promise<{ accounts: AccountTarget[]; organization?: OrganizationPolicies }> {
   const { config } = client;
@@ -28,13 +39,12 @@ async function targets(client: AwsIamClient, context: CollectContext): Promise<{
   const roleArn = (accountId: string) => `arn:aws:iam::${accountId}:role/${config.assumeRole.roleName}`;
 
   const explicit = new Map(config.accounts.map((a) => [a.id, a.roleArn]));
-  const ids = new Set(explicit.keys());
+  let discovered: string[] = [];
   let policies: OrganizationPolicies | undefined;
   if (config.organizations?.discover) {
-    const organization = context.scope('organization');
+    const organization = context.scope(ORGANIZATION_SCOPE);
     try {
-      const discovered = await client.organizationAccounts(organization, caller.account);
-      for (const id of discovered) if (!config.organizations.exclude.includes(id)) ids.add(id);
+      discovered = await client.organizationAccounts(organization, caller.account);
       policies = await readServiceControlPolicies(client, organization);
     } catch (error) {
       organization.error(operationOf(error) ?? 'ListAccounts', error, {
@@ -42,9 +52,9 @@ async function targets(client: AwsIamClient, context: CollectContext): Promise<{
       });
     }
   }
-  if (ids.size === 0) ids.add(caller.account);
-
-  const accounts = [...ids].sort().map((accountId) => ({
+  // A shard reads the accounts the plan froze, even one the organization no longer lists: the merge says so.
+  const ids = context.onlyScopes ? [...context.onlyScopes].sort() : accountIds(config, caller.account, discovered);
+  const accounts = ids.map((accountId) => ({
     accountId,
     via:
       accountId === caller.account && !explicit.get(accountId)
@@ -52,6 +62,16 @@ async function targets(client: AwsIamClient, context: CollectContext): Promise<{
         : { kind: 'assume-role' as const, roleArn: explicit.get(accountId) ?? roleArn(accountId), ...(externalId ? { externalId } : {}) },
   }));
   return { accounts, ...(policies ? { organization: policies } : {}) };
+}
+
+/** The accounts a plan freezes; a failed discovery fails the plan rather than leaving accounts out. */
+async function listAccounts(client: AwsIamClient, context: CollectContext): Promise<ScopePlan | undefined> {
+  const { config } = client;
+  if (config.exports) return undefined;
+  const caller = await client.callerIdentity();
+  const discover = config.organizations?.discover === true;
+  const discovered = discover ? await client.organizationAccounts(context.scope(ORGANIZATION_SCOPE), caller.account) : [];
+  return { scopes: accountIds(config, caller.account, discovered), ...(discover ? { shared: [ORGANIZATION_SCOPE] } : {}) };
 }
 
 /**
@@ -133,6 +153,10 @@ export default defineConnector({
     for (const snapshot of snapshots) {
       yield* normalizeAccount(snapshot, { connector: CONNECTOR_ID, source: context.source, now: context.now, privileges });
     }
+  },
+  async listScopes(client, context) {
+    client.abortOn(context.signal);
+    return listAccounts(client, context);
   },
   async fromRaw(raw, context) {
     const privileges = new PrivilegeEvaluator(await loadActionCatalog(), context.now);

@@ -38,6 +38,8 @@ export default defineConnector({
     context.collector(collector);
     yield* new EntraCollector(transport, config, context, collector).collect();
   },
+  // One tenant a source: a plan hands it to one shard whole.
+  listScopes: async ({ config }) => ({ scopes: [config.tenantId] }),
   doctor: diagnose,
   async fromRaw(raw, context) {
     const snapshot = await snapshotFromRaw(raw, context.source, context.now);

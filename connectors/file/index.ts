@@ -106,6 +106,8 @@ export default defineConnector({
     if (result.problems.length > 0) throw problemsError(directory, result.problems);
     yield* result.identities;
   },
+  // One export a source, in the one scope its mapping names.
+  listScopes: async ({ mapping }) => ({ scopes: [mapping.scope] }),
   async fromRaw(raw, context) {
     const identities: Identity[] = [];
     for (const scope of raw.scopes()) {

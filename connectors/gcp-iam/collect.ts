@@ -1,6 +1,6 @@
 import type { iam_v1 } from '@googleapis/iam';
 import pLimit from 'p-limit';
-import type { CollectContext, Identity, ScopeRecorder } from '../../src/sdk/index.js';
+import type { CollectContext, Identity, ScopePlan, ScopeRecorder } from '../../src/sdk/index.js';
 import { Inheritance } from './ancestry.js';
 import { emptyView, groupAssets, inventoryKeyCount, type AssetInventory, type AssetView } from './assets.js';
 import { OP, type ActivityType, type GcpClient } from './client.js';
@@ -99,7 +99,8 @@ export class GcpCollector {
     }
   }
 
-  async *collect(): AsyncIterable<Identity> {
+  /** The projects to read (configured, discovered under the roots, or seen by the inventory) and what was learnt finding them. */
+  private async targets(): Promise<{ targets: Set<string>; viewOf: (project: string) => AssetView | undefined; whole: boolean }> {
     const { config } = this.client;
     const targets = new Set(config.projects);
     const numbers = new Map<string, string>();
@@ -128,7 +129,32 @@ export class GcpCollector {
     // A project the inventory covers but holds no account for has an independent count too: none.
     const viewOf = (project: string): AssetView | undefined =>
       inventory && (inventory.projects.get(project) ?? (inventory.activeProjects.has(numbers.get(project) ?? '') ? emptyView() : undefined));
+    const whole = [...discoveries.values()].every((d) => d.whole && d.projects.size > 0) && (!scope || inventory !== undefined);
+    return { targets, viewOf, whole };
+  }
 
+  /**
+   * The projects a plan hands to shards; the discovery roots and the inventory's scope are read again by every
+   * shard (they reconcile its projects). A discovery that did not finish fails the plan, never shortens it.
+   */
+  async scopes(): Promise<ScopePlan> {
+    const { config } = this.client;
+    const { targets, whole } = await this.targets();
+    if (!whole) {
+      throw new Error(
+        `the projects under ${[config.organization, config.folder, config.assetInventory?.scope].filter(Boolean).join(' and ')} could not all be listed; \`nhi-audit doctor\` names the permission`,
+      );
+    }
+    const shared = [...new Set([config.organization, config.folder, config.assetInventory?.scope].filter((s): s is string => s !== undefined))];
+    return { scopes: [...targets], shared };
+  }
+
+  async *collect(): AsyncIterable<Identity> {
+    const { config } = this.client;
+    const found = await this.targets();
+    // A shard reads the projects the plan froze for it.
+    const targets = this.context.onlyScopes ? new Set(this.context.onlyScopes) : found.targets;
+    const viewOf = found.viewOf;
     await this.inheritance.prepare([...targets]);
     const limit = pLimit(config.concurrency.projects);
     const tasks = [...targets].sort().map((projectId) => limit(() => this.project(projectId, viewOf(projectId))));

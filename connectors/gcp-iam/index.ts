@@ -21,6 +21,7 @@ export default defineConnector({
     if (client.principal) context.collector(client.principal);
     yield* new GcpCollector(client, context).collect();
   },
+  listScopes: (client, context) => new GcpCollector(client, context).scopes(),
   doctor: diagnose,
   async fromRaw(raw, context) {
     const snapshots = await snapshotsFromRaw(raw, context.source);

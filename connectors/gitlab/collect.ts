@@ -1,5 +1,5 @@
 import pLimit from 'p-limit';
-import type { CollectContext, Identity } from '../../src/sdk/index.js';
+import type { CollectContext, Identity, ScopePlan } from '../../src/sdk/index.js';
 import type { GitLabClient } from './client.js';
 import type { CollectionKind, GitLabConfig } from './config.js';
 import {
@@ -41,16 +41,22 @@ export async function* collectGitLab({ client, config }: GitLabSession, context:
     }
     return reader;
   };
-  for (const group of config.groups) {
+  const read = (scope: string) => !context.onlyScopes || context.onlyScopes.includes(scope);
+  for (const group of config.groups.filter(read)) {
     const reader = await open(group);
     yield* groupIdentities(reader, group, config, context.source);
     reader.settle();
   }
-  if (config.admin) {
+  if (config.admin && read(INSTANCE_SCOPE)) {
     const reader = await open(INSTANCE_SCOPE);
     yield* instanceIdentities(reader, config, context.source);
     reader.settle();
   }
+}
+
+/** The scopes a plan can hand to shards: each configured group, and the instance for an administrator token. */
+export function gitLabScopes(config: GitLabConfig): ScopePlan {
+  return { scopes: [...config.groups, ...(config.admin ? [INSTANCE_SCOPE] : [])] };
 }
 
 /** The token's user, for the manifest; a failure leaves it unrecorded without losing any identity. */

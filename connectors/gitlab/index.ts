@@ -1,6 +1,6 @@
 import { defineConnector } from '../../src/sdk/index.js';
 import { createClient } from './client.js';
-import { collectGitLab, type GitLabSession } from './collect.js';
+import { collectGitLab, gitLabScopes, type GitLabSession } from './collect.js';
 import { GitLabConfigSchema } from './config.js';
 import { diagnose } from './doctor.js';
 import { identitiesFromRaw } from './from-raw.js';
@@ -14,6 +14,7 @@ export default defineConnector({
     return { client: await createClient(config, context), config };
   },
   collect: (session, context) => collectGitLab(session, context),
+  listScopes: async ({ config }) => gitLabScopes(config),
   fromRaw: (raw, context) => identitiesFromRaw(raw, context.source),
   doctor: diagnose,
 });

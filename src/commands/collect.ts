@@ -1,10 +1,14 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { SourceResult } from '../engine/collect.js';
 import { enrich } from '../engine/enrich.js';
 import { collectFromRaw } from '../engine/from-raw.js';
 import { collectAll, loadInputs } from '../engine/pipeline.js';
+import { checkPlanConfig, collectShard, parseShard, shardUnits, unitName } from '../engine/shard.js';
+import { describeOperator } from '../evidence/operator.js';
+import { checkPartOutput, discardPartStaging, writePart } from '../evidence/part.js';
+import { openPlan } from '../evidence/plan.js';
 import { displayPath } from '../evidence/read-pack.js';
 import { ExitError, EXIT, type Identity } from '../sdk/index.js';
 import { stableStringify } from '../stable-json.js';
@@ -13,7 +17,7 @@ import { inventoryJson } from '../writers/json.js';
 import type { ResultSet } from '../writers/types.js';
 import { safeLines } from '../terminal.js';
 import { withPlugins } from '../config.js';
-import { commandLogger, connectorPackagesFor, loadConfigFor, openPackArgument, optionalConfig, registries, resolveAsOf, sourceProgress, trustedKeys, type GlobalOptions } from './context.js';
+import { commandLogger, connectorPackagesFor, loadConfigFor, openPackArgument, optionalConfig, registries, resolveAsOf, signingKeyFor, sourceProgress, trustedKeys, type GlobalOptions } from './context.js';
 import { checkOutputFile } from './output.js';
 import { TOOL } from './results.js';
 import { toolVersion } from '../paths.js';
@@ -23,6 +27,52 @@ interface CollectOptions {
   publicKey: string[];
   format: 'json' | 'csv';
   output?: string;
+  plan?: string;
+  shard?: string;
+  out?: string;
+}
+
+/**
+ * One shard of a plan: verifies the plan, reads the shard's units and seals them as a part for `run --from-parts`.
+ * A part whose reads failed is written all the same (the merge says what is incomplete) and exits 3.
+ */
+async function collectPart(planFile: string, options: CollectOptions, globals: GlobalOptions): Promise<number> {
+  if (!options.shard || !options.out) throw new ExitError(EXIT.usage, '--plan: give --shard i/N and --out <folder> with it');
+  const shard = parseShard(options.shard);
+  const out = path.resolve(options.out);
+  await checkPartOutput(out);
+  const loaded = await loadConfigFor(globals);
+  const key = await signingKeyFor(loaded, process.env);
+  const opened = await openPlan(planFile, [key.publicKey, ...(await trustedKeys(options.publicKey, loaded))]);
+  checkPlanConfig(opened, planFile, loaded);
+  const units = shardUnits(opened.plan, shard.index, shard.count);
+  const staging = path.join(path.dirname(out), `.${path.basename(out)}.partial`);
+  await discardPartStaging(staging);
+  await mkdir(staging, { recursive: true });
+  try {
+    const startedAt = new Date();
+    const results = await collectShard(loaded, registries, opened.plan, units, {
+      log: commandLogger(globals),
+      env: process.env,
+      rawDir: path.join(staging, 'raw'),
+      onSource: sourceProgress(),
+    });
+    await writePart(staging, out, await readFile(planFile), results, {
+      planDigest: opened.digest,
+      shard,
+      units,
+      asOf: opened.plan.asOf,
+      startedAt: startedAt.toISOString(),
+      finishedAt: new Date().toISOString(),
+      operator: describeOperator(process.env),
+      tool: { name: TOOL.name, version: toolVersion() },
+    }, key);
+    process.stderr.write(`Part ${displayPath(out)}: shard ${shard.index}/${shard.count}, ${units.length} unit${units.length === 1 ? '' : 's'}: ${units.map(unitName).join(', ') || 'none'}\n`);
+    return results.some((r) => r.completeness.verdict === 'incomplete') ? EXIT.incomplete : EXIT.ok;
+  } catch (error) {
+    await discardPartStaging(staging);
+    throw error;
+  }
 }
 
 /** What a normalizer decides, without what enrichment joins on afterwards: the part a re-read must reproduce. */
@@ -69,6 +119,8 @@ async function fromRaw(packDir: string, options: CollectOptions, globals: Global
 
 /** The inventory alone: collect (or re-read a pack's raw pages) and print it, without judging it. */
 export default async function collect(options: CollectOptions, globals: GlobalOptions): Promise<number> {
+  if (options.plan) return collectPart(options.plan, options, globals);
+  if (options.shard || options.out) throw new ExitError(EXIT.usage, '--shard and --out go with --plan <plan.json> (from `nhi-audit plan`)');
   await checkOutputFile(options.output);
   let results: SourceResult[];
   let asOf: Date;

@@ -4,6 +4,8 @@ import path from 'node:path';
 import type { LoadedConfig } from '../config.js';
 import type { SourceResult } from '../engine/collect.js';
 import { loadInputs, runPipeline, type RunInputs } from '../engine/pipeline.js';
+import { checkPlanConfig, mergeParts, planUnits } from '../engine/shard.js';
+import { copyPartFiles, openPart, PART_PLAN_FILE } from '../evidence/part.js';
 import { cycleOf, parseCycle, type Cycle } from '../evidence/cycle.js';
 import type { SigningKey } from '../evidence/keys.js';
 import { describeOperator } from '../evidence/operator.js';
@@ -12,7 +14,7 @@ import { lockOutput } from '../evidence/lock.js';
 import { discardStaging, linkTo, newRunId, writePack, type PackContents, type PackLinks, type RunRecord } from '../evidence/pack.js';
 import { displayPath, listPacks, openPack, type PackData, type PackEntry } from '../evidence/read-pack.js';
 import { loadReportText, reportChanges, reportModel } from '../evidence/report.js';
-import { toolCommit as commitOf } from '../paths.js';
+import { toolCommit as commitOf, toolVersion } from '../paths.js';
 import { renderReportPdf } from '../writers/pdf.js';
 import { ExitError, EXIT, type Logger } from '../sdk/index.js';
 import { packWriters } from '../writers/index.js';
@@ -36,6 +38,10 @@ export interface RunSettings {
   waitMs?: number;
   /** Keys older packs may be signed with besides the signing key (pinned in the config after a rotation). */
   trustedKeys?: readonly KeyObject[];
+  /** What the shards of a plan collected (`run --from-parts`), with their raw pages put under the given folder. */
+  collected?: (rawDir: string) => Promise<SourceResult[]>;
+  /** The plan and parts a merged pack was made from, for its manifest. */
+  sharding?: RunRecord['sharding'];
 }
 
 export interface SealedRun {
@@ -113,7 +119,8 @@ function everySourceFailed(results: ResultSet): boolean {
 }
 
 /**
- * Collect, enrich, evaluate, render, write and seal one pack. Shared by `run` and `demo`. The output folder is
+ * Collect (or take what the shards of a plan collected), enrich, evaluate, render, write and seal one pack. Shared
+ * by `run`, `run --from-parts` and `demo`. The output folder is
  * locked first, so the pack it names as previous is still the newest when it is sealed.
  */
 export async function sealRun(loaded: LoadedConfig, inputs: RunInputs, key: SigningKey, settings: RunSettings): Promise<SealedRun> {
@@ -135,7 +142,7 @@ export async function sealRun(loaded: LoadedConfig, inputs: RunInputs, key: Sign
         rawDir: path.join(staging, 'raw'),
         clock,
         ...(settings.onSource ? { onSource: settings.onSource } : {}),
-      });
+      }, settings.collected);
       const results = toResultSet(pipeline, loaded, settings.asOf, settings.cycle.id);
       if (everySourceFailed(results)) {
         throw new ExitError(
@@ -155,6 +162,7 @@ export async function sealRun(loaded: LoadedConfig, inputs: RunInputs, key: Sign
         ...(toolCommit ? { toolCommit } : {}),
         ...(loaded.config.timestamp ? { tsaUrl: loaded.config.timestamp.tsaUrl } : {}),
         ...(loaded.plugins ? { plugins: loaded.plugins.map((p) => p.package) } : {}),
+        ...(settings.sharding ? { sharding: settings.sharding } : {}),
       };
       const changes = changesSince(baseline, { runId, cycle: settings.cycle.id, asOf: record.asOf, identities: results.identities, findings: results.findings });
       const rendered: PackContents['rendered'] = Object.fromEntries(
@@ -196,15 +204,45 @@ function waitMs(text: string): number {
   return seconds * 1000;
 }
 
-export default async function run(options: ReportOptions & { cycle?: string; backfill?: boolean; wait: string }, globals: GlobalOptions): Promise<number> {
+/**
+ * The parts of a sharded collection, verified and checked against their plan, as one collection: the pack takes the
+ * plan's as-of and cycle, and its manifest names the plan and every part.
+ */
+async function fromParts(dirs: readonly string[], loaded: LoadedConfig, keys: readonly KeyObject[], options: { cycle?: string }, globals: GlobalOptions) {
+  const parts = [];
+  for (const dir of dirs) parts.push(await openPart(dir, keys));
+  const merged = mergeParts(parts, toolVersion());
+  checkPlanConfig(merged.plan, path.join(merged.copies[0]!.part.dir, PART_PLAN_FILE), loaded);
+  const { plan } = merged.plan;
+  if (options.cycle && options.cycle !== plan.cycle.id) throw new ExitError(EXIT.usage, `--cycle: ${options.cycle} is not the plan's cycle ${plan.cycle.id}; a merged pack is for the cycle its plan froze`);
+  if (globals.asOf && resolveAsOf(globals).toISOString() !== plan.asOf) throw new ExitError(EXIT.usage, `--as-of: ${globals.asOf} is not the plan's as-of ${plan.asOf}; leave it out when merging parts`);
+  return {
+    asOf: new Date(plan.asOf),
+    cycle: plan.cycle,
+    collected: async (rawDir: string) => {
+      for (const { part, files } of merged.copies) await copyPartFiles(part, files, path.dirname(rawDir));
+      return merged.results;
+    },
+    sharding: {
+      plan: { digest: merged.plan.digest, configDigest: plan.configDigest, createdAt: plan.createdAt, operator: plan.operator, units: planUnits(plan).length },
+      parts: merged.parts,
+    },
+  };
+}
+
+export default async function run(
+  options: ReportOptions & { cycle?: string; backfill?: boolean; wait: string; fromParts?: string[] },
+  globals: GlobalOptions,
+): Promise<number> {
   const targets = await resolveOutputs(options);
   const wait = waitMs(options.wait);
   const loaded = await loadConfigFor(globals);
   const inputs = await loadInputs(loaded, registries);
   const key = await signingKeyFor(loaded, process.env);
   const keys = await trustedKeys([], loaded);
-  const asOf = resolveAsOf(globals);
-  const cycle = resolveCycle(options.cycle, asOf, loaded, (line) => process.stderr.write(`${line}\n`));
+  const merged = options.fromParts ? await fromParts(options.fromParts, loaded, [key.publicKey, ...keys], options, globals) : undefined;
+  const asOf = merged?.asOf ?? resolveAsOf(globals);
+  const cycle = merged?.cycle ?? resolveCycle(options.cycle, asOf, loaded, (line) => process.stderr.write(`${line}\n`));
   const log = commandLogger(globals);
   const sealed = await sealRun(loaded, inputs, key, {
     asOf,
@@ -216,6 +254,7 @@ export default async function run(options: ReportOptions & { cycle?: string; bac
     backfill: options.backfill === true,
     waitMs: wait,
     trustedKeys: keys,
+    ...(merged ? { collected: merged.collected, sharding: merged.sharding } : {}),
   });
   await emit(sealed.results, targets, { ...(options.onlyFailed ? { onlyFailed: true } : {}), pack: sealed.dir, config: loaded.file });
   process.stderr.write(`Evidence pack: ${displayPath(sealed.dir)}\n`);

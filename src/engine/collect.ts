@@ -9,6 +9,7 @@ import {
   PagingSchema,
   TimeoutsSchema,
   type Paging,
+  type Timeouts,
   type Verdict,
   type CollectContext,
   type Connector,
@@ -43,6 +44,8 @@ export interface CollectOptions {
   signal?: AbortSignal;
   /** Wall clock for started/finished stamps; separate from `now`, which is the audit's as-of. */
   clock?: () => Date;
+  /** One shard's scopes of the source (`collect --plan --shard`); unset, every scope. */
+  onlyScopes?: readonly string[];
 }
 
 export interface SourceResult {
@@ -282,6 +285,16 @@ export function sourceVerdict(errors: readonly string[], scopes: readonly ScopeC
   return 'complete';
 }
 
+/** A source's time and paging limits, and the connector's own fields beside them. */
+export function sourceLimits(settings: SourceSettings): { timeouts: Timeouts; paging: Paging; fields: Record<string, unknown> } {
+  const { name: _name, connector: _connector, timeouts: rawTimeouts, paging: rawPaging, ...fields } = settings;
+  return {
+    timeouts: rawTimeouts === undefined ? DEFAULT_TIMEOUTS : TimeoutsSchema.parse(rawTimeouts),
+    paging: rawPaging === undefined ? DEFAULT_PAGING : PagingSchema.parse(rawPaging),
+    fields,
+  };
+}
+
 /**
  * Runs one source's connector. A connector that throws, yields an invalid identity or reports an error
  * marks the source incomplete; what it did read is kept, and the other sources are unaffected. When the source
@@ -296,9 +309,7 @@ export async function collectSource(
   const clock = options.clock ?? (() => new Date());
   const log = options.log.child({ source: settings.name, connector: connector.id });
   const rawPrefix = `raw/${safeSegment(settings.name)}`;
-  const { name: _name, connector: _connector, timeouts: rawTimeouts, paging: rawPaging, ...fields } = settings;
-  const timeouts = rawTimeouts === undefined ? DEFAULT_TIMEOUTS : TimeoutsSchema.parse(rawTimeouts);
-  const paging = rawPaging === undefined ? DEFAULT_PAGING : PagingSchema.parse(rawPaging);
+  const { timeouts, paging, fields } = sourceLimits(settings);
   const recorders = new Map<string, Recorder>();
   const redactions: PageRedactions[] = [];
   const completeness: SourceCompleteness = {
@@ -339,6 +350,7 @@ export async function collectSource(
     timeouts,
     paging,
     signal: controller.signal,
+    ...(options.onlyScopes ? { onlyScopes: options.onlyScopes } : {}),
     scope,
     collector(identity) {
       completeness.collector = identity;

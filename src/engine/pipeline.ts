@@ -149,14 +149,18 @@ export interface PipelineResult {
   redactions: PageRedactions[];
 }
 
-/** collect → enrich → evaluate, as `check`, `run` and `demo` all do it. */
+/**
+ * collect → enrich → evaluate, as `check`, `run` and `demo` all do it; `run --from-parts` hands in what its shards
+ * collected instead (`collect`, which puts their raw pages under `options.rawDir`).
+ */
 export async function runPipeline(
   loaded: LoadedConfig,
   registries: Registries,
   inputs: RunInputs,
   options: CollectAllOptions,
+  collect: (rawDir: string) => Promise<SourceResult[]> = () => collectAll(loaded, registries, options),
 ): Promise<PipelineResult> {
-  const collected = await collectAll(loaded, registries, options);
+  const collected = await collect(options.rawDir);
   const population = collected.flatMap((r) => r.identities);
   const enriched = enrich(population, inputs.enrich);
   const enrichment = enrichmentChanges(population, enriched);

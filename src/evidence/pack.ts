@@ -41,6 +41,8 @@ export interface RunRecord {
   tsaUrl?: string;
   /** The connector packages that read sources: which code, outside this tool, produced part of the population. */
   plugins?: readonly ConnectorPackage[];
+  /** A pack merged from the parts of a sharded collection: the plan and each part, with who collected it. */
+  sharding?: Record<string, unknown>;
 }
 
 export interface PackContents {
@@ -152,6 +154,7 @@ export async function writePack(
     unreconciledSources: unreconciled,
     sources: results.sources,
     plugins: record.plugins ?? [],
+    ...(record.sharding ? { sharding: record.sharding } : {}),
     population: {
       identities: results.identities.length,
       evaluated: evaluation.evaluated,

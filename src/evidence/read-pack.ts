@@ -138,7 +138,7 @@ async function indentedItems(full: string, key: string, accept: (value: unknown,
   return state === 'after';
 }
 
-async function readJsonItems<T>(dir: string, file: string, key: string, schema: z.ZodType<T>): Promise<T[]> {
+export async function readJsonItems<T>(dir: string, file: string, key: string, schema: z.ZodType<T>): Promise<T[]> {
   const full = path.join(dir, file);
   const items: T[] = [];
   const problems: { path: string; message: string }[] = [];

@@ -89,7 +89,9 @@ function predicateMismatches(predicate: Record<string, unknown>, manifest: Recor
   const expected: Record<string, unknown> =
     manifest.kind === 'sample-addendum'
       ? { kind: 'sample-addendum', packAttestationDigest: (manifest.pack as { attestationDigest?: unknown } | undefined)?.attestationDigest }
-      : {
+      : manifest.kind === 'shard-part'
+        ? { kind: 'shard-part', planDigest: manifest.planDigest, shard: manifest.shard }
+        : {
           runId: manifest.runId,
           cycle: (manifest.cycle as { id?: unknown } | undefined)?.id,
           asOf: manifest.asOf,
@@ -101,38 +103,41 @@ function predicateMismatches(predicate: Record<string, unknown>, manifest: Recor
     .map(([field]) => `${ATTESTATION_FILE}: predicate ${field} differs from ${MANIFEST_FILE}`);
 }
 
-function checkAttestation(
+/**
+ * A DSSE envelope in exactly its sealed form, its one signature (checked when `key` is given) and its in-toto
+ * statement: what a pack's attestation and a shard plan are. Problems are named after `file`.
+ */
+export function openEnvelope(
   bytes: Buffer,
   key: KeyObject | undefined,
   keyId: string | undefined,
-  expected: Map<string, string>,
-  manifest: Record<string, unknown> | undefined,
+  file: string,
   problems: string[],
-): void {
+): z.infer<typeof StatementSchema> | undefined {
   let parsed: unknown;
   try {
     parsed = JSON.parse(bytes.toString('utf8'));
   } catch {
-    problems.push(`${ATTESTATION_FILE}: not JSON`);
-    return;
+    problems.push(`${file}: not JSON`);
+    return undefined;
   }
   const shape = EnvelopeSchema.safeParse(parsed);
   if (!shape.success) {
-    for (const issue of shape.error.issues) problems.push(`${ATTESTATION_FILE}: ${formatPath(issue.path) || 'envelope'}: ${issue.message}`);
-    return;
+    for (const issue of shape.error.issues) problems.push(`${file}: ${formatPath(issue.path) || 'envelope'}: ${issue.message}`);
+    return undefined;
   }
   const envelope = shape.data;
-  if (serializeEnvelope(envelope) !== bytes.toString('utf8')) problems.push(`${ATTESTATION_FILE}: bytes differ from the envelope as sealed`);
-  if (envelope.payloadType !== PAYLOAD_TYPE) problems.push(`${ATTESTATION_FILE}: payloadType is not ${PAYLOAD_TYPE}`);
-  if (!isCanonicalBase64(envelope.payload)) problems.push(`${ATTESTATION_FILE}: payload is not canonical base64`);
-  if (envelope.signatures.length !== 1) problems.push(`${ATTESTATION_FILE}: has ${envelope.signatures.length} signatures; a pack carries exactly one`);
+  if (serializeEnvelope(envelope) !== bytes.toString('utf8')) problems.push(`${file}: bytes differ from the envelope as sealed`);
+  if (envelope.payloadType !== PAYLOAD_TYPE) problems.push(`${file}: payloadType is not ${PAYLOAD_TYPE}`);
+  if (!isCanonicalBase64(envelope.payload)) problems.push(`${file}: payload is not canonical base64`);
+  if (envelope.signatures.length !== 1) problems.push(`${file}: has ${envelope.signatures.length} signatures; it carries exactly one`);
   const [signature] = envelope.signatures;
   if (signature) {
-    if (!isCanonicalBase64(signature.sig)) problems.push(`${ATTESTATION_FILE}: signature is not canonical base64`);
-    if (keyId && signature.keyid !== keyId) problems.push(`${ATTESTATION_FILE}: signed by key ${signature.keyid}, not the pack's key ${keyId}`);
+    if (!isCanonicalBase64(signature.sig)) problems.push(`${file}: signature is not canonical base64`);
+    if (keyId && signature.keyid !== keyId) problems.push(`${file}: signed by key ${signature.keyid}, not the expected key ${keyId}`);
     const payload = Buffer.from(envelope.payload, 'base64');
     if (key && !verifySignature(null, pae(envelope.payloadType, payload), key, Buffer.from(signature.sig, 'base64'))) {
-      problems.push(`${ATTESTATION_FILE}: the DSSE signature does not verify`);
+      problems.push(`${file}: the DSSE signature does not verify`);
     }
   }
   let statement: z.infer<typeof StatementSchema>;
@@ -141,10 +146,23 @@ function checkAttestation(
     if (!result.success) throw new Error();
     statement = result.data;
   } catch {
-    problems.push(`${ATTESTATION_FILE}: payload is not an in-toto statement`);
-    return;
+    problems.push(`${file}: payload is not an in-toto statement`);
+    return undefined;
   }
-  if (statement._type !== IN_TOTO_STATEMENT) problems.push(`${ATTESTATION_FILE}: not an in-toto Statement v1`);
+  if (statement._type !== IN_TOTO_STATEMENT) problems.push(`${file}: not an in-toto Statement v1`);
+  return statement;
+}
+
+function checkAttestation(
+  bytes: Buffer,
+  key: KeyObject | undefined,
+  keyId: string | undefined,
+  expected: Map<string, string>,
+  manifest: Record<string, unknown> | undefined,
+  problems: string[],
+): void {
+  const statement = openEnvelope(bytes, key, keyId, ATTESTATION_FILE, problems);
+  if (!statement) return;
   const subjects = new Map(statement.subject.map((s) => [s.name, s.digest.sha256]));
   if (subjects.size !== statement.subject.length) problems.push(`${ATTESTATION_FILE}: names a subject twice`);
   for (const [name, digest] of expected) {

@@ -162,6 +162,22 @@ export interface CollectContext extends ConnectContext {
   reference(reference: Reference): void;
   /** Aborted when the source fails or passes its deadline: stop every request in flight. */
   signal: AbortSignal;
+  /**
+   * Set when this collection is one shard of a plan (`collect --plan --shard`): read exactly these scopes, as
+   * `listScopes` named them, and the source's shared scopes; unset, read every scope.
+   */
+  onlyScopes?: readonly string[];
+}
+
+/** What `nhi-audit plan` freezes of one source. */
+export interface ScopePlan {
+  /** The scopes a shard can read alone (accounts, projects, groups), as `ScopeRecorder` names them. */
+  scopes: string[];
+  /**
+   * Scopes every shard that reads any of `scopes` reads again, to judge its own (AWS's organization and its
+   * service control policies); a merge keeps one copy, and only when every shard read the same.
+   */
+  shared?: string[];
 }
 
 /**
@@ -183,6 +199,12 @@ export interface Connector<Config = any, Client = any> {
    */
   checkInputs?(config: Config, context: InputContext): Promise<void>;
   collect(client: Client, context: CollectContext): AsyncIterable<Identity>;
+  /**
+   * The scopes `collect` would read, listed in the config or discovered (for `nhi-audit plan`); pages read to
+   * discover them are not kept. A source without it, or for which it answers undefined, is planned whole: one
+   * shard reads all of it. A connector that has it honours `CollectContext.onlyScopes`.
+   */
+  listScopes?(client: Client, context: CollectContext): Promise<ScopePlan | undefined>;
   /**
    * Maps a pack's kept raw pages to identities again, with no API call: after a normalizer fix, the evidence
    * already collected is re-read (`nhi-audit collect --from-raw PACK`).
@@ -329,6 +351,7 @@ export function defineConnector<Schema extends z.ZodObject<any>, Client>(connect
   config: Schema;
   connect(config: z.output<Schema>, context: ConnectContext): Promise<Client>;
   collect(client: Client, context: CollectContext): AsyncIterable<Identity>;
+  listScopes?(client: Client, context: CollectContext): Promise<ScopePlan | undefined>;
   fromRaw?(raw: RawPages, context: FromRawContext): Promise<Identity[]>;
   inputFiles?(config: z.output<Schema>): string[];
   checkInputs?(config: z.output<Schema>, context: InputContext): Promise<void>;
