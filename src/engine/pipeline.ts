@@ -6,7 +6,7 @@ import { enrich, enrichmentChanges, type EnrichInputs, type EnrichmentChange } f
 import { evaluate, type ActiveControl, type Evaluation } from './evaluate.js';
 import { parse as parseCsv } from 'csv-parse/sync';
 import { parseApprovals, parseHrRoster, parseOwners, parsePrivilegedAccess, parseWaivers, readInputFile } from './inputs.js';
-import { parseSystems, systemsRows, type SystemsRegistry } from './systems.js';
+import { parseSystems, systemsRows, type SystemDefinition, type SystemsRegistry } from './systems.js';
 
 /** What a file the run read was for; the pack seals each under inputs/<kind>/. */
 export type InputKind = 'config' | 'waivers' | 'owners' | 'hr-roster' | 'approvals' | 'privileged-access' | 'systems' | 'export';
@@ -188,6 +188,8 @@ export interface PipelineResult {
   /** What the join with the registries changed, for re-performing it from the pack. */
   enrichment: EnrichmentChange[];
   redactions: PageRedactions[];
+  /** The systems registry's systems, for the reports. */
+  systems?: SystemDefinition[];
 }
 
 /** collect → enrich → evaluate, as `check`, `run` and `demo` all do it. */
@@ -216,5 +218,6 @@ export async function runPipeline(
     evaluation,
     enrichment,
     redactions: collected.flatMap((r) => r.redactions).sort((a, b) => compareIds(a.page, b.page)),
+    ...(inputs.systems ? { systems: inputs.systems.systems } : {}),
   };
 }

@@ -5,6 +5,7 @@ import { compareIds } from './collect.js';
 import { enrich, undoEnrichment, type EnrichmentChange } from './enrich.js';
 import { evaluate, type Evaluation } from './evaluate.js';
 import { activeControls, inputsFrom, type InputFile } from './pipeline.js';
+import type { SystemsRegistry } from './systems.js';
 
 /** One side of the comparison: what the pack sealed and what re-performing gave, by key. */
 export interface Comparison {
@@ -21,6 +22,8 @@ export interface Reperformance {
   inventory: Comparison;
   findings: Comparison;
   evaluation: Evaluation;
+  /** The sealed systems registry, when the run had one. */
+  systems?: SystemsRegistry;
 }
 
 export interface SealedRun {
@@ -59,5 +62,6 @@ export function reperformRun(run: SealedRun, sealedInputs: InputFile[], enrichme
     inventory: compare(run.identities, identities, (i) => i.id),
     findings: compare(run.findings, evaluation.findings, findingKey),
     evaluation,
+    ...(inputs.systems ? { systems: inputs.systems } : {}),
   };
 }
