@@ -146,13 +146,22 @@ function registryOptions(systems: SystemsRegistry | undefined): Record<string, R
   return systems && systems.segregationOfDuties.length > 0 ? { 'sod-conflict': { rules: systems.segregationOfDuties } } : {};
 }
 
+/** A registry's lists add to the config's (whose options carry their defaults), and its other values fill gaps. */
+function withRegistryOptions(options: Record<string, unknown>, fromRegistry: Record<string, unknown>): Record<string, unknown> {
+  const merged = { ...fromRegistry, ...options };
+  for (const [key, value] of Object.entries(fromRegistry)) {
+    if (Array.isArray(value) && Array.isArray(options[key])) merged[key] = [...value, ...(options[key] as unknown[])];
+  }
+  return merged;
+}
+
 /** The enabled controls with their severity and options after config overrides, and each system's stricter options. */
 export function activeControls({ config }: Pick<LoadedConfig, 'config'>, registries: Registries, systems?: SystemsRegistry): ActiveControl[] {
   const fromRegistry = registryOptions(systems);
   return registries.controls.flatMap((control) => {
     const settings = config.controls[control.meta.id];
     if (settings && !settings.enabled) return [];
-    const base = { ...fromRegistry[control.meta.id], ...settings?.options };
+    const base = withRegistryOptions(settings?.options ?? {}, fromRegistry[control.meta.id] ?? {});
     const overrides = Object.entries(settings?.systems ?? {}).map(([system, options]) => ({ system, options: control.options.parse({ ...base, ...options }) }));
     return [{ control, severity: settings?.severity ?? control.meta.severity, options: control.options.parse(base), ...(overrides.length > 0 ? { systems: overrides } : {}) }];
   });
