@@ -81,9 +81,9 @@ export async function loadInputs(loaded: LoadedConfig, registries: Registries): 
 }
 
 /** Every system the config names (`evaluate.systems`, a control's `systems:` overrides) is in the registry. */
-export function checkSystemNames({ file, config }: Pick<LoadedConfig, 'file' | 'config'>, registry: SystemsRegistry | undefined): void {
+function checkSystemNames({ file, config }: Pick<LoadedConfig, 'file' | 'config'>, registry: SystemsRegistry | undefined): void {
   const known = new Set(registry?.systems.map((s) => s.name));
-  const named: Array<[path: string, name: string]> = [
+  const named: Array<[where: string, name: string]> = [
     ...(Array.isArray(config.evaluate.systems) ? config.evaluate.systems.map((name, i): [string, string] => [`evaluate.systems[${i}]`, name]) : []),
     ...Object.entries(config.controls).flatMap(([id, c]) => Object.keys(c.systems ?? {}).map((name): [string, string] => [`controls.${id}.systems.${name}`, name])),
   ];
@@ -91,8 +91,8 @@ export function checkSystemNames({ file, config }: Pick<LoadedConfig, 'file' | '
   if (!registry && (config.evaluate.systems !== undefined || named.length > 0)) {
     problems.push({ path: named[0]?.[0] ?? 'evaluate.systems', message: 'names systems, but no systems registry is configured; set enrich.systems to the registry file (YAML)' });
   } else {
-    for (const [path, name] of named) {
-      if (!known.has(name)) problems.push({ path, message: `unknown system "${name}"; the systems registry lists ${[...known].join(', ')}` });
+    for (const [where, name] of named) {
+      if (!known.has(name)) problems.push({ path: where, message: `unknown system "${name}"; the systems registry lists ${[...known].join(', ')}` });
     }
   }
   if (problems.length > 0) throw new ConfigError(file, problems);
