@@ -1,4 +1,5 @@
 import type { WaiverUse } from '../engine/evaluate.js';
+import type { Drift } from '../evidence/drift.js';
 import type { ControlMeta, Finding, Identity, SourceCompleteness } from '../sdk/index.js';
 
 /** A framework requirement a control evidences, e.g. `{ framework: 'CIS AWS Foundations', version: '3.0', ids: ['1.14'] }`. */
@@ -12,6 +13,14 @@ export interface FrameworkMapping {
 export interface ControlInForce extends ControlMeta {
   options: Record<string, unknown>;
   mappings: FrameworkMapping[];
+}
+
+/** A system of the systems registry, as the reports name it. */
+export interface SystemInScope {
+  name: string;
+  sox: boolean;
+  owner: string;
+  description?: string;
 }
 
 /** Everything the writers render from: one run's population, catalog and results. */
@@ -31,6 +40,10 @@ export interface ResultSet {
    * the summaries can show unused and expired waivers; absent, only the waivers findings carry are known.
    */
   waivers?: WaiverUse[];
+  /** The systems registry's systems, when the run had one: the reports group results by them. */
+  systems?: SystemInScope[];
+  /** What changed since a sealed baseline pack (`check --baseline`). */
+  drift?: Drift;
 }
 
 /** How the terminal or the CI job wants output shaped; each writer reads the fields it has a use for. */
