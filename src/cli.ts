@@ -45,7 +45,8 @@ function reportOptions(command: Command): Command {
       [],
     )
     .option('--output <file>', 'write the one --format given without =PATH to this file instead of stdout')
-    .option('--only-failed', 'show only failing and excepted findings');
+    .option('--only-failed', 'show only failing and excepted findings')
+    .option('--systems <which>', 'judge only identities reaching these systems: sox (every SOX key system) or names from the systems registry, comma-separated (overrides evaluate.systems)');
 }
 
 export function buildProgram(): Command {

@@ -42,6 +42,11 @@ const EnrichSchema = z
       .min(1)
       .optional()
       .describe('privileged-access list (CSV with columns identity,approver,ticket,recertified_at; identity may be a glob)'),
+    systems: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('systems registry (YAML: the financial systems with their SOX flag, owner and selectors, and the segregation-of-duties rules)'),
   })
   .strict();
 
@@ -51,6 +56,10 @@ const SigningSchema = z
     privateKeyEnv: EnvName.optional().describe('environment variable holding the PEM private key'),
   })
   .strict();
+
+/** Which identities are judged, by the systems they reach: `sox` for the key systems, or names from the registry. */
+export const SystemsScope = z.union([z.literal('sox'), z.array(z.string().min(1)).min(1)]);
+export type SystemsScope = z.infer<typeof SystemsScope>;
 
 /** The conventional sample size by how often a control runs (audit-domain.md §2.1); firms set their own table. */
 export const DEFAULT_SAMPLE_SIZES: Record<string, number> = { annual: 1, quarterly: 2, monthly: 5, weekly: 15, daily: 40, 'multiple-daily': 60 };
@@ -70,7 +79,10 @@ const BaseSchema = z
     waivers: z.string().min(1).optional().describe('waivers file (YAML list of control, identity, reason, ticket, approver, expires)'),
     controls: z.record(z.string(), z.unknown()).default({}).describe('per control: "off", or options and an optional severity'),
     evaluate: z
-      .object({ includeHumans: z.boolean().default(false).describe('also judge identities classified as people') })
+      .object({
+        includeHumans: z.boolean().default(false).describe('also judge identities classified as people'),
+        systems: SystemsScope.optional().describe('judge only identities reaching these systems: sox (every SOX key system) or a list of names from the systems registry'),
+      })
       .strict()
       .default({ includeHumans: false }),
     signing: SigningSchema.optional(),
@@ -115,6 +127,8 @@ export interface ControlConfig {
   enabled: boolean;
   severity?: Severity;
   options: Record<string, unknown>;
+  /** Stricter options for identities reaching a system, by system name: merged over `options`. */
+  systems?: Record<string, Record<string, unknown>>;
 }
 
 export type Config = Omit<z.output<typeof BaseSchema>, 'sources' | 'controls'> & {
@@ -173,7 +187,14 @@ function issuesOf(error: z.ZodError, prefix: readonly PropertyKey[] = []): Probl
 }
 
 function controlOptionsSchema(control: Control) {
-  return (control.options as unknown as z.ZodObject).extend({ severity: SeveritySchema.optional() });
+  const options = control.options as unknown as z.ZodObject;
+  return options.extend({
+    severity: SeveritySchema.optional(),
+    systems: z
+      .record(z.string().min(1), options.partial())
+      .optional()
+      .describe('stricter options for identities reaching a system of the systems registry, by system name (a failure under them fails the identity)'),
+  });
 }
 
 /** Checks the parsed file against the base schema, each source against its connector, each control's options. */
@@ -218,8 +239,10 @@ export function validateConfig(raw: unknown, registries: Registries): { config?:
       problems.push(...issuesOf(parsed.error, ['controls', id]));
       continue;
     }
-    const { severity, ...options } = parsed.data as { severity?: Severity } & Record<string, unknown>;
-    controlConfigs[id] = { enabled: true, ...(severity ? { severity } : {}), options };
+    const { severity, systems, ...options } = parsed.data as { severity?: Severity; systems?: Record<string, Record<string, unknown>> } & Record<string, unknown>;
+    // The overrides are kept as written: each is merged over the control's options, then the whole is parsed.
+    const overrides = systems ? (value as { systems: Record<string, Record<string, unknown>> }).systems : undefined;
+    controlConfigs[id] = { enabled: true, ...(severity ? { severity } : {}), options, ...(overrides ? { systems: overrides } : {}) };
   }
 
   if (problems.length > 0) return { problems };

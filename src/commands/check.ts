@@ -2,14 +2,14 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { loadInputs, runPipeline } from '../engine/pipeline.js';
-import { commandLogger, loadConfigFor, registries, resolveAsOf, sourceProgress, type GlobalOptions } from './context.js';
+import { commandLogger, loadConfigFor, withSystemsOption, registries, resolveAsOf, sourceProgress, type GlobalOptions } from './context.js';
 import { emit, resolveOutputs, type ReportOptions } from './output.js';
 import { exitCodeFor, toResultSet } from './results.js';
 
 /** Collects and evaluates without writing a pack: the CI and pre-close check. */
 export default async function check(options: ReportOptions, globals: GlobalOptions): Promise<number> {
   const targets = await resolveOutputs(options);
-  const loaded = await loadConfigFor(globals);
+  const loaded = withSystemsOption(await loadConfigFor(globals), options.systems);
   const inputs = await loadInputs(loaded, registries);
   const asOf = resolveAsOf(globals);
   // check keeps no evidence: raw pages go to a scratch folder that is removed afterwards.

@@ -46,6 +46,18 @@ export function loadConfigFor(globals: GlobalOptions): Promise<LoadedConfig> {
 }
 
 /**
+ * The config with `--systems` in place of `evaluate.systems`: the effective configuration sealed in the pack then
+ * records the restriction, so re-performing the run restricts it the same way.
+ */
+export function withSystemsOption(loaded: LoadedConfig, systems: string | undefined): LoadedConfig {
+  if (systems === undefined) return loaded;
+  const names = systems.split(',').map((name) => name.trim()).filter(Boolean);
+  if (names.length === 0) throw new ExitError(EXIT.usage, '--systems: name sox (every SOX key system) or systems of the registry, comma-separated');
+  const scope = names.length === 1 && names[0]!.toLowerCase() === 'sox' ? 'sox' : names;
+  return { ...loaded, config: { ...loaded.config, evaluate: { ...loaded.config.evaluate, systems: scope } } };
+}
+
+/**
  * The connector packages the config names, loaded and checked, without validating the rest of it; none when there
  * is no config file (commands that only list or re-read work without one).
  */

@@ -14,6 +14,8 @@ export interface ReportOptions {
   /** Where the one format without a path goes, instead of stdout. */
   output?: string;
   onlyFailed?: boolean;
+  /** `sox` or system names, comma-separated: evaluation is restricted to identities reaching them. */
+  systems?: string;
 }
 
 /** One output of a run: a format and the file it goes to, or stdout. */

@@ -12,6 +12,7 @@ import { writers } from '../writers/index.js';
 import { renderReportPdf, type ReportSample } from '../writers/pdf.js';
 import { openPackArgument, optionalConfig, trustedKeys, type GlobalOptions } from './context.js';
 import { reperformPack } from './reperform.js';
+import { systemsInScope } from './results.js';
 
 /**
  * The sample addenda beside a pack (`<pack>.samples/<id>/`), each verified and bound to this pack by its
@@ -49,8 +50,8 @@ export default async function report(packDir: string, options: { out?: string; p
   }
   if ((await readdir(out).catch(() => [])).length > 0) throw new ExitError(EXIT.usage, `--out: ${out} is not empty; choose a new folder`);
 
-  const { evaluation } = await reperformPack(pack);
-  const results = resultSetOf(pack, evaluation.waivers);
+  const { evaluation, systems } = await reperformPack(pack);
+  const results = { ...resultSetOf(pack, evaluation.waivers), ...(systems ? { systems: systemsInScope(systems.systems) } : {}) };
   const manifest = pack.manifest as typeof pack.manifest & Pick<RunRecord, 'operator'> & { toolCommit: string | null };
   const record = {
     runId: manifest.runId,

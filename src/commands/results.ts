@@ -4,7 +4,13 @@ import { atOrAbove, EXIT, type Severity } from '../sdk/index.js';
 import { loadFrameworks, mappingsFor } from '../evidence/frameworks.js';
 import { frameworksDir, toolVersion } from '../paths.js';
 import { sortResultSet } from '../writers/sorted.js';
-import type { ResultSet } from '../writers/types.js';
+import type { ResultSet, SystemInScope } from '../writers/types.js';
+import type { SystemDefinition } from '../engine/systems.js';
+
+/** The registry's systems as the reports name them. */
+export function systemsInScope(systems: readonly SystemDefinition[]): SystemInScope[] {
+  return systems.map(({ name, sox, owner, description }) => ({ name, sox, owner, ...(description ? { description } : {}) }));
+}
 
 export const TOOL = { name: 'nhi-audit', informationUri: 'https://github.com/nhi-audit/nhi-audit' } as const;
 
@@ -31,6 +37,7 @@ export function toResultSet(pipeline: PipelineResult, loaded: LoadedConfig, asOf
     findings: pipeline.evaluation.findings,
     sources: pipeline.sources,
     waivers: pipeline.evaluation.waivers,
+    ...(pipeline.systems ? { systems: systemsInScope(pipeline.systems) } : {}),
   });
 }
 

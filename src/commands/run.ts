@@ -18,7 +18,7 @@ import { ExitError, EXIT, type Logger } from '../sdk/index.js';
 import { packWriters } from '../writers/index.js';
 import type { ResultSet } from '../writers/types.js';
 import { describeIncompleteness } from '../writers/describe.js';
-import { commandLogger, loadConfigFor, registries, resolveAsOf, signingKeyFor, sourceProgress, trustedKeys, type GlobalOptions } from './context.js';
+import { commandLogger, loadConfigFor, withSystemsOption, registries, resolveAsOf, signingKeyFor, sourceProgress, trustedKeys, type GlobalOptions } from './context.js';
 import { emit, resolveOutputs, type ReportOptions } from './output.js';
 import { exitCodeFor, toResultSet } from './results.js';
 
@@ -199,7 +199,7 @@ function waitMs(text: string): number {
 export default async function run(options: ReportOptions & { cycle?: string; backfill?: boolean; wait: string }, globals: GlobalOptions): Promise<number> {
   const targets = await resolveOutputs(options);
   const wait = waitMs(options.wait);
-  const loaded = await loadConfigFor(globals);
+  const loaded = withSystemsOption(await loadConfigFor(globals), options.systems);
   const inputs = await loadInputs(loaded, registries);
   const key = await signingKeyFor(loaded, process.env);
   const keys = await trustedKeys([], loaded);

@@ -14,6 +14,7 @@ import ownerActive from './owner-active.js';
 import ownerAssigned from './owner-assigned.js';
 import privilegedAccessApproved from './privileged-access-approved.js';
 import singleActiveKey from './single-active-key.js';
+import sodConflict from './sod-conflict.js';
 import thirdPartyAppLeastPrivilege from './third-party-app-least-privilege.js';
 import unusedPrivilege from './unused-privilege.js';
 
@@ -34,6 +35,7 @@ export const controls: readonly Control[] = [
   ownerAssigned,
   privilegedAccessApproved,
   singleActiveKey,
+  sodConflict,
   thirdPartyAppLeastPrivilege,
   unusedPrivilege,
 ];

@@ -2,6 +2,7 @@ import type { Approval, Identity, Owner } from '../sdk/index.js';
 import { stableStringify } from '../stable-json.js';
 import { GlobIndex } from './glob.js';
 import type { ApprovalRow, HrRosterRow, OwnerRow, PrivilegedAccessRow } from './inputs.js';
+import { SystemsIndex, type SystemsRegistry } from './systems.js';
 
 /** A registry file's rows and its file name, which becomes the `source` of what it contributes. */
 export interface Registry<Row> {
@@ -28,6 +29,8 @@ export interface EnrichInputs {
   approvals?: Registry<ApprovalRow>;
   /** Approved administrator identities; the first row whose identity (id or glob) matches wins. */
   privilegedAccess?: Registry<PrivilegedAccessRow>;
+  /** Financial systems and their selectors: each identity is given the systems it reaches and why. */
+  systems?: { file: string; registry: SystemsRegistry };
 }
 
 const NOT_MARKED = new Set(['false', 'no', '0', 'off']);
@@ -54,6 +57,7 @@ interface Indexes {
   approvals: GlobIndex<ApprovalRow>;
   approvalTickets: Map<string, number[]>;
   privileged: GlobIndex<PrivilegedAccessRow>;
+  systems?: SystemsIndex;
 }
 
 function indexInputs(inputs: EnrichInputs): Indexes {
@@ -67,6 +71,7 @@ function indexInputs(inputs: EnrichInputs): Indexes {
     approvals: new GlobIndex(inputs.approvals?.rows ?? [], (r) => r.identity),
     approvalTickets,
     privileged: new GlobIndex(inputs.privilegedAccess?.rows ?? [], (r) => r.identity),
+    ...(inputs.systems ? { systems: new SystemsIndex(inputs.systems.registry) } : {}),
   };
 }
 
@@ -129,6 +134,8 @@ export function enrich(identities: readonly Identity[], inputs: EnrichInputs): I
         source: `registry:${inputs.privilegedAccess.file}`,
       };
     }
+    const systems = indexes.systems?.reach(enriched);
+    if (systems && systems.length > 0) enriched.systems = systems;
     return enriched;
   });
 }

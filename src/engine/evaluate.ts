@@ -1,4 +1,5 @@
-import type { Control, Finding, Identity, Severity, Waiver } from '../sdk/index.js';
+import type { SystemsScope } from '../config.js';
+import type { Control, ControlResult, Finding, Identity, Severity, Waiver } from '../sdk/index.js';
 import { compareIds } from './collect.js';
 import { matchesGlob } from './glob.js';
 
@@ -7,6 +8,8 @@ export interface ActiveControl {
   control: Control;
   severity: Severity;
   options: unknown;
+  /** Stricter options for the identities reaching a system: a failure under them fails the identity. */
+  systems?: Array<{ system: string; options: unknown }>;
 }
 
 export interface WaiverUse {
@@ -28,6 +31,8 @@ export interface EvaluateOptions {
   now: Date;
   waivers: readonly Waiver[];
   includeHumans: boolean;
+  /** Judge only identities reaching these systems: `sox` for every key system, or names. */
+  systems?: SystemsScope;
 }
 
 /** The instant a waiver stops applying: the end of its `expires` day (UTC), or the instant it names. */
@@ -39,19 +44,54 @@ export function compareFindings(a: Finding, b: Finding): number {
   return compareIds(a.controlId, b.controlId) || compareIds(a.identityId, b.identityId) || compareIds(a.credentialId ?? '', b.credentialId ?? '');
 }
 
+const resultKey = (r: Pick<ControlResult, 'identityId' | 'credentialId'>) => `${r.identityId}\u0000${r.credentialId ?? ''}`;
+
+/**
+ * A control's results with each system's stricter options applied: the identities reaching a system are judged
+ * again under its options, and a failure there replaces what the control's own options gave (never the reverse).
+ */
+function judge(active: ActiveControl, identities: readonly Identity[], now: Date): ControlResult[] {
+  const results = active.control.evaluate(identities, { options: active.options, now });
+  if (!active.systems) return results;
+  const byKey = new Map(results.map((r, i) => [resultKey(r), i]));
+  for (const { system, options } of active.systems) {
+    const reaching = identities.filter((identity) => identity.systems?.some((s) => s.name === system));
+    if (reaching.length === 0) continue;
+    for (const stricter of active.control.evaluate(reaching, { options, now })) {
+      const index = byKey.get(resultKey(stricter));
+      if (stricter.status !== 'fail' || index === undefined || results[index]!.status === 'fail') continue;
+      results[index] = { ...stricter, message: `${stricter.message} (under system ${system}'s stricter options)`, evidence: { ...stricter.evidence, system } };
+    }
+  }
+  return results;
+}
+
+/** Identities left out because they reach none of the systems evaluation is restricted to. */
+function bySystems(identities: readonly Identity[], scope: SystemsScope | undefined): { kept: readonly Identity[]; reason?: string } {
+  if (!scope) return { kept: identities };
+  const reaches = scope === 'sox' ? (i: Identity) => i.systems?.some((s) => s.sox) : (i: Identity) => i.systems?.some((s) => scope.includes(s.name));
+  return {
+    kept: identities.filter((i) => reaches(i) === true),
+    reason: scope === 'sox' ? 'reaches no SOX key system (evaluation restricted to --systems sox)' : `reaches none of the systems ${scope.join(', ')} (evaluation restricted by --systems)`,
+  };
+}
+
 /**
  * Runs every control in force over the identities in scope and applies waivers. Deterministic: findings are
  * sorted, and `now` is the only time used.
  */
 export function evaluate(identities: readonly Identity[], controls: readonly ActiveControl[], options: EvaluateOptions): Evaluation {
-  const inScope = options.includeHumans ? identities : identities.filter((i) => i.classification.value !== 'human');
-  const humans = identities.length - inScope.length;
+  const machines = options.includeHumans ? identities : identities.filter((i) => i.classification.value !== 'human');
+  const humans = identities.length - machines.length;
+  const { kept: inScope, reason: systemsReason } = bySystems(machines, options.systems);
+  const outsideSystems = machines.length - inScope.length;
   const uses = options.waivers.map((waiver) => ({ waiver, applied: 0, expired: 0 }));
   const now = options.now.getTime();
 
   const findings: Finding[] = [];
-  for (const { control, severity, options: controlOptions } of controls) {
-    for (const result of control.evaluate(inScope, { options: controlOptions, now: options.now })) {
+  for (const active of controls) {
+    const { control, severity } = active;
+    for (const result of judge(active, inScope, options.now)) {
       const finding: Finding = {
         controlId: control.meta.id,
         identityId: result.identityId,
@@ -84,7 +124,10 @@ export function evaluate(identities: readonly Identity[], controls: readonly Act
       state: applied > 0 ? 'applied' : expired > 0 ? 'expired' : 'unused',
       findings: applied + expired,
     })),
-    excluded: humans > 0 ? [{ reason: 'classified as a person (evaluate.includeHumans is off)', identities: humans }] : [],
+    excluded: [
+      ...(humans > 0 ? [{ reason: 'classified as a person (evaluate.includeHumans is off)', identities: humans }] : []),
+      ...(systemsReason && outsideSystems > 0 ? [{ reason: systemsReason, identities: outsideSystems }] : []),
+    ],
     evaluated: inScope.length,
   };
 }

@@ -1,14 +1,15 @@
 import path from 'node:path';
 import { withPlugins, type Config, type LoadedConfig, type Registries } from '../config.js';
-import type { Identity, Logger, SourceCompleteness, Waiver } from '../sdk/index.js';
+import { ConfigError, type Identity, type Logger, type Problem, type SourceCompleteness, type Waiver } from '../sdk/index.js';
 import { collectSource, compareIds, type PageRedactions, type SourceResult } from './collect.js';
 import { enrich, enrichmentChanges, type EnrichInputs, type EnrichmentChange } from './enrich.js';
 import { evaluate, type ActiveControl, type Evaluation } from './evaluate.js';
 import { parse as parseCsv } from 'csv-parse/sync';
 import { parseApprovals, parseHrRoster, parseOwners, parsePrivilegedAccess, parseWaivers, readInputFile } from './inputs.js';
+import { parseSystems, systemsRows, type SystemDefinition, type SystemsRegistry } from './systems.js';
 
 /** What a file the run read was for; the pack seals each under inputs/<kind>/. */
-export type InputKind = 'config' | 'waivers' | 'owners' | 'hr-roster' | 'approvals' | 'privileged-access' | 'export';
+export type InputKind = 'config' | 'waivers' | 'owners' | 'hr-roster' | 'approvals' | 'privileged-access' | 'systems' | 'export';
 
 /** One file the run read, as read: the pack seals these bytes, so what was parsed is what the auditor gets. */
 export interface InputFile {
@@ -28,6 +29,8 @@ export interface RunInputs {
   waivers: Waiver[];
   /** Every file the run read, for the pack's inputs/. */
   files: InputFile[];
+  /** The systems registry, when the config names one. */
+  systems?: SystemsRegistry;
 }
 
 const REGISTRIES = [
@@ -65,13 +68,34 @@ export async function loadInputs(loaded: LoadedConfig, registries: Registries): 
     const file = config.enrich[key];
     if (file) await read(kind, file);
   }
+  if (config.enrich.systems) await read('systems', config.enrich.systems);
   if (config.waivers) await read('waivers', config.waivers);
   const connectors = new Map(withPlugins(registries, loaded.plugins).connectors.map((c) => [c.id, c]));
   for (const { name, connector: id, timeouts: _timeouts, paging: _paging, ...fields } of config.sources) {
     const connector = connectors.get(id)!;
     for (const file of connector.inputFiles?.(connector.config.parse(fields)) ?? []) await read('export', file, name);
   }
-  return inputsFrom(config, files, registries.controls.map((c) => c.meta.id));
+  const inputs = inputsFrom(config, files, registries.controls.map((c) => c.meta.id));
+  checkSystemNames(loaded, inputs.systems);
+  return inputs;
+}
+
+/** Every system the config names (`evaluate.systems`, a control's `systems:` overrides) is in the registry. */
+export function checkSystemNames({ file, config }: Pick<LoadedConfig, 'file' | 'config'>, registry: SystemsRegistry | undefined): void {
+  const known = new Set(registry?.systems.map((s) => s.name));
+  const named: Array<[path: string, name: string]> = [
+    ...(Array.isArray(config.evaluate.systems) ? config.evaluate.systems.map((name, i): [string, string] => [`evaluate.systems[${i}]`, name]) : []),
+    ...Object.entries(config.controls).flatMap(([id, c]) => Object.keys(c.systems ?? {}).map((name): [string, string] => [`controls.${id}.systems.${name}`, name])),
+  ];
+  const problems: Problem[] = [];
+  if (!registry && (config.evaluate.systems !== undefined || named.length > 0)) {
+    problems.push({ path: named[0]?.[0] ?? 'evaluate.systems', message: 'names systems, but no systems registry is configured; set enrich.systems to the registry file (YAML)' });
+  } else {
+    for (const [path, name] of named) {
+      if (!known.has(name)) problems.push({ path, message: `unknown system "${name}"; the systems registry lists ${[...known].join(', ')}` });
+    }
+  }
+  if (problems.length > 0) throw new ConfigError(file, problems);
 }
 
 /**
@@ -79,9 +103,10 @@ export async function loadInputs(loaded: LoadedConfig, registries: Registries): 
  * sealed copies) both go through here, so they join the same way.
  */
 export function inputsFrom(config: Config, files: InputFile[], controlIds: readonly string[], nameOf = (file: InputFile) => file.originalPath): RunInputs {
-  const { owners: _o, hrRoster: _h, approvals: _a, privilegedAccess: _p, ...tagKeys } = config.enrich;
+  const { owners: _o, hrRoster: _h, approvals: _a, privilegedAccess: _p, systems: _s, ...tagKeys } = config.enrich;
   const enrichInputs: EnrichInputs = { ...tagKeys };
   let waivers: Waiver[] = [];
+  let systems: SystemsRegistry | undefined;
   const counted = files.map((file) => {
     const text = file.bytes.toString('utf8');
     const registry = REGISTRIES.find(([, kind]) => kind === file.kind);
@@ -90,13 +115,18 @@ export function inputsFrom(config: Config, files: InputFile[], controlIds: reado
       Object.assign(enrichInputs, { [registry[0]]: { file: path.basename(file.originalPath), rows } });
       return { ...file, rows: rows.length };
     }
+    if (file.kind === 'systems') {
+      systems = parseSystems(nameOf(file), text);
+      enrichInputs.systems = { file: path.basename(file.originalPath), registry: systems };
+      return { ...file, rows: systemsRows(systems) };
+    }
     if (file.kind === 'waivers') {
       waivers = parseWaivers(nameOf(file), text, controlIds);
       return { ...file, rows: waivers.length };
     }
     return file;
   });
-  return { enrich: enrichInputs, waivers, files: counted };
+  return { enrich: enrichInputs, waivers, files: counted, ...(systems ? { systems } : {}) };
 }
 
 /** Sources that read files (exports) have them read and validated now: a bad row stops the run before it writes. */
@@ -108,12 +138,23 @@ async function checkSourceInputs(loaded: LoadedConfig, registries: Registries): 
   }
 }
 
-/** The enabled controls with their severity and options after config overrides. */
-export function activeControls({ config }: Pick<LoadedConfig, 'config'>, registries: Registries): ActiveControl[] {
+/**
+ * Options a registry supplies to a control, under the config's own: the systems registry's
+ * segregation-of-duties rules are the rules of `sod-conflict`.
+ */
+function registryOptions(systems: SystemsRegistry | undefined): Record<string, Record<string, unknown>> {
+  return systems && systems.segregationOfDuties.length > 0 ? { 'sod-conflict': { rules: systems.segregationOfDuties } } : {};
+}
+
+/** The enabled controls with their severity and options after config overrides, and each system's stricter options. */
+export function activeControls({ config }: Pick<LoadedConfig, 'config'>, registries: Registries, systems?: SystemsRegistry): ActiveControl[] {
+  const fromRegistry = registryOptions(systems);
   return registries.controls.flatMap((control) => {
     const settings = config.controls[control.meta.id];
     if (settings && !settings.enabled) return [];
-    return [{ control, severity: settings?.severity ?? control.meta.severity, options: control.options.parse(settings?.options ?? {}) }];
+    const base = { ...fromRegistry[control.meta.id], ...settings?.options };
+    const overrides = Object.entries(settings?.systems ?? {}).map(([system, options]) => ({ system, options: control.options.parse({ ...base, ...options }) }));
+    return [{ control, severity: settings?.severity ?? control.meta.severity, options: control.options.parse(base), ...(overrides.length > 0 ? { systems: overrides } : {}) }];
   });
 }
 
@@ -147,6 +188,8 @@ export interface PipelineResult {
   /** What the join with the registries changed, for re-performing it from the pack. */
   enrichment: EnrichmentChange[];
   redactions: PageRedactions[];
+  /** The systems registry's systems, for the reports. */
+  systems?: SystemDefinition[];
 }
 
 /** collect → enrich → evaluate, as `check`, `run` and `demo` all do it. */
@@ -161,11 +204,12 @@ export async function runPipeline(
   const enriched = enrich(population, inputs.enrich);
   const enrichment = enrichmentChanges(population, enriched);
   const identities = enriched.sort((a, b) => compareIds(a.id, b.id));
-  const controls = activeControls(loaded, registries);
+  const controls = activeControls(loaded, registries, inputs.systems);
   const evaluation = evaluate(identities, controls, {
     now: options.now,
     waivers: inputs.waivers,
     includeHumans: loaded.config.evaluate.includeHumans,
+    ...(loaded.config.evaluate.systems ? { systems: loaded.config.evaluate.systems } : {}),
   });
   return {
     identities,
@@ -174,5 +218,6 @@ export async function runPipeline(
     evaluation,
     enrichment,
     redactions: collected.flatMap((r) => r.redactions).sort((a, b) => compareIds(a.page, b.page)),
+    ...(inputs.systems ? { systems: inputs.systems.systems } : {}),
   };
 }

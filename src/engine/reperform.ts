@@ -5,6 +5,7 @@ import { compareIds } from './collect.js';
 import { enrich, undoEnrichment, type EnrichmentChange } from './enrich.js';
 import { evaluate, type Evaluation } from './evaluate.js';
 import { activeControls, inputsFrom, type InputFile } from './pipeline.js';
+import type { SystemsRegistry } from './systems.js';
 
 /** One side of the comparison: what the pack sealed and what re-performing gave, by key. */
 export interface Comparison {
@@ -21,6 +22,8 @@ export interface Reperformance {
   inventory: Comparison;
   findings: Comparison;
   evaluation: Evaluation;
+  /** The sealed systems registry, when the run had one. */
+  systems?: SystemsRegistry;
 }
 
 export interface SealedRun {
@@ -48,15 +51,17 @@ export const findingKey = (f: Pick<Finding, 'controlId' | 'identityId' | 'creden
 export function reperformRun(run: SealedRun, sealedInputs: InputFile[], enrichment: readonly EnrichmentChange[], registries: Registries): Reperformance {
   const inputs = inputsFrom(run.config, sealedInputs, registries.controls.map((c) => c.meta.id));
   const identities = enrich(undoEnrichment(run.identities, enrichment), inputs.enrich).sort((a, b) => compareIds(a.id, b.id));
-  const evaluation = evaluate(identities, activeControls({ config: run.config }, registries), {
+  const evaluation = evaluate(identities, activeControls({ config: run.config }, registries, inputs.systems), {
     now: new Date(run.asOf),
     waivers: inputs.waivers,
     includeHumans: run.config.evaluate.includeHumans,
+    ...(run.config.evaluate.systems ? { systems: run.config.evaluate.systems } : {}),
   });
   return {
     inputs: inputs.files,
     inventory: compare(run.identities, identities, (i) => i.id),
     findings: compare(run.findings, evaluation.findings, findingKey),
     evaluation,
+    ...(inputs.systems ? { systems: inputs.systems } : {}),
   };
 }

@@ -56,7 +56,8 @@ function mappingText(mapping: FrameworkMapping): string {
 }
 
 function defaultText(value: unknown): string {
-  return Array.isArray(value) ? value.join(', ') : String(value);
+  if (Array.isArray(value)) return value.length > 0 ? value.join(', ') : '[]';
+  return String(value);
 }
 
 function renderTable(entries: readonly CatalogEntry[]): string {

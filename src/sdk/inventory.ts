@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { SystemReachSchema } from './systems.js';
 
 /** RFC 3339 instant in UTC, as every date in the inventory is written. */
 export const InstantSchema = z.iso.datetime({ offset: false });
@@ -323,6 +324,8 @@ export const IdentitySchema = z
     approval: ApprovalSchema.optional(),
     privilegedAccess: PrivilegedAccessSchema.optional(),
     environment: z.string().optional(),
+    /** The financial systems the identity reaches, from the systems registry, each with why. */
+    systems: z.array(SystemReachSchema).optional(),
     tags: z.record(z.string(), z.string()),
     /** Path inside the pack's raw/ folder of the page this identity was read from, with a pointer into it. */
     rawRef: z.string(),

@@ -1,7 +1,9 @@
+import type { Finding } from '../sdk/index.js';
 import { safeText } from '../terminal.js';
 import { describeIncompleteness, describeUnreconciled, findingSubject } from './describe.js';
 import { sortResultSet } from './sorted.js';
 import { summarize, type Summary, type WaiverUsage } from './summary.js';
+import { resultsBySystem, type SystemResults } from './systems.js';
 import type { RenderOptions, ResultSet, Writer } from './types.js';
 
 export const DEFAULT_MAX_FINDINGS = 50;
@@ -92,12 +94,11 @@ function controlsSection({ controls }: Summary): string[] {
   ];
 }
 
-function failingSection({ failing }: Summary, maxFindings: number): string[] {
-  if (failing.length === 0) return [];
+function failingTable(title: string, failing: readonly Finding[], maxFindings: number): string[] {
   const shown = failing.slice(0, maxFindings);
   const rest = failing.length - shown.length;
   return [
-    `### Failing findings (${failing.length})`,
+    title,
     '',
     ...(shown.length > 0
       ? table(
@@ -107,6 +108,37 @@ function failingSection({ failing }: Summary, maxFindings: number): string[] {
         )
       : []),
     ...(rest > 0 ? ['', `_…and ${rest} more (every finding is in findings.csv)._`] : []),
+  ];
+}
+
+function failingSection({ failing }: Summary, maxFindings: number): string[] {
+  if (failing.length === 0) return [];
+  return failingTable(`### Failing findings (${failing.length})`, failing, maxFindings);
+}
+
+/** Results by system of the systems registry: a row per system, then each system's failing findings. */
+function systemsSection(systems: readonly SystemResults[], maxFindings: number): string[] {
+  if (systems.length === 0) return [];
+  return [
+    '### Results by system',
+    '',
+    ...table(
+      ['System', 'SOX key system', 'Owner', 'Identities', 'Pass', 'Fail', 'Excepted', 'N/A'],
+      ['l', 'l', 'l', 'r', 'r', 'r', 'r', 'r'],
+      systems.map((s) => [
+        escapeMarkdown(s.name),
+        s.sox ? 'yes' : 'no',
+        s.owner ? escapeMarkdown(s.owner) : '',
+        s.identities,
+        s.counts.pass,
+        s.counts.fail > 0 ? `**${s.counts.fail}**` : 0,
+        s.counts.excepted,
+        s.counts['not-applicable'],
+      ]),
+    ),
+    ...systems
+      .filter((s) => s.failing.length > 0)
+      .flatMap((s) => ['', ...failingTable(`#### ${escapeMarkdown(s.name)}${s.sox ? ' (SOX key system)' : ''}: ${plural(s.failing.length, 'failing finding')}`, s.failing, maxFindings)]),
   ];
 }
 
@@ -175,6 +207,7 @@ export function renderMarkdown(results: ResultSet, options: RenderOptions = {}):
     headline(sorted, summary),
     controlsSection(summary),
     failingSection(summary, options.maxFindings ?? DEFAULT_MAX_FINDINGS),
+    systemsSection(resultsBySystem(sorted), options.maxFindings ?? DEFAULT_MAX_FINDINGS),
     waiversSection(summary),
     sourcesSection(sorted),
   ];

@@ -4,6 +4,7 @@ import type { Finding, SourceCompleteness, Verdict } from '../sdk/index.js';
 import { describeWaiver, findingSubject } from './describe.js';
 import { sortResultSet } from './sorted.js';
 import { summarize } from './summary.js';
+import { resultsBySystem } from './systems.js';
 import type { ResultSet } from './types.js';
 
 /** The wording of the report, from evidence-templates/report.json. */
@@ -257,6 +258,31 @@ function scope(doc: Doc, model: ReportModel): void {
     doc,
     `Population: ${population.identities} identities (${[...kinds].map(([k, n]) => `${n} ${k}`).join(', ')}); ${population.evaluated} evaluated.` +
       population.excluded.map((e) => ` Excluded: ${e.identities} ${e.reason}.`).join(''),
+  );
+  systemsInScope(doc, results);
+}
+
+/** The systems registry's systems, each with the identities reaching it and their results. */
+function systemsInScope(doc: Doc, results: ReportModel['results']): void {
+  const systems = resultsBySystem(results);
+  if (systems.length === 0) return;
+  heading(doc, 'Systems in scope', 11);
+  paragraph(doc, 'Each identity is in a system\'s scope for the reasons the inventory records (its account, tags, grants, repository or trust); an identity reaching two systems counts in both.');
+  const descriptions = new Map((results.systems ?? []).map((s) => [s.name, s.description]));
+  table(
+    doc,
+    ['System', 'SOX key', 'Owner', 'Identities', 'Pass', 'Fail', 'Excepted', 'N/A'],
+    systems.map((s) => [
+      descriptions.get(s.name) ? `${s.name}\n${descriptions.get(s.name)}` : s.name,
+      s.sox ? 'yes' : 'no',
+      s.owner ?? '—',
+      String(s.identities),
+      String(s.counts.pass),
+      String(s.counts.fail),
+      String(s.counts.excepted),
+      String(s.counts['not-applicable']),
+    ]),
+    ['*', 40, 110, 48, 28, 28, 46, 28],
   );
 }
 

@@ -28,7 +28,7 @@ export interface Summary {
   unreconciledSources: SourceCompleteness[];
 }
 
-function zeroCounts(): StatusCounts {
+export function zeroCounts(): StatusCounts {
   return { pass: 0, fail: 0, excepted: 0, 'not-applicable': 0 };
 }
 

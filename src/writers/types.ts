@@ -14,6 +14,14 @@ export interface ControlInForce extends ControlMeta {
   mappings: FrameworkMapping[];
 }
 
+/** A system of the systems registry, as the reports name it. */
+export interface SystemInScope {
+  name: string;
+  sox: boolean;
+  owner: string;
+  description?: string;
+}
+
 /** Everything the writers render from: one run's population, catalog and results. */
 export interface ResultSet {
   /** `informationUri` is the project's home page, for SARIF consumers that link to the tool. */
@@ -31,6 +39,8 @@ export interface ResultSet {
    * the summaries can show unused and expired waivers; absent, only the waivers findings carry are known.
    */
   waivers?: WaiverUse[];
+  /** The systems registry's systems, when the run had one: the reports group results by them. */
+  systems?: SystemInScope[];
 }
 
 /** How the terminal or the CI job wants output shaped; each writer reads the fields it has a use for. */
