@@ -34,7 +34,7 @@ export type PackLink = z.infer<typeof PackLinkSchema>;
 
 /** A file the run read, sealed under inputs/: the manifest's IPE section lists each. */
 const SealedInputSchema = z.object({
-  kind: z.enum(['config', 'waivers', 'owners', 'hr-roster', 'approvals', 'privileged-access', 'systems', 'export']),
+  kind: z.enum(['config', 'waivers', 'owners', 'hr-roster', 'approvals', 'privileged-access', 'systems', 'recertification', 'export']),
   source: z.string().optional(),
   path: z.string(),
   originalPath: z.string(),
