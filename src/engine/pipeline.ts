@@ -138,6 +138,11 @@ export function inputsFrom(config: Config, files: InputFile[], controlIds: reado
   return { enrich: enrichInputs, waivers, files: counted, ...(systems ? { systems } : {}), ...(recertification ? { recertification } : {}) };
 }
 
+/** The inputs with a closed campaign's addendum manifest added: sealed with the others, its decisions fed to the controls. */
+export function withRecertification(inputs: RunInputs, file: InputFile): RunInputs {
+  return { ...inputs, files: [...inputs.files, file], recertification: parseCampaignRecord(file.originalPath, file.bytes.toString('utf8')) };
+}
+
 /** Sources that read files (exports) have them read and validated now: a bad row stops the run before it writes. */
 async function checkSourceInputs(loaded: LoadedConfig, registries: Registries): Promise<void> {
   const connectors = new Map(withPlugins(registries, loaded.plugins).connectors.map((c) => [c.id, c]));
