@@ -76,9 +76,13 @@ export function buildProgram(): Command {
     .option('--output <file>', 'write the inventory to a file instead of stdout')
     .action(lazy(() => import('./commands/collect.js')));
 
-  reportOptions(program.command('check').description('collect and evaluate without writing a pack: fast feedback for CI and pre-close checks')).action(
-    lazy(() => import('./commands/check.js')),
-  );
+  publicKeyOption(
+    reportOptions(program.command('check').description('collect and evaluate without writing a pack: fast feedback for CI and pre-close checks, and drift since a sealed pack'))
+      .option('--baseline <pack>', 'report what changed since this sealed pack (new identities, admin or escalation grants, credentials, leavers, unexpected use), each with a severity --fail-on applies to'),
+    'check the --baseline pack\'s signature with this Ed25519 public key',
+  )
+    .option('--notify <target>', 'with --baseline, send the changes to webhook=URL (JSON with a Slack-compatible text) or github-issue=owner/repo (one issue kept up to date; GITHUB_TOKEN, GITHUB_API_URL) (repeatable)', collect, [])
+    .action(lazy(() => import('./commands/check.js')));
 
   reportOptions(program.command('run').description('collect, evaluate and write a signed evidence pack for an audit cycle'))
     .option('--cycle <id>', 'audit cycle such as 2026-Q4 or FY2027-Q1; derived from --as-of when omitted')

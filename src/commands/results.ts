@@ -43,11 +43,12 @@ export function toResultSet(pipeline: PipelineResult, loaded: LoadedConfig, asOf
 
 /**
  * 3 when a source is incomplete (the results cannot be relied on, whatever they say), else 1 when a control
- * fails at or above `failOn` (waived findings never count), else 0.
+ * fails, or a change since the baseline is, at or above `failOn` (waived findings never count), else 0.
  */
 export function exitCodeFor(results: ResultSet, failOn: Severity | 'none'): number {
   if (results.sources.some((s) => s.verdict === 'incomplete')) return EXIT.incomplete;
   if (failOn === 'none') return EXIT.ok;
   const failing = results.findings.some((f) => f.status === 'fail' && atOrAbove(f.severity, failOn));
-  return failing ? EXIT.controlFailures : EXIT.ok;
+  const drifted = results.drift?.events.some((e) => atOrAbove(e.severity, failOn)) === true;
+  return failing || drifted ? EXIT.controlFailures : EXIT.ok;
 }

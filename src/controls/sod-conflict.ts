@@ -20,7 +20,7 @@ const Options = z
     rules: z
       .array(SodRuleSchema)
       .default([])
-      .describe('the duties one identity must not combine; the systems registry\'s segregationOfDuties are used when the config sets none'),
+      .describe('the duties one identity must not combine, besides the systems registry\'s segregationOfDuties'),
   })
   .strict();
 

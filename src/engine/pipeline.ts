@@ -84,9 +84,9 @@ export async function loadInputs(loaded: LoadedConfig, registries: Registries): 
 }
 
 /** Every system the config names (`evaluate.systems`, a control's `systems:` overrides) is in the registry. */
-export function checkSystemNames({ file, config }: Pick<LoadedConfig, 'file' | 'config'>, registry: SystemsRegistry | undefined): void {
+function checkSystemNames({ file, config }: Pick<LoadedConfig, 'file' | 'config'>, registry: SystemsRegistry | undefined): void {
   const known = new Set(registry?.systems.map((s) => s.name));
-  const named: Array<[path: string, name: string]> = [
+  const named: Array<[where: string, name: string]> = [
     ...(Array.isArray(config.evaluate.systems) ? config.evaluate.systems.map((name, i): [string, string] => [`evaluate.systems[${i}]`, name]) : []),
     ...Object.entries(config.controls).flatMap(([id, c]) => Object.keys(c.systems ?? {}).map((name): [string, string] => [`controls.${id}.systems.${name}`, name])),
   ];
@@ -94,8 +94,8 @@ export function checkSystemNames({ file, config }: Pick<LoadedConfig, 'file' | '
   if (!registry && (config.evaluate.systems !== undefined || named.length > 0)) {
     problems.push({ path: named[0]?.[0] ?? 'evaluate.systems', message: 'names systems, but no systems registry is configured; set enrich.systems to the registry file (YAML)' });
   } else {
-    for (const [path, name] of named) {
-      if (!known.has(name)) problems.push({ path, message: `unknown system "${name}"; the systems registry lists ${[...known].join(', ')}` });
+    for (const [where, name] of named) {
+      if (!known.has(name)) problems.push({ path: where, message: `unknown system "${name}"; the systems registry lists ${[...known].join(', ')}` });
     }
   }
   if (problems.length > 0) throw new ConfigError(file, problems);
@@ -164,13 +164,22 @@ function registryOptions({ systems, recertification }: Pick<RunInputs, 'systems'
   };
 }
 
+/** A registry's lists add to the config's (whose options carry their defaults), and its other values fill gaps. */
+function withRegistryOptions(options: Record<string, unknown>, fromRegistry: Record<string, unknown>): Record<string, unknown> {
+  const merged = { ...fromRegistry, ...options };
+  for (const [key, value] of Object.entries(fromRegistry)) {
+    if (Array.isArray(value) && Array.isArray(options[key])) merged[key] = [...value, ...(options[key] as unknown[])];
+  }
+  return merged;
+}
+
 /** The enabled controls with their severity and options after config overrides, and each system's stricter options. */
 export function activeControls({ config }: Pick<LoadedConfig, 'config'>, registries: Registries, inputs: Pick<RunInputs, 'systems' | 'recertification'> = {}): ActiveControl[] {
   const fromRegistry = registryOptions(inputs);
   return registries.controls.flatMap((control) => {
     const settings = config.controls[control.meta.id];
     if (settings && !settings.enabled) return [];
-    const base = { ...fromRegistry[control.meta.id], ...settings?.options };
+    const base = withRegistryOptions(settings?.options ?? {}, fromRegistry[control.meta.id] ?? {});
     const overrides = Object.entries(settings?.systems ?? {}).map(([system, options]) => ({ system, options: control.options.parse({ ...base, ...options }) }));
     return [{ control, severity: settings?.severity ?? control.meta.severity, options: control.options.parse(base), ...(overrides.length > 0 ? { systems: overrides } : {}) }];
   });

@@ -27,6 +27,7 @@ const findingsJson: Writer = streamingWriter({
     const summary = summarize(sorted);
     const around = {
       ...header(sorted),
+      ...(sorted.drift ? { drift: sorted.drift } : {}),
       summary: {
         statuses: summary.counts,
         controls: Object.fromEntries(

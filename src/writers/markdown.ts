@@ -1,3 +1,4 @@
+import type { Drift } from '../evidence/drift.js';
 import type { Finding } from '../sdk/index.js';
 import { safeText } from '../terminal.js';
 import { describeIncompleteness, describeUnreconciled, findingSubject } from './describe.js';
@@ -197,6 +198,25 @@ function sourcesSection(results: ResultSet): string[] {
   ];
 }
 
+function driftSection(drift: Drift | undefined): string[] {
+  if (!drift) return [];
+  return [
+    `### Drift since ${escapeMarkdown(drift.baseline.cycle)} (${drift.events.length})`,
+    '',
+    `Compared with the sealed pack \`${escapeMarkdown(drift.baseline.runId)}\`, as of ${escapeMarkdown(drift.baseline.asOf)}.`,
+    ...(drift.events.length > 0
+      ? [
+          '',
+          ...table(
+            ['Severity', 'Change', 'Identity', 'What'],
+            ['l', 'l', 'l', 'l'],
+            drift.events.map((e) => [e.severity, e.kind, escapeMarkdown(e.credentialId ? `${e.identityId} [${e.credentialId}]` : e.identityId), escapeMarkdown(e.message)]),
+          ),
+        ]
+      : []),
+  ];
+}
+
 /** A summary for `$GITHUB_STEP_SUMMARY` and the pack's summary.md; an incomplete source comes before anything else. */
 export function renderMarkdown(results: ResultSet, options: RenderOptions = {}): string {
   const sorted = sortResultSet(results);
@@ -208,6 +228,7 @@ export function renderMarkdown(results: ResultSet, options: RenderOptions = {}):
     controlsSection(summary),
     failingSection(summary, options.maxFindings ?? DEFAULT_MAX_FINDINGS),
     systemsSection(resultsBySystem(sorted), options.maxFindings ?? DEFAULT_MAX_FINDINGS),
+    driftSection(sorted.drift),
     waiversSection(summary),
     sourcesSection(sorted),
   ];

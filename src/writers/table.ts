@@ -1,3 +1,4 @@
+import { driftLines, type Drift } from '../evidence/drift.js';
 import { safeText } from '../terminal.js';
 import { describeIncompleteness, describeUnreconciled, findingSubject } from './describe.js';
 import { sortResultSet } from './sorted.js';
@@ -120,6 +121,11 @@ function verdict({ counts, controls, incompleteSources }: Summary, paint: Paint)
     : paint(GREEN, `PASS: no failing findings${excepted}`);
 }
 
+function driftSection(drift: Drift): string[] {
+  const since = `since ${drift.baseline.cycle} (${drift.baseline.runId}, as of ${drift.baseline.asOf})`;
+  return drift.events.length === 0 ? [`DRIFT: nothing ${since}`] : [`DRIFT: ${drift.events.length} changes ${since}`, ...driftLines(drift).map((line) => `  ${safeText(line)}`)];
+}
+
 /** What `check` prints: incomplete sources first, then one row per control, the failing findings and a verdict. */
 export function renderTable(results: ResultSet, options: RenderOptions = {}): string {
   const sorted = sortResultSet(results);
@@ -135,6 +141,7 @@ export function renderTable(results: ResultSet, options: RenderOptions = {}): st
     warnings,
     controlTable(summary, maxWidth, paint),
     failingTable(summary, maxWidth, paint, options.maxFindings ?? Number.POSITIVE_INFINITY),
+    sorted.drift ? driftSection(sorted.drift) : [],
     [verdict(summary, paint)],
   ];
   return `${sections.filter((lines) => lines.length > 0).map((lines) => lines.join('\n')).join('\n\n')}\n`;

@@ -1,4 +1,5 @@
 import type { WaiverUse } from '../engine/evaluate.js';
+import type { Drift } from '../evidence/drift.js';
 import type { ControlMeta, Finding, Identity, SourceCompleteness } from '../sdk/index.js';
 
 /** A framework requirement a control evidences, e.g. `{ framework: 'CIS AWS Foundations', version: '3.0', ids: ['1.14'] }`. */
@@ -41,6 +42,8 @@ export interface ResultSet {
   waivers?: WaiverUse[];
   /** The systems registry's systems, when the run had one: the reports group results by them. */
   systems?: SystemInScope[];
+  /** What changed since a sealed baseline pack (`check --baseline`). */
+  drift?: Drift;
 }
 
 /** How the terminal or the CI job wants output shaped; each writer reads the fields it has a use for. */

@@ -105,7 +105,7 @@ describe('an auditor with the demo packs', () => {
     it('copies every file the run read under inputs/, listed with sha256, size, rows and original path', { timeout: 240_000 }, async () => {
       const manifest = JSON.parse(await readFile(path.join(q4, 'manifest.json'), 'utf8'));
       const inputs = manifest.ipe.inputs as { kind: string; path: string; originalPath: string; sha256: string; size: number; rows: number | null }[];
-      expect(inputs.map((i) => i.kind)).toEqual(['config', 'owners', 'hr-roster', 'approvals', 'privileged-access', 'waivers']);
+      expect(inputs.map((i) => i.kind)).toEqual(['config', 'owners', 'hr-roster', 'approvals', 'privileged-access', 'systems', 'waivers']);
       for (const input of inputs) {
         const sealed = await readFile(path.join(q4, input.path));
         const original = await readFile(input.originalPath);
@@ -126,7 +126,7 @@ describe('an auditor with the demo packs', () => {
       const result = await cli(['reperform', q4, ...key], { cwd });
       expect(result.code).toBe(0);
       expect(result.stdout).toMatch(/^IDENTICAL: \d+ findings re-performed from \d+ identities/);
-      expect(result.stdout).toMatch(/join repeated with the sealed inputs \(owners \d+ rows, hr-roster \d+ rows, approvals \d+ rows, privileged-access \d+ rows, waivers \d+ rows\): inventory sha256 [0-9a-f]{64}, identical/);
+      expect(result.stdout).toMatch(/join repeated with the sealed inputs \(owners \d+ rows, hr-roster \d+ rows, approvals \d+ rows, privileged-access \d+ rows, systems \d+ rows, waivers \d+ rows\): inventory sha256 [0-9a-f]{64}, identical/);
     });
 
     it('reperform finds a sealed registry that does not give the sealed inventory, even in a pack signed again', { timeout: 240_000 }, async () => {

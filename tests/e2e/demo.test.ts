@@ -125,6 +125,26 @@ describe('nhi-audit demo', () => {
     });
   });
 
+  it('puts identities in the ERP, revenue warehouse and close jobs with why, and fails the one segregation-of-duties conflict', async () => {
+    const { identities } = JSON.parse(await readFile(path.join(pack, 'inventory.json'), 'utf8')) as { identities: { id: string; systems?: { name: string; sox: boolean; reasons: string[] }[] }[] };
+    const systemsOf = (id: string) => identities.find((i) => i.id === id)?.systems;
+    expect(systemsOf('aws-iam:222222222222:user/svc-erp-journal-poster')).toEqual([
+      { name: 'ERP', sox: true, reasons: ['identity aws-iam:222222222222:user/svc-erp-journal-poster', 'grant erp-journal-posting (arn:aws:iam::222222222222:policy/erp-journal-posting)'] },
+    ]);
+    expect(systemsOf('github:corvid-systems:actions-secret/repo/revenue-close-jobs/SALESFORCE_API_TOKEN')).toEqual([{ name: 'Close jobs', sox: true, reasons: ['tag system=revenue-close'] }]);
+    expect(systemsOf('snowflake:CORVIDSYS-FINANCE:SVC_REVENUE_CLOSE')).toEqual([{ name: 'Revenue warehouse', sox: true, reasons: ['organization CORVIDSYS-FINANCE'] }]);
+    expect(systemsOf('aws-iam:333333333333:role/github-actions-reporting-deploy')).toEqual([
+      { name: 'Reporting dashboards', sox: false, reasons: ['trusted repo:corvid-systems/reporting-service:ref:refs/heads/main'] },
+    ]);
+    const { findings } = JSON.parse(await readFile(path.join(pack, 'findings.json'), 'utf8')) as { findings: { controlId: string; identityId: string; status: string; message: string }[] };
+    const failing = findings.filter((f) => f.controlId === 'sod-conflict' && f.status === 'fail');
+    expect(failing.map((f) => f.identityId)).toEqual(['file:PRD-100:TKOWALSKI']);
+    expect(failing[0]!.message).toContain('"enter vendor invoices" through Z_FI_AP_CLERK (sap-prd/agr_users.csv, line 5) and "run vendor payments" through Z_FI_AP_PAYMENT_RUN (sap-prd/agr_users.csv, line 6)');
+    const summary = await readFile(path.join(pack, 'summary.md'), 'utf8');
+    expect(summary).toContain('### Results by system');
+    expect(summary).toContain('#### ERP (SOX key system)');
+  });
+
   it('exercises every control with a pass and a fail, and one waiver', async () => {
     const { findings } = JSON.parse(await readFile(path.join(pack, 'findings.json'), 'utf8')) as { findings: { controlId: string; status: string }[] };
     const byControl = new Map<string, Set<string>>();

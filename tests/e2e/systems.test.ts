@@ -66,6 +66,7 @@ async function workspace(registry = REGISTRY, extra: string[] = []): Promise<str
 
 interface Finding {
   controlId: string;
+  severity: string;
   identityId: string;
   status: string;
   message: string;
@@ -78,7 +79,14 @@ describe('the systems registry and sod-conflict, through the CLI', () => {
   let findings: Finding[];
 
   beforeAll(async () => {
-    cwd = await workspace(REGISTRY, ['controls:', '  credential-rotated:', '    maxAgeDays: 5000', '    systems: { General ledger: { maxAgeDays: 90 } }']);
+    cwd = await workspace(REGISTRY, [
+      'controls:',
+      '  credential-rotated:',
+      '    maxAgeDays: 5000',
+      '    systems: { General ledger: { maxAgeDays: 90 } }',
+      // Setting the control (its options then carry their defaults) keeps the registry's rules.
+      '  sod-conflict: { severity: critical }',
+    ]);
     const result = await cli(['run', '--as-of', AS_OF, '--format', 'json'], { cwd });
     expect(result.stderr).toMatch(/^Evidence pack: /);
     [pack] = (await packsIn(path.join(cwd, 'evidence'))) as [string];
@@ -112,6 +120,7 @@ describe('the systems registry and sod-conflict, through the CLI', () => {
     const sod = (id: string) => findings.find((f) => f.controlId === 'sod-conflict' && f.identityId === `file:PRD-100:${id}`);
     expect(sod('TKOWALSKI')).toMatchObject({
       status: 'fail',
+      severity: 'critical',
       message:
         'Combines segregated duties (invoice-and-pay: "enter vendor invoices" through Z_FI_AP_CLERK (agr_users.csv, line 5) and "run vendor payments" through Z_FI_AP_PAYMENT_RUN (agr_users.csv, line 6))',
     });
