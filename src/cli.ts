@@ -145,6 +145,22 @@ export function buildProgram(): Command {
     .option('--out <dir>', 'the new folder (default report-<pack folder name>)')
     .action(lazy(() => import('./commands/report.js')));
 
+  const recert = program.command('recert').description('recertification campaigns: owners decide keep, revoke or modify for each identity of a sealed pack');
+  publicKeyOption(recert
+    .command('open')
+    .description('open a campaign on a sealed pack: one worksheet per owner (CSV and XLSX) and an index')
+    .argument('<pack>', 'pack folder'), 'check the pack\'s signature with this Ed25519 public key')
+    .option('--systems <sox>', 'review only identities reaching a SOX key system of the systems registry')
+    .option('--out <dir>', 'folder for the worksheets (default: the campaign id)')
+    .action(lazy(() => import('./commands/recert-open.js')));
+  publicKeyOption(recert
+    .command('close')
+    .description('validate the filled worksheets and seal the decisions as a signed addendum beside the pack')
+    .argument('<pack>', 'the pack the campaign was opened on')
+    .argument('<worksheets...>', 'the filled worksheets (CSV or XLSX), one per owner'), 'check the pack\'s signature with this Ed25519 public key')
+    .option('--private-key <file>', 'sign the addendum with this key instead of the config\'s signing key')
+    .action(lazy(() => import('./commands/recert-close.js')));
+
   program
     .command('demo')
     .description('run the whole job on the bundled demo organization, served by the local sandboxes')

@@ -97,6 +97,17 @@ const BaseSchema = z
       })
       .strict()
       .default({ frequency: 'quarterly', sizes: DEFAULT_SAMPLE_SIZES }),
+    recertification: z
+      .object({
+        graceDays: z
+          .number()
+          .int()
+          .nonnegative()
+          .default(30)
+          .describe('days after the end of the campaign\'s cycle that `recert close` still accepts decisions'),
+      })
+      .strict()
+      .default({ graceDays: 30 }),
     verification: z
       .object({
         publicKeys: z

@@ -3,7 +3,7 @@ import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { LoadedConfig } from '../config.js';
 import type { SourceResult } from '../engine/collect.js';
-import { loadInputs, runPipeline, type RunInputs } from '../engine/pipeline.js';
+import { loadInputs, runPipeline, withRecertification, type RunInputs } from '../engine/pipeline.js';
 import { checkPlanConfig, mergeParts, planUnits } from '../engine/shard.js';
 import { copyPartFiles, openPart, PART_PLAN_FILE } from '../evidence/part.js';
 import { cycleOf, parseCycle, type Cycle } from '../evidence/cycle.js';
@@ -12,6 +12,7 @@ import { describeOperator } from '../evidence/operator.js';
 import { diffPacks, type PackSide } from '../evidence/diff.js';
 import { lockOutput } from '../evidence/lock.js';
 import { discardStaging, linkTo, newRunId, writePack, type PackContents, type PackLinks, type RunRecord } from '../evidence/pack.js';
+import { latestCampaignInput } from '../evidence/recert-latest.js';
 import { displayPath, listPacks, openPack, type PackData, type PackEntry } from '../evidence/read-pack.js';
 import { loadReportText, reportChanges, reportModel } from '../evidence/report.js';
 import { toolCommit as commitOf, toolVersion } from '../paths.js';
@@ -73,11 +74,11 @@ export function resolveCycle(cycleId: string | undefined, asOf: Date, loaded: Lo
  * newest complete pack as of the same date or earlier. Both are verified before they are used. A new pack dated
  * before the head is a backfill, which the operator must ask for.
  */
-async function packLinks(settings: RunSettings, keys: readonly KeyObject[]): Promise<{ links: PackLinks; baseline?: PackData }> {
+async function packLinks(settings: RunSettings, keys: readonly KeyObject[]): Promise<{ links: PackLinks; baseline?: PackData; packs: PackEntry[] }> {
   const { packs, problems } = await listPacks(settings.output);
   for (const problem of problems) settings.log.warn({ output: settings.output }, `not a pack in the chain: ${problem}`);
   const head = packs.at(-1);
-  if (!head) return { links: { previous: undefined, baseline: undefined, backfill: false } };
+  if (!head) return { links: { previous: undefined, baseline: undefined, backfill: false }, packs };
   const open = async (entry: PackEntry) =>
     openPack(entry.dir, keys).catch((error: unknown) => {
       if (error instanceof ExitError) throw new ExitError(error.exitCode, `${error.message}\nA new pack would name it; nothing was collected.`);
@@ -104,6 +105,7 @@ async function packLinks(settings: RunSettings, keys: readonly KeyObject[]): Pro
       backfill,
     },
     ...(baseline ? { baseline } : {}),
+    packs,
   };
 }
 
@@ -123,11 +125,14 @@ function everySourceFailed(results: ResultSet): boolean {
  * by `run`, `run --from-parts` and `demo`. The output folder is
  * locked first, so the pack it names as previous is still the newest when it is sealed.
  */
-export async function sealRun(loaded: LoadedConfig, inputs: RunInputs, key: SigningKey, settings: RunSettings): Promise<SealedRun> {
+export async function sealRun(loaded: LoadedConfig, loadedInputs: RunInputs, key: SigningKey, settings: RunSettings): Promise<SealedRun> {
   const clock = settings.clock ?? (() => new Date());
   const lock = await lockOutput(settings.output, { waitMs: settings.waitMs ?? 0, clock });
   try {
-    const { links, baseline } = await packLinks(settings, [key.publicKey, ...(settings.trustedKeys ?? [])]);
+    const keys = [key.publicKey, ...(settings.trustedKeys ?? [])];
+    const { links, baseline, packs } = await packLinks(settings, keys);
+    const campaign = await latestCampaignInput(packs, keys);
+    const inputs = campaign ? withRecertification(loadedInputs, campaign) : loadedInputs;
     const startedAt = clock();
     const runId = newRunId(startedAt);
     const cycleDir = path.join(settings.output, settings.cycle.id);

@@ -22,8 +22,8 @@ const NO_KEY =
   'sample: a sample is sealed as a signed addendum beside the pack, and no signing key is set. Give --private-key FILE ' +
   '(an Ed25519 private key in PEM, such as one from `nhi-audit keys generate`), or --no-seal to print the selection without writing an addendum';
 
-/** The addendum's signing key: --private-key, else the config's signing key. */
-async function signingKey(options: SampleOptions, loaded: LoadedConfig | undefined): Promise<SigningKey> {
+/** An addendum's signing key: --private-key, else the config's signing key; `noKey` says what to do without either. */
+export async function signingKey(options: { privateKey?: string }, loaded: LoadedConfig | undefined, noKey: string): Promise<SigningKey> {
   if (options.privateKey) {
     const pem = await readFile(options.privateKey, 'utf8').catch(() => {
       throw new ExitError(EXIT.usage, `--private-key: cannot read ${options.privateKey}`);
@@ -34,7 +34,7 @@ async function signingKey(options: SampleOptions, loaded: LoadedConfig | undefin
       throw new ExitError(EXIT.usage, `--private-key: ${options.privateKey} is not an Ed25519 private key in PEM form`);
     }
   }
-  if (!loaded?.config.signing) throw new ExitError(EXIT.usage, NO_KEY);
+  if (!loaded?.config.signing) throw new ExitError(EXIT.usage, noKey);
   return signingKeyFor(loaded, process.env);
 }
 
@@ -49,7 +49,7 @@ export default async function sample(packDir: string, options: SampleOptions, gl
   }
   const status = options.status === undefined ? undefined : FindingStatusSchema.safeParse(options.status);
   if (status && !status.success) throw new ExitError(EXIT.usage, `--status: "${options.status}" is not one of ${FindingStatusSchema.options.join(', ')}`);
-  const key = options.seal ? await signingKey(options, loaded) : undefined;
+  const key = options.seal ? await signingKey(options, loaded, NO_KEY) : undefined;
   const pack = await openPackArgument(packDir, await trustedKeys(options.publicKey, loaded));
   if (options.control && !pack.controls.some((c) => c.id === options.control)) {
     throw new ExitError(EXIT.usage, `--control: "${options.control}" is not a control of this pack (${pack.controls.map((c) => c.id).join(', ')})`);

@@ -5,7 +5,7 @@ import { verifyChain } from '../evidence/chain.js';
 import { displayPath } from '../evidence/read-pack.js';
 import { ATTESTATION_FILE, sha256 } from '../evidence/seal.js';
 import { verifyPack, type Verification } from '../evidence/verify.js';
-import { ExitError, EXIT } from '../sdk/index.js';
+import { ExitError, EXIT, type RecertCampaign } from '../sdk/index.js';
 import { safeLines } from '../terminal.js';
 import { optionalConfig, shortKeyId, trustedKeys, type GlobalOptions } from './context.js';
 
@@ -41,9 +41,27 @@ async function verifyWholeChain(root: string, keys: KeyObject[], expectHead: str
   return EXIT.ok;
 }
 
+/** An addendum sits beside its pack as <pack><suffix>/<id>/: when the pack is there, it must be the one named. */
+async function besideItsPack(dir: string, suffix: string, attestationDigest: string): Promise<string[]> {
+  const packDir = path.dirname(dir).endsWith(suffix) ? path.dirname(dir).slice(0, -suffix.length) : undefined;
+  const attestation = packDir ? await readFile(path.join(packDir, ATTESTATION_FILE)).catch(() => undefined) : undefined;
+  if (!attestation) return [];
+  if (sha256(attestation) !== attestationDigest) throw new Error(`the pack beside it (${displayPath(packDir!)}) is not the pack it names`);
+  return [`    the pack beside it, ${displayPath(packDir!)}, is that pack`];
+}
+
 /** What a verified pack or addendum says of itself, from its own manifest. */
 async function describe(dir: string, result: Verification): Promise<string> {
   const manifest = result.manifest as Record<string, any>;
+  if (manifest.kind === 'recertification-addendum') {
+    const { pack, campaign } = manifest as { pack: { runId: string; cycle: string; asOf: string; attestationDigest: string }; campaign: RecertCampaign };
+    const count = (d: string) => campaign.decisions.filter((x) => x.decision === d).length;
+    return [
+      `    recertification addendum ${campaign.id}: ${campaign.decisions.length} decisions (keep ${count('keep')}, revoke ${count('revoke')}, modify ${count('modify')}), opened ${campaign.openedAt}, closed ${campaign.closedAt}`,
+      `    on pack run ${pack.runId}, cycle ${pack.cycle}, as of ${pack.asOf}, attestation sha256:${pack.attestationDigest}`,
+      ...(await besideItsPack(dir, '.recert', pack.attestationDigest)),
+    ].join('\n');
+  }
   if (manifest.kind === 'sample-addendum') {
     const { pack, sample } = manifest as { pack: { runId: string; cycle: string; asOf: string; attestationDigest: string }; sample: { seed: string; selected: unknown[]; populationSize: number; populationSha256: string; filter: { controlId?: string; status?: string } } };
     const lines = [
@@ -51,13 +69,7 @@ async function describe(dir: string, result: Verification): Promise<string> {
       `    population sha256 ${sample.populationSha256}`,
       `    drawn from pack run ${pack.runId}, cycle ${pack.cycle}, as of ${pack.asOf}, attestation sha256:${pack.attestationDigest}`,
     ];
-    // An addendum sits beside its pack as <pack>.samples/<id>/: when the pack is there, it must be the one named.
-    const packDir = path.dirname(dir).endsWith('.samples') ? path.dirname(dir).slice(0, -'.samples'.length) : undefined;
-    const attestation = packDir ? await readFile(path.join(packDir, ATTESTATION_FILE)).catch(() => undefined) : undefined;
-    if (attestation) {
-      if (sha256(attestation) !== pack.attestationDigest) throw new Error(`the pack beside it (${displayPath(packDir!)}) is not the pack it names`);
-      lines.push(`    the pack beside it, ${displayPath(packDir!)}, is that pack`);
-    }
+    lines.push(...(await besideItsPack(dir, '.samples', pack.attestationDigest)));
     return lines.join('\n');
   }
   const inputs = (manifest.ipe?.inputs ?? []) as { kind: string; path: string; rows: number | null }[];

@@ -13,6 +13,8 @@ import noPrivilegeEscalation from './no-privilege-escalation.js';
 import ownerActive from './owner-active.js';
 import ownerAssigned from './owner-assigned.js';
 import privilegedAccessApproved from './privileged-access-approved.js';
+import recertificationCompleted from './recertification-completed.js';
+import revocationExecuted from './revocation-executed.js';
 import singleActiveKey from './single-active-key.js';
 import sodConflict from './sod-conflict.js';
 import thirdPartyAppLeastPrivilege from './third-party-app-least-privilege.js';
@@ -34,6 +36,8 @@ export const controls: readonly Control[] = [
   ownerActive,
   ownerAssigned,
   privilegedAccessApproved,
+  recertificationCompleted,
+  revocationExecuted,
   singleActiveKey,
   sodConflict,
   thirdPartyAppLeastPrivilege,

@@ -52,6 +52,8 @@ export function parseCsvRegistry<T>(file: string, text: string, schema: z.ZodTyp
 const OwnerRowSchema = z.object({
   identity: z.string().min(1, 'name an identity id or a glob such as aws-iam:111111111111:user/etl-*'),
   owner: z.string().min(1, 'name the accountable person or team'),
+  /** Who may decide for the owner in a recertification campaign: addresses separated by ";". */
+  delegates: z.string().optional(),
 });
 export type OwnerRow = z.infer<typeof OwnerRowSchema>;
 

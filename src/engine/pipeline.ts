@@ -1,15 +1,16 @@
 import path from 'node:path';
 import { withPlugins, type Config, type LoadedConfig, type Registries } from '../config.js';
-import { ConfigError, type Identity, type Logger, type Problem, type SourceCompleteness, type Waiver } from '../sdk/index.js';
+import { ConfigError, type Identity, type RecertCampaign, type Logger, type Problem, type SourceCompleteness, type Waiver } from '../sdk/index.js';
 import { collectSource, compareIds, type PageRedactions, type SourceResult } from './collect.js';
 import { enrich, enrichmentChanges, type EnrichInputs, type EnrichmentChange } from './enrich.js';
 import { evaluate, type ActiveControl, type Evaluation } from './evaluate.js';
 import { parse as parseCsv } from 'csv-parse/sync';
 import { parseApprovals, parseHrRoster, parseOwners, parsePrivilegedAccess, parseWaivers, readInputFile } from './inputs.js';
+import { parseCampaignRecord } from './recertification.js';
 import { parseSystems, systemsRows, type SystemDefinition, type SystemsRegistry } from './systems.js';
 
 /** What a file the run read was for; the pack seals each under inputs/<kind>/. */
-export type InputKind = 'config' | 'waivers' | 'owners' | 'hr-roster' | 'approvals' | 'privileged-access' | 'systems' | 'export';
+export type InputKind = 'config' | 'waivers' | 'owners' | 'hr-roster' | 'approvals' | 'privileged-access' | 'systems' | 'recertification' | 'export';
 
 /** One file the run read, as read: the pack seals these bytes, so what was parsed is what the auditor gets. */
 export interface InputFile {
@@ -31,6 +32,8 @@ export interface RunInputs {
   files: InputFile[];
   /** The systems registry, when the config names one. */
   systems?: SystemsRegistry;
+  /** The latest closed recertification campaign, from its addendum beside an earlier pack. */
+  recertification?: RecertCampaign;
 }
 
 const REGISTRIES = [
@@ -107,6 +110,7 @@ export function inputsFrom(config: Config, files: InputFile[], controlIds: reado
   const enrichInputs: EnrichInputs = { ...tagKeys };
   let waivers: Waiver[] = [];
   let systems: SystemsRegistry | undefined;
+  let recertification: RecertCampaign | undefined;
   const counted = files.map((file) => {
     const text = file.bytes.toString('utf8');
     const registry = REGISTRIES.find(([, kind]) => kind === file.kind);
@@ -124,9 +128,19 @@ export function inputsFrom(config: Config, files: InputFile[], controlIds: reado
       waivers = parseWaivers(nameOf(file), text, controlIds);
       return { ...file, rows: waivers.length };
     }
+    if (file.kind === 'recertification') {
+      const campaign = parseCampaignRecord(nameOf(file), text);
+      recertification = campaign;
+      return { ...file, rows: campaign.decisions.length };
+    }
     return file;
   });
-  return { enrich: enrichInputs, waivers, files: counted, ...(systems ? { systems } : {}) };
+  return { enrich: enrichInputs, waivers, files: counted, ...(systems ? { systems } : {}), ...(recertification ? { recertification } : {}) };
+}
+
+/** The inputs with a closed campaign's addendum manifest added: sealed with the others, its decisions fed to the controls. */
+export function withRecertification(inputs: RunInputs, file: InputFile): RunInputs {
+  return { ...inputs, files: [...inputs.files, file], recertification: parseCampaignRecord(file.originalPath, file.bytes.toString('utf8')) };
 }
 
 /** Sources that read files (exports) have them read and validated now: a bad row stops the run before it writes. */
@@ -140,10 +154,14 @@ async function checkSourceInputs(loaded: LoadedConfig, registries: Registries): 
 
 /**
  * Options a registry supplies to a control, under the config's own: the systems registry's
- * segregation-of-duties rules are the rules of `sod-conflict`.
+ * segregation-of-duties rules are the rules of `sod-conflict`; the latest closed recertification campaign is the
+ * campaign of `recertification-completed` and `revocation-executed`.
  */
-function registryOptions(systems: SystemsRegistry | undefined): Record<string, Record<string, unknown>> {
-  return systems && systems.segregationOfDuties.length > 0 ? { 'sod-conflict': { rules: systems.segregationOfDuties } } : {};
+function registryOptions({ systems, recertification }: Pick<RunInputs, 'systems' | 'recertification'>): Record<string, Record<string, unknown>> {
+  return {
+    ...(systems && systems.segregationOfDuties.length > 0 ? { 'sod-conflict': { rules: systems.segregationOfDuties } } : {}),
+    ...(recertification ? { 'recertification-completed': { campaign: recertification }, 'revocation-executed': { campaign: recertification } } : {}),
+  };
 }
 
 /** A registry's lists add to the config's (whose options carry their defaults), and its other values fill gaps. */
@@ -156,8 +174,8 @@ function withRegistryOptions(options: Record<string, unknown>, fromRegistry: Rec
 }
 
 /** The enabled controls with their severity and options after config overrides, and each system's stricter options. */
-export function activeControls({ config }: Pick<LoadedConfig, 'config'>, registries: Registries, systems?: SystemsRegistry): ActiveControl[] {
-  const fromRegistry = registryOptions(systems);
+export function activeControls({ config }: Pick<LoadedConfig, 'config'>, registries: Registries, inputs: Pick<RunInputs, 'systems' | 'recertification'> = {}): ActiveControl[] {
+  const fromRegistry = registryOptions(inputs);
   return registries.controls.flatMap((control) => {
     const settings = config.controls[control.meta.id];
     if (settings && !settings.enabled) return [];
@@ -217,7 +235,7 @@ export async function runPipeline(
   const enriched = enrich(population, inputs.enrich);
   const enrichment = enrichmentChanges(population, enriched);
   const identities = enriched.sort((a, b) => compareIds(a.id, b.id));
-  const controls = activeControls(loaded, registries, inputs.systems);
+  const controls = activeControls(loaded, registries, inputs);
   const evaluation = evaluate(identities, controls, {
     now: options.now,
     waivers: inputs.waivers,

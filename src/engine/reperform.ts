@@ -51,7 +51,7 @@ export const findingKey = (f: Pick<Finding, 'controlId' | 'identityId' | 'creden
 export function reperformRun(run: SealedRun, sealedInputs: InputFile[], enrichment: readonly EnrichmentChange[], registries: Registries): Reperformance {
   const inputs = inputsFrom(run.config, sealedInputs, registries.controls.map((c) => c.meta.id));
   const identities = enrich(undoEnrichment(run.identities, enrichment), inputs.enrich).sort((a, b) => compareIds(a.id, b.id));
-  const evaluation = evaluate(identities, activeControls({ config: run.config }, registries, inputs.systems), {
+  const evaluation = evaluate(identities, activeControls({ config: run.config }, registries, inputs), {
     now: new Date(run.asOf),
     waivers: inputs.waivers,
     includeHumans: run.config.evaluate.includeHumans,

@@ -35,7 +35,7 @@ export type PackLink = z.infer<typeof PackLinkSchema>;
 
 /** A file the run read, sealed under inputs/: the manifest's IPE section lists each. */
 const SealedInputSchema = z.object({
-  kind: z.enum(['config', 'waivers', 'owners', 'hr-roster', 'approvals', 'privileged-access', 'systems', 'export']),
+  kind: z.enum(['config', 'waivers', 'owners', 'hr-roster', 'approvals', 'privileged-access', 'systems', 'recertification', 'export']),
   source: z.string().optional(),
   path: z.string(),
   originalPath: z.string(),
@@ -194,8 +194,8 @@ export async function openPack(given: string, keys: readonly KeyObject[]): Promi
       `${displayPath(dir)}: the pack does not verify, so it is not used:\n${verification.problems.map((p) => `  - ${p}`).join('\n')}`,
     );
   }
-  if (verification.manifest?.kind === 'sample-addendum') {
-    throw new ExitError(EXIT.usage, `${displayPath(dir)} is a sample addendum, not a pack; name the pack it was drawn from`);
+  if (verification.manifest?.kind === 'sample-addendum' || verification.manifest?.kind === 'recertification-addendum') {
+    throw new ExitError(EXIT.usage, `${displayPath(dir)} is a ${verification.manifest.kind === 'sample-addendum' ? 'sample' : 'recertification'} addendum, not a pack; name the pack it belongs to`);
   }
   const manifest = await readJson(dir, MANIFEST_FILE, ManifestSchema);
   const identities = await readJsonItems(dir, 'inventory.json', 'identities', IdentitySchema);
@@ -265,7 +265,7 @@ export interface PackEntry {
 /**
  * Every pack under an output folder (`<cycle>/<run-id>/`), in the order they were sealed, and a problem for each
  * folder that should be a pack and is not (no manifest, or one that cannot be read). Folders starting with a dot
- * (a run being written, the lock) and sample addenda (`<run-id>.samples`) are not packs.
+ * (a run being written, the lock) and addenda (`<run-id>.samples`, `<run-id>.recert`) are not packs.
  */
 export async function listPacks(root: string): Promise<{ packs: PackEntry[]; problems: string[] }> {
   const packs: PackEntry[] = [];
@@ -280,7 +280,7 @@ export async function listPacks(root: string): Promise<{ packs: PackEntry[]; pro
   for (const cycle of cycles) {
     if (!cycle.isDirectory() || cycle.name.startsWith('.')) continue;
     for (const run of await readdir(path.join(root, cycle.name), { withFileTypes: true })) {
-      if (!run.isDirectory() || run.name.startsWith('.') || run.name.endsWith('.samples')) continue;
+      if (!run.isDirectory() || run.name.startsWith('.') || run.name.endsWith('.samples') || run.name.endsWith('.recert')) continue;
       const relative = `${cycle.name}/${run.name}`;
       const dir = path.join(root, cycle.name, run.name);
       let text: string;

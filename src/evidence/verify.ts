@@ -87,8 +87,8 @@ const StatementSchema = z.looseObject({
 function predicateMismatches(predicate: Record<string, unknown>, manifest: Record<string, unknown> | undefined): string[] {
   if (!manifest) return [];
   const expected: Record<string, unknown> =
-    manifest.kind === 'sample-addendum'
-      ? { kind: 'sample-addendum', packAttestationDigest: (manifest.pack as { attestationDigest?: unknown } | undefined)?.attestationDigest }
+    manifest.kind === 'sample-addendum' || manifest.kind === 'recertification-addendum'
+      ? { kind: manifest.kind, packAttestationDigest: (manifest.pack as { attestationDigest?: unknown } | undefined)?.attestationDigest }
       : manifest.kind === 'shard-part'
         ? { kind: 'shard-part', planDigest: manifest.planDigest, shard: manifest.shard }
         : {

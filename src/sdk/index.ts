@@ -7,6 +7,7 @@ export * from './glob.js';
 export * from './inventory.js';
 export * from './log.js';
 export * from './package.js';
+export * from './recertification.js';
 export * from './systems.js';
 export * from './testing.js';
 export * from './version.js';

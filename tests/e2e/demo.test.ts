@@ -149,7 +149,12 @@ describe('nhi-audit demo', () => {
     const { findings } = JSON.parse(await readFile(path.join(pack, 'findings.json'), 'utf8')) as { findings: { controlId: string; status: string }[] };
     const byControl = new Map<string, Set<string>>();
     for (const f of findings) byControl.set(f.controlId, (byControl.get(f.controlId) ?? new Set()).add(f.status));
-    expect([...byControl.keys()]).toEqual(controls.map((c) => c.meta.id));
+    // The recertification controls judge a campaign closed beside an earlier pack; a first demo run has none
+    // (tests/e2e/recert.test.ts exercises both across two runs).
+    const needCampaign = ['recertification-completed', 'revocation-executed'];
+    expect(byControl.get('recertification-completed')).toEqual(new Set(['not-applicable']));
+    for (const id of needCampaign) byControl.delete(id);
+    expect([...byControl.keys()]).toEqual(controls.map((c) => c.meta.id).filter((id) => !needCampaign.includes(id)));
     for (const [control, statuses] of byControl) {
       expect(statuses.has('pass'), `${control} passes somewhere`).toBe(true);
       expect(statuses.has('fail'), `${control} fails somewhere`).toBe(true);
