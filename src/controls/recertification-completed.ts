@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { type ControlMeta, daysBetween, defineControl, judgeEach, RecertCampaignSchema } from '../sdk/index.js';
+import { type ControlMeta, daysBetween, defineControl, judgeEach, CampaignOption } from '../sdk/index.js';
 
 const meta: ControlMeta = {
   id: 'recertification-completed',
@@ -17,9 +17,7 @@ const meta: ControlMeta = {
 
 const Options = z
   .object({
-    campaign: RecertCampaignSchema.optional().describe(
-      'the latest closed campaign: read from its signed addendum beside an earlier pack of the output folder (`nhi-audit recert close`), not written by hand',
-    ),
+    campaign: CampaignOption,
     maxAgeDays: z.number().int().positive().default(92).describe('a campaign closed longer ago than this is stale: a quarterly review'),
     required: z.boolean().default(false).describe('fail every identity when no campaign was closed (otherwise not applicable until the first one)'),
   })

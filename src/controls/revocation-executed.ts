@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { DAY_MS, type ControlMeta, defineControl, judgeEach, RecertCampaignSchema } from '../sdk/index.js';
+import { DAY_MS, type ControlMeta, defineControl, judgeEach, CampaignOption } from '../sdk/index.js';
 
 const meta: ControlMeta = {
   id: 'revocation-executed',
@@ -16,9 +16,7 @@ const meta: ControlMeta = {
 
 const Options = z
   .object({
-    campaign: RecertCampaignSchema.optional().describe(
-      'the latest closed campaign: read from its signed addendum beside an earlier pack of the output folder (`nhi-audit recert close`), not written by hand',
-    ),
+    campaign: CampaignOption,
     graceDays: z.number().int().nonnegative().default(14).describe('days after the revoke decision by which the identity must be gone or disabled'),
   })
   .strict();

@@ -36,3 +36,8 @@ export const RecertCampaignSchema = z
   })
   .strict();
 export type RecertCampaign = z.infer<typeof RecertCampaignSchema>;
+
+/** The option both recertification controls take: the run fills it, a user does not. */
+export const CampaignOption = RecertCampaignSchema.optional().describe(
+  'the latest closed campaign: read from its signed addendum beside an earlier pack of the output folder (`nhi-audit recert close`), not written by hand',
+);
