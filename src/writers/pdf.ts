@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import PDFDocument from 'pdfkit';
-import type { Finding, SourceCompleteness, Verdict } from '../sdk/index.js';
+import { RecertCampaignSchema, type Finding, type RecertCampaign, type SourceCompleteness, type Verdict } from '../sdk/index.js';
 import { describeWaiver, findingSubject } from './describe.js';
 import { sortResultSet } from './sorted.js';
 import { summarize } from './summary.js';
@@ -348,8 +348,57 @@ function waivers(doc: Doc, model: ReportModel): void {
   for (const use of uses.filter((u) => u.state === 'applied')) paragraph(doc, `${use.waiver.ticket}: ${describeWaiver(use.waiver)}.`);
 }
 
+/** The closed campaign the run judged against, as the recertification controls were given it. */
+function campaignOf(results: ResultSet): RecertCampaign | undefined {
+  for (const control of results.controls) {
+    const parsed = RecertCampaignSchema.safeParse(control.options.campaign);
+    if (parsed.success) return parsed.data;
+  }
+  return undefined;
+}
+
+/** What became of each revoke decision: gone, disabled, still active within or past its grace period. */
+function revocationStates(results: ResultSet): (identityId: string) => string {
+  const present = new Set(results.identities.map((i) => i.id));
+  const judged = new Map(results.findings.filter((f) => f.controlId === 'revocation-executed').map((f) => [f.identityId, f]));
+  return (identityId) => {
+    if (!present.has(identityId)) return 'gone from the population';
+    const finding = judged.get(identityId);
+    if (!finding) return 'not judged';
+    return finding.status === 'pass' ? 'disabled' : finding.status === 'fail' ? 'still active past its grace period' : finding.message.replace(/^.*; /, '');
+  };
+}
+
+function recertification(doc: Doc, model: ReportModel): void {
+  heading(doc, '5. Recertification');
+  const campaign = campaignOf(model.results);
+  if (!campaign) {
+    paragraph(doc, 'No recertification campaign was closed beside an earlier pack of this output folder (`nhi-audit recert open`, then `recert close`).');
+    return;
+  }
+  const count = (decision: string) => campaign.decisions.filter((d) => d.decision === decision).length;
+  const completed = model.results.findings.filter((f) => f.controlId === 'recertification-completed');
+  paragraph(
+    doc,
+    `Campaign ${campaign.id}: ${campaign.scope === 'sox' ? 'identities reaching a SOX key system' : 'every identity'} of cycle ${campaign.cycle}, ` +
+      `opened ${campaign.openedAt}, closed ${campaign.closedAt}, ${campaign.decisions.length} decisions sealed in its signed addendum. ` +
+      `In this pack, ${completed.filter((f) => f.status === 'pass').length} identities were decided and ${completed.filter((f) => f.status === 'fail').length} were not.`,
+  );
+  table(doc, ['Decision', 'Identities'], [['keep', String(count('keep'))], ['modify', String(count('modify'))], ['revoke', String(count('revoke'))]], ['*', 60]);
+  const revoked = campaign.decisions.filter((d) => d.decision === 'revoke');
+  if (revoked.length === 0) return;
+  heading(doc, 'Revocations', 10);
+  const stateOf = revocationStates(model.results);
+  table(
+    doc,
+    ['Identity', 'Reviewer', 'Decided', 'Now'],
+    revoked.map((d) => [d.identityId, d.reviewer, d.date, stateOf(d.identityId)]),
+    ['*', 110, 55, 110],
+  );
+}
+
 function changes(doc: Doc, model: ReportModel): void {
-  heading(doc, '5. Changes since the previous cycle');
+  heading(doc, '6. Changes since the previous cycle');
   if (!model.changes) {
     paragraph(doc, 'There is no earlier complete pack to compare with (this is the first pack in the chain, or every earlier one is incomplete or dated later).');
     return;
@@ -362,7 +411,7 @@ function changes(doc: Doc, model: ReportModel): void {
 }
 
 function samples(doc: Doc, model: ReportModel): void {
-  heading(doc, '6. Sample selections');
+  heading(doc, '7. Sample selections');
   if (model.samples.length === 0) {
     paragraph(doc, model.text.noSamples);
     return;
@@ -380,7 +429,7 @@ function samples(doc: Doc, model: ReportModel): void {
 }
 
 function signOff(doc: Doc, model: ReportModel): void {
-  heading(doc, `7. ${model.text.signOff.title}`);
+  heading(doc, `8. ${model.text.signOff.title}`);
   paragraph(doc, model.text.signOff.text);
   for (const role of model.text.signOff.roles) {
     doc.moveDown(0.8).font('bold').fontSize(9).text(role);
@@ -450,6 +499,7 @@ export function renderReportPdf(model: ReportModel): Promise<Buffer> {
   controls(doc, sorted);
   exceptions(doc, sorted);
   waivers(doc, sorted);
+  recertification(doc, sorted);
   changes(doc, sorted);
   samples(doc, sorted);
   signOff(doc, sorted);

@@ -117,7 +117,7 @@ describe('evidence across cycles: chain, diff, sample, reperform, report', () =>
   it('report.pdf holds every section, and every page renders', async () => {
     const pdf = await readFile(path.join(q4, 'report.pdf'));
     const text = await pdfText(pdf);
-    for (const section of ['Corvid Systems, Inc.', '2026-Q4: 2026-10-01 to 2026-12-31', path.basename(q4), 'Signer key id', '1. Scope, population and methodology', 'Sources and completeness', '2. Control results', '3. Exceptions', 'Remediation:', '4. Waivers', 'CHG-1042', '5. Changes since the previous cycle', 'Added: aws-iam:222222222222:role/breakglass-reporting-fix', '6. Sample selections', '7. Review and sign-off', 'Appendix: population']) {
+    for (const section of ['Corvid Systems, Inc.', '2026-Q4: 2026-10-01 to 2026-12-31', path.basename(q4), 'Signer key id', '1. Scope, population and methodology', 'Sources and completeness', '2. Control results', '3. Exceptions', 'Remediation:', '4. Waivers', 'CHG-1042', '5. Recertification', '6. Changes since the previous cycle', 'Added: aws-iam:222222222222:role/breakglass-reporting-fix', '7. Sample selections', '8. Review and sign-off', 'Appendix: population']) {
       expect(text, section).toContain(section);
     }
     if (existsSync('/usr/bin/pdftoppm')) {

@@ -5,6 +5,7 @@ import { parse } from 'csv-parse/sync';
 import ExcelJS from 'exceljs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { toCsv } from '../../src/writers/csv.js';
+import { pdfText } from '../helpers/pdf-text.js';
 import { cli, packsIn, tempDir } from './cli.js';
 
 type Row = Record<string, string>;
@@ -169,6 +170,10 @@ describe('recertification campaigns: open, close, and the two controls across tw
       expect(of('recertification-completed', 'aws-iam:111111111111:role/terraform-state-admin')?.status).toBe('not-applicable');
       const manifest = JSON.parse(await readFile(path.join(q4, 'manifest.json'), 'utf8'));
       expect(manifest.ipe.inputs.map((i: { kind: string; path: string }) => `${i.kind} ${i.path}`)).toContain('recertification inputs/recertification/manifest.json');
+      const report = await pdfText(await readFile(path.join(q4, 'report.pdf')));
+      const section = report.slice(report.indexOf('5. Recertification'), report.indexOf('6. Changes since the previous cycle'));
+      expect(section).toContain('recert_2026-Q3_sox_opened-2026-10-01');
+      expect(section).toMatch(/svc-airflow[\s\S]*still active past its grace period/);
       const reperformed = await cli(['reperform', q4, ...key], { cwd });
       expect(reperformed.code, reperformed.stdout + reperformed.stderr).toBe(0);
     }, 120_000);

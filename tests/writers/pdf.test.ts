@@ -29,7 +29,7 @@ async function model(overrides: Partial<ReportModel> = {}): Promise<ReportModel>
 describe('report.pdf', () => {
   it('has the cover facts and every section, in order', async () => {
     const text = await pdfText(await renderReportPdf(await model()));
-    const order = ['2026-Q4: 2026-10-01 to 2026-12-31', '20261120T000000Z-abcdef', 'INCOMPLETE', 'f'.repeat(64), '1. Scope, population and methodology', '2. Control results', '3. Exceptions', '4. Waivers', '5. Changes since the previous cycle', 'first pack in the chain', '6. Sample selections', '7. Review and sign-off', 'Appendix: population'];
+    const order = ['2026-Q4: 2026-10-01 to 2026-12-31', '20261120T000000Z-abcdef', 'INCOMPLETE', 'f'.repeat(64), '1. Scope, population and methodology', '2. Control results', '3. Exceptions', '4. Waivers', '5. Recertification', '6. Changes since the previous cycle', 'first pack in the chain', '7. Sample selections', '8. Review and sign-off', 'Appendix: population'];
     let at = -1;
     for (const fragment of order) {
       const next = text.indexOf(fragment, at + 1);
