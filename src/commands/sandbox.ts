@@ -10,7 +10,7 @@ import { DEMO_AS_OF, demoDir } from './demo.js';
 import { parseFaults, startSandboxes } from './sandboxes.js';
 
 /** Settings in a dataset's config that name files beside it: rewritten so the written config still finds them. */
-const FILE_SETTINGS = [['enrich', 'owners'], ['enrich', 'hrRoster'], ['enrich', 'approvals'], ['enrich', 'privilegedAccess'], ['waivers']] as const;
+const FILE_SETTINGS = [['enrich', 'owners'], ['enrich', 'hrRoster'], ['enrich', 'approvals'], ['enrich', 'privilegedAccess'], ['enrich', 'systems'], ['waivers']] as const;
 
 function rebaseFiles(raw: Record<string, unknown>, datasetDir: string, configDir: string): void {
   for (const keys of FILE_SETTINGS) {
