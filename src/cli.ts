@@ -163,7 +163,7 @@ export function buildProgram(): Command {
 
   program
     .command('demo')
-    .description('run the whole job on the bundled demo organization, served by the local sandboxes')
+    .description('run the whole job on the bundled demo organization, served by the local sandboxes (a fresh folder gets the previous quarter and its closed recertification campaign first)')
     .option('--out <dir>', 'where the demo writes its packs and public key', 'evidence-demo')
     .option('--backfill', 'seal a pack whose as-of date precedes the newest demo pack\'s')
     .option('--fault <spec>', 'inject a fault into the sandboxes: connector:operation:kind[:times] (repeatable; see `nhi-audit sandbox --help`)', collect, [])

@@ -5,22 +5,29 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { controls } from '../../src/controls/index.js';
 import { listPackFiles } from '../../src/evidence/seal.js';
 import { digestPackage } from '../../src/plugins/load.js';
+import { pdfText } from '../helpers/pdf-text.js';
 import { cli, packsIn, ROOT, tempDir, type CliResult } from './cli.js';
 
 describe('nhi-audit demo', () => {
   let cwd: string;
   let demo: CliResult;
   let pack: string;
+  let previous: string;
 
   beforeAll(async () => {
     cwd = await tempDir('demo');
     demo = await cli(['demo'], { cwd });
-    pack = (await packsIn(path.join(cwd, 'evidence-demo')))[0]!;
+    const packs = await packsIn(path.join(cwd, 'evidence-demo'));
+    previous = packs.find((p) => p.includes('2026-Q3'))!;
+    pack = packs.find((p) => p.includes('2026-Q4'))!;
   });
 
-  it('writes one sealed pack of the current cycle and says where it is', () => {
+  it('writes the previous quarter\'s pack with its closed campaign, then the current cycle\'s, and says where they are', () => {
     expect(demo.stderr).toBe('');
     expect(demo.code).toBe(0);
+    expect(previous).toMatch(/evidence-demo\/2026-Q3\/\d{8}T\d{6}Z-[0-9a-f]{6}$/);
+    expect(demo.stdout).toContain(`Previous quarter: 2026-Q3 pack ${path.relative(cwd, previous)}`);
+    expect(demo.stdout).toMatch(/closed campaign recert_2026-Q3_sox_opened-2026-10-01_[0-9a-f]{12} on 2026-10-09: keep 37, revoke 3, modify 1/);
     expect(pack).toMatch(/evidence-demo\/2026-Q4\/\d{8}T\d{6}Z-[0-9a-f]{6}$/);
     expect(demo.stdout).toContain(`Evidence pack: ${path.relative(cwd, pack!)}`);
     expect(demo.stdout).toMatch(/credential-rotated\s+high/);
@@ -149,12 +156,7 @@ describe('nhi-audit demo', () => {
     const { findings } = JSON.parse(await readFile(path.join(pack, 'findings.json'), 'utf8')) as { findings: { controlId: string; status: string }[] };
     const byControl = new Map<string, Set<string>>();
     for (const f of findings) byControl.set(f.controlId, (byControl.get(f.controlId) ?? new Set()).add(f.status));
-    // The recertification controls judge a campaign closed beside an earlier pack; a first demo run has none
-    // (tests/e2e/recert.test.ts exercises both across two runs).
-    const needCampaign = ['recertification-completed', 'revocation-executed'];
-    expect(byControl.get('recertification-completed')).toEqual(new Set(['not-applicable']));
-    for (const id of needCampaign) byControl.delete(id);
-    expect([...byControl.keys()]).toEqual(controls.map((c) => c.meta.id).filter((id) => !needCampaign.includes(id)));
+    expect([...byControl.keys()]).toEqual(controls.map((c) => c.meta.id));
     for (const [control, statuses] of byControl) {
       expect(statuses.has('pass'), `${control} passes somewhere`).toBe(true);
       expect(statuses.has('fail'), `${control} fails somewhere`).toBe(true);
@@ -168,6 +170,33 @@ describe('nhi-audit demo', () => {
       expect(control.mappings.map((m) => m.framework), control.id).toContain('SOX ITGC');
     }
     expect(catalog.controls.find((c) => c.id === 'credential-rotated')!.mappings).toContainEqual({ framework: 'CIS AWS Foundations', version: '3.0', ids: ['1.14'] });
+  });
+
+  it("shows what became of the previous quarter's revoke decisions, and the identity that reached a SOX system after the review", async () => {
+    type Finding = { controlId: string; identityId: string; status: string; message: string };
+    const findingsOf = async (dir: string) => (JSON.parse(await readFile(path.join(dir, 'findings.json'), 'utf8')) as { findings: Finding[] }).findings;
+    const idsOf = async (dir: string) => (JSON.parse(await readFile(path.join(dir, 'inventory.json'), 'utf8')) as { identities: { id: string }[] }).identities.map((i) => i.id);
+    const current = await findingsOf(pack);
+    const of = (control: string, id: string) => current.find((f) => f.controlId === control && f.identityId === id);
+    // Not executed: still active three weeks past the grace period.
+    expect(of('revocation-executed', 'aws-iam:333333333333:user/svc-airflow')).toMatchObject({ status: 'fail', message: expect.stringMatching(/on 2026-10-02 .*still active after 2026-10-16/) });
+    // Executed: disabled, and deleted (gone from the population; no finding, its absence is the evidence).
+    expect(of('revocation-executed', 'snowflake:CORVIDSYS-FINANCE:SVC_TABLEAU_OLD')).toMatchObject({ status: 'pass', message: expect.stringContaining('disabled') });
+    const qlik = 'aws-iam:333333333333:user/svc-qlik-extract';
+    expect(await idsOf(previous)).toContain(qlik);
+    expect(await idsOf(pack)).not.toContain(qlik);
+    expect(current.filter((f) => f.identityId === qlik)).toEqual([]);
+    // The Snowflake storage role gained a warehouse policy after the campaign opened: nobody reviewed that access.
+    expect(of('recertification-completed', 'aws-iam:333333333333:role/snowflake-s3-integration')).toMatchObject({ status: 'fail', message: expect.stringContaining('though it existed when the campaign opened 2026-10-01') });
+    expect((await findingsOf(previous)).find((f) => f.controlId === 'recertification-completed')?.status).toBe('not-applicable');
+
+    const report = (await pdfText(await readFile(path.join(pack, 'report.pdf')))).replace(/\s+/g, ' ');
+    const section = report.slice(report.indexOf('5. Recertification'), report.indexOf('6. Changes since the previous cycle'));
+    expect(section).toMatch(/svc-airflow .* still active past its grace period/);
+    expect(section).toMatch(/svc-qlik-extract .* gone from the population/);
+    expect(section).toMatch(/SVC_TABLEAU_OLD .* disabled/);
+    const diff = await cli(['diff', previous, pack, '--public-key', 'evidence-demo/nhi-audit.pub'], { cwd });
+    expect(diff.stdout).toContain(qlik);
   });
 
   it('verifies with nhi-audit, sha256sum and openssl', async () => {

@@ -144,7 +144,7 @@ describe('recertification campaigns: open, close, and the two controls across tw
 
       const closed = await close(given);
       expect(closed.code, closed.stderr).toBe(0);
-      expect(closed.stdout).toMatch(/: 40 decisions \(keep 39, revoke 1, modify 0\) from 19 worksheets/);
+      expect(closed.stdout).toMatch(/: 41 decisions \(keep 40, revoke 1, modify 0\) from 19 worksheets/);
       const [campaignDir] = await readdir(addenda());
       const addendum = path.join(addenda(), campaignDir!);
       const verified = await cli(['verify', addendum, ...key], { cwd });

@@ -5,6 +5,7 @@ import { AccessAnalyzerClient, GetFindingV2Command, ListAnalyzersCommand, ListFi
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import connector from '../../../connectors/aws-iam/index.js';
 import { loadAwsSandboxDataset, startAwsSandbox, type AwsSandbox, type AwsSandboxDataset } from '../../../connectors/aws-iam/sandbox/index.js';
+import { existsAt } from '../../../connectors/aws-iam/sandbox/view.js';
 import { collectSource, type SourceResult } from '../../../src/engine/collect.js';
 import { collectFromRaw } from '../../../src/engine/from-raw.js';
 import { silentLogger } from '../../../src/sdk/index.js';
@@ -183,7 +184,7 @@ describe('aws-iam usage data from service last accessed data, opt-in', () => {
     // The finance account has an analyzer: its findings, not service last accessed data.
     expect(usageOf(result, `${FINANCE}:role/vendor-closewise-reconciliation`)?.source).toBe('access-analyzer');
     const principals = dataset.accounts['333333333333']!.authorizationDetails;
-    const count = (principals.UserDetailList ?? []).length + (principals.RoleDetailList ?? []).length;
+    const count = [...(principals.UserDetailList ?? []), ...(principals.RoleDetailList ?? [])].filter((p) => existsAt(p, now)).length;
     expect(scope(result, '333333333333').usage).toEqual({
       source: 'service-last-accessed',
       available: true,
