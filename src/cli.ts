@@ -91,7 +91,7 @@ export function buildProgram(): Command {
       .option('--baseline <pack>', 'report what changed since this sealed pack (new identities, admin or escalation grants, credentials, leavers, unexpected use), each with a severity --fail-on applies to'),
     'check the --baseline pack\'s signature with this Ed25519 public key',
   )
-    .option('--notify <target>', 'with --baseline, send the changes to webhook=URL (JSON with a Slack-compatible text) or github-issue=owner/repo (one issue kept up to date; GITHUB_TOKEN, GITHUB_API_URL) (repeatable)', collect, [])
+    .option('--notify <target>', 'with --baseline, send the changes to webhook=URL or webhook=env:NAME (JSON with a Slack-compatible text) or github-issue=owner/repo (one issue kept up to date; GITHUB_TOKEN, GITHUB_API_URL) (repeatable)', collect, [])
     .action(lazy(() => import('./commands/check.js')));
 
   reportOptions(program.command('run').description('collect, evaluate and write a signed evidence pack for an audit cycle'))

@@ -5,22 +5,32 @@ import { ExitError, EXIT, SEVERITIES } from '../sdk/index.js';
 /** Where `check --notify` sends drift: a webhook (Slack-compatible JSON) or one GitHub issue kept up to date. */
 export type NotifyTarget = { kind: 'webhook'; url: URL } | { kind: 'github-issue'; owner: string; repo: string };
 
-/** `webhook=URL` or `github-issue=owner/repo`, checked before anything is collected. */
-export function parseNotify(specs: readonly string[]): NotifyTarget[] {
+/**
+ * `webhook=URL`, `webhook=env:NAME` (the URL read from that environment variable, so the secret in its path stays
+ * out of the command line and the process list) or `github-issue=owner/repo`, checked before anything is collected.
+ */
+export function parseNotify(specs: readonly string[], env: NodeJS.ProcessEnv = process.env): NotifyTarget[] {
   return specs.map((spec) => {
     const [kind, ...rest] = spec.split('=');
-    const value = rest.join('=');
+    const given = rest.join('=');
     if (kind === 'webhook') {
-      const url = URL.canParse(value) ? new URL(value) : undefined;
-      if (!url || !/^https?:$/.test(url.protocol)) throw new ExitError(EXIT.usage, `--notify webhook=URL: "${value.slice(0, 40)}" is not an http(s) URL`);
+      const variable = /^env:([A-Za-z_][A-Za-z0-9_]*)$/.exec(given)?.[1];
+      const value = variable === undefined ? given : env[variable];
+      if (variable !== undefined && !value) throw new ExitError(EXIT.usage, `--notify webhook=env:${variable}: ${variable} is not set; export the webhook URL in it`);
+      const url = URL.canParse(value!) ? new URL(value!) : undefined;
+      if (!url || !/^https?:$/.test(url.protocol)) {
+        // Only the scheme is echoed: whatever follows may be the webhook's secret.
+        const scheme = /^[a-z][a-z0-9+.-]*:/i.exec(value!)?.[0] ?? '';
+        throw new ExitError(EXIT.usage, `--notify webhook: ${variable ? `${variable} holds ` : ''}"${scheme}…", not an http(s) URL`);
+      }
       return { kind, url };
     }
     if (kind === 'github-issue') {
-      const match = /^([A-Za-z0-9_.-]+)\/([A-Za-z0-9_.-]+)$/.exec(value);
-      if (!match) throw new ExitError(EXIT.usage, `--notify github-issue=owner/repo: "${value}" is not owner/repo`);
+      const match = /^([A-Za-z0-9_.-]+)\/([A-Za-z0-9_.-]+)$/.exec(given);
+      if (!match) throw new ExitError(EXIT.usage, `--notify github-issue=owner/repo: "${given}" is not owner/repo`);
       return { kind, owner: match[1]!, repo: match[2]! };
     }
-    throw new ExitError(EXIT.usage, `--notify: "${spec}" is neither webhook=URL nor github-issue=owner/repo`);
+    throw new ExitError(EXIT.usage, `--notify: "${spec}" is neither webhook=URL, webhook=env:NAME nor github-issue=owner/repo`);
   });
 }
 

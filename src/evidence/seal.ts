@@ -82,7 +82,12 @@ export async function writeDigested(file: string, pack: string, content: string 
   const flush = async (bytes: Uint8Array) => {
     hash.update(bytes);
     size += bytes.length;
-    await handle.write(bytes);
+    // One write(2) may take fewer bytes than given (a full disk, a signal): write the rest rather than seal a short file.
+    for (let offset = 0; offset < bytes.length; ) {
+      const { bytesWritten } = await handle.write(bytes, offset, bytes.length - offset);
+      if (bytesWritten === 0) throw new Error(`${file}: the file system took no bytes at offset ${offset}`);
+      offset += bytesWritten;
+    }
   };
   const flushPending = async () => {
     if (pending.length === 0) return;

@@ -147,7 +147,11 @@ describe('check --baseline: drift since a sealed pack, and --notify', () => {
     expect(without.code).toBe(0);
   });
 
-  it('posts a Slack-compatible JSON summary to a webhook', async () => {
+  it('posts a Slack-compatible JSON summary to a webhook, its URL given or read from an environment variable', async () => {
+    const fromEnv = await check(['--fail-on', 'none', '--notify', 'webhook=env:DRIFT_HOOK'], { DRIFT_HOOK: `${webhook.url}/services/T000/B000/fromenv` });
+    expect(fromEnv.code, fromEnv.stderr).toBe(0);
+    expect(webhook.received.map((r) => r.url)).toEqual(['/services/T000/B000/fromenv']);
+    webhook.received.length = 0;
     const result = await check(['--fail-on', 'none', '--notify', `webhook=${webhook.url}/services/T000/B000/secretpart`, '--format', 'md']);
     expect(result.code).toBe(0);
     expect(result.stdout).toContain('### Drift since 2026-Q4 (4)');
@@ -192,6 +196,13 @@ describe('check --baseline: drift since a sealed pack, and --notify', () => {
     expect(noToken.stderr).toContain('GITHUB_TOKEN is not set');
     const badSpec = await check(['--notify', 'email=ops@corvid.example']);
     expect(badSpec.code).toBe(2);
-    expect(badSpec.stderr).toContain('--notify: "email=ops@corvid.example" is neither webhook=URL nor github-issue=owner/repo');
+    expect(badSpec.stderr).toContain('--notify: "email=ops@corvid.example" is neither webhook=URL, webhook=env:NAME nor github-issue=owner/repo');
+    const unset = await check(['--notify', 'webhook=env:DRIFT_HOOK']);
+    expect(unset.code).toBe(2);
+    expect(unset.stderr).toContain('--notify webhook=env:DRIFT_HOOK: DRIFT_HOOK is not set');
+    const notUrl = await check(['--notify', 'webhook=env:DRIFT_HOOK'], { DRIFT_HOOK: 'ftp://hooks.example/T000/supersecret' });
+    expect(notUrl.code).toBe(2);
+    expect(notUrl.stderr).toContain('--notify webhook: DRIFT_HOOK holds "ftp:…", not an http(s) URL');
+    expect(notUrl.stderr).not.toContain('supersecret');
   });
 });
