@@ -1,8 +1,9 @@
 /**
  * Benchmark: a whole `run` (collect through the real AWS SDK against the sandbox, enrich, evaluate, write,
  * seal) over a generated organization, reporting wall time, CPU time, API calls, files in the pack and peak
- * memory. Run it with `npm run bench -- [accounts] [users per account] [latency ms] [--keep DIR]`; `--keep`
- * leaves the pack and its public key in DIR for scripts/bench-pack.ts. docs/benchmarks.md records the figures.
+ * memory. Run it with `npm run bench -- [accounts] [users per account] [latency ms] [--keep DIR] [--no-key-ids]`;
+ * `--keep` leaves the pack and its public key in DIR for scripts/bench-pack.ts; `--no-key-ids` collects with
+ * `accessKeyIds: false` (the provider minimum: no ListAccessKeys). docs/benchmarks.md records the figures.
  */
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -21,6 +22,7 @@ import { silentLogger } from '../src/sdk/index.js';
 const args = process.argv.slice(2);
 const keepAt = args.indexOf('--keep');
 const keep = keepAt >= 0 ? args[keepAt + 1] : undefined;
+const keyIds = !args.includes('--no-key-ids');
 const [accounts = 3, usersPerAccount = 2000, latencyMs = 0] = args.filter((a, i) => /^\d+$/.test(a) && (keepAt < 0 || i !== keepAt + 1)).map(Number);
 const now = new Date('2026-11-20T00:00:00Z');
 const policy = (actions: string[]) => ({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: actions, Resource: '*' }] });
@@ -100,6 +102,7 @@ try {
         organizations: { discover: true },
         minIntervalMs: 0,
         credentialReport: { pollIntervalMs: 1 },
+        ...(keyIds ? {} : { accessKeyIds: false }),
       },
     ],
   };
@@ -129,6 +132,7 @@ try {
       accounts,
       usersPerAccount,
       latencyMs,
+      accessKeyIds: keyIds,
       identities,
       findings: sealed.results.findings.length,
       apiCalls: calls,

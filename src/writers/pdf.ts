@@ -378,11 +378,13 @@ function recertification(doc: Doc, model: ReportModel): void {
   }
   const count = (decision: string) => campaign.decisions.filter((d) => d.decision === decision).length;
   const completed = model.results.findings.filter((f) => f.controlId === 'recertification-completed');
+  const decided = completed.filter((f) => f.status === 'pass').length;
+  const undecided = completed.filter((f) => f.status === 'fail').length;
   paragraph(
     doc,
     `Campaign ${campaign.id}: ${campaign.scope === 'sox' ? 'identities reaching a SOX key system' : 'every identity'} of cycle ${campaign.cycle}, ` +
       `opened ${campaign.openedAt}, closed ${campaign.closedAt}, ${campaign.decisions.length} decisions sealed in its signed addendum. ` +
-      `In this pack, ${completed.filter((f) => f.status === 'pass').length} identities were decided and ${completed.filter((f) => f.status === 'fail').length} were not.`,
+      `In this pack, ${decided} ${decided === 1 ? 'identity was' : 'identities were'} decided in it, and ${undecided} that existed when it opened ${undecided === 1 ? 'was' : 'were'} not (recertification-completed fails ${undecided === 1 ? 'it' : 'them'}).`,
   );
   table(doc, ['Decision', 'Identities'], [['keep', String(count('keep'))], ['modify', String(count('modify'))], ['revoke', String(count('revoke'))]], ['*', 60]);
   const revoked = campaign.decisions.filter((d) => d.decision === 'revoke');

@@ -192,6 +192,7 @@ describe('nhi-audit demo', () => {
 
     const report = (await pdfText(await readFile(path.join(pack, 'report.pdf')))).replace(/\s+/g, ' ');
     const section = report.slice(report.indexOf('5. Recertification'), report.indexOf('6. Changes since the previous cycle'));
+    expect(section).toContain('In this pack, 40 identities were decided in it, and 1 that existed when it opened was not');
     expect(section).toMatch(/svc-airflow .* still active past its grace period/);
     expect(section).toMatch(/svc-qlik-extract .* gone from the population/);
     expect(section).toMatch(/SVC_TABLEAU_OLD .* disabled/);

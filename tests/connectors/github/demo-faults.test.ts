@@ -13,7 +13,8 @@ interface DemoRun {
 }
 
 async function demo(cwd: string, out: string, faults: string[]): Promise<DemoRun> {
-  const result = await cli(['demo', '--out', out, ...faults.flatMap((fault) => ['--fault', fault])], { cwd });
+  // One pack each, as of the demo date (a fresh folder without --as-of gets the previous quarter too).
+  const result = await cli(['demo', '--as-of', '2026-11-20', '--out', out, ...faults.flatMap((fault) => ['--fault', fault])], { cwd });
   const pack = (await packsIn(path.join(cwd, out)))[0]!;
   const inventory = await readFile(path.join(pack, 'inventory.json'), 'utf8');
   return { result, pack, inventory, manifest: JSON.parse(await readFile(path.join(pack, 'manifest.json'), 'utf8')) };
