@@ -121,15 +121,17 @@ export const OPERATIONS = {
     'dependabot_secrets=read',
   ),
   listRepoDependabotSecrets: op('dependabot/list-repo-secrets', 'GET /repos/{owner}/{repo}/dependabot/secrets', SecretSchema, 'secrets', 'dependabot_secrets=read'),
-  listOrgCodespacesSecrets: op('codespaces/list-org-secrets', 'GET /orgs/{org}/codespaces/secrets', SecretSchema, 'secrets', 'codespaces=read'),
+  listOrgCodespacesSecrets: op('codespaces/list-org-secrets', 'GET /orgs/{org}/codespaces/secrets', SecretSchema, 'secrets', 'organization_codespaces_secrets=read'),
   listOrgCodespacesSecretRepos: op(
     'codespaces/list-selected-repos-for-org-secret',
     'GET /orgs/{org}/codespaces/secrets/{secret_name}/repositories',
     NamedSchema,
     'repositories',
-    'codespaces=read',
+    'organization_codespaces_secrets=read',
   ),
-  listRepoCodespacesSecrets: op('codespaces/list-repo-secrets', 'GET /repos/{owner}/{repo}/codespaces/secrets', SecretSchema, 'secrets', 'codespaces=read'),
+  // GitHub lists a repository's Codespaces secrets only to a token holding write on them (its REST reference, and
+  // the X-Accepted-GitHub-Permissions it answers); nhi-audit still only reads.
+  listRepoCodespacesSecrets: op('codespaces/list-repo-secrets', 'GET /repos/{owner}/{repo}/codespaces/secrets', SecretSchema, 'secrets', 'codespaces_secrets=write'),
   listOrgWebhooks: op('orgs/list-webhooks', 'GET /orgs/{org}/hooks', WebhookSchema, null, 'organization_hooks=read'),
   listRepoWebhooks: op('repos/list-webhooks', 'GET /repos/{owner}/{repo}/hooks', WebhookSchema, null, 'repository_hooks=read'),
   listOrgRunners: op(
