@@ -1,7 +1,6 @@
 import type { Config } from '../config.js';
 import { reperformRun, type Comparison } from '../engine/reperform.js';
 import { displayPath, readEnrichment, readSealedInputs, type PackData } from '../evidence/read-pack.js';
-import { sha256 } from '../evidence/seal.js';
 import { ExitError, EXIT } from '../sdk/index.js';
 import { safeLines } from '../terminal.js';
 import { openPackArgument, optionalConfig, registries, trustedKeys, type GlobalOptions } from './context.js';
@@ -31,12 +30,12 @@ export default async function reperform(packDir: string, options: { publicKey: s
     .map((i) => `${i.kind} ${i.rows ?? '?'} rows`)
     .join(', ');
   const version = `tool ${pack.manifest.tool.version} sealed it; re-performed with ${registries.controls.length} controls of the running tool`;
-  const same = result.inventory.differing.length === 0 && result.findings.differing.length === 0 && result.inventory.sealedText === result.inventory.againText && result.findings.sealedText === result.findings.againText;
+  const same = result.inventory.differing.length === 0 && result.findings.differing.length === 0 && result.inventory.sealedDigest === result.inventory.againDigest && result.findings.sealedDigest === result.findings.againDigest;
   if (same) {
     process.stdout.write(
       safeLines(
-        `IDENTICAL: ${result.findings.count} findings re-performed from ${result.inventory.count} identities match the pack byte for byte (findings sha256 ${sha256(result.findings.againText)}; ${version})\n` +
-          `  join repeated with the sealed inputs (${inputs || 'no registries'}): inventory sha256 ${sha256(result.inventory.againText)}, identical\n`,
+        `IDENTICAL: ${result.findings.count} findings re-performed from ${result.inventory.count} identities match the pack byte for byte (findings sha256 ${result.findings.againDigest}; ${version})\n` +
+          `  join repeated with the sealed inputs (${inputs || 'no registries'}): inventory sha256 ${result.inventory.againDigest}, identical\n`,
       ),
     );
     return EXIT.ok;
@@ -44,8 +43,8 @@ export default async function reperform(packDir: string, options: { publicKey: s
   process.stdout.write(
     safeLines(
       `DIFFERENT: ${result.inventory.differing.length} identities and ${result.findings.differing.length} findings differ from the pack ` +
-        `(inventory sealed sha256 ${sha256(result.inventory.sealedText)}, re-performed ${sha256(result.inventory.againText)}; ` +
-        `findings sealed sha256 ${sha256(result.findings.sealedText)}, re-performed ${sha256(result.findings.againText)}; ${version})\n` +
+        `(inventory sealed sha256 ${result.inventory.sealedDigest}, re-performed ${result.inventory.againDigest}; ` +
+        `findings sealed sha256 ${result.findings.sealedDigest}, re-performed ${result.findings.againDigest}; ${version})\n` +
         [...differences('identity', result.inventory), ...differences('finding', result.findings)].join('\n') +
         '\n',
     ),

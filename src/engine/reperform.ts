@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { Config, Registries } from '../config.js';
 import type { Finding, Identity } from '../sdk/index.js';
 import { stableStringify } from '../stable-json.js';
@@ -10,8 +11,9 @@ import type { SystemsRegistry } from './systems.js';
 /** One side of the comparison: what the pack sealed and what re-performing gave, by key. */
 export interface Comparison {
   count: number;
-  sealedText: string;
-  againText: string;
+  /** sha256 of each side's canonical JSON array (`stableStringify` of the whole list), hex. */
+  sealedDigest: string;
+  againDigest: string;
   /** Keys (identity ids, or control/identity/credential) whose sealed and re-performed forms differ. */
   differing: string[];
 }
@@ -33,11 +35,27 @@ export interface SealedRun {
   findings: readonly Finding[];
 }
 
-function compare<T>(sealed: readonly T[], again: readonly T[], key: (item: T) => string): Comparison {
-  const before = new Map(sealed.map((item) => [key(item), stableStringify(item)]));
-  const after = new Map(again.map((item) => [key(item), stableStringify(item)]));
+/**
+ * Compares two lists an item at a time, in the order both were sorted in, so that neither list is ever one string
+ * (a million findings would pass V8's string limit): the digests are of the text the whole list would be. Items out
+ * of step (missing, extra, different or moved) are set aside by key, and only those are compared by key.
+ */
+export function compareLists<T>(sealed: readonly T[], again: readonly T[], key: (item: T) => string): Comparison {
+  const sealedHash = createHash('sha256').update('[');
+  const againHash = createHash('sha256').update('[');
+  const before = new Map<string, string>();
+  const after = new Map<string, string>();
+  for (let i = 0; i < Math.max(sealed.length, again.length); i++) {
+    const left = i < sealed.length ? stableStringify(sealed[i]) : undefined;
+    const right = i < again.length ? stableStringify(again[i]) : undefined;
+    if (left !== undefined) sealedHash.update(i === 0 ? left : `,${left}`);
+    if (right !== undefined) againHash.update(i === 0 ? right : `,${right}`);
+    if (left === right) continue;
+    if (left !== undefined) before.set(key(sealed[i]!), left);
+    if (right !== undefined) after.set(key(again[i]!), right);
+  }
   const differing = [...new Set([...before.keys(), ...after.keys()])].filter((k) => before.get(k) !== after.get(k)).sort(compareIds);
-  return { count: again.length, sealedText: stableStringify(sealed), againText: stableStringify(again), differing };
+  return { count: again.length, sealedDigest: sealedHash.update(']').digest('hex'), againDigest: againHash.update(']').digest('hex'), differing };
 }
 
 export const findingKey = (f: Pick<Finding, 'controlId' | 'identityId' | 'credentialId'>) => [f.controlId, f.identityId, f.credentialId].filter(Boolean).join(' ');
@@ -59,8 +77,8 @@ export function reperformRun(run: SealedRun, sealedInputs: InputFile[], enrichme
   });
   return {
     inputs: inputs.files,
-    inventory: compare(run.identities, identities, (i) => i.id),
-    findings: compare(run.findings, evaluation.findings, findingKey),
+    inventory: compareLists(run.identities, identities, (i) => i.id),
+    findings: compareLists(run.findings, evaluation.findings, findingKey),
     evaluation,
     ...(inputs.systems ? { systems: inputs.systems } : {}),
   };
