@@ -1,10 +1,9 @@
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parse } from 'csv-parse/sync';
 import type { SigningKey } from '../evidence/keys.js';
 import { byWorksheet, campaignItems, campaignOf, DECISION_COLUMNS, WORKSHEET_COLUMNS, worksheetRow } from '../evidence/recert-campaign.js';
-import { readWorksheet, validateWorksheets, writeRecertAddendum } from '../evidence/recert-close.js';
+import { parseWorksheet, validateWorksheets, writeRecertAddendum } from '../evidence/recert-close.js';
 import { openPack } from '../evidence/read-pack.js';
 import { ConfigError, type RecertCampaign } from '../sdk/index.js';
 import { toCsv } from '../writers/csv.js';
@@ -28,27 +27,20 @@ export async function closeDemoCampaign(packDir: string, demoDir: string, key: S
   const campaign = campaignOf(pack, DEMO_CAMPAIGN.scope, DEMO_CAMPAIGN.openedAt);
   const decisionsFile = path.join(demoDir, DEMO_CAMPAIGN.decisions);
   const answers = await bundledDecisions(decisionsFile);
-  const scratch = await mkdtemp(path.join(tmpdir(), 'nhi-audit-demo-recert-'));
-  try {
-    const worksheets = [];
-    for (const [name, items] of byWorksheet(await campaignItems(pack, DEMO_CAMPAIGN.scope))) {
-      const rows = items.map((item) => {
-        const answer = answers.get(item.identity.id);
-        if (!answer) {
-          throw new ConfigError(decisionsFile, [{ path: item.identity.id, message: 'the demo campaign reviews this identity and no decision is bundled for it; add a row' }]);
-        }
-        const row = worksheetRow(campaign, item);
-        for (const column of DECISION_COLUMNS) row[WORKSHEET_COLUMNS.indexOf(column)] = answer[column];
-        return row;
-      });
-      const file = path.join(scratch, `${name}.csv`);
-      await writeFile(file, toCsv(WORKSHEET_COLUMNS, rows));
-      worksheets.push(await readWorksheet(file));
-    }
-    const closed = await validateWorksheets(pack, worksheets, { today: DEMO_CAMPAIGN.closedAt, graceDays });
-    const { dir } = await writeRecertAddendum(pack, closed, worksheets, key);
-    return { campaign: closed, dir };
-  } finally {
-    await rm(scratch, { recursive: true, force: true });
+  const worksheets = [];
+  for (const [name, items] of byWorksheet(await campaignItems(pack, DEMO_CAMPAIGN.scope))) {
+    const rows = items.map((item) => {
+      const answer = answers.get(item.identity.id);
+      if (!answer) {
+        throw new ConfigError(decisionsFile, [{ path: item.identity.id, message: 'the demo campaign reviews this identity and no decision is bundled for it; add a row' }]);
+      }
+      const row = worksheetRow(campaign, item);
+      for (const column of DECISION_COLUMNS) row[WORKSHEET_COLUMNS.indexOf(column)] = answer[column];
+      return row;
+    });
+    worksheets.push(await parseWorksheet(`${name}.csv`, Buffer.from(toCsv(WORKSHEET_COLUMNS, rows))));
   }
+  const closed = await validateWorksheets(pack, worksheets, { today: DEMO_CAMPAIGN.closedAt, graceDays });
+  const { dir } = await writeRecertAddendum(pack, closed, worksheets, key);
+  return { campaign: closed, dir };
 }

@@ -15,12 +15,12 @@ export function parseNotify(specs: readonly string[], env: NodeJS.ProcessEnv = p
     const given = rest.join('=');
     if (kind === 'webhook') {
       const variable = /^env:([A-Za-z_][A-Za-z0-9_]*)$/.exec(given)?.[1];
-      const value = variable === undefined ? given : env[variable];
-      if (variable !== undefined && !value) throw new ExitError(EXIT.usage, `--notify webhook=env:${variable}: ${variable} is not set; export the webhook URL in it`);
-      const url = URL.canParse(value!) ? new URL(value!) : undefined;
+      const value = variable === undefined ? given : (env[variable] ?? '');
+      if (variable !== undefined && value === '') throw new ExitError(EXIT.usage, `--notify webhook=env:${variable}: ${variable} is not set; export the webhook URL in it`);
+      const url = URL.canParse(value) ? new URL(value) : undefined;
       if (!url || !/^https?:$/.test(url.protocol)) {
         // Only the scheme is echoed: whatever follows may be the webhook's secret.
-        const scheme = /^[a-z][a-z0-9+.-]*:/i.exec(value!)?.[0] ?? '';
+        const scheme = /^[a-z][a-z0-9+.-]*:/i.exec(value)?.[0] ?? '';
         throw new ExitError(EXIT.usage, `--notify webhook: ${variable ? `${variable} holds ` : ''}"${scheme}…", not an http(s) URL`);
       }
       return { kind, url };

@@ -77,6 +77,11 @@ export async function readWorksheet(file: string): Promise<Worksheet> {
   const bytes = await readFile(file).catch(() => {
     throw new ExitError(EXIT.usage, `${file}: cannot read the worksheet; check the path`);
   });
+  return parseWorksheet(file, bytes);
+}
+
+/** A worksheet's bytes as `file` names them (.csv or .xlsx), read as `recert close` reads a filled one. */
+export async function parseWorksheet(file: string, bytes: Buffer): Promise<Worksheet> {
   if (/\.xlsx$/i.test(file)) return { file, bytes, ...(await readXlsx(file, bytes)) };
   if (/\.csv$/i.test(file)) return { file, bytes, ...readCsv(file, bytes) };
   throw new ExitError(EXIT.usage, `${file}: a worksheet is a .csv or .xlsx file, as \`recert open\` wrote it`);
