@@ -6,7 +6,8 @@ import { GcpIamConfigSchema } from '../../../connectors/gcp-iam/config.js';
 import connector from '../../../connectors/gcp-iam/index.js';
 import { startDemo } from '../../../connectors/gcp-iam/sandbox/index.js';
 import { collectSource, type SourceResult } from '../../../src/engine/collect.js';
-import { DEFAULT_PAGING, DEFAULT_TIMEOUTS, discardingRecorder, silentLogger, type DemoSandbox, type Identity } from '../../../src/sdk/index.js';
+import { silentLogger, type DemoSandbox, type Identity } from '../../../src/sdk/index.js';
+import { unrecordedContext } from '../../helpers/collect-context.js';
 import { DEMO } from './helpers.js';
 
 const ORG = 'organizations/418303000001';
@@ -36,19 +37,7 @@ describe('gcp-iam listScopes and onlyScopes', () => {
 
   it('lists the projects found under the organization, and shares the organization', async () => {
     const { name: _name, connector: _id, ...fields } = settings();
-    const context = {
-      source: 'gcp',
-      log: silentLogger,
-      env: demo.env,
-      baseDir: DEMO,
-      now: NOW,
-      timeouts: DEFAULT_TIMEOUTS,
-      paging: DEFAULT_PAGING,
-      signal: new AbortController().signal,
-      scope: discardingRecorder,
-      collector: () => undefined,
-      reference: () => undefined,
-    };
+    const context = unrecordedContext({ source: 'gcp', env: demo.env, baseDir: DEMO, now: NOW });
     const client = await connector.connect(GcpIamConfigSchema.parse(fields), context);
     const listed = await connector.listScopes!(client, context);
     expect({ ...listed, scopes: [...listed!.scopes].sort() }).toEqual({ scopes: ['corvid-analytics', 'corvid-finance-prod'], shared: [ORG] });

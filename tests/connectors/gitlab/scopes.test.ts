@@ -7,7 +7,8 @@ import connector from '../../../connectors/gitlab/index.js';
 import { loadDataset } from '../../../connectors/gitlab/sandbox/dataset.js';
 import type { GitLabSandbox } from '../../../connectors/gitlab/sandbox/index.js';
 import { collectSource } from '../../../src/engine/collect.js';
-import { DEFAULT_PAGING, DEFAULT_TIMEOUTS, discardingRecorder, silentLogger } from '../../../src/sdk/index.js';
+import { silentLogger } from '../../../src/sdk/index.js';
+import { unrecordedContext } from '../../helpers/collect-context.js';
 import { DEMO_DIR, FAST_RETRY, FIXTURE_NOW, sandboxOver, TOKEN } from './harness.js';
 
 /** A sharded collection (issue 12, point 7): GitLab plans a scope per group, and the instance for an administrator. */
@@ -38,19 +39,7 @@ describe('gitlab listScopes and onlyScopes', () => {
 
   it('lists each configured group, then the instance, without reading a page', async () => {
     const { name: _name, connector: _id, ...fields } = settings();
-    const context = {
-      source: 'gl',
-      log: silentLogger,
-      env: { GITLAB_TOKEN: TOKEN },
-      baseDir: DEMO_DIR,
-      now: FIXTURE_NOW,
-      timeouts: DEFAULT_TIMEOUTS,
-      paging: DEFAULT_PAGING,
-      signal: new AbortController().signal,
-      scope: discardingRecorder,
-      collector: () => undefined,
-      reference: () => undefined,
-    };
+    const context = unrecordedContext({ source: 'gl', env: { GITLAB_TOKEN: TOKEN }, baseDir: DEMO_DIR, now: FIXTURE_NOW });
     const client = await connector.connect(GitLabConfigSchema.parse(fields), context);
     expect(await connector.listScopes!(client, context)).toEqual({ scopes: ['corvid-finance', 'instance'] });
   });
