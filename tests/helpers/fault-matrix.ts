@@ -144,6 +144,15 @@ export function failureText(result: SourceResult): string {
 
 export type Outcome = 'identical' | 'incomplete-named';
 
+/** A line per fault kind: how its cases ended, met once and always, from outcomes keyed by `formatFaultSpec`. */
+export function outcomesByKind(outcomes: ReadonlyMap<string, Outcome>): string[] {
+  const count = (outcome: Outcome, suffix: string) => [...outcomes].filter(([spec, o]) => o === outcome && spec.endsWith(suffix)).length;
+  return FAULT_KINDS.map((kind) => {
+    const [once, always] = [`:${kind}:1`, `:${kind}`];
+    return `  ${kind.padEnd(16)} once: ${count('identical', once)} identical, ${count('incomplete-named', once)} incomplete; always: ${count('identical', always)} identical, ${count('incomplete-named', always)} incomplete`;
+  });
+}
+
 /**
  * Judges one case: the fault-free population (complete or unreconciled as the baseline was), or incomplete with
  * the operation named. Returns the outcome, or throws with what went wrong.

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OP } from '../../../connectors/gcp-iam/client.js';
 import type { SourceResult } from '../../../src/engine/collect.js';
 import { FAULT_KINDS, formatFaultSpec, type FaultKind } from '../../../src/sdk/index.js';
-import { casesFor, judge, startMatrix, type MatrixHarness, type Outcome } from '../../helpers/fault-matrix.js';
+import { casesFor, judge, outcomesByKind, startMatrix, type MatrixHarness, type Outcome } from '../../helpers/fault-matrix.js';
 
 /**
  * Every operation the demo's GCP source calls × every fault kind, once and always: each case ends with the
@@ -35,17 +35,12 @@ describe('gcp-iam fault matrix', () => {
   afterAll(async () => {
     await harness?.close();
     const all = [...outcomes.values()];
-    const count = (outcome: Outcome, filter = (_spec: string) => true) => [...outcomes].filter(([spec, o]) => o === outcome && filter(spec)).length;
-    const perKind = FAULT_KINDS.map((kind) => {
-      const once = (spec: string) => spec.endsWith(`:${kind}:1`);
-      const always = (spec: string) => spec.endsWith(`:${kind}`);
-      return `  ${kind.padEnd(16)} once: ${count('identical', once)} identical, ${count('incomplete-named', once)} incomplete; always: ${count('identical', always)} identical, ${count('incomplete-named', always)} incomplete`;
-    });
+    const count = (outcome: Outcome) => [...outcomes.values()].filter((o) => o === outcome).length;
     console.log(
       [
         `gcp-iam fault matrix: ${OPERATIONS.length} operations × ${FAULT_KINDS.length} kinds × {once, always} = ${OPERATIONS.length * FAULT_KINDS.length * 2} cases, ${all.length} run: ` +
           `${count('identical')} identical, ${count('incomplete-named')} incomplete naming the operation, in ${((Date.now() - started) / 1000).toFixed(1)} s`,
-        ...perKind,
+        ...outcomesByKind(outcomes),
       ].join('\n'),
     );
   });

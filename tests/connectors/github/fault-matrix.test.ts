@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { COLLECTION_KINDS, type CollectionKind } from '../../../connectors/github/config.js';
-import { FAULT_KINDS } from '../../../src/sdk/index.js';
-import { casesFor, judge, operationsOf, startMatrix, type MatrixHarness, type Outcome } from '../../helpers/fault-matrix.js';
+import { FAULT_KINDS, formatFaultSpec } from '../../../src/sdk/index.js';
+import { casesFor, judge, operationsOf, outcomesByKind, startMatrix, type MatrixHarness, type Outcome } from '../../helpers/fault-matrix.js';
 
 /*
  * Issue 9's fault matrix for GitHub: every operation the demo organization's collection calls × every fault
@@ -20,7 +20,8 @@ const SETTINGS = { retry: { retries: 1, baseDelayMs: 1, graphqlIntervalMs: 0 }, 
 let matrix: MatrixHarness;
 /** The kind each operation is tried with. */
 const kindOf = new Map<string, CollectionKind>();
-const outcomes = new Map<Outcome, number>();
+/** Each case's outcome, keyed by its fault spec. */
+const outcomes = new Map<string, Outcome>();
 let cases = 0;
 
 beforeAll(async () => {
@@ -41,8 +42,13 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
-  const counts = [...outcomes].map(([outcome, n]) => `${n} ${outcome}`).join(', ');
-  console.log(`github fault matrix: ${matrix.called.length} operations × ${FAULT_KINDS.length} fault kinds × {once, always} = ${cases} cases; ${counts}`);
+  const count = (outcome: Outcome) => [...outcomes.values()].filter((o) => o === outcome).length;
+  console.log(
+    [
+      `github fault matrix: ${matrix.called.length} operations × ${FAULT_KINDS.length} fault kinds × {once, always} = ${cases} cases; ${count('identical')} identical, ${count('incomplete-named')} incomplete naming the operation`,
+      ...outcomesByKind(outcomes),
+    ].join('\n'),
+  );
   await matrix?.close();
 });
 
@@ -57,7 +63,7 @@ async function tryOperation(operation: string): Promise<string[]> {
     const name = `${operation} ${spec.kind} ${spec.times ? 'once' : 'always'}`;
     try {
       const outcome = judge(baseline, result, operation);
-      outcomes.set(outcome, (outcomes.get(outcome) ?? 0) + 1);
+      outcomes.set(formatFaultSpec(spec), outcome);
       // A fault met once is transient and retried; only a paging fault is never a transient one.
       if (spec.times === 1 && outcome !== 'identical' && spec.kind !== 'repeat-cursor' && spec.kind !== 'self-link') {
         failures.push(`${name}: ${outcome}`);
