@@ -105,10 +105,6 @@ async function readJson<T>(dir: string, file: string, schema: z.ZodType<T>): Pro
 }
 
 /**
- * The items of one array of a pack's JSON file (`identities` of inventory.json, `findings` of findings.json),
- * parsed as the file streams past and each validated on its own: no string of the whole file is ever built.
- */
-/**
  * The items of the top-level array `key` in a file written as packs write it (`stableStringify(…, 2)`: each item
  * an object opening and closing on lines of its own, four spaces in), each parsed on its own by JSON.parse, which
  * is many times faster than a streaming tokenizer. False when the file is laid out otherwise.
@@ -138,6 +134,10 @@ async function indentedItems(full: string, key: string, accept: (value: unknown,
   return state === 'after';
 }
 
+/**
+ * The items of one array of a pack's JSON file (`identities` of inventory.json, `findings` of findings.json),
+ * parsed as the file streams past and each validated on its own: no string of the whole file is ever built.
+ */
 export async function readJsonItems<T>(dir: string, file: string, key: string, schema: z.ZodType<T>): Promise<T[]> {
   const full = path.join(dir, file);
   const items: T[] = [];

@@ -1,4 +1,3 @@
-import { stringify } from 'csv-stringify/sync';
 import type { Finding, Identity } from '../sdk/index.js';
 import { stableStringify } from '../stable-json.js';
 import { describeLastUsed } from './describe.js';
@@ -8,34 +7,48 @@ import { streamingWriter, type ControlInForce, type ResultSet, type Writer } fro
 type Cell = string | number;
 
 /**
- * RFC 4180: a header row, CRLF between records, quotes where needed. Cells holding a bare LF or CR are quoted
- * too (the stringifier only quotes the record delimiter itself), and cells a spreadsheet would run as a
- * formula (leading `=`, `+`, `-`, `@`, tab, CR) get a leading `'`: auditors open these files in Excel, and
- * identity names, tags and messages come from the providers.
+ * RFC 4180: a header row, CRLF after every record, quotes where needed. Cells holding a bare LF or CR are quoted
+ * too, and cells a spreadsheet would run as a formula (leading `=`, `+`, `-`, `@`, tab, CR, or their full-width
+ * forms) get a leading `'`: auditors open these files in Excel, and identity names, tags and messages come from
+ * the providers. These are csv-stringify's rules with `quoted_match: /[\r\n]/` and `escape_formulas`, and a test
+ * holds them to its output byte for byte; they are applied here because csv-stringify took 8 µs a row, the
+ * largest single cost of sealing a pack of a million findings.
  */
 export function toCsv(columns: readonly string[], rows: readonly Cell[][]): string {
   return [...csvChunks(columns, rows)].join('');
 }
 
-/** Rows stringified this many at a time: pieces small enough to stream, big enough to keep the overhead low. */
+const FORMULA_START = new Set(['=', '+', '-', '@', '\t', '\r', '\uFF1D', '\uFF0B', '\uFF0D', '\uFF20']);
+const NEEDS_QUOTES = /[",\r\n]/;
+
+function csvCell(cell: Cell): string {
+  // Numbers are never taken for formulas: a negative amount stays a number.
+  const text = typeof cell === 'number' ? String(cell) : FORMULA_START.has(cell[0]!) ? `'${cell}` : cell;
+  return NEEDS_QUOTES.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
+}
+
+function csvRecord(cells: readonly Cell[]): string {
+  let line = '';
+  for (let i = 0; i < cells.length; i++) line += (i === 0 ? '' : ',') + csvCell(cells[i]!);
+  return `${line}\r\n`;
+}
+
+/** Rows joined this many at a time: pieces small enough to stream, big enough to keep the overhead low. */
 const CSV_BATCH = 2000;
 
 /** `toCsv` in pieces of CSV_BATCH rows, the header in the first, so a large population is never one string. */
 export function* csvChunks(columns: readonly string[], rows: Iterable<Cell[]>): Generator<string> {
-  const options = { columns: [...columns], record_delimiter: 'windows' as const, quoted_match: /[\r\n]/, escape_formulas: true };
-  let batch: Cell[][] = [];
-  let first = true;
-  const flush = () => {
-    const text = stringify(batch, { ...options, header: first });
-    first = false;
-    batch = [];
-    return text;
-  };
+  let text = csvRecord(columns);
+  let count = 0;
   for (const row of rows) {
-    batch.push(row);
-    if (batch.length === CSV_BATCH) yield flush();
+    text += csvRecord(row.length > columns.length ? row.slice(0, columns.length) : row);
+    if (++count === CSV_BATCH) {
+      yield text;
+      text = '';
+      count = 0;
+    }
   }
-  if (batch.length > 0 || first) yield flush();
+  if (text !== '' || count > 0) yield text;
 }
 
 /** `items` mapped lazily, so a writer's rows are made as they are written. */

@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import { stringify } from 'csv-stringify/sync';
 import { describe, expect, it } from 'vitest';
 import { stableJsonChunks, stableStringify } from '../../src/stable-json.js';
 import { csvChunks, toCsv } from '../../src/writers/csv.js';
@@ -27,5 +28,22 @@ describe('streamed outputs give the bytes of the whole', () => {
     expect(chunks.join('')).toBe(toCsv(['id', 'text', 'n'], rows));
     expect(chunks.join('').match(/^id,text,n\r$/gm)).toHaveLength(1);
     expect([...csvChunks(['id'], [])].join('')).toBe('id\r\n');
+  });
+
+  it('toCsv writes what csv-stringify writes with the same rules (RFC 4180, CRLF, formulas escaped), byte for byte', () => {
+    const cell = fc.oneof(
+      fc.string({ unit: fc.constantFrom('a', ' ', ',', '"', '\r', '\n', '=', '+', '-', '@', '\t', "'", '\uFF1D', '\uFF0D', 'é', '😀') }),
+      fc.string(),
+      fc.integer({ min: -1e6, max: 1e6 }),
+      fc.double({ noNaN: true }),
+    );
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 6 }), fc.array(fc.array(cell, { maxLength: 7 }), { maxLength: 20 }), (width, rows) => {
+        const columns = Array.from({ length: width }, (_, i) => `c${i}`);
+        const expected = stringify(rows, { columns, header: true, record_delimiter: 'windows', quoted_match: /[\r\n]/, escape_formulas: true });
+        expect(toCsv(columns, rows)).toBe(expected);
+      }),
+      { numRuns: 500 },
+    );
   });
 });

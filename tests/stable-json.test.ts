@@ -1,0 +1,49 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { stableStringify } from '../src/stable-json.js';
+
+const indents = fc.constantFrom(undefined, 0, 2, 4);
+
+/** Every object's keys in the text, depth first, as JSON.parse enumerates them. */
+function keyLists(value: unknown, lists: string[][] = []): string[][] {
+  if (Array.isArray(value)) value.forEach((item) => keyLists(item, lists));
+  else if (value !== null && typeof value === 'object') {
+    lists.push(Object.keys(value));
+    Object.values(value).forEach((child) => keyLists(child, lists));
+  }
+  return lists;
+}
+
+describe('stableStringify', () => {
+  it('is the JSON of the same value, laid out as JSON.stringify lays it out', () => {
+    fc.assert(
+      fc.property(fc.jsonValue({ maxDepth: 5 }), indents, (value, indent) => {
+        const text = stableStringify(value, indent);
+        const parsed = JSON.parse(text) as unknown;
+        expect(parsed).toEqual(JSON.parse(JSON.stringify(value)));
+        expect(text).toBe(JSON.stringify(parsed, null, indent));
+      }),
+    );
+  });
+
+  it('orders keys by code point whatever the insertion order (array indexes first, as every pack so far holds them)', () => {
+    fc.assert(
+      fc.property(fc.dictionary(fc.string({ maxLength: 4 }), fc.integer(), { maxKeys: 8 }), (record) => {
+        const reversed = Object.fromEntries(Object.entries(record).reverse());
+        const text = stableStringify(reversed, 2);
+        expect(text).toBe(stableStringify(record, 2));
+        for (const keys of keyLists(JSON.parse(text))) {
+          const named = keys.filter((key) => !/^(?:0|[1-9]\d*)$/.test(key));
+          expect(named).toEqual([...named].sort());
+        }
+      }),
+    );
+  });
+
+  it('drops undefined members, writes null for them in arrays, and dates as JSON.stringify does', () => {
+    const at = new Date('2026-11-30T00:00:00Z');
+    expect(stableStringify({ b: undefined, a: [undefined, at], c: { d: undefined } })).toBe('{"a":[null,"2026-11-30T00:00:00.000Z"],"c":{}}');
+    expect(stableStringify(undefined)).toBe(JSON.stringify(undefined));
+    expect(stableStringify(JSON.parse('{"z":1,"__proto__":{"a":2}}'))).toBe('{"__proto__":{"a":2},"z":1}');
+  });
+});
