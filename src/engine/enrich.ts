@@ -156,8 +156,9 @@ export function enrichmentChanges(collected: readonly Identity[], enriched: read
   collected.forEach((before, i) => {
     const after = enriched[i]! as unknown as Record<string, unknown>;
     const original = before as unknown as Record<string, unknown>;
+    // The join copies an identity and replaces whole fields, so an unchanged field is the same value, not a copy of it.
     const fields = [...new Set([...Object.keys(original), ...Object.keys(after)])].filter(
-      (field) => stableStringify(original[field]) !== stableStringify(after[field]),
+      (field) => original[field] !== after[field] && stableStringify(original[field]) !== stableStringify(after[field]),
     );
     if (fields.length === 0) return;
     changes.push({

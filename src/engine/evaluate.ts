@@ -92,16 +92,9 @@ export function evaluate(identities: readonly Identity[], controls: readonly Act
   for (const active of controls) {
     const { control, severity } = active;
     for (const result of judge(active, inScope, options.now)) {
-      const finding: Finding = {
-        controlId: control.meta.id,
-        identityId: result.identityId,
-        ...(result.credentialId !== undefined ? { credentialId: result.credentialId } : {}),
-        status: result.status,
-        severity,
-        message: result.message,
-        evidence: result.evidence,
-      };
-      if (finding.status === 'fail') {
+      const finding: Finding = { controlId: control.meta.id, identityId: result.identityId, status: result.status, severity, message: result.message, evidence: result.evidence };
+      if (result.credentialId !== undefined) finding.credentialId = result.credentialId;
+      if (finding.status === 'fail' && uses.length > 0) {
         const matching = uses.filter((u) => u.waiver.control === finding.controlId && matchesGlob(u.waiver.identity, finding.identityId));
         const valid = matching.find((u) => now < waiverEnd(u.waiver));
         if (valid) {

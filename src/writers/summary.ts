@@ -45,8 +45,17 @@ function usesFromFindings(findings: readonly Finding[]): WaiverUse[] {
   return [...uses.values()];
 }
 
+/** Summaries already made: a run's writers each summarize the same ResultSet, and each pass reads every finding. */
+const summaries = new WeakMap<ResultSet, Summary>();
+
 /** Counts and lists every writer shows; expects a ResultSet already in canonical order (`sortResultSet`). */
 export function summarize(results: ResultSet): Summary {
+  let summary = summaries.get(results);
+  if (!summary) summaries.set(results, (summary = summaryOf(results)));
+  return summary;
+}
+
+function summaryOf(results: ResultSet): Summary {
   const counts = zeroCounts();
   const perControl = new Map(results.controls.map((control) => [control.id, zeroCounts()]));
   const severities = Object.fromEntries(SEVERITIES.map((s) => [s, zeroCounts()])) as Record<Severity, StatusCounts>;
