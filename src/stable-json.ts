@@ -20,19 +20,25 @@ function sortKeys(value: unknown): unknown {
   return value;
 }
 
+/** How the items of a streamed array are laid out: indented like the rest of the file, or each on one line. */
+export type ItemLayout = 'indented' | 'line';
+
 /**
  * `stableStringify({ ...value, [key]: items }, 2)` plus a newline, in pieces: the object around the array once,
- * then each item on its own, so a population of any size is written without one string of it all.
+ * then each item on its own, so a population of any size is written without one string of it all. With the
+ * `line` layout each item is compact on a line of its own (still the same JSON): a file of a million findings is
+ * a third smaller, and quicker both to write and to read one item at a time.
  */
-export function* stableJsonChunks(value: Record<string, unknown>, key: string, items: Iterable<unknown>): Generator<string> {
+export function* stableJsonChunks(value: Record<string, unknown>, key: string, items: Iterable<unknown>, layout: ItemLayout = 'indented'): Generator<string> {
   const marker = '\u0000stable-json-items\u0000';
   const outline = stableStringify({ ...value, [key]: [marker] }, 2);
   const line = outline.split('\n').find((l) => l.includes(JSON.stringify(marker)))!;
   const [before, after] = outline.split(`\n${line}\n`) as [string, string];
   const indent = line.slice(0, line.length - line.trimStart().length);
+  const text = layout === 'line' ? (item: unknown) => stableStringify(item) : (item: unknown) => stableStringify(item, 2).replaceAll('\n', `\n${indent}`);
   let first = true;
   for (const item of items) {
-    yield `${first ? `${before}\n` : ',\n'}${indent}${stableStringify(item, 2).replaceAll('\n', `\n${indent}`)}`;
+    yield `${first ? `${before}\n` : ',\n'}${indent}${text(item)}`;
     first = false;
   }
   if (first) yield `${stableStringify({ ...value, [key]: [] }, 2)}\n`;

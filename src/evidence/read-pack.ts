@@ -105,9 +105,10 @@ async function readJson<T>(dir: string, file: string, schema: z.ZodType<T>): Pro
 }
 
 /**
- * The items of the top-level array `key` in a file written as packs write it (`stableStringify(…, 2)`: each item
- * an object opening and closing on lines of its own, four spaces in), each parsed on its own by JSON.parse, which
- * is many times faster than a streaming tokenizer. False when the file is laid out otherwise.
+ * The items of the top-level array `key` in a file written as packs write it (`stableJsonChunks`: each item an
+ * object four spaces in, either opening and closing on lines of its own or whole on one line), each parsed on its
+ * own by JSON.parse, which is many times faster than a streaming tokenizer. False when the file is laid out
+ * otherwise.
  */
 async function indentedItems(full: string, key: string, accept: (value: unknown, index: number) => void): Promise<boolean> {
   const lines = createInterface({ input: createReadStream(full, { encoding: 'utf8' }), crlfDelay: Infinity });
@@ -121,6 +122,7 @@ async function indentedItems(full: string, key: string, accept: (value: unknown,
       else if (line === opening) state = 'between';
     } else if (state === 'between') {
       if (line === '    {') (state = 'inside'), (item = [line]);
+      else if (line.startsWith('    {')) accept(JSON.parse(line.endsWith(',') ? line.slice(4, -1) : line.slice(4)), index++);
       else if (line === '  ]' || line === '  ],') state = 'after';
       else return false;
     } else if (state === 'inside') {
