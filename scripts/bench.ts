@@ -8,8 +8,9 @@
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { startAwsSandbox } from '../connectors/aws-iam/sandbox/index.js';
-import type { AwsSandboxDataset } from '../connectors/aws-iam/sandbox/dataset.js';
+import { once } from 'node:events';
+import { Worker } from 'node:worker_threads';
+import type { AwsSandbox, AwsSandboxDataset } from '../connectors/aws-iam/sandbox/index.js';
 import { registries } from '../src/commands/context.js';
 import { sealRun } from '../src/commands/run.js';
 import { validateConfig } from '../src/config.js';
@@ -87,7 +88,21 @@ const dataset = {
   accounts: Object.fromEntries(ids.map((id) => [id, account(id)])),
 } as AwsSandboxDataset;
 
-const sandbox = await startAwsSandbox(dataset, { now, latencyMs, credentialReportPolls: 0 });
+// The sandbox answers from a thread of its own (scripts/bench-sandbox.ts), so the figures are the collector's.
+const entry = new URL('./bench-sandbox.ts', import.meta.url).href;
+const worker = new Worker(`import('tsx/esm/api').then(({ register }) => { register(); return import(${JSON.stringify(entry)}); })`, {
+  eval: true,
+  workerData: { dataset, now: now.toISOString(), latencyMs },
+});
+const [sandbox] = (await once(worker, 'message')) as [Pick<AwsSandbox, 'url' | 'baseCredentials'>];
+/** Stops the sandbox: how many calls it answered and how long its thread was busy. */
+async function stopSandbox(): Promise<{ calls: number; busySeconds: number }> {
+  worker.postMessage('close');
+  const [stats] = (await once(worker, 'message')) as [{ calls: number; busySeconds: number }];
+  await worker.terminate();
+  return stats;
+}
+let stopped: { calls: number; busySeconds: number } | undefined;
 const output = keep ? path.resolve(keep) : await mkdtemp(path.join(os.tmpdir(), 'nhi-bench-'));
 if (keep) await mkdir(output, { recursive: true });
 const key = generateSigningKey();
@@ -126,7 +141,7 @@ try {
     console.error(`pack kept: ${sealed.dir}`);
   }
   const identities = sealed.results.identities.length;
-  const calls = sandbox.calls.length;
+  stopped = await stopSandbox();
   console.log(
     JSON.stringify({
       accounts,
@@ -135,16 +150,17 @@ try {
       accessKeyIds: keyIds,
       identities,
       findings: sealed.results.findings.length,
-      apiCalls: calls,
+      apiCalls: stopped.calls,
       verdict: sealed.results.sources[0]!.verdict,
       packFiles,
       seconds: Number(seconds.toFixed(2)),
       cpuSeconds: Number(((cpu.user + cpu.system) / 1e6).toFixed(2)),
+      sandboxBusySeconds: Number(stopped.busySeconds.toFixed(2)),
       identitiesPerSecond: Math.round(identities / seconds),
       peakRssMiB: Math.round(process.resourceUsage().maxRSS / 1024),
     }),
   );
 } finally {
-  await sandbox.close();
+  if (!stopped) await stopSandbox();
   if (!keep) await rm(output, { recursive: true, force: true });
 }
