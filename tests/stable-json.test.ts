@@ -40,6 +40,18 @@ describe('stableStringify', () => {
     );
   });
 
+  it('gives the same text for a value built in key order and the same value built in any other order', () => {
+    const reorder = (value: unknown): unknown =>
+      Array.isArray(value) ? value.map(reorder) : value !== null && typeof value === 'object' ? Object.fromEntries(Object.entries(value).reverse().map(([k, v]) => [k, reorder(v)])) : value;
+    fc.assert(
+      fc.property(fc.jsonValue({ maxDepth: 6 }), (value) => {
+        const text = stableStringify(value);
+        expect(stableStringify(reorder(value))).toBe(text);
+        expect(stableStringify(JSON.parse(text))).toBe(text);
+      }),
+    );
+  });
+
   it('drops undefined members, writes null for them in arrays, and dates as JSON.stringify does', () => {
     const at = new Date('2026-11-30T00:00:00Z');
     expect(stableStringify({ b: undefined, a: [undefined, at], c: { d: undefined } })).toBe('{"a":[null,"2026-11-30T00:00:00.000Z"],"c":{}}');
