@@ -46,8 +46,9 @@ export function compareLists<T>(sealed: readonly T[], again: readonly T[], key: 
   const before = new Map<string, string>();
   const after = new Map<string, string>();
   for (let i = 0; i < Math.max(sealed.length, again.length); i++) {
-    const left = i < sealed.length ? stableStringify(sealed[i]) : undefined;
     const right = i < again.length ? stableStringify(again[i]) : undefined;
+    // Most items come out as sealed: those are written once, for both digests.
+    const left = i >= sealed.length ? undefined : i < again.length && jsonEqual(sealed[i], again[i]) ? right : stableStringify(sealed[i]);
     if (left !== undefined) sealedHash.update(i === 0 ? left : `,${left}`);
     if (right !== undefined) againHash.update(i === 0 ? right : `,${right}`);
     if (left === right) continue;
@@ -56,6 +57,32 @@ export function compareLists<T>(sealed: readonly T[], again: readonly T[], key: 
   }
   const differing = [...new Set([...before.keys(), ...after.keys()])].filter((k) => before.get(k) !== after.get(k)).sort(compareIds);
   return { count: again.length, sealedDigest: sealedHash.update(']').digest('hex'), againDigest: againHash.update(']').digest('hex'), differing };
+}
+
+/**
+ * True only when both values are the same JSON of plain strings, finite numbers, booleans, nulls, arrays and
+ * objects (keys in any order; an undefined member is no member), so their canonical texts are the same. Anything
+ * else (dates, non-finite numbers, class instances) answers false, and the caller compares texts instead.
+ */
+export function jsonEqual(a: unknown, b: unknown): boolean {
+  if (typeof a !== 'object' || a === null) return a === b && (a === null || typeof a === 'string' || typeof a === 'boolean' || (typeof a === 'number' && Number.isFinite(a)));
+  if (typeof b !== 'object' || b === null) return false;
+  if (Array.isArray(a)) {
+    if (!Array.isArray(b) || a.length !== b.length) return false;
+    for (let i = 0; i < a.length; i++) if (!(i in a) || !(i in b) || !jsonEqual(a[i], b[i])) return false;
+    return true;
+  }
+  if (Array.isArray(b) || Object.getPrototypeOf(a) !== Object.prototype || Object.getPrototypeOf(b) !== Object.prototype) return false;
+  const left = a as Record<string, unknown>;
+  const right = b as Record<string, unknown>;
+  let members = 0;
+  for (const key of Object.keys(left)) {
+    if (left[key] === undefined) continue;
+    members++;
+    if (!Object.hasOwn(right, key) || !jsonEqual(left[key], right[key])) return false;
+  }
+  for (const key of Object.keys(right)) if (right[key] !== undefined) members--;
+  return members === 0;
 }
 
 export const findingKey = (f: Pick<Finding, 'controlId' | 'identityId' | 'credentialId'>) => [f.controlId, f.identityId, f.credentialId].filter(Boolean).join(' ');

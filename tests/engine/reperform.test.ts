@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { compareLists } from '../../src/engine/reperform.js';
+import { compareLists, jsonEqual } from '../../src/engine/reperform.js';
 import { stableStringify } from '../../src/stable-json.js';
 
 type Item = { id: string; v: number };
@@ -24,5 +25,39 @@ describe('compareLists: the re-performed list against the sealed one, an item at
     // The digests are those of the whole list's canonical text, so equal digests mean byte-identical lists.
     expect(result.sealedDigest).toBe(digest(sealed));
     expect(result.againDigest).toBe(digest([...again]));
+  });
+});
+
+describe('jsonEqual: the shortcut compareLists takes for items that came out as sealed', () => {
+  const reorder = (value: unknown): unknown =>
+    Array.isArray(value) ? value.map(reorder) : value !== null && typeof value === 'object' ? Object.fromEntries(Object.entries(value).reverse().map(([k, v]) => [k, reorder(v)])) : value;
+
+  it('answers true only for values whose canonical texts are the same', () => {
+    const values = fc.oneof(fc.jsonValue({ maxDepth: 3 }), fc.anything({ maxDepth: 3, withDate: true, withNullPrototype: true, withSparseArray: true }));
+    fc.assert(
+      fc.property(values, values, (a, b) => {
+        if (jsonEqual(a, b)) expect(stableStringify(a)).toBe(stableStringify(b));
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('answers true for the same JSON built in another key order, as a pack read back is', () => {
+    fc.assert(
+      fc.property(fc.jsonValue({ maxDepth: 4 }), (value) => {
+        expect(jsonEqual(JSON.parse(JSON.stringify(value)), reorder(value))).toBe(true);
+      }),
+    );
+  });
+
+  it.each([
+    ['an undefined member and an absent one', { a: 1, b: undefined }, { a: 1 }, true],
+    ['different values', { a: 1 }, { a: 2 }, false],
+    ['an extra member', { a: 1 }, { a: 1, b: null }, false],
+    ['a date and its text (left to the texts)', { at: new Date(0) }, { at: '1970-01-01T00:00:00.000Z' }, false],
+    ['-0 and 0 (left to the texts)', -0, 0, true],
+    ['NaN and NaN (left to the texts)', Number.NaN, Number.NaN, false],
+  ])('%s', (_name, a, b, expected) => {
+    expect(jsonEqual(a, b)).toBe(expected);
   });
 });
