@@ -3,7 +3,7 @@ import PDFDocument from 'pdfkit';
 import { RecertCampaignSchema, type Finding, type RecertCampaign, type SourceCompleteness, type Verdict } from '../sdk/index.js';
 import { describeWaiver, findingSubject } from './describe.js';
 import { sortResultSet } from './sorted.js';
-import { summarize } from './summary.js';
+import { STATUSES, summarize, type ControlSummary } from './summary.js';
 import { resultsBySystem } from './systems.js';
 import type { ResultSet } from './types.js';
 
@@ -287,10 +287,8 @@ function systemsInScope(doc: Doc, results: ReportModel['results']): void {
 }
 
 /** What a control's counts are counts of: identities, credentials, or credentials and the identities holding none. */
-function countedUnit(findings: readonly Finding[], controlId: string): string {
-  const own = findings.filter((f) => f.controlId === controlId);
-  const credentials = own.filter((f) => f.credentialId !== undefined).length;
-  const identities = own.length - credentials;
+function countedUnit({ counts, credentialFindings: credentials }: ControlSummary): string {
+  const identities = STATUSES.reduce((sum, status) => sum + counts[status], 0) - credentials;
   if (credentials === 0) return `counts ${identities} identities`;
   return identities === 0 ? `counts ${credentials} credentials` : `counts ${credentials} credentials and ${identities} identities with none`;
 }
@@ -302,15 +300,15 @@ function controls(doc: Doc, model: ReportModel): void {
   table(
     doc,
     ['Control', 'Severity', 'Desired state', 'Pass', 'Fail', 'Excepted', 'N/A', 'Frameworks'],
-    summary.controls.map(({ control, counts }) => [
-      `${control.id}\n(${countedUnit(model.results.findings, control.id)})`,
-      control.severity,
-      control.title,
-      String(counts.pass),
-      String(counts.fail),
-      String(counts.excepted),
-      String(counts['not-applicable']),
-      control.mappings.map((m) => `${m.framework}${m.version ? ` ${m.version}` : ''}: ${m.ids.join(', ')}`).join('; ') || '—',
+    summary.controls.map((row) => [
+      `${row.control.id}\n(${countedUnit(row)})`,
+      row.control.severity,
+      row.control.title,
+      String(row.counts.pass),
+      String(row.counts.fail),
+      String(row.counts.excepted),
+      String(row.counts['not-applicable']),
+      row.control.mappings.map((m) => `${m.framework}${m.version ? ` ${m.version}` : ''}: ${m.ids.join(', ')}`).join('; ') || '—',
     ]),
     [85, 42, '*', 28, 28, 46, 28, 110],
   );

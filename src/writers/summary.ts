@@ -10,6 +10,8 @@ export type StatusCounts = Record<FindingStatus, number>;
 export interface ControlSummary {
   control: ControlInForce;
   counts: StatusCounts;
+  /** How many of its findings judge a credential (the rest judge an identity). */
+  credentialFindings: number;
 }
 
 /** A waiver as the evaluation used it, and whether it is still in force at the run's as-of instant. */
@@ -58,16 +60,18 @@ export function summarize(results: ResultSet): Summary {
 function summaryOf(results: ResultSet): Summary {
   const counts = zeroCounts();
   const perControl = new Map(results.controls.map((control) => [control.id, zeroCounts()]));
+  const onCredentials = new Map<string, number>();
   const severities = Object.fromEntries(SEVERITIES.map((s) => [s, zeroCounts()])) as Record<Severity, StatusCounts>;
   for (const finding of results.findings) {
     counts[finding.status]++;
     severities[finding.severity][finding.status]++;
     const controlCounts = perControl.get(finding.controlId);
     if (controlCounts) controlCounts[finding.status]++;
+    if (finding.credentialId !== undefined) onCredentials.set(finding.controlId, (onCredentials.get(finding.controlId) ?? 0) + 1);
   }
   return {
     counts,
-    controls: results.controls.map((control) => ({ control, counts: perControl.get(control.id)! })),
+    controls: results.controls.map((control) => ({ control, counts: perControl.get(control.id)!, credentialFindings: onCredentials.get(control.id) ?? 0 })),
     severities,
     waivers: (results.waivers ?? usesFromFindings(results.findings)).map((use) => ({
       ...use,
