@@ -86,7 +86,7 @@ function normalized(identity: Identity) {
  * A source a connector package read is re-read by that package as the config names it today.
  */
 async function fromRaw(packDir: string, options: CollectOptions, globals: GlobalOptions): Promise<{ results: SourceResult[]; asOf: Date }> {
-  const pack = await openPackArgument(packDir, await trustedKeys(options.publicKey, await optionalConfig(globals)));
+  const pack = await openPackArgument(packDir, await trustedKeys(options.publicKey, await optionalConfig(globals)), ['identities']);
   packDir = displayPath(pack.dir);
   const asOf = new Date(pack.manifest.asOf);
   const packages = await connectorPackagesFor(globals);

@@ -7,7 +7,7 @@ import { loadConfig, type LoadedConfig, type LoadedPlugin, type Registries } fro
 import type { SourceResult } from '../engine/collect.js';
 import { controls } from '../controls/index.js';
 import { keyIdOf, parsePrivateKey, readPublicKey, type SigningKey } from '../evidence/keys.js';
-import { displayPath, openPack, type PackData } from '../evidence/read-pack.js';
+import { displayPath, openPack, type PackData, type PackList } from '../evidence/read-pack.js';
 import { loadConnectorPackages } from '../plugins/load.js';
 import { createLogger, type LogLevel } from '../log.js';
 import { parseYaml } from '../parse.js';
@@ -97,8 +97,8 @@ export async function trustedKeys(files: readonly string[], loaded?: LoadedConfi
 }
 
 /** Opens a pack named on the command line (verified first) and says on stderr when its signature went unchecked. */
-export async function openPackArgument(given: string, keys: readonly KeyObject[]): Promise<PackData> {
-  const pack = await openPack(given, keys);
+export async function openPackArgument<L extends PackList = PackList>(given: string, keys: readonly KeyObject[], lists?: readonly L[]): Promise<PackData<L>> {
+  const pack = await openPack<L>(given, keys, lists);
   if (!pack.verification.signatureChecked) {
     process.stderr.write(
       `note: ${displayPath(pack.dir)}: digests and file list verified; its signature (key ${pack.verification.keyId.slice(0, 16)}…) was not checked: give --public-key\n`,

@@ -13,7 +13,7 @@ import { diffPacks, type PackSide } from '../evidence/diff.js';
 import { lockOutput } from '../evidence/lock.js';
 import { discardStaging, linkTo, newRunId, writePack, type PackContents, type PackLinks, type RunRecord } from '../evidence/pack.js';
 import { latestCampaignInput } from '../evidence/recert-latest.js';
-import { displayPath, listPacks, openPack, type PackData, type PackEntry } from '../evidence/read-pack.js';
+import { displayPath, listPacks, openPack, readPackLists, type PackEntry, type PackHead } from '../evidence/read-pack.js';
 import { loadReportText, reportChanges, reportModel } from '../evidence/report.js';
 import { toolCommit as commitOf, toolVersion } from '../paths.js';
 import { renderReportPdf } from '../writers/pdf.js';
@@ -71,16 +71,17 @@ export function resolveCycle(cycleId: string | undefined, asOf: Date, loaded: Lo
 
 /**
  * The packs a new one names: the chain's head (the newest sealed, whatever its cycle) and, for its changes, the
- * newest complete pack as of the same date or earlier. Both are verified before they are used. A new pack dated
- * before the head is a backfill, which the operator must ask for.
+ * newest complete pack as of the same date or earlier. Both are verified before anything is collected; their
+ * populations are read only when the changes are worked out, so they are not held while the run collects.
+ * A new pack dated before the head is a backfill, which the operator must ask for.
  */
-async function packLinks(settings: RunSettings, keys: readonly KeyObject[]): Promise<{ links: PackLinks; baseline?: PackData; packs: PackEntry[] }> {
+async function packLinks(settings: RunSettings, keys: readonly KeyObject[]): Promise<{ links: PackLinks; baseline?: PackHead; packs: PackEntry[] }> {
   const { packs, problems } = await listPacks(settings.output);
   for (const problem of problems) settings.log.warn({ output: settings.output }, `not a pack in the chain: ${problem}`);
   const head = packs.at(-1);
   if (!head) return { links: { previous: undefined, baseline: undefined, backfill: false }, packs };
   const open = async (entry: PackEntry) =>
-    openPack(entry.dir, keys).catch((error: unknown) => {
+    openPack(entry.dir, keys, []).catch((error: unknown) => {
       if (error instanceof ExitError) throw new ExitError(error.exitCode, `${error.message}\nA new pack would name it; nothing was collected.`);
       throw error;
     });
@@ -109,9 +110,10 @@ async function packLinks(settings: RunSettings, keys: readonly KeyObject[]): Pro
   };
 }
 
-function changesSince(baseline: PackData | undefined, current: PackSide) {
+async function changesSince(baseline: PackHead | undefined, current: PackSide) {
   if (!baseline) return undefined;
-  const side = { runId: baseline.manifest.runId, cycle: baseline.manifest.cycle.id, asOf: baseline.manifest.asOf, identities: baseline.identities, findings: baseline.findings };
+  const { identities, findings } = await readPackLists(baseline, ['identities', 'findings']);
+  const side = { runId: baseline.manifest.runId, cycle: baseline.manifest.cycle.id, asOf: baseline.manifest.asOf, identities, findings };
   return reportChanges(diffPacks(side, current));
 }
 
@@ -169,7 +171,7 @@ export async function sealRun(loaded: LoadedConfig, loadedInputs: RunInputs, key
         ...(loaded.plugins ? { plugins: loaded.plugins.map((p) => p.package) } : {}),
         ...(settings.sharding ? { sharding: settings.sharding } : {}),
       };
-      const changes = changesSince(baseline, { runId, cycle: settings.cycle.id, asOf: record.asOf, identities: results.identities, findings: results.findings });
+      const changes = await changesSince(baseline, { runId, cycle: settings.cycle.id, asOf: record.asOf, identities: results.identities, findings: results.findings });
       const rendered: PackContents['rendered'] = Object.fromEntries(
         packWriters.map((writer) => [writer.fileName, writer.chunks ? writer.chunks(results, { pack: '.' }) : writer.render(results, { pack: '.' })]),
       );

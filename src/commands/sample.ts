@@ -50,7 +50,7 @@ export default async function sample(packDir: string, options: SampleOptions, gl
   const status = options.status === undefined ? undefined : FindingStatusSchema.safeParse(options.status);
   if (status && !status.success) throw new ExitError(EXIT.usage, `--status: "${options.status}" is not one of ${FindingStatusSchema.options.join(', ')}`);
   const key = options.seal ? await signingKey(options, loaded, NO_KEY) : undefined;
-  const pack = await openPackArgument(packDir, await trustedKeys(options.publicKey, loaded));
+  const pack = await openPackArgument(packDir, await trustedKeys(options.publicKey, loaded), ['findings']);
   if (options.control && !pack.controls.some((c) => c.id === options.control)) {
     throw new ExitError(EXIT.usage, `--control: "${options.control}" is not a control of this pack (${pack.controls.map((c) => c.id).join(', ')})`);
   }

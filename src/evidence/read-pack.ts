@@ -75,12 +75,21 @@ const ControlInForceSchema = z.looseObject({
   mappings: z.array(z.looseObject({ framework: z.string(), ids: z.array(z.string()) })),
 });
 
-export interface PackData {
+/** The population-sized lists of a pack, read only by the commands that use them (at scale, most of opening one). */
+export interface PackLists {
+  identities: Identity[];
+  findings: Finding[];
+}
+export type PackList = keyof PackLists;
+const PACK_LISTS: readonly PackList[] = ['identities', 'findings'];
+
+/** A verified pack, with the lists `L` read. */
+export type PackData<L extends PackList = PackList> = PackHead & Pick<PackLists, L>;
+
+export interface PackHead {
   /** The pack's folder, absolute: a trailing slash or `.` in what the user typed is gone. */
   dir: string;
   manifest: PackManifest;
-  identities: Identity[];
-  findings: Finding[];
   controls: ControlInForce[];
   waivers: Waiver[];
   /** The effective configuration the run used. */
@@ -187,7 +196,7 @@ export function displayPath(dir: string): string {
  * signature fail: the command is refused with exit 1 and every failed check. Every command that reads a pack
  * goes through here.
  */
-export async function openPack(given: string, keys: readonly KeyObject[]): Promise<PackData> {
+export async function openPack<L extends PackList = PackList>(given: string, keys: readonly KeyObject[], lists: readonly L[] = PACK_LISTS as readonly L[]): Promise<PackData<L>> {
   const dir = path.resolve(given);
   const verification = await verifyPack(dir, keys);
   if (!verification.ok) {
@@ -200,22 +209,27 @@ export async function openPack(given: string, keys: readonly KeyObject[]): Promi
     throw new ExitError(EXIT.usage, `${displayPath(dir)} is a ${verification.manifest.kind === 'sample-addendum' ? 'sample' : 'recertification'} addendum, not a pack; name the pack it belongs to`);
   }
   const manifest = await readJson(dir, MANIFEST_FILE, ManifestSchema);
-  const identities = await readJsonItems(dir, 'inventory.json', 'identities', IdentitySchema);
-  const findings = await readJsonItems(dir, 'findings.json', 'findings', FindingSchema);
   const { controls } = await readJson(dir, 'controls.json', z.object({ controls: z.array(ControlInForceSchema) }));
   const { waivers } = await readJson(dir, 'waivers.json', z.object({ waivers: z.array(WaiverSchema) }));
   const config = await readJson(dir, 'config.json', z.record(z.string(), z.unknown()));
-  return {
+  const head: PackHead = {
     dir,
     manifest,
-    identities,
-    findings,
     controls: controls as unknown as ControlInForce[],
     waivers,
     config,
     attestationDigest: sha256(await readFile(path.join(dir, ATTESTATION_FILE))),
     verification: { keyId: verification.keyId!, signatureChecked: verification.signatureChecked },
   };
+  return readPackLists(head, lists);
+}
+
+/** The pack with `lists` read from it as well (a pack opened without them, read once they are needed). */
+export async function readPackLists<H extends PackHead, L extends PackList>(pack: H, lists: readonly L[]): Promise<H & Pick<PackLists, L>> {
+  const read: Partial<PackLists> = {};
+  if (lists.includes('identities' as L)) read.identities = await readJsonItems(pack.dir, 'inventory.json', 'identities', IdentitySchema);
+  if (lists.includes('findings' as L)) read.findings = await readJsonItems(pack.dir, 'findings.json', 'findings', FindingSchema);
+  return { ...pack, ...(read as Pick<PackLists, L>) };
 }
 
 /**

@@ -7,7 +7,7 @@ import { stableStringify } from '../stable-json.js';
 import { toCsv } from '../writers/csv.js';
 import type { SigningKey } from './keys.js';
 import { campaignItems, parseCampaignId, type CampaignItem } from './recert-campaign.js';
-import { displayPath, type PackData } from './read-pack.js';
+import { displayPath, type PackData, type PackHead } from './read-pack.js';
 import { digestFiles, listPackFiles, MANIFEST_FILE, seal, sha256 } from './seal.js';
 
 /** A filled worksheet as read: each row's cells by column, with the row number a spreadsheet shows (header = 1). */
@@ -214,7 +214,7 @@ function checkRow(
 }
 
 /** The addendum's folder: `<pack>.recert/<campaign id>/`, beside the pack, never inside it. */
-export function recertAddendumDir(pack: PackData, campaignId: string): string {
+export function recertAddendumDir(pack: PackHead, campaignId: string): string {
   return path.join(`${pack.dir}.recert`, campaignId);
 }
 
@@ -222,7 +222,7 @@ export function recertAddendumDir(pack: PackData, campaignId: string): string {
  * Seals a closed campaign as a signed addendum beside the pack, as `sample` seals a sample: decisions.csv, the
  * filled worksheets as given, and a manifest naming the pack by run id and attestation digest.
  */
-export async function writeRecertAddendum(pack: PackData, campaign: RecertCampaign, worksheets: readonly Worksheet[], key: SigningKey): Promise<{ dir: string; existed: boolean }> {
+export async function writeRecertAddendum(pack: PackHead, campaign: RecertCampaign, worksheets: readonly Worksheet[], key: SigningKey): Promise<{ dir: string; existed: boolean }> {
   const dir = recertAddendumDir(pack, campaign.id);
   const existing = await readFile(path.join(dir, MANIFEST_FILE), 'utf8').catch(() => undefined);
   if (existing !== undefined) {

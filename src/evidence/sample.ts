@@ -4,7 +4,7 @@ import { ExitError, EXIT, type Finding, type FindingStatus } from '../sdk/index.
 import { stableStringify } from '../stable-json.js';
 import { toCsv } from '../writers/csv.js';
 import type { SigningKey } from './keys.js';
-import type { PackData } from './read-pack.js';
+import type { PackHead } from './read-pack.js';
 import { digestFiles, listPackFiles, MANIFEST_FILE, seal, sha256 } from './seal.js';
 
 export interface SampleFilter {
@@ -70,7 +70,7 @@ export function sampleId(selection: SampleSelection): string {
  * its manifest names the pack by run id and attestation digest, so the addendum is bound to that pack.
  */
 export async function writeSampleAddendum(
-  pack: PackData,
+  pack: PackHead,
   selection: SampleSelection,
   key: SigningKey,
   frequencyTable: Record<string, number>,
