@@ -63,7 +63,7 @@ async function keep(scope: ScopeRecorder, file: ExportFile, role: string, proven
   for (let start = 0; start === 0 || start < file.rows.length; start += ROWS_PER_PAGE) {
     const rows = file.rows.slice(start, start + ROWS_PER_PAGE).map((row) => ({ at: row.at, cells: Object.fromEntries(kept.map((c) => [c, row.cells[c] ?? ''])) }));
     const ref = await scope.page('ReadExport', parameters, { columns: kept, rows }, { records: rows.length });
-    rawRefs.push(...rows.map(() => ref));
+    for (let i = 0; i < rows.length; i++) rawRefs.push(ref);
   }
   return { file: file.file, columnWord: file.columnWord, columns: kept, headerAt: headerAt(file, sheet), rows: file.rows, rawRefs };
 }
@@ -132,7 +132,8 @@ export default defineConnector({
         };
       };
       const result = mapExports(mapping, exportOf(main), mapping.related.map((r) => exportOf(r.file)), { source: context.source, now: context.now });
-      identities.push(...result.identities);
+      // Not push(...): an export of over about 125 000 rows would pass V8's limit on a call's arguments.
+      for (const identity of result.identities) identities.push(identity);
     }
     return identities;
   },

@@ -280,7 +280,8 @@ export function mergeParts(parts: readonly OpenedPart[], toolVersion: string): M
       const folder = rawFolder(planned.source, name);
       const pagesOf = (part: OpenedPart) => part.manifest.files.filter((f) => f.path.startsWith(folder));
       const [kept] = readers as [{ part: OpenedPart; scope: ScopeCompleteness }];
-      copies.get(kept.part)!.push(...pagesOf(kept.part).map((f) => f.path));
+      const copied = copies.get(kept.part)!;
+      for (const file of pagesOf(kept.part)) copied.push(file.path);
       const same = readers.every(({ part }) => JSON.stringify(pagesOf(part)) === JSON.stringify(pagesOf(kept.part)));
       completeness.scopes.push(
         same
