@@ -48,7 +48,7 @@ export function* csvChunks(columns: readonly string[], rows: Iterable<Cell[]>): 
       count = 0;
     }
   }
-  if (text !== '' || count > 0) yield text;
+  if (text !== '') yield text;
 }
 
 /** `items` mapped lazily, so a writer's rows are made as they are written. */
