@@ -1,3 +1,4 @@
+import { compareFindings } from '../engine/evaluate.js';
 import type { Finding, Grant, Identity } from '../sdk/index.js';
 import { stableStringify } from '../stable-json.js';
 import { safeText } from '../terminal.js';
@@ -73,6 +74,26 @@ function change(finding: Finding, before: string, after: string): FindingChange 
   };
 }
 
+const inOrder = (findings: readonly Finding[]) => findings.every((f, i) => i === 0 || compareFindings(findings[i - 1]!, f) <= 0);
+
+/**
+ * Each finding of either side with the other side's finding on the same control, identity and credential: a merge
+ * of the two lists in their canonical order (as packs and evaluations give them; sorted here otherwise), so no map
+ * of a million findings is built for it.
+ */
+function* matchedFindings(before: readonly Finding[], after: readonly Finding[]): Generator<[Finding | undefined, Finding | undefined]> {
+  const left = inOrder(before) ? before : [...before].sort(compareFindings);
+  const right = inOrder(after) ? after : [...after].sort(compareFindings);
+  let i = 0;
+  let j = 0;
+  while (i < left.length || j < right.length) {
+    const order = i === left.length ? 1 : j === right.length ? -1 : compareFindings(left[i]!, right[j]!);
+    if (order < 0) yield [left[i++], undefined];
+    else if (order > 0) yield [undefined, right[j++]];
+    else yield [left[i++], right[j++]];
+  }
+}
+
 /** What changed between two packs: population, privilege, credentials and findings. Pure and ordered. */
 export function diffPacks(from: PackSide, to: PackSide): PackDiff {
   const before = new Map(from.identities.map((i) => [i.id, i]));
@@ -103,19 +124,13 @@ export function diffPacks(from: PackSide, to: PackSide): PackDiff {
     if (added.length || removed.length) credentials.push({ identityId: id, added, removed, rotated: added.length > 0 && removed.length > 0 });
   }
 
-  const findingsBefore = new Map(from.findings.map((f) => [findingKey(f), f]));
-  const findingsAfter = new Map(to.findings.map((f) => [findingKey(f), f]));
   const newlyFailing: FindingChange[] = [];
   const stillOpen: FindingChange[] = [];
   const remediated: FindingChange[] = [];
   const waived: FindingChange[] = [];
-  for (const [key, now] of findingsAfter) {
-    const then = findingsBefore.get(key);
-    if (now.status === 'fail') (then?.status === 'fail' ? stillOpen : newlyFailing).push(change(now, then?.status ?? 'absent', 'fail'));
-  }
-  for (const [key, then] of findingsBefore) {
-    if (then.status !== 'fail') continue;
-    const now = findingsAfter.get(key);
+  for (const [then, now] of matchedFindings(from.findings, to.findings)) {
+    if (now?.status === 'fail') (then?.status === 'fail' ? stillOpen : newlyFailing).push(change(now, then?.status ?? 'absent', 'fail'));
+    if (then?.status !== 'fail') continue;
     if (now?.status === 'excepted') waived.push(change(now, 'fail', 'excepted'));
     else if (now?.status !== 'fail') remediated.push(change(now ?? then, 'fail', now?.status ?? 'absent'));
   }

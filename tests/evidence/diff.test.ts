@@ -1,0 +1,51 @@
+import { describe, expect, it } from 'vitest';
+import { diffPacks, type PackSide } from '../../src/evidence/diff.js';
+import type { Finding, FindingStatus } from '../../src/sdk/index.js';
+
+const finding = (controlId: string, identityId: string, status: FindingStatus, credentialId?: string): Finding => ({
+  controlId,
+  identityId,
+  ...(credentialId ? { credentialId } : {}),
+  status,
+  severity: 'high',
+  message: `${controlId} on ${identityId}${credentialId ? ` [${credentialId}]` : ''}: ${status}`,
+  evidence: {},
+});
+const side = (runId: string, findings: Finding[]): PackSide => ({ runId, cycle: '2026-Q4', asOf: '2026-11-20T00:00:00.000Z', identities: [], findings });
+
+// Canonical order: control, identity, credential (an identity-level finding before its credentials).
+const BEFORE = [
+  finding('credential-rotated', 'aws:1:user/a', 'fail', 'AKIA1'),
+  finding('credential-rotated', 'aws:1:user/b', 'pass', 'AKIA2'),
+  finding('owner-assigned', 'aws:1:user/a', 'fail'),
+  finding('owner-assigned', 'aws:1:user/b', 'fail'),
+  finding('owner-assigned', 'aws:1:user/c', 'fail'),
+  finding('owner-assigned', 'aws:1:user/d', 'fail'),
+];
+const AFTER = [
+  finding('credential-rotated', 'aws:1:user/a', 'fail', 'AKIA1'),
+  finding('credential-rotated', 'aws:1:user/b', 'fail', 'AKIA2'),
+  finding('credential-rotated', 'aws:1:user/e', 'fail', 'AKIA5'),
+  finding('owner-assigned', 'aws:1:user/a', 'pass'),
+  finding('owner-assigned', 'aws:1:user/b', 'excepted'),
+  finding('owner-assigned', 'aws:1:user/c', 'not-applicable'),
+];
+
+describe('diffPacks: findings matched by control, identity and credential', () => {
+  const diff = diffPacks(side('then', BEFORE), side('now', AFTER));
+  const rows = (changes: typeof diff.newlyFailing) => changes.map((c) => [c.controlId, c.identityId, c.credentialId ?? '', c.before, c.after]);
+
+  it.each([
+    ['newly failing: passing before, or absent', 'newlyFailing', [['credential-rotated', 'aws:1:user/b', 'AKIA2', 'pass', 'fail'], ['credential-rotated', 'aws:1:user/e', 'AKIA5', 'absent', 'fail']]],
+    ['still open: failing in both', 'stillOpen', [['credential-rotated', 'aws:1:user/a', 'AKIA1', 'fail', 'fail']]],
+    ['remediated: passing, not applicable or gone now', 'remediated', [['owner-assigned', 'aws:1:user/a', '', 'fail', 'pass'], ['owner-assigned', 'aws:1:user/c', '', 'fail', 'not-applicable'], ['owner-assigned', 'aws:1:user/d', '', 'fail', 'absent']]],
+    ['waived: excepted now', 'waived', [['owner-assigned', 'aws:1:user/b', '', 'fail', 'excepted']]],
+  ] as const)('%s', (_name, section, expected) => {
+    expect(rows(diff[section])).toEqual(expected);
+  });
+
+  it('gives the same answer for lists in any order', () => {
+    const shuffled = diffPacks(side('then', [...BEFORE].reverse()), side('now', [AFTER[3]!, AFTER[0]!, AFTER[5]!, AFTER[2]!, AFTER[4]!, AFTER[1]!]));
+    expect(shuffled).toEqual(diff);
+  });
+});
