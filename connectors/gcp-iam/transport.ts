@@ -157,7 +157,6 @@ export class GcpTransport {
   private options(signal: AbortSignal): MethodOptions {
     return {
       retry: false,
-      timeout: this.timeouts.requestMs,
       signal,
       // Always the text, parsed when it is JSON: never a Blob or stream that a schema could mistake for an object.
       responseType: 'json',
@@ -166,17 +165,26 @@ export class GcpTransport {
   }
 
   private async attempt<T>(at: Reading, call: Call<T>): Promise<T> {
+    // The time limit is a timer of ours, not gaxios's `timeout`: gaxios joins AbortSignal.timeout to the caller's
+    // signal with AbortSignal.any, and Node 20 can collect that timeout signal before it fires, which left a hung
+    // request waiting for the source's deadline.
+    const limit = new AbortController();
+    const timer = setTimeout(() => limit.abort(), this.timeouts.requestMs);
+    const stop = () => limit.abort();
+    at.signal.addEventListener('abort', stop, { once: true });
     let data: unknown;
     try {
-      data = (await call.send(this.options(at.signal))).data;
+      data = (await call.send(this.options(limit.signal))).data;
     } catch (error) {
       // Stopped with its source (a deadline, another failure): say why, not that a fetch was aborted.
       if (at.signal.aborted) throw at.signal.reason instanceof Error ? at.signal.reason : toApiError(error);
-      // The only other signal on the request is its own time limit.
-      if ((error as { cause?: { name?: unknown } }).cause?.name === 'AbortError') {
+      if (limit.signal.aborted) {
         throw new GcpApiError('TimeoutError', undefined, undefined, `no complete answer within ${this.timeouts.requestMs} ms (timeouts.requestMs)`);
       }
       throw toApiError(error);
+    } finally {
+      clearTimeout(timer);
+      at.signal.removeEventListener('abort', stop);
     }
     validateResponse(call.operation, call.schema, data);
     call.accept?.(data as T);
