@@ -1,9 +1,9 @@
 import { readFile } from 'node:fs/promises';
 import { DEFAULT_SAMPLE_SIZES, type LoadedConfig } from '../config.js';
 import { parsePrivateKey, type SigningKey } from '../evidence/keys.js';
-import { displayPath } from '../evidence/read-pack.js';
-import { selectSample, writeSampleAddendum } from '../evidence/sample.js';
-import { ExitError, EXIT, FindingStatusSchema } from '../sdk/index.js';
+import { displayPath, forEachJsonItem } from '../evidence/read-pack.js';
+import { Sampler, writeSampleAddendum } from '../evidence/sample.js';
+import { ExitError, EXIT, FindingSchema, FindingStatusSchema } from '../sdk/index.js';
 import { safeText } from '../terminal.js';
 import { openPackArgument, optionalConfig, signingKeyFor, trustedKeys, type GlobalOptions } from './context.js';
 
@@ -50,15 +50,17 @@ export default async function sample(packDir: string, options: SampleOptions, gl
   const status = options.status === undefined ? undefined : FindingStatusSchema.safeParse(options.status);
   if (status && !status.success) throw new ExitError(EXIT.usage, `--status: "${options.status}" is not one of ${FindingStatusSchema.options.join(', ')}`);
   const key = options.seal ? await signingKey(options, loaded, NO_KEY) : undefined;
-  const pack = await openPackArgument(packDir, await trustedKeys(options.publicKey, loaded), ['findings']);
+  const pack = await openPackArgument(packDir, await trustedKeys(options.publicKey, loaded), []);
   if (options.control && !pack.controls.some((c) => c.id === options.control)) {
     throw new ExitError(EXIT.usage, `--control: "${options.control}" is not a control of this pack (${pack.controls.map((c) => c.id).join(', ')})`);
   }
-  const selection = selectSample(pack.findings, {
-    size,
-    seed: options.seed,
-    filter: { ...(options.control ? { controlId: options.control } : {}), ...(status?.success ? { status: status.data } : {}) },
+  const filter = { ...(options.control ? { controlId: options.control } : {}), ...(status?.success ? { status: status.data } : {}) };
+  let sampler!: Sampler;
+  await forEachJsonItem(pack.dir, 'findings.json', 'findings', FindingSchema, () => {
+    sampler = new Sampler({ size, seed: options.seed, filter });
+    return (finding) => sampler.add(finding);
   });
+  const selection = sampler.selection();
   const listing =
     `Sample of ${selection.selected.length} from a population of ${selection.populationSize} (population sha256 ${selection.populationSha256}), seed ${safeText(selection.seed)}:\n` +
     selection.selected.map((s) => `  ${safeText(s.controlId)}  ${safeText(s.identityId)}${s.credentialId ? ` [${safeText(s.credentialId)}]` : ''}  ${s.status}`).join('\n');

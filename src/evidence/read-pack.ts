@@ -1,7 +1,6 @@
 import type { KeyObject } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
-import { createInterface } from 'node:readline';
 import { JSONParser } from '@streamparser/json';
 import path from 'node:path';
 import { z } from 'zod';
@@ -23,6 +22,7 @@ import {
   WaiverSchema,
 } from '../sdk/index.js';
 import type { ControlInForce, ResultSet } from '../writers/types.js';
+import { ItemScanner } from './item-scanner.js';
 import { ATTESTATION_FILE, MANIFEST_FILE, sha256 } from './seal.js';
 import { verifyPack } from './verify.js';
 
@@ -113,36 +113,15 @@ async function readJson<T>(dir: string, file: string, schema: z.ZodType<T>): Pro
   return parsed.data;
 }
 
-/**
- * The items of the top-level array `key` in a file written as packs write it (`stableJsonChunks`: each item an
- * object four spaces in, either opening and closing on lines of its own or whole on one line), each parsed on its
- * own by JSON.parse, which is many times faster than a streaming tokenizer. False when the file is laid out
- * otherwise.
- */
+/** The items of the top-level array `key` of a file laid out as packs write it; false when it is laid out otherwise. */
 async function indentedItems(full: string, key: string, accept: (value: unknown, index: number) => void): Promise<boolean> {
-  const lines = createInterface({ input: createReadStream(full, { encoding: 'utf8' }), crlfDelay: Infinity });
   let index = 0;
-  const opening = `  ${JSON.stringify(key)}: [`;
-  let state: 'before' | 'between' | 'inside' | 'after' = 'before';
-  let item: string[] = [];
-  for await (const line of lines) {
-    if (state === 'before') {
-      if (line === `${opening}]` || line === `${opening}],`) state = 'after';
-      else if (line === opening) state = 'between';
-    } else if (state === 'between') {
-      if (line === '    {') (state = 'inside'), (item = [line]);
-      else if (line.startsWith('    {')) accept(JSON.parse(line.endsWith(',') ? line.slice(4, -1) : line.slice(4)), index++);
-      else if (line === '  ]' || line === '  ],') state = 'after';
-      else return false;
-    } else if (state === 'inside') {
-      if (line === '    }' || line === '    },') {
-        item.push('}');
-        accept(JSON.parse(item.join('\n')), index++);
-        state = 'between';
-      } else item.push(line);
-    }
+  const scanner = new ItemScanner(key, (text) => accept(JSON.parse(text), index++));
+  for await (const chunk of createReadStream(full, { encoding: 'utf8', highWaterMark: 1 << 20 })) {
+    if (!scanner.push(chunk as string)) return false;
+    if (scanner.done) return true;
   }
-  return state === 'after';
+  return scanner.done;
 }
 
 /**
@@ -150,20 +129,35 @@ async function indentedItems(full: string, key: string, accept: (value: unknown,
  * parsed as the file streams past and each validated on its own: no string of the whole file is ever built.
  */
 export async function readJsonItems<T>(dir: string, file: string, key: string, schema: z.ZodType<T>): Promise<T[]> {
+  let items: T[] = [];
+  await forEachJsonItem(dir, file, key, schema, () => {
+    items = [];
+    return (item) => void items.push(item);
+  });
+  return items;
+}
+
+/**
+ * Each item of one array of a pack's JSON file, validated, handed to a consumer as the file streams past, so a
+ * command that folds the items never holds them all. `start` gives the consumer and is called again, for a fresh
+ * one, if the file turns out to be laid out otherwise than packs write it and is read again from the start.
+ * Items that fail validation are not handed over, and the read ends in an error naming them.
+ */
+export async function forEachJsonItem<T>(dir: string, file: string, key: string, schema: z.ZodType<T>, start: () => (item: T) => void): Promise<void> {
   const full = path.join(dir, file);
-  const items: T[] = [];
   const problems: { path: string; message: string }[] = [];
+  let consume = start();
   const accept = (value: unknown, index: number) => {
     const parsed = schema.safeParse(value);
-    if (parsed.success) items.push(parsed.data);
+    if (parsed.success) consume(parsed.data);
     else if (problems.length < 10) problems.push(...parsed.error.issues.slice(0, 10 - problems.length).map((i) => ({ path: formatPath([key, index, ...i.path]), message: i.message })));
   };
   if (await indentedItems(full, key, accept).catch(() => false)) {
     if (problems.length > 0) throw new ConfigError(full, problems);
-    return items;
+    return;
   }
   // Laid out otherwise (or unreadable that way): the streaming tokenizer reads any JSON, from the start.
-  items.length = 0;
+  consume = start();
   problems.length = 0;
   let found = false;
   const parser = new JSONParser({ paths: [`$.${key}`, `$.${key}.*`], keepStack: false });
@@ -182,7 +176,6 @@ export async function readJsonItems<T>(dir: string, file: string, key: string, s
   }
   if (!found) problems.unshift({ path: key, message: 'expected an array' });
   if (problems.length > 0) throw new ConfigError(full, problems);
-  return items;
 }
 
 /** A path as the user sees it: relative to the working folder when inside it. */

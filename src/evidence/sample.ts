@@ -1,3 +1,4 @@
+import { createHash, hash } from 'node:crypto';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ExitError, EXIT, type Finding, type FindingStatus } from '../sdk/index.js';
@@ -5,7 +6,7 @@ import { stableStringify } from '../stable-json.js';
 import { toCsv } from '../writers/csv.js';
 import type { SigningKey } from './keys.js';
 import type { PackHead } from './read-pack.js';
-import { digestFiles, listPackFiles, MANIFEST_FILE, seal, sha256 } from './seal.js';
+import { digestFiles, listPackFiles, MANIFEST_FILE, seal } from './seal.js';
 
 export interface SampleFilter {
   controlId?: string;
@@ -32,22 +33,30 @@ export function itemKey(finding: Pick<Finding, 'controlId' | 'identityId' | 'cre
   return `${finding.controlId}|${finding.identityId}|${finding.credentialId ?? ''}`;
 }
 
-/** A seeded selection that depends only on the population and the seed: the same items on any machine. */
-export function selectSample(findings: readonly Finding[], options: { size: number; seed: string; filter: SampleFilter }): SampleSelection {
-  const { controlId, status } = options.filter;
-  const population = findings.filter((f) => (!controlId || f.controlId === controlId) && (!status || f.status === status));
-  const keys = population.map(itemKey).sort();
-  const ranked = population
-    .map((finding) => ({ finding, key: itemKey(finding), rank: sha256(`${options.seed}\n${itemKey(finding)}`) }))
-    .sort((a, b) => (a.rank < b.rank ? -1 : a.rank > b.rank ? 1 : 0));
-  return {
-    method: SAMPLE_METHOD,
-    seed: options.seed,
-    size: options.size,
-    filter: options.filter,
-    populationSize: population.length,
-    populationSha256: sha256(keys.join('\n')),
-    selected: ranked.slice(0, options.size).map(({ finding, key, rank }) => ({
+type SampleItem = Pick<Finding, 'controlId' | 'identityId' | 'status' | 'message'> & { credentialId?: string | undefined };
+type Selected = SampleSelection['selected'][number];
+
+/**
+ * A seeded selection that depends only on the population and the seed: the same items on any machine. Findings
+ * are fed one at a time (a pack's findings.json streams past), and only the population's keys and the `size`
+ * lowest-ranked items so far are held.
+ */
+export class Sampler {
+  private readonly keys: string[] = [];
+  private candidates: Selected[] = [];
+  /** Rank of the worst item kept once the candidates were last cut to `size`: an item ranked at or above it can never be selected. */
+  private bound: string | undefined;
+
+  constructor(private readonly options: { size: number; seed: string; filter: SampleFilter }) {}
+
+  add(finding: SampleItem): void {
+    const { controlId, status } = this.options.filter;
+    if ((controlId && finding.controlId !== controlId) || (status && finding.status !== status)) return;
+    const key = itemKey(finding);
+    this.keys.push(key);
+    const rank = hash('sha256', `${this.options.seed}\n${key}`, 'hex');
+    if (this.bound !== undefined && rank >= this.bound) return;
+    this.candidates.push({
       key,
       rank,
       controlId: finding.controlId,
@@ -55,8 +64,40 @@ export function selectSample(findings: readonly Finding[], options: { size: numb
       ...(finding.credentialId !== undefined ? { credentialId: finding.credentialId } : {}),
       status: finding.status,
       message: finding.message,
-    })),
-  };
+    });
+    if (this.candidates.length >= 2 * this.options.size) this.cut();
+  }
+
+  /** Keeps the `size` lowest ranks; cutting at twice the size keeps the work to O(n log size). */
+  private cut(): void {
+    this.candidates.sort(byRank);
+    this.candidates.length = Math.min(this.candidates.length, this.options.size);
+    if (this.candidates.length === this.options.size) this.bound = this.candidates.at(-1)!.rank;
+  }
+
+  selection(): SampleSelection {
+    this.cut();
+    // The population's digest is over its keys in code-unit order; a population that arrives so needs no sort.
+    if (!isSorted(this.keys)) this.keys.sort();
+    const digest = createHash('sha256');
+    this.keys.forEach((key, i) => digest.update(i === 0 ? key : `\n${key}`));
+    return {
+      method: SAMPLE_METHOD,
+      seed: this.options.seed,
+      size: this.options.size,
+      filter: this.options.filter,
+      populationSize: this.keys.length,
+      populationSha256: digest.digest('hex'),
+      selected: this.candidates,
+    };
+  }
+}
+
+const byRank = (a: Selected, b: Selected) => (a.rank < b.rank ? -1 : a.rank > b.rank ? 1 : 0);
+
+function isSorted(keys: readonly string[]): boolean {
+  for (let i = 1; i < keys.length; i++) if (keys[i - 1]! > keys[i]!) return false;
+  return true;
 }
 
 /** The addendum's folder name: what was sampled, so a repeat of the same request finds the same folder. */

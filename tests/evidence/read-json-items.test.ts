@@ -4,6 +4,7 @@ import path from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import { ItemScanner } from '../../src/evidence/item-scanner.js';
 import { readJsonItems } from '../../src/evidence/read-pack.js';
 import { stableJsonChunks, stableStringify } from '../../src/stable-json.js';
 
@@ -48,5 +49,37 @@ describe('readJsonItems reads a pack file in any layout', () => {
       await writeFile(path.join(dir, `${layout}-bad.json`), stableJsonChunks({}, 'findings', [{ id: 'ok' }, { id: 7 }], layout));
       await expect(readJsonItems(dir, `${layout}-bad.json`, 'findings', Item)).rejects.toMatchObject({ problems: [{ path: 'findings[1].id' }] });
     }
+  });
+});
+
+/** Feeds `text` in pieces cut at `cuts`, as a stream would; the items' texts parsed, or false once the scanner gives up. */
+function scan(text: string, cuts: number[], key = 'findings'): { items: unknown[]; done: boolean } | false {
+  const items: unknown[] = [];
+  const scanner = new ItemScanner(key, (item) => items.push(JSON.parse(item)));
+  const at = [...new Set([0, ...cuts.map((c) => c % (text.length + 1)), text.length])].sort((a, b) => a - b);
+  for (let i = 1; i < at.length; i++) if (!scanner.push(text.slice(at[i - 1], at[i]))) return false;
+  return { items, done: scanner.done };
+}
+
+describe('ItemScanner cuts a pack file into its items wherever the stream splits it', () => {
+  it('finds every item of either layout, whatever the pieces', () => {
+    fc.assert(
+      fc.property(items, fc.array(fc.nat(), { maxLength: 30 }), fc.constantFrom('indented' as const, 'line' as const), fc.jsonValue({ maxDepth: 2 }), (list, cuts, layout, before) => {
+        const text = [...stableJsonChunks({ before, zzz: [{ findings: [1] }] }, 'findings', list, layout)].join('');
+        expect(scan(text, cuts)).toEqual({ items: JSON.parse(JSON.stringify(list)), done: true });
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('gives up on a layout packs do not write, so the file is read another way', () => {
+    expect(scan(stableStringify({ findings: [{ id: 'a' }] }, 2).replace(/\n/g, '\r\n'), [])).not.toEqual({ items: [{ id: 'a' }], done: true });
+    expect(scan('{\n  "findings": [\n    {"id":"a"},\n  {"id":"b"}\n  ]\n}\n', [])).toBe(false);
+    expect(scan('{\n  "findings": [\n    {\n      "id": "a"\n    }x\n  ]\n}\n', [])).toBe(false);
+    expect(scan('{\n  "other": []\n}\n', [3])).toEqual({ items: [], done: false });
+  });
+
+  it('reads an empty list, and a list opened on a key nested deeper is not the list', () => {
+    expect(scan('{\n  "a": {\n    "findings": [\n      1\n    ]\n  },\n  "findings": []\n}\n', [5, 17])).toEqual({ items: [], done: true });
   });
 });
