@@ -1,17 +1,27 @@
 import type { Config } from '../config.js';
-import { reperformRun, type Comparison } from '../engine/reperform.js';
-import { displayPath, readEnrichment, readSealedInputs, type PackData } from '../evidence/read-pack.js';
-import { ExitError, EXIT } from '../sdk/index.js';
+import { findingKey, ListComparison, reperformRun, type Comparison } from '../engine/reperform.js';
+import { displayPath, forEachJsonItem, readEnrichment, readSealedInputs, type PackData, type PackHead } from '../evidence/read-pack.js';
+import { ExitError, EXIT, FindingSchema, type Finding } from '../sdk/index.js';
 import { safeLines } from '../terminal.js';
 import { openPackArgument, optionalConfig, registries, trustedKeys, type GlobalOptions } from './context.js';
 
 /** Re-performs a verified pack's join and evaluation; a pack sealed before inputs were kept cannot be. */
-export async function reperformPack(pack: PackData) {
+export async function reperformPack(pack: PackData<'identities'>) {
   if (!pack.manifest.ipe) {
     throw new ExitError(EXIT.usage, `${displayPath(pack.dir)}: pack format ${pack.manifest.packFormat} keeps no inputs/, so its join cannot be re-performed; seal a new pack`);
   }
-  const run = { asOf: pack.manifest.asOf, config: pack.config as unknown as Config, identities: pack.identities, findings: pack.findings };
+  const run = { asOf: pack.manifest.asOf, config: pack.config as unknown as Config, identities: pack.identities };
   return reperformRun(run, await readSealedInputs(pack), await readEnrichment(pack), registries);
+}
+
+/** The re-performed findings against the pack's findings.json as it streams past: the sealed ones are never all held. */
+async function compareSealedFindings(pack: PackHead, again: readonly Finding[]): Promise<Comparison> {
+  let comparison!: ListComparison<Finding>;
+  await forEachJsonItem(pack.dir, 'findings.json', 'findings', FindingSchema, () => {
+    comparison = new ListComparison(again, findingKey);
+    return { item: (finding) => comparison.value(finding), line: (text, read) => comparison.text(text, read) };
+  });
+  return comparison.finish();
 }
 
 function differences(what: string, comparison: Comparison): string[] {
@@ -23,8 +33,9 @@ function differences(what: string, comparison: Comparison): string[] {
  * configuration, as of its as-of instant, and compares the inventory and findings with the sealed ones byte for byte.
  */
 export default async function reperform(packDir: string, options: { publicKey: string[] }, globals: GlobalOptions): Promise<number> {
-  const pack = await openPackArgument(packDir, await trustedKeys(options.publicKey, await optionalConfig(globals)));
-  const result = await reperformPack(pack);
+  const pack = await openPackArgument(packDir, await trustedKeys(options.publicKey, await optionalConfig(globals)), ['identities']);
+  const reperformed = await reperformPack(pack);
+  const result = { ...reperformed, findings: await compareSealedFindings(pack, reperformed.evaluation.findings) };
   const inputs = result.inputs
     .filter((i) => i.kind !== 'config')
     .map((i) => `${i.kind} ${i.rows ?? '?'} rows`)

@@ -58,7 +58,7 @@ export default async function sample(packDir: string, options: SampleOptions, gl
   let sampler!: Sampler;
   await forEachJsonItem(pack.dir, 'findings.json', 'findings', FindingSchema, () => {
     sampler = new Sampler({ size, seed: options.seed, filter });
-    return (finding) => sampler.add(finding);
+    return { item: (finding) => sampler.add(finding) };
   });
   const selection = sampler.selection();
   const listing =

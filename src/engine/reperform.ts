@@ -22,7 +22,7 @@ export interface Reperformance {
   /** The sealed inputs, with the rows each holds. */
   inputs: InputFile[];
   inventory: Comparison;
-  findings: Comparison;
+  /** The re-performed evaluation, whose findings are compared with the sealed ones as those are read (ListComparison). */
   evaluation: Evaluation;
   /** The sealed systems registry, when the run had one. */
   systems?: SystemsRegistry;
@@ -32,31 +32,74 @@ export interface SealedRun {
   asOf: string;
   config: Config;
   identities: readonly Identity[];
-  findings: readonly Finding[];
 }
 
 /**
- * Compares two lists an item at a time, in the order both were sorted in, so that neither list is ever one string
- * (a million findings would pass V8's string limit): the digests are of the text the whole list would be. Items out
- * of step (missing, extra, different or moved) are set aside by key, and only those are compared by key.
+ * Compares the sealed list with the re-performed one an item at a time, in the order both were sorted in, so that
+ * neither list is ever one string (a million findings would pass V8's string limit) and the sealed list need not
+ * be held: its items are fed as they are read. The digests are of the text the whole list would be. Items out of
+ * step (missing, extra, different or moved) are set aside by key, and only those are compared by key.
  */
-export function compareLists<T>(sealed: readonly T[], again: readonly T[], key: (item: T) => string): Comparison {
-  const sealedHash = createHash('sha256').update('[');
-  const againHash = createHash('sha256').update('[');
-  const before = new Map<string, string>();
-  const after = new Map<string, string>();
-  for (let i = 0; i < Math.max(sealed.length, again.length); i++) {
-    const right = i < again.length ? stableStringify(again[i]) : undefined;
+export class ListComparison<T> {
+  private readonly sealedHash = createHash('sha256').update('[');
+  private readonly againHash = createHash('sha256').update('[');
+  private readonly before = new Map<string, string>();
+  private readonly after = new Map<string, string>();
+  private index = 0;
+
+  constructor(
+    private readonly again: readonly T[],
+    private readonly key: (item: T) => string,
+  ) {}
+
+  /** The next sealed item, as read and validated. */
+  value(sealed: T): void {
+    const right = this.nextAgain();
     // Most items come out as sealed: those are written once, for both digests.
-    const left = i >= sealed.length ? undefined : i < again.length && jsonEqual(sealed[i], again[i]) ? right : stableStringify(sealed[i]);
-    if (left !== undefined) sealedHash.update(i === 0 ? left : `,${left}`);
-    if (right !== undefined) againHash.update(i === 0 ? right : `,${right}`);
-    if (left === right) continue;
-    if (left !== undefined) before.set(key(sealed[i]!), left);
-    if (right !== undefined) after.set(key(again[i]!), right);
+    this.compare(right !== undefined && jsonEqual(sealed, this.again[this.index - 1]) ? right : stableStringify(sealed), sealed, right);
   }
-  const differing = [...new Set([...before.keys(), ...after.keys()])].filter((k) => before.get(k) !== after.get(k)).sort(compareIds);
-  return { count: again.length, sealedDigest: sealedHash.update(']').digest('hex'), againDigest: againHash.update(']').digest('hex'), differing };
+
+  /**
+   * The next sealed item as the canonical text it was sealed in (a pack's one-line layout): an item that came out
+   * the same is compared as text and never parsed; `read` parses and validates one that did not.
+   */
+  text(sealed: string, read: () => T): void {
+    const right = this.nextAgain();
+    if (sealed === right) this.compare(right, undefined, right);
+    else {
+      const value = read();
+      this.compare(stableStringify(value), value, right);
+    }
+  }
+
+  /** The comparison, once every sealed item was fed. */
+  finish(): Comparison {
+    while (this.index < this.again.length) this.compare(undefined, undefined, this.nextAgain());
+    const { before, after } = this;
+    const differing = [...new Set([...before.keys(), ...after.keys()])].filter((k) => before.get(k) !== after.get(k)).sort(compareIds);
+    return { count: this.again.length, sealedDigest: this.sealedHash.update(']').digest('hex'), againDigest: this.againHash.update(']').digest('hex'), differing };
+  }
+
+  private nextAgain(): string | undefined {
+    const i = this.index++;
+    return i < this.again.length ? stableStringify(this.again[i]) : undefined;
+  }
+
+  private compare(left: string | undefined, sealed: T | undefined, right: string | undefined): void {
+    const i = this.index - 1;
+    if (left !== undefined) this.sealedHash.update(i === 0 ? left : `,${left}`);
+    if (right !== undefined) this.againHash.update(i === 0 ? right : `,${right}`);
+    if (left === right) return;
+    if (left !== undefined) this.before.set(this.key(sealed!), left);
+    if (right !== undefined) this.after.set(this.key(this.again[i]!), right);
+  }
+}
+
+/** Compares two lists held whole (see ListComparison). */
+export function compareLists<T>(sealed: readonly T[], again: readonly T[], key: (item: T) => string): Comparison {
+  const comparison = new ListComparison(again, key);
+  for (const item of sealed) comparison.value(item);
+  return comparison.finish();
 }
 
 /**
@@ -105,7 +148,6 @@ export function reperformRun(run: SealedRun, sealedInputs: InputFile[], enrichme
   return {
     inputs: inputs.files,
     inventory: compareLists(run.identities, identities, (i) => i.id),
-    findings: compareLists(run.findings, evaluation.findings, findingKey),
     evaluation,
     ...(inputs.systems ? { systems: inputs.systems } : {}),
   };

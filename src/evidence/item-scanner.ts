@@ -3,7 +3,8 @@
  * arrives: the array opens on the line `  "<key>": [`, and each item is an object four spaces in, either whole on
  * one line or opening on `    {` and closing on `    }`. A JSON string never holds a raw line feed, so those lines
  * can only be structure. Each item's text goes to `onItem` to be parsed on its own (JSON.parse is many times
- * faster than a streaming tokenizer), and no line is made a string of its own.
+ * faster than a streaming tokenizer), and no line is made a string of its own. An item whole on one line is the
+ * compact canonical text `stableStringify` gives, which a comparison can use as it is.
  */
 export class ItemScanner {
   private text = '';
@@ -12,7 +13,7 @@ export class ItemScanner {
 
   constructor(
     key: string,
-    private readonly onItem: (text: string) => void,
+    private readonly onItem: (text: string, oneLine: boolean) => void,
   ) {
     this.opening = `\n  ${JSON.stringify(key)}: [`;
   }
@@ -55,12 +56,12 @@ export class ItemScanner {
         const end = this.lineEnd(close + 6);
         if (end === undefined) break;
         if (end < 0) return void (this.state = 'unknown');
-        this.onItem(text.slice(at + 4, close + 6));
+        this.onItem(text.slice(at + 4, close + 6), false);
         at = end;
       } else if (text.startsWith('    {', at)) {
         const newline = text.indexOf('\n', at);
         if (newline < 0) break;
-        this.onItem(text.slice(at + 4, text[newline - 1] === ',' ? newline - 1 : newline));
+        this.onItem(text.slice(at + 4, text[newline - 1] === ',' ? newline - 1 : newline), true);
         at = newline + 1;
       } else if (text.startsWith('  ]\n', at) || text.startsWith('  ],\n', at)) {
         this.state = 'after';

@@ -114,9 +114,8 @@ async function readJson<T>(dir: string, file: string, schema: z.ZodType<T>): Pro
 }
 
 /** The items of the top-level array `key` of a file laid out as packs write it; false when it is laid out otherwise. */
-async function indentedItems(full: string, key: string, accept: (value: unknown, index: number) => void): Promise<boolean> {
-  let index = 0;
-  const scanner = new ItemScanner(key, (text) => accept(JSON.parse(text), index++));
+async function indentedItems(full: string, key: string, onItem: (text: string, oneLine: boolean) => void): Promise<boolean> {
+  const scanner = new ItemScanner(key, onItem);
   for await (const chunk of createReadStream(full, { encoding: 'utf8', highWaterMark: 1 << 20 })) {
     if (!scanner.push(chunk as string)) return false;
     if (scanner.done) return true;
@@ -132,9 +131,19 @@ export async function readJsonItems<T>(dir: string, file: string, key: string, s
   let items: T[] = [];
   await forEachJsonItem(dir, file, key, schema, () => {
     items = [];
-    return (item) => void items.push(item);
+    return { item: (item) => void items.push(item) };
   });
   return items;
+}
+
+/** What takes a pack file's items one at a time. */
+export interface ItemConsumer<T> {
+  item(value: T): void;
+  /**
+   * An item sealed whole on one line, as that line's text (compact canonical JSON); `read` parses and validates
+   * it. Without this, such items come to `item` too.
+   */
+  line?(text: string, read: () => T): void;
 }
 
 /**
@@ -143,21 +152,36 @@ export async function readJsonItems<T>(dir: string, file: string, key: string, s
  * one, if the file turns out to be laid out otherwise than packs write it and is read again from the start.
  * Items that fail validation are not handed over, and the read ends in an error naming them.
  */
-export async function forEachJsonItem<T>(dir: string, file: string, key: string, schema: z.ZodType<T>, start: () => (item: T) => void): Promise<void> {
+export async function forEachJsonItem<T>(dir: string, file: string, key: string, schema: z.ZodType<T>, start: () => ItemConsumer<T>): Promise<void> {
   const full = path.join(dir, file);
   const problems: { path: string; message: string }[] = [];
-  let consume = start();
-  const accept = (value: unknown, index: number) => {
+  let consumer = start();
+  const validate = (value: unknown, index: number): T | undefined => {
     const parsed = schema.safeParse(value);
-    if (parsed.success) consume(parsed.data);
-    else if (problems.length < 10) problems.push(...parsed.error.issues.slice(0, 10 - problems.length).map((i) => ({ path: formatPath([key, index, ...i.path]), message: i.message })));
+    if (parsed.success) return parsed.data;
+    if (problems.length < 10) problems.push(...parsed.error.issues.slice(0, 10 - problems.length).map((i) => ({ path: formatPath([key, index, ...i.path]), message: i.message })));
+    return undefined;
   };
-  if (await indentedItems(full, key, accept).catch(() => false)) {
+  const accept = (value: unknown, index: number) => {
+    const item = validate(value, index);
+    if (item !== undefined) consumer.item(item);
+  };
+  let index = 0;
+  const onItem = (text: string, oneLine: boolean) => {
+    const at = index++;
+    if (!oneLine || !consumer.line) return accept(JSON.parse(text), at);
+    consumer.line(text, () => {
+      const item = validate(JSON.parse(text), at);
+      if (item === undefined) throw new ConfigError(full, problems);
+      return item;
+    });
+  };
+  if (await indentedItems(full, key, onItem).catch(() => false)) {
     if (problems.length > 0) throw new ConfigError(full, problems);
     return;
   }
   // Laid out otherwise (or unreadable that way): the streaming tokenizer reads any JSON, from the start.
-  consume = start();
+  consumer = start();
   problems.length = 0;
   let found = false;
   const parser = new JSONParser({ paths: [`$.${key}`, `$.${key}.*`], keepStack: false });
@@ -241,7 +265,7 @@ export async function openLinkedPack(from: PackData, link: PackLink, keys: reado
 }
 
 /** The files the run read, as sealed in the pack's inputs/. */
-export async function readSealedInputs(pack: PackData): Promise<InputFile[]> {
+export async function readSealedInputs(pack: PackHead): Promise<InputFile[]> {
   return Promise.all(
     (pack.manifest.ipe?.inputs ?? []).map(async (input) => ({
       kind: input.kind,
@@ -258,7 +282,7 @@ const EnrichmentSchema = z.object({
 });
 
 /** What the join with the registries changed on each identity (enrichment.json). */
-export async function readEnrichment(pack: PackData): Promise<EnrichmentChange[]> {
+export async function readEnrichment(pack: PackHead): Promise<EnrichmentChange[]> {
   if (!pack.manifest.ipe) return [];
   return (await readJson(pack.dir, pack.manifest.ipe.enrichment, EnrichmentSchema)).changes;
 }
