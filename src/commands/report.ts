@@ -3,14 +3,17 @@ import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { diffPacks } from '../evidence/diff.js';
 import type { RunRecord } from '../evidence/pack.js';
-import { displayPath, openLinkedPack, resultSetOf, type PackData } from '../evidence/read-pack.js';
+import { z } from 'zod';
+import type { Config } from '../config.js';
+import { inputsFrom } from '../engine/pipeline.js';
+import { displayPath, forEachJsonItem, openLinkedPack, readSealedInputs, resultSetOf, type PackData } from '../evidence/read-pack.js';
 import { loadReportText, reportChanges, reportModel, reportSample } from '../evidence/report.js';
 import type { SampleSelection } from '../evidence/sample.js';
 import { verifyPack } from '../evidence/verify.js';
-import { ExitError, EXIT } from '../sdk/index.js';
+import { ExitError, EXIT, FindingSchema, WaiverSchema, type Finding } from '../sdk/index.js';
 import { writers } from '../writers/index.js';
 import { renderReportPdf, type ReportSample } from '../writers/pdf.js';
-import { openPackArgument, optionalConfig, trustedKeys, type GlobalOptions } from './context.js';
+import { openPackArgument, optionalConfig, registries, trustedKeys, type GlobalOptions } from './context.js';
 import { reperformPack } from './reperform.js';
 import { systemsInScope } from './results.js';
 
@@ -39,18 +42,49 @@ async function samplesOf(pack: PackData, keys: readonly KeyObject[]): Promise<Re
   return samples;
 }
 
+const SealedAccount = z.object({
+  population: z.object({ evaluated: z.number().int(), excluded: z.array(z.object({ reason: z.string(), identities: z.number().int() }).strict()) }),
+  waivers: z.array(z.object({ ...WaiverSchema.shape, state: z.enum(['applied', 'expired', 'unused']), inForce: z.boolean(), findings: z.number().int() }).strict()),
+});
+
+/**
+ * What the run sealed of its evaluation besides the findings: each waiver's use (findings.json's summary) and the
+ * population evaluated (the manifest), with the systems of the sealed registry. A report re-renders what the pack
+ * holds, so nothing is evaluated again; undefined for a pack too old to hold them, which is re-performed instead.
+ */
+async function sealedAccount(pack: PackData, around: Record<string, unknown>) {
+  const sealed = SealedAccount.safeParse({
+    population: (pack.manifest as { population?: unknown }).population,
+    waivers: (around.summary as { waivers?: unknown } | undefined)?.waivers,
+  });
+  if (!sealed.success) return undefined;
+  const { population, waivers } = sealed.data;
+  const { systems } = inputsFrom(pack.config as unknown as Config, await readSealedInputs(pack), registries.controls.map((c) => c.meta.id));
+  return {
+    evaluation: {
+      evaluated: population.evaluated,
+      excluded: population.excluded,
+      waivers: waivers.map(({ state, inForce: _inForce, findings, ...waiver }) => ({ waiver, state, findings })),
+    },
+    systems,
+  };
+}
+
 /** Re-renders report.pdf and summary.md of a verified pack into a new folder; the pack is never written to. */
 export default async function report(packDir: string, options: { out?: string; publicKey: string[] }, globals: GlobalOptions): Promise<number> {
   const keys = await trustedKeys(options.publicKey, await optionalConfig(globals));
-  const pack = await openPackArgument(packDir, keys);
+  const head = await openPackArgument(packDir, keys, ['identities']);
   // The default folder is named from the path the user gave, never from the pack's content.
-  const out = path.resolve(options.out ?? `report-${path.basename(pack.dir)}`);
-  if (out === pack.dir || out.startsWith(`${pack.dir}${path.sep}`)) {
+  const out = path.resolve(options.out ?? `report-${path.basename(head.dir)}`);
+  if (out === head.dir || out.startsWith(`${head.dir}${path.sep}`)) {
     throw new ExitError(EXIT.usage, `--out: ${out} is inside the sealed pack; choose a folder outside it`);
   }
   if ((await readdir(out).catch(() => [])).length > 0) throw new ExitError(EXIT.usage, `--out: ${out} is not empty; choose a new folder`);
 
-  const { evaluation, systems } = await reperformPack(pack);
+  let findings: Finding[] = [];
+  const around = await forEachJsonItem(head.dir, 'findings.json', 'findings', FindingSchema, () => ((findings = []), { item: (f) => void findings.push(f) }), 'around');
+  const pack = { ...head, findings };
+  const { evaluation, systems } = (await sealedAccount(pack, around)) ?? (await reperformPack(pack));
   const results = { ...resultSetOf(pack, evaluation.waivers), ...(systems ? { systems: systemsInScope(systems.systems) } : {}) };
   const manifest = pack.manifest as typeof pack.manifest & Pick<RunRecord, 'operator'> & { toolCommit: string | null };
   const record = {

@@ -10,20 +10,28 @@ export class ItemScanner {
   private text = '';
   private state: 'before' | 'between' | 'after' | 'unknown' = 'before';
   private readonly opening: string;
+  /** The file's text before the array's items and from its closing bracket on, kept when `keepAround` is set. */
+  private head = '';
+  private tail = '';
 
   constructor(
     key: string,
     private readonly onItem: (text: string, oneLine: boolean) => void,
+    private readonly keepAround = false,
   ) {
     this.opening = `\n  ${JSON.stringify(key)}: [`;
   }
 
   /** Takes the next piece of the file; false once the file is laid out otherwise (the caller reads it another way). */
   push(chunk: string): boolean {
+    if (this.state === 'after') {
+      if (this.keepAround) this.tail += chunk;
+      return true;
+    }
     this.text = this.text.length === 0 ? chunk : this.text + chunk;
     if (this.state === 'before') this.findOpening();
     if (this.state === 'between') this.cutItems();
-    if (this.state === 'after') this.text = '';
+    if (this.done) this.text = '';
     return this.state !== 'unknown';
   }
 
@@ -32,17 +40,27 @@ export class ItemScanner {
     return this.state === 'after';
   }
 
+  /** The file's JSON with the array left empty: what the file says around its items (read to the end first). */
+  around(): string {
+    return `${this.head}${this.tail}`;
+  }
+
   private findOpening(): void {
     const at = this.text.indexOf(this.opening);
     const next = at < 0 ? undefined : this.text[at + this.opening.length];
     if (next === undefined) {
       // Keep what could be the start of the opening line, split across two pieces.
-      this.text = this.text.slice(Math.max(0, (at < 0 ? this.text.length : at) - this.opening.length));
+      const kept = Math.max(0, (at < 0 ? this.text.length : at) - this.opening.length);
+      if (this.keepAround) this.head += this.text.slice(0, kept);
+      this.text = this.text.slice(kept);
       return;
     }
     const rest = this.text.slice(at + this.opening.length);
-    if (next === ']') this.state = rest.startsWith(']\n') || rest.startsWith('],\n') || rest === ']' || rest === '],' ? 'after' : 'unknown';
-    else if (next === '\n') (this.state = 'between'), (this.text = rest.slice(1));
+    if (this.keepAround) this.head += this.text.slice(0, at + this.opening.length);
+    if (next === ']') {
+      this.state = rest.startsWith(']\n') || rest.startsWith('],\n') || rest === ']' || rest === '],' ? 'after' : 'unknown';
+      if (this.keepAround) this.tail = rest;
+    } else if (next === '\n') (this.state = 'between'), (this.text = rest.slice(1));
     else this.state = 'unknown';
   }
 
@@ -65,6 +83,7 @@ export class ItemScanner {
         at = newline + 1;
       } else if (text.startsWith('  ]\n', at) || text.startsWith('  ],\n', at)) {
         this.state = 'after';
+        if (this.keepAround) this.tail = text.slice(at + 2);
         return;
       } else if (text.length - at < 6) {
         break;

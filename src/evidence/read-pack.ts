@@ -113,14 +113,18 @@ async function readJson<T>(dir: string, file: string, schema: z.ZodType<T>): Pro
   return parsed.data;
 }
 
-/** The items of the top-level array `key` of a file laid out as packs write it; false when it is laid out otherwise. */
-async function indentedItems(full: string, key: string, onItem: (text: string, oneLine: boolean) => void): Promise<boolean> {
-  const scanner = new ItemScanner(key, onItem);
+/**
+ * The items of the top-level array `key` of a file laid out as packs write it, and (read to the end with
+ * `keepAround`) what the file holds besides, the array left empty; undefined when the file is laid out otherwise.
+ */
+async function indentedItems(full: string, key: string, onItem: (text: string, oneLine: boolean) => void, keepAround: boolean): Promise<Record<string, unknown> | undefined> {
+  const scanner = new ItemScanner(key, onItem, keepAround);
   for await (const chunk of createReadStream(full, { encoding: 'utf8', highWaterMark: 1 << 20 })) {
-    if (!scanner.push(chunk as string)) return false;
-    if (scanner.done) return true;
+    if (!scanner.push(chunk as string)) return undefined;
+    if (scanner.done && !keepAround) break;
   }
-  return scanner.done;
+  if (!scanner.done) return undefined;
+  return keepAround ? (JSON.parse(scanner.around()) as Record<string, unknown>) : {};
 }
 
 /**
@@ -152,7 +156,10 @@ export interface ItemConsumer<T> {
  * one, if the file turns out to be laid out otherwise than packs write it and is read again from the start.
  * Items that fail validation are not handed over, and the read ends in an error naming them.
  */
-export async function forEachJsonItem<T>(dir: string, file: string, key: string, schema: z.ZodType<T>, start: () => ItemConsumer<T>): Promise<void> {
+export async function forEachJsonItem<T>(dir: string, file: string, key: string, schema: z.ZodType<T>, start: () => ItemConsumer<T>): Promise<void>;
+/** With `around`, the file is read to its end and what it says around the array (the array left empty) is returned. */
+export async function forEachJsonItem<T>(dir: string, file: string, key: string, schema: z.ZodType<T>, start: () => ItemConsumer<T>, around: 'around'): Promise<Record<string, unknown>>;
+export async function forEachJsonItem<T>(dir: string, file: string, key: string, schema: z.ZodType<T>, start: () => ItemConsumer<T>, around?: 'around'): Promise<Record<string, unknown> | void> {
   const full = path.join(dir, file);
   const problems: { path: string; message: string }[] = [];
   let consumer = start();
@@ -176,18 +183,21 @@ export async function forEachJsonItem<T>(dir: string, file: string, key: string,
       return item;
     });
   };
-  if (await indentedItems(full, key, onItem).catch(() => false)) {
+  const scanned = await indentedItems(full, key, onItem, around === 'around').catch(() => undefined);
+  if (scanned !== undefined) {
     if (problems.length > 0) throw new ConfigError(full, problems);
-    return;
+    return around ? scanned : undefined;
   }
   // Laid out otherwise (or unreadable that way): the streaming tokenizer reads any JSON, from the start.
   consumer = start();
   problems.length = 0;
   let found = false;
-  const parser = new JSONParser({ paths: [`$.${key}`, `$.${key}.*`], keepStack: false });
+  const outside: Record<string, unknown> = {};
+  const parser = new JSONParser({ paths: [`$.${key}.*`, ...(around ? ['$.*'] : [`$.${key}`])], keepStack: false });
   parser.onValue = ({ value, key: index, stack }) => {
     if (stack.length === 1) {
-      found = Array.isArray(value);
+      if (index === key) found = Array.isArray(value);
+      outside[index as string] = index === key ? [] : value;
       return;
     }
     accept(value, Number(index));
@@ -200,6 +210,7 @@ export async function forEachJsonItem<T>(dir: string, file: string, key: string,
   }
   if (!found) problems.unshift({ path: key, message: 'expected an array' });
   if (problems.length > 0) throw new ConfigError(full, problems);
+  return around ? outside : undefined;
 }
 
 /** A path as the user sees it: relative to the working folder when inside it. */

@@ -247,7 +247,9 @@ describe('an auditor with the demo packs', () => {
     it('report names its default folder from the path given, and refuses a forged sample addendum', { timeout: 240_000 }, async () => {
       const result = await cli(['report', q4, ...key], { cwd });
       expect(result.code).toBe(0);
-      expect(existsSync(path.join(cwd, `report-${path.basename(q4)}`, 'report.pdf'))).toBe(true);
+      const rendered = path.join(cwd, `report-${path.basename(q4)}`);
+      expect(existsSync(path.join(rendered, 'report.pdf'))).toBe(true);
+      expect(await readFile(path.join(rendered, 'summary.md'), 'utf8')).toBe(await readFile(path.join(q4, 'summary.md'), 'utf8'));
       await cp(path.join(cwd, 'evidence-demo'), path.join(cwd, 'forged'), { recursive: true });
       const forged = path.join(cwd, 'forged', path.relative(path.join(cwd, 'evidence-demo'), q4));
       expect((await cli(['sample', forged, '--seed', 'forge', '--size', '2', '--private-key', signingKey], { cwd })).code).toBe(0);

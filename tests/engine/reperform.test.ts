@@ -29,7 +29,7 @@ describe('compareLists: the re-performed list against the sealed one, an item at
 });
 
 describe('ListComparison: sealed items fed as the text they were sealed in', () => {
-  const list = fc.array(fc.record({ id: fc.constantFrom('a', 'b', 'c', 'd', 'e'), v: fc.integer({ min: 0, max: 2 }) }), { maxLength: 8 });
+  const list: fc.Arbitrary<Item[]> = fc.array(fc.record({ id: fc.constantFrom('a', 'b', 'c', 'd', 'e'), v: fc.integer({ min: 0, max: 2 }) }), { maxLength: 8 });
 
   it('gives what comparing the values gives, reading only the items that differ', () => {
     fc.assert(

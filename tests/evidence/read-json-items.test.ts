@@ -5,7 +5,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { ItemScanner } from '../../src/evidence/item-scanner.js';
-import { readJsonItems } from '../../src/evidence/read-pack.js';
+import { forEachJsonItem, readJsonItems } from '../../src/evidence/read-pack.js';
 import { stableJsonChunks, stableStringify } from '../../src/stable-json.js';
 
 const Item = z.object({ id: z.string(), note: z.string().optional(), nested: z.unknown().optional() });
@@ -33,6 +33,23 @@ describe('readJsonItems reads a pack file in any layout', () => {
         const expected = list.map((item) => Item.parse(JSON.parse(JSON.stringify(item))));
         for (const file of ['indented.json', 'line.json', 'compact.json']) {
           expect(await readJsonItems(dir, file, 'findings', Item)).toEqual(expected);
+        }
+      }),
+      { numRuns: 40 },
+    );
+  });
+
+  it('gives what the file holds around the array, the array left empty, in any layout', async () => {
+    await fc.assert(
+      fc.asyncProperty(items, fc.dictionary(fc.constantFrom('asOf', 'summary', 'zzz', 'collection'), fc.jsonValue({ maxDepth: 2 })), async (list, around) => {
+        await writeFile(path.join(dir, 'a-indented.json'), stableJsonChunks(around, 'findings', list));
+        await writeFile(path.join(dir, 'a-line.json'), stableJsonChunks(around, 'findings', list, 'line'));
+        await writeFile(path.join(dir, 'a-compact.json'), stableStringify({ ...around, findings: list }));
+        for (const file of ['a-indented.json', 'a-line.json', 'a-compact.json']) {
+          let seen = 0;
+          const outside = await forEachJsonItem(dir, file, 'findings', Item, () => ((seen = 0), { item: () => void seen++ }), 'around');
+          expect(outside).toEqual(JSON.parse(JSON.stringify({ ...around, findings: [] })));
+          expect(seen).toBe(list.length);
         }
       }),
       { numRuns: 40 },
