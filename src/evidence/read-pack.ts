@@ -22,6 +22,7 @@ import {
   WaiverSchema,
 } from '../sdk/index.js';
 import type { ControlInForce, ResultSet } from '../writers/types.js';
+import { isPlainFinding } from './finding-guard.js';
 import { ItemScanner } from './item-scanner.js';
 import { ATTESTATION_FILE, MANIFEST_FILE, sha256 } from './seal.js';
 import { verifyPack } from './verify.js';
@@ -164,6 +165,7 @@ export async function forEachJsonItem<T>(dir: string, file: string, key: string,
   const problems: { path: string; message: string }[] = [];
   let consumer = start();
   const validate = (value: unknown, index: number): T | undefined => {
+    if ((schema as z.ZodType) === FindingSchema && isPlainFinding(value)) return value as T;
     const parsed = schema.safeParse(value);
     if (parsed.success) return parsed.data;
     if (problems.length < 10) problems.push(...parsed.error.issues.slice(0, 10 - problems.length).map((i) => ({ path: formatPath([key, index, ...i.path]), message: i.message })));
