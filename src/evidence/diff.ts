@@ -94,8 +94,26 @@ function* matchedFindings(before: readonly Finding[], after: readonly Finding[])
   }
 }
 
-/** What changed between two packs: population, privilege, credentials and findings. Pure and ordered. */
-export function diffPacks(from: PackSide, to: PackSide): PackDiff {
+/** Sorts each finding pair into the diff's sections, as the pairs come. */
+class FindingTally {
+  readonly newlyFailing: FindingChange[] = [];
+  readonly stillOpen: FindingChange[] = [];
+  readonly remediated: FindingChange[] = [];
+  readonly waived: FindingChange[] = [];
+
+  add(then: Finding | undefined, now: Finding | undefined): void {
+    if (now?.status === 'fail') (then?.status === 'fail' ? this.stillOpen : this.newlyFailing).push(change(now, then?.status ?? 'absent', 'fail'));
+    if (then?.status !== 'fail') return;
+    if (now?.status === 'excepted') this.waived.push(change(now, 'fail', 'excepted'));
+    else if (now?.status !== 'fail') this.remediated.push(change(now ?? then, 'fail', now?.status ?? 'absent'));
+  }
+}
+
+const byIdentity = (a: { identityId: string }, b: { identityId: string }) => (a.identityId < b.identityId ? -1 : a.identityId > b.identityId ? 1 : 0);
+const byFinding = (a: FindingChange, b: FindingChange) => (findingKey(a) < findingKey(b) ? -1 : findingKey(a) > findingKey(b) ? 1 : 0);
+
+/** The population's side of the diff (identities added and removed, privilege and credentials), with the findings' tally. */
+function assemble(from: Omit<PackSide, 'findings'>, to: Omit<PackSide, 'findings'>, tally: FindingTally): PackDiff {
   const before = new Map(from.identities.map((i) => [i.id, i]));
   const after = new Map(to.identities.map((i) => [i.id, i]));
   const privilege: PrivilegeChange[] = [];
@@ -124,19 +142,6 @@ export function diffPacks(from: PackSide, to: PackSide): PackDiff {
     if (added.length || removed.length) credentials.push({ identityId: id, added, removed, rotated: added.length > 0 && removed.length > 0 });
   }
 
-  const newlyFailing: FindingChange[] = [];
-  const stillOpen: FindingChange[] = [];
-  const remediated: FindingChange[] = [];
-  const waived: FindingChange[] = [];
-  for (const [then, now] of matchedFindings(from.findings, to.findings)) {
-    if (now?.status === 'fail') (then?.status === 'fail' ? stillOpen : newlyFailing).push(change(now, then?.status ?? 'absent', 'fail'));
-    if (then?.status !== 'fail') continue;
-    if (now?.status === 'excepted') waived.push(change(now, 'fail', 'excepted'));
-    else if (now?.status !== 'fail') remediated.push(change(now ?? then, 'fail', now?.status ?? 'absent'));
-  }
-
-  const byIdentity = (a: { identityId: string }, b: { identityId: string }) => (a.identityId < b.identityId ? -1 : a.identityId > b.identityId ? 1 : 0);
-  const byFinding = (a: FindingChange, b: FindingChange) => (findingKey(a) < findingKey(b) ? -1 : findingKey(a) > findingKey(b) ? 1 : 0);
   return {
     from: { runId: from.runId, cycle: from.cycle, asOf: from.asOf },
     to: { runId: to.runId, cycle: to.cycle, asOf: to.asOf },
@@ -144,11 +149,66 @@ export function diffPacks(from: PackSide, to: PackSide): PackDiff {
     removed: from.identities.filter((i) => !after.has(i.id)).map(ref),
     privilege: privilege.sort(byIdentity),
     credentials: credentials.sort(byIdentity),
-    newlyFailing: newlyFailing.sort(byFinding),
-    remediated: remediated.sort(byFinding),
-    waived: waived.sort(byFinding),
-    stillOpen: stillOpen.sort(byFinding),
+    newlyFailing: tally.newlyFailing.sort(byFinding),
+    remediated: tally.remediated.sort(byFinding),
+    waived: tally.waived.sort(byFinding),
+    stillOpen: tally.stillOpen.sort(byFinding),
   };
+}
+
+/** What changed between two packs: population, privilege, credentials and findings. Pure and ordered. */
+export function diffPacks(from: PackSide, to: PackSide): PackDiff {
+  const tally = new FindingTally();
+  for (const [then, now] of matchedFindings(from.findings, to.findings)) tally.add(then, now);
+  return assemble(from, to, tally);
+}
+
+/** A pack whose findings are read as they are walked: each call of `findings` starts a walk of them from the first. */
+export interface StreamedPackSide extends Omit<PackSide, 'findings'> {
+  findings: () => AsyncIterable<Finding>;
+}
+
+/**
+ * diffPacks over two packs' findings walked in step, as they are read, so neither side's findings are held. A side
+ * found out of canonical order (a pack no run of this tool wrote) is read again whole and sorted.
+ */
+export async function diffStreamedPacks(from: StreamedPackSide, to: StreamedPackSide): Promise<PackDiff> {
+  const tally = new FindingTally();
+  if (await tallyInStep(from.findings(), to.findings(), tally)) return assemble(from, to, tally);
+  const [before, after] = [await held(from.findings()), await held(to.findings())];
+  return diffPacks({ ...from, findings: before }, { ...to, findings: after });
+}
+
+async function held(findings: AsyncIterable<Finding>): Promise<Finding[]> {
+  const list: Finding[] = [];
+  for await (const finding of findings) list.push(finding);
+  return list;
+}
+
+/** Merges the two walks as matchedFindings does; false as soon as either is out of canonical order. */
+async function tallyInStep(before: AsyncIterable<Finding>, after: AsyncIterable<Finding>, tally: FindingTally): Promise<boolean> {
+  const left = before[Symbol.asyncIterator]();
+  const right = after[Symbol.asyncIterator]();
+  try {
+    let then = await left.next();
+    let now = await right.next();
+    while (!then.done || !now.done) {
+      const order = then.done ? 1 : now.done ? -1 : compareFindings(then.value, now.value);
+      const taken: [Finding | undefined, Finding | undefined] = [order <= 0 ? then.value : undefined, order >= 0 ? now.value : undefined];
+      tally.add(...taken);
+      if (taken[0]) {
+        then = await left.next();
+        if (!then.done && compareFindings(taken[0], then.value) > 0) return false;
+      }
+      if (taken[1]) {
+        now = await right.next();
+        if (!now.done && compareFindings(taken[1], now.value) > 0) return false;
+      }
+    }
+    return true;
+  } finally {
+    await Promise.all([left.return?.(), right.return?.()]);
+  }
 }
 
 function subject(f: FindingChange): string {

@@ -14,6 +14,7 @@ import {
   FindingSchema,
   formatPath,
   type Identity,
+  type Problem,
   IdentitySchema,
   type SourceCompleteness,
   SourceCompletenessSchema,
@@ -151,6 +152,69 @@ export interface ItemConsumer<T> {
   line?(text: string, read: () => T): void;
 }
 
+/** Validates the items of array `key`, noting the first ten problems in `problems`: undefined for an invalid item. */
+function validator<T>(schema: z.ZodType<T>, key: string, problems: Problem[]): (value: unknown, index: number) => T | undefined {
+  return (value, index) => {
+    if ((schema as z.ZodType) === FindingSchema && isPlainFinding(value)) return value as T;
+    const parsed = schema.safeParse(value);
+    if (parsed.success) return parsed.data;
+    if (problems.length < 10) problems.push(...parsed.error.issues.slice(0, 10 - problems.length).map((i) => ({ path: formatPath([key, index, ...i.path]), message: i.message })));
+    return undefined;
+  };
+}
+
+/**
+ * The items of one array of a pack's JSON file, validated, in file order, pulled a piece of the file at a time:
+ * for walking two packs' lists in step without holding either. A file laid out otherwise than packs write it is
+ * read by the streaming tokenizer; an invalid item ends the walk with an error naming it.
+ */
+export async function* jsonItems<T>(dir: string, file: string, key: string, schema: z.ZodType<T>): AsyncGenerator<T> {
+  const full = path.join(dir, file);
+  const problems: Problem[] = [];
+  const validate = validator(schema, key, problems);
+  const batch: T[] = [];
+  const take = (value: unknown, index: number) => {
+    const item = validate(value, index);
+    if (item !== undefined) batch.push(item);
+  };
+  let index = 0;
+  let handed = 0;
+  const scanner = new ItemScanner(key, (text) => take(JSON.parse(text), index++));
+  for await (const chunk of createReadStream(full, { encoding: 'utf8', highWaterMark: 1 << 20 })) {
+    let laidOut: boolean;
+    try {
+      laidOut = scanner.push(chunk as string);
+    } catch {
+      laidOut = false;
+    }
+    if (!laidOut) break;
+    if (problems.length > 0) throw new ConfigError(full, problems);
+    handed += batch.length;
+    yield* batch.splice(0);
+    if (scanner.done) return;
+  }
+  if (handed > 0) throw new ConfigError(full, [{ path: `${key}[${handed}]`, message: 'the file is not laid out as packs write it past this item; is it a sealed pack?' }]);
+  // Laid out otherwise: the streaming tokenizer reads any JSON, from the start.
+  batch.length = 0;
+  let found = false;
+  const parser = new JSONParser({ paths: [`$.${key}`, `$.${key}.*`], keepStack: false });
+  parser.onValue = ({ value, key: at, stack }) => {
+    if (stack.length === 1) found = Array.isArray(value);
+    else take(value, Number(at));
+  };
+  for await (const chunk of createReadStream(full)) {
+    try {
+      parser.write(chunk as Uint8Array);
+    } catch (error) {
+      throw new ConfigError(full, [{ path: '', message: `cannot read it as JSON (${(error as Error).message}); is ${dir} a sealed pack?` }]);
+    }
+    if (problems.length > 0) throw new ConfigError(full, problems);
+    yield* batch.splice(0);
+  }
+  if (!parser.isEnded) throw new ConfigError(full, [{ path: '', message: `cannot read it as JSON (the file ends before its JSON does); is ${dir} a sealed pack?` }]);
+  if (!found) throw new ConfigError(full, [{ path: key, message: 'expected an array' }]);
+}
+
 /**
  * Each item of one array of a pack's JSON file, validated, handed to a consumer as the file streams past, so a
  * command that folds the items never holds them all. `start` gives the consumer and is called again, for a fresh
@@ -162,15 +226,9 @@ export async function forEachJsonItem<T>(dir: string, file: string, key: string,
 export async function forEachJsonItem<T>(dir: string, file: string, key: string, schema: z.ZodType<T>, start: () => ItemConsumer<T>, around: 'around'): Promise<Record<string, unknown>>;
 export async function forEachJsonItem<T>(dir: string, file: string, key: string, schema: z.ZodType<T>, start: () => ItemConsumer<T>, around?: 'around'): Promise<Record<string, unknown> | void> {
   const full = path.join(dir, file);
-  const problems: { path: string; message: string }[] = [];
+  const problems: Problem[] = [];
   let consumer = start();
-  const validate = (value: unknown, index: number): T | undefined => {
-    if ((schema as z.ZodType) === FindingSchema && isPlainFinding(value)) return value as T;
-    const parsed = schema.safeParse(value);
-    if (parsed.success) return parsed.data;
-    if (problems.length < 10) problems.push(...parsed.error.issues.slice(0, 10 - problems.length).map((i) => ({ path: formatPath([key, index, ...i.path]), message: i.message })));
-    return undefined;
-  };
+  const validate = validator(schema, key, problems);
   const accept = (value: unknown, index: number) => {
     const item = validate(value, index);
     if (item !== undefined) consumer.item(item);

@@ -1,5 +1,6 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { diffPacks, type PackSide } from '../../src/evidence/diff.js';
+import { diffPacks, diffStreamedPacks, type PackSide } from '../../src/evidence/diff.js';
 import type { Finding, FindingStatus } from '../../src/sdk/index.js';
 
 const finding = (controlId: string, identityId: string, status: FindingStatus, credentialId?: string): Finding => ({
@@ -47,5 +48,28 @@ describe('diffPacks: findings matched by control, identity and credential', () =
   it('gives the same answer for lists in any order', () => {
     const shuffled = diffPacks(side('then', [...BEFORE].reverse()), side('now', [AFTER[3]!, AFTER[0]!, AFTER[5]!, AFTER[2]!, AFTER[4]!, AFTER[1]!]));
     expect(shuffled).toEqual(diff);
+  });
+});
+
+describe('diffStreamedPacks: the findings walked in step as they are read', () => {
+  const streamed = (pack: PackSide) => ({ ...pack, findings: async function* () {
+    yield* pack.findings;
+  } });
+  const statuses: FindingStatus[] = ['pass', 'fail', 'excepted', 'not-applicable'];
+  const list = fc.uniqueArray(
+    fc.record({ control: fc.constantFrom('a-control', 'b-control'), identity: fc.constantFrom('x', 'x-1', 'y', 'z'), credential: fc.option(fc.constantFrom('K1', 'K2'), { nil: undefined }), status: fc.constantFrom(...statuses) }),
+    { selector: (f) => `${f.control} ${f.identity} ${f.credential}`, maxLength: 14 },
+  );
+
+  it('gives what diffPacks gives, for lists in canonical order or in any other', async () => {
+    await fc.assert(
+      fc.asyncProperty(list, list, fc.boolean(), async (a, b, sortThem) => {
+        const findings = (items: typeof a) => items.map((f) => finding(f.control, f.identity, f.status, f.credential));
+        const order = (items: Finding[]) => (sortThem ? [...items].sort((p, q) => (`${p.controlId}\u0000${p.identityId}\u0000${p.credentialId ?? ''}` < `${q.controlId}\u0000${q.identityId}\u0000${q.credentialId ?? ''}` ? -1 : 1)) : items);
+        const [then, now] = [side('then', order(findings(a))), side('now', order(findings(b)))];
+        expect(await diffStreamedPacks(streamed(then), streamed(now))).toEqual(diffPacks(then, now));
+      }),
+      { numRuns: 400 },
+    );
   });
 });

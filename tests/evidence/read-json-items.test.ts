@@ -5,7 +5,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { ItemScanner } from '../../src/evidence/item-scanner.js';
-import { forEachJsonItem, readJsonItems } from '../../src/evidence/read-pack.js';
+import { forEachJsonItem, jsonItems, readJsonItems } from '../../src/evidence/read-pack.js';
 import { stableJsonChunks, stableStringify } from '../../src/stable-json.js';
 
 const Item = z.object({ id: z.string(), note: z.string().optional(), nested: z.unknown().optional() });
@@ -33,6 +33,9 @@ describe('readJsonItems reads a pack file in any layout', () => {
         const expected = list.map((item) => Item.parse(JSON.parse(JSON.stringify(item))));
         for (const file of ['indented.json', 'line.json', 'compact.json']) {
           expect(await readJsonItems(dir, file, 'findings', Item)).toEqual(expected);
+          const walked: unknown[] = [];
+          for await (const item of jsonItems(dir, file, 'findings', Item)) walked.push(item);
+          expect(walked).toEqual(expected);
         }
       }),
       { numRuns: 40 },
@@ -65,6 +68,10 @@ describe('readJsonItems reads a pack file in any layout', () => {
     for (const layout of ['indented', 'line'] as const) {
       await writeFile(path.join(dir, `${layout}-bad.json`), stableJsonChunks({}, 'findings', [{ id: 'ok' }, { id: 7 }], layout));
       await expect(readJsonItems(dir, `${layout}-bad.json`, 'findings', Item)).rejects.toMatchObject({ problems: [{ path: 'findings[1].id' }] });
+      const walk = async () => {
+        for await (const _item of jsonItems(dir, `${layout}-bad.json`, 'findings', Item));
+      };
+      await expect(walk()).rejects.toMatchObject({ problems: [{ path: 'findings[1].id' }] });
     }
   });
 });
