@@ -1,9 +1,10 @@
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { SourceResult } from '../engine/collect.js';
 import { enrich } from '../engine/enrich.js';
 import { collectFromRaw } from '../engine/from-raw.js';
+import { jsonEqual } from '../engine/reperform.js';
 import { collectAll, loadInputs } from '../engine/pipeline.js';
 import { checkPlanConfig, collectShard, parseShard, shardUnits, unitName } from '../engine/shard.js';
 import { describeOperator } from '../evidence/operator.js';
@@ -18,7 +19,7 @@ import type { ResultSet } from '../writers/types.js';
 import { safeLines } from '../terminal.js';
 import { withPlugins } from '../config.js';
 import { commandLogger, connectorPackagesFor, loadConfigFor, openPackArgument, optionalConfig, registries, resolveAsOf, signingKeyFor, sourceProgress, trustedKeys, type GlobalOptions } from './context.js';
-import { checkOutputFile } from './output.js';
+import { checkOutputFile, writeOutput } from './output.js';
 import { TOOL } from './results.js';
 import { toolVersion } from '../paths.js';
 
@@ -78,7 +79,13 @@ async function collectPart(planFile: string, options: CollectOptions, globals: G
 /** What a normalizer decides, without what enrichment joins on afterwards: the part a re-read must reproduce. */
 function normalized(identity: Identity) {
   const { id, kind, name, status, classification, createdAt, lastUsed, credentials, privilege, trust, interactiveLogin } = identity;
-  return stableStringify({ id, kind, name, status, classification, createdAt, lastUsed, credentials, privilege, trust, interactiveLogin });
+  return { id, kind, name, status, classification, createdAt, lastUsed, credentials, privilege, trust, interactiveLogin };
+}
+
+/** The same canonical JSON, compared without writing it out unless the values differ. */
+function sameNormalized(sealed: Identity, again: Identity): boolean {
+  const [left, right] = [normalized(sealed), normalized(again)];
+  return jsonEqual(left, right) || stableStringify(left) === stableStringify(right);
 }
 
 /**
@@ -102,9 +109,9 @@ async function fromRaw(packDir: string, options: CollectOptions, globals: Global
     }
     results.push(await collectFromRaw(connector, pack.dir, source, asOf));
   }
-  const sealed = new Map(pack.identities.map((i) => [i.id, normalized(i)]));
-  const again = new Map(results.flatMap((r) => r.identities).map((i) => [i.id, normalized(i)]));
-  const changed = [...again].filter(([id, text]) => sealed.has(id) && sealed.get(id) !== text).map(([id]) => id);
+  const sealed = new Map(pack.identities.map((i) => [i.id, i]));
+  const again = new Map(results.flatMap((r) => r.identities).map((i) => [i.id, i]));
+  const changed = [...again].filter(([id, identity]) => sealed.has(id) && !sameNormalized(sealed.get(id)!, identity)).map(([id]) => id);
   const added = [...again.keys()].filter((id) => !sealed.has(id));
   const removed = [...sealed.keys()].filter((id) => !again.has(id));
   process.stderr.write(safeLines(
@@ -146,8 +153,6 @@ export default async function collect(options: CollectOptions, globals: GlobalOp
     findings: [],
     sources: results.map((r) => r.completeness),
   };
-  const text = (options.format === 'csv' ? inventoryCsv : inventoryJson).render(inventory);
-  if (options.output) await writeFile(options.output, text);
-  else process.stdout.write(text);
+  await writeOutput(options.format === 'csv' ? inventoryCsv : inventoryJson, inventory, {}, options.output);
   return inventory.sources.some((s) => s.verdict === 'incomplete') ? EXIT.incomplete : EXIT.ok;
 }

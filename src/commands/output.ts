@@ -1,9 +1,12 @@
+import { createWriteStream } from 'node:fs';
 import { stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { ExitError, EXIT, type Severity } from '../sdk/index.js';
 import { collectionCsv } from '../writers/csv.js';
 import { OUTPUT_FORMATS, writers, type OutputFormat } from '../writers/index.js';
-import type { RenderOptions, ResultSet } from '../writers/types.js';
+import type { RenderOptions, ResultSet, Writer } from '../writers/types.js';
 
 export type FailOn = Severity | 'none';
 
@@ -82,14 +85,33 @@ export async function emit(results: ResultSet, targets: readonly OutputTarget[],
       ...(options.pack ? { pack: path.relative(from, options.pack).split(path.sep).join('/') || '.' } : {}),
       ...(options.config ? { config: path.relative(from, options.config).split(path.sep).join('/') } : {}),
     };
-    const text = writers[target.format].render(shown, render);
-    if (!target.file) {
-      process.stdout.write(text);
-      continue;
-    }
-    await writeFile(target.file, text);
-    if (target.format === 'csv') await writeFile(collectionSibling(target.file), collectionCsv.render(shown));
+    await writeOutput(writers[target.format], shown, render, target.file);
+    if (target.file && target.format === 'csv') await writeFile(collectionSibling(target.file), collectionCsv.render(shown));
   }
+}
+
+/**
+ * A writer's output into a file, or onto standard output: a writer whose output grows with the population is
+ * written piece by piece in blocks, waiting whenever the reader is slower, so no string of it is built whole.
+ */
+export async function writeOutput(writer: Writer, results: ResultSet, options: RenderOptions, file: string | undefined): Promise<void> {
+  const blocks = Readable.from(writer.chunks ? inBlocks(writer.chunks(results, options)) : [writer.render(results, options)]);
+  if (file) await pipeline(blocks, createWriteStream(file));
+  else await pipeline(blocks, process.stdout, { end: false });
+}
+
+function* inBlocks(pieces: Iterable<string>, size = 1 << 20): Generator<string> {
+  let pending: string[] = [];
+  let length = 0;
+  for (const piece of pieces) {
+    pending.push(piece);
+    length += piece.length;
+    if (length < size) continue;
+    yield pending.join('');
+    pending = [];
+    length = 0;
+  }
+  if (pending.length > 0) yield pending.join('');
 }
 
 /** An output file's folder must exist: checked before anything is collected, so a typo costs nothing. */
