@@ -15,7 +15,7 @@ export async function reperformPack(pack: PackData<'identities'>) {
 }
 
 /** The re-performed findings against the pack's findings.json as it streams past: the sealed ones are never all held. */
-async function compareSealedFindings(pack: PackHead, again: readonly Finding[]): Promise<Comparison> {
+async function compareSealedFindings(pack: PackHead, again: Iterable<Finding>): Promise<Comparison> {
   let comparison!: ListComparison<Finding>;
   await forEachJsonItem(pack.dir, 'findings.json', 'findings', FindingSchema, () => {
     comparison = new ListComparison(again, findingKey);

@@ -70,6 +70,13 @@ async function sealedAccount(pack: PackData, around: Record<string, unknown>) {
   };
 }
 
+/** A pack too old to hold that account is evaluated again for it. */
+async function reperformedAccount(pack: PackData) {
+  const { evaluation, systems } = await reperformPack(pack);
+  for (const _finding of evaluation.findings);
+  return { evaluation: evaluation.account(), systems };
+}
+
 /** Re-renders report.pdf and summary.md of a verified pack into a new folder; the pack is never written to. */
 export default async function report(packDir: string, options: { out?: string; publicKey: string[] }, globals: GlobalOptions): Promise<number> {
   const keys = await trustedKeys(options.publicKey, await optionalConfig(globals));
@@ -84,7 +91,7 @@ export default async function report(packDir: string, options: { out?: string; p
   let findings: Finding[] = [];
   const around = await forEachJsonItem(head.dir, 'findings.json', 'findings', FindingSchema, () => ((findings = []), { item: (f) => void findings.push(f) }), 'around');
   const pack = { ...head, findings };
-  const { evaluation, systems } = (await sealedAccount(pack, around)) ?? (await reperformPack(pack));
+  const { evaluation, systems } = (await sealedAccount(pack, around)) ?? (await reperformedAccount(pack));
   const results = { ...resultSetOf(pack, evaluation.waivers), ...(systems ? { systems: systemsInScope(systems.systems) } : {}) };
   const manifest = pack.manifest as typeof pack.manifest & Pick<RunRecord, 'operator'> & { toolCommit: string | null };
   const record = {

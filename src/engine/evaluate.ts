@@ -76,51 +76,78 @@ function bySystems(identities: readonly Identity[], scope: SystemsScope | undefi
   };
 }
 
+/** An evaluation walked control by control: `findings` once, in canonical order, then `account()`. */
+export interface EvaluationStream {
+  /** Each control's findings in turn, controls by id and each control's sorted: one walk only. */
+  findings: Iterable<Finding>;
+  /** The waivers' use and the population left out, once `findings` was walked to its end. */
+  account(): Omit<Evaluation, 'findings'>;
+}
+
 /**
- * Runs every control in force over the identities in scope and applies waivers. Deterministic: findings are
- * sorted, and `now` is the only time used.
+ * Runs every control in force over the identities in scope and applies waivers, a control at a time, so a reader
+ * that folds the findings as they come (re-performing a pack) never holds every control's at once. Deterministic:
+ * findings come in canonical order, and `now` is the only time used.
  */
-export function evaluate(identities: readonly Identity[], controls: readonly ActiveControl[], options: EvaluateOptions): Evaluation {
+export function evaluationStream(identities: readonly Identity[], controls: readonly ActiveControl[], options: EvaluateOptions): EvaluationStream {
   const machines = options.includeHumans ? identities : identities.filter((i) => i.classification.value !== 'human');
   const humans = identities.length - machines.length;
   const { kept: inScope, reason: systemsReason } = bySystems(machines, options.systems);
   const outsideSystems = machines.length - inScope.length;
   const uses = options.waivers.map((waiver) => ({ waiver, applied: 0, expired: 0 }));
   const now = options.now.getTime();
+  let walked = false;
 
-  const findings: Finding[] = [];
-  for (const active of controls) {
-    const { control, severity } = active;
-    for (const result of judge(active, inScope, options.now)) {
-      const finding: Finding = { controlId: control.meta.id, identityId: result.identityId, status: result.status, severity, message: result.message, evidence: result.evidence };
-      if (result.credentialId !== undefined) finding.credentialId = result.credentialId;
-      if (finding.status === 'fail' && uses.length > 0) {
-        const matching = uses.filter((u) => u.waiver.control === finding.controlId && matchesGlob(u.waiver.identity, finding.identityId));
-        const valid = matching.find((u) => now < waiverEnd(u.waiver));
-        if (valid) {
-          valid.applied += 1;
-          finding.status = 'excepted';
-          finding.waiver = valid.waiver;
-        } else if (matching.length > 0) {
-          for (const u of matching) u.expired += 1;
-          finding.message += ` (waiver ${matching[0]!.waiver.ticket} expired ${matching[0]!.waiver.expires})`;
+  function* findings(): Generator<Finding> {
+    for (const active of [...controls].sort((a, b) => compareIds(a.control.meta.id, b.control.meta.id))) {
+      const { control, severity } = active;
+      const judged: Finding[] = [];
+      for (const result of judge(active, inScope, options.now)) {
+        const finding: Finding = { controlId: control.meta.id, identityId: result.identityId, status: result.status, severity, message: result.message, evidence: result.evidence };
+        if (result.credentialId !== undefined) finding.credentialId = result.credentialId;
+        if (finding.status === 'fail' && uses.length > 0) {
+          const matching = uses.filter((u) => u.waiver.control === finding.controlId && matchesGlob(u.waiver.identity, finding.identityId));
+          const valid = matching.find((u) => now < waiverEnd(u.waiver));
+          if (valid) {
+            valid.applied += 1;
+            finding.status = 'excepted';
+            finding.waiver = valid.waiver;
+          } else if (matching.length > 0) {
+            for (const u of matching) u.expired += 1;
+            finding.message += ` (waiver ${matching[0]!.waiver.ticket} expired ${matching[0]!.waiver.expires})`;
+          }
         }
+        judged.push(finding);
       }
-      findings.push(finding);
+      yield* judged.sort(compareFindings);
     }
+    walked = true;
   }
-  findings.sort(compareFindings);
+
   return {
-    findings,
-    waivers: uses.map(({ waiver, applied, expired }) => ({
-      waiver,
-      state: applied > 0 ? 'applied' : expired > 0 ? 'expired' : 'unused',
-      findings: applied + expired,
-    })),
-    excluded: [
-      ...(humans > 0 ? [{ reason: 'classified as a person (evaluate.includeHumans is off)', identities: humans }] : []),
-      ...(systemsReason && outsideSystems > 0 ? [{ reason: systemsReason, identities: outsideSystems }] : []),
-    ],
-    evaluated: inScope.length,
+    findings: { [Symbol.iterator]: findings },
+    account() {
+      if (!walked) throw new Error('the evaluation is accounted for once its findings were walked');
+      return {
+        waivers: uses.map(({ waiver, applied, expired }) => ({
+          waiver,
+          state: applied > 0 ? 'applied' : expired > 0 ? 'expired' : 'unused',
+          findings: applied + expired,
+        })),
+        excluded: [
+          ...(humans > 0 ? [{ reason: 'classified as a person (evaluate.includeHumans is off)', identities: humans }] : []),
+          ...(systemsReason && outsideSystems > 0 ? [{ reason: systemsReason, identities: outsideSystems }] : []),
+        ],
+        evaluated: inScope.length,
+      };
+    },
   };
+}
+
+/** Every control's findings at once, in canonical order, with the waivers' use and the population left out. */
+export function evaluate(identities: readonly Identity[], controls: readonly ActiveControl[], options: EvaluateOptions): Evaluation {
+  const stream = evaluationStream(identities, controls, options);
+  const findings: Finding[] = [];
+  for (const finding of stream.findings) findings.push(finding);
+  return { findings, ...stream.account() };
 }

@@ -4,7 +4,7 @@ import type { Finding, Identity } from '../sdk/index.js';
 import { stableStringify } from '../stable-json.js';
 import { compareIds } from './collect.js';
 import { enrich, undoEnrichment, type EnrichmentChange } from './enrich.js';
-import { evaluate, type Evaluation } from './evaluate.js';
+import { evaluationStream, type EvaluationStream } from './evaluate.js';
 import { activeControls, inputsFrom, type InputFile } from './pipeline.js';
 import type { SystemsRegistry } from './systems.js';
 
@@ -22,8 +22,8 @@ export interface Reperformance {
   /** The sealed inputs, with the rows each holds. */
   inputs: InputFile[];
   inventory: Comparison;
-  /** The re-performed evaluation, whose findings are compared with the sealed ones as those are read (ListComparison). */
-  evaluation: Evaluation;
+  /** The re-performed evaluation, walked a control at a time as the sealed findings are read (ListComparison). */
+  evaluation: EvaluationStream;
   /** The sealed systems registry, when the run had one. */
   systems?: SystemsRegistry;
 }
@@ -45,18 +45,25 @@ export class ListComparison<T> {
   private readonly againHash = createHash('sha256').update('[');
   private readonly before = new Map<string, string>();
   private readonly after = new Map<string, string>();
+  private readonly again: Iterator<T>;
+  /** The re-performed item at the position last compared, and how many there were so far. */
+  private current: T | undefined;
+  private count = 0;
   private index = 0;
 
+  /** `again` is walked once, an item per sealed item: a stream of them is never held whole. */
   constructor(
-    private readonly again: readonly T[],
+    again: Iterable<T>,
     private readonly key: (item: T) => string,
-  ) {}
+  ) {
+    this.again = again[Symbol.iterator]();
+  }
 
   /** The next sealed item, as read and validated. */
   value(sealed: T): void {
     const right = this.nextAgain();
     // Most items come out as sealed: those are written once, for both digests.
-    this.compare(right !== undefined && jsonEqual(sealed, this.again[this.index - 1]) ? right : stableStringify(sealed), sealed, right);
+    this.compare(right !== undefined && jsonEqual(sealed, this.current) ? right : stableStringify(sealed), sealed, right);
   }
 
   /**
@@ -74,15 +81,22 @@ export class ListComparison<T> {
 
   /** The comparison, once every sealed item was fed. */
   finish(): Comparison {
-    while (this.index < this.again.length) this.compare(undefined, undefined, this.nextAgain());
+    for (let right = this.nextAgain(); right !== undefined; right = this.nextAgain()) this.compare(undefined, undefined, right);
     const { before, after } = this;
     const differing = [...new Set([...before.keys(), ...after.keys()])].filter((k) => before.get(k) !== after.get(k)).sort(compareIds);
-    return { count: this.again.length, sealedDigest: this.sealedHash.update(']').digest('hex'), againDigest: this.againHash.update(']').digest('hex'), differing };
+    return { count: this.count, sealedDigest: this.sealedHash.update(']').digest('hex'), againDigest: this.againHash.update(']').digest('hex'), differing };
   }
 
   private nextAgain(): string | undefined {
-    const i = this.index++;
-    return i < this.again.length ? stableStringify(this.again[i]) : undefined;
+    this.index++;
+    const next = this.again.next();
+    if (next.done) {
+      this.current = undefined;
+      return undefined;
+    }
+    this.current = next.value;
+    this.count++;
+    return stableStringify(next.value);
   }
 
   private compare(left: string | undefined, sealed: T | undefined, right: string | undefined): void {
@@ -91,7 +105,7 @@ export class ListComparison<T> {
     if (right !== undefined) this.againHash.update(i === 0 ? right : `,${right}`);
     if (left === right) return;
     if (left !== undefined) this.before.set(this.key(sealed!), left);
-    if (right !== undefined) this.after.set(this.key(this.again[i]!), right);
+    if (right !== undefined) this.after.set(this.key(this.current!), right);
   }
 }
 
@@ -139,7 +153,7 @@ export const findingKey = (f: Pick<Finding, 'controlId' | 'identityId' | 'creden
 export function reperformRun(run: SealedRun, sealedInputs: InputFile[], enrichment: readonly EnrichmentChange[], registries: Registries): Reperformance {
   const inputs = inputsFrom(run.config, sealedInputs, registries.controls.map((c) => c.meta.id));
   const identities = enrich(undoEnrichment(run.identities, enrichment), inputs.enrich).sort((a, b) => compareIds(a.id, b.id));
-  const evaluation = evaluate(identities, activeControls({ config: run.config }, registries, inputs), {
+  const evaluation = evaluationStream(identities, activeControls({ config: run.config }, registries, inputs), {
     now: new Date(run.asOf),
     waivers: inputs.waivers,
     includeHumans: run.config.evaluate.includeHumans,

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parsePrivateKey } from '../../src/evidence/keys.js';
 import { digestFiles, listPackFiles, seal, SEAL_FILES } from '../../src/evidence/seal.js';
+import { stableJsonChunks } from '../../src/stable-json.js';
 import { pdfPages } from '../helpers/pdf-text.js';
 import { cli, packsIn, ROOT, tempDir } from './cli.js';
 
@@ -242,6 +243,25 @@ describe('an auditor with the demo packs', () => {
       expect(printed.stdout).toMatch(/^Sample of 2 from a population of \d+/);
       expect(printed.stdout).toContain('Not sealed (--no-seal): no addendum written.');
       expect(existsSync(path.join(`${q4}.samples`, 'sample_all-controls_any-status_n2_seed-k'))).toBe(false);
+    });
+
+    it('report evaluates a pack again when it is too old to hold the waivers\' account, and renders the same', { timeout: 240_000 }, async () => {
+      // The whole output folder: the report names the changes since the baseline pack beside it.
+      await cp(path.join(cwd, 'evidence-demo'), path.join(cwd, 'older'), { recursive: true });
+      const copy = path.join(cwd, 'older', path.relative(path.join(cwd, 'evidence-demo'), q4));
+      // Sample addenda are bound to the pack as it was sealed, and would rightly be refused for the resealed one.
+      await rm(`${copy}.samples`, { recursive: true, force: true });
+      await reseal(copy, path.join(cwd, signingKey), async () => {
+        const file = path.join(copy, 'findings.json');
+        const { findings, ...around } = JSON.parse(await readFile(file, 'utf8'));
+        expect(around.summary.waivers.length).toBeGreaterThan(0);
+        delete around.summary.waivers;
+        await writeFile(file, [...stableJsonChunks(around, 'findings', findings, 'line')].join(''));
+      });
+      expect(JSON.parse(await readFile(path.join(copy, 'findings.json'), 'utf8')).summary).not.toHaveProperty('waivers');
+      const result = await cli(['report', copy, '--out', 'older-report', ...key], { cwd });
+      expect(result.code).toBe(0);
+      expect(await readFile(path.join(cwd, 'older-report', 'summary.md'), 'utf8')).toBe(await readFile(path.join(q4, 'summary.md'), 'utf8'));
     });
 
     it('report names its default folder from the path given, and refuses a forged sample addendum', { timeout: 240_000 }, async () => {
