@@ -9,15 +9,15 @@ import { copyPartFiles, openPart, PART_PLAN_FILE } from '../evidence/part.js';
 import { cycleOf, parseCycle, type Cycle } from '../evidence/cycle.js';
 import type { SigningKey } from '../evidence/keys.js';
 import { describeOperator } from '../evidence/operator.js';
-import { diffPacks, type PackSide } from '../evidence/diff.js';
+import { diffStreamedPacks, type PackSide } from '../evidence/diff.js';
 import { lockOutput } from '../evidence/lock.js';
 import { discardStaging, linkTo, newRunId, writePack, type PackContents, type PackLinks, type RunRecord } from '../evidence/pack.js';
 import { latestCampaignInput } from '../evidence/recert-latest.js';
-import { displayPath, listPacks, openPack, readPackLists, type PackEntry, type PackHead } from '../evidence/read-pack.js';
+import { displayPath, jsonItems, listPacks, openPack, readPackLists, type PackEntry, type PackHead } from '../evidence/read-pack.js';
 import { loadReportText, reportChanges, reportModel } from '../evidence/report.js';
 import { toolCommit as commitOf, toolVersion } from '../paths.js';
 import { renderReportPdf } from '../writers/pdf.js';
-import { ExitError, EXIT, type Logger } from '../sdk/index.js';
+import { ExitError, EXIT, FindingSchema, type Logger } from '../sdk/index.js';
 import { packWriters } from '../writers/index.js';
 import type { ResultSet } from '../writers/types.js';
 import { describeIncompleteness } from '../writers/describe.js';
@@ -112,9 +112,10 @@ async function packLinks(settings: RunSettings, keys: readonly KeyObject[]): Pro
 
 async function changesSince(baseline: PackHead | undefined, current: PackSide) {
   if (!baseline) return undefined;
-  const { identities, findings } = await readPackLists(baseline, ['identities', 'findings']);
-  const side = { runId: baseline.manifest.runId, cycle: baseline.manifest.cycle.id, asOf: baseline.manifest.asOf, identities, findings };
-  return reportChanges(diffPacks(side, current));
+  const { identities } = await readPackLists(baseline, ['identities']);
+  // The baseline's findings are walked in step with the run's as they are read, never held.
+  const side = { runId: baseline.manifest.runId, cycle: baseline.manifest.cycle.id, asOf: baseline.manifest.asOf, identities, findings: () => jsonItems(baseline.dir, 'findings.json', 'findings', FindingSchema) };
+  return reportChanges(await diffStreamedPacks(side, { ...current, findings: () => current.findings }));
 }
 
 /** Nothing was collected from any source: such a run seals nothing, so it never becomes the chain's head. */

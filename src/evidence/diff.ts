@@ -163,9 +163,12 @@ export function diffPacks(from: PackSide, to: PackSide): PackDiff {
   return assemble(from, to, tally);
 }
 
-/** A pack whose findings are read as they are walked: each call of `findings` starts a walk of them from the first. */
+/**
+ * A pack whose findings are read as they are walked (or, for a run not sealed yet, held): each call of
+ * `findings` starts a walk of them from the first.
+ */
 export interface StreamedPackSide extends Omit<PackSide, 'findings'> {
-  findings: () => AsyncIterable<Finding>;
+  findings: () => AsyncIterable<Finding> | Iterable<Finding>;
 }
 
 /**
@@ -179,16 +182,18 @@ export async function diffStreamedPacks(from: StreamedPackSide, to: StreamedPack
   return diffPacks({ ...from, findings: before }, { ...to, findings: after });
 }
 
-async function held(findings: AsyncIterable<Finding>): Promise<Finding[]> {
+async function held(findings: AsyncIterable<Finding> | Iterable<Finding>): Promise<Finding[]> {
   const list: Finding[] = [];
   for await (const finding of findings) list.push(finding);
   return list;
 }
 
 /** Merges the two walks as matchedFindings does; false as soon as either is out of canonical order. */
-async function tallyInStep(before: AsyncIterable<Finding>, after: AsyncIterable<Finding>, tally: FindingTally): Promise<boolean> {
-  const left = before[Symbol.asyncIterator]();
-  const right = after[Symbol.asyncIterator]();
+async function tallyInStep(before: AsyncIterable<Finding> | Iterable<Finding>, after: AsyncIterable<Finding> | Iterable<Finding>, tally: FindingTally): Promise<boolean> {
+  const walk = (findings: AsyncIterable<Finding> | Iterable<Finding>): AsyncIterator<Finding> | Iterator<Finding> =>
+    Symbol.asyncIterator in findings ? findings[Symbol.asyncIterator]() : findings[Symbol.iterator]();
+  const left = walk(before);
+  const right = walk(after);
   try {
     let then = await left.next();
     let now = await right.next();

@@ -63,11 +63,13 @@ describe('diffStreamedPacks: the findings walked in step as they are read', () =
 
   it('gives what diffPacks gives, for lists in canonical order or in any other', async () => {
     await fc.assert(
-      fc.asyncProperty(list, list, fc.boolean(), async (a, b, sortThem) => {
+      fc.asyncProperty(list, list, fc.boolean(), fc.boolean(), async (a, b, sortThem, heldNow) => {
         const findings = (items: typeof a) => items.map((f) => finding(f.control, f.identity, f.status, f.credential));
         const order = (items: Finding[]) => (sortThem ? [...items].sort((p, q) => (`${p.controlId}\u0000${p.identityId}\u0000${p.credentialId ?? ''}` < `${q.controlId}\u0000${q.identityId}\u0000${q.credentialId ?? ''}` ? -1 : 1)) : items);
         const [then, now] = [side('then', order(findings(a))), side('now', order(findings(b)))];
-        expect(await diffStreamedPacks(streamed(then), streamed(now))).toEqual(diffPacks(then, now));
+        // A run not sealed yet holds its findings: that side is walked as the list it is.
+        const nowSide = heldNow ? { ...now, findings: () => now.findings } : streamed(now);
+        expect(await diffStreamedPacks(streamed(then), nowSide)).toEqual(diffPacks(then, now));
       }),
       { numRuns: 400 },
     );
