@@ -30,17 +30,45 @@ export type ItemLayout = 'indented' | 'line';
  * a third smaller, and quicker both to write and to read one item at a time.
  */
 export function* stableJsonChunks(value: Record<string, unknown>, key: string, items: Iterable<unknown>, layout: ItemLayout = 'indented'): Generator<string> {
-  const marker = '\u0000stable-json-items\u0000';
-  const outline = stableStringify({ ...value, [key]: [marker] }, 2);
-  const line = outline.split('\n').find((l) => l.includes(JSON.stringify(marker)))!;
-  const [before, after] = outline.split(`\n${line}\n`) as [string, string];
-  const indent = line.slice(0, line.length - line.trimStart().length);
-  const text = layout === 'line' ? (item: unknown) => stableStringify(item) : (item: unknown) => stableStringify(item, 2).replaceAll('\n', `\n${indent}`);
-  let first = true;
-  for (const item of items) {
-    yield `${first ? `${before}\n` : ',\n'}${indent}${text(item)}`;
-    first = false;
+  const list = new StableJsonList(key, layout);
+  for (const item of items) yield list.item(value, item);
+  yield list.end(value);
+}
+
+/**
+ * `stableJsonChunks` with the items pushed one at a time, for a list written as it is made: what surrounds the
+ * list may be known only once every item came (a summary of them), as long as what comes before the list in
+ * key order does not change; `end` checks that it did not.
+ */
+export class StableJsonList {
+  private frame: { before: string; after: string; indent: string } | undefined;
+
+  constructor(
+    private readonly key: string,
+    private readonly layout: ItemLayout,
+  ) {}
+
+  /** The text of the next item; before the first, the file up to the list too (from `value`, what surrounds it). */
+  item(value: Record<string, unknown>, item: unknown): string {
+    const opening = this.frame === undefined;
+    const frame = (this.frame ??= this.frameOf(value));
+    const text = this.layout === 'line' ? stableStringify(item) : stableStringify(item, 2).replaceAll('\n', `\n${frame.indent}`);
+    return `${opening ? `${frame.before}\n` : ',\n'}${frame.indent}${text}`;
   }
-  if (first) yield `${stableStringify({ ...value, [key]: [] }, 2)}\n`;
-  else yield `\n${after}\n`;
+
+  /** The rest of the file after the last item, with `value` as it ended (or the whole file, when no item came). */
+  end(value: Record<string, unknown>): string {
+    if (this.frame === undefined) return `${stableStringify({ ...value, [this.key]: [] }, 2)}\n`;
+    const frame = this.frameOf(value);
+    if (frame.before !== this.frame.before) throw new Error(`internal: what comes before "${this.key}" changed while its items were written`);
+    return `\n${frame.after}\n`;
+  }
+
+  private frameOf(value: Record<string, unknown>) {
+    const marker = '\u0000stable-json-items\u0000';
+    const outline = stableStringify({ ...value, [this.key]: [marker] }, 2);
+    const line = outline.split('\n').find((l) => l.includes(JSON.stringify(marker)))!;
+    const [before, after] = outline.split(`\n${line}\n`) as [string, string];
+    return { before, after, indent: line.slice(0, line.length - line.trimStart().length) };
+  }
 }

@@ -1,4 +1,5 @@
 import type { LoadedConfig } from '../config.js';
+import { gathered } from '../engine/evaluate.js';
 import type { PipelineResult } from '../engine/pipeline.js';
 import { atOrAbove, EXIT, type Severity } from '../sdk/index.js';
 import { loadFrameworks, mappingsFor } from '../evidence/frameworks.js';
@@ -14,11 +15,13 @@ export function systemsInScope(systems: readonly SystemDefinition[]): SystemInSc
 
 export const TOOL = { name: 'nhi-audit', informationUri: 'https://github.com/nhi-audit/nhi-audit' } as const;
 
-/** The run's results in the shape every writer renders. */
-export function toResultSet(pipeline: PipelineResult, loaded: LoadedConfig, asOf: Date, cycle?: string): ResultSet {
+/** What the writers render beside the findings: the run, its controls in force, the population, the sources. */
+export type ResultBase = Omit<ResultSet, 'findings' | 'waivers' | 'summary'>;
+
+/** The run's results but for the findings, in canonical order (sorted once here, for every writer of the run). */
+export function resultBase(pipeline: Omit<PipelineResult, 'evaluation'>, loaded: LoadedConfig, asOf: Date, cycle?: string): ResultBase {
   const frameworks = loadFrameworks(frameworksDir());
-  // Sorted once here, for every writer of the run.
-  return sortResultSet({
+  const { findings: _none, ...base } = sortResultSet({
     tool: { name: TOOL.name, version: toolVersion(), informationUri: TOOL.informationUri },
     ...(loaded.config.organization ? { organization: loaded.config.organization } : {}),
     asOf: asOf.toISOString(),
@@ -34,11 +37,17 @@ export function toResultSet(pipeline: PipelineResult, loaded: LoadedConfig, asOf
       mappings: mappingsFor(control.meta.id, frameworks),
     })),
     identities: pipeline.identities,
-    findings: pipeline.evaluation.findings,
+    findings: [],
     sources: pipeline.sources,
-    waivers: pipeline.evaluation.waivers,
     ...(pipeline.systems ? { systems: systemsInScope(pipeline.systems) } : {}),
   });
+  return base;
+}
+
+/** The run's results in the shape every writer renders, every finding held (`check`). */
+export function toResultSet(pipeline: PipelineResult, loaded: LoadedConfig, asOf: Date, cycle?: string): ResultSet {
+  const { findings, waivers } = gathered(pipeline.evaluation);
+  return sortResultSet({ ...resultBase(pipeline, loaded, asOf, cycle), findings, waivers });
 }
 
 /**

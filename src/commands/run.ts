@@ -9,21 +9,23 @@ import { copyPartFiles, openPart, PART_PLAN_FILE } from '../evidence/part.js';
 import { cycleOf, parseCycle, type Cycle } from '../evidence/cycle.js';
 import type { SigningKey } from '../evidence/keys.js';
 import { describeOperator } from '../evidence/operator.js';
-import { diffStreamedPacks, type PackSide } from '../evidence/diff.js';
+import { diffStreamedPacks, type StreamedPackSide } from '../evidence/diff.js';
+import { writeFindingsFiles } from '../evidence/findings-files.js';
 import { lockOutput } from '../evidence/lock.js';
 import { discardStaging, linkTo, newRunId, writePack, type PackContents, type PackLinks, type RunRecord } from '../evidence/pack.js';
 import { latestCampaignInput } from '../evidence/recert-latest.js';
-import { displayPath, jsonItems, listPacks, openPack, readPackLists, type PackEntry, type PackHead } from '../evidence/read-pack.js';
+import { displayPath, jsonItems, listPacks, readJsonItems, openPack, readPackLists, type PackEntry, type PackHead } from '../evidence/read-pack.js';
 import { loadReportText, reportChanges, reportModel } from '../evidence/report.js';
 import { toolCommit as commitOf, toolVersion } from '../paths.js';
 import { renderReportPdf } from '../writers/pdf.js';
 import { ExitError, EXIT, FindingSchema, type Logger } from '../sdk/index.js';
-import { packWriters } from '../writers/index.js';
+import { packWriters, writers } from '../writers/index.js';
+import { sortResultSet } from '../writers/sorted.js';
 import type { ResultSet } from '../writers/types.js';
 import { describeIncompleteness } from '../writers/describe.js';
 import { commandLogger, loadConfigFor, withSystemsOption, registries, resolveAsOf, signingKeyFor, sourceProgress, trustedKeys, type GlobalOptions } from './context.js';
-import { emit, resolveOutputs, type ReportOptions } from './output.js';
-import { exitCodeFor, toResultSet } from './results.js';
+import { emit, resolveOutputs, type OutputTarget, type ReportOptions } from './output.js';
+import { exitCodeFor, resultBase } from './results.js';
 
 export interface RunSettings {
   asOf: Date;
@@ -47,6 +49,7 @@ export interface RunSettings {
 
 export interface SealedRun {
   dir: string;
+  /** Only the findings the summary lists (failing, excepted), with the summary of them all; the pack has every one. */
   results: ResultSet;
   attestationDigest: string;
 }
@@ -110,16 +113,16 @@ async function packLinks(settings: RunSettings, keys: readonly KeyObject[]): Pro
   };
 }
 
-async function changesSince(baseline: PackHead | undefined, current: PackSide) {
+async function changesSince(baseline: PackHead | undefined, current: StreamedPackSide) {
   if (!baseline) return undefined;
   const { identities } = await readPackLists(baseline, ['identities']);
-  // The baseline's findings are walked in step with the run's as they are read, never held.
+  // Both packs' findings are walked in step as they are read, never held.
   const side = { runId: baseline.manifest.runId, cycle: baseline.manifest.cycle.id, asOf: baseline.manifest.asOf, identities, findings: () => jsonItems(baseline.dir, 'findings.json', 'findings', FindingSchema) };
-  return reportChanges(await diffStreamedPacks(side, { ...current, findings: () => current.findings }));
+  return reportChanges(await diffStreamedPacks(side, current));
 }
 
 /** Nothing was collected from any source: such a run seals nothing, so it never becomes the chain's head. */
-function everySourceFailed(results: ResultSet): boolean {
+function everySourceFailed(results: Pick<ResultSet, 'sources'>): boolean {
   return results.sources.every((s) => s.verdict === 'incomplete' && s.identities === 0);
 }
 
@@ -151,13 +154,15 @@ export async function sealRun(loaded: LoadedConfig, loadedInputs: RunInputs, key
         clock,
         ...(settings.onSource ? { onSource: settings.onSource } : {}),
       }, settings.collected);
-      const results = toResultSet(pipeline, loaded, settings.asOf, settings.cycle.id);
-      if (everySourceFailed(results)) {
+      const base = resultBase(pipeline, loaded, settings.asOf, settings.cycle.id);
+      if (everySourceFailed(base)) {
         throw new ExitError(
           EXIT.incomplete,
-          `No pack written: every source failed and nothing was collected.\n${results.sources.map((s) => `  ${s.source}: ${describeIncompleteness(s)}`).join('\n')}`,
+          `No pack written: every source failed and nothing was collected.\n${base.sources.map((s) => `  ${s.source}: ${describeIncompleteness(s)}`).join('\n')}`,
         );
       }
+      // The controls are evaluated as findings.json and findings.csv are written: only the listed findings are held.
+      const { results, account, digests } = await writeFindingsFiles(staging, base, pipeline.evaluation);
       const toolCommit = commitOf();
       const record: RunRecord = {
         runId,
@@ -172,23 +177,30 @@ export async function sealRun(loaded: LoadedConfig, loadedInputs: RunInputs, key
         ...(loaded.plugins ? { plugins: loaded.plugins.map((p) => p.package) } : {}),
         ...(settings.sharding ? { sharding: settings.sharding } : {}),
       };
-      const changes = await changesSince(baseline, { runId, cycle: settings.cycle.id, asOf: record.asOf, identities: results.identities, findings: results.findings });
+      const changes = await changesSince(baseline, {
+        runId,
+        cycle: settings.cycle.id,
+        asOf: record.asOf,
+        identities: results.identities,
+        findings: () => jsonItems(staging, 'findings.json', 'findings', FindingSchema),
+      });
       const rendered: PackContents['rendered'] = Object.fromEntries(
-        packWriters.map((writer) => [writer.fileName, writer.chunks ? writer.chunks(results, { pack: '.' }) : writer.render(results, { pack: '.' })]),
+        packWriters.filter((writer) => !writer.everyFinding).map((writer) => [writer.fileName, writer.chunks ? writer.chunks(results, { pack: '.' }) : writer.render(results, { pack: '.' })]),
       );
-      rendered['report.pdf'] = await renderReportPdf(reportModel(results, pipeline.evaluation, record, key.keyId, text, changes ? { changes } : {}));
+      rendered['report.pdf'] = await renderReportPdf(reportModel(results, account, record, key.keyId, text, changes ? { changes } : {}));
       const { dir, attestationDigest } = await writePack(
         staging,
         path.join(cycleDir, runId),
         {
           results,
-          evaluation: pipeline.evaluation,
+          evaluation: account,
           config: loaded.config,
           waivers: inputs.waivers,
           inputs: inputs.files,
           enrichment: pipeline.enrichment,
           redactions: pipeline.redactions,
           rendered,
+          written: digests,
         },
         record,
         key,
@@ -203,6 +215,16 @@ export async function sealRun(loaded: LoadedConfig, loadedInputs: RunInputs, key
   } finally {
     await lock.release();
   }
+}
+
+/**
+ * The run's results for its outputs: a run holds only the findings its summary lists, so an output that renders
+ * every finding (json, csv, junit) has them read back from the sealed pack.
+ */
+async function withEveryFindingFor(targets: readonly OutputTarget[], sealed: SealedRun): Promise<ResultSet> {
+  if (!targets.some((t) => writers[t.format].everyFinding)) return sealed.results;
+  const { summary: _summary, ...results } = sealed.results;
+  return sortResultSet({ ...results, findings: await readJsonItems(sealed.dir, 'findings.json', 'findings', FindingSchema) });
 }
 
 /** `--wait SECONDS`, a whole number of seconds. */
@@ -264,7 +286,7 @@ export default async function run(
     trustedKeys: keys,
     ...(merged ? { collected: merged.collected, sharding: merged.sharding } : {}),
   });
-  await emit(sealed.results, targets, { ...(options.onlyFailed ? { onlyFailed: true } : {}), pack: sealed.dir, config: loaded.file });
+  await emit(await withEveryFindingFor(targets, sealed), targets, { ...(options.onlyFailed ? { onlyFailed: true } : {}), pack: sealed.dir, config: loaded.file });
   process.stderr.write(`Evidence pack: ${displayPath(sealed.dir)}\n`);
   return exitCodeFor(sealed.results, options.failOn);
 }

@@ -44,6 +44,11 @@ export function compareFindings(a: Finding, b: Finding): number {
   return compareIds(a.controlId, b.controlId) || compareIds(a.identityId, b.identityId) || compareIds(a.credentialId ?? '', b.credentialId ?? '');
 }
 
+/** The total order a pack seals findings in (`sortFindings`'): the finding's place, then its status and message. */
+function sealedOrder(a: Finding, b: Finding): number {
+  return compareFindings(a, b) || compareIds(a.status, b.status) || compareIds(a.message, b.message);
+}
+
 const resultKey = (r: Pick<ControlResult, 'identityId' | 'credentialId'>) => `${r.identityId}\u0000${r.credentialId ?? ''}`;
 
 /**
@@ -119,7 +124,7 @@ export function evaluationStream(identities: readonly Identity[], controls: read
         }
         judged.push(finding);
       }
-      yield* judged.sort(compareFindings);
+      yield* judged.sort(sealedOrder);
     }
     walked = true;
   }
@@ -146,7 +151,11 @@ export function evaluationStream(identities: readonly Identity[], controls: read
 
 /** Every control's findings at once, in canonical order, with the waivers' use and the population left out. */
 export function evaluate(identities: readonly Identity[], controls: readonly ActiveControl[], options: EvaluateOptions): Evaluation {
-  const stream = evaluationStream(identities, controls, options);
+  return gathered(evaluationStream(identities, controls, options));
+}
+
+/** An evaluation's findings walked and held, with its account. */
+export function gathered(stream: EvaluationStream): Evaluation {
   const findings: Finding[] = [];
   for (const finding of stream.findings) findings.push(finding);
   return { findings, ...stream.account() };

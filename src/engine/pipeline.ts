@@ -3,7 +3,7 @@ import { withPlugins, type Config, type LoadedConfig, type Registries } from '..
 import { ConfigError, type Identity, type RecertCampaign, type Logger, type Problem, type SourceCompleteness, type Waiver } from '../sdk/index.js';
 import { collectSource, compareIds, type PageRedactions, type SourceResult } from './collect.js';
 import { enrich, enrichmentChanges, type EnrichInputs, type EnrichmentChange } from './enrich.js';
-import { evaluate, type ActiveControl, type Evaluation } from './evaluate.js';
+import { evaluationStream, type ActiveControl, type EvaluationStream } from './evaluate.js';
 import { parse as parseCsv } from 'csv-parse/sync';
 import { parseApprovals, parseHrRoster, parseOwners, parsePrivilegedAccess, parseWaivers, readInputFile } from './inputs.js';
 import { parseCampaignRecord } from './recertification.js';
@@ -211,7 +211,8 @@ export interface PipelineResult {
   identities: Identity[];
   sources: SourceCompleteness[];
   controls: ActiveControl[];
-  evaluation: Evaluation;
+  /** Walked once: a run writes the findings as they come, `check` gathers them (`evaluate`'s way). */
+  evaluation: EvaluationStream;
   /** What the join with the registries changed, for re-performing it from the pack. */
   enrichment: EnrichmentChange[];
   redactions: PageRedactions[];
@@ -220,8 +221,9 @@ export interface PipelineResult {
 }
 
 /**
- * collect → enrich → evaluate, as `check`, `run` and `demo` all do it; `run --from-parts` hands in what its shards
- * collected instead (`collect`, which puts their raw pages under `options.rawDir`).
+ * collect → enrich → evaluate (its findings still to be walked), as `check`, `run` and `demo` all do it; `run
+ * --from-parts` hands in what its shards collected instead (`collect`, which puts their raw pages under
+ * `options.rawDir`).
  */
 export async function runPipeline(
   loaded: LoadedConfig,
@@ -236,7 +238,7 @@ export async function runPipeline(
   const enrichment = enrichmentChanges(population, enriched);
   const identities = enriched.sort((a, b) => compareIds(a.id, b.id));
   const controls = activeControls(loaded, registries, inputs);
-  const evaluation = evaluate(identities, controls, {
+  const evaluation = evaluationStream(identities, controls, {
     now: options.now,
     waivers: inputs.waivers,
     includeHumans: loaded.config.evaluate.includeHumans,

@@ -6,6 +6,7 @@ import type { Evaluation } from '../engine/evaluate.js';
 import { collectionVerdict, type Logger, type Waiver } from '../sdk/index.js';
 import { requestTimeStamp } from './timestamp.js';
 import { stableStringify } from '../stable-json.js';
+import { summarize } from '../writers/summary.js';
 import type { ResultSet } from '../writers/types.js';
 import type { Cycle } from './cycle.js';
 import type { SigningKey } from './keys.js';
@@ -46,8 +47,9 @@ export interface RunRecord {
 }
 
 export interface PackContents {
+  /** The run's results: every finding, or only those their summary lists when the findings' files were written already. */
   results: ResultSet;
-  evaluation: Evaluation;
+  evaluation: Omit<Evaluation, 'findings'>;
   /** The effective configuration: env var names and file paths, never secret values. */
   config: unknown;
   /** The waivers as loaded: with the inventory and config, what `reperform` needs to repeat the evaluation. */
@@ -63,6 +65,8 @@ export interface PackContents {
    * the population come as pieces, written one after another.
    */
   rendered: Record<string, string | Buffer | Iterable<string>>;
+  /** Files already written into the staging folder as they were made (findings.json, findings.csv), with their digests. */
+  written?: readonly FileDigest[];
 }
 
 /** How a new pack names older ones: the chain's head (sealed last) and the complete pack it is compared with. */
@@ -123,7 +127,7 @@ export async function writePack(
     ...contents.rendered,
   };
   const inputs = await sealInputs(staging, contents.inputs);
-  const written: FileDigest[] = [];
+  const written: FileDigest[] = [...(contents.written ?? [])];
   for (const [name, content] of Object.entries(files)) {
     await mkdir(path.dirname(path.join(staging, name)), { recursive: true });
     written.push(await writeDigested(path.join(staging, name), name, content));
@@ -162,7 +166,7 @@ export async function writePack(
       byKind: countBy(results.identities, (i) => i.kind),
       bySource: countBy(results.identities, (i) => i.source),
     },
-    results: countBy(results.findings, (f) => f.status),
+    results: Object.fromEntries(Object.entries(summarize(results).counts).filter(([, n]) => n > 0)),
     thresholds: Object.fromEntries(results.controls.map((c) => [c.id, { severity: c.severity, ...c.options }])),
     ipe: { inputs, enrichment: ENRICHMENT_FILE },
     redactions: contents.redactions,

@@ -1,6 +1,6 @@
 import { createHash, sign, type KeyObject } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { lstat, open, readdir, rmdir, writeFile } from 'node:fs/promises';
+import { lstat, open, readdir, rmdir, writeFile, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { stableStringify } from '../stable-json.js';
 import type { SigningKey } from './keys.js';
@@ -74,46 +74,84 @@ export async function pruneEmptyDirectories(dir: string): Promise<void> {
  * time would otherwise cost a system call per item), and digests it on the way: the file is never read back.
  */
 export async function writeDigested(file: string, pack: string, content: string | Uint8Array | Iterable<string>): Promise<FileDigest> {
-  const hash = createHash('sha256');
-  const handle = await open(file, 'w');
-  let size = 0;
-  let pending: string[] = [];
-  let pendingLength = 0;
-  const flush = async (bytes: Uint8Array) => {
-    hash.update(bytes);
-    size += bytes.length;
-    // One write(2) may take fewer bytes than given (a full disk, a signal): write the rest rather than seal a short file.
-    for (let offset = 0; offset < bytes.length; ) {
-      const { bytesWritten } = await handle.write(bytes, offset, bytes.length - offset);
-      if (bytesWritten === 0) throw new Error(`${file}: the file system took no bytes at offset ${offset}`);
-      offset += bytesWritten;
-    }
-  };
-  const flushPending = async () => {
-    if (pending.length === 0) return;
-    const block = Buffer.from(pending.join(''), 'utf8');
-    pending = [];
-    pendingLength = 0;
-    await flush(block);
-  };
+  const out = await DigestingWriter.open(file, pack);
   try {
-    if (typeof content === 'string') await flush(Buffer.from(content, 'utf8'));
-    else if (content instanceof Uint8Array) await flush(content);
+    if (typeof content === 'string') await out.writeBytes(Buffer.from(content, 'utf8'));
+    else if (content instanceof Uint8Array) await out.writeBytes(content);
     else {
       for (const piece of content) {
-        pending.push(piece);
-        pendingLength += piece.length;
-        if (pendingLength >= WRITE_BLOCK) await flushPending();
+        const flushing = out.write(piece);
+        if (flushing) await flushing;
       }
-      await flushPending();
     }
-  } finally {
-    await handle.close();
+  } catch (error) {
+    await out.abandon();
+    throw error;
   }
-  return { path: pack, sha256: hash.digest('hex'), size };
+  return out.close();
 }
 
 const WRITE_BLOCK = 1 << 20;
+
+/** A pack file written a piece at a time as its content is made, in blocks of a mebibyte, digested on the way. */
+export class DigestingWriter {
+  private readonly hash = createHash('sha256');
+  private size = 0;
+  private pending: string[] = [];
+  private pendingLength = 0;
+
+  private constructor(
+    private readonly file: string,
+    private readonly pack: string,
+    private readonly handle: FileHandle,
+  ) {}
+
+  static async open(file: string, pack: string): Promise<DigestingWriter> {
+    return new DigestingWriter(file, pack, await open(file, 'w'));
+  }
+
+  /** Adds a piece of text; a promise to wait for only when a block was due and is being written. */
+  write(piece: string): Promise<void> | undefined {
+    this.pending.push(piece);
+    this.pendingLength += piece.length;
+    return this.pendingLength >= WRITE_BLOCK ? this.flushPending() : undefined;
+  }
+
+  async writeBytes(bytes: Uint8Array): Promise<void> {
+    await this.flushPending();
+    this.hash.update(bytes);
+    this.size += bytes.length;
+    // One write(2) may take fewer bytes than given (a full disk, a signal): write the rest rather than seal a short file.
+    for (let offset = 0; offset < bytes.length; ) {
+      const { bytesWritten } = await this.handle.write(bytes, offset, bytes.length - offset);
+      if (bytesWritten === 0) throw new Error(`${this.file}: the file system took no bytes at offset ${offset}`);
+      offset += bytesWritten;
+    }
+  }
+
+  /** Writes what is pending and closes the file: its digest, as the seal lists it. */
+  async close(): Promise<FileDigest> {
+    try {
+      await this.flushPending();
+    } finally {
+      await this.handle.close();
+    }
+    return { path: this.pack, sha256: this.hash.digest('hex'), size: this.size };
+  }
+
+  /** Closes the file after a failure; the staging folder it is in is discarded. */
+  async abandon(): Promise<void> {
+    await this.handle.close().catch(() => undefined);
+  }
+
+  private async flushPending(): Promise<void> {
+    if (this.pending.length === 0) return;
+    const block = Buffer.from(this.pending.join(''), 'utf8');
+    this.pending = [];
+    this.pendingLength = 0;
+    await this.writeBytes(block);
+  }
+}
 
 export async function digestFiles(dir: string, files: readonly string[]): Promise<FileDigest[]> {
   const digests: FileDigest[] = [];

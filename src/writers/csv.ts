@@ -2,6 +2,7 @@ import type { Finding, Identity } from '../sdk/index.js';
 import { stableStringify } from '../stable-json.js';
 import { describeLastUsed } from './describe.js';
 import { sortResultSet } from './sorted.js';
+import { everyFinding } from './summary.js';
 import { streamingWriter, type ControlInForce, type ResultSet, type Writer } from './types.js';
 
 type Cell = string | number;
@@ -111,7 +112,7 @@ const FINDING_COLUMNS = [
 ] as const;
 
 /** Each identity's scope verdict: whether the population its finding was judged in was read whole. */
-function collectionVerdicts(results: ResultSet): (identityId: string) => string {
+function collectionVerdicts(results: Omit<ResultSet, 'findings'>): (identityId: string) => string {
   const verdicts = new Map(results.sources.flatMap((s) => s.scopes.map((scope) => [`${s.source}\n${scope.scope}`, scope.verdict] as const)));
   const sourceVerdicts = new Map(results.sources.map((s) => [s.source, s.verdict]));
   const identities = new Map(results.identities.map((i) => [i.id, i]));
@@ -122,31 +123,50 @@ function collectionVerdicts(results: ResultSet): (identityId: string) => string 
   };
 }
 
-function controlsById(results: ResultSet): Map<string, ControlInForce> {
+function controlsById(results: Pick<ResultSet, 'controls'>): Map<string, ControlInForce> {
   return new Map(results.controls.map((c) => [c.id, c]));
+}
+
+/** findings.csv's header, and each finding's record in it (with CRLF), for a run that writes them as they come. */
+export function findingsCsvRecords(results: Omit<ResultSet, 'findings'>): { header: string; record(finding: Finding): string } {
+  const controls = controlsById(results);
+  const verdictOf = collectionVerdicts(results);
+  return {
+    header: csvRecord(FINDING_COLUMNS),
+    record: (f) =>
+      csvRecord([
+        f.controlId,
+        controls.get(f.controlId)?.title ?? '',
+        f.severity,
+        f.identityId,
+        f.credentialId ?? '',
+        f.status,
+        f.message,
+        f.waiver?.ticket ?? '',
+        stableStringify(f.evidence),
+        verdictOf(f.identityId),
+      ]),
+  };
 }
 
 /** Every control result, one row each. */
 const findingsCsv: Writer = streamingWriter({
   id: 'csv',
   fileName: 'findings.csv',
-  chunks(results) {
+  everyFinding: true,
+  *chunks(results) {
     const sorted = sortResultSet(results);
-    const controls = controlsById(sorted);
-    const verdictOf = collectionVerdicts(sorted);
-    const rows = mapped(sorted.findings, (f: Finding) => [
-      f.controlId,
-      controls.get(f.controlId)?.title ?? '',
-      f.severity,
-      f.identityId,
-      f.credentialId ?? '',
-      f.status,
-      f.message,
-      f.waiver?.ticket ?? '',
-      stableStringify(f.evidence),
-      verdictOf(f.identityId),
-    ]);
-    return csvChunks(FINDING_COLUMNS, rows);
+    const { header, record } = findingsCsvRecords(sorted);
+    let text = header;
+    let count = 0;
+    for (const finding of everyFinding(sorted)) {
+      text += record(finding);
+      if (++count % CSV_BATCH === 0) {
+        yield text;
+        text = '';
+      }
+    }
+    if (text !== '') yield text;
   },
 });
 

@@ -1,11 +1,11 @@
 import { collectionVerdict } from '../sdk/index.js';
 import { stableJsonChunks } from '../stable-json.js';
 import { sortResultSet } from './sorted.js';
-import { summarize } from './summary.js';
+import { everyFinding, summarize, type Summary } from './summary.js';
 import { streamingWriter, type ResultSet, type Writer } from './types.js';
 
 /** What says which run a file belongs to when it is read on its own, outside its pack. */
-function header(results: ResultSet) {
+function header(results: Pick<ResultSet, 'tool' | 'organization' | 'asOf' | 'cycle'>) {
   return { tool: results.tool, organization: results.organization, asOf: results.asOf, cycle: results.cycle };
 }
 
@@ -18,37 +18,44 @@ export const inventoryJson: Writer = streamingWriter({
   },
 });
 
+/** What findings.json holds around its list: the run, the summary an auditor ties out against the findings, the collection. */
+export function findingsAround(sorted: Omit<ResultSet, 'findings'>, summary: Summary): Record<string, unknown> {
+  return {
+    ...header(sorted),
+    ...(sorted.drift ? { drift: sorted.drift } : {}),
+    summary: {
+      statuses: summary.counts,
+      controls: Object.fromEntries(
+        summary.controls.map(({ control, counts }) => [control.id, { title: control.title, severity: control.severity, ...counts }]),
+      ),
+      severities: summary.severities,
+      waivers: summary.waivers.map(({ waiver, state, findings, inForce }) => ({ ...waiver, state, inForce, findings })),
+      sources: Object.fromEntries(sorted.sources.map((s) => [s.source, s.verdict])),
+    },
+    collection: {
+      verdict: collectionVerdict(sorted.sources),
+      sources: sorted.sources.map((s) => ({
+        source: s.source,
+        connector: s.connector,
+        verdict: s.verdict,
+        scopes: s.scopes.map((scope) => ({ scope: scope.scope, verdict: scope.verdict })),
+      })),
+    },
+  };
+}
+
+/** The findings' list of findings.json: each compact on a line of its own (a pack holds millions; a line greps). */
+export const FINDINGS_KEY = 'findings';
+export const FINDINGS_LAYOUT = 'line';
+
 /** `findings` in control, identity, credential order, and a summary an auditor can tie out against them. */
 const findingsJson: Writer = streamingWriter({
   id: 'json',
   fileName: 'findings.json',
+  everyFinding: true,
   chunks(results) {
     const sorted = sortResultSet(results);
-    const summary = summarize(sorted);
-    const around = {
-      ...header(sorted),
-      ...(sorted.drift ? { drift: sorted.drift } : {}),
-      summary: {
-        statuses: summary.counts,
-        controls: Object.fromEntries(
-          summary.controls.map(({ control, counts }) => [control.id, { title: control.title, severity: control.severity, ...counts }]),
-        ),
-        severities: summary.severities,
-        waivers: summary.waivers.map(({ waiver, state, findings, inForce }) => ({ ...waiver, state, inForce, findings })),
-        sources: Object.fromEntries(sorted.sources.map((s) => [s.source, s.verdict])),
-      },
-      collection: {
-        verdict: collectionVerdict(sorted.sources),
-        sources: sorted.sources.map((s) => ({
-          source: s.source,
-          connector: s.connector,
-          verdict: s.verdict,
-          scopes: s.scopes.map((scope) => ({ scope: scope.scope, verdict: scope.verdict })),
-        })),
-      },
-    };
-    // One finding a line: a pack holds millions, and a finding reads well on one line (and greps).
-    return stableJsonChunks(around, 'findings', sorted.findings, 'line');
+    return stableJsonChunks(findingsAround(sorted, summarize(sorted)), FINDINGS_KEY, everyFinding(sorted), FINDINGS_LAYOUT);
   },
 });
 

@@ -3,6 +3,7 @@ import type { Finding } from '../sdk/index.js';
 import { stableStringify } from '../stable-json.js';
 import { describeIncompleteness, describeWaiver, findingSubject } from './describe.js';
 import { sortResultSet } from './sorted.js';
+import { everyFinding } from './summary.js';
 import type { ControlInForce, ResultSet, Writer } from './types.js';
 
 /**
@@ -93,10 +94,11 @@ function completenessSuite(results: ResultSet): Suite {
 const junit: Writer = {
   id: 'junit',
   fileName: 'junit.xml',
+  everyFinding: true,
   render(results) {
     const sorted = sortResultSet(results);
     const byControl = new Map<string, Finding[]>();
-    for (const f of sorted.findings) {
+    for (const f of everyFinding(sorted)) {
       const group = byControl.get(f.controlId);
       if (group) group.push(f);
       else byControl.set(f.controlId, [f]);

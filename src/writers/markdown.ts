@@ -3,8 +3,7 @@ import type { Finding } from '../sdk/index.js';
 import { safeText } from '../terminal.js';
 import { describeIncompleteness, describeUnreconciled, findingSubject } from './describe.js';
 import { sortResultSet } from './sorted.js';
-import { summarize, type Summary, type WaiverUsage } from './summary.js';
-import { resultsBySystem, type SystemResults } from './systems.js';
+import { summarize, type Summary, type SystemResults, type WaiverUsage } from './summary.js';
 import type { RenderOptions, ResultSet, Writer } from './types.js';
 
 export const DEFAULT_MAX_FINDINGS = 50;
@@ -227,7 +226,7 @@ export function renderMarkdown(results: ResultSet, options: RenderOptions = {}):
     headline(sorted, summary),
     controlsSection(summary),
     failingSection(summary, options.maxFindings ?? DEFAULT_MAX_FINDINGS),
-    systemsSection(resultsBySystem(sorted), options.maxFindings ?? DEFAULT_MAX_FINDINGS),
+    systemsSection(summary.systems, options.maxFindings ?? DEFAULT_MAX_FINDINGS),
     driftSection(sorted.drift),
     waiversSection(summary),
     sourcesSection(sorted),

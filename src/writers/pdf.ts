@@ -4,7 +4,6 @@ import { RecertCampaignSchema, type Finding, type RecertCampaign, type SourceCom
 import { describeWaiver, findingSubject } from './describe.js';
 import { sortResultSet } from './sorted.js';
 import { STATUSES, summarize, type ControlSummary } from './summary.js';
-import { resultsBySystem } from './systems.js';
 import type { ResultSet } from './types.js';
 
 /** The wording of the report, from evidence-templates/report.json. */
@@ -264,7 +263,7 @@ function scope(doc: Doc, model: ReportModel): void {
 
 /** The systems registry's systems, each with the identities reaching it and their results. */
 function systemsInScope(doc: Doc, results: ReportModel['results']): void {
-  const systems = resultsBySystem(results);
+  const { systems } = summarize(results);
   if (systems.length === 0) return;
   heading(doc, 'Systems in scope', 11);
   paragraph(doc, 'Each identity is in a system\'s scope for the reasons the inventory records (its account, tags, grants, repository or trust); an identity reaching two systems counts in both.');
@@ -375,9 +374,9 @@ function recertification(doc: Doc, model: ReportModel): void {
     return;
   }
   const count = (decision: string) => campaign.decisions.filter((d) => d.decision === decision).length;
-  const completed = model.results.findings.filter((f) => f.controlId === 'recertification-completed');
-  const decided = completed.filter((f) => f.status === 'pass').length;
-  const undecided = completed.filter((f) => f.status === 'fail').length;
+  const completed = summarize(model.results).controls.find((c) => c.control.id === 'recertification-completed')?.counts;
+  const decided = completed?.pass ?? 0;
+  const undecided = completed?.fail ?? 0;
   paragraph(
     doc,
     `Campaign ${campaign.id}: ${campaign.scope === 'sox' ? 'identities reaching a SOX key system' : 'every identity'} of cycle ${campaign.cycle}, ` +

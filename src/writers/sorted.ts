@@ -21,7 +21,7 @@ export function sortFindings(findings: readonly Finding[]): Finding[] {
   return sortBy(findings, (f) => [f.controlId, f.identityId, f.credentialId ?? '', f.status, f.message]);
 }
 
-function sortWaivers(uses: readonly WaiverUse[]): WaiverUse[] {
+export function sortWaivers(uses: readonly WaiverUse[]): WaiverUse[] {
   return sortBy(uses, ({ waiver: w }) => [w.control, w.identity, w.ticket, w.expires, w.approver, w.reason]);
 }
 

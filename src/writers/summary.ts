@@ -25,6 +25,11 @@ export interface Summary {
   severities: Record<Severity, StatusCounts>;
   waivers: WaiverUsage[];
   failing: Finding[];
+  /**
+   * Results grouped by system, in registry order (the registry's systems, else as the identities name them); an
+   * identity reaching two systems counts in both. Empty when no identity reaches one.
+   */
+  systems: SystemResults[];
   incompleteSources: SourceCompleteness[];
   /** Read without error, but with no independent count: not proven whole. */
   unreconciledSources: SourceCompleteness[];
@@ -34,51 +39,116 @@ export function zeroCounts(): StatusCounts {
   return { pass: 0, fail: 0, excepted: 0, 'not-applicable': 0 };
 }
 
-/** Without the evaluation's account, the waivers known are those the excepted findings carry. */
-function usesFromFindings(findings: readonly Finding[]): WaiverUse[] {
-  const uses = new Map<string, WaiverUse>();
-  for (const { waiver } of findings) {
-    if (!waiver) continue;
-    const key = stableStringify(waiver);
-    const use = uses.get(key) ?? { waiver, state: 'applied', findings: 0 };
-    use.findings++;
-    uses.set(key, use);
-  }
-  return [...uses.values()];
+/** One system's share of a run: the identities reaching it and the findings on them. */
+export interface SystemResults {
+  name: string;
+  sox: boolean;
+  owner?: string;
+  identities: number;
+  counts: StatusCounts;
+  failing: Finding[];
+}
+
+/**
+ * The findings a summary lists one by one, beside its counts: the failing and the excepted (exceptions.csv, the
+ * reports' exception lists) and every finding of `revocation-executed` (the report tells each revocation's fate).
+ * A run that streams its findings to the pack holds these and no others.
+ */
+export function isListed(finding: Finding): boolean {
+  return finding.status === 'fail' || finding.status === 'excepted' || finding.controlId === 'revocation-executed';
+}
+
+/** A set's findings, for a writer that renders every one of them: a set that holds only the listed ones is refused. */
+export function everyFinding(results: ResultSet): Finding[] {
+  if (results.summary) throw new Error('internal: this output renders every finding, and the results hold only the failing and excepted ones');
+  return results.findings;
 }
 
 /** Summaries already made: a run's writers each summarize the same ResultSet, and each pass reads every finding. */
 const summaries = new WeakMap<ResultSet, Summary>();
 
-/** Counts and lists every writer shows; expects a ResultSet already in canonical order (`sortResultSet`). */
+/**
+ * Counts and lists every writer shows; expects a ResultSet already in canonical order (`sortResultSet`). A set
+ * that holds only the listed findings carries the summary of all of them, made as they streamed past.
+ */
 export function summarize(results: ResultSet): Summary {
+  if (results.summary) return results.summary;
   let summary = summaries.get(results);
-  if (!summary) summaries.set(results, (summary = summaryOf(results)));
+  if (!summary) {
+    const fold = new SummaryFold(results);
+    for (const finding of results.findings) fold.add(finding);
+    summaries.set(results, (summary = fold.summary(results.waivers)));
+  }
   return summary;
 }
 
-function summaryOf(results: ResultSet): Summary {
-  const counts = zeroCounts();
-  const perControl = new Map(results.controls.map((control) => [control.id, zeroCounts()]));
-  const onCredentials = new Map<string, number>();
-  const severities = Object.fromEntries(SEVERITIES.map((s) => [s, zeroCounts()])) as Record<Severity, StatusCounts>;
-  for (const finding of results.findings) {
-    counts[finding.status]++;
-    severities[finding.severity][finding.status]++;
-    const controlCounts = perControl.get(finding.controlId);
-    if (controlCounts) controlCounts[finding.status]++;
-    if (finding.credentialId !== undefined) onCredentials.set(finding.controlId, (onCredentials.get(finding.controlId) ?? 0) + 1);
+/**
+ * A summary made one finding at a time, in canonical order, so a run can summarize findings it writes as they are
+ * evaluated and never holds; `listed` keeps the findings the summary lists one by one (`isListed`).
+ */
+export class SummaryFold {
+  readonly counts = zeroCounts();
+  readonly listed: Finding[] = [];
+  private readonly failing: Finding[] = [];
+  private readonly perControl: Map<string, StatusCounts>;
+  private readonly onCredentials = new Map<string, number>();
+  private readonly severities = Object.fromEntries(SEVERITIES.map((s) => [s, zeroCounts()])) as Record<Severity, StatusCounts>;
+  private readonly systems = new Map<string, SystemResults>();
+  /** The systems each identity reaches; empty when none does, and then the summary has no systems. */
+  private readonly reaching = new Map<string, SystemResults[]>();
+  private readonly uses = new Map<string, WaiverUse>();
+
+  constructor(private readonly results: Omit<ResultSet, 'findings'>) {
+    this.perControl = new Map(results.controls.map((control) => [control.id, zeroCounts()]));
+    for (const system of results.systems ?? []) {
+      this.systems.set(system.name, { name: system.name, sox: system.sox, owner: system.owner, identities: 0, counts: zeroCounts(), failing: [] });
+    }
+    for (const identity of results.identities) {
+      for (const reach of identity.systems ?? []) {
+        let group = this.systems.get(reach.name);
+        if (!group) this.systems.set(reach.name, (group = { name: reach.name, sox: reach.sox, identities: 0, counts: zeroCounts(), failing: [] }));
+        group.identities++;
+        const groups = this.reaching.get(identity.id);
+        if (groups) groups.push(group);
+        else this.reaching.set(identity.id, [group]);
+      }
+    }
   }
-  return {
-    counts,
-    controls: results.controls.map((control) => ({ control, counts: perControl.get(control.id)!, credentialFindings: onCredentials.get(control.id) ?? 0 })),
-    severities,
-    waivers: (results.waivers ?? usesFromFindings(results.findings)).map((use) => ({
-      ...use,
-      inForce: Date.parse(results.asOf) < waiverEnd(use.waiver),
-    })),
-    failing: results.findings.filter((f) => f.status === 'fail'),
-    incompleteSources: results.sources.filter((s) => s.verdict === 'incomplete'),
-    unreconciledSources: results.sources.filter((s) => s.verdict === 'unreconciled'),
-  };
+
+  add(finding: Finding): void {
+    const { status } = finding;
+    this.counts[status]++;
+    this.severities[finding.severity][status]++;
+    const controlCounts = this.perControl.get(finding.controlId);
+    if (controlCounts) controlCounts[status]++;
+    if (finding.credentialId !== undefined) this.onCredentials.set(finding.controlId, (this.onCredentials.get(finding.controlId) ?? 0) + 1);
+    if (status === 'fail') this.failing.push(finding);
+    if (isListed(finding)) this.listed.push(finding);
+    for (const group of this.reaching.get(finding.identityId) ?? []) {
+      group.counts[status]++;
+      if (status === 'fail') group.failing.push(finding);
+    }
+    if (finding.waiver) {
+      // Without the evaluation's account, the waivers known are those the excepted findings carry.
+      const key = stableStringify(finding.waiver);
+      const use = this.uses.get(key) ?? { waiver: finding.waiver, state: 'applied', findings: 0 };
+      use.findings++;
+      this.uses.set(key, use);
+    }
+  }
+
+  /** The summary of the findings added, with the evaluation's account of the waivers when there is one. */
+  summary(waivers: readonly WaiverUse[] | undefined): Summary {
+    const { results } = this;
+    return {
+      counts: this.counts,
+      controls: results.controls.map((control) => ({ control, counts: this.perControl.get(control.id)!, credentialFindings: this.onCredentials.get(control.id) ?? 0 })),
+      severities: this.severities,
+      waivers: (waivers ?? [...this.uses.values()]).map((use) => ({ ...use, inForce: Date.parse(results.asOf) < waiverEnd(use.waiver) })),
+      failing: this.failing,
+      systems: this.reaching.size === 0 ? [] : [...this.systems.values()],
+      incompleteSources: results.sources.filter((s) => s.verdict === 'incomplete'),
+      unreconciledSources: results.sources.filter((s) => s.verdict === 'unreconciled'),
+    };
+  }
 }

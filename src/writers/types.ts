@@ -1,6 +1,7 @@
 import type { WaiverUse } from '../engine/evaluate.js';
 import type { Drift } from '../evidence/drift.js';
 import type { ControlMeta, Finding, Identity, SourceCompleteness } from '../sdk/index.js';
+import type { Summary } from './summary.js';
 
 /** A framework requirement a control evidences, e.g. `{ framework: 'CIS AWS Foundations', version: '3.0', ids: ['1.14'] }`. */
 export interface FrameworkMapping {
@@ -32,8 +33,14 @@ export interface ResultSet {
   cycle?: string;
   controls: ControlInForce[];
   identities: Identity[];
-  /** Sorted by control id, identity id, credential id. */
+  /** Sorted by control id, identity id, credential id; only those the summary lists (`isListed`) when `summary` is set. */
   findings: Finding[];
+  /**
+   * The summary of every finding, when `findings` holds only those it lists one by one: a sealed run writes
+   * findings.json and findings.csv as it evaluates and keeps no more. Writers that render every finding
+   * (`everyFinding`) refuse such a set.
+   */
+  summary?: Summary;
   sources: SourceCompleteness[];
   /**
    * The evaluation's account of every configured waiver (applied, expired, unused, with its finding count), so
@@ -69,6 +76,8 @@ export interface Writer {
   /** File name used when the writer's output goes into a pack or a folder. */
   fileName: string;
   render(results: ResultSet, options?: RenderOptions): string;
+  /** It renders every finding, not only the failing and excepted: it needs a set that holds them all. */
+  everyFinding?: boolean;
   /**
    * The same bytes as `render`, in pieces, for outputs that grow with the population (inventory, findings): a
    * pack writes them piece by piece, so no string proportional to the population is built whole.
