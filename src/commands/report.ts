@@ -1,17 +1,21 @@
 import type { KeyObject } from 'node:crypto';
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { diffPacks } from '../evidence/diff.js';
+import { diffStreamedPacks } from '../evidence/diff.js';
+import type { Evaluation } from '../engine/evaluate.js';
 import type { RunRecord } from '../evidence/pack.js';
 import { z } from 'zod';
 import type { Config } from '../config.js';
 import { inputsFrom } from '../engine/pipeline.js';
-import { displayPath, forEachJsonItem, openLinkedPack, readSealedInputs, resultSetOf, type PackData } from '../evidence/read-pack.js';
+import { displayPath, forEachJsonItem, jsonItems, openLinkedPack, readSealedInputs, resultSetOf, type PackData, type PackHead } from '../evidence/read-pack.js';
 import { loadReportText, reportChanges, reportModel, reportSample } from '../evidence/report.js';
 import type { SampleSelection } from '../evidence/sample.js';
 import { verifyPack } from '../evidence/verify.js';
-import { ExitError, EXIT, FindingSchema, WaiverSchema, type Finding } from '../sdk/index.js';
+import { ExitError, EXIT, FindingSchema, WaiverSchema } from '../sdk/index.js';
 import { writers } from '../writers/index.js';
+import { sortResultSet, sortWaivers } from '../writers/sorted.js';
+import { SummaryFold } from '../writers/summary.js';
+import type { ResultSet } from '../writers/types.js';
 import { renderReportPdf, type ReportSample } from '../writers/pdf.js';
 import { openPackArgument, optionalConfig, registries, trustedKeys, type GlobalOptions } from './context.js';
 import { reperformPack } from './reperform.js';
@@ -21,7 +25,7 @@ import { systemsInScope } from './results.js';
  * The sample addenda beside a pack (`<pack>.samples/<id>/`), each verified and bound to this pack by its
  * attestation digest: a report never shows a sample as signed that is not.
  */
-async function samplesOf(pack: PackData, keys: readonly KeyObject[]): Promise<ReportSample[]> {
+async function samplesOf(pack: PackHead, keys: readonly KeyObject[]): Promise<ReportSample[]> {
   const root = `${pack.dir}.samples`;
   const entries = await readdir(root, { withFileTypes: true }).catch(() => []);
   const samples: ReportSample[] = [];
@@ -49,32 +53,42 @@ const SealedAccount = z.object({
 
 /**
  * What the run sealed of its evaluation besides the findings: each waiver's use (findings.json's summary) and the
- * population evaluated (the manifest), with the systems of the sealed registry. A report re-renders what the pack
- * holds, so nothing is evaluated again; undefined for a pack too old to hold them, which is re-performed instead.
+ * population evaluated (the manifest). A report re-renders what the pack holds, so nothing is evaluated again;
+ * undefined for a pack too old to hold them, which is re-performed instead.
  */
-async function sealedAccount(pack: PackData, around: Record<string, unknown>) {
+function sealedAccount(pack: PackHead, around: Record<string, unknown>) {
   const sealed = SealedAccount.safeParse({
     population: (pack.manifest as { population?: unknown }).population,
     waivers: (around.summary as { waivers?: unknown } | undefined)?.waivers,
   });
   if (!sealed.success) return undefined;
   const { population, waivers } = sealed.data;
-  const { systems } = inputsFrom(pack.config as unknown as Config, await readSealedInputs(pack), registries.controls.map((c) => c.meta.id));
   return {
-    evaluation: {
-      evaluated: population.evaluated,
-      excluded: population.excluded,
-      waivers: waivers.map(({ state, inForce: _inForce, findings, ...waiver }) => ({ waiver, state, findings })),
-    },
-    systems,
+    evaluated: population.evaluated,
+    excluded: population.excluded,
+    waivers: waivers.map(({ state, inForce: _inForce, findings, ...waiver }) => ({ waiver, state, findings })),
   };
 }
 
 /** A pack too old to hold that account is evaluated again for it. */
-async function reperformedAccount(pack: PackData) {
-  const { evaluation, systems } = await reperformPack(pack);
+async function reperformedAccount(pack: PackData<'identities'>) {
+  const { evaluation } = await reperformPack(pack);
   for (const _finding of evaluation.findings);
-  return { evaluation: evaluation.account(), systems };
+  return evaluation.account();
+}
+
+/**
+ * The pack's results as its writers render them: findings.json is folded as it streams past into the summary of
+ * every finding, and only the findings the summary lists are held.
+ */
+async function sealedResults(pack: PackData<'identities'>): Promise<{ results: ResultSet; evaluation: Omit<Evaluation, 'findings'> }> {
+  const { systems } = inputsFrom(pack.config as unknown as Config, await readSealedInputs(pack), registries.controls.map((c) => c.meta.id));
+  const { findings: _none, ...base } = { ...resultSetOf({ ...pack, findings: [] }, undefined), ...(systems ? { systems: systemsInScope(systems.systems) } : {}) };
+  let fold!: SummaryFold;
+  const around = await forEachJsonItem(pack.dir, 'findings.json', 'findings', FindingSchema, () => ((fold = new SummaryFold(base)), { item: (f) => fold.add(f) }), 'around');
+  const evaluation = sealedAccount(pack, around) ?? (await reperformedAccount(pack));
+  const waivers = sortWaivers(evaluation.waivers);
+  return { results: sortResultSet({ ...base, findings: fold.listed, waivers, summary: fold.summary(waivers) }), evaluation };
 }
 
 /** Re-renders report.pdf and summary.md of a verified pack into a new folder; the pack is never written to. */
@@ -88,11 +102,8 @@ export default async function report(packDir: string, options: { out?: string; p
   }
   if ((await readdir(out).catch(() => [])).length > 0) throw new ExitError(EXIT.usage, `--out: ${out} is not empty; choose a new folder`);
 
-  let findings: Finding[] = [];
-  const around = await forEachJsonItem(head.dir, 'findings.json', 'findings', FindingSchema, () => ((findings = []), { item: (f) => void findings.push(f) }), 'around');
-  const pack = { ...head, findings };
-  const { evaluation, systems } = (await sealedAccount(pack, around)) ?? (await reperformedAccount(pack));
-  const results = { ...resultSetOf(pack, evaluation.waivers), ...(systems ? { systems: systemsInScope(systems.systems) } : {}) };
+  const pack = head;
+  const { results, evaluation } = await sealedResults(pack);
   const manifest = pack.manifest as typeof pack.manifest & Pick<RunRecord, 'operator'> & { toolCommit: string | null };
   const record = {
     runId: manifest.runId,
@@ -103,12 +114,12 @@ export default async function report(packDir: string, options: { out?: string; p
     ...(manifest.toolCommit ? { toolCommit: manifest.toolCommit } : {}),
   };
   // Changes are measured against the complete pack the run compared itself with, verified and checked to be that pack.
-  const baseline = manifest.baseline ? await openLinkedPack(pack, manifest.baseline, keys) : undefined;
+  const baseline = manifest.baseline ? await openLinkedPack(pack, manifest.baseline, keys, ['identities']) : undefined;
   const changes = baseline
     ? reportChanges(
-        diffPacks(
-          { runId: baseline.manifest.runId, cycle: baseline.manifest.cycle.id, asOf: baseline.manifest.asOf, identities: baseline.identities, findings: baseline.findings },
-          { runId: manifest.runId, cycle: manifest.cycle.id, asOf: manifest.asOf, identities: pack.identities, findings: pack.findings },
+        await diffStreamedPacks(
+          { runId: baseline.manifest.runId, cycle: baseline.manifest.cycle.id, asOf: baseline.manifest.asOf, identities: baseline.identities, findings: () => jsonItems(baseline.dir, 'findings.json', 'findings', FindingSchema) },
+          { runId: manifest.runId, cycle: manifest.cycle.id, asOf: manifest.asOf, identities: pack.identities, findings: () => jsonItems(pack.dir, 'findings.json', 'findings', FindingSchema) },
         ),
       )
     : undefined;

@@ -324,11 +324,11 @@ export async function readPackLists<H extends PackHead, L extends PackList>(pack
  * Opens the pack another one names (its previous or baseline pack, under the same output folder) and checks that
  * it is the pack that was named: the attestation digest recorded when the naming pack was sealed.
  */
-export async function openLinkedPack(from: PackData, link: PackLink, keys: readonly KeyObject[]): Promise<PackData> {
+export async function openLinkedPack<L extends PackList = PackList>(from: PackHead, link: PackLink, keys: readonly KeyObject[], lists: readonly L[] = PACK_LISTS as readonly L[]): Promise<PackData<L>> {
   const outputRoot = path.dirname(path.dirname(from.dir));
   const dir = path.resolve(outputRoot, link.path);
   if (path.relative(outputRoot, dir).startsWith('..')) throw new ExitError(EXIT.controlFailures, `${displayPath(from.dir)}: names a pack outside its output folder (${link.path})`);
-  const linked = await openPack(dir, keys);
+  const linked = await openPack(dir, keys, lists);
   if (linked.attestationDigest !== link.attestationDigest) {
     throw new ExitError(EXIT.controlFailures, `${displayPath(dir)}: is not the pack ${displayPath(from.dir)} names (its attestation digest differs)`);
   }
