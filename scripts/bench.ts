@@ -20,6 +20,7 @@ import { cycleOf } from '../src/evidence/cycle.js';
 import { generateSigningKey, publicKeyPem } from '../src/evidence/keys.js';
 import { listPackFiles } from '../src/evidence/seal.js';
 import { silentLogger } from '../src/sdk/index.js';
+import { summarize } from '../src/writers/summary.js';
 
 const args = process.argv.slice(2);
 const keepAt = args.indexOf('--keep');
@@ -63,6 +64,12 @@ try {
   const loaded = { file: 'bench', text: `${JSON.stringify(raw, null, 2)}\n`, baseDir: output, config };
   const started = performance.now();
   const cpuBefore = process.cpuUsage();
+  // Where the memory goes over the run: the resident set and the live heap, sampled whenever the loop is free.
+  const timeline: Array<{ s: number; rssMiB: number; heapMiB: number }> = [];
+  const sampler = setInterval(() => {
+    const { rss, heapUsed } = process.memoryUsage();
+    timeline.push({ s: Math.round((performance.now() - started) / 100) / 10, rssMiB: Math.round(rss / 2 ** 20), heapMiB: Math.round(heapUsed / 2 ** 20) });
+  }, 500);
   const sealed = await sealRun(loaded, await loadInputs(loaded, registries), key, {
     asOf: now,
     cycle: cycleOf(now),
@@ -72,6 +79,8 @@ try {
   });
   const seconds = (performance.now() - started) / 1000;
   const cpu = process.cpuUsage(cpuBefore);
+  clearInterval(sampler);
+  console.error(`memory over the run (s, rss MiB, heap MiB): ${timeline.filter((_, i) => i % 4 === 0).map((t) => `${t.s} ${t.rssMiB} ${t.heapMiB}`).join(' | ')}`);
   const packFiles = (await listPackFiles(sealed.dir)).length;
   if (keep) {
     await writeFile(path.join(output, 'bench.pub.pem'), publicKeyPem(key));
@@ -86,7 +95,7 @@ try {
       latencyMs,
       accessKeyIds: keyIds,
       identities,
-      findings: sealed.results.findings.length,
+      findings: Object.values(summarize(sealed.results).counts).reduce((sum, n) => sum + n, 0),
       apiCalls: stopped.calls,
       verdict: sealed.results.sources[0]!.verdict,
       packFiles,
