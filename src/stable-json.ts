@@ -50,10 +50,14 @@ export class StableJsonList {
 
   /** The text of the next item; before the first, the file up to the list too (from `value`, what surrounds it). */
   item(value: Record<string, unknown>, item: unknown): string {
+    return this.itemText(value, this.layout === 'line' ? stableStringify(item) : stableStringify(item, 2));
+  }
+
+  /** `item` for an item already written as `stableStringify` writes it in this layout. */
+  itemText(value: Record<string, unknown>, text: string): string {
     const opening = this.frame === undefined;
     const frame = (this.frame ??= this.frameOf(value));
-    const text = this.layout === 'line' ? stableStringify(item) : stableStringify(item, 2).replaceAll('\n', `\n${frame.indent}`);
-    return `${opening ? `${frame.before}\n` : ',\n'}${frame.indent}${text}`;
+    return `${opening ? `${frame.before}\n` : ',\n'}${frame.indent}${this.layout === 'line' ? text : text.replaceAll('\n', `\n${frame.indent}`)}`;
   }
 
   /** The rest of the file after the last item, with `value` as it ended (or the whole file, when no item came). */

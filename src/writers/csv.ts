@@ -111,42 +111,47 @@ const FINDING_COLUMNS = [
   'control_id', 'control_title', 'severity', 'identity_id', 'credential_id', 'status', 'message', 'waiver_ticket', 'evidence', 'collection',
 ] as const;
 
-/** Each identity's scope verdict: whether the population its finding was judged in was read whole. */
-function collectionVerdicts(results: Omit<ResultSet, 'findings'>): (identityId: string) => string {
-  const verdicts = new Map(results.sources.flatMap((s) => s.scopes.map((scope) => [`${s.source}\n${scope.scope}`, scope.verdict] as const)));
+/** What a finding's row of findings.csv takes from beyond the finding: its control's title, its scope's verdict. */
+export interface FindingRowContext {
+  titles: ReadonlyMap<string, string>;
+  /** Each identity's scope verdict: whether the population its finding was judged in was read whole. */
+  verdicts: ReadonlyMap<string, string>;
+}
+
+export function findingRowContext(results: Omit<ResultSet, 'findings'>): FindingRowContext {
+  const scopeVerdicts = new Map(results.sources.flatMap((s) => s.scopes.map((scope) => [`${s.source}\n${scope.scope}`, scope.verdict] as const)));
   const sourceVerdicts = new Map(results.sources.map((s) => [s.source, s.verdict]));
-  const identities = new Map(results.identities.map((i) => [i.id, i]));
-  return (identityId) => {
-    const identity = identities.get(identityId);
-    if (!identity) return '';
-    return verdicts.get(`${identity.source}\n${identity.scope}`) ?? sourceVerdicts.get(identity.source) ?? '';
+  return {
+    titles: new Map(results.controls.map((c) => [c.id, c.title])),
+    verdicts: new Map(results.identities.map((i) => [i.id, scopeVerdicts.get(`${i.source}\n${i.scope}`) ?? sourceVerdicts.get(i.source) ?? ''])),
   };
 }
 
-function controlsById(results: Pick<ResultSet, 'controls'>): Map<string, ControlInForce> {
-  return new Map(results.controls.map((c) => [c.id, c]));
-}
-
-/** findings.csv's header, and each finding's record in it (with CRLF), for a run that writes them as they come. */
-export function findingsCsvRecords(results: Omit<ResultSet, 'findings'>): { header: string; record(finding: Finding): string } {
-  const controls = controlsById(results);
-  const verdictOf = collectionVerdicts(results);
+/**
+ * findings.csv's header, and each finding's record in it (with CRLF), for a run that writes them as they come;
+ * `evidence` is the finding's evidence as `stableStringify` writes it, when it was written already.
+ */
+export function findingsCsvRecords({ titles, verdicts }: FindingRowContext): { header: string; record(finding: Finding, evidence?: string): string } {
   return {
     header: csvRecord(FINDING_COLUMNS),
-    record: (f) =>
+    record: (f, evidence = stableStringify(f.evidence)) =>
       csvRecord([
         f.controlId,
-        controls.get(f.controlId)?.title ?? '',
+        titles.get(f.controlId) ?? '',
         f.severity,
         f.identityId,
         f.credentialId ?? '',
         f.status,
         f.message,
         f.waiver?.ticket ?? '',
-        stableStringify(f.evidence),
-        verdictOf(f.identityId),
+        evidence,
+        verdicts.get(f.identityId) ?? '',
       ]),
   };
+}
+
+function controlsById(results: Pick<ResultSet, 'controls'>): Map<string, ControlInForce> {
+  return new Map(results.controls.map((c) => [c.id, c]));
 }
 
 /** Every control result, one row each. */
@@ -156,7 +161,7 @@ const findingsCsv: Writer = streamingWriter({
   everyFinding: true,
   *chunks(results) {
     const sorted = sortResultSet(results);
-    const { header, record } = findingsCsvRecords(sorted);
+    const { header, record } = findingsCsvRecords(findingRowContext(sorted));
     let text = header;
     let count = 0;
     for (const finding of everyFinding(sorted)) {

@@ -1,5 +1,6 @@
 import { collectionVerdict } from '../sdk/index.js';
-import { stableJsonChunks } from '../stable-json.js';
+import { stableJsonChunks, stableStringify } from '../stable-json.js';
+import type { Finding } from '../sdk/index.js';
 import { sortResultSet } from './sorted.js';
 import { everyFinding, summarize, type Summary } from './summary.js';
 import { streamingWriter, type ResultSet, type Writer } from './types.js';
@@ -42,6 +43,26 @@ export function findingsAround(sorted: Omit<ResultSet, 'findings'>, summary: Sum
       })),
     },
   };
+}
+
+const FINDING_KEYS = new Set(['controlId', 'credentialId', 'evidence', 'identityId', 'message', 'severity', 'status', 'waiver']);
+
+/**
+ * A finding on one line as `stableStringify` writes it, its evidence given already written that way (findings.csv
+ * writes the same text, so a run serializes each evidence once). Its members are written in their sorted order by
+ * hand; a finding with any other member is left to `stableStringify`.
+ */
+export function findingLine(f: Finding, evidence: string): string {
+  for (const key in f) if (!FINDING_KEYS.has(key)) return stableStringify(f);
+  const string = JSON.stringify;
+  return (
+    `{"controlId":${string(f.controlId)}` +
+    (f.credentialId === undefined ? '' : `,"credentialId":${string(f.credentialId)}`) +
+    (f.evidence === undefined ? '' : `,"evidence":${evidence}`) +
+    `,"identityId":${string(f.identityId)},"message":${string(f.message)},"severity":${string(f.severity)},"status":${string(f.status)}` +
+    (f.waiver === undefined ? '' : `,"waiver":${stableStringify(f.waiver)}`) +
+    '}'
+  );
 }
 
 /** The findings' list of findings.json: each compact on a line of its own (a pack holds millions; a line greps). */

@@ -1,6 +1,8 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { stableStringify } from '../../src/stable-json.js';
-import findingsJson, { inventoryJson, locateIdentities } from '../../src/writers/json.js';
+import findingsJson, { findingLine, inventoryJson, locateIdentities } from '../../src/writers/json.js';
+import type { Finding } from '../../src/sdk/index.js';
 import { aResultSet, HOSTILE_NAME, ROTATION_WAIVER } from '../helpers/result-set-builder.js';
 
 const results = aResultSet();
@@ -76,5 +78,38 @@ describe('findings.json', () => {
 
   it('records each source verdict', () => {
     expect(parsed.summary.sources).toEqual({ 'aws-test': 'complete', 'gcp-fin': 'complete', 'github-acme': 'incomplete' });
+  });
+});
+
+describe('a finding written on its line by hand', () => {
+  const severities = ['critical', 'high', 'medium', 'low', 'info'] as const;
+  const statuses = ['pass', 'fail', 'excepted', 'not-applicable'] as const;
+  const finding = fc.record(
+    {
+      controlId: fc.string(),
+      identityId: fc.string({ unit: 'binary' }),
+      credentialId: fc.string({ unit: 'binary' }),
+      status: fc.constantFrom(...statuses),
+      severity: fc.constantFrom(...severities),
+      message: fc.string({ unit: 'binary' }),
+      evidence: fc.dictionary(fc.string(), fc.jsonValue()),
+      waiver: fc.record({ control: fc.string(), identity: fc.string(), ticket: fc.string(), expires: fc.string(), approver: fc.string(), reason: fc.string({ unit: 'binary' }) }),
+      __proto__: fc.string(),
+      extra: fc.jsonValue(),
+    },
+    { requiredKeys: ['controlId', 'identityId', 'status', 'severity', 'message', 'evidence'] },
+  );
+
+  it('is the text stableStringify writes, whatever the finding holds', () => {
+    let unknownMembers = 0;
+    fc.assert(
+      fc.property(finding, (f) => {
+        if ('extra' in f || Object.hasOwn(f, '__proto__')) unknownMembers++;
+        const given = f as unknown as Finding;
+        expect(findingLine(given, stableStringify(given.evidence))).toBe(stableStringify(given));
+      }),
+      { numRuns: 500 },
+    );
+    expect(unknownMembers).toBeGreaterThan(0);
   });
 });
