@@ -95,3 +95,40 @@ describe('findings.json and findings.csv written as the evaluation is walked', (
     expect(() => findingsCsv.render(results)).toThrow(/every finding/);
   });
 });
+
+describe('the thread that writes the findings', () => {
+  it('fails the run, naming the file, when a file cannot be written, and leaves no thread behind', async () => {
+    const full = sortResultSet(aResultSet());
+    const { findings: _f, waivers: _w, ...base } = full;
+    const missing = path.join(os.tmpdir(), 'findings-files-missing', String(process.pid), 'staging');
+    await expect(writeFindingsFiles(missing, base, streamOf(full))).rejects.toThrow(/findings\.json/);
+  });
+
+  it('stops when the evaluation throws part way, and the error is the evaluation\'s', async () => {
+    const full = sortResultSet(aResultSet());
+    const { findings: _f, waivers: _w, ...base } = full;
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'findings-files-'));
+    dirs.push(dir);
+    const failing: EvaluationStream = {
+      findings: (function* () {
+        yield full.findings[0]!;
+        throw new Error('control crashed');
+      })(),
+      account: () => ({ waivers: [], excluded: [], evaluated: 0 }),
+    };
+    await expect(writeFindingsFiles(dir, base, failing)).rejects.toThrow('control crashed');
+  });
+
+  it('writes a population many batches long in order, the same as the writers render it', async () => {
+    const results = aResultSet();
+    const template = results.findings[1]!;
+    const many: Finding[] = Array.from({ length: 5_500 }, (_, i) => ({ ...template, identityId: `${template.identityId}-${String(i).padStart(5, '0')}`, message: `finding ${i}` }));
+    const full = sortResultSet({ ...results, findings: many });
+    const { findings: _f, waivers: _w, ...base } = full;
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'findings-files-'));
+    dirs.push(dir);
+    await writeFindingsFiles(dir, base, streamOf(full));
+    expect(await readFile(path.join(dir, 'findings.json'), 'utf8')).toBe(findingsJson.render(full));
+    expect(await readFile(path.join(dir, 'findings.csv'), 'utf8')).toBe(findingsCsv.render(full));
+  });
+});
