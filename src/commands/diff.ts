@@ -1,25 +1,15 @@
-import { diffStreamedPacks, diffToMarkdown, diffToText, type StreamedPackSide } from '../evidence/diff.js';
-import { displayPath, jsonItems, type PackData } from '../evidence/read-pack.js';
+import { diffStreamedPacks, diffToMarkdown, diffToText } from '../evidence/diff.js';
+import { displayPath, streamedSide } from '../evidence/read-pack.js';
 import { stableStringify } from '../stable-json.js';
-import { EXIT, FindingSchema } from '../sdk/index.js';
+import { EXIT } from '../sdk/index.js';
 import { safeLines } from '../terminal.js';
 import { openPackArgument, optionalConfig, trustedKeys, type GlobalOptions } from './context.js';
-
-function side(pack: PackData<'identities'>): StreamedPackSide {
-  return {
-    runId: pack.manifest.runId,
-    cycle: pack.manifest.cycle.id,
-    asOf: pack.manifest.asOf,
-    identities: pack.identities,
-    findings: () => jsonItems(pack.dir, 'findings.json', 'findings', FindingSchema),
-  };
-}
 
 /** What changed between two packs (each verified first): identities, privilege, credentials, findings. */
 export default async function diff(oldPack: string, newPack: string, options: { format: 'table' | 'json' | 'md'; publicKey: string[] }, globals: GlobalOptions): Promise<number> {
   const keys = await trustedKeys(options.publicKey, await optionalConfig(globals));
   const [before, after] = [await openPackArgument(oldPack, keys, ['identities']), await openPackArgument(newPack, keys, ['identities'])];
-  const result = await diffStreamedPacks(side(before), side(after));
+  const result = await diffStreamedPacks(streamedSide(before), streamedSide(after));
   // An incomplete pack misses part of its population: what looks removed or added may only be unread.
   const incomplete = [before, after].filter((p) => p.manifest.verdict === 'incomplete').map((p) => displayPath(p.dir));
   const warning = incomplete.map((p) => `WARNING: ${p} is an incomplete collection; identities missing from it may not have changed.\n`).join('');

@@ -7,7 +7,7 @@ import type { RunRecord } from '../evidence/pack.js';
 import { z } from 'zod';
 import type { Config } from '../config.js';
 import { inputsFrom } from '../engine/pipeline.js';
-import { displayPath, forEachJsonItem, jsonItems, openLinkedPack, readSealedInputs, resultSetOf, type PackData, type PackHead } from '../evidence/read-pack.js';
+import { displayPath, forEachJsonItem, openLinkedPack, streamedSide, readSealedInputs, resultSetOf, type PackData, type PackHead } from '../evidence/read-pack.js';
 import { loadReportText, reportChanges, reportModel, reportSample } from '../evidence/report.js';
 import type { SampleSelection } from '../evidence/sample.js';
 import { verifyPack } from '../evidence/verify.js';
@@ -117,10 +117,7 @@ export default async function report(packDir: string, options: { out?: string; p
   const baseline = manifest.baseline ? await openLinkedPack(pack, manifest.baseline, keys, ['identities']) : undefined;
   const changes = baseline
     ? reportChanges(
-        await diffStreamedPacks(
-          { runId: baseline.manifest.runId, cycle: baseline.manifest.cycle.id, asOf: baseline.manifest.asOf, identities: baseline.identities, findings: () => jsonItems(baseline.dir, 'findings.json', 'findings', FindingSchema) },
-          { runId: manifest.runId, cycle: manifest.cycle.id, asOf: manifest.asOf, identities: pack.identities, findings: () => jsonItems(pack.dir, 'findings.json', 'findings', FindingSchema) },
-        ),
+        await diffStreamedPacks(streamedSide(baseline), streamedSide(pack)),
       )
     : undefined;
   const pdf = await renderReportPdf(

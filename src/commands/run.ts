@@ -14,7 +14,7 @@ import { writeFindingsFiles } from '../evidence/findings-files.js';
 import { lockOutput } from '../evidence/lock.js';
 import { discardStaging, linkTo, newRunId, writePack, type PackContents, type PackLinks, type RunRecord } from '../evidence/pack.js';
 import { latestCampaignInput } from '../evidence/recert-latest.js';
-import { displayPath, jsonItems, listPacks, readJsonItems, openPack, readPackLists, type PackEntry, type PackHead } from '../evidence/read-pack.js';
+import { displayPath, listPacks, packFindings, readJsonItems, streamedSide, openPack, readPackLists, type PackEntry, type PackHead } from '../evidence/read-pack.js';
 import { loadReportText, reportChanges, reportModel } from '../evidence/report.js';
 import { toolCommit as commitOf, toolVersion } from '../paths.js';
 import { renderReportPdf } from '../writers/pdf.js';
@@ -115,10 +115,8 @@ async function packLinks(settings: RunSettings, keys: readonly KeyObject[]): Pro
 
 async function changesSince(baseline: PackHead | undefined, current: StreamedPackSide) {
   if (!baseline) return undefined;
-  const { identities } = await readPackLists(baseline, ['identities']);
   // Both packs' findings are walked in step as they are read, never held.
-  const side = { runId: baseline.manifest.runId, cycle: baseline.manifest.cycle.id, asOf: baseline.manifest.asOf, identities, findings: () => jsonItems(baseline.dir, 'findings.json', 'findings', FindingSchema) };
-  return reportChanges(await diffStreamedPacks(side, current));
+  return reportChanges(await diffStreamedPacks(streamedSide({ ...baseline, ...(await readPackLists(baseline, ['identities'])) }), current));
 }
 
 /** Nothing was collected from any source: such a run seals nothing, so it never becomes the chain's head. */
@@ -182,7 +180,7 @@ export async function sealRun(loaded: LoadedConfig, loadedInputs: RunInputs, key
         cycle: settings.cycle.id,
         asOf: record.asOf,
         identities: results.identities,
-        findings: () => jsonItems(staging, 'findings.json', 'findings', FindingSchema),
+        findings: () => packFindings(staging),
       });
       const rendered: PackContents['rendered'] = Object.fromEntries(
         packWriters.filter((writer) => !writer.everyFinding).map((writer) => [writer.fileName, writer.chunks ? writer.chunks(results, { pack: '.' }) : writer.render(results, { pack: '.' })]),

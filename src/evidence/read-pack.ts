@@ -27,6 +27,7 @@ import { isPlainFinding } from './finding-guard.js';
 import { ItemScanner } from './item-scanner.js';
 import { ATTESTATION_FILE, MANIFEST_FILE, sha256 } from './seal.js';
 import { verifyPack } from './verify.js';
+import type { StreamedPackSide } from './diff.js';
 
 /** Run ids name folders: a shape that cannot leave the output folder (`20261120T101500Z-3f9a2c`). */
 export const RUN_ID = /^\d{8}T\d{6}Z-[0-9a-f]{6}$/;
@@ -427,4 +428,14 @@ export function resultSetOf(pack: PackData, waiverUses: ResultSet['waivers']): R
     sources: manifest.sources as SourceCompleteness[],
     ...(waiverUses ? { waivers: waiverUses } : {}),
   };
+}
+
+/** A pack's findings, walked as findings.json is read: each call starts a walk from the first. */
+export function packFindings(dir: string): AsyncGenerator<Finding> {
+  return jsonItems(dir, 'findings.json', 'findings', FindingSchema);
+}
+
+/** A verified pack as one side of a diff: its identities held, its findings walked as they are read. */
+export function streamedSide(pack: PackData<'identities'>): StreamedPackSide {
+  return { runId: pack.manifest.runId, cycle: pack.manifest.cycle.id, asOf: pack.manifest.asOf, identities: pack.identities, findings: () => packFindings(pack.dir) };
 }

@@ -48,6 +48,20 @@ describe('nhi-audit run against the AWS sandbox', () => {
     expect(text).not.toContain(sandbox.baseCredentials.secretAccessKey);
   });
 
+  it('writes outputs that render every finding from the sealed pack, the same as its own files', async () => {
+    const { cwd, env } = await workspace(sandbox);
+    const result = await cli(['run', '--as-of', AS_OF, '--fail-on', 'none', '--format', 'json=run.json', '--format', 'csv=run.csv', '--format', 'junit=run.xml', '--format', 'table'], { cwd, env });
+    expect(result.code).toBe(0);
+    const { pack, manifest } = await manifestOf(cwd);
+    // The run held only its failing and excepted findings; every finding comes back from the pack.
+    expect(await readFile(path.join(cwd, 'run.json'), 'utf8')).toBe(await readFile(path.join(pack, 'findings.json'), 'utf8'));
+    expect(await readFile(path.join(cwd, 'run.csv'), 'utf8')).toBe(await readFile(path.join(pack, 'findings.csv'), 'utf8'));
+    const junit = await readFile(path.join(cwd, 'run.xml'), 'utf8');
+    const total = Object.values(manifest.results as Record<string, number>).reduce((sum, n) => sum + n, 0);
+    expect(Number(/<testsuites[^>]* tests="(\d+)"/.exec(junit)?.[1])).toBeGreaterThanOrEqual(total);
+    expect(result.stdout).toMatch(/FAIL|PASS/);
+  });
+
   it('exits 3 and marks the source incomplete when one account fails for good; the pack still verifies', async () => {
     // One account's audit role has been given another external id: the collector cannot get in.
     const dataset = await loadAwsSandboxDataset(DEMO_AWS);
