@@ -1,9 +1,9 @@
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { Evaluation, EvaluationStream } from '../engine/evaluate.js';
-import type { Finding } from '../sdk/index.js';
-import findingsCsv, { findingRowContext } from '../writers/csv.js';
-import findingsJson, { findingsAround } from '../writers/json.js';
+import { StableJsonList, stableStringify } from '../stable-json.js';
+import findingsCsv, { findingRowContext, findingsCsvRecords } from '../writers/csv.js';
+import findingsJson, { FINDINGS_KEY, FINDINGS_LAYOUT, findingLine, findingsAround } from '../writers/json.js';
 import { sortResultSet, sortWaivers } from '../writers/sorted.js';
 import { SummaryFold } from '../writers/summary.js';
 import type { ResultSet } from '../writers/types.js';
@@ -19,12 +19,9 @@ export interface WrittenFindings {
   digests: FileDigest[];
 }
 
-/**
- * Findings handed to the writing thread at a time, and batches it may be behind: few, so the findings it is sent
- * are written and gone before its young generation is collected, rather than kept and copied to the old one.
- */
-const BATCH = 1_000;
-const BATCHES_AHEAD = 2;
+/** Findings serialized before their text is handed to the writing thread, and batches it may be behind. */
+const BATCH = 2_000;
+const BATCHES_AHEAD = 4;
 
 /**
  * The writing thread: built, its module sits beside this one as JavaScript; run from the TypeScript sources
@@ -53,7 +50,7 @@ class FindingsWriter {
         this.caughtUp?.();
         reject(error);
       };
-      this.worker.on('message', (reply: { written?: number; digests?: FileDigest[]; error?: string }) => {
+      this.worker.on('message', (reply: { written?: true; digests?: FileDigest[]; error?: string }) => {
         if (reply.error !== undefined) fail(new Error(`writing findings.json and findings.csv failed: ${reply.error}`));
         else if (reply.digests) resolve(reply.digests);
         else if (reply.written !== undefined) {
@@ -68,17 +65,17 @@ class FindingsWriter {
     this.digests.catch(() => undefined);
   }
 
-  /** Hands a batch over; waits while the thread is BATCHES_AHEAD behind. */
-  async send(findings: Finding[]): Promise<void> {
-    this.post({ findings });
+  /** Hands over text for each file; waits while the thread is BATCHES_AHEAD behind. */
+  async send(texts: string[]): Promise<void> {
+    this.post({ texts });
     this.ahead++;
     while (this.ahead >= BATCHES_AHEAD && !this.failed) await new Promise<void>((resolve) => (this.caughtUp = resolve));
     this.caughtUp = undefined;
     if (this.failed) throw this.failed;
   }
 
-  async end(around: Record<string, unknown>): Promise<FileDigest[]> {
-    this.post({ end: around });
+  async end(): Promise<FileDigest[]> {
+    this.post({ end: true });
     return this.digests;
   }
 
@@ -93,33 +90,40 @@ class FindingsWriter {
 
 /**
  * Writes findings.json and findings.csv into the staging folder in one walk of the evaluation, as each control is
- * evaluated: every finding is folded into the summary here and handed to a second thread, which serializes,
- * digests and writes it (the run's two cores, evaluating and writing at once); only the findings the summary
- * lists one by one (failing, excepted) are kept. The bytes are those the two writers render from every finding held.
+ * evaluated: every finding is folded into the summary and serialized here (its evidence once, for both files),
+ * and a second thread encodes, digests and writes the text while the next findings are evaluated; only the
+ * findings the summary lists one by one (failing, excepted) are kept. The bytes are those the two writers render
+ * from every finding held.
  */
 export async function writeFindingsFiles(staging: string, base: Omit<ResultSet, 'findings' | 'waivers' | 'summary'>, evaluation: EvaluationStream): Promise<WrittenFindings> {
   const fold = new SummaryFold(base);
   const writer = new FindingsWriter({
-    files: { json: [path.join(staging, findingsJson.fileName), findingsJson.fileName], csv: [path.join(staging, findingsCsv.fileName), findingsCsv.fileName] },
-    context: findingRowContext(base),
-    // What comes before the list in findings.json is what the findings cannot change: the run and its collection.
-    opening: findingsAround(base, fold.summary(undefined)),
+    files: [findingsJson.fileName, findingsCsv.fileName].map((name): [string, string] => [path.join(staging, name), name]),
   });
   try {
-    let batch: Finding[] = [];
+    const list = new StableJsonList(FINDINGS_KEY, FINDINGS_LAYOUT);
+    // What comes before the list in findings.json is what the findings cannot change: the run and its collection.
+    const opening = findingsAround(base, fold.summary(undefined));
+    const { header, record } = findingsCsvRecords(findingRowContext(base));
+    let json = '';
+    let csv = header;
+    let count = 0;
     for (const finding of evaluation.findings) {
       fold.add(finding);
-      batch.push(finding);
-      if (batch.length === BATCH) {
-        await writer.send(batch);
-        batch = [];
+      const evidence = stableStringify(finding.evidence);
+      json += list.itemText(opening, findingLine(finding, evidence));
+      csv += record(finding, evidence);
+      if (++count % BATCH === 0) {
+        await writer.send([json, csv]);
+        json = '';
+        csv = '';
       }
     }
-    if (batch.length > 0) await writer.send(batch);
     const account = evaluation.account();
     const waivers = sortWaivers(account.waivers);
     const summary = fold.summary(waivers);
-    const digests = await writer.end(findingsAround(base, summary));
+    await writer.send([json + list.end(findingsAround(base, summary)), csv]);
+    const digests = await writer.end();
     return { results: sortResultSet({ ...base, findings: fold.listed, waivers, summary }), account, digests };
   } finally {
     await writer.stop();

@@ -1,56 +1,42 @@
 import { parentPort, workerData } from 'node:worker_threads';
-import type { Finding } from '../sdk/index.js';
-import { StableJsonList, stableStringify } from '../stable-json.js';
-import { findingsCsvRecords, type FindingRowContext } from '../writers/csv.js';
-import { FINDINGS_KEY, FINDINGS_LAYOUT, findingLine } from '../writers/json.js';
 import { DigestingWriter } from './seal.js';
 
-/** What the thread that writes findings.json and findings.csv is started with. */
+/** What the writing thread is started with: the files it writes, each as [path on disk, path in the pack]. */
 export interface FindingsWorkerData {
-  files: { json: [file: string, pack: string]; csv: [file: string, pack: string] };
-  context: FindingRowContext;
-  /** What surrounds the list in findings.json, as far as it comes before the list. */
-  opening: Record<string, unknown>;
+  files: Array<[file: string, pack: string]>;
 }
 
-/** From the evaluating thread: a batch of findings in canonical order, then what surrounds the list once all came. */
-export type FindingsWorkerMessage = { findings: Finding[] } | { end: Record<string, unknown> };
+/** From the evaluating thread: text to append to each file, in the order of `files`; then the end. */
+export type FindingsWorkerMessage = { texts: string[] } | { end: true };
 
 /**
- * The second core's share of a run: serializing, encoding, digesting and writing findings.json and findings.csv
- * while the evaluating thread goes on evaluating. Each batch is acknowledged once written, so the evaluating
- * thread never runs more than a few batches ahead.
+ * The second core's share of a run: encoding, digesting and writing findings.json and findings.csv while the
+ * evaluating thread goes on evaluating and serializing. Each batch is acknowledged once written, so the
+ * evaluating thread never runs more than a few batches ahead.
  */
-const { files, context, opening } = workerData as FindingsWorkerData;
+const { files } = workerData as FindingsWorkerData;
 const port = parentPort!;
-const json = await DigestingWriter.open(...files.json);
-const csv = await DigestingWriter.open(...files.csv);
-const list = new StableJsonList(FINDINGS_KEY, FINDINGS_LAYOUT);
-const { header, record } = findingsCsvRecords(context);
-csv.write(header);
+const writers = await Promise.all(files.map(([file, pack]) => DigestingWriter.open(file, pack)));
 
 async function take(message: FindingsWorkerMessage): Promise<void> {
-  if ('findings' in message) {
-    for (const finding of message.findings) {
-      const evidence = stableStringify(finding.evidence);
-      const jsonBlock = json.write(list.itemText(opening, findingLine(finding, evidence)));
-      if (jsonBlock) await jsonBlock;
-      const csvBlock = csv.write(record(finding, evidence));
-      if (csvBlock) await csvBlock;
+  if ('texts' in message) {
+    for (const [i, text] of message.texts.entries()) {
+      const block = writers[i]!.write(text);
+      if (block) await block;
     }
-    port.postMessage({ written: message.findings.length });
+    port.postMessage({ written: true });
     return;
   }
-  json.write(list.end(message.end));
-  port.postMessage({ digests: [await json.close(), await csv.close()] });
+  const digests = [];
+  for (const writer of writers) digests.push(await writer.close());
+  port.postMessage({ digests });
   port.close();
 }
 
 let queue = Promise.resolve();
 port.on('message', (message: FindingsWorkerMessage) => {
   queue = queue.then(() => take(message)).catch(async (error: unknown) => {
-    await json.abandon();
-    await csv.abandon();
+    for (const writer of writers) await writer.abandon();
     port.postMessage({ error: error instanceof Error ? (error.stack ?? error.message) : String(error) });
     port.close();
   });

@@ -7,7 +7,6 @@ import { byId, collectFrom, removeRun, sandboxOn, TWO_PROJECTS, type Run } from 
 const A = 'alpha-prod-1';
 const B = 'beta-data-2';
 const FOLDER = 'folders/620000000001';
-const ORG = 'organizations/610000000001';
 const sa = (project: string, name: string) => `gcp-iam:${project}:${name}@${project}.iam.gserviceaccount.com`;
 const grantOf = (identity: Identity, name: string) => identity.privilege.grants.find((g) => g.name === name);
 

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { startDemo } from '../../../connectors/github/sandbox/index.js';
 import { loadDataset } from '../../../connectors/github/sandbox/dataset.js';
 import ciSecretRotated from '../../../src/controls/ci-secret-rotated.js';

@@ -1,5 +1,5 @@
 import { validate as validateGraphql } from '@octokit/graphql-schema';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { OPERATIONS, REPOSITORY_INVENTORY } from '../../../connectors/github/operations.js';
 import { startSandbox, type SandboxCall } from '../../../connectors/github/sandbox/index.js';
 import { DatasetSchema, loadDataset, type Dataset } from '../../../connectors/github/sandbox/dataset.js';
