@@ -16,6 +16,7 @@ import { registries } from '../src/commands/context.js';
 import { sealRun } from '../src/commands/run.js';
 import { validateConfig } from '../src/config.js';
 import { loadInputs } from '../src/engine/pipeline.js';
+import { boundHeapGrowth } from '../src/heap.js';
 import { cycleOf } from '../src/evidence/cycle.js';
 import { generateSigningKey, publicKeyPem } from '../src/evidence/keys.js';
 import { listPackFiles } from '../src/evidence/seal.js';
@@ -28,6 +29,8 @@ const keep = keepAt >= 0 ? args[keepAt + 1] : undefined;
 const keyIds = !args.includes('--no-key-ids');
 const [accounts = 3, usersPerAccount = 2000, latencyMs = 0] = args.filter((a, i) => /^\d+$/.test(a) && (keepAt < 0 || i !== keepAt + 1)).map(Number);
 const now = new Date('2026-11-20T00:00:00Z');
+// As the CLI does: the run in process is measured with the heap growth a user's run gets.
+boundHeapGrowth();
 
 // The sandbox answers from a process of its own (scripts/bench-sandbox.ts), as a provider is another machine: its
 // CPU and memory are not the collector's, and the peak RSS measured is the tool's alone.

@@ -24,6 +24,7 @@ const Options = z
 export default defineControl({
   meta,
   options: Options,
+  perIdentity: true,
   evaluate(identities, { options }) {
     return judgeEach(identities, meta.appliesTo, (identity) => {
       const base = { identityId: identity.id };

@@ -39,6 +39,7 @@ function usable(identity: Identity): boolean {
 export default defineControl({
   meta,
   options: Options,
+  perIdentity: true,
   evaluate(identities, { options, now }) {
     return judgeEach(identities, meta.appliesTo, (identity) => {
       const base = { identityId: identity.id };

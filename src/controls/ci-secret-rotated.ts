@@ -18,6 +18,7 @@ const meta: ControlMeta = {
 export default defineControl({
   meta,
   options: z.object({ maxAgeDays: z.number().int().positive().default(365).describe('days since its value was last set a CI secret may reach') }).strict(),
+  perIdentity: true,
   evaluate(identities, { options, now }) {
     return judgeEach(identities, meta.appliesTo, (identity) => {
       const active = identity.credentials.filter((credential) => credential.status === 'active');

@@ -40,6 +40,7 @@ function pinned(principal: TrustPrincipal, subject: string): boolean {
 export default defineControl({
   meta,
   options: Options,
+  perIdentity: true,
   evaluate(identities, { options }) {
     return judgeEach(identities, meta.appliesTo, (identity) => {
       const base = { identityId: identity.id };

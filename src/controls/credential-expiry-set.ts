@@ -58,6 +58,7 @@ function judge(identity: Identity, credential: Credential, maxLifetimeDays: numb
 export default defineControl({
   meta,
   options: Options,
+  perIdentity: true,
   evaluate(identities, { options, now }) {
     return judgeEach(identities, meta.appliesTo, (identity) => {
       const active = identity.credentials.filter((c) => c.status === 'active');

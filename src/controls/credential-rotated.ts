@@ -20,6 +20,7 @@ export default defineControl({
   options: z
     .object({ maxAgeDays: z.number().int().positive().default(90).describe('days since creation or last rotation an active credential may reach') })
     .strict(),
+  perIdentity: true,
   evaluate(identities, { options, now }) {
     return judgeEach(identities, meta.appliesTo, (identity) => {
       const active = identity.credentials.filter((c) => c.status === 'active');

@@ -53,6 +53,7 @@ function judge(identityId: string, credential: Credential, options: z.output<typ
 export default defineControl({
   meta,
   options: Options,
+  perIdentity: true,
   evaluate(identities, { options, now }) {
     return judgeEach(identities, meta.appliesTo, (identity) => {
       const active = identity.credentials.filter((c) => c.status === 'active');

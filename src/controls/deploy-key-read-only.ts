@@ -18,6 +18,7 @@ const meta: ControlMeta = {
 export default defineControl({
   meta,
   options: z.object({}).strict(),
+  perIdentity: true,
   evaluate(identities) {
     return judgeEach(identities, meta.appliesTo, (identity) => {
       const { level, grants } = identity.privilege;

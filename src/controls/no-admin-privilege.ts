@@ -19,6 +19,7 @@ const meta: ControlMeta = {
 export default defineControl({
   meta,
   options: z.object({}).strict(),
+  perIdentity: true,
   evaluate(identities) {
     return judgeEach(identities, meta.appliesTo, (identity) => {
       const { level, grants, conditional, limits = [] } = identity.privilege;

@@ -30,6 +30,7 @@ const MAX_METHODS = 5;
 export default defineControl({
   meta,
   options: Options,
+  perIdentity: true,
   evaluate(identities, { options }) {
     const counted = (flags: readonly string[]) => flags.filter((f) => (options.flags as string[]).includes(f));
     return judgeEach(identities, meta.appliesTo, (identity) => {

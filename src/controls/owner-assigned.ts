@@ -17,6 +17,7 @@ const meta: ControlMeta = {
 export default defineControl({
   meta,
   options: z.object({}).strict(),
+  perIdentity: true,
   evaluate(identities) {
     return judgeEach(identities, meta.appliesTo, (identity) =>
       identity.owner

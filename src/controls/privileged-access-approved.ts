@@ -25,6 +25,7 @@ const Options = z
 export default defineControl({
   meta,
   options: Options,
+  perIdentity: true,
   evaluate(identities, { options, now }) {
     return judgeEach(identities, meta.appliesTo, (identity) => {
       const base = { identityId: identity.id };

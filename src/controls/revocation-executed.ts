@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { DAY_MS, type ControlMeta, defineControl, judgeEach, CampaignOption } from '../sdk/index.js';
+import { DAY_MS, type ControlMeta, decisionsById, defineControl, judgeEach, CampaignOption, type RecertDecisionRecord } from '../sdk/index.js';
 
 const meta: ControlMeta = {
   id: 'revocation-executed',
@@ -28,14 +28,15 @@ const Options = z
 export default defineControl({
   meta,
   options: Options,
+  perIdentity: true,
   evaluate(identities, { options, now }) {
     const { campaign } = options;
-    const revoked = new Map(campaign?.decisions.filter((d) => d.decision === 'revoke').map((d) => [d.identityId, d]));
+    const decisions = campaign ? decisionsById(campaign) : new Map<string, RecertDecisionRecord>();
     return judgeEach(
-      identities.filter((i) => revoked.has(i.id)),
+      identities.filter((i) => decisions.get(i.id)?.decision === 'revoke'),
       meta.appliesTo,
       (identity) => {
-        const decision = revoked.get(identity.id)!;
+        const decision = decisions.get(identity.id)!;
         const due = new Date(Date.parse(`${decision.date}T00:00:00Z`) + options.graceDays * DAY_MS).toISOString().slice(0, 10);
         const evidence = { campaign: campaign!.id, reviewer: decision.reviewer, decidedAt: decision.date, due, status: identity.status };
         const decided = `Decided revoke by ${decision.reviewer} on ${decision.date} (${campaign!.id})`;

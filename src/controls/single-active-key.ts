@@ -31,6 +31,7 @@ const Options = z
 export default defineControl({
   meta,
   options: Options,
+  perIdentity: true,
   evaluate(identities, { options, now }) {
     return judgeEach(identities, meta.appliesTo, (identity) => {
       const keys = identity.credentials.filter((c) => c.status === 'active' && KEY_TYPES.includes(c.type));

@@ -38,6 +38,7 @@ function holding(identity: Identity, side: SodSide): string[] {
 export default defineControl({
   meta,
   options: Options,
+  perIdentity: true,
   evaluate(identities, { options }) {
     if (options.rules.length === 0) return [];
     return judgeEach(identities, meta.appliesTo, (identity) => {

@@ -50,6 +50,7 @@ function listed(items: readonly UsageItem[]): string {
 export default defineControl({
   meta,
   options: Options,
+  perIdentity: true,
   evaluate(identities, { options, now }) {
     const { unusedDays } = options;
     return judgeEach(identities, meta.appliesTo, (identity) => {

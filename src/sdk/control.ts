@@ -75,12 +75,19 @@ export interface ControlContext<Options> {
 export interface Control<Options = unknown> {
   meta: ControlMeta;
   options: z.ZodType<Options, any>;
+  /**
+   * Each identity's results depend on that identity alone (a control built on `judgeEach`). The engine may then
+   * hand the population over in slices, so a slice's results are gone before the next is judged. Leave it out for
+   * a control that compares identities with each other: it gets the whole population at once.
+   */
+  perIdentity?: boolean;
   evaluate(identities: readonly Identity[], context: ControlContext<Options>): ControlResult[];
 }
 
 export function defineControl<Schema extends z.ZodType<any, any>>(control: {
   meta: ControlMeta;
   options: Schema;
+  perIdentity?: boolean;
   evaluate(identities: readonly Identity[], context: ControlContext<z.output<Schema>>): ControlResult[];
 }): Control<z.output<Schema>> {
   return control;

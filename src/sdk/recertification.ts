@@ -41,3 +41,15 @@ export type RecertCampaign = z.infer<typeof RecertCampaignSchema>;
 export const CampaignOption = RecertCampaignSchema.optional().describe(
   'the latest closed campaign: read from its signed addendum beside an earlier pack of the output folder (`nhi-audit recert close`), not written by hand',
 );
+
+const indexed = new WeakMap<RecertCampaign, ReadonlyMap<string, RecertDecisionRecord>>();
+
+/**
+ * A campaign's decisions by identity id. Built once per campaign: a control judging each identity alone is handed
+ * the population in slices, and a campaign can hold a decision for every identity.
+ */
+export function decisionsById(campaign: RecertCampaign): ReadonlyMap<string, RecertDecisionRecord> {
+  let byId = indexed.get(campaign);
+  if (!byId) indexed.set(campaign, (byId = new Map(campaign.decisions.map((d) => [d.identityId, d]))));
+  return byId;
+}

@@ -1,8 +1,11 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { controls as builtIn } from '../../src/controls/index.js';
 import credentialRotated from '../../src/controls/credential-rotated.js';
 import ownerAssigned from '../../src/controls/owner-assigned.js';
+import { compareIds } from '../../src/engine/collect.js';
 import { evaluate, type ActiveControl } from '../../src/engine/evaluate.js';
-import type { Waiver } from '../../src/sdk/index.js';
+import { defineControl, judgeEach, type Control, type Identity, type Waiver } from '../../src/sdk/index.js';
 import { aCredential, anIdentity, daysAgo } from '../helpers/identity-builder.js';
 
 const now = new Date('2026-11-20T12:00:00Z');
@@ -68,5 +71,87 @@ describe('evaluate', () => {
     expect(without.excluded).toEqual([{ reason: expect.stringContaining('person'), identities: 1 }]);
     const withHumans = evaluate([person, owned], controls, { now, waivers: [], includeHumans: true });
     expect(withHumans.findings.some((f) => f.identityId === person.id)).toBe(true);
+  });
+});
+
+describe('evaluation in slices', () => {
+  const kinds = ['service-account', 'role', 'app', 'token'] as const;
+  const anyIdentity = fc
+    .record({
+      name: fc.stringMatching(/^[a-zA-Z0-9._-]{1,6}$/),
+      kind: fc.constantFrom(...kinds),
+      owned: fc.boolean(),
+      level: fc.constantFrom('admin', 'write', 'read', 'none', 'unknown' as const),
+      keyAges: fc.array(fc.integer({ min: 0, max: 500 }), { maxLength: 3 }),
+      sox: fc.boolean(),
+      providerManaged: fc.boolean(),
+    })
+    .map(({ name, kind, owned, level, keyAges, sox, providerManaged }) =>
+      anIdentity({
+        name,
+        kind,
+        ...(owned ? { owner: { id: 'team-ledger', source: 'tag:owner', status: 'unknown' as const } } : {}),
+        privilege: { level, grants: [], flags: level === 'admin' ? ['admin'] : [] },
+        credentials: keyAges.map((age, k) => aCredential({ id: `AKIA${name.toUpperCase()}${k}`.padEnd(20, 'X'), createdAt: daysAgo(now, age) })),
+        systems: [{ name: sox ? 'ledger' : 'wiki', sox, reasons: ['tag:system'] }],
+        ...(providerManaged ? { providerManaged: { reason: 'an AWS service-linked role' } } : {}),
+      }),
+    );
+  /** Distinct ids in id order, as a collected population is. */
+  const population = fc
+    .uniqueArray(anyIdentity, { selector: (i) => i.id, maxLength: 40 })
+    .map((identities) => identities.sort((a, b) => compareIds(a.id, b.id)));
+  const active: ActiveControl[] = builtIn.map((control) => ({
+    control,
+    severity: control.meta.severity,
+    options: control.options.parse({}),
+    ...(control.meta.id === 'credential-rotated' ? { systems: [{ system: 'ledger', options: { maxAgeDays: 30 } }] } : {}),
+  }));
+  const waivers = [waiver({ identity: 'aws-iam:111111111111:user/a*' }), waiver({ control: 'owner-assigned', identity: 'aws-iam:*', expires: '2026-01-01' })];
+
+  it('every built-in control judges each identity alone', () => {
+    expect(builtIn.filter((c) => !c.perIdentity).map((c) => c.meta.id)).toEqual([]);
+  });
+
+  it('gives the same findings, order and account whatever the slice size', () => {
+    fc.assert(
+      fc.property(population, fc.integer({ min: 1, max: 7 }), (identities, sliceSize) => {
+        const whole = evaluate(identities, active, { now, waivers, includeHumans: false, sliceSize: Infinity });
+        expect(evaluate(identities, active, { now, waivers, includeHumans: false, sliceSize })).toEqual(whole);
+      }),
+      { numRuns: 60 },
+    );
+  });
+
+  /** A control that records the population each call was handed. */
+  function recording(perIdentity: boolean): { control: Control; calls: string[][] } {
+    const calls: string[][] = [];
+    const control = defineControl({
+      meta: { ...ownerAssigned.meta, id: 'recording' },
+      options: ownerAssigned.options,
+      perIdentity,
+      evaluate(identities: readonly Identity[]) {
+        calls.push(identities.map((i) => i.name));
+        return judgeEach(identities, ownerAssigned.meta.appliesTo, (identity) => ({ identityId: identity.id, status: 'pass', message: 'seen', evidence: {} }));
+      },
+    });
+    return { control, calls };
+  }
+  const named = (names: string[]) => names.map((name) => anIdentity({ name }));
+
+  it('hands a control that judges each identity alone the population in slices', () => {
+    const { control, calls } = recording(true);
+    evaluate(named(['a', 'b', 'c', 'd', 'e']), [{ control, severity: 'low', options: {} }], { now, waivers: [], includeHumans: false, sliceSize: 2 });
+    expect(calls).toEqual([['a', 'b'], ['c', 'd'], ['e']]);
+  });
+
+  it('hands any other control the whole population, and never cuts a population out of id order', () => {
+    const whole = recording(false);
+    evaluate(named(['a', 'b', 'c']), [{ control: whole.control, severity: 'low', options: {} }], { now, waivers: [], includeHumans: false, sliceSize: 1 });
+    expect(whole.calls).toEqual([['a', 'b', 'c']]);
+    const unordered = recording(true);
+    const { findings } = evaluate(named(['b', 'a', 'c']), [{ control: unordered.control, severity: 'low', options: {} }], { now, waivers: [], includeHumans: false, sliceSize: 1 });
+    expect(unordered.calls).toEqual([['b', 'a', 'c']]);
+    expect(findings.map((f) => f.identityId.split('/')[1])).toEqual(['a', 'b', 'c']);
   });
 });
