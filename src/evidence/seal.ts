@@ -93,12 +93,15 @@ export async function writeDigested(file: string, pack: string, content: string 
 
 const WRITE_BLOCK = 1 << 20;
 
-/** A pack file written a piece at a time as its content is made, in blocks of a mebibyte, digested on the way. */
+/**
+ * A pack file written a piece at a time as its content is made, digested on the way. Each piece is encoded into a
+ * block of a mebibyte outside the JavaScript heap at once, so no piece outlives the call that wrote it.
+ */
 export class DigestingWriter {
   private readonly hash = createHash('sha256');
   private size = 0;
-  private pending: string[] = [];
-  private pendingLength = 0;
+  private block = Buffer.allocUnsafe(WRITE_BLOCK);
+  private used = 0;
 
   private constructor(
     private readonly file: string,
@@ -110,15 +113,18 @@ export class DigestingWriter {
     return new DigestingWriter(file, pack, await open(file, 'w'));
   }
 
-  /** Adds a piece of text; a promise to wait for only when a block was due and is being written. */
+  /** Adds a piece of text; a promise, to wait for before the next piece, only when a full block is being written. */
   write(piece: string): Promise<void> | undefined {
-    this.pending.push(piece);
-    this.pendingLength += piece.length;
-    return this.pendingLength >= WRITE_BLOCK ? this.flushPending() : undefined;
+    // A UTF-16 code unit takes at most three bytes of UTF-8, so a piece within this bound fits in what is left.
+    if (piece.length * 3 <= WRITE_BLOCK - this.used) {
+      this.used += this.block.write(piece, this.used, 'utf8');
+      return undefined;
+    }
+    return this.flushThen(piece);
   }
 
   async writeBytes(bytes: Uint8Array): Promise<void> {
-    await this.flushPending();
+    await this.flushBlock();
     this.hash.update(bytes);
     this.size += bytes.length;
     // One write(2) may take fewer bytes than given (a full disk, a signal): write the rest rather than seal a short file.
@@ -132,7 +138,7 @@ export class DigestingWriter {
   /** Writes what is pending and closes the file: its digest, as the seal lists it. */
   async close(): Promise<FileDigest> {
     try {
-      await this.flushPending();
+      await this.flushBlock();
     } finally {
       await this.handle.close();
     }
@@ -144,12 +150,19 @@ export class DigestingWriter {
     await this.handle.close().catch(() => undefined);
   }
 
-  private async flushPending(): Promise<void> {
-    if (this.pending.length === 0) return;
-    const block = Buffer.from(this.pending.join(''), 'utf8');
-    this.pending = [];
-    this.pendingLength = 0;
-    await this.writeBytes(block);
+  private async flushThen(piece: string): Promise<void> {
+    await this.flushBlock();
+    if (piece.length * 3 > WRITE_BLOCK) await this.writeBytes(Buffer.from(piece, 'utf8'));
+    else this.used += this.block.write(piece, this.used, 'utf8');
+  }
+
+  private async flushBlock(): Promise<void> {
+    if (this.used === 0) return;
+    const full = this.block.subarray(0, this.used);
+    // A fresh block, as the full one is still being written while the next pieces come.
+    this.block = Buffer.allocUnsafe(WRITE_BLOCK);
+    this.used = 0;
+    await this.writeBytes(full);
   }
 }
 

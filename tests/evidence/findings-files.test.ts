@@ -96,8 +96,8 @@ describe('findings.json and findings.csv written as the evaluation is walked', (
   });
 });
 
-describe('the thread that writes the findings', () => {
-  it('fails the run, naming the file, when a file cannot be written, and leaves no thread behind', async () => {
+describe('writing the findings files', () => {
+  it('fails the run, naming the file, when a file cannot be written', async () => {
     const full = sortResultSet(aResultSet());
     const { findings: _f, waivers: _w, ...base } = full;
     const missing = path.join(os.tmpdir(), 'findings-files-missing', String(process.pid), 'staging');
@@ -119,10 +119,10 @@ describe('the thread that writes the findings', () => {
     await expect(writeFindingsFiles(dir, base, failing)).rejects.toThrow('control crashed');
   });
 
-  it('writes a population many batches long in order, the same as the writers render it', async () => {
+  it('writes a population many write blocks long in order, the same as the writers render it', async () => {
     const results = aResultSet();
     const template = results.findings[1]!;
-    const many: Finding[] = Array.from({ length: 5_500 }, (_, i) => ({ ...template, identityId: `${template.identityId}-${String(i).padStart(5, '0')}`, message: `finding ${i}` }));
+    const many: Finding[] = Array.from({ length: 12_000 }, (_, i) => ({ ...template, identityId: `${template.identityId}-${String(i).padStart(5, '0')}`, message: `finding ${i}` }));
     const full = sortResultSet({ ...results, findings: many });
     const { findings: _f, waivers: _w, ...base } = full;
     const dir = await mkdtemp(path.join(os.tmpdir(), 'findings-files-'));

@@ -1,10 +1,12 @@
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { beforeEach, describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { generateSigningKey, publicKeyPem } from '../../src/evidence/keys.js';
-import { digestFiles, listPackFiles, seal, SUMS_FILE } from '../../src/evidence/seal.js';
+import { digestFiles, listPackFiles, seal, SUMS_FILE, writeDigested } from '../../src/evidence/seal.js';
 import { verifyPack } from '../../src/evidence/verify.js';
 
 const key = generateSigningKey();
@@ -81,5 +83,33 @@ describe('seal and verify', () => {
     execFileSync('sha256sum', ['-c', '--quiet', SUMS_FILE], { cwd: dir });
     const out = execFileSync('openssl', ['pkeyutl', '-verify', '-pubin', '-inkey', keyFile, '-rawin', '-in', SUMS_FILE, '-sigfile', 'SHA256SUMS.sig'], { cwd: dir }).toString();
     expect(out).toMatch(/Signature Verified Successfully/);
+  });
+});
+
+describe('a pack file written in pieces', () => {
+  const scratch = mkdtemp(path.join(os.tmpdir(), 'nhi-digested-'));
+  afterAll(async () => rm(await scratch, { recursive: true, force: true }));
+  const MiB = 1 << 20;
+  // Pieces of every size around the mebibyte block, in one, two, three and four bytes a character.
+  const piece = fc.oneof(
+    fc.string({ unit: 'binary', maxLength: 40 }),
+    fc.tuple(fc.constantFrom('a', 'é', '€', '😀'), fc.integer({ min: MiB / 8 - 3, max: MiB / 2 + 3 })).map(([c, n]) => c.repeat(n)),
+    fc.constantFrom('x'.repeat(MiB + 1), '€'.repeat(MiB / 3 + 1)),
+  );
+
+  it('holds exactly the pieces, in order, and its digest and size are those of the bytes written', async () => {
+    const dir = await scratch;
+    let run = 0;
+    await fc.assert(
+      fc.asyncProperty(fc.array(piece, { maxLength: 12 }), async (pieces) => {
+        const file = path.join(dir, `f${run++}`);
+        const digest = await writeDigested(file, 'f', pieces);
+        const bytes = await readFile(file);
+        expect(bytes.toString('utf8')).toBe(pieces.join(''));
+        expect(digest).toEqual({ path: 'f', sha256: createHash('sha256').update(bytes).digest('hex'), size: bytes.length });
+        await rm(file);
+      }),
+      { numRuns: 40 },
+    );
   });
 });
