@@ -1,7 +1,7 @@
 import path from 'node:path';
 import type { Evaluation, EvaluationStream } from '../engine/evaluate.js';
 import { StableJsonList, stableStringify } from '../stable-json.js';
-import findingsCsv, { findingRowContext, findingsCsvRecords } from '../writers/csv.js';
+import findingsCsv, { findingsCsvRecords } from '../writers/csv.js';
 import findingsJson, { FINDINGS_KEY, FINDINGS_LAYOUT, findingLine, findingsAround } from '../writers/json.js';
 import { sortResultSet, sortWaivers } from '../writers/sorted.js';
 import { SummaryFold } from '../writers/summary.js';
@@ -34,7 +34,7 @@ export async function writeFindingsFiles(staging: string, base: Omit<ResultSet, 
     const list = new StableJsonList(FINDINGS_KEY, FINDINGS_LAYOUT);
     // What comes before the list in findings.json is what the findings cannot change: the run and its collection.
     const opening = findingsAround(base, fold.summary(undefined));
-    const { header, record } = findingsCsvRecords(findingRowContext(base));
+    const { header, record } = findingsCsvRecords(base);
     await csv.write(header);
     for (const finding of evaluation.findings) {
       fold.add(finding);

@@ -112,32 +112,19 @@ const FINDING_COLUMNS = [
 ] as const;
 
 /** What a finding's row of findings.csv takes from beyond the finding: its control's title, its scope's verdict. */
-export interface FindingRowContext {
-  titles: ReadonlyMap<string, string>;
-  /** Each identity's scope verdict: whether the population its finding was judged in was read whole. */
-  verdicts: ReadonlyMap<string, string>;
-}
-
-export function findingRowContext(results: Omit<ResultSet, 'findings'>): FindingRowContext {
-  const scopeVerdicts = new Map(results.sources.flatMap((s) => s.scopes.map((scope) => [`${s.source}\n${scope.scope}`, scope.verdict] as const)));
-  const sourceVerdicts = new Map(results.sources.map((s) => [s.source, s.verdict]));
-  return {
-    titles: new Map(results.controls.map((c) => [c.id, c.title])),
-    verdicts: new Map(results.identities.map((i) => [i.id, scopeVerdicts.get(`${i.source}\n${i.scope}`) ?? sourceVerdicts.get(i.source) ?? ''])),
-  };
-}
-
 /**
  * findings.csv's header, and each finding's record in it (with CRLF), for a run that writes them as they come;
  * `evidence` is the finding's evidence as `stableStringify` writes it, when it was written already.
  */
-export function findingsCsvRecords({ titles, verdicts }: FindingRowContext): { header: string; record(finding: Finding, evidence?: string): string } {
+export function findingsCsvRecords(results: Omit<ResultSet, 'findings'>): { header: string; record(finding: Finding, evidence?: string): string } {
+  const controls = controlsById(results);
+  const verdicts = identityVerdicts(results);
   return {
     header: csvRecord(FINDING_COLUMNS),
     record: (f, evidence = stableStringify(f.evidence)) =>
       csvRecord([
         f.controlId,
-        titles.get(f.controlId) ?? '',
+        controls.get(f.controlId)?.title ?? '',
         f.severity,
         f.identityId,
         f.credentialId ?? '',
@@ -148,6 +135,13 @@ export function findingsCsvRecords({ titles, verdicts }: FindingRowContext): { h
         verdicts.get(f.identityId) ?? '',
       ]),
   };
+}
+
+/** Each identity's scope verdict: whether the population its finding was judged in was read whole. */
+function identityVerdicts(results: Pick<ResultSet, 'sources' | 'identities'>): Map<string, string> {
+  const scopeVerdicts = new Map(results.sources.flatMap((s) => s.scopes.map((scope) => [`${s.source}\n${scope.scope}`, scope.verdict] as const)));
+  const sourceVerdicts = new Map(results.sources.map((s) => [s.source, s.verdict]));
+  return new Map(results.identities.map((i) => [i.id, scopeVerdicts.get(`${i.source}\n${i.scope}`) ?? sourceVerdicts.get(i.source) ?? '']));
 }
 
 function controlsById(results: Pick<ResultSet, 'controls'>): Map<string, ControlInForce> {
@@ -161,7 +155,7 @@ const findingsCsv: Writer = streamingWriter({
   everyFinding: true,
   *chunks(results) {
     const sorted = sortResultSet(results);
-    const { header, record } = findingsCsvRecords(findingRowContext(sorted));
+    const { header, record } = findingsCsvRecords(sorted);
     let text = header;
     let count = 0;
     for (const finding of everyFinding(sorted)) {
