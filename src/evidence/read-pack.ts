@@ -153,10 +153,17 @@ export interface ItemConsumer<T> {
   line?(text: string, read: () => T): void;
 }
 
+/**
+ * Guards that take an item as parsed when it is plainly valid, for the schemas whose items a pack holds by the
+ * million: the schema then sees only what the guard does not vouch for, and names its problems.
+ */
+const PLAIN_ITEMS = new Map<z.ZodType, (value: unknown) => boolean>([[FindingSchema, isPlainFinding]]);
+
 /** Validates the items of array `key`, noting the first ten problems in `problems`: undefined for an invalid item. */
 function validator<T>(schema: z.ZodType<T>, key: string, problems: Problem[]): (value: unknown, index: number) => T | undefined {
+  const plain = PLAIN_ITEMS.get(schema);
   return (value, index) => {
-    if ((schema as z.ZodType) === FindingSchema && isPlainFinding(value)) return value as T;
+    if (plain?.(value)) return value as T;
     const parsed = schema.safeParse(value);
     if (parsed.success) return parsed.data;
     if (problems.length < 10) problems.push(...parsed.error.issues.slice(0, 10 - problems.length).map((i) => ({ path: formatPath([key, index, ...i.path]), message: i.message })));
