@@ -2,7 +2,9 @@ import type { Config } from '../config.js';
 import { findingKey, ListComparison, reperformRun, type Comparison } from '../engine/reperform.js';
 import { displayPath, forEachJsonItem, readEnrichment, readSealedInputs, type PackData, type PackHead } from '../evidence/read-pack.js';
 import { ExitError, EXIT, FindingSchema, type Finding } from '../sdk/index.js';
+import { stableStringify } from '../stable-json.js';
 import { safeLines } from '../terminal.js';
+import { findingLine } from '../writers/json.js';
 import { openPackArgument, optionalConfig, registries, trustedKeys, type GlobalOptions } from './context.js';
 
 /** Re-performs a verified pack's join and evaluation; a pack sealed before inputs were kept cannot be. */
@@ -18,7 +20,7 @@ export async function reperformPack(pack: PackData<'identities'>) {
 async function compareSealedFindings(pack: PackHead, again: Iterable<Finding>): Promise<Comparison> {
   let comparison!: ListComparison<Finding>;
   await forEachJsonItem(pack.dir, 'findings.json', 'findings', FindingSchema, () => {
-    comparison = new ListComparison(again, findingKey);
+    comparison = new ListComparison(again, findingKey, (f) => findingLine(f, stableStringify(f.evidence)));
     return { item: (finding) => comparison.value(finding), line: (text, read) => comparison.text(text, read) };
   });
   return comparison.finish();
