@@ -29,8 +29,10 @@ const keep = keepAt >= 0 ? args[keepAt + 1] : undefined;
 const keyIds = !args.includes('--no-key-ids');
 const [accounts = 3, usersPerAccount = 2000, latencyMs = 0] = args.filter((a, i) => /^\d+$/.test(a) && (keepAt < 0 || i !== keepAt + 1)).map(Number);
 const now = new Date('2026-11-20T00:00:00Z');
-// As the CLI does: the run in process is measured with the heap growth a user's run gets.
+// As the CLI does: the run in process is measured with the heap growth a user's run gets, and without the AWS
+// SDK's notice about its own future Node releases.
 boundHeapGrowth();
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
 // The sandbox answers from a process of its own (scripts/bench-sandbox.ts), as a provider is another machine: its
 // CPU and memory are not the collector's, and the peak RSS measured is the tool's alone.
