@@ -70,6 +70,18 @@ function* slices(identities: readonly Identity[], active: ActiveControl, size: n
   for (let start = 0; start < identities.length; start += size) yield identities.slice(start, start + size);
 }
 
+/**
+ * A control that says it judges each identity alone and judges another breaks the findings' order: it is refused.
+ * The slice's findings are sorted by identity, so the first and the last tell.
+ */
+function withinSlice(active: ActiveControl, judged: readonly Finding[], slice: readonly Identity[]): void {
+  const [first, last] = [judged[0], judged.at(-1)];
+  const outside = first && compareIds(first.identityId, slice[0]!.id) < 0 ? first : last && compareIds(last.identityId, slice.at(-1)!.id) > 0 ? last : undefined;
+  if (outside) {
+    throw new Error(`control ${active.control.meta.id} says it judges each identity alone (perIdentity) but judged ${outside.identityId}, which it was not handed; leave perIdentity out`);
+  }
+}
+
 function strictlyInIdOrder(identities: readonly Identity[]): boolean {
   for (let i = 1; i < identities.length; i++) if (compareIds(identities[i - 1]!.id, identities[i]!.id) >= 0) return false;
   return true;
@@ -133,7 +145,11 @@ export function evaluationStream(identities: readonly Identity[], controls: read
 
   function* findings(): Generator<Finding> {
     for (const active of [...controls].sort((a, b) => compareIds(a.control.meta.id, b.control.meta.id))) {
-      for (const slice of slices(inScope, active, options.sliceSize ?? SLICE_SIZE, inIdOrder)) yield* judgedSorted(active, slice);
+      for (const slice of slices(inScope, active, options.sliceSize ?? SLICE_SIZE, inIdOrder)) {
+        const judged = judgedSorted(active, slice);
+        if (slice !== inScope) withinSlice(active, judged, slice);
+        yield* judged;
+      }
     }
     walked = true;
   }

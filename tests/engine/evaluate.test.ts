@@ -139,6 +139,14 @@ describe('evaluation in slices', () => {
   }
   const named = (names: string[]) => names.map((name) => anIdentity({ name }));
 
+  it('refuses a control that says it judges each identity alone and judges one it was not handed', () => {
+    const { control } = recording(true);
+    const first = anIdentity({ name: 'a' });
+    const liar = { ...control, evaluate: () => [{ identityId: first.id, status: 'pass' as const, message: 'seen', evidence: {} }] };
+    const run = () => evaluate(named(['a', 'b', 'c']), [{ control: liar, severity: 'low', options: {} }], { now, waivers: [], includeHumans: false, sliceSize: 2 });
+    expect(run).toThrow(/recording says it judges each identity alone .* judged aws-iam:111111111111:user\/a, which it was not handed/);
+  });
+
   it('hands a control that judges each identity alone the population in slices', () => {
     const { control, calls } = recording(true);
     evaluate(named(['a', 'b', 'c', 'd', 'e']), [{ control, severity: 'low', options: {} }], { now, waivers: [], includeHumans: false, sliceSize: 2 });
