@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { type ControlMeta, daysBetween, decisionsById, defineControl, judgeEach, CampaignOption, type RecertDecisionRecord } from '../sdk/index.js';
+import { type ControlMeta, daysBetween, decisionsById, defineControl, judgeEach, CampaignOption } from '../sdk/index.js';
 
 const meta: ControlMeta = {
   id: 'recertification-completed',
@@ -29,7 +29,7 @@ export default defineControl({
   perIdentity: true,
   evaluate(identities, { options, now }) {
     const { campaign } = options;
-    const decisions = campaign ? decisionsById(campaign) : new Map<string, RecertDecisionRecord>();
+    const decisions = decisionsById(campaign);
     const age = campaign ? daysBetween(`${campaign.closedAt}T00:00:00Z`, now) : undefined;
     return judgeEach(identities, meta.appliesTo, (identity) => {
       const base = { identityId: identity.id };

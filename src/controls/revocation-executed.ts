@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { DAY_MS, type ControlMeta, decisionsById, defineControl, judgeEach, CampaignOption, type RecertDecisionRecord } from '../sdk/index.js';
+import { DAY_MS, type ControlMeta, decisionsById, defineControl, judgeEach, CampaignOption } from '../sdk/index.js';
 
 const meta: ControlMeta = {
   id: 'revocation-executed',
@@ -31,7 +31,7 @@ export default defineControl({
   perIdentity: true,
   evaluate(identities, { options, now }) {
     const { campaign } = options;
-    const decisions = campaign ? decisionsById(campaign) : new Map<string, RecertDecisionRecord>();
+    const decisions = decisionsById(campaign);
     return judgeEach(
       identities.filter((i) => decisions.get(i.id)?.decision === 'revoke'),
       meta.appliesTo,

@@ -43,12 +43,14 @@ export const CampaignOption = RecertCampaignSchema.optional().describe(
 );
 
 const indexed = new WeakMap<RecertCampaign, ReadonlyMap<string, RecertDecisionRecord>>();
+const NO_DECISIONS: ReadonlyMap<string, RecertDecisionRecord> = new Map();
 
 /**
  * A campaign's decisions by identity id. Built once per campaign: a control judging each identity alone is handed
- * the population in slices, and a campaign can hold a decision for every identity.
+ * the population in slices, and a campaign can hold a decision for every identity. None before the first campaign.
  */
-export function decisionsById(campaign: RecertCampaign): ReadonlyMap<string, RecertDecisionRecord> {
+export function decisionsById(campaign: RecertCampaign | undefined): ReadonlyMap<string, RecertDecisionRecord> {
+  if (!campaign) return NO_DECISIONS;
   let byId = indexed.get(campaign);
   if (!byId) indexed.set(campaign, (byId = new Map(campaign.decisions.map((d) => [d.identityId, d]))));
   return byId;
