@@ -10,11 +10,12 @@ import { cycleOf, parseCycle, type Cycle } from '../evidence/cycle.js';
 import type { SigningKey } from '../evidence/keys.js';
 import { describeOperator } from '../evidence/operator.js';
 import { diffStreamedPacks, type StreamedPackSide } from '../evidence/diff.js';
+import { packFindingBriefs } from '../evidence/finding-briefs.js';
 import { writeFindingsFiles } from '../evidence/findings-files.js';
 import { lockOutput } from '../evidence/lock.js';
 import { discardStaging, linkTo, newRunId, writePack, type PackContents, type PackLinks, type RunRecord } from '../evidence/pack.js';
 import { latestCampaignInput } from '../evidence/recert-latest.js';
-import { displayPath, listPacks, packFindings, readJsonItems, streamedSide, openPack, readPackLists, type PackEntry, type PackHead } from '../evidence/read-pack.js';
+import { displayPath, listPacks, readJsonItems, streamedSide, openPack, readPackLists, type PackEntry, type PackHead } from '../evidence/read-pack.js';
 import { loadReportText, reportChanges, reportModel } from '../evidence/report.js';
 import { toolCommit as commitOf, toolVersion } from '../paths.js';
 import { renderReportPdf } from '../writers/pdf.js';
@@ -180,7 +181,7 @@ export async function sealRun(loaded: LoadedConfig, loadedInputs: RunInputs, key
         cycle: settings.cycle.id,
         asOf: record.asOf,
         identities: results.identities,
-        findings: () => packFindings(staging),
+        findings: () => packFindingBriefs(staging),
       });
       const rendered: PackContents['rendered'] = Object.fromEntries(
         packWriters.filter((writer) => !writer.everyFinding).map((writer) => [writer.fileName, writer.chunks ? writer.chunks(results, { pack: '.' }) : writer.render(results, { pack: '.' })]),

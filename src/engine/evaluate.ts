@@ -48,7 +48,7 @@ export function waiverEnd(waiver: Waiver): number {
   return /^\d{4}-\d{2}-\d{2}$/.test(waiver.expires) ? Date.parse(`${waiver.expires}T00:00:00Z`) + 86_400_000 : Date.parse(waiver.expires);
 }
 
-export function compareFindings(a: Finding, b: Finding): number {
+export function compareFindings(a: Pick<Finding, 'controlId' | 'identityId' | 'credentialId'>, b: Pick<Finding, 'controlId' | 'identityId' | 'credentialId'>): number {
   return compareIds(a.controlId, b.controlId) || compareIds(a.identityId, b.identityId) || compareIds(a.credentialId ?? '', b.credentialId ?? '');
 }
 

@@ -1,5 +1,6 @@
 import { compareFindings } from '../engine/evaluate.js';
 import type { Finding, Grant, Identity } from '../sdk/index.js';
+import type { FindingBrief } from './finding-briefs.js';
 import { stableStringify } from '../stable-json.js';
 import { safeText } from '../terminal.js';
 
@@ -8,7 +9,7 @@ export interface PackSide {
   cycle: string;
   asOf: string;
   identities: readonly Identity[];
-  findings: readonly Finding[];
+  findings: readonly FindingBrief[];
 }
 
 export interface IdentityRef {
@@ -63,7 +64,7 @@ const ref = (i: Identity): IdentityRef => ({ id: i.id, kind: i.kind, name: i.nam
 const grantKey = (g: Grant) => `${g.via} ${g.name}${g.ref ? ` (${g.ref})` : ''}: ${g.level}`;
 const findingKey = (f: Pick<Finding, 'controlId' | 'identityId' | 'credentialId'>) => `${f.controlId}\n${f.identityId}\n${f.credentialId ?? ''}`;
 
-function change(finding: Finding, before: string, after: string): FindingChange {
+function change(finding: FindingBrief, before: string, after: string): FindingChange {
   return {
     controlId: finding.controlId,
     identityId: finding.identityId,
@@ -74,14 +75,14 @@ function change(finding: Finding, before: string, after: string): FindingChange 
   };
 }
 
-const inOrder = (findings: readonly Finding[]) => findings.every((f, i) => i === 0 || compareFindings(findings[i - 1]!, f) <= 0);
+const inOrder = (findings: readonly FindingBrief[]) => findings.every((f, i) => i === 0 || compareFindings(findings[i - 1]!, f) <= 0);
 
 /**
  * Each finding of either side with the other side's finding on the same control, identity and credential: a merge
  * of the two lists in their canonical order (as packs and evaluations give them; sorted here otherwise), so no map
  * of a million findings is built for it.
  */
-function* matchedFindings(before: readonly Finding[], after: readonly Finding[]): Generator<[Finding | undefined, Finding | undefined]> {
+function* matchedFindings(before: readonly FindingBrief[], after: readonly FindingBrief[]): Generator<[FindingBrief | undefined, FindingBrief | undefined]> {
   const left = inOrder(before) ? before : [...before].sort(compareFindings);
   const right = inOrder(after) ? after : [...after].sort(compareFindings);
   let i = 0;
@@ -101,7 +102,7 @@ class FindingTally {
   readonly remediated: FindingChange[] = [];
   readonly waived: FindingChange[] = [];
 
-  add(then: Finding | undefined, now: Finding | undefined): void {
+  add(then: FindingBrief | undefined, now: FindingBrief | undefined): void {
     if (now?.status === 'fail') (then?.status === 'fail' ? this.stillOpen : this.newlyFailing).push(change(now, then?.status ?? 'absent', 'fail'));
     if (then?.status !== 'fail') return;
     if (now?.status === 'excepted') this.waived.push(change(now, 'fail', 'excepted'));
@@ -163,12 +164,15 @@ export function diffPacks(from: PackSide, to: PackSide): PackDiff {
   return assemble(from, to, tally);
 }
 
+/** Findings in batches, as a pack's are read (`packFindingBriefs`) or, held, as one batch. */
+export type FindingBatches = AsyncIterable<readonly FindingBrief[]> | Iterable<readonly FindingBrief[]>;
+
 /**
- * A pack whose findings are read as they are walked (or, for a run not sealed yet, held): each call of
- * `findings` starts a walk of them from the first.
+ * A pack whose findings are read as they are walked, in batches: each call of `findings` starts a walk of them
+ * from the first.
  */
 export interface StreamedPackSide extends Omit<PackSide, 'findings'> {
-  findings: () => AsyncIterable<Finding> | Iterable<Finding>;
+  findings: () => FindingBatches;
 }
 
 /**
@@ -177,42 +181,74 @@ export interface StreamedPackSide extends Omit<PackSide, 'findings'> {
  */
 export async function diffStreamedPacks(from: StreamedPackSide, to: StreamedPackSide): Promise<PackDiff> {
   const tally = new FindingTally();
-  if (await tallyInStep(from.findings(), to.findings(), tally)) return assemble(from, to, tally);
+  if (await tallyInStep(new BatchWalk(from.findings()), new BatchWalk(to.findings()), tally)) return assemble(from, to, tally);
   const [before, after] = [await held(from.findings()), await held(to.findings())];
   return diffPacks({ ...from, findings: before }, { ...to, findings: after });
 }
 
-async function held(findings: AsyncIterable<Finding> | Iterable<Finding>): Promise<Finding[]> {
-  const list: Finding[] = [];
-  for await (const finding of findings) list.push(finding);
+async function held(batches: FindingBatches): Promise<FindingBrief[]> {
+  const list: FindingBrief[] = [];
+  for await (const batch of batches) for (const finding of batch) list.push(finding);
   return list;
 }
 
+/** A walk over findings that come in batches: only a step past a batch's end waits, for the next batch. */
+class BatchWalk {
+  private readonly batches: AsyncIterator<readonly FindingBrief[]> | Iterator<readonly FindingBrief[]>;
+  private batch: readonly FindingBrief[] = [];
+  private at = 0;
+
+  constructor(batches: FindingBatches) {
+    this.batches = Symbol.asyncIterator in batches ? batches[Symbol.asyncIterator]() : batches[Symbol.iterator]();
+  }
+
+  /** The finding walked to; undefined at the end. */
+  get current(): FindingBrief | undefined {
+    return this.batch[this.at];
+  }
+
+  /** Steps to the next finding: a promise only when the next batch must be waited for. */
+  step(): Promise<void> | undefined {
+    return ++this.at < this.batch.length ? undefined : this.refill();
+  }
+
+  /** The next batch that holds a finding, or none at the end. */
+  async refill(): Promise<void> {
+    this.batch = [];
+    this.at = 0;
+    for (let next = await this.batches.next(); !next.done; next = await this.batches.next()) {
+      this.batch = next.value;
+      if (this.batch.length > 0) return;
+    }
+  }
+
+  async stop(): Promise<void> {
+    await this.batches.return?.();
+  }
+}
+
 /** Merges the two walks as matchedFindings does; false as soon as either is out of canonical order. */
-async function tallyInStep(before: AsyncIterable<Finding> | Iterable<Finding>, after: AsyncIterable<Finding> | Iterable<Finding>, tally: FindingTally): Promise<boolean> {
-  const walk = (findings: AsyncIterable<Finding> | Iterable<Finding>): AsyncIterator<Finding> | Iterator<Finding> =>
-    Symbol.asyncIterator in findings ? findings[Symbol.asyncIterator]() : findings[Symbol.iterator]();
-  const left = walk(before);
-  const right = walk(after);
+async function tallyInStep(left: BatchWalk, right: BatchWalk, tally: FindingTally): Promise<boolean> {
   try {
-    let then = await left.next();
-    let now = await right.next();
-    while (!then.done || !now.done) {
-      const order = then.done ? 1 : now.done ? -1 : compareFindings(then.value, now.value);
-      const taken: [Finding | undefined, Finding | undefined] = [order <= 0 ? then.value : undefined, order >= 0 ? now.value : undefined];
+    await Promise.all([left.refill(), right.refill()]);
+    for (let then = left.current, now = right.current; then || now; then = left.current, now = right.current) {
+      const order = !then ? 1 : !now ? -1 : compareFindings(then, now);
+      const taken: [FindingBrief | undefined, FindingBrief | undefined] = [order <= 0 ? then : undefined, order >= 0 ? now : undefined];
       tally.add(...taken);
       if (taken[0]) {
-        then = await left.next();
-        if (!then.done && compareFindings(taken[0], then.value) > 0) return false;
+        const waited = left.step();
+        if (waited) await waited;
+        if (left.current && compareFindings(taken[0], left.current) > 0) return false;
       }
       if (taken[1]) {
-        now = await right.next();
-        if (!now.done && compareFindings(taken[1], now.value) > 0) return false;
+        const waited = right.step();
+        if (waited) await waited;
+        if (right.current && compareFindings(taken[1], right.current) > 0) return false;
       }
     }
     return true;
   } finally {
-    await Promise.all([left.return?.(), right.return?.()]);
+    await Promise.all([left.stop(), right.stop()]);
   }
 }
 

@@ -23,6 +23,7 @@ import {
   WaiverSchema,
 } from '../sdk/index.js';
 import type { ControlInForce, ResultSet } from '../writers/types.js';
+import { packFindingBriefs } from './finding-briefs.js';
 import { isPlainFinding } from './finding-guard.js';
 import { ItemScanner } from './item-scanner.js';
 import { ATTESTATION_FILE, MANIFEST_FILE, sha256 } from './seal.js';
@@ -442,7 +443,7 @@ export function packFindings(dir: string): AsyncGenerator<Finding> {
   return jsonItems(dir, 'findings.json', 'findings', FindingSchema);
 }
 
-/** A verified pack as one side of a diff: its identities held, its findings walked as they are read. */
+/** A verified pack as one side of a diff: its identities held, its findings walked as they are read (on a thread of their own). */
 export function streamedSide(pack: PackData<'identities'>): StreamedPackSide {
-  return { runId: pack.manifest.runId, cycle: pack.manifest.cycle.id, asOf: pack.manifest.asOf, identities: pack.identities, findings: () => packFindings(pack.dir) };
+  return { runId: pack.manifest.runId, cycle: pack.manifest.cycle.id, asOf: pack.manifest.asOf, identities: pack.identities, findings: () => packFindingBriefs(pack.dir) };
 }

@@ -52,8 +52,12 @@ describe('diffPacks: findings matched by control, identity and credential', () =
 });
 
 describe('diffStreamedPacks: the findings walked in step as they are read', () => {
-  const streamed = (pack: PackSide) => ({ ...pack, findings: async function* () {
-    yield* pack.findings;
+  /** The side's findings in batches of `size` (an empty batch between each), as a pack's are read. */
+  const streamed = (pack: PackSide, size = 3) => ({ ...pack, findings: async function* () {
+    for (let at = 0; at < pack.findings.length; at += size) {
+      yield pack.findings.slice(at, at + size);
+      yield [];
+    }
   } });
   const statuses: FindingStatus[] = ['pass', 'fail', 'excepted', 'not-applicable'];
   const list = fc.uniqueArray(
@@ -63,13 +67,13 @@ describe('diffStreamedPacks: the findings walked in step as they are read', () =
 
   it('gives what diffPacks gives, for lists in canonical order or in any other', async () => {
     await fc.assert(
-      fc.asyncProperty(list, list, fc.boolean(), fc.boolean(), async (a, b, sortThem, heldNow) => {
+      fc.asyncProperty(list, list, fc.boolean(), fc.boolean(), fc.integer({ min: 1, max: 5 }), async (a, b, sortThem, heldNow, size) => {
         const findings = (items: typeof a) => items.map((f) => finding(f.control, f.identity, f.status, f.credential));
         const order = (items: Finding[]) => (sortThem ? [...items].sort((p, q) => (`${p.controlId}\u0000${p.identityId}\u0000${p.credentialId ?? ''}` < `${q.controlId}\u0000${q.identityId}\u0000${q.credentialId ?? ''}` ? -1 : 1)) : items);
         const [then, now] = [side('then', order(findings(a))), side('now', order(findings(b)))];
-        // A run not sealed yet holds its findings: that side is walked as the list it is.
-        const nowSide = heldNow ? { ...now, findings: () => now.findings } : streamed(now);
-        expect(await diffStreamedPacks(streamed(then), nowSide)).toEqual(diffPacks(then, now));
+        // A side can hold its findings: it is walked as the one batch it is.
+        const nowSide = heldNow ? { ...now, findings: () => [now.findings] } : streamed(now, size);
+        expect(await diffStreamedPacks(streamed(then, size), nowSide)).toEqual(diffPacks(then, now));
       }),
       { numRuns: 400 },
     );
