@@ -8,7 +8,7 @@ import { openPackArgument, optionalConfig, trustedKeys, type GlobalOptions } fro
 /** What changed between two packs (each verified first): identities, privilege, credentials, findings. */
 export default async function diff(oldPack: string, newPack: string, options: { format: 'table' | 'json' | 'md'; publicKey: string[] }, globals: GlobalOptions): Promise<number> {
   const keys = await trustedKeys(options.publicKey, await optionalConfig(globals));
-  const [before, after] = [await openPackArgument(oldPack, keys, ['identities']), await openPackArgument(newPack, keys, ['identities'])];
+  const [before, after] = [await openPackArgument(oldPack, keys, []), await openPackArgument(newPack, keys, [])];
   const result = await diffStreamedPacks(streamedSide(before), streamedSide(after));
   // An incomplete pack misses part of its population: what looks removed or added may only be unread.
   const incomplete = [before, after].filter((p) => p.manifest.verdict === 'incomplete').map((p) => displayPath(p.dir));

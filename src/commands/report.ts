@@ -114,7 +114,7 @@ export default async function report(packDir: string, options: { out?: string; p
     ...(manifest.toolCommit ? { toolCommit: manifest.toolCommit } : {}),
   };
   // Changes are measured against the complete pack the run compared itself with, verified and checked to be that pack.
-  const baseline = manifest.baseline ? await openLinkedPack(pack, manifest.baseline, keys, ['identities']) : undefined;
+  const baseline = manifest.baseline ? await openLinkedPack(pack, manifest.baseline, keys, []) : undefined;
   const changes = baseline
     ? reportChanges(
         await diffStreamedPacks(streamedSide(baseline), streamedSide(pack)),

@@ -10,12 +10,11 @@ import { cycleOf, parseCycle, type Cycle } from '../evidence/cycle.js';
 import type { SigningKey } from '../evidence/keys.js';
 import { describeOperator } from '../evidence/operator.js';
 import { diffStreamedPacks, type StreamedPackSide } from '../evidence/diff.js';
-import { packFindingBriefs } from '../evidence/finding-briefs.js';
 import { writeFindingsFiles } from '../evidence/findings-files.js';
 import { lockOutput } from '../evidence/lock.js';
 import { discardStaging, linkTo, newRunId, writePack, type PackContents, type PackLinks, type RunRecord } from '../evidence/pack.js';
 import { latestCampaignInput } from '../evidence/recert-latest.js';
-import { displayPath, listPacks, readJsonItems, streamedSide, openPack, readPackLists, type PackEntry, type PackHead } from '../evidence/read-pack.js';
+import { displayPath, listPacks, packFindingBriefs, readJsonItems, streamedSide, openPack, type PackEntry, type PackHead } from '../evidence/read-pack.js';
 import { loadReportText, reportChanges, reportModel } from '../evidence/report.js';
 import { toolCommit as commitOf, toolVersion } from '../paths.js';
 import { renderReportPdf } from '../writers/pdf.js';
@@ -117,7 +116,7 @@ async function packLinks(settings: RunSettings, keys: readonly KeyObject[]): Pro
 async function changesSince(baseline: PackHead | undefined, current: StreamedPackSide) {
   if (!baseline) return undefined;
   // Both packs' findings are walked in step as they are read, never held.
-  return reportChanges(await diffStreamedPacks(streamedSide({ ...baseline, ...(await readPackLists(baseline, ['identities'])) }), current));
+  return reportChanges(await diffStreamedPacks(streamedSide(baseline), current));
 }
 
 /** Nothing was collected from any source: such a run seals nothing, so it never becomes the chain's head. */

@@ -1,6 +1,6 @@
 import { compareFindings } from '../engine/evaluate.js';
 import type { Finding, Grant, Identity } from '../sdk/index.js';
-import type { FindingBrief } from './finding-briefs.js';
+import type { FindingBrief } from './pack-list-thread.js';
 import { stableStringify } from '../stable-json.js';
 import { safeText } from '../terminal.js';
 
@@ -169,21 +169,25 @@ export type FindingBatches = AsyncIterable<readonly FindingBrief[]> | Iterable<r
 
 /**
  * A pack whose findings are read as they are walked, in batches: each call of `findings` starts a walk of them
- * from the first.
+ * from the first. Its identities are held, or read (`identities()`) while the findings are walked.
  */
-export interface StreamedPackSide extends Omit<PackSide, 'findings'> {
+export interface StreamedPackSide extends Omit<PackSide, 'findings' | 'identities'> {
+  identities: readonly Identity[] | (() => Promise<readonly Identity[]>);
   findings: () => FindingBatches;
 }
 
 /**
- * diffPacks over two packs' findings walked in step, as they are read, so neither side's findings are held. A side
- * found out of canonical order (a pack no run of this tool wrote) is read again whole and sorted.
+ * diffPacks over two packs' findings walked in step, as they are read, so neither side's findings are held; the
+ * identities not held are read meanwhile, as the findings are parsed on threads of their own. A side found out
+ * of canonical order (a pack no run of this tool wrote) is read again whole and sorted.
  */
 export async function diffStreamedPacks(from: StreamedPackSide, to: StreamedPackSide): Promise<PackDiff> {
   const tally = new FindingTally();
-  if (await tallyInStep(new BatchWalk(from.findings()), new BatchWalk(to.findings()), tally)) return assemble(from, to, tally);
-  const [before, after] = [await held(from.findings()), await held(to.findings())];
-  return diffPacks({ ...from, findings: before }, { ...to, findings: after });
+  const identities = (side: StreamedPackSide) => (typeof side.identities === 'function' ? side.identities() : side.identities);
+  const [inStep, before, after] = await Promise.all([tallyInStep(new BatchWalk(from.findings()), new BatchWalk(to.findings()), tally), identities(from), identities(to)]);
+  const [fromHeld, toHeld] = [{ ...from, identities: before }, { ...to, identities: after }];
+  if (inStep) return assemble(fromHeld, toHeld, tally);
+  return diffPacks({ ...fromHeld, findings: await held(from.findings()) }, { ...toHeld, findings: await held(to.findings()) });
 }
 
 async function held(batches: FindingBatches): Promise<FindingBrief[]> {

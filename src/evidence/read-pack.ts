@@ -23,7 +23,7 @@ import {
   WaiverSchema,
 } from '../sdk/index.js';
 import type { ControlInForce, ResultSet } from '../writers/types.js';
-import { packFindingBriefs } from './finding-briefs.js';
+import { findingBriefsOffThread, identitiesOffThread, LIST_BATCH, worthAThread, type FindingBrief } from './pack-list-thread.js';
 import { isPlainFinding } from './finding-guard.js';
 import { ItemScanner } from './item-scanner.js';
 import { ATTESTATION_FILE, MANIFEST_FILE, sha256 } from './seal.js';
@@ -324,7 +324,9 @@ export async function openPack<L extends PackList = PackList>(given: string, key
 /** The pack with `lists` read from it as well (a pack opened without them, read once they are needed). */
 export async function readPackLists<H extends PackHead, L extends PackList>(pack: H, lists: readonly L[]): Promise<H & Pick<PackLists, L>> {
   const read: Partial<PackLists> = {};
-  if (lists.includes('identities' as L)) read.identities = await readJsonItems(pack.dir, 'inventory.json', 'identities', IdentitySchema);
+  if (lists.includes('identities' as L)) {
+    read.identities = (await worthAThread(pack.dir, 'identities')) ? await identitiesOffThread(pack.dir) : await readJsonItems(pack.dir, 'inventory.json', 'identities', IdentitySchema);
+  }
   if (lists.includes('findings' as L)) read.findings = await readJsonItems(pack.dir, 'findings.json', 'findings', FindingSchema);
   return { ...pack, ...(read as Pick<PackLists, L>) };
 }
@@ -443,7 +445,35 @@ export function packFindings(dir: string): AsyncGenerator<Finding> {
   return jsonItems(dir, 'findings.json', 'findings', FindingSchema);
 }
 
-/** A verified pack as one side of a diff: its identities held, its findings walked as they are read (on a thread of their own). */
-export function streamedSide(pack: PackData<'identities'>): StreamedPackSide {
-  return { runId: pack.manifest.runId, cycle: pack.manifest.cycle.id, asOf: pack.manifest.asOf, identities: pack.identities, findings: () => packFindingBriefs(pack.dir) };
+/**
+ * A pack's findings as their briefs, in batches, as findings.json is read: on a thread of its own when the file is
+ * large (`worthAThread`; tests pass 0 to have every file so read). Each call starts a walk from the first.
+ */
+export async function* packFindingBriefs(dir: string, offThreadFrom?: number): AsyncGenerator<FindingBrief[]> {
+  if (await worthAThread(dir, 'finding-briefs', offThreadFrom)) {
+    yield* findingBriefsOffThread(dir);
+    return;
+  }
+  let batch: Finding[] = [];
+  for await (const finding of packFindings(dir)) {
+    batch.push(finding);
+    if (batch.length < LIST_BATCH) continue;
+    yield batch;
+    batch = [];
+  }
+  if (batch.length > 0) yield batch;
+}
+
+/**
+ * A verified pack as one side of a diff: its findings walked as they are read (on a thread of their own), and its
+ * identities, when not read yet, read meanwhile.
+ */
+export function streamedSide(pack: PackHead & Partial<Pick<PackLists, 'identities'>>): StreamedPackSide {
+  return {
+    runId: pack.manifest.runId,
+    cycle: pack.manifest.cycle.id,
+    asOf: pack.manifest.asOf,
+    identities: pack.identities ?? (async () => (await readPackLists(pack, ['identities'])).identities),
+    findings: () => packFindingBriefs(pack.dir),
+  };
 }

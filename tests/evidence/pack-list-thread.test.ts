@@ -2,9 +2,11 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BRIEFS_AHEAD, BRIEFS_BATCH, packFindingBriefs, type FindingBrief } from '../../src/evidence/finding-briefs.js';
-import { ConfigError, type Finding } from '../../src/sdk/index.js';
+import { identitiesOffThread, LIST_AHEAD, LIST_BATCH, type FindingBrief } from '../../src/evidence/pack-list-thread.js';
+import { packFindingBriefs, readJsonItems } from '../../src/evidence/read-pack.js';
+import { ConfigError, IdentitySchema, type Finding } from '../../src/sdk/index.js';
 import { stableJsonChunks, stableStringify } from '../../src/stable-json.js';
+import { aCredential, anIdentity } from '../helpers/identity-builder.js';
 
 let root: string;
 beforeAll(async () => {
@@ -32,18 +34,18 @@ const briefOf = ({ controlId, identityId, credentialId, status, message }: Findi
   message,
 });
 
-async function pack(name: string, text: string | Iterable<string>): Promise<string> {
+async function pack(name: string, text: string | Iterable<string>, file = 'findings.json'): Promise<string> {
   const dir = path.join(root, name);
   await rm(dir, { recursive: true, force: true });
   await mkdir(dir, { recursive: true });
-  await writeFile(path.join(dir, 'findings.json'), typeof text === 'string' ? text : [...text].join(''));
+  await writeFile(path.join(dir, file), typeof text === 'string' ? text : [...text].join(''));
   return dir;
 }
 
 async function walked(dir: string): Promise<{ briefs: FindingBrief[]; batches: number }> {
   const briefs: FindingBrief[] = [];
   let batches = 0;
-  for await (const batch of packFindingBriefs(dir)) {
+  for await (const batch of packFindingBriefs(dir, 0)) {
     batches++;
     briefs.push(...batch);
   }
@@ -51,7 +53,7 @@ async function walked(dir: string): Promise<{ briefs: FindingBrief[]; batches: n
 }
 
 describe('packFindingBriefs: a pack\'s findings read on a thread of their own', () => {
-  const findings = Array.from({ length: BRIEFS_BATCH * (BRIEFS_AHEAD + 2) + 7 }, (_, i) => finding(i));
+  const findings = Array.from({ length: LIST_BATCH * (LIST_AHEAD + 2) + 7 }, (_, i) => finding(i));
   const around = { asOf: '2026-11-20T00:00:00.000Z', cycle: '2026-Q4' };
 
   it.each([
@@ -61,7 +63,7 @@ describe('packFindingBriefs: a pack\'s findings read on a thread of their own', 
     const dir = await pack(`layout-${layout ?? 'indented'}`, stableJsonChunks(around, 'findings', findings, layout));
     const { briefs, batches } = await walked(dir);
     expect(briefs).toEqual(findings.map(briefOf));
-    expect(batches).toBe(Math.ceil(findings.length / BRIEFS_BATCH));
+    expect(batches).toBe(Math.ceil(findings.length / LIST_BATCH));
   });
 
   it('reads a file laid out otherwise with the streaming tokenizer', async () => {
@@ -90,7 +92,7 @@ describe('packFindingBriefs: a pack\'s findings read on a thread of their own', 
 
   it('stops its thread when the walk is left early, however far ahead it was', async () => {
     const dir = await pack('early', stableJsonChunks(around, 'findings', findings, 'line'));
-    for await (const batch of packFindingBriefs(dir)) {
+    for await (const batch of packFindingBriefs(dir, 0)) {
       expect(batch[0]).toEqual(briefOf(findings[0]!));
       // Long enough for the thread to fill every batch it may send ahead, and wait.
       await new Promise((resolve) => setTimeout(resolve, 200));
@@ -106,3 +108,26 @@ describe('packFindingBriefs: a pack\'s findings read on a thread of their own', 
     expect((error as Error).message).toMatch(/no-such-pack/);
   });
 });
+
+describe('identitiesOffThread: a pack\'s identities read and validated on a thread of their own', () => {
+  const identities = Array.from({ length: LIST_BATCH * 2 + 3 }, (_, i) =>
+    anIdentity({ name: `svc-${String(i).padStart(5, '0')}`, ...(i % 3 === 0 ? { credentials: [aCredential({ id: `AKIA${i}` })] } : {}), tags: { note: `"quoted" \\ ${i}` } }),
+  );
+  const write = (name: string, list: unknown[]) => pack(name, stableJsonChunks({ asOf: '2026-11-20T00:00:00.000Z' }, 'identities', list), 'inventory.json');
+
+  it('gives what reading them on this thread gives', async () => {
+    const dir = await write('identities', identities);
+    const offThread = await identitiesOffThread(dir);
+    expect(offThread).toEqual(await readJsonItems(dir, 'inventory.json', 'identities', IdentitySchema));
+    expect(offThread).toEqual(identities);
+  });
+
+  it('names the file and the field of an invalid identity', async () => {
+    const dir = await write('invalid-identity', identities.map((identity, i) => (i === 2_500 ? { ...identity, status: 'sleeping' } : identity)));
+    const error = await identitiesOffThread(dir).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).file).toBe(path.join(dir, 'inventory.json'));
+    expect((error as ConfigError).problems[0]!.path).toBe('identities[2500].status');
+  });
+});
+

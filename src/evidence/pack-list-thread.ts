@@ -1,0 +1,121 @@
+import { stat } from 'node:fs/promises';
+import path from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { ConfigError, type Finding, type Identity, type Problem } from '../sdk/index.js';
+
+/** What a diff reads of a finding: its place, its status and its message, without its evidence. */
+export type FindingBrief = Pick<Finding, 'controlId' | 'identityId' | 'credentialId' | 'status' | 'message'>;
+
+/** A pack's list a thread reads: its identities (validated), or its findings' briefs. */
+export type ListView = 'identities' | 'finding-briefs';
+
+export interface ListWorkerData {
+  dir: string;
+  list: ListView;
+  /** Two counters the threads share: the batches the reader took, and whether it stopped reading. */
+  shared: SharedArrayBuffer;
+}
+export const TAKEN = 0;
+export const STOPPED = 1;
+
+/** From the reading thread: a batch (JSON of its items or, for briefs, [control, identity, credential, status, message] rows), the end, or why it stopped. */
+export type ListMessage = { batch: string } | { end: true } | { error: { file: string; problems: Problem[] } | { message: string } };
+
+/** Items a batch holds, and batches the reading thread may be ahead of the reader. */
+export const LIST_BATCH = 2_000;
+export const LIST_AHEAD = 4;
+
+/**
+ * A file smaller than this is read on the calling thread: starting a thread costs more than it saves. Tests pass
+ * 0 to read every file on a thread.
+ */
+export const OFF_THREAD_BYTES = 8 << 20;
+
+/**
+ * The reading thread: built, its module sits beside this one as JavaScript; run from the TypeScript sources
+ * (tests, scripts under tsx), the thread loads it through tsx's API.
+ */
+function startWorker(data: ListWorkerData): Worker {
+  const url = new URL('./pack-list-worker.js', import.meta.url);
+  if (!import.meta.url.endsWith('.ts')) return new Worker(url, { workerData: data });
+  const source = new URL('./pack-list-worker.ts', import.meta.url).href;
+  return new Worker(`import('tsx/esm/api').then(({ tsImport }) => tsImport(${JSON.stringify(source)}, ${JSON.stringify(import.meta.url)}))`, { eval: true, workerData: data });
+}
+
+/** True when the list's file is large enough to be read on a thread of its own. */
+export async function worthAThread(dir: string, list: ListView, from = OFF_THREAD_BYTES): Promise<boolean> {
+  const info = await stat(path.join(dir, list === 'identities' ? 'inventory.json' : 'findings.json')).catch(() => undefined);
+  return from === 0 || (info !== undefined && info.size >= from);
+}
+
+/**
+ * A pack's list in file order and in batches, read and validated on a second thread, each batch parsed here in one
+ * JSON.parse: parsing and validating a pack's lists is most of opening one, and the validated copies the schema
+ * makes outlive the young generation. Each call starts a walk from the first; a walk left early stops its thread.
+ */
+export async function* listBatches(dir: string, list: ListView): AsyncGenerator<unknown[]> {
+  const shared = new SharedArrayBuffer(8);
+  const counters = new Int32Array(shared);
+  const worker = startWorker({ dir, list, shared });
+  const messages: ListMessage[] = [];
+  let waiting: (() => void) | undefined;
+  let failure: Error | undefined;
+  const wake = () => {
+    waiting?.();
+    waiting = undefined;
+  };
+  worker.on('message', (message: ListMessage) => {
+    messages.push(message);
+    wake();
+  });
+  worker.on('error', (error) => {
+    failure = error;
+    wake();
+  });
+  worker.on('exit', () => {
+    failure ??= new Error(`reading ${list} of ${dir} stopped before their end`);
+    wake();
+  });
+  try {
+    for (;;) {
+      const message = messages.shift();
+      if (!message) {
+        if (failure) throw failure;
+        await new Promise<void>((resolve) => (waiting = resolve));
+        continue;
+      }
+      if ('end' in message) return;
+      if ('error' in message) {
+        const { error } = message;
+        throw 'file' in error ? new ConfigError(error.file, error.problems) : new Error(error.message);
+      }
+      const items = JSON.parse(message.batch) as unknown[];
+      Atomics.add(counters, TAKEN, 1);
+      Atomics.notify(counters, TAKEN);
+      yield items;
+    }
+  } finally {
+    Atomics.store(counters, STOPPED, 1);
+    Atomics.notify(counters, TAKEN);
+    worker.removeAllListeners();
+    await worker.terminate();
+  }
+}
+
+type BriefRow = [controlId: string, identityId: string, credentialId: string | null, status: Finding['status'], message: string];
+
+/** A pack's findings as their briefs, in batches, read on a second thread (listBatches). */
+export async function* findingBriefsOffThread(dir: string): AsyncGenerator<FindingBrief[]> {
+  for await (const rows of listBatches(dir, 'finding-briefs')) {
+    yield (rows as BriefRow[]).map(([controlId, identityId, credentialId, status, message]) =>
+      credentialId === null ? { controlId, identityId, status, message } : { controlId, identityId, credentialId, status, message },
+    );
+  }
+}
+
+/** A pack's identities, validated, read on a second thread (listBatches). */
+export async function identitiesOffThread(dir: string): Promise<Identity[]> {
+  const identities: Identity[] = [];
+  for await (const batch of listBatches(dir, 'identities')) for (const identity of batch) identities.push(identity as Identity);
+  return identities;
+}

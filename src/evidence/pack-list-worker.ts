@@ -1,0 +1,48 @@
+import path from 'node:path';
+import { parentPort, workerData } from 'node:worker_threads';
+import { ConfigError, FindingSchema, IdentitySchema, type Finding } from '../sdk/index.js';
+import { LIST_AHEAD, LIST_BATCH, TAKEN, STOPPED, type ListMessage, type ListWorkerData } from './pack-list-thread.js';
+import { forEachJsonItem } from './read-pack.js';
+
+/**
+ * One of a pack's lists read on a thread of its own: parsed and validated as every pack reader does, each item
+ * made into what the reader asked for (a finding's brief, or an identity as validated) and sent as JSON in
+ * batches. The thread waits whenever it is a few batches ahead of the reader, so the batches in flight stay few
+ * however slow the reader is.
+ */
+const { dir, list } = workerData as ListWorkerData;
+const port = parentPort!;
+const counters = new Int32Array((workerData as ListWorkerData).shared);
+const send = (message: ListMessage) => port.postMessage(message);
+const brief = (f: Finding) => [f.controlId, f.identityId, f.credentialId ?? null, f.status, f.message];
+const [file, key, schema, row] = list === 'identities' ? (['inventory.json', 'identities', IdentitySchema, (i: unknown) => i] as const) : (['findings.json', 'findings', FindingSchema, brief] as const);
+let sent = 0;
+let handed = 0;
+let batch: unknown[] = [];
+
+function flush(): void {
+  send({ batch: JSON.stringify(batch) });
+  batch = [];
+  sent++;
+  for (let taken = Atomics.load(counters, TAKEN); sent - taken >= LIST_AHEAD && Atomics.load(counters, STOPPED) === 0; taken = Atomics.load(counters, TAKEN)) {
+    Atomics.wait(counters, TAKEN, taken, 100);
+  }
+}
+
+try {
+  await forEachJsonItem<unknown>(dir, file, key, schema, () => {
+    // Read again from the start, as a file laid out otherwise is: what was handed on cannot be taken back.
+    if (handed > 0) throw new ConfigError(path.join(dir, file), [{ path: `${key}[${handed}]`, message: 'the file is not laid out as packs write it past this item; is it a sealed pack?' }]);
+    return {
+      item: (item) => {
+        handed++;
+        batch.push(row(item as Finding));
+        if (batch.length >= LIST_BATCH) flush();
+      },
+    };
+  });
+  if (batch.length > 0) flush();
+  send({ end: true });
+} catch (error) {
+  send({ error: error instanceof ConfigError ? { file: error.file, problems: [...error.problems] } : { message: error instanceof Error ? error.message : String(error) } });
+}
