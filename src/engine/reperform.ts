@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, type Hash } from 'node:crypto';
 import type { Config, Registries } from '../config.js';
 import type { Finding, Identity } from '../sdk/index.js';
 import { stableStringify } from '../stable-json.js';
@@ -42,7 +42,8 @@ export interface SealedRun {
  */
 export class ListComparison<T> {
   private readonly sealedHash = createHash('sha256').update('[');
-  private readonly againHash = createHash('sha256').update('[');
+  /** Undefined while both lists' texts are the same so far: the sealed hash stands for both until they part. */
+  private againHash: Hash | undefined;
   private readonly before = new Map<string, string>();
   private readonly after = new Map<string, string>();
   private readonly again: Iterator<T>;
@@ -88,7 +89,8 @@ export class ListComparison<T> {
     for (let right = this.nextAgain(); right !== undefined; right = this.nextAgain()) this.compare(undefined, undefined, right);
     const { before, after } = this;
     const differing = [...new Set([...before.keys(), ...after.keys()])].filter((k) => before.get(k) !== after.get(k)).sort(compareIds);
-    return { count: this.count, sealedDigest: this.sealedHash.update(']').digest('hex'), againDigest: this.againHash.update(']').digest('hex'), differing };
+    const sealedDigest = this.sealedHash.update(']').digest('hex');
+    return { count: this.count, sealedDigest, againDigest: this.againHash ? this.againHash.update(']').digest('hex') : sealedDigest, differing };
   }
 
   private nextAgain(): string | undefined {
@@ -104,13 +106,20 @@ export class ListComparison<T> {
   }
 
   private compare(left: string | undefined, sealed: T | undefined, right: string | undefined): void {
-    const i = this.index - 1;
-    if (left !== undefined) this.sealedHash.update(i === 0 ? left : `,${left}`);
-    if (right !== undefined) this.againHash.update(i === 0 ? right : `,${right}`);
+    const first = this.index === 1;
+    if (!this.againHash && left !== right) this.againHash = this.sealedHash.copy();
+    if (left !== undefined) extend(this.sealedHash, left, first);
+    if (right !== undefined && this.againHash) extend(this.againHash, right, first);
     if (left === right) return;
     if (left !== undefined) this.before.set(this.key(sealed!), left);
     if (right !== undefined) this.after.set(this.key(this.current!), right);
   }
+}
+
+/** The canonical text of a list grows by an item: a comma before all but the first. */
+function extend(hash: Hash, item: string, first: boolean): void {
+  if (!first) hash.update(',');
+  hash.update(item);
 }
 
 /** Compares two lists held whole (see ListComparison). */
