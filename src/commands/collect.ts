@@ -10,7 +10,7 @@ import { checkPlanConfig, collectShard, parseShard, shardUnits, unitName } from 
 import { describeOperator } from '../evidence/operator.js';
 import { checkPartOutput, discardPartStaging, writePart } from '../evidence/part.js';
 import { openPlan } from '../evidence/plan.js';
-import { displayPath } from '../evidence/read-pack.js';
+import { displayPath, readPackLists } from '../evidence/read-pack.js';
 import { ExitError, EXIT, type Identity } from '../sdk/index.js';
 import { stableStringify } from '../stable-json.js';
 import { inventoryCsv } from '../writers/csv.js';
@@ -93,8 +93,11 @@ function sameNormalized(sealed: Identity, again: Identity): boolean {
  * A source a connector package read is re-read by that package as the config names it today.
  */
 async function fromRaw(packDir: string, options: CollectOptions, globals: GlobalOptions): Promise<{ results: SourceResult[]; asOf: Date }> {
-  const pack = await openPackArgument(packDir, await trustedKeys(options.publicKey, await optionalConfig(globals)), ['identities']);
+  const pack = await openPackArgument(packDir, await trustedKeys(options.publicKey, await optionalConfig(globals)), []);
   packDir = displayPath(pack.dir);
+  // The sealed inventory is read (on a thread of its own when large) while the raw pages are mapped again.
+  const sealedIdentities = readPackLists(pack, ['identities']);
+  sealedIdentities.catch(() => undefined);
   const asOf = new Date(pack.manifest.asOf);
   const packages = await connectorPackagesFor(globals);
   const connectors = new Map(withPlugins(registries, packages).connectors.map((c) => [c.id, c]));
@@ -109,7 +112,7 @@ async function fromRaw(packDir: string, options: CollectOptions, globals: Global
     }
     results.push(await collectFromRaw(connector, pack.dir, source, asOf));
   }
-  const sealed = new Map(pack.identities.map((i) => [i.id, i]));
+  const sealed = new Map((await sealedIdentities).identities.map((i) => [i.id, i]));
   const again = new Map(results.flatMap((r) => r.identities).map((i) => [i.id, i]));
   const changed = [...again].filter(([id, identity]) => sealed.has(id) && !sameNormalized(sealed.get(id)!, identity)).map(([id]) => id);
   const added = [...again.keys()].filter((id) => !sealed.has(id));

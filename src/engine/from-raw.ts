@@ -21,7 +21,7 @@ const LINES_FILE = /\.jsonl$/;
 async function* storedPages(folder: string, file: string, relative: string): AsyncGenerator<StoredPage & { path: string }> {
   if (LINES_FILE.test(file)) {
     let line = 0;
-    for await (const text of createInterface({ input: createReadStream(path.join(folder, file)), crlfDelay: Infinity })) {
+    for await (const text of createInterface({ input: createReadStream(path.join(folder, file), { highWaterMark: 1 << 20 }), crlfDelay: Infinity })) {
       line += 1;
       if (text.trim() === '') continue;
       yield { ...(JSON.parse(text) as StoredPage), path: `${relative}:${line}` };
