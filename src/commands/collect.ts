@@ -95,7 +95,8 @@ function sameNormalized(sealed: Identity, again: Identity): boolean {
 async function fromRaw(packDir: string, options: CollectOptions, globals: GlobalOptions): Promise<{ results: SourceResult[]; asOf: Date }> {
   const pack = await openPackArgument(packDir, await trustedKeys(options.publicKey, await optionalConfig(globals)), []);
   packDir = displayPath(pack.dir);
-  // The sealed inventory is read (on a thread of its own when large) while the raw pages are mapped again.
+  // The sealed inventory is read (on a thread of its own when large) while the raw pages are mapped again; a
+  // failure to read it is thrown where it is awaited, below.
   const sealedIdentities = readPackLists(pack, ['identities']);
   sealedIdentities.catch(() => undefined);
   const asOf = new Date(pack.manifest.asOf);

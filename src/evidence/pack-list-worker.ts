@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';
+import type { z } from 'zod';
 import { ConfigError, FindingSchema, IdentitySchema, type Finding } from '../sdk/index.js';
 import { LIST_AHEAD, LIST_BATCH, TAKEN, STOPPED, type ListMessage, type ListWorkerData } from './pack-list-thread.js';
 import { forEachJsonItem } from './read-pack.js';
@@ -15,7 +16,11 @@ const port = parentPort!;
 const counters = new Int32Array((workerData as ListWorkerData).shared);
 const send = (message: ListMessage) => port.postMessage(message);
 const brief = (f: Finding) => [f.controlId, f.identityId, f.credentialId ?? null, f.status, f.message];
-const [file, key, schema, row] = list === 'identities' ? (['inventory.json', 'identities', IdentitySchema, (i: unknown) => i] as const) : (['findings.json', 'findings', FindingSchema, brief] as const);
+const read =
+  list === 'identities'
+    ? { file: 'inventory.json', key: 'identities', schema: IdentitySchema as z.ZodType<unknown>, row: (identity: unknown) => identity }
+    : { file: 'findings.json', key: 'findings', schema: FindingSchema as z.ZodType<unknown>, row: (finding: unknown) => brief(finding as Finding) };
+const { file, key, schema, row } = read;
 let sent = 0;
 let handed = 0;
 let batch: unknown[] = [];
@@ -30,13 +35,13 @@ function flush(): void {
 }
 
 try {
-  await forEachJsonItem<unknown>(dir, file, key, schema, () => {
+  await forEachJsonItem(dir, file, key, schema, () => {
     // Read again from the start, as a file laid out otherwise is: what was handed on cannot be taken back.
     if (handed > 0) throw new ConfigError(path.join(dir, file), [{ path: `${key}[${handed}]`, message: 'the file is not laid out as packs write it past this item; is it a sealed pack?' }]);
     return {
       item: (item) => {
         handed++;
-        batch.push(row(item as Finding));
+        batch.push(row(item));
         if (batch.length >= LIST_BATCH) flush();
       },
     };
