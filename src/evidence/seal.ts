@@ -92,6 +92,8 @@ export async function writeDigested(file: string, pack: string, content: string 
 }
 
 const WRITE_BLOCK = 1 << 20;
+/** Blocks a writer lets the disk fall behind by before it waits: a few mebibytes outside the heap at most. */
+const BLOCKS_AHEAD = 4;
 
 /**
  * A pack file written a piece at a time as its content is made, digested on the way. Each piece is encoded into a
@@ -102,6 +104,8 @@ export class DigestingWriter {
   private size = 0;
   private block = Buffer.allocUnsafe(WRITE_BLOCK);
   private used = 0;
+  /** Blocks handed to the file system and not yet written, oldest first: the disk works while the next is made. */
+  private readonly inFlight: Promise<void>[] = [];
 
   private constructor(
     private readonly file: string,
@@ -113,7 +117,7 @@ export class DigestingWriter {
     return new DigestingWriter(file, pack, await open(file, 'w'));
   }
 
-  /** Adds a piece of text; a promise, to wait for before the next piece, only when a full block is being written. */
+  /** Adds a piece of text; a promise, to wait for before the next piece, only when the disk is blocks behind. */
   write(piece: string): Promise<void> | undefined {
     // A UTF-16 code unit takes at most three bytes of UTF-8, so a piece within this bound fits in what is left.
     if (piece.length * 3 <= WRITE_BLOCK - this.used) {
@@ -124,21 +128,16 @@ export class DigestingWriter {
   }
 
   async writeBytes(bytes: Uint8Array): Promise<void> {
-    await this.flushBlock();
-    this.hash.update(bytes);
-    this.size += bytes.length;
-    // One write(2) may take fewer bytes than given (a full disk, a signal): write the rest rather than seal a short file.
-    for (let offset = 0; offset < bytes.length; ) {
-      const { bytesWritten } = await this.handle.write(bytes, offset, bytes.length - offset);
-      if (bytesWritten === 0) throw new Error(`${this.file}: the file system took no bytes at offset ${offset}`);
-      offset += bytesWritten;
-    }
+    this.flushBlock();
+    this.send(bytes);
+    await this.keepUp();
   }
 
   /** Writes what is pending and closes the file: its digest, as the seal lists it. */
   async close(): Promise<FileDigest> {
     try {
-      await this.flushBlock();
+      this.flushBlock();
+      await this.keepUp(0);
     } finally {
       await this.handle.close();
     }
@@ -147,22 +146,48 @@ export class DigestingWriter {
 
   /** Closes the file after a failure; the staging folder it is in is discarded. */
   async abandon(): Promise<void> {
+    await Promise.allSettled(this.inFlight.splice(0));
     await this.handle.close().catch(() => undefined);
   }
 
   private async flushThen(piece: string): Promise<void> {
-    await this.flushBlock();
-    if (piece.length * 3 > WRITE_BLOCK) await this.writeBytes(Buffer.from(piece, 'utf8'));
+    this.flushBlock();
+    if (piece.length * 3 > WRITE_BLOCK) this.send(Buffer.from(piece, 'utf8'));
     else this.used += this.block.write(piece, this.used, 'utf8');
+    await this.keepUp();
   }
 
-  private async flushBlock(): Promise<void> {
+  private flushBlock(): void {
     if (this.used === 0) return;
     const full = this.block.subarray(0, this.used);
     // A fresh block, as the full one is still being written while the next pieces come.
     this.block = Buffer.allocUnsafe(WRITE_BLOCK);
     this.used = 0;
-    await this.writeBytes(full);
+    this.send(full);
+  }
+
+  /** Digests the bytes in file order now, and writes them at their own offset without waiting for the disk. */
+  private send(bytes: Uint8Array): void {
+    this.hash.update(bytes);
+    const written = this.writeAt(bytes, this.size);
+    // Held and awaited in order by keepUp; a failure is raised there, not as an unhandled rejection meanwhile.
+    written.catch(() => undefined);
+    this.inFlight.push(written);
+    this.size += bytes.length;
+  }
+
+  private async writeAt(bytes: Uint8Array, position: number): Promise<void> {
+    // One write(2) may take fewer bytes than given (a full disk, a signal): write the rest rather than seal a short file.
+    for (let offset = 0; offset < bytes.length; ) {
+      const { bytesWritten } = await this.handle.write(bytes, offset, bytes.length - offset, position + offset);
+      if (bytesWritten === 0) throw new Error(`${this.file}: the file system took no bytes at offset ${position + offset}`);
+      offset += bytesWritten;
+    }
+  }
+
+  /** Waits until no more than `ahead` blocks are still being written, raising the first write that failed. */
+  private async keepUp(ahead = BLOCKS_AHEAD): Promise<void> {
+    while (this.inFlight.length > ahead) await this.inFlight.shift();
   }
 }
 

@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -111,5 +112,12 @@ describe('a pack file written in pieces', () => {
       }),
       { numRuns: 40 },
     );
+  });
+
+  // Blocks are written while the next are made: a write that fails must still fail the file, not pass unseen.
+  it.runIf(existsSync('/dev/full'))('fails when the disk refuses a block, however many blocks are still being written', async () => {
+    const blocks = Array.from({ length: 9 }, () => 'x'.repeat(MiB));
+    await expect(writeDigested('/dev/full', 'full', blocks)).rejects.toThrow(/ENOSPC/);
+    await expect(writeDigested('/dev/full', 'full', 'small')).rejects.toThrow(/ENOSPC/);
   });
 });
