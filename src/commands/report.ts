@@ -117,7 +117,7 @@ export default async function report(packDir: string, options: { out?: string; p
   const baseline = manifest.baseline ? await openLinkedPack(pack, manifest.baseline, keys, []) : undefined;
   const changes = baseline
     ? reportChanges(
-        await diffStreamedPacks(streamedSide(baseline), streamedSide(pack)),
+        await diffStreamedPacks(streamedSide(baseline), streamedSide(pack), { stillOpen: 'counted' }),
       )
     : undefined;
   const pdf = await renderReportPdf(

@@ -10,6 +10,7 @@ import { cycleOf, parseCycle, type Cycle } from '../evidence/cycle.js';
 import type { SigningKey } from '../evidence/keys.js';
 import { describeOperator } from '../evidence/operator.js';
 import { diffStreamedPacks, type StreamedPackSide } from '../evidence/diff.js';
+import { identityBrief } from '../evidence/pack-list-thread.js';
 import { writeFindingsFiles } from '../evidence/findings-files.js';
 import { lockOutput } from '../evidence/lock.js';
 import { discardStaging, linkTo, newRunId, writePack, type PackContents, type PackLinks, type RunRecord } from '../evidence/pack.js';
@@ -113,10 +114,10 @@ async function packLinks(settings: RunSettings, keys: readonly KeyObject[]): Pro
   };
 }
 
-async function changesSince(baseline: PackHead | undefined, current: StreamedPackSide) {
+async function changesSince(baseline: StreamedPackSide | undefined, current: StreamedPackSide) {
   if (!baseline) return undefined;
   // Both packs' findings are walked in step as they are read, never held.
-  return reportChanges(await diffStreamedPacks(streamedSide(baseline), current));
+  return reportChanges(await diffStreamedPacks(baseline, current, { stillOpen: 'counted' }));
 }
 
 /** Nothing was collected from any source: such a run seals nothing, so it never becomes the chain's head. */
@@ -175,11 +176,11 @@ export async function sealRun(loaded: LoadedConfig, loadedInputs: RunInputs, key
         ...(loaded.plugins ? { plugins: loaded.plugins.map((p) => p.package) } : {}),
         ...(settings.sharding ? { sharding: settings.sharding } : {}),
       };
-      const changes = await changesSince(baseline, {
+      const changes = await changesSince(baseline && streamedSide(baseline), {
         runId,
         cycle: settings.cycle.id,
         asOf: record.asOf,
-        identities: results.identities,
+        identities: results.identities.map(identityBrief),
         findings: () => packFindingBriefs(staging),
       });
       const rendered: PackContents['rendered'] = Object.fromEntries(

@@ -1,6 +1,6 @@
 import { compareFindings } from '../engine/evaluate.js';
-import type { Finding, Grant, Identity } from '../sdk/index.js';
-import type { FindingBrief } from './pack-list-thread.js';
+import type { Finding } from '../sdk/index.js';
+import type { FindingBrief, IdentityBrief } from './pack-list-thread.js';
 import { stableStringify } from '../stable-json.js';
 import { safeText } from '../terminal.js';
 
@@ -8,7 +8,7 @@ export interface PackSide {
   runId: string;
   cycle: string;
   asOf: string;
-  identities: readonly Identity[];
+  identities: readonly IdentityBrief[];
   findings: readonly FindingBrief[];
 }
 
@@ -56,12 +56,20 @@ export interface PackDiff {
   remediated: FindingChange[];
   /** Failing before; excepted by a waiver now. */
   waived: FindingChange[];
-  /** Failing in both. */
+  /** Failing in both: listed unless the diff was asked only to count them (`{ stillOpen: 'counted' }`). */
   stillOpen: FindingChange[];
+  stillOpenCount: number;
 }
 
-const ref = (i: Identity): IdentityRef => ({ id: i.id, kind: i.kind, name: i.name });
-const grantKey = (g: Grant) => `${g.via} ${g.name}${g.ref ? ` (${g.ref})` : ''}: ${g.level}`;
+/**
+ * What a diff holds: `counted` keeps only the number of findings still open, which a report prints, where a long
+ * control failure in a large population would otherwise hold a change per finding.
+ */
+export interface DiffOptions {
+  stillOpen?: 'listed' | 'counted';
+}
+
+const ref = (i: IdentityBrief): IdentityRef => ({ id: i.id, kind: i.kind, name: i.name });
 const findingKey = (f: Pick<Finding, 'controlId' | 'identityId' | 'credentialId'>) => `${f.controlId}\n${f.identityId}\n${f.credentialId ?? ''}`;
 
 function change(finding: FindingBrief, before: string, after: string): FindingChange {
@@ -99,11 +107,20 @@ function* matchedFindings(before: readonly FindingBrief[], after: readonly Findi
 class FindingTally {
   readonly newlyFailing: FindingChange[] = [];
   readonly stillOpen: FindingChange[] = [];
+  stillOpenCount = 0;
   readonly remediated: FindingChange[] = [];
   readonly waived: FindingChange[] = [];
 
+  constructor(private readonly options: DiffOptions = {}) {}
+
   add(then: FindingBrief | undefined, now: FindingBrief | undefined): void {
-    if (now?.status === 'fail') (then?.status === 'fail' ? this.stillOpen : this.newlyFailing).push(change(now, then?.status ?? 'absent', 'fail'));
+    if (now?.status === 'fail') {
+      if (then?.status !== 'fail') this.newlyFailing.push(change(now, then?.status ?? 'absent', 'fail'));
+      else {
+        this.stillOpenCount++;
+        if (this.options.stillOpen !== 'counted') this.stillOpen.push(change(now, 'fail', 'fail'));
+      }
+    }
     if (then?.status !== 'fail') return;
     if (now?.status === 'excepted') this.waived.push(change(now, 'fail', 'excepted'));
     else if (now?.status !== 'fail') this.remediated.push(change(now ?? then, 'fail', now?.status ?? 'absent'));
@@ -123,8 +140,8 @@ function assemble(from: Omit<PackSide, 'findings'>, to: Omit<PackSide, 'findings
   for (const [id, now] of after) {
     const then = before.get(id);
     if (!then) continue;
-    const grantsThen = new Set(then.privilege.grants.map(grantKey));
-    const grantsNow = new Set(now.privilege.grants.map(grantKey));
+    const grantsThen = new Set(then.privilege.grants);
+    const grantsNow = new Set(now.privilege.grants);
     const grantsAdded = [...grantsNow].filter((g) => !grantsThen.has(g)).sort();
     const grantsRemoved = [...grantsThen].filter((g) => !grantsNow.has(g)).sort();
     if (then.privilege.level !== now.privilege.level || stableStringify(then.privilege.flags) !== stableStringify(now.privilege.flags) || grantsAdded.length || grantsRemoved.length) {
@@ -136,8 +153,8 @@ function assemble(from: Omit<PackSide, 'findings'>, to: Omit<PackSide, 'findings
         grantsRemoved,
       });
     }
-    const keysThen = new Set(then.credentials.map((c) => c.id));
-    const keysNow = new Set(now.credentials.map((c) => c.id));
+    const keysThen = new Set(then.credentials);
+    const keysNow = new Set(now.credentials);
     const added = [...keysNow].filter((k) => !keysThen.has(k)).sort();
     const removed = [...keysThen].filter((k) => !keysNow.has(k)).sort();
     if (added.length || removed.length) credentials.push({ identityId: id, added, removed, rotated: added.length > 0 && removed.length > 0 });
@@ -154,12 +171,13 @@ function assemble(from: Omit<PackSide, 'findings'>, to: Omit<PackSide, 'findings
     remediated: tally.remediated.sort(byFinding),
     waived: tally.waived.sort(byFinding),
     stillOpen: tally.stillOpen.sort(byFinding),
+    stillOpenCount: tally.stillOpenCount,
   };
 }
 
 /** What changed between two packs: population, privilege, credentials and findings. Pure and ordered. */
-export function diffPacks(from: PackSide, to: PackSide): PackDiff {
-  const tally = new FindingTally();
+export function diffPacks(from: PackSide, to: PackSide, options: DiffOptions = {}): PackDiff {
+  const tally = new FindingTally(options);
   for (const [then, now] of matchedFindings(from.findings, to.findings)) tally.add(then, now);
   return assemble(from, to, tally);
 }
@@ -172,7 +190,7 @@ export type FindingBatches = AsyncIterable<readonly FindingBrief[]> | Iterable<r
  * from the first. Its identities are held, or read (`identities()`) while the findings are walked.
  */
 export interface StreamedPackSide extends Omit<PackSide, 'findings' | 'identities'> {
-  identities: readonly Identity[] | (() => Promise<readonly Identity[]>);
+  identities: readonly IdentityBrief[] | (() => Promise<readonly IdentityBrief[]>);
   findings: () => FindingBatches;
 }
 
@@ -181,13 +199,13 @@ export interface StreamedPackSide extends Omit<PackSide, 'findings' | 'identitie
  * identities not held are read meanwhile, as the findings are parsed on threads of their own. A side found out
  * of canonical order (a pack no run of this tool wrote) is read again whole and sorted.
  */
-export async function diffStreamedPacks(from: StreamedPackSide, to: StreamedPackSide): Promise<PackDiff> {
-  const tally = new FindingTally();
+export async function diffStreamedPacks(from: StreamedPackSide, to: StreamedPackSide, options: DiffOptions = {}): Promise<PackDiff> {
+  const tally = new FindingTally(options);
   const identities = (side: StreamedPackSide) => (typeof side.identities === 'function' ? side.identities() : side.identities);
   const [inStep, before, after] = await Promise.all([tallyInStep(new BatchWalk(from.findings()), new BatchWalk(to.findings()), tally), identities(from), identities(to)]);
   const [fromHeld, toHeld] = [{ ...from, identities: before }, { ...to, identities: after }];
   if (inStep) return assemble(fromHeld, toHeld, tally);
-  return diffPacks({ ...fromHeld, findings: await held(from.findings()) }, { ...toHeld, findings: await held(to.findings()) });
+  return diffPacks({ ...fromHeld, findings: await held(from.findings()) }, { ...toHeld, findings: await held(to.findings()) }, options);
 }
 
 async function held(batches: FindingBatches): Promise<FindingBrief[]> {

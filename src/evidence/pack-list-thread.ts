@@ -1,13 +1,36 @@
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { ConfigError, type Finding, type Identity, type Problem } from '../sdk/index.js';
+import { ConfigError, type Finding, type Grant, type Identity, type Problem } from '../sdk/index.js';
 
 /** What a diff reads of a finding: its place, its status and its message, without its evidence. */
 export type FindingBrief = Pick<Finding, 'controlId' | 'identityId' | 'credentialId' | 'status' | 'message'>;
 
-/** A pack's list a thread reads: its identities (validated), or its findings' briefs. */
-export type ListView = 'identities' | 'finding-briefs';
+/**
+ * What a diff reads of an identity: what names it, its privilege's level and flags, each grant as one line and each
+ * credential's id. A fraction of the identity, so a baseline's population can be held while a run holds its own.
+ */
+export interface IdentityBrief {
+  id: string;
+  kind: string;
+  name: string;
+  privilege: { level: string; flags: string[]; grants: string[] };
+  credentials: string[];
+}
+
+/** A grant as a diff names it: how it is held, what it is and the level it grants. */
+export const grantLine = (g: Grant): string => `${g.via} ${g.name}${g.ref ? ` (${g.ref})` : ''}: ${g.level}`;
+
+export const identityBrief = (i: Identity): IdentityBrief => ({
+  id: i.id,
+  kind: i.kind,
+  name: i.name,
+  privilege: { level: i.privilege.level, flags: i.privilege.flags, grants: i.privilege.grants.map(grantLine) },
+  credentials: i.credentials.map((c) => c.id),
+});
+
+/** A pack's list a thread reads: its identities (validated) or their briefs, or its findings' briefs. */
+export type ListView = 'identities' | 'identity-briefs' | 'finding-briefs';
 
 export interface ListWorkerData {
   dir: string;
@@ -31,20 +54,25 @@ export const LIST_AHEAD = 4;
  */
 export const OFF_THREAD_BYTES = 8 << 20;
 
+const LIST_YOUNG_GENERATION_MB = 16;
+
 /**
  * The reading thread: built, its module sits beside this one as JavaScript; run from the TypeScript sources
  * (tests, scripts under tsx), the thread loads it through tsx's API.
  */
 function startWorker(data: ListWorkerData): Worker {
+  // The thread holds a few batches and the item it parses, so a small young generation serves it: V8's default
+  // grows to about 50 MiB a thread, and a run reading a baseline has three of these at once.
+  const options = { workerData: data, resourceLimits: { maxYoungGenerationSizeMb: LIST_YOUNG_GENERATION_MB } };
   const url = new URL('./pack-list-worker.js', import.meta.url);
-  if (!import.meta.url.endsWith('.ts')) return new Worker(url, { workerData: data });
+  if (!import.meta.url.endsWith('.ts')) return new Worker(url, options);
   const source = new URL('./pack-list-worker.ts', import.meta.url).href;
-  return new Worker(`import('tsx/esm/api').then(({ tsImport }) => tsImport(${JSON.stringify(source)}, ${JSON.stringify(import.meta.url)}))`, { eval: true, workerData: data });
+  return new Worker(`import('tsx/esm/api').then(({ tsImport }) => tsImport(${JSON.stringify(source)}, ${JSON.stringify(import.meta.url)}))`, { ...options, eval: true });
 }
 
 /** True when the list's file is large enough to be read on a thread of its own. */
 export async function worthAThread(dir: string, list: ListView, from = OFF_THREAD_BYTES): Promise<boolean> {
-  const info = await stat(path.join(dir, list === 'identities' ? 'inventory.json' : 'findings.json')).catch(() => undefined);
+  const info = await stat(path.join(dir, list === 'finding-briefs' ? 'findings.json' : 'inventory.json')).catch(() => undefined);
   return from === 0 || (info !== undefined && info.size >= from);
 }
 
@@ -113,9 +141,11 @@ export async function* findingBriefsOffThread(dir: string): AsyncGenerator<Findi
   }
 }
 
-/** A pack's identities, validated, read on a second thread (listBatches). */
-export async function identitiesOffThread(dir: string): Promise<Identity[]> {
-  const identities: Identity[] = [];
-  for await (const batch of listBatches(dir, 'identities')) for (const identity of batch) identities.push(identity as Identity);
+/** A pack's identities, validated, or their briefs, read on a second thread (listBatches). */
+export async function identitiesOffThread(dir: string): Promise<Identity[]>;
+export async function identitiesOffThread(dir: string, view: 'identity-briefs'): Promise<IdentityBrief[]>;
+export async function identitiesOffThread(dir: string, view: 'identities' | 'identity-briefs' = 'identities'): Promise<unknown[]> {
+  const identities: unknown[] = [];
+  for await (const batch of listBatches(dir, view)) for (const identity of batch) identities.push(identity);
   return identities;
 }

@@ -1,8 +1,8 @@
 import path from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { z } from 'zod';
-import { ConfigError, FindingSchema, IdentitySchema, type Finding } from '../sdk/index.js';
-import { LIST_AHEAD, LIST_BATCH, TAKEN, STOPPED, type ListMessage, type ListWorkerData } from './pack-list-thread.js';
+import { ConfigError, FindingSchema, IdentitySchema, type Finding, type Identity } from '../sdk/index.js';
+import { identityBrief, LIST_AHEAD, LIST_BATCH, TAKEN, STOPPED, type ListMessage, type ListWorkerData } from './pack-list-thread.js';
 import { forEachJsonItem } from './read-pack.js';
 
 /**
@@ -16,10 +16,11 @@ const port = parentPort!;
 const counters = new Int32Array((workerData as ListWorkerData).shared);
 const send = (message: ListMessage) => port.postMessage(message);
 const brief = (f: Finding) => [f.controlId, f.identityId, f.credentialId ?? null, f.status, f.message];
+const inventory = { file: 'inventory.json', key: 'identities', schema: IdentitySchema as z.ZodType<unknown> };
 const read =
-  list === 'identities'
-    ? { file: 'inventory.json', key: 'identities', schema: IdentitySchema as z.ZodType<unknown>, row: (identity: unknown) => identity }
-    : { file: 'findings.json', key: 'findings', schema: FindingSchema as z.ZodType<unknown>, row: (finding: unknown) => brief(finding as Finding) };
+  list === 'finding-briefs'
+    ? { file: 'findings.json', key: 'findings', schema: FindingSchema as z.ZodType<unknown>, row: (finding: unknown) => brief(finding as Finding) }
+    : { ...inventory, row: list === 'identities' ? (identity: unknown) => identity : (identity: unknown) => identityBrief(identity as Identity) };
 const { file, key, schema, row } = read;
 let sent = 0;
 let handed = 0;

@@ -23,7 +23,7 @@ import {
   WaiverSchema,
 } from '../sdk/index.js';
 import type { ControlInForce, ResultSet } from '../writers/types.js';
-import { findingBriefsOffThread, identitiesOffThread, LIST_BATCH, worthAThread, type FindingBrief } from './pack-list-thread.js';
+import { findingBriefsOffThread, identitiesOffThread, identityBrief, LIST_BATCH, worthAThread, type FindingBrief, type IdentityBrief } from './pack-list-thread.js';
 import { isPlainFinding } from './finding-guard.js';
 import { ItemScanner } from './item-scanner.js';
 import { ATTESTATION_FILE, MANIFEST_FILE, sha256 } from './seal.js';
@@ -464,6 +464,12 @@ export async function* packFindingBriefs(dir: string, offThreadFrom?: number): A
   if (batch.length > 0) yield batch;
 }
 
+/** A pack's identities as a diff reads them: briefs, so a population is never held whole twice over. */
+async function readIdentityBriefs(dir: string): Promise<IdentityBrief[]> {
+  if (await worthAThread(dir, 'identity-briefs')) return identitiesOffThread(dir, 'identity-briefs');
+  return (await readJsonItems(dir, 'inventory.json', 'identities', IdentitySchema)).map(identityBrief);
+}
+
 /**
  * A verified pack as one side of a diff: its findings walked as they are read (on a thread of their own), and its
  * identities, when not read yet, read meanwhile.
@@ -473,7 +479,7 @@ export function streamedSide(pack: PackHead & Partial<Pick<PackLists, 'identitie
     runId: pack.manifest.runId,
     cycle: pack.manifest.cycle.id,
     asOf: pack.manifest.asOf,
-    identities: pack.identities ?? (async () => (await readPackLists(pack, ['identities'])).identities),
+    identities: pack.identities?.map(identityBrief) ?? (() => readIdentityBriefs(pack.dir)),
     findings: () => packFindingBriefs(pack.dir),
   };
 }

@@ -50,7 +50,7 @@ export function reportChanges(diff: PackDiff): ReportChanges {
       { label: 'Findings newly failing', count: diff.newlyFailing.length },
       { label: 'Findings remediated', count: diff.remediated.length },
       { label: 'Findings now waived', count: diff.waived.length },
-      { label: 'Findings still open', count: diff.stillOpen.length },
+      { label: 'Findings still open', count: diff.stillOpenCount },
     ],
     lines: [
       ...diff.added.map((i) => `Added: ${i.id}`),

@@ -70,6 +70,7 @@ describe('evidence across cycles: chain, diff, sample, reperform, report', () =>
       'no-admin-privilege aws-iam:222222222222:role/breakglass-reporting-fix',
     );
     expect(diff.stillOpen.length).toBeGreaterThan(0);
+    expect(diff.stillOpenCount).toBe(diff.stillOpen.length);
     const markdown = await cli(['diff', q3, q4, '--format', 'md'], { cwd });
     expect(markdown.stdout).toContain('### Identities added (');
   });

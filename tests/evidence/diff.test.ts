@@ -1,7 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { diffPacks, diffStreamedPacks, type PackSide } from '../../src/evidence/diff.js';
-import type { Finding, FindingStatus } from '../../src/sdk/index.js';
+import { identityBrief } from '../../src/evidence/pack-list-thread.js';
+import type { Finding, FindingStatus, Grant, Identity } from '../../src/sdk/index.js';
+import { aCredential, anIdentity } from '../helpers/identity-builder.js';
 
 const finding = (controlId: string, identityId: string, status: FindingStatus, credentialId?: string): Finding => ({
   controlId,
@@ -73,9 +75,60 @@ describe('diffStreamedPacks: the findings walked in step as they are read', () =
         const [then, now] = [side('then', order(findings(a))), side('now', order(findings(b)))];
         // A side can hold its findings: it is walked as the one batch it is.
         const nowSide = heldNow ? { ...now, findings: () => [now.findings] } : streamed(now, size);
-        expect(await diffStreamedPacks(streamed(then, size), nowSide)).toEqual(diffPacks(then, now));
+        const listed = diffPacks(then, now);
+        expect(await diffStreamedPacks(streamed(then, size), nowSide)).toEqual(listed);
+        expect(listed.stillOpenCount).toBe(listed.stillOpen.length);
+        // Counted, a diff holds none of the findings still open but says how many there are.
+        expect(await diffStreamedPacks(streamed(then, size), nowSide, { stillOpen: 'counted' })).toEqual({ ...listed, stillOpen: [] });
       }),
       { numRuns: 400 },
     );
+  });
+});
+
+describe('diffPacks: the population, from the identities\' briefs', () => {
+  const grant = (name: string, level: Grant['level']): Grant => ({ via: 'inline', name, ref: `inline:${name}`, level, flags: [], evidence: [] });
+  const who = (name: string, overrides: Partial<Identity> = {}) => anIdentity({ name, ...overrides });
+  const key = (id: string) => aCredential({ id });
+  const then = [
+    who('steady', { privilege: { level: 'write', grants: [grant('app', 'write')], flags: [] }, credentials: [key('AKIA1')] }),
+    who('widened', { privilege: { level: 'read', grants: [grant('app', 'read')], flags: [] } }),
+    who('flagged', { privilege: { level: 'admin', grants: [grant('all', 'admin')], flags: [] } }),
+    who('rotated', { credentials: [key('AKIA2')] }),
+    who('keyed', { credentials: [] }),
+    who('gone'),
+  ];
+  const now = [
+    who('steady', { privilege: { level: 'write', grants: [grant('app', 'write')], flags: [] }, credentials: [key('AKIA1')] }),
+    who('widened', { privilege: { level: 'admin', grants: [grant('app', 'read'), grant('all', 'admin')], flags: [] } }),
+    who('flagged', { privilege: { level: 'admin', grants: [grant('all', 'admin')], flags: ['privilege-escalation'] } }),
+    who('rotated', { credentials: [key('AKIA3')] }),
+    who('keyed', { credentials: [key('AKIA4')] }),
+    who('new'),
+  ];
+  const diff = diffPacks({ ...side('then', []), identities: then.map(identityBrief) }, { ...side('now', []), identities: now.map(identityBrief) });
+  const id = (name: string) => `aws-iam:111111111111:user/${name}`;
+
+  it.each([
+    ['added', diff.added, [{ id: id('new'), kind: 'service-account', name: 'new' }]],
+    ['removed', diff.removed, [{ id: id('gone'), kind: 'service-account', name: 'gone' }]],
+    [
+      'privilege',
+      diff.privilege,
+      [
+        { identityId: id('flagged'), before: { level: 'admin', flags: [] }, after: { level: 'admin', flags: ['privilege-escalation'] }, grantsAdded: [], grantsRemoved: [] },
+        { identityId: id('widened'), before: { level: 'read', flags: [] }, after: { level: 'admin', flags: [] }, grantsAdded: ['inline all (inline:all): admin'], grantsRemoved: [] },
+      ],
+    ],
+    [
+      'credentials',
+      diff.credentials,
+      [
+        { identityId: id('keyed'), added: ['AKIA4'], removed: [], rotated: false },
+        { identityId: id('rotated'), added: ['AKIA3'], removed: ['AKIA2'], rotated: true },
+      ],
+    ],
+  ])('%s', (_, got, expected) => {
+    expect(got).toEqual(expected);
   });
 });

@@ -2,7 +2,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { identitiesOffThread, LIST_AHEAD, LIST_BATCH, type FindingBrief } from '../../src/evidence/pack-list-thread.js';
+import { identitiesOffThread, identityBrief, LIST_AHEAD, LIST_BATCH, type FindingBrief } from '../../src/evidence/pack-list-thread.js';
 import { packFindingBriefs, readJsonItems } from '../../src/evidence/read-pack.js';
 import { ConfigError, IdentitySchema, type Finding } from '../../src/sdk/index.js';
 import { stableJsonChunks, stableStringify } from '../../src/stable-json.js';
@@ -122,12 +122,21 @@ describe('identitiesOffThread: a pack\'s identities read and validated on a thre
     expect(offThread).toEqual(identities);
   });
 
+  it('gives their briefs, as a diff reads them, when asked for those', async () => {
+    const dir = await write('identity-briefs', identities);
+    const briefs = await identitiesOffThread(dir, 'identity-briefs');
+    expect(briefs).toEqual(identities.map(identityBrief));
+    expect(briefs.filter((b) => b.credentials.length > 0)).toHaveLength(Math.ceil(identities.length / 3));
+  });
+
   it('names the file and the field of an invalid identity', async () => {
     const dir = await write('invalid-identity', identities.map((identity, i) => (i === 2_500 ? { ...identity, status: 'sleeping' } : identity)));
-    const error = await identitiesOffThread(dir).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(ConfigError);
-    expect((error as ConfigError).file).toBe(path.join(dir, 'inventory.json'));
-    expect((error as ConfigError).problems[0]!.path).toBe('identities[2500].status');
+    for (const view of ['identities', 'identity-briefs'] as const) {
+      const error = await (view === 'identities' ? identitiesOffThread(dir) : identitiesOffThread(dir, view)).catch((e: unknown) => e);
+      expect(error, view).toBeInstanceOf(ConfigError);
+      expect((error as ConfigError).file).toBe(path.join(dir, 'inventory.json'));
+      expect((error as ConfigError).problems[0]!.path).toBe('identities[2500].status');
+    }
   });
 });
 
