@@ -10,7 +10,6 @@ import { cycleOf, parseCycle, type Cycle } from '../evidence/cycle.js';
 import type { SigningKey } from '../evidence/keys.js';
 import { describeOperator } from '../evidence/operator.js';
 import { diffStreamedPacks, type StreamedPackSide } from '../evidence/diff.js';
-import { identityBrief } from '../evidence/pack-list-thread.js';
 import { writeFindingsFiles } from '../evidence/findings-files.js';
 import { lockOutput } from '../evidence/lock.js';
 import { discardStaging, linkTo, newRunId, writePack, type PackContents, type PackLinks, type RunRecord } from '../evidence/pack.js';
@@ -180,7 +179,7 @@ export async function sealRun(loaded: LoadedConfig, loadedInputs: RunInputs, key
         runId,
         cycle: settings.cycle.id,
         asOf: record.asOf,
-        identities: results.identities.map(identityBrief),
+        identities: results.identities,
         findings: () => packFindingBriefs(staging),
       });
       const rendered: PackContents['rendered'] = Object.fromEntries(

@@ -1,6 +1,6 @@
 import { compareFindings } from '../engine/evaluate.js';
-import type { Finding } from '../sdk/index.js';
-import type { FindingBrief, IdentityBrief } from './pack-list-thread.js';
+import type { Finding, Identity } from '../sdk/index.js';
+import { identityBrief, type FindingBrief, type IdentityBrief } from './pack-list-thread.js';
 import { stableStringify } from '../stable-json.js';
 import { safeText } from '../terminal.js';
 
@@ -8,7 +8,8 @@ export interface PackSide {
   runId: string;
   cycle: string;
   asOf: string;
-  identities: readonly IdentityBrief[];
+  /** Briefs, as read from a pack, or the identities a run holds, each made a brief only while it is compared. */
+  identities: readonly (IdentityBrief | Identity)[];
   findings: readonly FindingBrief[];
 }
 
@@ -69,7 +70,7 @@ export interface DiffOptions {
   stillOpen?: 'listed' | 'counted';
 }
 
-const ref = (i: IdentityBrief): IdentityRef => ({ id: i.id, kind: i.kind, name: i.name });
+const ref = (i: IdentityBrief | Identity): IdentityRef => ({ id: i.id, kind: i.kind, name: i.name });
 const findingKey = (f: Pick<Finding, 'controlId' | 'identityId' | 'credentialId'>) => `${f.controlId}\n${f.identityId}\n${f.credentialId ?? ''}`;
 
 function change(finding: FindingBrief, before: string, after: string): FindingChange {
@@ -130,6 +131,8 @@ class FindingTally {
 const byIdentity = (a: { identityId: string }, b: { identityId: string }) => (a.identityId < b.identityId ? -1 : a.identityId > b.identityId ? 1 : 0);
 const byFinding = (a: FindingChange, b: FindingChange) => (findingKey(a) < findingKey(b) ? -1 : findingKey(a) > findingKey(b) ? 1 : 0);
 
+const briefOf = (i: IdentityBrief | Identity): IdentityBrief => ('connector' in i ? identityBrief(i) : i);
+
 /** The population's side of the diff (identities added and removed, privilege and credentials), with the findings' tally. */
 function assemble(from: Omit<PackSide, 'findings'>, to: Omit<PackSide, 'findings'>, tally: FindingTally): PackDiff {
   const before = new Map(from.identities.map((i) => [i.id, i]));
@@ -137,9 +140,10 @@ function assemble(from: Omit<PackSide, 'findings'>, to: Omit<PackSide, 'findings
   const privilege: PrivilegeChange[] = [];
   const credentials: CredentialChange[] = [];
 
-  for (const [id, now] of after) {
-    const then = before.get(id);
-    if (!then) continue;
+  for (const [id, held] of after) {
+    const heldThen = before.get(id);
+    if (!heldThen) continue;
+    const [then, now] = [briefOf(heldThen), briefOf(held)];
     const grantsThen = new Set(then.privilege.grants);
     const grantsNow = new Set(now.privilege.grants);
     const grantsAdded = [...grantsNow].filter((g) => !grantsThen.has(g)).sort();
@@ -190,7 +194,7 @@ export type FindingBatches = AsyncIterable<readonly FindingBrief[]> | Iterable<r
  * from the first. Its identities are held, or read (`identities()`) while the findings are walked.
  */
 export interface StreamedPackSide extends Omit<PackSide, 'findings' | 'identities'> {
-  identities: readonly IdentityBrief[] | (() => Promise<readonly IdentityBrief[]>);
+  identities: PackSide['identities'] | (() => Promise<PackSide['identities']>);
   findings: () => FindingBatches;
 }
 

@@ -131,4 +131,8 @@ describe('diffPacks: the population, from the identities\' briefs', () => {
   ])('%s', (_, got, expected) => {
     expect(got).toEqual(expected);
   });
+  it('gives the same from identities as a run holds them as from their briefs', () => {
+    expect(diffPacks({ ...side('then', []), identities: then }, { ...side('now', []), identities: now })).toEqual(diff);
+    expect(diffPacks({ ...side('then', []), identities: then.map(identityBrief) }, { ...side('now', []), identities: now })).toEqual(diff);
+  });
 });
