@@ -3,7 +3,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import type { z } from 'zod';
 import { ConfigError, FindingSchema, IdentitySchema, type Finding, type Identity } from '../sdk/index.js';
 import { identityBrief, LIST_AHEAD, LIST_BATCH, TAKEN, STOPPED, type ListMessage, type ListWorkerData } from './pack-list-thread.js';
-import { forEachJsonItem } from './read-pack.js';
+import { forEachJsonItem, notLaidOutPast } from './read-pack.js';
 
 /**
  * One of a pack's lists read on a thread of its own: parsed and validated as every pack reader does, each item
@@ -38,7 +38,7 @@ function flush(): void {
 try {
   await forEachJsonItem(dir, file, key, schema, () => {
     // Read again from the start, as a file laid out otherwise is: what was handed on cannot be taken back.
-    if (handed > 0) throw new ConfigError(path.join(dir, file), [{ path: `${key}[${handed}]`, message: 'the file is not laid out as packs write it past this item; is it a sealed pack?' }]);
+    if (handed > 0) throw notLaidOutPast(path.join(dir, file), key, handed);
     return {
       item: (item) => {
         handed++;

@@ -202,26 +202,63 @@ export async function* jsonItems<T>(dir: string, file: string, key: string, sche
     yield* batch.splice(0);
     if (scanner.done) return;
   }
-  if (handed > 0) throw new ConfigError(full, [{ path: `${key}[${handed}]`, message: 'the file is not laid out as packs write it past this item; is it a sealed pack?' }]);
+  if (handed > 0) throw notLaidOutPast(full, key, handed);
   // Laid out otherwise: the streaming tokenizer reads any JSON, from the start.
   batch.length = 0;
-  let found = false;
-  const parser = new JSONParser({ paths: [`$.${key}`, `$.${key}.*`], keepStack: false });
-  parser.onValue = ({ value, key: at, stack }) => {
-    if (stack.length === 1) found = Array.isArray(value);
-    else take(value, Number(at));
-  };
-  for await (const chunk of createReadStream(full)) {
-    try {
-      parser.write(chunk as Uint8Array);
-    } catch (error) {
-      throw new ConfigError(full, [{ path: '', message: `cannot read it as JSON (${(error as Error).message}); is ${dir} a sealed pack?` }]);
+  const tokens = tokenized(full, dir, key, take);
+  try {
+    for (let step = await tokens.next(); ; step = await tokens.next()) {
+      if (problems.length > 0) throw new ConfigError(full, problems);
+      if (step.done) {
+        if (!step.value) throw new ConfigError(full, [{ path: key, message: 'expected an array' }]);
+        return;
+      }
+      yield* batch.splice(0);
     }
-    if (problems.length > 0) throw new ConfigError(full, problems);
-    yield* batch.splice(0);
+  } finally {
+    // A walk left early closes the file too.
+    await tokens.return(false);
   }
-  if (!parser.isEnded) throw new ConfigError(full, [{ path: '', message: `cannot read it as JSON (the file ends before its JSON does); is ${dir} a sealed pack?` }]);
-  if (!found) throw new ConfigError(full, [{ path: key, message: 'expected an array' }]);
+}
+
+/**
+ * A file read on as packs lay theirs out, items handed on, and then found laid out otherwise: it cannot be read
+ * again from the start, as what was handed on cannot be taken back.
+ */
+export function notLaidOutPast(full: string, key: string, handed: number): ConfigError {
+  return new ConfigError(full, [{ path: `${key}[${handed}]`, message: 'the file is not laid out as packs write it past this item; is it a sealed pack?' }]);
+}
+
+/**
+ * Any JSON, read from the start by the streaming tokenizer: each item of the top-level array `key` to `onItem`, and
+ * each top-level member to `onMember` when given (the array as empty). Yields after each piece of the file, so a
+ * reader that pulls can hand on what came; returns whether `key` held an array.
+ */
+async function* tokenized(
+  full: string,
+  dir: string,
+  key: string,
+  onItem: (value: unknown, index: number) => void,
+  onMember?: (name: string, value: unknown) => void,
+): AsyncGenerator<void, boolean> {
+  let found = false;
+  const parser = new JSONParser({ paths: [`$.${key}.*`, onMember ? '$.*' : `$.${key}`], keepStack: false });
+  parser.onValue = ({ value, key: at, parent, stack }) => {
+    // The members of an object where the array should be are not items: the file is refused for that instead.
+    if (stack.length > 1) return Array.isArray(parent) ? onItem(value, Number(at)) : undefined;
+    if (at === key) found = Array.isArray(value);
+    onMember?.(at as string, at === key ? [] : value);
+  };
+  try {
+    for await (const chunk of createReadStream(full)) {
+      parser.write(chunk as Uint8Array);
+      yield;
+    }
+    if (!parser.isEnded) throw new Error('the file ends before its JSON does');
+  } catch (error) {
+    throw new ConfigError(full, [{ path: '', message: `cannot read it as JSON (${(error as Error).message}); is ${dir} a sealed pack?` }]);
+  }
+  return found;
 }
 
 /**
@@ -260,24 +297,11 @@ export async function forEachJsonItem<T>(dir: string, file: string, key: string,
   // Laid out otherwise (or unreadable that way): the streaming tokenizer reads any JSON, from the start.
   consumer = start();
   problems.length = 0;
-  let found = false;
   const outside: Record<string, unknown> = {};
-  const parser = new JSONParser({ paths: [`$.${key}.*`, ...(around ? ['$.*'] : [`$.${key}`])], keepStack: false });
-  parser.onValue = ({ value, key: index, stack }) => {
-    if (stack.length === 1) {
-      if (index === key) found = Array.isArray(value);
-      outside[index as string] = index === key ? [] : value;
-      return;
-    }
-    accept(value, Number(index));
-  };
-  try {
-    for await (const chunk of createReadStream(full)) parser.write(chunk as Uint8Array);
-    if (!parser.isEnded) throw new Error('the file ends before its JSON does');
-  } catch (error) {
-    throw new ConfigError(full, [{ path: '', message: `cannot read it as JSON (${(error as Error).message}); is ${dir} a sealed pack?` }]);
-  }
-  if (!found) problems.unshift({ path: key, message: 'expected an array' });
+  const tokens = tokenized(full, dir, key, accept, around ? (name, value) => (outside[name] = value) : undefined);
+  let step = await tokens.next();
+  while (!step.done) step = await tokens.next();
+  if (!step.value) problems.unshift({ path: key, message: 'expected an array' });
   if (problems.length > 0) throw new ConfigError(full, problems);
   return around ? outside : undefined;
 }

@@ -1,4 +1,5 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readdir, readlink, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import fc from 'fast-check';
@@ -73,6 +74,34 @@ describe('readJsonItems reads a pack file in any layout', () => {
       };
       await expect(walk()).rejects.toMatchObject({ problems: [{ path: 'findings[1].id' }] });
     }
+  });
+
+  // Read by the streaming tokenizer (no layout packs write): every reader names the file and says what is wrong.
+  it.each([
+    ['cut short', '{"asOf": "x", "findings": [{"id": "a"}', '', /cannot read it as JSON \(the file ends before its JSON does\); is .+ a sealed pack\?/],
+    ['not JSON', '{"findings": [{"id": "a"}, nope]}', '', /cannot read it as JSON \(.+\); is .+ a sealed pack\?/],
+    ['no array', '{"findings": {"id": "a"}}', 'findings', /expected an array/],
+  ])('refuses a file %s, in every reader', async (name, text, at, message) => {
+    const file = `tokenized-${name.replace(/ /g, '-')}.json`;
+    await writeFile(path.join(dir, file), text);
+    const walk = async () => {
+      for await (const _item of jsonItems(dir, file, 'findings', Item));
+    };
+    for (const read of [() => readJsonItems(dir, file, 'findings', Item), walk, () => forEachJsonItem(dir, file, 'findings', Item, () => ({ item: () => undefined }))]) {
+      const error = await read().catch((e: unknown) => e);
+      expect(error).toMatchObject({ file: path.join(dir, file) });
+      const [first] = (error as { problems: { path: string; message: string }[] }).problems;
+      expect(first!.path).toBe(at);
+      expect(first!.message).toMatch(message);
+    }
+  });
+
+  it.runIf(existsSync('/proc/self/fd'))('a walk left early closes the file', async () => {
+    await writeFile(path.join(dir, 'early.json'), JSON.stringify({ findings: Array.from({ length: 5_000 }, (_, i) => ({ id: `${i}` })) }));
+    for await (const item of jsonItems(dir, 'early.json', 'findings', Item)) if (item.id === '3') break;
+    // An open handle would keep the file listed among the process's open files.
+    const open = await Promise.all((await readdir('/proc/self/fd')).map((fd) => readlink(`/proc/self/fd/${fd}`).catch(() => '')));
+    expect(open).not.toContain(path.join(dir, 'early.json'));
   });
 });
 
