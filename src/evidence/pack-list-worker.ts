@@ -16,11 +16,10 @@ const port = parentPort!;
 const counters = new Int32Array((workerData as ListWorkerData).shared);
 const send = (message: ListMessage) => port.postMessage(message);
 const brief = (f: Finding) => [f.controlId, f.identityId, f.credentialId ?? null, f.status, f.message];
-const inventory = { file: 'inventory.json', key: 'identities', schema: IdentitySchema as z.ZodType<unknown> };
 const read =
   list === 'finding-briefs'
     ? { file: 'findings.json', key: 'findings', schema: FindingSchema as z.ZodType<unknown>, row: (finding: unknown) => brief(finding as Finding) }
-    : { ...inventory, row: list === 'identities' ? (identity: unknown) => identity : (identity: unknown) => identityBrief(identity as Identity) };
+    : { file: 'inventory.json', key: 'identities', schema: IdentitySchema as z.ZodType<unknown>, row: list === 'identities' ? (identity: unknown) => identity : (identity: unknown) => identityBrief(identity as Identity) };
 const { file, key, schema, row } = read;
 let sent = 0;
 let handed = 0;

@@ -503,7 +503,7 @@ export function streamedSide(pack: PackHead & Partial<Pick<PackLists, 'identitie
     runId: pack.manifest.runId,
     cycle: pack.manifest.cycle.id,
     asOf: pack.manifest.asOf,
-    identities: pack.identities?.map(identityBrief) ?? (() => readIdentityBriefs(pack.dir)),
+    identities: pack.identities ?? (() => readIdentityBriefs(pack.dir)),
     findings: () => packFindingBriefs(pack.dir),
   };
 }

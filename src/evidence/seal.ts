@@ -127,6 +127,7 @@ export class DigestingWriter {
     return this.flushThen(piece);
   }
 
+  /** Adds bytes the caller no longer changes: they may still be being written when the promise settles. */
   async writeBytes(bytes: Uint8Array): Promise<void> {
     this.flushBlock();
     this.send(bytes);
