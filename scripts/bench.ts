@@ -14,7 +14,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { AwsSandbox } from '../connectors/aws-iam/sandbox/index.js';
-import { registries } from '../src/commands/context.js';
+import { loadRegistries } from '../src/commands/context.js';
 import { sealRun } from '../src/commands/run.js';
 import { validateConfig } from '../src/config.js';
 import { loadInputs } from '../src/engine/pipeline.js';
@@ -67,6 +67,7 @@ try {
       },
     ],
   };
+  const registries = await loadRegistries();
   const { config, problems } = validateConfig(raw, registries);
   if (!config) throw new Error(problems.map((p) => `${p.path}: ${p.message}`).join('\n'));
   const loaded = { file: 'bench', text: `${JSON.stringify(raw, null, 2)}\n`, baseDir: output, config };

@@ -66,6 +66,37 @@ describe('architecture', () => {
   });
 });
 
+/** Modules a file imports when it loads (type-only and dynamic imports left out): relative ones resolved, packages as named. */
+function loadedImports(file: string): { internal: string[]; packages: string[] } {
+  const text = readFileSync(path.join(root, file), 'utf8');
+  const specifiers = [...text.matchAll(/^(?:import|export)\s+(?!type\s)[^;]*?from\s+['"]([^'"]+)['"]/gms)].map((m) => m[1]!);
+  return {
+    internal: specifiers.filter((s) => s.startsWith('.')).map((s) => path.relative(root, path.resolve(path.dirname(path.join(root, file)), s)).replace(/\.js$/, '.ts')),
+    packages: specifiers.filter((s) => !s.startsWith('.') && !s.startsWith('node:')),
+  };
+}
+
+describe('the commands that re-read a pack', () => {
+  // An auditor's `verify` should not wait for every cloud SDK to load: the connectors load only when a command collects.
+  const PROVIDER_SDKS = /^(@aws-sdk|@smithy|@octokit|googleapis|@googleapis|google-auth-library|@azure|@microsoft)\b/;
+
+  it.each(['verify', 'diff', 'sample', 'reperform', 'report'])('%s loads no connector and no provider SDK', (command) => {
+    const seen = new Set<string>();
+    const packages = new Set<string>();
+    const queue = [`src/commands/${command}.ts`];
+    for (let file = queue.pop(); file !== undefined; file = queue.pop()) {
+      if (seen.has(file)) continue;
+      seen.add(file);
+      const imports = loadedImports(file);
+      for (const name of imports.packages) packages.add(name);
+      queue.push(...imports.internal);
+    }
+    expect(seen.size).toBeGreaterThan(5);
+    expect([...seen].filter((f) => f.startsWith('connectors/'))).toEqual([]);
+    expect([...packages].filter((name) => PROVIDER_SDKS.test(name))).toEqual([]);
+  });
+});
+
 describe('connector packages (examples/, templates/)', () => {
   const packages = ['examples', 'templates'].flatMap((dir) =>
     readdirSync(path.join(root, dir), { withFileTypes: true })

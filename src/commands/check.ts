@@ -4,7 +4,7 @@ import path from 'node:path';
 import { loadInputs, runPipeline } from '../engine/pipeline.js';
 import { driftSince } from '../evidence/drift.js';
 import type { PackData } from '../evidence/read-pack.js';
-import { commandLogger, loadConfigFor, openPackArgument, registries, resolveAsOf, sourceProgress, trustedKeys, withSystemsOption, type GlobalOptions } from './context.js';
+import { commandLogger, loadConfigFor, openPackArgument, loadRegistries, resolveAsOf, sourceProgress, trustedKeys, withSystemsOption, type GlobalOptions } from './context.js';
 import { notify, parseNotify } from './notify.js';
 import { emit, resolveOutputs, type ReportOptions } from './output.js';
 import { exitCodeFor, toResultSet } from './results.js';
@@ -18,6 +18,7 @@ export interface CheckOptions extends ReportOptions {
 
 /** Collects and evaluates without writing a pack: the CI and pre-close check, and with --baseline the watch between cycles. */
 export default async function check(options: CheckOptions, globals: GlobalOptions): Promise<number> {
+  const registries = await loadRegistries();
   const targets = await resolveOutputs(options);
   const notifyTargets = parseNotify(options.notify ?? []);
   const loaded = withSystemsOption(await loadConfigFor(globals), options.systems);

@@ -18,7 +18,7 @@ import { inventoryJson } from '../writers/json.js';
 import type { ResultSet } from '../writers/types.js';
 import { safeLines } from '../terminal.js';
 import { withPlugins } from '../config.js';
-import { commandLogger, connectorPackagesFor, loadConfigFor, openPackArgument, optionalConfig, registries, resolveAsOf, signingKeyFor, sourceProgress, trustedKeys, type GlobalOptions } from './context.js';
+import { commandLogger, connectorPackagesFor, loadConfigFor, openPackArgument, optionalConfig, loadRegistries, resolveAsOf, signingKeyFor, sourceProgress, trustedKeys, type GlobalOptions } from './context.js';
 import { checkOutputFile, writeOutput } from './output.js';
 import { TOOL } from './results.js';
 import { toolVersion } from '../paths.js';
@@ -38,6 +38,7 @@ interface CollectOptions {
  * A part whose reads failed is written all the same (the merge says what is incomplete) and exits 3.
  */
 async function collectPart(planFile: string, options: CollectOptions, globals: GlobalOptions): Promise<number> {
+  const registries = await loadRegistries();
   if (!options.shard || !options.out) throw new ExitError(EXIT.usage, '--plan: give --shard i/N and --out <folder> with it');
   const shard = parseShard(options.shard);
   const out = path.resolve(options.out);
@@ -93,6 +94,7 @@ function sameNormalized(sealed: Identity, again: Identity): boolean {
  * A source a connector package read is re-read by that package as the config names it today.
  */
 async function fromRaw(packDir: string, options: CollectOptions, globals: GlobalOptions): Promise<{ results: SourceResult[]; asOf: Date }> {
+  const registries = await loadRegistries();
   const pack = await openPackArgument(packDir, await trustedKeys(options.publicKey, await optionalConfig(globals)), []);
   packDir = displayPath(pack.dir);
   // The sealed inventory is read (on a thread of its own when large) while the raw pages are mapped again; a
@@ -130,6 +132,7 @@ async function fromRaw(packDir: string, options: CollectOptions, globals: Global
 
 /** The inventory alone: collect (or re-read a pack's raw pages) and print it, without judging it. */
 export default async function collect(options: CollectOptions, globals: GlobalOptions): Promise<number> {
+  const registries = await loadRegistries();
   if (options.plan) return collectPart(options.plan, options, globals);
   if (options.shard || options.out) throw new ExitError(EXIT.usage, '--shard and --out go with --plan <plan.json> (from `nhi-audit plan`)');
   await checkOutputFile(options.output);

@@ -2,7 +2,6 @@ import type { KeyObject } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { connectors } from '../../connectors/index.js';
 import { loadConfig, type LoadedConfig, type LoadedPlugin, type Registries } from '../config.js';
 import type { SourceResult } from '../engine/collect.js';
 import { controls } from '../controls/index.js';
@@ -22,7 +21,14 @@ export interface GlobalOptions {
   asOf?: string;
 }
 
-export const registries: Registries = { connectors, controls };
+/**
+ * The connectors and controls, the connectors imported only when a command needs them: their SDKs are most of what
+ * a command loads, and the commands that re-read a pack need none.
+ */
+export async function loadRegistries(): Promise<Registries> {
+  const { connectors } = await import('../../connectors/index.js');
+  return { connectors, controls };
+}
 
 /**
  * `--as-of`: a date means midnight UTC at its start; an instant is taken as given. Read once per run. Only real
@@ -41,8 +47,8 @@ export function commandLogger(globals: GlobalOptions): Logger {
   return createLogger({ level: globals.logLevel, pretty: process.stderr.isTTY === true });
 }
 
-export function loadConfigFor(globals: GlobalOptions): Promise<LoadedConfig> {
-  return loadConfig(globals.config, registries, loadConnectorPackages);
+export async function loadConfigFor(globals: GlobalOptions): Promise<LoadedConfig> {
+  return loadConfig(globals.config, await loadRegistries(), loadConnectorPackages);
 }
 
 /**
@@ -66,7 +72,7 @@ export async function connectorPackagesFor(globals: GlobalOptions): Promise<Load
   if (text === undefined) return [];
   const parsed = parseYaml(text);
   if (parsed.problems.length > 0) throw new ConfigError(globals.config, parsed.problems);
-  return loadConnectorPackages(parsed.value, { file: globals.config, baseDir: path.dirname(path.resolve(globals.config)) }, registries.connectors);
+  return loadConnectorPackages(parsed.value, { file: globals.config, baseDir: path.dirname(path.resolve(globals.config)) }, (await loadRegistries()).connectors);
 }
 
 /** The config when there is one (named with -c, or nhi-audit.yaml here): an auditor reads packs without one. */

@@ -9,7 +9,7 @@ import { loadConnectorPackages } from '../plugins/load.js';
 import { packageRoot } from '../paths.js';
 import { ConfigError, EXIT, ExitError } from '../sdk/index.js';
 import { writers } from '../writers/index.js';
-import { commandLogger, registries, resolveAsOf, sourceProgress, type GlobalOptions } from './context.js';
+import { commandLogger, loadRegistries, resolveAsOf, sourceProgress, type GlobalOptions } from './context.js';
 import { exitCodeFor } from './results.js';
 import { parseFaults, startSandboxes } from './sandboxes.js';
 import { closeDemoCampaign } from './demo-campaign.js';
@@ -51,6 +51,7 @@ interface DemoRun {
 
 /** Serves the demo organization as of `asOf` from the local sandboxes and seals one pack of it. */
 async function sealDemoPack(asOf: Date, run: DemoRun): Promise<{ sealed: SealedRun; loaded: LoadedConfig }> {
+  const registries = await loadRegistries();
   const configFile = path.join(demoDir(), 'nhi-audit.yaml');
   const configText = await readFile(configFile, 'utf8');
   const parsed = parseYaml(configText);

@@ -5,7 +5,7 @@ import { describeError, safeSegment } from '../engine/collect.js';
 import { ConfigError, DoctorReportSchema, EXIT, ExitError, PagingSchema, TimeoutsSchema, type Connector, type DoctorReport, type Logger } from '../sdk/index.js';
 import { stableStringify } from '../stable-json.js';
 import { safeLines, safeText } from '../terminal.js';
-import { commandLogger, loadConfigFor, registries, resolveAsOf, type GlobalOptions } from './context.js';
+import { commandLogger, loadConfigFor, loadRegistries, resolveAsOf, type GlobalOptions } from './context.js';
 
 interface DoctorOptions {
   source?: string;
@@ -107,6 +107,7 @@ function exitCodeOf(diagnoses: readonly SourceDiagnosis[]): number {
  * the least-privilege grant to ask for; with --write-policies, one grant file per source.
  */
 export default async function doctor(options: DoctorOptions, globals: GlobalOptions): Promise<number> {
+  const registries = await loadRegistries();
   const folder = await policyFolder(options.writePolicies);
   const loaded = await loadConfigFor(globals);
   const sources = loaded.config.sources.filter((source) => options.source === undefined || source.name === options.source);

@@ -6,12 +6,13 @@ import { signPlan } from '../evidence/plan.js';
 import { sha256 } from '../evidence/seal.js';
 import { ExitError, EXIT } from '../sdk/index.js';
 import { toolVersion } from '../paths.js';
-import { commandLogger, loadConfigFor, registries, resolveAsOf, signingKeyFor, type GlobalOptions } from './context.js';
+import { commandLogger, loadConfigFor, loadRegistries, resolveAsOf, signingKeyFor, type GlobalOptions } from './context.js';
 import { TOOL } from './results.js';
 import { resolveCycle } from './run.js';
 
 /** Freezes every source's scopes into a signed plan for `collect --plan --shard i/N`. */
 export default async function plan(options: { out: string; cycle?: string }, globals: GlobalOptions): Promise<number> {
+  const registries = await loadRegistries();
   const loaded = await loadConfigFor(globals);
   // The exports a source names are checked now, not in a shard hours later.
   await loadInputs(loaded, registries);

@@ -5,7 +5,8 @@ import { ExitError, EXIT, FindingSchema, type Finding } from '../sdk/index.js';
 import { stableStringify } from '../stable-json.js';
 import { safeLines } from '../terminal.js';
 import { findingLine } from '../writers/json.js';
-import { openPackArgument, optionalConfig, registries, trustedKeys, type GlobalOptions } from './context.js';
+import { controls } from '../controls/index.js';
+import { openPackArgument, optionalConfig, trustedKeys, type GlobalOptions } from './context.js';
 
 /** Re-performs a verified pack's join and evaluation; a pack sealed before inputs were kept cannot be. */
 export async function reperformPack(pack: PackData<'identities'>) {
@@ -13,7 +14,7 @@ export async function reperformPack(pack: PackData<'identities'>) {
     throw new ExitError(EXIT.usage, `${displayPath(pack.dir)}: pack format ${pack.manifest.packFormat} keeps no inputs/, so its join cannot be re-performed; seal a new pack`);
   }
   const run = { asOf: pack.manifest.asOf, config: pack.config as unknown as Config, identities: pack.identities };
-  return reperformRun(run, await readSealedInputs(pack), await readEnrichment(pack), registries);
+  return reperformRun(run, await readSealedInputs(pack), await readEnrichment(pack), { controls });
 }
 
 /** The re-performed findings against the pack's findings.json as it streams past: the sealed ones are never all held. */
@@ -42,7 +43,7 @@ export default async function reperform(packDir: string, options: { publicKey: s
     .filter((i) => i.kind !== 'config')
     .map((i) => `${i.kind} ${i.rows ?? '?'} rows`)
     .join(', ');
-  const version = `tool ${pack.manifest.tool.version} sealed it; re-performed with ${registries.controls.length} controls of the running tool`;
+  const version = `tool ${pack.manifest.tool.version} sealed it; re-performed with ${controls.length} controls of the running tool`;
   const same = result.inventory.differing.length === 0 && result.findings.differing.length === 0 && result.inventory.sealedDigest === result.inventory.againDigest && result.findings.sealedDigest === result.findings.againDigest;
   if (same) {
     process.stdout.write(

@@ -17,7 +17,8 @@ import { sortResultSet, sortWaivers } from '../writers/sorted.js';
 import { SummaryFold } from '../writers/summary.js';
 import type { ResultSet } from '../writers/types.js';
 import { renderReportPdf, type ReportSample } from '../writers/pdf.js';
-import { openPackArgument, optionalConfig, registries, trustedKeys, type GlobalOptions } from './context.js';
+import { controls } from '../controls/index.js';
+import { openPackArgument, optionalConfig, trustedKeys, type GlobalOptions } from './context.js';
 import { reperformPack } from './reperform.js';
 import { systemsInScope } from './results.js';
 
@@ -82,7 +83,7 @@ async function reperformedAccount(pack: PackData<'identities'>) {
  * every finding, and only the findings the summary lists are held.
  */
 async function sealedResults(pack: PackData<'identities'>): Promise<{ results: ResultSet; evaluation: Omit<Evaluation, 'findings'> }> {
-  const { systems } = inputsFrom(pack.config as unknown as Config, await readSealedInputs(pack), registries.controls.map((c) => c.meta.id));
+  const { systems } = inputsFrom(pack.config as unknown as Config, await readSealedInputs(pack), controls.map((c) => c.meta.id));
   const { findings: _none, ...base } = { ...resultSetOf({ ...pack, findings: [] }, undefined), ...(systems ? { systems: systemsInScope(systems.systems) } : {}) };
   let fold!: SummaryFold;
   const around = await forEachJsonItem(pack.dir, 'findings.json', 'findings', FindingSchema, () => ((fold = new SummaryFold(base)), { item: (f) => fold.add(f) }), 'around');

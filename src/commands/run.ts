@@ -23,7 +23,7 @@ import { packWriters, writers } from '../writers/index.js';
 import { sortResultSet } from '../writers/sorted.js';
 import type { ResultSet } from '../writers/types.js';
 import { describeIncompleteness } from '../writers/describe.js';
-import { commandLogger, loadConfigFor, withSystemsOption, registries, resolveAsOf, signingKeyFor, sourceProgress, trustedKeys, type GlobalOptions } from './context.js';
+import { commandLogger, loadConfigFor, withSystemsOption, loadRegistries, resolveAsOf, signingKeyFor, sourceProgress, trustedKeys, type GlobalOptions } from './context.js';
 import { emit, resolveOutputs, type OutputTarget, type ReportOptions } from './output.js';
 import { exitCodeFor, resultBase } from './results.js';
 
@@ -130,6 +130,7 @@ function everySourceFailed(results: Pick<ResultSet, 'sources'>): boolean {
  * locked first, so the pack it names as previous is still the newest when it is sealed.
  */
 export async function sealRun(loaded: LoadedConfig, loadedInputs: RunInputs, key: SigningKey, settings: RunSettings): Promise<SealedRun> {
+  const registries = await loadRegistries();
   const clock = settings.clock ?? (() => new Date());
   const lock = await lockOutput(settings.output, { waitMs: settings.waitMs ?? 0, clock });
   try {
@@ -262,6 +263,7 @@ export default async function run(
   options: ReportOptions & { cycle?: string; backfill?: boolean; wait: string; fromParts?: string[] },
   globals: GlobalOptions,
 ): Promise<number> {
+  const registries = await loadRegistries();
   const targets = await resolveOutputs(options);
   const wait = waitMs(options.wait);
   const loaded = withSystemsOption(await loadConfigFor(globals), options.systems);

@@ -5,7 +5,7 @@ import { validateConfig, withPlugins } from '../config.js';
 import { parseYaml } from '../parse.js';
 import { isPackagePath, loadConnectorPackages } from '../plugins/load.js';
 import { ConfigError, EXIT, ExitError } from '../sdk/index.js';
-import { registries, resolveAsOf, type GlobalOptions } from './context.js';
+import { loadRegistries, resolveAsOf, type GlobalOptions } from './context.js';
 import { DEMO_AS_OF, demoDir } from './demo.js';
 import { parseFaults, startSandboxes } from './sandboxes.js';
 
@@ -46,6 +46,7 @@ function waitForStop(): Promise<string> {
  * credentials, so the CLI, or a provider's own client (`aws --endpoint-url`), can be tried against them.
  */
 export default async function sandbox(options: { dataset?: string; writeConfig: string; fault?: string[] }, globals: GlobalOptions): Promise<number> {
+  const registries = await loadRegistries();
   const faults = parseFaults(options.fault ?? []);
   const datasetDir = path.resolve(options.dataset ?? demoDir());
   const configFile = path.join(datasetDir, 'nhi-audit.yaml');

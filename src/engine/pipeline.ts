@@ -174,7 +174,7 @@ function withRegistryOptions(options: Record<string, unknown>, fromRegistry: Rec
 }
 
 /** The enabled controls with their severity and options after config overrides, and each system's stricter options. */
-export function activeControls({ config }: Pick<LoadedConfig, 'config'>, registries: Registries, inputs: Pick<RunInputs, 'systems' | 'recertification'> = {}): ActiveControl[] {
+export function activeControls({ config }: Pick<LoadedConfig, 'config'>, registries: Pick<Registries, 'controls'>, inputs: Pick<RunInputs, 'systems' | 'recertification'> = {}): ActiveControl[] {
   const fromRegistry = registryOptions(inputs);
   return registries.controls.flatMap((control) => {
     const settings = config.controls[control.meta.id];

@@ -163,7 +163,7 @@ export const findingKey = (f: Pick<Finding, 'controlId' | 'identityId' | 'creden
  * waivers and configuration as of the pack's as-of instant. Both the inventory and the findings must come out
  * byte for byte as sealed.
  */
-export function reperformRun(run: SealedRun, sealedInputs: InputFile[], enrichment: readonly EnrichmentChange[], registries: Registries): Reperformance {
+export function reperformRun(run: SealedRun, sealedInputs: InputFile[], enrichment: readonly EnrichmentChange[], registries: Pick<Registries, 'controls'>): Reperformance {
   const inputs = inputsFrom(run.config, sealedInputs, registries.controls.map((c) => c.meta.id));
   const identities = enrich(undoEnrichment(run.identities, enrichment), inputs.enrich).sort((a, b) => compareIds(a.id, b.id));
   const evaluation = evaluationStream(identities, activeControls({ config: run.config }, registries, inputs), {

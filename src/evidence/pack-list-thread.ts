@@ -1,7 +1,8 @@
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { ConfigError, type Finding, type Grant, type Identity, type Problem } from '../sdk/index.js';
+import { startThread } from './thread.js';
 
 /** What a diff reads of a finding: its place, its status and its message, without its evidence. */
 export type FindingBrief = Pick<Finding, 'controlId' | 'identityId' | 'credentialId' | 'status' | 'message'>;
@@ -44,9 +45,13 @@ export const STOPPED = 1;
 /** From the reading thread: a batch (JSON of its items or, for briefs, [control, identity, credential, status, message] rows), the end, or why it stopped. */
 export type ListMessage = { batch: string } | { end: true } | { error: { file: string; problems: Problem[] } | { message: string } };
 
-/** Items a batch holds, and batches the reading thread may be ahead of the reader. */
-export const LIST_BATCH = 2_000;
-export const LIST_AHEAD = 4;
+/**
+ * Items a batch holds, and batches the reading thread may be ahead of the reader. A batch's text stays under V8's
+ * large-object size (128 KiB) for findings' briefs: a larger one is given fresh pages and handed back after each
+ * collection, and at 2 000 items the kernel mapped twice the pages for a diff of two 100 000-identity packs.
+ */
+export const LIST_BATCH = 500;
+export const LIST_AHEAD = 8;
 
 /**
  * A file smaller than this is read on the calling thread: starting a thread costs more than it saves. Tests pass
@@ -56,18 +61,10 @@ export const OFF_THREAD_BYTES = 8 << 20;
 
 const LIST_YOUNG_GENERATION_MB = 16;
 
-/**
- * The reading thread: built, its module sits beside this one as JavaScript; run from the TypeScript sources
- * (tests, scripts under tsx), the thread loads it through tsx's API.
- */
 function startWorker(data: ListWorkerData): Worker {
   // The thread holds a few batches and the item it parses, so a small young generation serves it: V8's default
   // grows to about 50 MiB a thread, and a run reading a baseline has three of these at once.
-  const options = { workerData: data, resourceLimits: { maxYoungGenerationSizeMb: LIST_YOUNG_GENERATION_MB } };
-  const url = new URL('./pack-list-worker.js', import.meta.url);
-  if (!import.meta.url.endsWith('.ts')) return new Worker(url, options);
-  const source = new URL('./pack-list-worker.ts', import.meta.url).href;
-  return new Worker(`import('tsx/esm/api').then(({ tsImport }) => tsImport(${JSON.stringify(source)}, ${JSON.stringify(import.meta.url)}))`, { ...options, eval: true });
+  return startThread('pack-list-worker', { workerData: data, resourceLimits: { maxYoungGenerationSizeMb: LIST_YOUNG_GENERATION_MB } });
 }
 
 /** True when the list's file is large enough to be read on a thread of its own. */

@@ -1,5 +1,4 @@
 import type { KeyObject } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { JSONParser } from '@streamparser/json';
 import path from 'node:path';
@@ -24,6 +23,7 @@ import {
 } from '../sdk/index.js';
 import type { ControlInForce, ResultSet } from '../writers/types.js';
 import { findingBriefsOffThread, identitiesOffThread, identityBrief, LIST_BATCH, worthAThread, type FindingBrief, type IdentityBrief } from './pack-list-thread.js';
+import { fileChunks, fileText } from './file-chunks.js';
 import { isPlainFinding } from './finding-guard.js';
 import { ItemScanner } from './item-scanner.js';
 import { ATTESTATION_FILE, MANIFEST_FILE, sha256 } from './seal.js';
@@ -123,7 +123,7 @@ async function readJson<T>(dir: string, file: string, schema: z.ZodType<T>): Pro
  */
 async function indentedItems(full: string, key: string, onItem: (text: string, oneLine: boolean) => void, keepAround: boolean): Promise<Record<string, unknown> | undefined> {
   const scanner = new ItemScanner(key, onItem, keepAround);
-  for await (const chunk of createReadStream(full, { encoding: 'utf8', highWaterMark: 1 << 20 })) {
+  for await (const chunk of fileText(full)) {
     if (!scanner.push(chunk as string)) return undefined;
     if (scanner.done && !keepAround) break;
   }
@@ -189,7 +189,7 @@ export async function* jsonItems<T>(dir: string, file: string, key: string, sche
   let index = 0;
   let handed = 0;
   const scanner = new ItemScanner(key, (text) => take(JSON.parse(text), index++));
-  for await (const chunk of createReadStream(full, { encoding: 'utf8', highWaterMark: 1 << 20 })) {
+  for await (const chunk of fileText(full)) {
     let laidOut: boolean;
     try {
       laidOut = scanner.push(chunk as string);
@@ -250,8 +250,8 @@ async function* tokenized(
     onMember?.(at as string, at === key ? [] : value);
   };
   try {
-    for await (const chunk of createReadStream(full)) {
-      parser.write(chunk as Uint8Array);
+    for await (const chunk of fileChunks(full)) {
+      parser.write(chunk);
       yield;
     }
     if (!parser.isEnded) throw new Error('the file ends before its JSON does');

@@ -130,12 +130,13 @@ describe('identitiesOffThread: a pack\'s identities read and validated on a thre
   });
 
   it('names the file and the field of an invalid identity', async () => {
-    const dir = await write('invalid-identity', identities.map((identity, i) => (i === 2_500 ? { ...identity, status: 'sleeping' } : identity)));
+    const dir = await write('invalid-identity', identities.map((identity, i) => (i === LIST_BATCH + 1 ? { ...identity, status: 'sleeping' } : identity)));
     for (const view of ['identities', 'identity-briefs'] as const) {
       const error = await (view === 'identities' ? identitiesOffThread(dir) : identitiesOffThread(dir, view)).catch((e: unknown) => e);
       expect(error, view).toBeInstanceOf(ConfigError);
       expect((error as ConfigError).file).toBe(path.join(dir, 'inventory.json'));
-      expect((error as ConfigError).problems[0]!.path).toBe('identities[2500].status');
+      // In the second batch: the first was sent before the invalid one was found.
+      expect((error as ConfigError).problems[0]!.path).toBe(`identities[${LIST_BATCH + 1}].status`);
     }
   });
 });

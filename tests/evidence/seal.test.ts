@@ -121,3 +121,39 @@ describe('a pack file written in pieces', () => {
     await expect(writeDigested('/dev/full', 'full', 'small')).rejects.toThrow(/ENOSPC/);
   });
 });
+
+describe('digesting a pack\'s files on threads', () => {
+  async function filesOfSizes(sizes: readonly number[]): Promise<{ dir: string; files: string[] }> {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'nhi-digest-'));
+    const files = sizes.map((_, i) => `d${i % 3}/f${i}.bin`);
+    for (const [i, size] of sizes.entries()) {
+      await mkdir(path.join(dir, `d${i % 3}`), { recursive: true });
+      await writeFile(path.join(dir, files[i]!), Buffer.alloc(size, i + 1));
+    }
+    return { dir, files };
+  }
+
+  it('gives each file its sha256 and size, in the order given, as one thread does', async () => {
+    // Sizes across the 1 MiB read: empty, smaller, exactly one read, one byte past it, several.
+    const { dir, files } = await filesOfSizes([0, 5, 1 << 20, (1 << 20) + 1, 3_000_001, 17, 2 << 20]);
+    const given = [...files].reverse();
+    const onThreads = await digestFiles(dir, given, 0);
+    expect(onThreads.map((d) => d.path)).toEqual(given);
+    for (const d of onThreads) {
+      const bytes = await readFile(path.join(dir, d.path));
+      expect(d).toEqual({ path: d.path, sha256: createHash('sha256').update(bytes).digest('hex'), size: bytes.length });
+    }
+    expect(await digestFiles(dir, given)).toEqual(onThreads);
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('a file that cannot be read fails the digest, naming it, on a thread as here', async () => {
+    const { dir, files } = await filesOfSizes([10, 20, 30]);
+    // A folder opens, but reading it fails: the failure comes from the thread's read, not from finding the file.
+    const unreadable = [...files, 'd1'];
+    for (const from of [0, undefined]) {
+      await expect(digestFiles(dir, unreadable, from)).rejects.toMatchObject({ code: 'EISDIR', message: expect.stringContaining(path.join(dir, 'd1')) });
+    }
+    await rm(dir, { recursive: true, force: true });
+  });
+});

@@ -1,0 +1,38 @@
+import { open } from 'node:fs/promises';
+import { StringDecoder } from 'node:string_decoder';
+
+/**
+ * 64 KiB: a piece whose text V8 keeps in its young generation. A mebibyte piece is a large object, given pages of
+ * its own and handed back after each collection, and with a fresh buffer for every read the kernel mapped a
+ * gigabyte of new pages to read a 100 000-identity pack.
+ */
+export const CHUNK_BYTES = 1 << 16;
+
+/**
+ * A file's bytes in pieces read into one buffer, reused: each piece is valid only until the next is asked for, so a
+ * caller that keeps one copies it.
+ */
+export async function* fileChunks(file: string, size = CHUNK_BYTES): AsyncGenerator<Uint8Array> {
+  const handle = await open(file, 'r');
+  try {
+    const buffer = Buffer.allocUnsafeSlow(size);
+    for (;;) {
+      const { bytesRead } = await handle.read(buffer, 0, size, null);
+      if (bytesRead === 0) return;
+      yield buffer.subarray(0, bytesRead);
+    }
+  } finally {
+    await handle.close();
+  }
+}
+
+/** A UTF-8 file's text in pieces, a character split between two reads kept whole. */
+export async function* fileText(file: string, size = CHUNK_BYTES): AsyncGenerator<string> {
+  const decoder = new StringDecoder('utf8');
+  for await (const bytes of fileChunks(file, size)) {
+    const text = decoder.write(bytes as Buffer);
+    if (text) yield text;
+  }
+  const rest = decoder.end();
+  if (rest) yield rest;
+}

@@ -1,0 +1,43 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import fc from 'fast-check';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fileChunks, fileText } from '../../src/evidence/file-chunks.js';
+
+describe('a file read in pieces into one buffer', () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(path.join(os.tmpdir(), 'nhi-chunks-'));
+  });
+  afterAll(() => rm(dir, { recursive: true, force: true }));
+
+  it('gives the text whole, a character split between two reads kept whole', async () => {
+    let n = 0;
+    await fc.assert(
+      fc.asyncProperty(fc.string({ unit: 'binary', maxLength: 200 }), fc.integer({ min: 1, max: 9 }), async (text, size) => {
+        const file = path.join(dir, `t${n++}.txt`);
+        await writeFile(file, text, 'utf8');
+        const pieces: string[] = [];
+        for await (const piece of fileText(file, size)) pieces.push(piece);
+        expect(pieces.join('')).toBe(text);
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('gives the bytes in order; a piece kept past the next read is overwritten, so readers copy what they keep', async () => {
+    const file = path.join(dir, 'bytes.bin');
+    const bytes = Buffer.from(Array.from({ length: 1000 }, (_, i) => i % 251));
+    await writeFile(file, bytes);
+    const copies: Buffer[] = [];
+    const views: Uint8Array[] = [];
+    for await (const piece of fileChunks(file, 64)) {
+      copies.push(Buffer.from(piece));
+      views.push(piece);
+    }
+    expect(Buffer.concat(copies)).toEqual(bytes);
+    expect(copies).toHaveLength(Math.ceil(1000 / 64));
+    expect(Buffer.from(views[0]!)).not.toEqual(copies[0]);
+  });
+});
