@@ -2,6 +2,7 @@ import { createReadStream } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import path from 'node:path';
+import { CHUNK_BYTES } from '../evidence/file-chunks.js';
 import type { Connector, RawPage, RawPages, SourceCompleteness } from '../sdk/index.js';
 import { compareIds, describeError, IdentityBoundary, safeSegment, type SourceResult } from './collect.js';
 
@@ -21,7 +22,7 @@ const LINES_FILE = /\.jsonl$/;
 async function* storedPages(folder: string, file: string, relative: string): AsyncGenerator<StoredPage & { path: string }> {
   if (LINES_FILE.test(file)) {
     let line = 0;
-    for await (const text of createInterface({ input: createReadStream(path.join(folder, file), { highWaterMark: 1 << 20 }), crlfDelay: Infinity })) {
+    for await (const text of createInterface({ input: createReadStream(path.join(folder, file), { highWaterMark: CHUNK_BYTES }), crlfDelay: Infinity })) {
       line += 1;
       if (text.trim() === '') continue;
       yield { ...(JSON.parse(text) as StoredPage), path: `${relative}:${line}` };
