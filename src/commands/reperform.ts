@@ -1,6 +1,6 @@
 import type { Config } from '../config.js';
 import { findingKey, ListComparison, reperformRun, type Comparison } from '../engine/reperform.js';
-import { displayPath, forEachJsonItem, readEnrichment, readSealedInputs, type PackData, type PackHead } from '../evidence/read-pack.js';
+import { displayPath, forEachJsonItem, readEnrichment, readIdentitiesDigested, readSealedInputs, type PackData, type PackHead } from '../evidence/read-pack.js';
 import { ExitError, EXIT, FindingSchema, type Finding } from '../sdk/index.js';
 import { stableStringify } from '../stable-json.js';
 import { safeLines } from '../terminal.js';
@@ -9,11 +9,11 @@ import { controls } from '../controls/index.js';
 import { openPackArgument, optionalConfig, trustedKeys, type GlobalOptions } from './context.js';
 
 /** Re-performs a verified pack's join and evaluation; a pack sealed before inputs were kept cannot be. */
-export async function reperformPack(pack: PackData<'identities'>) {
+export async function reperformPack(pack: PackData<'identities'> & { identitiesDigest?: string }) {
   if (!pack.manifest.ipe) {
     throw new ExitError(EXIT.usage, `${displayPath(pack.dir)}: pack format ${pack.manifest.packFormat} keeps no inputs/, so its join cannot be re-performed; seal a new pack`);
   }
-  const run = { asOf: pack.manifest.asOf, config: pack.config as unknown as Config, identities: pack.identities };
+  const run = { asOf: pack.manifest.asOf, config: pack.config as unknown as Config, identities: pack.identities, ...(pack.identitiesDigest ? { identitiesDigest: pack.identitiesDigest } : {}) };
   return reperformRun(run, await readSealedInputs(pack), await readEnrichment(pack), { controls });
 }
 
@@ -36,7 +36,9 @@ function differences(what: string, comparison: Comparison): string[] {
  * configuration, as of its as-of instant, and compares the inventory and findings with the sealed ones byte for byte.
  */
 export default async function reperform(packDir: string, options: { publicKey: string[] }, globals: GlobalOptions): Promise<number> {
-  const pack = await openPackArgument(packDir, await trustedKeys(options.publicKey, await optionalConfig(globals)), ['identities']);
+  const head = await openPackArgument(packDir, await trustedKeys(options.publicKey, await optionalConfig(globals)), []);
+  const { identities, digest } = await readIdentitiesDigested(head);
+  const pack = { ...head, identities, identitiesDigest: digest };
   const reperformed = await reperformPack(pack);
   const result = { ...reperformed, findings: await compareSealedFindings(pack, reperformed.evaluation.findings) };
   const inputs = result.inputs

@@ -32,6 +32,8 @@ export interface SealedRun {
   asOf: string;
   config: Config;
   identities: readonly Identity[];
+  /** sha256 of the identities' list as canonical JSON, when it was taken as they were read (`readIdentitiesDigested`). */
+  identitiesDigest?: string;
 }
 
 /**
@@ -122,8 +124,14 @@ function extend(hash: Hash, item: string, first: boolean): void {
   hash.update(item);
 }
 
-/** Compares two lists held whole (see ListComparison). */
-export function compareLists<T>(sealed: readonly T[], again: readonly T[], key: (item: T) => string): Comparison {
+/**
+ * Compares two lists held whole (see ListComparison). Given `sealedDigest`, the sealed list's digest as canonical
+ * JSON taken already, lists whose items are all the same JSON are not written out again: their texts are the same.
+ */
+export function compareLists<T>(sealed: readonly T[], again: readonly T[], key: (item: T) => string, sealedDigest?: string): Comparison {
+  if (sealedDigest !== undefined && sealed.length === again.length && sealed.every((item, i) => jsonEqual(item, again[i]))) {
+    return { count: again.length, sealedDigest, againDigest: sealedDigest, differing: [] };
+  }
   const comparison = new ListComparison(again, key);
   for (const item of sealed) comparison.value(item);
   return comparison.finish();
@@ -174,7 +182,7 @@ export function reperformRun(run: SealedRun, sealedInputs: InputFile[], enrichme
   });
   return {
     inputs: inputs.files,
-    inventory: compareLists(run.identities, identities, (i) => i.id),
+    inventory: compareLists(run.identities, identities, (i) => i.id, run.identitiesDigest),
     evaluation,
     ...(inputs.systems ? { systems: inputs.systems } : {}),
   };

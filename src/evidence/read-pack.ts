@@ -1,4 +1,4 @@
-import type { KeyObject } from 'node:crypto';
+import { createHash, type KeyObject } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import { JSONParser } from '@streamparser/json';
 import path from 'node:path';
@@ -22,11 +22,12 @@ import {
   WaiverSchema,
 } from '../sdk/index.js';
 import type { ControlInForce, ResultSet } from '../writers/types.js';
-import { findingBriefsOffThread, identitiesOffThread, identityBrief, LIST_BATCH, worthAThread, type FindingBrief, type IdentityBrief } from './pack-list-thread.js';
+import { findingBriefsOffThread, identitiesOffThread, identityBrief, LIST_BATCH, listBatches, worthAThread, type FindingBrief, type IdentityBrief } from './pack-list-thread.js';
 import { fileChunks, fileText } from './file-chunks.js';
 import { isPlainFinding } from './finding-guard.js';
 import { ItemScanner } from './item-scanner.js';
 import { ATTESTATION_FILE, MANIFEST_FILE, sha256 } from './seal.js';
+import { stableStringify } from '../stable-json.js';
 import { verifyPack } from './verify.js';
 import type { StreamedPackSide } from './diff.js';
 
@@ -343,6 +344,26 @@ export async function openPack<L extends PackList = PackList>(given: string, key
     verification: { keyId: verification.keyId!, signatureChecked: verification.signatureChecked },
   };
   return readPackLists(head, lists);
+}
+
+/**
+ * A pack's identities with the sha256 of their list as canonical JSON, which `reperform` compares its inventory
+ * against: each batch is written out and digested here while the reading thread parses the next.
+ */
+export async function readIdentitiesDigested(pack: Pick<PackHead, 'dir'>, offThreadFrom?: number): Promise<{ identities: Identity[]; digest: string }> {
+  const hash = createHash('sha256').update('[');
+  const identities: Identity[] = [];
+  const take = (identity: Identity) => {
+    if (identities.length > 0) hash.update(',');
+    hash.update(stableStringify(identity));
+    identities.push(identity);
+  };
+  if (await worthAThread(pack.dir, 'identities', offThreadFrom)) {
+    for await (const batch of listBatches(pack.dir, 'identities')) for (const identity of batch) take(identity as Identity);
+  } else {
+    for (const identity of await readJsonItems(pack.dir, 'inventory.json', 'identities', IdentitySchema)) take(identity);
+  }
+  return { identities, digest: hash.update(']').digest('hex') };
 }
 
 /** The pack with `lists` read from it as well (a pack opened without them, read once they are needed). */

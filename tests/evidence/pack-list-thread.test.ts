@@ -1,9 +1,10 @@
+import { createHash } from 'node:crypto';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { identitiesOffThread, identityBrief, LIST_AHEAD, LIST_BATCH, type FindingBrief } from '../../src/evidence/pack-list-thread.js';
-import { packFindingBriefs, readJsonItems } from '../../src/evidence/read-pack.js';
+import { packFindingBriefs, readIdentitiesDigested, readJsonItems } from '../../src/evidence/read-pack.js';
 import { ConfigError, IdentitySchema, type Finding } from '../../src/sdk/index.js';
 import { stableJsonChunks, stableStringify } from '../../src/stable-json.js';
 import { aCredential, anIdentity } from '../helpers/identity-builder.js';
@@ -127,6 +128,16 @@ describe('identitiesOffThread: a pack\'s identities read and validated on a thre
     const briefs = await identitiesOffThread(dir, 'identity-briefs');
     expect(briefs).toEqual(identities.map(identityBrief));
     expect(briefs.filter((b) => b.credentials.length > 0)).toHaveLength(Math.ceil(identities.length / 3));
+  });
+
+  it('gives the digest of their list as canonical JSON, taken as they come, on a thread or here', async () => {
+    const dir = await write('identities-digested', identities);
+    const expected = createHash('sha256').update(stableStringify(identities)).digest('hex');
+    for (const from of [0, Number.MAX_SAFE_INTEGER]) {
+      const read = await readIdentitiesDigested({ dir }, from);
+      expect(read.identities).toEqual(identities);
+      expect(read.digest).toBe(expected);
+    }
   });
 
   it('names the file and the field of an invalid identity', async () => {
