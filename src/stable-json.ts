@@ -3,7 +3,28 @@
  * it was built in (a connector's objects and the same objects read back from a pack differ in key order).
  */
 export function stableStringify(value: unknown, indent?: number): string {
-  return JSON.stringify(sortKeys(value), null, indent);
+  return JSON.stringify(inKeyOrder(value) ? value : sortKeys(value), null, indent);
+}
+
+/**
+ * True when JSON.stringify writes the value as it writes sortKeys' copy of it: plain objects and arrays only, each
+ * object's keys enumerated in code-point order, none of them a toJSON. Most evidence a control writes is one or
+ * two members in order, and checking costs less than copying it.
+ */
+function inKeyOrder(value: unknown): boolean {
+  if (typeof value !== 'object' || value === null) return true;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) if (!inKeyOrder(value[i])) return false;
+    return true;
+  }
+  const prototype = Object.getPrototypeOf(value) as unknown;
+  if (prototype !== Object.prototype && prototype !== null) return false;
+  let previous: string | undefined;
+  for (const key in value) {
+    if ((previous !== undefined && !(previous < key)) || key === 'toJSON' || !inKeyOrder((value as Record<string, unknown>)[key])) return false;
+    previous = key;
+  }
+  return true;
 }
 
 function sortKeys(value: unknown): unknown {

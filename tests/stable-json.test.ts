@@ -14,6 +14,37 @@ function keyLists(value: unknown, lists: string[][] = []): string[][] {
   return lists;
 }
 
+/** stableStringify as first written: every object copied with its keys sorted, then JSON.stringify. */
+function referenceStringify(value: unknown, indent?: number): string {
+  const sortKeys = (v: unknown): unknown => {
+    if (Array.isArray(v)) return v.map(sortKeys);
+    if (v !== null && typeof v === 'object' && !(v instanceof Date)) {
+      const sorted = Object.create(null) as Record<string, unknown>;
+      for (const key of Object.keys(v).sort()) if ((v as Record<string, unknown>)[key] !== undefined) sorted[key] = sortKeys((v as Record<string, unknown>)[key]);
+      return sorted;
+    }
+    return v;
+  };
+  return JSON.stringify(sortKeys(value), null, indent);
+}
+
+/** Values as controls and connectors build them: keys in any order, undefined members, dates, integer-like keys, a toJSON member. */
+const built: fc.Arbitrary<unknown> = fc.letrec((tie) => ({
+  value: fc.oneof(
+    { depthSize: 'small' },
+    fc.jsonValue({ maxDepth: 1 }),
+    fc.constant(undefined),
+    fc.date({ noInvalidDate: true }),
+    fc.constant(() => 'a function'),
+    fc.array(tie('value'), { maxLength: 4 }),
+    fc.array(fc.tuple(fc.constantFrom('a', 'b', 'ab', 'B', '1', '10', '9', '__proto__', 'é', 'toJSON'), tie('value')), { maxLength: 5 }).map((entries) => {
+      const object: Record<string, unknown> = {};
+      for (const [key, child] of entries) Object.defineProperty(object, key, { value: child, enumerable: true, writable: true, configurable: true });
+      return object;
+    }),
+  ),
+})).value;
+
 describe('stableStringify', () => {
   it('is the JSON of the same value, laid out as JSON.stringify lays it out', () => {
     fc.assert(
@@ -23,6 +54,15 @@ describe('stableStringify', () => {
         expect(parsed).toEqual(JSON.parse(JSON.stringify(value)));
         expect(text).toBe(JSON.stringify(parsed, null, indent));
       }),
+    );
+  });
+
+  it('writes what copying every object with sorted keys writes, for values built in any order', () => {
+    fc.assert(
+      fc.property(built, indents, (value, indent) => {
+        expect(stableStringify(value, indent)).toBe(referenceStringify(value, indent));
+      }),
+      { numRuns: 2000 },
     );
   });
 
