@@ -28,6 +28,25 @@ describe('compareLists: the re-performed list against the sealed one, an item at
   });
 });
 
+describe('compareLists over lists longer than one block of text', () => {
+  // Items of about 600 characters: 1 000 of them are several of the 64 KiB blocks the digests are taken in.
+  const long = (id: string, v = 1) => ({ id, v, note: `${id} `.repeat(100) });
+  const sealedLong = Array.from({ length: 1_000 }, (_, i) => long(`i${String(i).padStart(4, '0')}`));
+  const listDigest = (list: unknown[]) => createHash('sha256').update(stableStringify(list)).digest('hex');
+
+  it.each([
+    ['the same', sealedLong, []],
+    ['parting past the first blocks', sealedLong.map((item, i) => (i === 700 ? long(item.id, 2) : item)), ['i0700']],
+    ['parting at the first item', sealedLong.map((item, i) => (i === 0 ? long(item.id, 2) : item)), ['i0000']],
+    ['shorter by the last item', sealedLong.slice(0, -1), ['i0999']],
+  ] as const)('%s: each digest is its whole list\'s', (_case, again, differing) => {
+    const result = compareLists(sealedLong, again, (i) => i.id);
+    expect(result.differing).toEqual(differing);
+    expect(result.sealedDigest).toBe(listDigest(sealedLong));
+    expect(result.againDigest).toBe(listDigest([...again]));
+  });
+});
+
 describe('compareLists given the sealed list\'s digest, taken as it was read', () => {
   const list: fc.Arbitrary<Item[]> = fc.array(fc.record({ id: fc.constantFrom('a', 'b', 'c', 'd', 'e'), v: fc.integer({ min: 0, max: 2 }) }), { maxLength: 8 });
 
