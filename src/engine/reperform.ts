@@ -1,6 +1,6 @@
-import { createHash } from 'node:crypto';
 import type { Config, Registries } from '../config.js';
 import type { Finding, Identity } from '../sdk/index.js';
+import { TextDigest } from '../evidence/seal.js';
 import { stableStringify } from '../stable-json.js';
 import { compareIds } from './collect.js';
 import { enrich, undoEnrichment, type EnrichmentChange } from './enrich.js';
@@ -117,41 +117,6 @@ export class ListComparison<T> {
     if (left === right) return;
     if (left !== undefined) this.before.set(this.key(sealed!), left);
     if (right !== undefined) this.after.set(this.key(this.current!), right);
-  }
-}
-
-/**
- * sha256 of text given in many small pieces, handed to the hash a block at a time: a call per finding cost about
- * three times as much for a million and a half findings.
- */
-class TextDigest {
-  private pending = '';
-
-  constructor(
-    start: string,
-    private readonly hash = createHash('sha256'),
-  ) {
-    this.pending = start;
-  }
-
-  update(text: string): void {
-    this.pending += text;
-    if (this.pending.length >= 1 << 16) this.flush();
-  }
-
-  copy(): TextDigest {
-    this.flush();
-    return new TextDigest('', this.hash.copy());
-  }
-
-  digest(): string {
-    this.flush();
-    return this.hash.digest('hex');
-  }
-
-  private flush(): void {
-    this.hash.update(this.pending);
-    this.pending = '';
   }
 }
 

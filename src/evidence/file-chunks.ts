@@ -12,7 +12,7 @@ export const CHUNK_BYTES = 1 << 16;
  * A file's bytes in pieces read into one buffer, reused: each piece is valid only until the next is asked for, so a
  * caller that keeps one copies it.
  */
-export async function* fileChunks(file: string, size = CHUNK_BYTES): AsyncGenerator<Uint8Array> {
+export async function* fileChunks(file: string, size = CHUNK_BYTES): AsyncGenerator<Buffer> {
   const handle = await open(file, 'r');
   try {
     const buffer = Buffer.allocUnsafeSlow(size);
@@ -30,7 +30,7 @@ export async function* fileChunks(file: string, size = CHUNK_BYTES): AsyncGenera
 export async function* fileText(file: string, size = CHUNK_BYTES): AsyncGenerator<string> {
   const decoder = new StringDecoder('utf8');
   for await (const bytes of fileChunks(file, size)) {
-    const text = decoder.write(bytes as Buffer);
+    const text = decoder.write(bytes);
     if (text) yield text;
   }
   const rest = decoder.end();

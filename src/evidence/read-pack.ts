@@ -1,4 +1,4 @@
-import { createHash, type KeyObject } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import { JSONParser } from '@streamparser/json';
 import path from 'node:path';
@@ -26,7 +26,7 @@ import { findingBriefsOffThread, identitiesOffThread, identityBrief, LIST_BATCH,
 import { fileChunks, fileText } from './file-chunks.js';
 import { isPlainFinding } from './finding-guard.js';
 import { ItemScanner } from './item-scanner.js';
-import { ATTESTATION_FILE, MANIFEST_FILE, sha256 } from './seal.js';
+import { ATTESTATION_FILE, MANIFEST_FILE, sha256, TextDigest } from './seal.js';
 import { stableStringify } from '../stable-json.js';
 import { verifyPack } from './verify.js';
 import type { StreamedPackSide } from './diff.js';
@@ -125,7 +125,7 @@ async function readJson<T>(dir: string, file: string, schema: z.ZodType<T>): Pro
 async function indentedItems(full: string, key: string, onItem: (text: string, oneLine: boolean) => void, keepAround: boolean): Promise<Record<string, unknown> | undefined> {
   const scanner = new ItemScanner(key, onItem, keepAround);
   for await (const chunk of fileText(full)) {
-    if (!scanner.push(chunk as string)) return undefined;
+    if (!scanner.push(chunk)) return undefined;
     if (scanner.done && !keepAround) break;
   }
   if (!scanner.done) return undefined;
@@ -193,7 +193,7 @@ export async function* jsonItems<T>(dir: string, file: string, key: string, sche
   for await (const chunk of fileText(full)) {
     let laidOut: boolean;
     try {
-      laidOut = scanner.push(chunk as string);
+      laidOut = scanner.push(chunk);
     } catch {
       laidOut = false;
     }
@@ -351,11 +351,10 @@ export async function openPack<L extends PackList = PackList>(given: string, key
  * against: each batch is written out and digested here while the reading thread parses the next.
  */
 export async function readIdentitiesDigested(pack: Pick<PackHead, 'dir'>, offThreadFrom?: number): Promise<{ identities: Identity[]; digest: string }> {
-  const hash = createHash('sha256').update('[');
+  const hash = new TextDigest('[');
   const identities: Identity[] = [];
   const take = (identity: Identity) => {
-    if (identities.length > 0) hash.update(',');
-    hash.update(stableStringify(identity));
+    hash.update(identities.length > 0 ? `,${stableStringify(identity)}` : stableStringify(identity));
     identities.push(identity);
   };
   if (await worthAThread(pack.dir, 'identities', offThreadFrom)) {
@@ -363,7 +362,8 @@ export async function readIdentitiesDigested(pack: Pick<PackHead, 'dir'>, offThr
   } else {
     for (const identity of await readJsonItems(pack.dir, 'inventory.json', 'identities', IdentitySchema)) take(identity);
   }
-  return { identities, digest: hash.update(']').digest('hex') };
+  hash.update(']');
+  return { identities, digest: hash.digest() };
 }
 
 /** The pack with `lists` read from it as well (a pack opened without them, read once they are needed). */
