@@ -81,6 +81,12 @@ export class StableJsonList {
     return `${opening ? `${frame.before}\n` : ',\n'}${frame.indent}${this.layout === 'line' ? text : text.replaceAll('\n', `\n${frame.indent}`)}`;
   }
 
+  /** What comes between two items (one-line layout): items another thread joins with it are written as one text. */
+  separator(value: Record<string, unknown>): string {
+    if (this.layout !== 'line') throw new Error('internal: only one-line items are joined elsewhere');
+    return `,\n${(this.frame ?? this.frameOf(value)).indent}`;
+  }
+
   /** The rest of the file after the last item, with `value` as it ended (or the whole file, when no item came). */
   end(value: Record<string, unknown>): string {
     if (this.frame === undefined) return `${stableStringify({ ...value, [this.key]: [] }, 2)}\n`;

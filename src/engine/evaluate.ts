@@ -119,6 +119,20 @@ function bySystems(identities: readonly Identity[], scope: SystemsScope | undefi
   };
 }
 
+/** One control over one slice of the population (or the whole of it): the evaluation's unit of work, in order. */
+export interface EvaluationUnit {
+  active: ActiveControl;
+  identities: readonly Identity[];
+  /** The slice's number among its control's, when the population was cut (`perIdentity` controls only). */
+  slice?: number;
+}
+
+/** How often each waiver (by its place in the run's list) excepted a failure, and matched one after its expiry. */
+export interface WaiverCounts {
+  applied: number[];
+  expired: number[];
+}
+
 /** An evaluation walked control by control: `findings` once, in canonical order, then `account()`. */
 export interface EvaluationStream {
   /** Each control's findings in turn, controls by id and each control's sorted: one walk only. */
@@ -128,61 +142,106 @@ export interface EvaluationStream {
 }
 
 /**
+ * The same walk a unit at a time, for a caller that judges some units on another thread (`judgeUnit` with the
+ * same waivers there): each unit's findings, in the order of `units()`, make `findings`. Waivers' counts from the
+ * other thread are added with `addWaiverCounts`, and `finished()` closes the walk.
+ */
+export interface UnitEvaluation extends EvaluationStream {
+  /** The instant judged at and the waivers in force, in the order their counts are kept. */
+  now: Date;
+  waivers: readonly Waiver[];
+  units(): Iterable<EvaluationUnit>;
+  judge(unit: EvaluationUnit): Finding[];
+  addWaiverCounts(counts: WaiverCounts): void;
+  finished(): void;
+}
+
+/** A waiver and the failures it met so far: the count `judgeUnit` keeps. */
+export interface WaiverTally {
+  waiver: Waiver;
+  applied: number;
+  expired: number;
+}
+
+/**
+ * One unit's findings, sorted, with waivers applied and counted in `tallies`. A control that says it judges each
+ * identity alone and judged another is refused (see withinSlice). The same on any thread, given the same unit.
+ */
+export function judgeUnit(unit: EvaluationUnit, now: Date, tallies: readonly WaiverTally[]): Finding[] {
+  const { active, identities } = unit;
+  const { control, severity } = active;
+  const instant = now.getTime();
+  const judged: Finding[] = [];
+  for (const result of judge(active, identities, now)) {
+    const finding: Finding = { controlId: control.meta.id, identityId: result.identityId, status: result.status, severity, message: result.message, evidence: result.evidence };
+    if (result.credentialId !== undefined) finding.credentialId = result.credentialId;
+    if (finding.status === 'fail' && tallies.length > 0) {
+      const matching = tallies.filter((u) => u.waiver.control === finding.controlId && matchesGlob(u.waiver.identity, finding.identityId));
+      const valid = matching.find((u) => instant < waiverEnd(u.waiver));
+      if (valid) {
+        valid.applied += 1;
+        finding.status = 'excepted';
+        finding.waiver = valid.waiver;
+      } else if (matching.length > 0) {
+        for (const u of matching) u.expired += 1;
+        finding.message += ` (waiver ${matching[0]!.waiver.ticket} expired ${matching[0]!.waiver.expires})`;
+      }
+    }
+    judged.push(finding);
+  }
+  judged.sort(sealedOrder);
+  if (unit.slice !== undefined) withinSlice(active, judged, identities);
+  return judged;
+}
+
+/**
  * Runs every control in force over the identities in scope and applies waivers, a control at a time, so a reader
  * that folds the findings as they come (re-performing a pack) never holds every control's at once. Deterministic:
  * findings come in canonical order, and `now` is the only time used.
  */
-export function evaluationStream(identities: readonly Identity[], controls: readonly ActiveControl[], options: EvaluateOptions): EvaluationStream {
+export function evaluationStream(identities: readonly Identity[], controls: readonly ActiveControl[], options: EvaluateOptions): UnitEvaluation {
   const machines = options.includeHumans ? identities : identities.filter((i) => i.classification.value !== 'human');
   const humans = identities.length - machines.length;
   const { kept: inScope, reason: systemsReason } = bySystems(machines, options.systems);
   const outsideSystems = machines.length - inScope.length;
-  const uses = options.waivers.map((waiver) => ({ waiver, applied: 0, expired: 0 }));
-  const now = options.now.getTime();
+  const tallies: WaiverTally[] = options.waivers.map((waiver) => ({ waiver, applied: 0, expired: 0 }));
   let walked = false;
   let ordered: boolean | undefined;
   const inIdOrder = () => (ordered ??= strictlyInIdOrder(inScope));
 
-  function* findings(): Generator<Finding> {
+  function* units(): Generator<EvaluationUnit> {
     for (const active of [...controls].sort((a, b) => compareIds(a.control.meta.id, b.control.meta.id))) {
-      for (const slice of slices(inScope, active, options.sliceSize ?? SLICE_SIZE, inIdOrder)) {
-        const judged = judgedSorted(active, slice);
-        if (slice !== inScope) withinSlice(active, judged, slice);
-        yield* judged;
+      let slice = 0;
+      for (const identities of slices(inScope, active, options.sliceSize ?? SLICE_SIZE, inIdOrder)) {
+        yield identities === inScope ? { active, identities } : { active, identities, slice: slice++ };
       }
     }
-    walked = true;
   }
 
-  function judgedSorted(active: ActiveControl, identities: readonly Identity[]): Finding[] {
-    const { control, severity } = active;
-    const judged: Finding[] = [];
-    for (const result of judge(active, identities, options.now)) {
-      const finding: Finding = { controlId: control.meta.id, identityId: result.identityId, status: result.status, severity, message: result.message, evidence: result.evidence };
-      if (result.credentialId !== undefined) finding.credentialId = result.credentialId;
-      if (finding.status === 'fail' && uses.length > 0) {
-        const matching = uses.filter((u) => u.waiver.control === finding.controlId && matchesGlob(u.waiver.identity, finding.identityId));
-        const valid = matching.find((u) => now < waiverEnd(u.waiver));
-        if (valid) {
-          valid.applied += 1;
-          finding.status = 'excepted';
-          finding.waiver = valid.waiver;
-        } else if (matching.length > 0) {
-          for (const u of matching) u.expired += 1;
-          finding.message += ` (waiver ${matching[0]!.waiver.ticket} expired ${matching[0]!.waiver.expires})`;
-        }
-      }
-      judged.push(finding);
-    }
-    return judged.sort(sealedOrder);
+  function* findings(): Generator<Finding> {
+    for (const unit of units()) yield* judgeUnit(unit, options.now, tallies);
+    walked = true;
   }
 
   return {
     findings: { [Symbol.iterator]: findings },
+    now: options.now,
+    waivers: options.waivers,
+    units,
+    judge: (unit) => judgeUnit(unit, options.now, tallies),
+    addWaiverCounts({ applied, expired }) {
+      tallies.forEach((tally, i) => {
+        tally.applied += applied[i] ?? 0;
+        tally.expired += expired[i] ?? 0;
+      });
+    },
+    finished() {
+      walked = true;
+    },
     account() {
       if (!walked) throw new Error('the evaluation is accounted for once its findings were walked');
       return {
-        waivers: uses.map(({ waiver, applied, expired }) => ({
+        waivers: tallies.map(({ waiver, applied, expired }) => ({
           waiver,
           state: applied > 0 ? 'applied' : expired > 0 ? 'expired' : 'unused',
           findings: applied + expired,

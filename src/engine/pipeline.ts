@@ -3,7 +3,7 @@ import { withPlugins, type Config, type LoadedConfig, type Registries } from '..
 import { ConfigError, type Identity, type RecertCampaign, type Logger, type Problem, type SourceCompleteness, type Waiver } from '../sdk/index.js';
 import { collectSource, compareIds, type PageRedactions, type SourceResult } from './collect.js';
 import { enrich, enrichmentChanges, type EnrichInputs, type EnrichmentChange } from './enrich.js';
-import { evaluationStream, type ActiveControl, type EvaluationStream } from './evaluate.js';
+import { evaluationStream, type ActiveControl, type UnitEvaluation } from './evaluate.js';
 import { parse as parseCsv } from 'csv-parse/sync';
 import { parseApprovals, parseHrRoster, parseOwners, parsePrivilegedAccess, parseWaivers, readInputFile } from './inputs.js';
 import { parseCampaignRecord } from './recertification.js';
@@ -212,7 +212,7 @@ export interface PipelineResult {
   sources: SourceCompleteness[];
   controls: ActiveControl[];
   /** Walked once: a run writes the findings as they come, `check` gathers them (`evaluate`'s way). */
-  evaluation: EvaluationStream;
+  evaluation: UnitEvaluation;
   /** What the join with the registries changed, for re-performing it from the pack. */
   enrichment: EnrichmentChange[];
   redactions: PageRedactions[];

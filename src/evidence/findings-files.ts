@@ -1,10 +1,11 @@
 import path from 'node:path';
 import type { Evaluation, EvaluationStream } from '../engine/evaluate.js';
+import type { Finding } from '../sdk/index.js';
 import { StableJsonList, stableStringify } from '../stable-json.js';
 import findingsCsv, { findingsCsvRecords } from '../writers/csv.js';
 import findingsJson, { FINDINGS_KEY, FINDINGS_LAYOUT, findingLine, findingsAround } from '../writers/json.js';
 import { sortResultSet, sortWaivers } from '../writers/sorted.js';
-import { SummaryFold } from '../writers/summary.js';
+import { isListed, SummaryFold, tallyFindings, type FindingsTally } from '../writers/summary.js';
 import type { ResultSet } from '../writers/types.js';
 import { DigestingWriter, type FileDigest } from './seal.js';
 
@@ -18,12 +19,94 @@ export interface WrittenFindings {
 }
 
 /**
+ * One unit of the evaluation (a control over a slice of the population) as another thread rendered it: its
+ * findings' lines of findings.json joined by the list's separator and its findings.csv records, as bytes; the
+ * findings the summary lists; and a tally of the rest.
+ */
+export interface RenderedFindings {
+  count: number;
+  json: Uint8Array[];
+  csv: Uint8Array[];
+  listed: Finding[];
+  tally: FindingsTally;
+}
+
+/** The evaluation in the order the files hold it: a unit's findings judged here, or one rendered elsewhere. */
+export type FindingsPiece = Iterable<Finding> | RenderedFindings;
+
+/** What a thread needs to render findings as writeFindingsFiles writes them. */
+export interface FindingsRendering {
+  /** The CSV record of a finding, given its evidence as canonical JSON (`findingsCsvRecords`). */
+  record(finding: Finding, evidence: string): string;
+  /** Between two lines of findings.json (`StableJsonList.separator`). */
+  separator: string;
+  /** The systems an identity reaches, by name. */
+  systemsOf(identityId: string): readonly string[] | undefined;
+}
+
+/** Bytes built in blocks of their own, each handed over whole (transferred) once full. */
+class ByteBlocks {
+  static readonly SIZE = 256 * 1024;
+  private block = Buffer.allocUnsafeSlow(ByteBlocks.SIZE);
+  private used = 0;
+  readonly blocks: Uint8Array[] = [];
+
+  write(text: string): void {
+    if (text.length * 3 > ByteBlocks.SIZE - this.used) this.flush();
+    if (text.length * 3 > ByteBlocks.SIZE) this.blocks.push(new TextEncoder().encode(text));
+    else this.used += this.block.write(text, this.used, 'utf8');
+  }
+
+  done(): Uint8Array[] {
+    this.flush();
+    return this.blocks;
+  }
+
+  private flush(): void {
+    if (this.used === 0) return;
+    this.blocks.push(this.block.subarray(0, this.used));
+    this.block = Buffer.allocUnsafeSlow(ByteBlocks.SIZE);
+    this.used = 0;
+  }
+}
+
+/** One unit's findings (one control's, in order) rendered for writeFindingsFiles on another thread. */
+export function renderFindings(findings: readonly Finding[], rendering: FindingsRendering): RenderedFindings {
+  const json = new ByteBlocks();
+  const csv = new ByteBlocks();
+  const listed: Finding[] = [];
+  const rest: Finding[] = [];
+  findings.forEach((finding, i) => {
+    const evidence = stableStringify(finding.evidence);
+    if (i > 0) json.write(rendering.separator);
+    json.write(findingLine(finding, evidence));
+    csv.write(rendering.record(finding, evidence));
+    (isListed(finding) ? listed : rest).push(finding);
+  });
+  const first = findings[0];
+  return {
+    count: findings.length,
+    json: json.done(),
+    csv: csv.done(),
+    listed,
+    tally: tallyFindings(first?.controlId ?? '', first?.severity ?? 'info', rest, rendering.systemsOf),
+  };
+}
+
+/**
  * Writes findings.json and findings.csv into the staging folder in one walk of the evaluation, as each control is
  * evaluated: every finding is folded into the summary, serialized (its evidence once, for both files) and encoded
  * into the files' write blocks at once, so it dies young; only the findings the summary lists one by one (failing,
- * excepted) are kept. The bytes are those the two writers render from every finding held.
+ * excepted) are kept. The bytes are those the two writers render from every finding held. `pieces`, when given, is
+ * the evaluation's walk with some units rendered on another thread, joining lines with `separator` (the
+ * evaluation's `findings` is then not walked).
  */
-export async function writeFindingsFiles(staging: string, base: Omit<ResultSet, 'findings' | 'waivers' | 'summary'>, evaluation: EvaluationStream): Promise<WrittenFindings> {
+export async function writeFindingsFiles(
+  staging: string,
+  base: Omit<ResultSet, 'findings' | 'waivers' | 'summary'>,
+  evaluation: EvaluationStream,
+  pieces: (separator: string) => AsyncIterable<FindingsPiece> | Iterable<FindingsPiece> = () => [evaluation.findings],
+): Promise<WrittenFindings> {
   const fold = new SummaryFold(base);
   const json = await DigestingWriter.open(path.join(staging, findingsJson.fileName), findingsJson.fileName);
   const csv = await DigestingWriter.open(path.join(staging, findingsCsv.fileName), findingsCsv.fileName).catch(async (error: unknown) => {
@@ -36,13 +119,24 @@ export async function writeFindingsFiles(staging: string, base: Omit<ResultSet, 
     const opening = findingsAround(base, fold.summary(undefined));
     const { header, record } = findingsCsvRecords(base);
     await csv.write(header);
-    for (const finding of evaluation.findings) {
-      fold.add(finding);
-      const evidence = stableStringify(finding.evidence);
-      const jsonBlock = json.write(list.itemText(opening, findingLine(finding, evidence)));
-      if (jsonBlock) await jsonBlock;
-      const csvBlock = csv.write(record(finding, evidence));
-      if (csvBlock) await csvBlock;
+    for await (const piece of pieces(list.separator(opening))) {
+      if (!('json' in piece)) {
+        for (const finding of piece) {
+          fold.add(finding);
+          const evidence = stableStringify(finding.evidence);
+          const jsonBlock = json.write(list.itemText(opening, findingLine(finding, evidence)));
+          if (jsonBlock) await jsonBlock;
+          const csvBlock = csv.write(record(finding, evidence));
+          if (csvBlock) await csvBlock;
+        }
+        continue;
+      }
+      if (piece.count === 0) continue;
+      for (const finding of piece.listed) fold.add(finding);
+      fold.addTally(piece.tally);
+      await json.write(list.itemText(opening, ''));
+      for (const bytes of piece.json) await json.writeBytes(bytes);
+      for (const bytes of piece.csv) await csv.writeBytes(bytes);
     }
     const account = evaluation.account();
     const waivers = sortWaivers(account.waivers);

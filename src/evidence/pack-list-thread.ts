@@ -64,7 +64,7 @@ const LIST_YOUNG_GENERATION_MB = 16;
 function startWorker(data: ListWorkerData): Worker {
   // The thread holds a few batches and the item it parses, so a small young generation serves it: V8's default
   // grows to about 50 MiB a thread, and a run reading a baseline has three of these at once.
-  return startThread('pack-list-worker', { workerData: data, resourceLimits: { maxYoungGenerationSizeMb: LIST_YOUNG_GENERATION_MB } });
+  return startThread(new URL('./pack-list-worker.js', import.meta.url), { workerData: data, resourceLimits: { maxYoungGenerationSizeMb: LIST_YOUNG_GENERATION_MB } });
 }
 
 /** True when the list's file is large enough to be read on a thread of its own. */

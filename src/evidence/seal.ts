@@ -278,7 +278,7 @@ export async function digestFilesHere(dir: string, files: readonly string[]): Pr
 
 function digestOnThread(dir: string, files: string[]): Promise<FileDigest[]> {
   return new Promise((resolve, reject) => {
-    const worker = startThread('digest-worker', { workerData: { dir, files } satisfies DigestWorkerData });
+    const worker = startThread(new URL('./digest-worker.js', import.meta.url), { workerData: { dir, files } satisfies DigestWorkerData });
     let settled = false;
     worker.once('message', (message: DigestMessage) => {
       settled = true;

@@ -1,11 +1,12 @@
 import { Worker, type WorkerOptions } from 'node:worker_threads';
 
 /**
- * A thread running one of the worker modules beside this one: built, the module is JavaScript; run from the
- * TypeScript sources (tests, scripts under tsx), the thread loads it through tsx's API.
+ * A thread running a worker module, named as built JavaScript beside its caller
+ * (`new URL('./x-worker.js', import.meta.url)`). Run from the TypeScript sources (tests, scripts under tsx), the
+ * module is its .ts source, loaded through tsx's API.
  */
-export function startThread(name: 'pack-list-worker' | 'digest-worker', options: WorkerOptions): Worker {
-  if (!import.meta.url.endsWith('.ts')) return new Worker(new URL(`./${name}.js`, import.meta.url), options);
-  const source = new URL(`./${name}.ts`, import.meta.url).href;
+export function startThread(module: URL, options: WorkerOptions): Worker {
+  if (!import.meta.url.endsWith('.ts')) return new Worker(module, options);
+  const source = module.href.replace(/\.js$/, '.ts');
   return new Worker(`import('tsx/esm/api').then(({ tsImport }) => tsImport(${JSON.stringify(source)}, ${JSON.stringify(import.meta.url)}))`, { ...options, eval: true });
 }

@@ -116,7 +116,7 @@ const FINDING_COLUMNS = [
  * findings.csv's header, and each finding's record in it (with CRLF), for a run that writes them as they come;
  * `evidence` is the finding's evidence as `stableStringify` writes it, when it was written already.
  */
-export function findingsCsvRecords(results: Omit<ResultSet, 'findings'>): { header: string; record(finding: Finding, evidence?: string): string } {
+export function findingsCsvRecords(results: Pick<ResultSet, 'controls' | 'sources' | 'identities'>): { header: string; record(finding: Finding, evidence?: string): string } {
   const controls = controlsById(results);
   const verdicts = identityVerdicts(results);
   return {

@@ -82,6 +82,34 @@ export function summarize(results: ResultSet): Summary {
   return summary;
 }
 
+/** One control's findings at one severity, none listed, counted as SummaryFold.add counts them. */
+export interface FindingsTally {
+  controlId: string;
+  severity: Severity;
+  counts: StatusCounts;
+  /** How many were about a credential. */
+  onCredentials: number;
+  /** By status, for each system the findings' identities reach (an identity reaching one twice counts twice). */
+  systems: Record<string, StatusCounts>;
+}
+
+/**
+ * The tally of one control's findings that the summary does not list, for a thread that renders them where the
+ * fold is not: `systemsOf` names the systems each identity reaches, as the run's identities say.
+ */
+export function tallyFindings(controlId: string, severity: Severity, findings: Iterable<Finding>, systemsOf: (identityId: string) => readonly string[] | undefined): FindingsTally {
+  const tally: FindingsTally = { controlId, severity, counts: zeroCounts(), onCredentials: 0, systems: {} };
+  for (const finding of findings) {
+    if (finding.controlId !== controlId || finding.severity !== severity || isListed(finding)) {
+      throw new Error(`internal: a tally of ${controlId} at ${severity} was given finding ${finding.controlId} ${finding.identityId} (${finding.severity}, ${finding.status})`);
+    }
+    tally.counts[finding.status]++;
+    if (finding.credentialId !== undefined) tally.onCredentials++;
+    for (const name of systemsOf(finding.identityId) ?? []) (tally.systems[name] ??= zeroCounts())[finding.status]++;
+  }
+  return tally;
+}
+
 /**
  * A summary made one finding at a time, in canonical order, so a run can summarize findings it writes as they are
  * evaluated and never holds; `listed` keeps the findings the summary lists one by one (`isListed`).
@@ -134,6 +162,23 @@ export class SummaryFold {
       const use = this.uses.get(key) ?? { waiver: finding.waiver, state: 'applied', findings: 0 };
       use.findings++;
       this.uses.set(key, use);
+    }
+  }
+
+  /** Findings counted on another thread (`tallyFindings`), none of them listed: what `add` would have counted. */
+  addTally(tally: FindingsTally): void {
+    const controlCounts = this.perControl.get(tally.controlId);
+    for (const status of STATUSES) {
+      const n = tally.counts[status];
+      this.counts[status] += n;
+      this.severities[tally.severity][status] += n;
+      if (controlCounts) controlCounts[status] += n;
+    }
+    if (tally.onCredentials > 0) this.onCredentials.set(tally.controlId, (this.onCredentials.get(tally.controlId) ?? 0) + tally.onCredentials);
+    for (const [name, counts] of Object.entries(tally.systems)) {
+      const group = this.systems.get(name);
+      if (!group) throw new Error(`internal: findings were tallied for system ${name}, which no identity of the run reaches`);
+      for (const status of STATUSES) group.counts[status] += counts[status];
     }
   }
 

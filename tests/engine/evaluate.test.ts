@@ -3,10 +3,9 @@ import { describe, expect, it } from 'vitest';
 import { controls as builtIn } from '../../src/controls/index.js';
 import credentialRotated from '../../src/controls/credential-rotated.js';
 import ownerAssigned from '../../src/controls/owner-assigned.js';
-import { compareIds } from '../../src/engine/collect.js';
 import { evaluate, type ActiveControl } from '../../src/engine/evaluate.js';
 import { defineControl, judgeEach, type Control, type Identity, type Waiver } from '../../src/sdk/index.js';
-import { aCredential, anIdentity, daysAgo } from '../helpers/identity-builder.js';
+import { aCredential, anIdentity, aPopulation, daysAgo } from '../helpers/identity-builder.js';
 
 const now = new Date('2026-11-20T12:00:00Z');
 const controls: ActiveControl[] = [
@@ -75,32 +74,7 @@ describe('evaluate', () => {
 });
 
 describe('evaluation in slices', () => {
-  const kinds = ['service-account', 'role', 'app', 'token'] as const;
-  const anyIdentity = fc
-    .record({
-      name: fc.stringMatching(/^[a-zA-Z0-9._-]{1,6}$/),
-      kind: fc.constantFrom(...kinds),
-      owned: fc.boolean(),
-      level: fc.constantFrom('admin', 'write', 'read', 'none', 'unknown' as const),
-      keyAges: fc.array(fc.integer({ min: 0, max: 500 }), { maxLength: 3 }),
-      sox: fc.boolean(),
-      providerManaged: fc.boolean(),
-    })
-    .map(({ name, kind, owned, level, keyAges, sox, providerManaged }) =>
-      anIdentity({
-        name,
-        kind,
-        ...(owned ? { owner: { id: 'team-ledger', source: 'tag:owner', status: 'unknown' as const } } : {}),
-        privilege: { level, grants: [], flags: level === 'admin' ? ['admin'] : [] },
-        credentials: keyAges.map((age, k) => aCredential({ id: `AKIA${name.toUpperCase()}${k}`.padEnd(20, 'X'), createdAt: daysAgo(now, age) })),
-        systems: [{ name: sox ? 'ledger' : 'wiki', sox, reasons: ['tag:system'] }],
-        ...(providerManaged ? { providerManaged: { reason: 'an AWS service-linked role' } } : {}),
-      }),
-    );
-  /** Distinct ids in id order, as a collected population is. */
-  const population = fc
-    .uniqueArray(anyIdentity, { selector: (i) => i.id, maxLength: 40 })
-    .map((identities) => identities.sort((a, b) => compareIds(a.id, b.id)));
+  const population = aPopulation(now);
   const active: ActiveControl[] = builtIn.map((control) => ({
     control,
     severity: control.meta.severity,

@@ -1,0 +1,147 @@
+import { availableParallelism } from 'node:os';
+import type { Worker } from 'node:worker_threads';
+import { controls } from '../controls/index.js';
+import type { ActiveControl, EvaluationUnit, UnitEvaluation, WaiverCounts } from '../engine/evaluate.js';
+import type { FindingsPiece, RenderedFindings } from '../evidence/findings-files.js';
+import { startThread } from '../evidence/thread.js';
+import { collectGarbage } from '../heap.js';
+import type { Waiver } from '../sdk/index.js';
+import type { ResultSet } from '../writers/types.js';
+
+export interface EvaluationWorkerData {
+  /** The controls of the units handed over, as configured (options as parsed, cloned). */
+  controls: Array<{ id: string } & Omit<ActiveControl, 'control'>>;
+  /** In the evaluation's order: each a control over one slice of the population. */
+  units: Array<{ control: string; slice: number }>;
+  /** How many slices of the population come (EvaluationThreadMessage), each its identities as JSON. */
+  slices: number;
+  now: string;
+  waivers: readonly Waiver[];
+  /** What a findings.csv record needs besides the identities. */
+  csv: Pick<ResultSet, 'controls' | 'sources'>;
+  separator: string;
+  /** How many units the thread may render before the writer has taken them. */
+  ahead: number;
+}
+
+/** To the thread: a slice of the population it judges, or leave to render more units. */
+export type EvaluationThreadMessage = { slice: number; identities: string } | { credit: number };
+
+export type EvaluationWorkerMessage = { rendered: RenderedFindings } | { waivers: WaiverCounts } | { error: string };
+
+/** Below this many units to hand over, a second thread costs more than it saves. */
+const HELP_FROM = 8;
+const AHEAD = 4;
+/** As the pack readers' threads: V8's default young generation grows to about 50 MiB beside the run's own heap. */
+const YOUNG_GENERATION_MB = 16;
+
+export interface HelperOptions {
+  /** The findings.csv context and the separator of findings.json's lines (writeFindingsFiles'). */
+  csv: Pick<ResultSet, 'controls' | 'sources'>;
+  separator: string;
+  /** Hand over from this many units (tests take a small population). */
+  helpFrom?: number;
+}
+
+/**
+ * The evaluation's walk with every other slice of each control that judges identities alone judged and rendered on
+ * a second thread while this one judges, renders and writes the rest: the pieces come in the evaluation's order,
+ * and the files are byte for byte those one thread writes. One core, a small population, or a control the thread
+ * cannot load (not the registry's own) keep it all here.
+ */
+export async function* evaluationPieces(evaluation: UnitEvaluation, options: HelperOptions): AsyncGenerator<FindingsPiece> {
+  const registry = new Map(controls.map((control) => [control.meta.id, control]));
+  const units = [...evaluation.units()];
+  const handed = (unit: EvaluationUnit): unit is EvaluationUnit & { slice: number } =>
+    unit.slice !== undefined && unit.slice % 2 === 1 && registry.get(unit.active.control.meta.id) === unit.active.control;
+  const handedOver = units.filter(handed);
+  const helps = handedOver.length >= (options.helpFrom ?? HELP_FROM) && availableParallelism() > 1;
+  if (helps) collectGarbage();
+  const helper = helps ? startHelper(evaluation, handedOver, options) : undefined;
+  if (!helper) {
+    yield evaluation.findings;
+    return;
+  }
+  try {
+    for (const unit of units) yield handed(unit) ? await helper.next() : evaluation.judge(unit);
+    evaluation.addWaiverCounts(await helper.waivers());
+    evaluation.finished();
+  } finally {
+    await helper.stop();
+  }
+}
+
+interface Helper {
+  next(): Promise<RenderedFindings>;
+  waivers(): Promise<WaiverCounts>;
+  stop(): Promise<void>;
+}
+
+function startHelper(evaluation: UnitEvaluation, units: Array<EvaluationUnit & { slice: number }>, options: HelperOptions): Helper | undefined {
+  const slices = new Map(units.map((unit) => [unit.slice, unit.identities]));
+  const settings = new Map(units.map(({ active: { control, ...rest } }) => [control.meta.id, { id: control.meta.id, ...rest }]));
+  const data: EvaluationWorkerData = {
+    controls: [...settings.values()],
+    units: units.map((unit) => ({ control: unit.active.control.meta.id, slice: unit.slice })),
+    slices: slices.size,
+    now: evaluation.now.toISOString(),
+    waivers: evaluation.waivers,
+    csv: options.csv,
+    separator: options.separator,
+    ahead: AHEAD,
+  };
+  let worker: Worker;
+  try {
+    worker = startThread(new URL('./evaluation-worker.js', import.meta.url), { workerData: data, resourceLimits: { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB } });
+  } catch (error) {
+    // Options that are not plain data (a function) cannot reach the thread: this one judges them all.
+    if ((error as { name?: unknown } | undefined)?.name === 'DataCloneError') return undefined;
+    throw error;
+  }
+  // A slice at a time, so the text is never all held here, nor on its way, at once.
+  for (const [slice, identities] of slices) worker.postMessage({ slice, identities: JSON.stringify(identities) } satisfies EvaluationThreadMessage);
+  const arrived: EvaluationWorkerMessage[] = [];
+  let failure: Error | undefined;
+  let waiting: (() => void) | undefined;
+  const settle = () => {
+    waiting?.();
+    waiting = undefined;
+  };
+  worker.on('message', (message: EvaluationWorkerMessage) => {
+    arrived.push(message);
+    settle();
+  });
+  worker.on('error', (error) => {
+    failure ??= error;
+    settle();
+  });
+  worker.on('exit', (code) => {
+    failure ??= new Error(`the evaluation thread stopped (exit code ${code}) before it handed over every unit`);
+    settle();
+  });
+  async function take(): Promise<EvaluationWorkerMessage> {
+    while (arrived.length === 0) {
+      if (failure) throw failure;
+      await new Promise<void>((resolve) => (waiting = resolve));
+    }
+    const message = arrived.shift()!;
+    if ('error' in message) throw new Error(message.error);
+    return message;
+  }
+  return {
+    async next() {
+      const message = await take();
+      if (!('rendered' in message)) throw new Error('internal: the evaluation thread ended before its last unit');
+      worker.postMessage({ credit: 1 } satisfies EvaluationThreadMessage);
+      return message.rendered;
+    },
+    async waivers() {
+      const message = await take();
+      if (!('waivers' in message)) throw new Error('internal: the evaluation thread rendered more units than it was handed');
+      return message.waivers;
+    },
+    async stop() {
+      await worker.terminate();
+    },
+  };
+}
