@@ -17,8 +17,8 @@ export interface EvaluationWorkerData {
   slices: number;
   now: string;
   waivers: readonly Waiver[];
-  /** What a findings.csv record needs besides the identities. */
-  csv: Pick<ResultSet, 'controls' | 'sources'>;
+  /** What a findings.csv record needs besides the identities; absent, the thread renders findings.json's lines alone. */
+  csv?: Pick<ResultSet, 'controls' | 'sources'>;
   separator: string;
   /** How many units the thread may render before the writer has taken them. */
   ahead: number;
@@ -36,8 +36,9 @@ const AHEAD = 4;
 const YOUNG_GENERATION_MB = 16;
 
 export interface HelperOptions {
-  /** The findings.csv context and the separator of findings.json's lines (writeFindingsFiles'). */
-  csv: Pick<ResultSet, 'controls' | 'sources'>;
+  /** The findings.csv context (writeFindingsFiles'); without it, only findings.json's lines are rendered. */
+  csv?: Pick<ResultSet, 'controls' | 'sources'>;
+  /** Between two lines of findings.json. */
   separator: string;
   /** Hand over from this many units (tests take a small population). */
   helpFrom?: number;
@@ -59,7 +60,8 @@ export async function* evaluationPieces(evaluation: UnitEvaluation, options: Hel
   if (helps) collectGarbage();
   const helper = helps ? startHelper(evaluation, handedOver, options) : undefined;
   if (!helper) {
-    yield evaluation.findings;
+    for (const unit of units) yield evaluation.judge(unit);
+    evaluation.finished();
     return;
   }
   try {
@@ -86,7 +88,7 @@ function startHelper(evaluation: UnitEvaluation, units: Array<EvaluationUnit & {
     slices: slices.size,
     now: evaluation.now.toISOString(),
     waivers: evaluation.waivers,
-    csv: options.csv,
+    ...(options.csv ? { csv: options.csv } : {}),
     separator: options.separator,
     ahead: AHEAD,
   };

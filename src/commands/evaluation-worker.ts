@@ -39,8 +39,11 @@ try {
   await until(() => slices.size === data.slices);
   const identities = [...slices.values()].flat();
   const systems = new Map(identities.map((i) => [i.id, i.systems?.map((s) => s.name)]));
-  const { record } = findingsCsvRecords({ ...data.csv, identities });
-  const rendering = { record, separator: data.separator, systemsOf: (id: string) => systems.get(id) };
+  const rendering = {
+    ...(data.csv ? { record: findingsCsvRecords({ ...data.csv, identities }).record } : {}),
+    separator: data.separator,
+    systemsOf: (id: string) => systems.get(id),
+  };
   const now = new Date(data.now);
   const tallies: WaiverTally[] = data.waivers.map((waiver) => ({ waiver, applied: 0, expired: 0 }));
   for (const unit of data.units) {

@@ -1,11 +1,14 @@
 import type { Config } from '../config.js';
 import { findingKey, ListComparison, reperformRun, type Comparison } from '../engine/reperform.js';
-import { displayPath, forEachJsonItem, readEnrichment, readIdentitiesDigested, readSealedInputs, type PackData, type PackHead } from '../evidence/read-pack.js';
+import type { UnitEvaluation } from '../engine/evaluate.js';
+import type { FindingsPiece } from '../evidence/findings-files.js';
+import { displayPath, forEachJsonItem, readEnrichment, readIdentitiesDigested, readSealedInputs, type ItemConsumer, type PackData, type PackHead } from '../evidence/read-pack.js';
 import { ExitError, EXIT, FindingSchema, type Finding } from '../sdk/index.js';
 import { stableStringify } from '../stable-json.js';
 import { safeLines } from '../terminal.js';
 import { findingLine } from '../writers/json.js';
 import { controls } from '../controls/index.js';
+import { evaluationPieces } from './evaluation-thread.js';
 import { openPackArgument, optionalConfig, trustedKeys, type GlobalOptions } from './context.js';
 
 /** Re-performs a verified pack's join and evaluation; a pack sealed before inputs were kept cannot be. */
@@ -17,14 +20,92 @@ export async function reperformPack(pack: PackData<'identities'> & { identitiesD
   return reperformRun(run, await readSealedInputs(pack), await readEnrichment(pack), { controls });
 }
 
-/** The re-performed findings against the pack's findings.json as it streams past: the sealed ones are never all held. */
-async function compareSealedFindings(pack: PackHead, again: Iterable<Finding>): Promise<Comparison> {
-  let comparison!: ListComparison<Finding>;
-  await forEachJsonItem(pack.dir, 'findings.json', 'findings', FindingSchema, () => {
-    comparison = new ListComparison(again, findingKey, (f) => findingLine(f, stableStringify(f.evidence)));
-    return { item: (finding) => comparison.value(finding), line: (text, read) => comparison.text(text, read) };
-  });
-  return comparison.finish();
+/**
+ * The re-performed findings in order, as judged here (items) or rendered by the evaluation thread (their lines):
+ * filled ahead of the comparison, which takes them one at a time and never waits.
+ */
+class ReperformedFindings implements Iterable<Finding | string> {
+  private queue: Array<Finding | string> = [];
+  private at = 0;
+  private ended = false;
+
+  constructor(private readonly pieces: AsyncIterator<FindingsPiece>) {}
+
+  get buffered(): number {
+    return this.queue.length - this.at;
+  }
+
+  /** Until `count` are ready, or the evaluation ended. */
+  async fill(count: number): Promise<void> {
+    while (this.buffered < count && !this.ended) {
+      const step = await this.pieces.next();
+      if (step.done) this.ended = true;
+      else this.add(step.value);
+    }
+  }
+
+  [Symbol.iterator](): Iterator<Finding | string> {
+    return {
+      next: () => {
+        if (this.at < this.queue.length) return { done: false, value: this.queue[this.at++]! };
+        if (this.ended) return { done: true, value: undefined };
+        throw new Error('internal: a re-performed finding was compared before it was ready');
+      },
+    };
+  }
+
+  private add(piece: FindingsPiece): void {
+    if (this.at > 0) {
+      this.queue = this.queue.slice(this.at);
+      this.at = 0;
+    }
+    if (!('json' in piece)) for (const finding of piece) this.queue.push(finding);
+    else if (piece.count > 0) for (const line of Buffer.concat(piece.json).toString('utf8').split('\n')) this.queue.push(line);
+  }
+}
+
+/** How many items a piece of findings.json can finish, one a line at most. */
+function linesIn(chunk: string): number {
+  let lines = 1;
+  for (let at = chunk.indexOf('\n'); at >= 0; at = chunk.indexOf('\n', at + 1)) lines++;
+  return lines;
+}
+
+const againKey = (item: Finding | string) => findingKey(typeof item === 'string' ? (JSON.parse(item) as Finding) : item);
+const againText = (item: Finding | string) => (typeof item === 'string' ? item : findingLine(item, stableStringify(item.evidence)));
+
+/**
+ * The re-performed findings against the pack's findings.json as it streams past: the sealed ones are never all
+ * held. Half of each control's slices are judged on the evaluation thread meanwhile. A findings.json laid out
+ * otherwise than packs write it (read again from its start) is compared with a walk on this thread alone.
+ */
+export async function compareSealedFindings(
+  pack: Pick<PackHead, 'dir'>,
+  evaluation: UnitEvaluation,
+  // Lines apart, as the thread renders them: the items' texts never hold a line break.
+  pieces: AsyncGenerator<FindingsPiece> = evaluationPieces(evaluation, { separator: '\n' }),
+): Promise<Comparison> {
+  const again = new ReperformedFindings(pieces);
+  let comparison: ListComparison<Finding | string> | undefined;
+  let threaded = true;
+  try {
+    await forEachJsonItem(pack.dir, 'findings.json', 'findings', FindingSchema, () => {
+      const consumer: ItemConsumer<Finding> = { item: (finding) => comparison!.value(finding), line: (text, read) => comparison!.text(text, read) };
+      if (comparison) {
+        threaded = false;
+        comparison = new ListComparison<Finding | string>(evaluation.findings, againKey, againText);
+        return consumer;
+      }
+      comparison = new ListComparison(again, againKey, againText);
+      return { ...consumer, ready: (chunk) => again.fill(linesIn(chunk)) };
+    });
+    if (threaded) {
+      for (await again.fill(1); again.buffered > 0; await again.fill(1)) comparison!.extra(again.buffered);
+    }
+    return comparison!.finish();
+  } finally {
+    await pieces.return(undefined);
+  }
 }
 
 function differences(what: string, comparison: Comparison): string[] {
@@ -40,7 +121,7 @@ export default async function reperform(packDir: string, options: { publicKey: s
   const { identities, digest } = await readIdentitiesDigested(head);
   const pack = { ...head, identities, identitiesDigest: digest };
   const reperformed = await reperformPack(pack);
-  const result = { ...reperformed, findings: await compareSealedFindings(pack, reperformed.evaluation.findings) };
+  const result = { ...reperformed, findings: await compareSealedFindings(pack, reperformed.evaluation) };
   const inputs = result.inputs
     .filter((i) => i.kind !== 'config')
     .map((i) => `${i.kind} ${i.rows ?? '?'} rows`)

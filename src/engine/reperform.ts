@@ -4,7 +4,7 @@ import { TextDigest } from '../evidence/seal.js';
 import { stableStringify } from '../stable-json.js';
 import { compareIds } from './collect.js';
 import { enrich, undoEnrichment, type EnrichmentChange } from './enrich.js';
-import { evaluationStream, type EvaluationStream } from './evaluate.js';
+import { evaluationStream, type UnitEvaluation } from './evaluate.js';
 import { activeControls, inputsFrom, type InputFile } from './pipeline.js';
 import type { SystemsRegistry } from './systems.js';
 
@@ -23,7 +23,7 @@ export interface Reperformance {
   inputs: InputFile[];
   inventory: Comparison;
   /** The re-performed evaluation, walked a control at a time as the sealed findings are read (ListComparison). */
-  evaluation: EvaluationStream;
+  evaluation: UnitEvaluation;
   /** The sealed systems registry, when the run had one. */
   systems?: SystemsRegistry;
 }
@@ -83,6 +83,15 @@ export class ListComparison<T> {
     else {
       const value = read();
       this.compare(this.canonical(value), value, right);
+    }
+  }
+
+  /** The next `count` re-performed items, past the sealed list's end: each is one the pack does not have. */
+  extra(count: number): void {
+    for (let i = 0; i < count; i++) {
+      const right = this.nextAgain();
+      if (right === undefined) return;
+      this.compare(undefined, undefined, right);
     }
   }
 

@@ -28,16 +28,17 @@ export interface RenderedFindings {
   json: Uint8Array[];
   csv: Uint8Array[];
   listed: Finding[];
-  tally: FindingsTally;
+  /** Absent when only the lines were rendered (re-performing a pack compares them and writes nothing). */
+  tally?: FindingsTally;
 }
 
 /** The evaluation in the order the files hold it: a unit's findings judged here, or one rendered elsewhere. */
 export type FindingsPiece = Iterable<Finding> | RenderedFindings;
 
-/** What a thread needs to render findings as writeFindingsFiles writes them. */
+/** What a thread needs to render findings as writeFindingsFiles writes them; without `record`, the lines alone. */
 export interface FindingsRendering {
   /** The CSV record of a finding, given its evidence as canonical JSON (`findingsCsvRecords`). */
-  record(finding: Finding, evidence: string): string;
+  record?(finding: Finding, evidence: string): string;
   /** Between two lines of findings.json (`StableJsonList.separator`). */
   separator: string;
   /** The systems an identity reaches, by name. */
@@ -76,11 +77,13 @@ export function renderFindings(findings: readonly Finding[], rendering: Findings
   const csv = new ByteBlocks();
   const listed: Finding[] = [];
   const rest: Finding[] = [];
+  const { record } = rendering;
   findings.forEach((finding, i) => {
     const evidence = stableStringify(finding.evidence);
     if (i > 0) json.write(rendering.separator);
     json.write(findingLine(finding, evidence));
-    csv.write(rendering.record(finding, evidence));
+    if (!record) return;
+    csv.write(record(finding, evidence));
     (isListed(finding) ? listed : rest).push(finding);
   });
   const first = findings[0];
@@ -89,7 +92,7 @@ export function renderFindings(findings: readonly Finding[], rendering: Findings
     json: json.done(),
     csv: csv.done(),
     listed,
-    tally: tallyFindings(first?.controlId ?? '', first?.severity ?? 'info', rest, rendering.systemsOf),
+    ...(record ? { tally: tallyFindings(first?.controlId ?? '', first?.severity ?? 'info', rest, rendering.systemsOf) } : {}),
   };
 }
 
@@ -132,6 +135,7 @@ export async function writeFindingsFiles(
         continue;
       }
       if (piece.count === 0) continue;
+      if (!piece.tally) throw new Error('internal: findings rendered without their tally cannot be written');
       for (const finding of piece.listed) fold.add(finding);
       fold.addTally(piece.tally);
       await json.write(list.itemText(opening, ''));

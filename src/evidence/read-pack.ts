@@ -122,9 +122,16 @@ async function readJson<T>(dir: string, file: string, schema: z.ZodType<T>): Pro
  * The items of the top-level array `key` of a file laid out as packs write it, and (read to the end with
  * `keepAround`) what the file holds besides, the array left empty; undefined when the file is laid out otherwise.
  */
-async function indentedItems(full: string, key: string, onItem: (text: string, oneLine: boolean) => void, keepAround: boolean): Promise<Record<string, unknown> | undefined> {
+async function indentedItems(
+  full: string,
+  key: string,
+  onItem: (text: string, oneLine: boolean) => void,
+  keepAround: boolean,
+  beforeChunk?: (chunk: string) => Promise<void> | undefined,
+): Promise<Record<string, unknown> | undefined> {
   const scanner = new ItemScanner(key, onItem, keepAround);
   for await (const chunk of fileText(full)) {
+    await beforeChunk?.(chunk);
     if (!scanner.push(chunk)) return undefined;
     if (scanner.done && !keepAround) break;
   }
@@ -153,6 +160,12 @@ export interface ItemConsumer<T> {
    * it. Without this, such items come to `item` too.
    */
   line?(text: string, read: () => T): void;
+  /**
+   * Awaited before each piece of the file is scanned, given its text: a consumer that fills what it compares the
+   * items with asynchronously makes ready for as many items as the piece can finish (one a line at most, in the
+   * one-line layout). Items read otherwise (another layout) come without it.
+   */
+  ready?(chunk: string): Promise<void>;
 }
 
 /**
@@ -290,7 +303,14 @@ export async function forEachJsonItem<T>(dir: string, file: string, key: string,
       return item;
     });
   };
-  const scanned = await indentedItems(full, key, onItem, around === 'around').catch(() => undefined);
+  // A consumer's own failure ends the read; only a layout the scan cannot follow sends it to the tokenizer.
+  let failed: { error: unknown } | undefined;
+  const ready = (chunk: string) => consumer.ready?.(chunk).catch((error: unknown) => {
+    failed = { error };
+    throw error;
+  });
+  const scanned = await indentedItems(full, key, onItem, around === 'around', ready).catch(() => undefined);
+  if (failed) throw failed.error;
   if (scanned !== undefined) {
     if (problems.length > 0) throw new ConfigError(full, problems);
     return around ? scanned : undefined;

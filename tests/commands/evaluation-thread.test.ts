@@ -1,10 +1,12 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import { evaluationPieces } from '../../src/commands/evaluation-thread.js';
+import { compareSealedFindings } from '../../src/commands/reperform.js';
 import { controls as builtIn } from '../../src/controls/index.js';
+import { compareIds } from '../../src/engine/collect.js';
 import { evaluationStream, type ActiveControl } from '../../src/engine/evaluate.js';
 import { writeFindingsFiles, type FindingsPiece } from '../../src/evidence/findings-files.js';
 import type { Identity, Waiver } from '../../src/sdk/index.js';
@@ -37,6 +39,7 @@ const waiver = (overrides: Partial<Waiver>): Waiver => ({
 const waivers = [waiver({}), waiver({ control: 'owner-assigned', identity: 'aws-iam:*', expires: '2026-01-01' })];
 
 interface Written {
+  dir: string;
   json: string;
   csv: string;
   results: unknown;
@@ -70,7 +73,7 @@ async function written(identities: readonly Identity[], sliceSize: number, threa
     threads === 'here' ? [evaluation.findings] : counted(evaluationPieces(evaluation, { csv: { controls: base.controls, sources: base.sources }, separator, helpFrom: 1 })),
   );
   const read = (file: string) => readFile(path.join(staging, file), 'utf8');
-  return { json: await read('findings.json'), csv: await read('findings.csv'), results, account, rendered };
+  return { dir: staging, json: await read('findings.json'), csv: await read('findings.csv'), results, account, rendered };
 }
 
 describe('the evaluation thread', () => {
@@ -79,8 +82,9 @@ describe('the evaluation thread', () => {
       fc.asyncProperty(aPopulation(now, { minLength: 4, maxLength: 40 }), fc.integer({ min: 1, max: 5 }), async (identities, sliceSize) => {
         const here = await written(identities, sliceSize, 'here');
         const thread = await written(identities, sliceSize, 'thread');
-        expect(thread.rendered).toBeGreaterThan(0);
-        expect({ ...thread, rendered: 0 }).toEqual(here);
+        // A second slice is the first the thread takes.
+        expect(thread.rendered > 0).toBe(identities.length > sliceSize);
+        expect({ ...thread, dir: '', rendered: 0 }).toEqual({ ...here, dir: '' });
       }),
       { numRuns: 6 },
     );
@@ -105,6 +109,60 @@ describe('the evaluation thread', () => {
     const unclonable = active.map((a) => (a.control.meta.id === 'owner-assigned' ? { ...a, options: { ...(a.options as object), describe: () => 'not data' } } : a));
     const thread = await written(identities, 2, 'thread', unclonable);
     expect(thread.rendered).toBe(0);
-    expect({ ...thread, rendered: 0 }).toEqual(await written(identities, 2, 'here', unclonable));
+    expect({ ...thread, dir: '', rendered: 0 }).toEqual({ ...(await written(identities, 2, 'here', unclonable)), dir: '' });
   }, 60_000);
+});
+
+describe('reperform with the evaluation thread', () => {
+  /** The sealed findings.json of `identities` against their evaluation again, half of it rendered on the thread. */
+  async function compared(identities: readonly Identity[], sliceSize: number, edit: (json: string) => string = (json) => json) {
+    const sealed = await written(identities, sliceSize, 'here');
+    await writeFile(path.join(sealed.dir, 'findings.json'), edit(sealed.json));
+    const evaluation = evaluationStream(identities, active, { now, waivers, includeHumans: true, sliceSize });
+    let rendered = 0;
+    async function* counted(): AsyncGenerator<FindingsPiece> {
+      for await (const piece of evaluationPieces(evaluation, { separator: '\n', helpFrom: 1 })) {
+        if ('json' in piece) rendered++;
+        yield piece;
+      }
+    }
+    return { sealed, comparison: await compareSealedFindings({ dir: sealed.dir }, evaluation, counted()), rendered };
+  }
+
+  const identities = () => fc.sample(aPopulation(now, { minLength: 30, maxLength: 30 }), { numRuns: 1, seed: 11 })[0]!;
+  /** The key reperform names a finding by, of the finding on findings.json's line `n` (1-based). */
+  const keyAt = (json: string, n: number) => {
+    const finding = JSON.parse(json.split('\n')[n - 1]!.trim().replace(/,$/, '')) as { controlId: string; identityId: string; credentialId?: string };
+    return [finding.controlId, finding.identityId, finding.credentialId].filter(Boolean).join(' ');
+  };
+  const findingLines = (json: string) => json.split('\n').flatMap((line, i) => (line.startsWith('    {"controlId"') ? [i + 1] : []));
+
+  it('finds the sealed findings identical, byte for byte, with the thread\'s lines among them', async () => {
+    const { comparison, rendered, sealed } = await compared(identities(), 2);
+    expect(rendered).toBeGreaterThan(0);
+    expect(comparison.differing).toEqual([]);
+    expect(comparison.againDigest).toBe(comparison.sealedDigest);
+    expect(comparison.count).toBe(findingLines(sealed.json).length);
+  }, 60_000);
+
+  it('names a finding edited in the pack, one removed, and the last one cut off', async () => {
+    const population = identities();
+    const plain = await written(population, 2, 'here');
+    const lines = findingLines(plain.json);
+    const [edited, removed] = [lines[Math.floor(lines.length / 3)]!, lines[Math.floor((2 * lines.length) / 3)]!];
+    const text = plain.json.split('\n');
+    const changed = await compared(population, 2, () => text.map((line, i) => (i + 1 === edited ? line.replace(/"message":"/, '"message":"edited ') : line)).join('\n'));
+    expect(changed.comparison.differing).toEqual([keyAt(plain.json, edited)]);
+    expect(changed.comparison.againDigest).not.toBe(changed.comparison.sealedDigest);
+    const shorter = await compared(population, 2, () => text.filter((_line, i) => i + 1 !== removed).join('\n'));
+    expect(shorter.comparison.differing).toEqual([keyAt(plain.json, removed)]);
+    // The last finding gone: the re-performed one is left over once the sealed list has ended.
+    const last = lines.at(-1)!;
+    const truncated = await compared(population, 2, () => text.filter((_line, i) => i + 1 !== last).map((line, i) => (i + 2 === last ? line.replace(/,$/, '') : line)).join('\n'));
+    expect(truncated.comparison.differing).toEqual([keyAt(plain.json, last)]);
+    // Cut to its first three: the rest are re-performed and compared after the sealed list has ended.
+    const cut = await compared(population, 2, () => [...text.slice(0, lines[2]! - 1), text[lines[2]! - 1]!.replace(/,$/, ''), ...text.slice(lines.at(-1)!)].join('\n'));
+    expect(cut.comparison.differing).toEqual(lines.slice(3).map((n) => keyAt(plain.json, n)).sort(compareIds));
+    expect(cut.comparison.count).toBe(lines.length);
+  }, 120_000);
 });
