@@ -42,6 +42,8 @@ export interface HelperOptions {
   separator: string;
   /** Hand over from this many units (tests take a small population). */
   helpFrom?: number;
+  /** The cores there are: one keeps every unit here. */
+  cores?: number;
 }
 
 /**
@@ -56,7 +58,7 @@ export async function* evaluationPieces(evaluation: UnitEvaluation, options: Hel
   const handed = (unit: EvaluationUnit): unit is EvaluationUnit & { slice: number } =>
     unit.slice !== undefined && unit.slice % 2 === 1 && registry.get(unit.active.control.meta.id) === unit.active.control;
   const handedOver = units.filter(handed);
-  const helps = handedOver.length >= (options.helpFrom ?? HELP_FROM) && availableParallelism() > 1;
+  const helps = handedOver.length >= (options.helpFrom ?? HELP_FROM) && (options.cores ?? availableParallelism()) > 1;
   if (helps) collectGarbage();
   const helper = helps ? startHelper(evaluation, handedOver, options) : undefined;
   if (!helper) {

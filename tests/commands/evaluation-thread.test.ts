@@ -49,7 +49,7 @@ interface Written {
 }
 
 /** findings.json and findings.csv as a run writes them, its units judged here alone or with the evaluation thread. */
-async function written(identities: readonly Identity[], sliceSize: number, threads: 'here' | 'thread', controls = active): Promise<Written> {
+async function written(identities: readonly Identity[], sliceSize: number, threads: 'here' | 'thread', controls = active, cores = 2): Promise<Written> {
   const staging = await mkdtemp(path.join(os.tmpdir(), 'nhi-evaluation-thread-'));
   dirs.push(staging);
   const { findings: _findings, waivers: _waivers, summary: _summary, ...base } = aResultSet({
@@ -70,7 +70,7 @@ async function written(identities: readonly Identity[], sliceSize: number, threa
     }
   }
   const { results, account } = await writeFindingsFiles(staging, base, evaluation, (separator) =>
-    threads === 'here' ? [evaluation.findings] : counted(evaluationPieces(evaluation, { csv: { controls: base.controls, sources: base.sources }, separator, helpFrom: 1 })),
+    threads === 'here' ? [evaluation.findings] : counted(evaluationPieces(evaluation, { csv: { controls: base.controls, sources: base.sources }, separator, helpFrom: 1, cores })),
   );
   const read = (file: string) => readFile(path.join(staging, file), 'utf8');
   return { dir: staging, json: await read('findings.json'), csv: await read('findings.csv'), results, account, rendered };
@@ -104,6 +104,13 @@ describe('the evaluation thread', () => {
     await expect(written(broken, 1, 'thread')).rejects.toThrow(here!);
   }, 60_000);
 
+  it('keeps every unit here on a machine of one core', async () => {
+    const identities = fc.sample(aPopulation(now, { minLength: 12, maxLength: 12 }), { numRuns: 1, seed: 5 })[0]!;
+    const one = await written(identities, 2, 'thread', active, 1);
+    expect(one.rendered).toBe(0);
+    expect({ ...one, dir: '', rendered: 0 }).toEqual({ ...(await written(identities, 2, 'here')), dir: '' });
+  }, 60_000);
+
   it('keeps every unit here when a control\'s options cannot reach the thread (a function)', async () => {
     const identities = fc.sample(aPopulation(now, { minLength: 12, maxLength: 12 }), { numRuns: 1, seed: 3 })[0]!;
     const unclonable = active.map((a) => (a.control.meta.id === 'owner-assigned' ? { ...a, options: { ...(a.options as object), describe: () => 'not data' } } : a));
@@ -121,7 +128,7 @@ describe('reperform with the evaluation thread', () => {
     const evaluation = evaluationStream(identities, active, { now, waivers, includeHumans: true, sliceSize });
     let rendered = 0;
     async function* counted(): AsyncGenerator<FindingsPiece> {
-      for await (const piece of evaluationPieces(evaluation, { separator: '\n', helpFrom: 1 })) {
+      for await (const piece of evaluationPieces(evaluation, { separator: '\n', helpFrom: 1, cores: 2 })) {
         if ('json' in piece) rendered++;
         yield piece;
       }
