@@ -1,12 +1,12 @@
 /**
  * Benchmark: a run's findings phase alone (evaluate every control, write findings.json and findings.csv) over the
- * inventory of a kept pack, on one thread and with the evaluation thread, back to back. `npx tsx
+ * inventory of a kept pack, on one thread and with the evaluation thread (the run's share), back to back. `npx tsx
  * scripts/bench-findings.ts <pack> [rounds]`. The other phases of a run are measured by scripts/bench.ts.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { evaluationPieces } from '../src/commands/evaluation-thread.js';
+import { evaluationPieces, RUN_ONE_IN } from '../src/commands/evaluation-thread.js';
 import { resultBase } from '../src/commands/results.js';
 import { controls } from '../src/controls/index.js';
 import { evaluationStream } from '../src/engine/evaluate.js';
@@ -36,7 +36,7 @@ for (let round = 0; round < Number(rounds); round++) {
     const started = performance.now();
     const cpu = process.cpuUsage();
     const written = await writeFindingsFiles(staging, base, evaluation, (separator) =>
-      threads === 1 ? [evaluation.findings] : evaluationPieces(evaluation, { csv: { controls: base.controls, sources: base.sources }, separator }),
+      threads === 1 ? [evaluation.findings] : evaluationPieces(evaluation, { csv: { controls: base.controls, sources: base.sources }, separator, oneIn: RUN_ONE_IN }),
     );
     const used = process.cpuUsage(cpu);
     console.log(

@@ -29,8 +29,16 @@ export type EvaluationThreadMessage = { slice: number; identities: string } | { 
 
 export type EvaluationWorkerMessage = { rendered: RenderedFindings } | { waivers: WaiverCounts } | { error: string };
 
-/** Below this many units to hand over, a second thread costs more than it saves. */
-const HELP_FROM = 8;
+/**
+ * The share a run hands over: one slice in three. Half made the findings phase faster still (16.4–18.0 s against
+ * 19–20 s at 100 000 identities), but the thread's copy of half the identities took a run with a baseline to
+ * 1 008–1 037 MiB at the peak, over the 1 GiB a run is held to; a third keeps it at about 890 MiB
+ * (docs/benchmarks.md). `reperform` holds less besides and hands over half.
+ */
+export const RUN_ONE_IN = 3;
+
+/** Below this many slices of the population to hand over, a second thread costs more than it saves. */
+const HELP_FROM = 4;
 const AHEAD = 4;
 /** As the pack readers' threads: V8's default young generation grows to about 50 MiB beside the run's own heap. */
 const YOUNG_GENERATION_MB = 16;
@@ -40,10 +48,12 @@ export interface HelperOptions {
   csv?: Pick<ResultSet, 'controls' | 'sources'>;
   /** Between two lines of findings.json. */
   separator: string;
-  /** Hand over from this many units (tests take a small population). */
+  /** Hand over from this many slices (tests take a small population). */
   helpFrom?: number;
   /** The cores there are: one keeps every unit here. */
   cores?: number;
+  /** One slice in this many goes to the thread (the second of each run of them): two by default. */
+  oneIn?: number;
 }
 
 /**
@@ -56,9 +66,9 @@ export async function* evaluationPieces(evaluation: UnitEvaluation, options: Hel
   const registry = new Map(controls.map((control) => [control.meta.id, control]));
   const units = [...evaluation.units()];
   const handed = (unit: EvaluationUnit): unit is EvaluationUnit & { slice: number } =>
-    unit.slice !== undefined && unit.slice % 2 === 1 && registry.get(unit.active.control.meta.id) === unit.active.control;
+    unit.slice !== undefined && unit.slice % (options.oneIn ?? 2) === 1 && registry.get(unit.active.control.meta.id) === unit.active.control;
   const handedOver = units.filter(handed);
-  const helps = handedOver.length >= (options.helpFrom ?? HELP_FROM) && (options.cores ?? availableParallelism()) > 1;
+  const helps = new Set(handedOver.map((unit) => unit.slice)).size >= (options.helpFrom ?? HELP_FROM) && (options.cores ?? availableParallelism()) > 1;
   if (helps) collectGarbage();
   const helper = helps ? startHelper(evaluation, handedOver, options) : undefined;
   if (!helper) {

@@ -24,7 +24,7 @@ import { sortResultSet } from '../writers/sorted.js';
 import type { ResultSet } from '../writers/types.js';
 import { describeIncompleteness } from '../writers/describe.js';
 import { commandLogger, loadConfigFor, withSystemsOption, loadRegistries, resolveAsOf, signingKeyFor, sourceProgress, trustedKeys, type GlobalOptions } from './context.js';
-import { evaluationPieces } from './evaluation-thread.js';
+import { evaluationPieces, RUN_ONE_IN } from './evaluation-thread.js';
 import { emit, resolveOutputs, type OutputTarget, type ReportOptions } from './output.js';
 import { exitCodeFor, resultBase } from './results.js';
 
@@ -163,7 +163,7 @@ export async function sealRun(loaded: LoadedConfig, loadedInputs: RunInputs, key
       }
       // The controls are evaluated as findings.json and findings.csv are written: only the listed findings are held.
       const { results, account, digests } = await writeFindingsFiles(staging, base, pipeline.evaluation, (separator) =>
-        evaluationPieces(pipeline.evaluation, { csv: { controls: base.controls, sources: base.sources }, separator }),
+        evaluationPieces(pipeline.evaluation, { csv: { controls: base.controls, sources: base.sources }, separator, oneIn: RUN_ONE_IN }),
       );
       const toolCommit = commitOf();
       const record: RunRecord = {

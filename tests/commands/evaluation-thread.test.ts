@@ -49,7 +49,7 @@ interface Written {
 }
 
 /** findings.json and findings.csv as a run writes them, its units judged here alone or with the evaluation thread. */
-async function written(identities: readonly Identity[], sliceSize: number, threads: 'here' | 'thread', controls = active, cores = 2): Promise<Written> {
+async function written(identities: readonly Identity[], sliceSize: number, threads: 'here' | 'thread', controls = active, cores = 2, oneIn = 2): Promise<Written> {
   const staging = await mkdtemp(path.join(os.tmpdir(), 'nhi-evaluation-thread-'));
   dirs.push(staging);
   const { findings: _findings, waivers: _waivers, summary: _summary, ...base } = aResultSet({
@@ -70,7 +70,7 @@ async function written(identities: readonly Identity[], sliceSize: number, threa
     }
   }
   const { results, account } = await writeFindingsFiles(staging, base, evaluation, (separator) =>
-    threads === 'here' ? [evaluation.findings] : counted(evaluationPieces(evaluation, { csv: { controls: base.controls, sources: base.sources }, separator, helpFrom: 1, cores })),
+    threads === 'here' ? [evaluation.findings] : counted(evaluationPieces(evaluation, { csv: { controls: base.controls, sources: base.sources }, separator, helpFrom: 1, cores, oneIn })),
   );
   const read = (file: string) => readFile(path.join(staging, file), 'utf8');
   return { dir: staging, json: await read('findings.json'), csv: await read('findings.csv'), results, account, rendered };
@@ -79,9 +79,9 @@ async function written(identities: readonly Identity[], sliceSize: number, threa
 describe('the evaluation thread', () => {
   it('writes findings.json and findings.csv byte for byte as one thread does, with the same summary, listed findings and account', async () => {
     await fc.assert(
-      fc.asyncProperty(aPopulation(now, { minLength: 4, maxLength: 40 }), fc.integer({ min: 1, max: 5 }), async (identities, sliceSize) => {
+      fc.asyncProperty(aPopulation(now, { minLength: 4, maxLength: 40 }), fc.integer({ min: 1, max: 5 }), fc.integer({ min: 2, max: 4 }), async (identities, sliceSize, oneIn) => {
         const here = await written(identities, sliceSize, 'here');
-        const thread = await written(identities, sliceSize, 'thread');
+        const thread = await written(identities, sliceSize, 'thread', active, 2, oneIn);
         // A second slice is the first the thread takes.
         expect(thread.rendered > 0).toBe(identities.length > sliceSize);
         expect({ ...thread, dir: '', rendered: 0 }).toEqual({ ...here, dir: '' });
