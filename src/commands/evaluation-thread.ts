@@ -57,8 +57,8 @@ export interface HelperOptions {
 }
 
 /**
- * The evaluation's walk with every other slice of each control that judges identities alone judged and rendered on
- * a second thread while this one judges, renders and writes the rest: the pieces come in the evaluation's order,
+ * The evaluation's walk with one slice in `oneIn` of each control that judges identities alone judged and rendered
+ * on a second thread while this one judges, renders and writes the rest: the pieces come in the evaluation's order,
  * and the files are byte for byte those one thread writes. One core, a small population, or a control the thread
  * cannot load (not the registry's own) keep it all here.
  */
