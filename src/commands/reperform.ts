@@ -121,7 +121,8 @@ export default async function reperform(packDir: string, options: { publicKey: s
   const { identities, digest } = await readIdentitiesDigested(head);
   const pack = { ...head, identities, identitiesDigest: digest };
   const reperformed = await reperformPack(pack);
-  const result = { ...reperformed, findings: await compareSealedFindings(pack, reperformed.evaluation) };
+  const inventory = reperformed.compareInventory();
+  const result = { ...reperformed, inventory, findings: await compareSealedFindings(pack, reperformed.evaluation) };
   const inputs = result.inputs
     .filter((i) => i.kind !== 'config')
     .map((i) => `${i.kind} ${i.rows ?? '?'} rows`)

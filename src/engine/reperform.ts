@@ -21,7 +21,8 @@ export interface Comparison {
 export interface Reperformance {
   /** The sealed inputs, with the rows each holds. */
   inputs: InputFile[];
-  inventory: Comparison;
+  /** The re-joined inventory against the sealed one, compared when asked (`report` wants only the evaluation). */
+  compareInventory(): Comparison;
   /** The re-performed evaluation, walked a control at a time as the sealed findings are read (ListComparison). */
   evaluation: UnitEvaluation;
   /** The sealed systems registry, when the run had one. */
@@ -192,7 +193,7 @@ export function reperformRun(run: SealedRun, sealedInputs: InputFile[], enrichme
   });
   return {
     inputs: inputs.files,
-    inventory: compareLists(run.identities, identities, (i) => i.id, run.identitiesDigest),
+    compareInventory: () => compareLists(run.identities, identities, (i) => i.id, run.identitiesDigest),
     evaluation,
     ...(inputs.systems ? { systems: inputs.systems } : {}),
   };
