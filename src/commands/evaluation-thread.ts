@@ -3,7 +3,7 @@ import type { Worker } from 'node:worker_threads';
 import { controls } from '../controls/index.js';
 import type { ActiveControl, EvaluationUnit, UnitEvaluation, WaiverCounts } from '../engine/evaluate.js';
 import type { FindingsPiece, RenderedFindings } from '../evidence/findings-files.js';
-import { startThread } from '../evidence/thread.js';
+import { startThread, threadMessages } from '../evidence/thread.js';
 import { collectGarbage } from '../heap.js';
 import type { Waiver } from '../sdk/index.js';
 import type { ResultSet } from '../writers/types.js';
@@ -114,31 +114,9 @@ function startHelper(evaluation: UnitEvaluation, units: Array<EvaluationUnit & {
   }
   // A slice at a time, so the text is never all held here, nor on its way, at once.
   for (const [slice, identities] of slices) worker.postMessage({ slice, identities: JSON.stringify(identities) } satisfies EvaluationThreadMessage);
-  const arrived: EvaluationWorkerMessage[] = [];
-  let failure: Error | undefined;
-  let waiting: (() => void) | undefined;
-  const settle = () => {
-    waiting?.();
-    waiting = undefined;
-  };
-  worker.on('message', (message: EvaluationWorkerMessage) => {
-    arrived.push(message);
-    settle();
-  });
-  worker.on('error', (error) => {
-    failure ??= error;
-    settle();
-  });
-  worker.on('exit', (code) => {
-    failure ??= new Error(`the evaluation thread stopped (exit code ${code}) before it handed over every unit`);
-    settle();
-  });
+  const messages = threadMessages<EvaluationWorkerMessage>(worker, () => new Error('the evaluation thread stopped before it handed over every unit'));
   async function take(): Promise<EvaluationWorkerMessage> {
-    while (arrived.length === 0) {
-      if (failure) throw failure;
-      await new Promise<void>((resolve) => (waiting = resolve));
-    }
-    const message = arrived.shift()!;
+    const message = await messages.take();
     if ('error' in message) throw new Error(message.error);
     return message;
   }

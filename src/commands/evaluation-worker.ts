@@ -1,7 +1,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { controls } from '../controls/index.js';
 import { judgeUnit, type ActiveControl, type WaiverTally } from '../engine/evaluate.js';
-import { renderFindings } from '../evidence/findings-files.js';
+import { renderFindings, type FindingsRendering } from '../evidence/findings-files.js';
 import type { Identity } from '../sdk/index.js';
 import { findingsCsvRecords } from '../writers/csv.js';
 import type { EvaluationThreadMessage, EvaluationWorkerData, EvaluationWorkerMessage } from './evaluation-thread.js';
@@ -37,13 +37,14 @@ try {
     }),
   );
   await until(() => slices.size === data.slices);
-  const identities = [...slices.values()].flat();
-  const systems = new Map(identities.map((i) => [i.id, i.systems?.map((s) => s.name)]));
-  const rendering = {
-    ...(data.csv ? { record: findingsCsvRecords({ ...data.csv, identities }).record } : {}),
-    separator: data.separator,
-    systemsOf: (id: string) => systems.get(id),
-  };
+  const rendering: FindingsRendering = { separator: data.separator, systemsOf: () => undefined };
+  if (data.csv) {
+    // The CSV record and the summary's tally need each identity's verdict and systems; lines alone need neither.
+    const identities = [...slices.values()].flat();
+    const systems = new Map(identities.map((i) => [i.id, i.systems?.map((s) => s.name)]));
+    rendering.record = findingsCsvRecords({ ...data.csv, identities }).record;
+    rendering.systemsOf = (id) => systems.get(id);
+  }
   const now = new Date(data.now);
   const tallies: WaiverTally[] = data.waivers.map((waiver) => ({ waiver, applied: 0, expired: 0 }));
   for (const unit of data.units) {

@@ -2,7 +2,7 @@ import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Worker } from 'node:worker_threads';
 import { ConfigError, type Finding, type Grant, type Identity, type Problem } from '../sdk/index.js';
-import { startThread } from './thread.js';
+import { startThread, threadMessages } from './thread.js';
 
 /** What a diff reads of a finding: its place, its status and its message, without its evidence. */
 export type FindingBrief = Pick<Finding, 'controlId' | 'identityId' | 'credentialId' | 'status' | 'message'>;
@@ -82,33 +82,10 @@ export async function* listBatches(dir: string, list: ListView): AsyncGenerator<
   const shared = new SharedArrayBuffer(8);
   const counters = new Int32Array(shared);
   const worker = startWorker({ dir, list, shared });
-  const messages: ListMessage[] = [];
-  let waiting: (() => void) | undefined;
-  let failure: Error | undefined;
-  const wake = () => {
-    waiting?.();
-    waiting = undefined;
-  };
-  worker.on('message', (message: ListMessage) => {
-    messages.push(message);
-    wake();
-  });
-  worker.on('error', (error) => {
-    failure = error;
-    wake();
-  });
-  worker.on('exit', () => {
-    failure ??= new Error(`reading ${list} of ${dir} stopped before their end`);
-    wake();
-  });
+  const messages = threadMessages<ListMessage>(worker, () => new Error(`reading ${list} of ${dir} stopped before their end`));
   try {
     for (;;) {
-      const message = messages.shift();
-      if (!message) {
-        if (failure) throw failure;
-        await new Promise<void>((resolve) => (waiting = resolve));
-        continue;
-      }
+      const message = await messages.take();
       if ('end' in message) return;
       if ('error' in message) {
         const { error } = message;
