@@ -2,14 +2,19 @@ import type { Config } from '../config.js';
 import { findingKey, ListComparison, reperformRun, type Comparison } from '../engine/reperform.js';
 import type { UnitEvaluation } from '../engine/evaluate.js';
 import type { FindingsPiece } from '../evidence/findings-files.js';
+import path from 'node:path';
 import { displayPath, forEachJsonItem, readEnrichment, readIdentitiesDigested, readSealedInputs, type ItemConsumer, type PackData, type PackHead } from '../evidence/read-pack.js';
 import { ExitError, EXIT, FindingSchema, type Finding } from '../sdk/index.js';
 import { stableStringify } from '../stable-json.js';
 import { safeLines } from '../terminal.js';
-import { findingLine } from '../writers/json.js';
+import { FINDINGS_KEY, findingLine } from '../writers/json.js';
+import { fileChunks } from '../evidence/file-chunks.js';
+import { DigestingWriter } from '../evidence/seal.js';
 import { controls } from '../controls/index.js';
 import { evaluationPieces } from './evaluation-thread.js';
 import { openPackArgument, optionalConfig, trustedKeys, type GlobalOptions } from './context.js';
+
+const FINDINGS_FILE = 'findings.json';
 
 /** Re-performs a verified pack's join and evaluation; a pack sealed before inputs were kept cannot be. */
 export async function reperformPack(pack: PackData<'identities'> & { identitiesDigest?: string }) {
@@ -89,7 +94,7 @@ export async function compareSealedFindings(
   let comparison: ListComparison<Finding | string> | undefined;
   let threaded = true;
   try {
-    await forEachJsonItem(pack.dir, 'findings.json', 'findings', FindingSchema, () => {
+    await forEachJsonItem(pack.dir, FINDINGS_FILE, FINDINGS_KEY, FindingSchema, () => {
       const consumer: ItemConsumer<Finding> = { item: (finding) => comparison!.value(finding), line: (text, read) => comparison!.text(text, read) };
       if (comparison) {
         threaded = false;
@@ -108,8 +113,90 @@ export async function compareSealedFindings(
   }
 }
 
+/** Past this, findings.json is not laid out as packs write it: what comes before its list is the run and a summary. */
+const OPENING_LIMIT = 64 << 20;
+
+/**
+ * findings.json up to its list's first item, as packs lay it out (the list a top-level member, an item a line),
+ * and what parts two items there; undefined for a file laid out otherwise, or with no findings.
+ */
+async function findingsOpening(file: string): Promise<{ opening: Buffer; separator: string } | undefined> {
+  const marker = Buffer.from(`\n  ${JSON.stringify(FINDINGS_KEY)}: [\n`);
+  const pieces: Buffer[] = [];
+  let read = 0;
+  let found = -1;
+  for await (const chunk of fileChunks(file)) {
+    // The marker may straddle two pieces: search from just before this one.
+    const from = Math.max(0, read - marker.length);
+    pieces.push(Buffer.from(chunk));
+    read += chunk.length;
+    const head = Buffer.concat(pieces, read);
+    pieces.splice(0, pieces.length, head);
+    if (found < 0) found = head.indexOf(marker, from);
+    if (found >= 0) {
+      let end = found + marker.length;
+      while (head[end] === 0x20) end++;
+      // The indent may run on into the next piece.
+      if (end < head.length) return head[end] === 0x7b ? { opening: head.subarray(0, end), separator: `,\n${' '.repeat(end - found - marker.length)}` } : undefined;
+    }
+    if (read > OPENING_LIMIT) return undefined;
+  }
+  return undefined;
+}
+
+/**
+ * The re-performed findings against the sealed findings.json by digest, without reading the sealed list: they are
+ * rendered as a run writes them, between the file's own text before and after its list, and digested. Equal to the
+ * digest SHA256SUMS seals (verified before the pack was read), the file's list is exactly them, byte for byte. When
+ * it is not, or the file is laid out otherwise, undefined: only the item-by-item comparison can say which differ.
+ * Half of each control's slices are rendered on the evaluation thread meanwhile.
+ */
+export async function findingsFileMatch(
+  pack: Pick<PackHead, 'dir' | 'manifest'>,
+  evaluation: UnitEvaluation,
+  pieces: (separator: string) => AsyncGenerator<FindingsPiece> = (separator) => evaluationPieces(evaluation, { separator }),
+): Promise<{ count: number; sha256: string } | undefined> {
+  const file = path.join(pack.dir, FINDINGS_FILE);
+  const sealed = pack.manifest.files?.find((f) => f.path === FINDINGS_FILE);
+  const found = sealed ? await findingsOpening(file) : undefined;
+  if (!sealed || !found) return undefined;
+  const { opening, separator } = found;
+  const out = DigestingWriter.digestOnly(FINDINGS_FILE);
+  await out.writeBytes(opening);
+  let count = 0;
+  const walk = pieces(separator);
+  try {
+    for await (const piece of walk) {
+      if (!('json' in piece)) {
+        for (const finding of piece) {
+          const line = findingLine(finding, stableStringify(finding.evidence));
+          const flushing = out.write(count++ === 0 ? line : separator + line);
+          if (flushing) await flushing;
+        }
+        continue;
+      }
+      if (piece.count === 0) continue;
+      if (count > 0) await out.write(separator);
+      for (const bytes of piece.json) await out.writeBytes(bytes);
+      count += piece.count;
+    }
+  } finally {
+    await walk.return(undefined);
+  }
+  // The rest of the sealed file after as many bytes as the re-performed list takes: the same only if the list is.
+  for await (const bytes of fileChunks(file, undefined, out.written)) await out.writeBytes(Buffer.from(bytes));
+  const again = await out.close();
+  return again.sha256 === sealed.sha256 ? { count, sha256: again.sha256 } : undefined;
+}
+
 function differences(what: string, comparison: Comparison): string[] {
   return comparison.differing.slice(0, 50).map((key) => `  ${what} ${key}`);
+}
+
+/** The join and evaluation re-performed once: the inventory compared, and the findings by findings.json's digest. */
+async function firstPass(pack: Parameters<typeof reperformPack>[0]) {
+  const reperformed = await reperformPack(pack);
+  return { inputs: reperformed.inputs, inventory: reperformed.compareInventory(), matched: await findingsFileMatch(pack, reperformed.evaluation) };
 }
 
 /**
@@ -120,9 +207,16 @@ export default async function reperform(packDir: string, options: { publicKey: s
   const head = await openPackArgument(packDir, await trustedKeys(options.publicKey, await optionalConfig(globals)), []);
   const { identities, digest } = await readIdentitiesDigested(head);
   const pack = { ...head, identities, identitiesDigest: digest };
-  const reperformed = await reperformPack(pack);
-  const inventory = reperformed.compareInventory();
-  const result = { ...reperformed, inventory, findings: await compareSealedFindings(pack, reperformed.evaluation) };
+  const first = await firstPass(pack);
+  const { matched } = first;
+  const result = {
+    inputs: first.inputs,
+    inventory: first.inventory,
+    // The walk is spent when the digests differ: the join is made again for the comparison that names what differs.
+    findings: matched
+      ? { count: matched.count, sealedDigest: matched.sha256, againDigest: matched.sha256, differing: [] }
+      : await compareSealedFindings(pack, (await reperformPack(pack)).evaluation),
+  };
   const inputs = result.inputs
     .filter((i) => i.kind !== 'config')
     .map((i) => `${i.kind} ${i.rows ?? '?'} rows`)
@@ -130,9 +224,10 @@ export default async function reperform(packDir: string, options: { publicKey: s
   const version = `tool ${pack.manifest.tool.version} sealed it; re-performed with ${controls.length} controls of the running tool`;
   const same = result.inventory.differing.length === 0 && result.findings.differing.length === 0 && result.inventory.sealedDigest === result.inventory.againDigest && result.findings.sealedDigest === result.findings.againDigest;
   if (same) {
+    const digest = matched ? `${FINDINGS_FILE} sha256 ${matched.sha256}, as SHA256SUMS seals it` : `findings sha256 ${result.findings.againDigest}`;
     process.stdout.write(
       safeLines(
-        `IDENTICAL: ${result.findings.count} findings re-performed from ${result.inventory.count} identities match the pack byte for byte (findings sha256 ${result.findings.againDigest}; ${version})\n` +
+        `IDENTICAL: ${result.findings.count} findings re-performed from ${result.inventory.count} identities match the pack byte for byte (${digest}; ${version})\n` +
           `  join repeated with the sealed inputs (${inputs || 'no registries'}): inventory sha256 ${result.inventory.againDigest}, identical\n`,
       ),
     );

@@ -9,16 +9,17 @@ import { StringDecoder } from 'node:string_decoder';
 export const CHUNK_BYTES = 1 << 16;
 
 /**
- * A file's bytes in pieces read into one buffer, reused: each piece is valid only until the next is asked for, so a
- * caller that keeps one copies it.
+ * A file's bytes from offset `from` in pieces read into one buffer, reused: each piece is valid only until the next
+ * is asked for, so a caller that keeps one copies it.
  */
-export async function* fileChunks(file: string, size = CHUNK_BYTES): AsyncGenerator<Buffer> {
+export async function* fileChunks(file: string, size = CHUNK_BYTES, from = 0): AsyncGenerator<Buffer> {
   const handle = await open(file, 'r');
   try {
     const buffer = Buffer.allocUnsafeSlow(size);
-    for (;;) {
-      const { bytesRead } = await handle.read(buffer, 0, size, null);
+    for (let position = from; ; ) {
+      const { bytesRead } = await handle.read(buffer, 0, size, position);
       if (bytesRead === 0) return;
+      position += bytesRead;
       yield buffer.subarray(0, bytesRead);
     }
   } finally {

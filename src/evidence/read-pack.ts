@@ -66,6 +66,8 @@ const ManifestSchema = z.looseObject({
   backfill: z.boolean().optional(),
   ipe: z.object({ inputs: z.array(SealedInputSchema), enrichment: z.string() }).optional(),
   signing: z.object({ algorithm: z.string(), keyId: z.string() }),
+  /** Every file but the seal's own, with the digest SHA256SUMS holds for it (verification checked they agree). */
+  files: z.array(z.looseObject({ path: z.string(), sha256: z.string(), size: z.number() })).optional(),
 });
 export type PackManifest = z.infer<typeof ManifestSchema>;
 

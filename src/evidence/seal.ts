@@ -147,11 +147,21 @@ export class DigestingWriter {
   private constructor(
     private readonly file: string,
     private readonly pack: string,
-    private readonly handle: FileHandle,
+    private readonly handle: FileHandle | undefined,
   ) {}
 
   static async open(file: string, pack: string): Promise<DigestingWriter> {
     return new DigestingWriter(file, pack, await open(file, 'w'));
+  }
+
+  /** The digest of what a file would hold, written nowhere: a sealed file's content made again, to compare. */
+  static digestOnly(pack: string): DigestingWriter {
+    return new DigestingWriter(pack, pack, undefined);
+  }
+
+  /** The bytes written so far. */
+  get written(): number {
+    return this.size + this.used;
   }
 
   /** Adds a piece of text; a promise, to wait for before the next piece, only when the disk is blocks behind. */
@@ -177,7 +187,7 @@ export class DigestingWriter {
       this.flushBlock();
       await this.keepUp(0);
     } finally {
-      await this.handle.close();
+      await this.handle?.close();
     }
     return { path: this.pack, sha256: this.hash.digest('hex'), size: this.size };
   }
@@ -185,7 +195,7 @@ export class DigestingWriter {
   /** Closes the file after a failure; the staging folder it is in is discarded. */
   async abandon(): Promise<void> {
     await Promise.allSettled(this.inFlight.splice(0));
-    await this.handle.close().catch(() => undefined);
+    await this.handle?.close().catch(() => undefined);
   }
 
   private async flushThen(piece: string): Promise<void> {
@@ -215,9 +225,11 @@ export class DigestingWriter {
   }
 
   private async writeAt(bytes: Uint8Array, position: number): Promise<void> {
+    const handle = this.handle;
+    if (!handle) return;
     // One write(2) may take fewer bytes than given (a full disk, a signal): write the rest rather than seal a short file.
     for (let offset = 0; offset < bytes.length; ) {
-      const { bytesWritten } = await this.handle.write(bytes, offset, bytes.length - offset, position + offset);
+      const { bytesWritten } = await handle.write(bytes, offset, bytes.length - offset, position + offset);
       if (bytesWritten === 0) throw new Error(`${this.file}: the file system took no bytes at offset ${position + offset}`);
       offset += bytesWritten;
     }

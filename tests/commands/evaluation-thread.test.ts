@@ -1,10 +1,11 @@
+import { createHash } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import { evaluationPieces } from '../../src/commands/evaluation-thread.js';
-import { compareSealedFindings } from '../../src/commands/reperform.js';
+import { compareSealedFindings, findingsFileMatch } from '../../src/commands/reperform.js';
 import { controls as builtIn } from '../../src/controls/index.js';
 import { compareIds } from '../../src/engine/collect.js';
 import { evaluationStream, type ActiveControl } from '../../src/engine/evaluate.js';
@@ -171,5 +172,57 @@ describe('reperform with the evaluation thread', () => {
     const cut = await compared(population, 2, () => [...text.slice(0, lines[2]! - 1), text[lines[2]! - 1]!.replace(/,$/, ''), ...text.slice(lines.at(-1)!)].join('\n'));
     expect(cut.comparison.differing).toEqual(lines.slice(3).map((n) => keyAt(plain.json, n)).sort(compareIds));
     expect(cut.comparison.count).toBe(lines.length);
+  }, 120_000);
+});
+
+describe('reperform by the digest of findings.json', () => {
+  const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
+  /** The re-performed findings against a findings.json (`edit` of the one a run writes) sealed with its own digest. */
+  async function matched(identities: readonly Identity[], sliceSize: number, edit: (json: string) => string = (json) => json, sealedDigest = true) {
+    const sealed = await written(identities, sliceSize, 'here');
+    const text = edit(sealed.json);
+    await writeFile(path.join(sealed.dir, 'findings.json'), text);
+    const files = sealedDigest ? [{ path: 'findings.json', sha256: sha256(text), size: Buffer.byteLength(text) }] : undefined;
+    const evaluation = evaluationStream(identities, active, { now, waivers, includeHumans: true, sliceSize });
+    let rendered = 0;
+    async function* counted(separator: string): AsyncGenerator<FindingsPiece> {
+      for await (const piece of evaluationPieces(evaluation, { separator, helpFrom: 1, cores: 2 })) {
+        if ('json' in piece) rendered++;
+        yield piece;
+      }
+    }
+    const manifest = { files } as Parameters<typeof findingsFileMatch>[0]['manifest'];
+    return { sealed, match: await findingsFileMatch({ dir: sealed.dir, manifest }, evaluation, counted), rendered };
+  }
+  const population = (seed: number, length = 30) => fc.sample(aPopulation(now, { minLength: length, maxLength: length }), { numRuns: 1, seed })[0]!;
+  const findingLines = (json: string) => json.split('\n').flatMap((line, i) => (line.startsWith('    {"controlId"') ? [i] : []));
+
+  it('matches findings.json byte for byte, with the thread\'s lines among the ones made here', async () => {
+    for (const [seed, sliceSize] of [[11, 2], [12, 3], [13, 7]] as const) {
+      const { sealed, match, rendered } = await matched(population(seed), sliceSize);
+      expect(rendered).toBeGreaterThan(0);
+      expect(match).toEqual({ count: findingLines(sealed.json).length, sha256: sha256(sealed.json) });
+    }
+  }, 120_000);
+
+  it('does not match a findings.json with a finding edited, removed or added, or laid out otherwise, sealed with its digest', async () => {
+    const identities = population(11);
+    const plain = await written(identities, 2, 'here');
+    const lines = findingLines(plain.json);
+    const at = lines[Math.floor(lines.length / 2)]!;
+    const edits: Record<string, (json: string) => string> = {
+      // The same length: the digest, not the size, tells it apart.
+      'a letter of a message': (json) => json.split('\n').map((line, i) => (i === at ? line.replace(/"message":"(.)/, (_m, c: string) => `"message":"${c === 'x' ? 'y' : 'x'}`) : line)).join('\n'),
+      'a finding removed': (json) => json.split('\n').filter((_line, i) => i !== at).join('\n'),
+      'a finding twice': (json) => json.split('\n').flatMap((line, i) => (i === at ? [line, line] : [line])).join('\n'),
+      'the items indented': (json) => `${JSON.stringify(JSON.parse(json), null, 2)}\n`,
+      'no findings': (json) => `${JSON.stringify({ ...JSON.parse(json), findings: [] }, null, 2)}\n`,
+    };
+    for (const [what, edit] of Object.entries(edits)) {
+      expect(edit(plain.json), what).not.toBe(plain.json);
+      expect((await matched(identities, 2, edit)).match, what).toBeUndefined();
+    }
+    // A manifest without the files' digests (a pack read otherwise) is compared item by item instead.
+    expect((await matched(identities, 2, undefined, false)).match).toBeUndefined();
   }, 120_000);
 });
