@@ -16,17 +16,24 @@ const port = parentPort!;
 const counters = new Int32Array((workerData as ListWorkerData).shared);
 const send = (message: ListMessage) => port.postMessage(message);
 const brief = (f: Finding) => [f.controlId, f.identityId, f.credentialId ?? null, f.status, f.message];
+/**
+ * An identity validated is the very data it was parsed from (IdentitySchema's objects are strict, and it neither
+ * defaults nor transforms: a test keeps it so), so its text goes on as read: not written out again here, and
+ * parsed by the reader with its keys in the order the pack sealed them, which canonical JSON needs not sort again.
+ */
+const asRead = (identity: unknown, text: string | undefined) => text ?? JSON.stringify(identity);
 const read =
   list === 'finding-briefs'
-    ? { file: 'findings.json', key: 'findings', schema: FindingSchema as z.ZodType<unknown>, row: (finding: unknown) => brief(finding as Finding) }
-    : { file: 'inventory.json', key: 'identities', schema: IdentitySchema as z.ZodType<unknown>, row: list === 'identities' ? (identity: unknown) => identity : (identity: unknown) => identityBrief(identity as Identity) };
+    ? { file: 'findings.json', key: 'findings', schema: FindingSchema as z.ZodType<unknown>, row: (finding: unknown) => JSON.stringify(brief(finding as Finding)) }
+    : { file: 'inventory.json', key: 'identities', schema: IdentitySchema as z.ZodType<unknown>, row: list === 'identities' ? asRead : (identity: unknown) => JSON.stringify(identityBrief(identity as Identity)) };
 const { file, key, schema, row } = read;
 let sent = 0;
 let handed = 0;
-let batch: unknown[] = [];
+/** Each item's JSON text. */
+let batch: string[] = [];
 
 function flush(): void {
-  send({ batch: JSON.stringify(batch) });
+  send({ batch: `[${batch.join(',')}]` });
   batch = [];
   sent++;
   for (let taken = Atomics.load(counters, TAKEN); sent - taken >= LIST_AHEAD && Atomics.load(counters, STOPPED) === 0; taken = Atomics.load(counters, TAKEN)) {
@@ -39,9 +46,9 @@ try {
     // Read again from the start, as a file laid out otherwise is: what was handed on cannot be taken back.
     if (handed > 0) throw notLaidOutPast(path.join(dir, file), key, handed);
     return {
-      item: (item) => {
+      item: (item, text) => {
         handed++;
-        batch.push(row(item));
+        batch.push(row(item, text));
         if (batch.length >= LIST_BATCH) flush();
       },
     };

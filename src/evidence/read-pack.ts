@@ -156,7 +156,8 @@ export async function readJsonItems<T>(dir: string, file: string, key: string, s
 
 /** What takes a pack file's items one at a time. */
 export interface ItemConsumer<T> {
-  item(value: T): void;
+  /** An item as validated, and the text it was parsed from when read as packs lay their files out. */
+  item(value: T, text?: string): void;
   /**
    * An item sealed whole on one line, as that line's text (compact canonical JSON); `read` parses and validates
    * it. Without this, such items come to `item` too.
@@ -291,14 +292,14 @@ export async function forEachJsonItem<T>(dir: string, file: string, key: string,
   const problems: Problem[] = [];
   let consumer = start();
   const validate = validator(schema, key, problems);
-  const accept = (value: unknown, index: number) => {
+  const accept = (value: unknown, index: number, text?: string) => {
     const item = validate(value, index);
-    if (item !== undefined) consumer.item(item);
+    if (item !== undefined) consumer.item(item, text);
   };
   let index = 0;
   const onItem = (text: string, oneLine: boolean) => {
     const at = index++;
-    if (!oneLine || !consumer.line) return accept(JSON.parse(text), at);
+    if (!oneLine || !consumer.line) return accept(JSON.parse(text), at, text);
     consumer.line(text, () => {
       const item = validate(JSON.parse(text), at);
       if (item === undefined) throw new ConfigError(full, problems);

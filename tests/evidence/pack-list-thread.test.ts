@@ -121,6 +121,10 @@ describe('identitiesOffThread: a pack\'s identities read and validated on a thre
     const offThread = await identitiesOffThread(dir);
     expect(offThread).toEqual(await readJsonItems(dir, 'inventory.json', 'identities', IdentitySchema));
     expect(offThread).toEqual(identities);
+    // As read: with their keys in the order the pack sealed them (canonical), not the schema's.
+    const keys = (value: unknown): string[] => (value && typeof value === 'object' ? Object.entries(value).flatMap(([key, child]) => [key, ...keys(child)]) : []);
+    expect(keys(offThread)).toEqual(keys(JSON.parse(stableStringify(identities))));
+    expect(keys(offThread)).not.toEqual(keys(identities));
   });
 
   it('gives their briefs, as a diff reads them, when asked for those', async () => {
