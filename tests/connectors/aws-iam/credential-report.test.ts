@@ -48,6 +48,23 @@ describe('credential report', () => {
     });
   });
 
+  it('reads columns in any order, and a quoted name with a comma in it, by header name', () => {
+    const csv = read('credential-report-16-columns.csv').trim().split('\n').map((line) => line.split(','));
+    // user and arn moved to the end; the report's own fields hold no comma or quote.
+    const moved = csv.map((fields) => [...fields.slice(2), fields[0], fields[1]]);
+    moved[2]![moved[2]!.length - 2] = '"legacy,batch"';
+    const reordered = parseCredentialReport(moved.map((fields) => fields.join(',')).join('\n'));
+    const original = parseCredentialReport(csv.map((fields) => fields.join(',')).join('\n'));
+    expect(reordered.map((r) => r.user)).toEqual(original.map((r) => (r.user === 'legacy-batch' ? 'legacy,batch' : r.user)));
+    expect(reordered[1]).toEqual({ ...original[1], user: 'legacy,batch' });
+  });
+
+  it('refuses a report without a user or arn column, and reads one with no rows as no users', () => {
+    const text = read('credential-report-16-columns.csv');
+    expect(() => parseCredentialReport(text.replace(/^user,/, 'username,'))).toThrow(/no user or arn column/);
+    expect(parseCredentialReport(text.split('\n')[0]!)).toEqual([]);
+  });
+
   it('names the line of a row it cannot read', () => {
     const bad = read('credential-report-16-columns.csv').replace('2013-09-05T19:40:00+00:00', 'yesterday');
     expect(() => parseCredentialReport(bad)).toThrow(/line 3 \(legacy-batch\): not a date: yesterday/);
