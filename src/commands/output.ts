@@ -97,7 +97,8 @@ export async function emit(results: ResultSet, targets: readonly OutputTarget[],
  */
 export async function writeOutput(writer: Writer, results: ResultSet, options: RenderOptions, file: string | undefined): Promise<void> {
   const blocks = Readable.from(writer.chunks ? inBlocks(writer.chunks(results, options)) : [writer.render(results, options)]);
-  if (file) await pipeline(blocks, createWriteStream(file));
+  // A mebibyte may wait for the disk while the next blocks are made: with the default 16 KiB, every block did.
+  if (file) await pipeline(blocks, createWriteStream(file, { highWaterMark: 1 << 20 }));
   else await pipeline(blocks, process.stdout, { end: false });
 }
 

@@ -24,16 +24,17 @@ const brief = (f: Finding) => [f.controlId, f.identityId, f.credentialId ?? null
 const asRead = (identity: unknown, text: string | undefined) => text ?? JSON.stringify(identity);
 const read =
   list === 'finding-briefs'
-    ? { file: 'findings.json', key: 'findings', schema: FindingSchema as z.ZodType<unknown>, row: (finding: unknown) => JSON.stringify(brief(finding as Finding)) }
-    : { file: 'inventory.json', key: 'identities', schema: IdentitySchema as z.ZodType<unknown>, row: list === 'identities' ? asRead : (identity: unknown) => JSON.stringify(identityBrief(identity as Identity)) };
+    ? { file: 'findings.json', key: 'findings', schema: FindingSchema as z.ZodType<unknown>, row: (finding: unknown) => brief(finding as Finding) }
+    : { file: 'inventory.json', key: 'identities', schema: IdentitySchema as z.ZodType<unknown>, row: list === 'identities' ? asRead : (identity: unknown) => identityBrief(identity as Identity) };
 const { file, key, schema, row } = read;
+/** A batch as JSON: identities are their texts already; briefs are written out at once, quicker than each alone. */
+const encode = list === 'identities' ? (items: unknown[]) => `[${items.join(',')}]` : (items: unknown[]) => JSON.stringify(items);
 let sent = 0;
 let handed = 0;
-/** Each item's JSON text. */
-let batch: string[] = [];
+let batch: unknown[] = [];
 
 function flush(): void {
-  send({ batch: `[${batch.join(',')}]` });
+  send({ batch: encode(batch) });
   batch = [];
   sent++;
   for (let taken = Atomics.load(counters, TAKEN); sent - taken >= LIST_AHEAD && Atomics.load(counters, STOPPED) === 0; taken = Atomics.load(counters, TAKEN)) {
