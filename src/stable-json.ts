@@ -44,6 +44,31 @@ function sortKeys(value: unknown): unknown {
   return value;
 }
 
+/**
+ * `stableStringify(value, 2)` with each line after the first indented by `indent` (spaces, two a level), as the
+ * value reads nested that deep: written nested in as many arrays and cut out, which costs less than indenting
+ * every line of it again (a population's inventory is a hundred thousand of them).
+ */
+function indentedBy(value: unknown, indent: string): string {
+  const depth = indent.length / 2;
+  if (!Number.isInteger(depth) || indent.trim() !== '') return stableStringify(value, 2).replaceAll('\n', `\n${indent}`);
+  let nested = inKeyOrder(value) ? value : sortKeys(value);
+  for (let level = 0; level < depth; level++) nested = [nested];
+  const text = JSON.stringify(nested, null, 2);
+  const [opening, closing] = arrayFrame(depth);
+  return text.slice(opening, text.length - closing);
+}
+
+/** How many characters the arrays around a value nested `depth` deep take before it and after it. */
+function arrayFrame(depth: number): [number, number] {
+  let [opening, closing] = [0, 0];
+  for (let level = 1; level <= depth; level++) {
+    opening += 2 + 2 * level; // "[\n" and the next level's indent
+    closing += 2 + 2 * (level - 1); // "\n", the indent and "]"
+  }
+  return [opening, closing];
+}
+
 /** How the items of a streamed array are laid out: indented like the rest of the file, or each on one line. */
 export type ItemLayout = 'indented' | 'line';
 
@@ -74,14 +99,19 @@ export class StableJsonList {
 
   /** The text of the next item; before the first, the file up to the list too (from `value`, what surrounds it). */
   item(value: Record<string, unknown>, item: unknown): string {
-    return this.itemText(value, this.layout === 'line' ? stableStringify(item) : stableStringify(item, 2));
+    if (this.layout === 'line') return this.itemText(value, stableStringify(item));
+    return this.framed(value, (indent) => indentedBy(item, indent));
   }
 
   /** `item` for an item already written as `stableStringify` writes it in this layout. */
   itemText(value: Record<string, unknown>, text: string): string {
+    return this.framed(value, (indent) => (this.layout === 'line' ? text : text.replaceAll('\n', `\n${indent}`)));
+  }
+
+  private framed(value: Record<string, unknown>, text: (indent: string) => string): string {
     const opening = this.frame === undefined;
     const frame = (this.frame ??= this.frameOf(value));
-    return `${opening ? `${frame.before}\n` : ',\n'}${frame.indent}${this.layout === 'line' ? text : text.replaceAll('\n', `\n${frame.indent}`)}`;
+    return `${opening ? `${frame.before}\n` : ',\n'}${frame.indent}${text(frame.indent)}`;
   }
 
   /** What comes between two items (one-line layout): items another thread joins with it are written as one text. */
