@@ -66,6 +66,16 @@ describe('architecture', () => {
   });
 });
 
+describe('what runs once per finding', () => {
+  it('no control builds an object with a member after a spread (a V8 slow path)', () => {
+    // In Node 20's V8, `{ ...base, status }` takes 1-4 µs where a literal takes 0.1: with it, controls spent 7.6 s
+    // of CPU judging 1.5 million findings, 1.3 s without. Write the members out, or Object.assign({}, base, { ... }).
+    const offenders = sourceFiles('src/controls')
+      .flatMap((f) => readFileSync(path.join(root, f), 'utf8').split('\n').flatMap((line, i) => (/\{\s*\.\.\.[\w.()]+\s*,/.test(line) ? [`${f}:${i + 1}: ${line.trim()}`] : [])));
+    expect(offenders).toEqual([]);
+  });
+});
+
 /** Modules a file imports when it loads (type-only and dynamic imports left out): relative ones resolved, packages as named. */
 function loadedImports(file: string): { internal: string[]; packages: string[] } {
   const text = readFileSync(path.join(root, file), 'utf8');

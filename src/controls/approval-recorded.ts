@@ -27,21 +27,20 @@ export default defineControl({
   perIdentity: true,
   evaluate(identities, { options }) {
     return judgeEach(identities, meta.appliesTo, (identity) => {
-      const base = { identityId: identity.id };
       const { approval, createdAt } = identity;
       if (options.createdSince && createdAt !== null && Date.parse(createdAt) < Date.parse(`${options.createdSince}T00:00:00Z`)) {
-        return { ...base, status: 'not-applicable', message: `Created ${createdAt.slice(0, 10)}, before ${options.createdSince}`, evidence: { createdAt, createdSince: options.createdSince } };
+        return { identityId: identity.id, status: 'not-applicable', message: `Created ${createdAt.slice(0, 10)}, before ${options.createdSince}`, evidence: { createdAt, createdSince: options.createdSince } };
       }
-      if (!approval) return { ...base, status: 'fail', message: 'No approval recorded for this identity', evidence: { approval: null, createdAt } };
-      const evidence = { ...approval, createdAt };
+      if (!approval) return { identityId: identity.id, status: 'fail', message: 'No approval recorded for this identity', evidence: { approval: null, createdAt } };
+      const evidence = Object.assign({}, approval, { createdAt });
       const problems: string[] = [];
       if (createdAt === null) problems.push('its creation date is unknown, so the approval cannot be shown to come first');
       else if (Date.parse(approval.approvedAt) > Date.parse(createdAt)) problems.push(`approved ${approval.approvedAt} after it was created ${createdAt}`);
       if (!approval.requester) problems.push('the requester is not recorded, so segregation of duties cannot be shown');
       else if (approval.requester.toLowerCase() === approval.approver.toLowerCase()) problems.push(`${approval.approver} approved their own request`);
       return problems.length > 0
-        ? { ...base, status: 'fail', message: `${approval.ticket}: ${problems.join('; ')}`, evidence }
-        : { ...base, status: 'pass', message: `${approval.ticket} approved by ${approval.approver} on ${approval.approvedAt.slice(0, 10)}, before creation`, evidence };
+        ? { identityId: identity.id, status: 'fail', message: `${approval.ticket}: ${problems.join('; ')}`, evidence }
+        : { identityId: identity.id, status: 'pass', message: `${approval.ticket} approved by ${approval.approver} on ${approval.approvedAt.slice(0, 10)}, before creation`, evidence };
     });
   },
 });

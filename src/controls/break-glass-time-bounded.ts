@@ -42,8 +42,7 @@ export default defineControl({
   perIdentity: true,
   evaluate(identities, { options, now }) {
     return judgeEach(identities, meta.appliesTo, (identity) => {
-      const base = { identityId: identity.id };
-      if (!identity.breakGlass) return { ...base, status: 'not-applicable', message: 'Not an emergency identity', evidence: { breakGlass: false } };
+      if (!identity.breakGlass) return { identityId: identity.id, status: 'not-applicable', message: 'Not an emergency identity', evidence: { breakGlass: false } };
       const enabled = usable(identity);
       const { createdAt } = identity;
       const expiresAt = identity.expiresAt ?? null;
@@ -51,21 +50,21 @@ export default defineControl({
       const facts = { breakGlass: true, createdAt, expiresAt, enabled, lastUsedAt: usedAt, maxHours: options.maxHours };
       if (!expiresAt) {
         return enabled
-          ? { ...base, status: 'fail', message: 'Emergency identity is enabled with no end date', evidence: facts }
-          : { ...base, status: 'pass', message: 'Emergency identity is disabled at rest', evidence: facts };
+          ? { identityId: identity.id, status: 'fail', message: 'Emergency identity is enabled with no end date', evidence: facts }
+          : { identityId: identity.id, status: 'pass', message: 'Emergency identity is disabled at rest', evidence: facts };
       }
       const windowHours = createdAt === null ? null : Math.round(((Date.parse(expiresAt) - Date.parse(createdAt)) / HOUR_MS) * 10) / 10;
-      const evidence = { ...facts, windowHours };
+      const evidence = Object.assign({}, facts, { windowHours });
       const problems: string[] = [];
       if (windowHours === null) problems.push('its creation time is unknown, so its window cannot be shown');
       else if (windowHours > options.maxHours) problems.push(`its window is ${windowHours} hours (limit ${options.maxHours})`);
       const ended = Date.parse(expiresAt) <= now.getTime();
       if (ended && enabled) problems.push(`it is still enabled after its end ${expiresAt}`);
       if (usedAt && Date.parse(usedAt) > Date.parse(expiresAt)) problems.push(`it was used at ${usedAt}, after its end`);
-      if (problems.length > 0) return { ...base, status: 'fail', message: `Emergency identity: ${problems.join('; ')}`, evidence };
+      if (problems.length > 0) return { identityId: identity.id, status: 'fail', message: `Emergency identity: ${problems.join('; ')}`, evidence };
       return ended
-        ? { ...base, status: 'pass', message: `Emergency window of ${windowHours} hours ended ${expiresAt} and the identity is disabled`, evidence }
-        : { ...base, status: 'pass', message: `Emergency window of ${windowHours} hours, open until ${expiresAt}`, evidence };
+        ? { identityId: identity.id, status: 'pass', message: `Emergency window of ${windowHours} hours ended ${expiresAt} and the identity is disabled`, evidence }
+        : { identityId: identity.id, status: 'pass', message: `Emergency window of ${windowHours} hours, open until ${expiresAt}`, evidence };
     });
   },
 });

@@ -26,16 +26,15 @@ export default defineControl({
         return { identityId: identity.id, status: 'not-applicable', message: 'No active secret value', evidence: { activeCredentials: 0 } };
       }
       return active.map((credential) => {
-        const base = { identityId: identity.id, credentialId: credential.id };
         const updatedAt = credential.rotatedAt ?? credential.createdAt;
         if (updatedAt === null) {
-          return { ...base, status: 'not-applicable' as const, message: `Secret ${identity.name} has no update date`, evidence: { updatedAt: null } };
+          return { identityId: identity.id, credentialId: credential.id, status: 'not-applicable' as const, message: `Secret ${identity.name} has no update date`, evidence: { updatedAt: null } };
         }
         const ageDays = daysBetween(updatedAt, now);
         const evidence = { updatedAt, createdAt: credential.createdAt, ageDays, maxAgeDays: options.maxAgeDays };
         return ageDays > options.maxAgeDays
-          ? { ...base, status: 'fail' as const, message: `Secret ${identity.name} was last updated ${ageDays} days ago (limit ${options.maxAgeDays})`, evidence }
-          : { ...base, status: 'pass' as const, message: `Secret ${identity.name} was updated ${ageDays} days ago`, evidence };
+          ? { identityId: identity.id, credentialId: credential.id, status: 'fail' as const, message: `Secret ${identity.name} was last updated ${ageDays} days ago (limit ${options.maxAgeDays})`, evidence }
+          : { identityId: identity.id, credentialId: credential.id, status: 'pass' as const, message: `Secret ${identity.name} was updated ${ageDays} days ago`, evidence };
       });
     });
   },

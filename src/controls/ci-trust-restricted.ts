@@ -43,9 +43,8 @@ export default defineControl({
   perIdentity: true,
   evaluate(identities, { options }) {
     return judgeEach(identities, meta.appliesTo, (identity) => {
-      const base = { identityId: identity.id };
       const ci = (identity.trust ?? []).filter((t) => t.type === 'federated' && options.providers.some((p) => t.value.includes(p)));
-      if (ci.length === 0) return { ...base, status: 'not-applicable', message: 'Not assumable through a CI provider\'s OIDC tokens', evidence: { ciTrust: [] } };
+      if (ci.length === 0) return { identityId: identity.id, status: 'not-applicable', message: 'Not assumable through a CI provider\'s OIDC tokens', evidence: { ciTrust: [] } };
       const judged = ci.map((t) => {
         const subjects = t.subjects ?? [];
         return { provider: t.value, subjects, unpinned: subjects.length === 0 ? ['(any subject)'] : subjects.filter((s) => !pinned(t, s)) };
@@ -53,8 +52,8 @@ export default defineControl({
       const loose = judged.filter((j) => j.unpinned.length > 0);
       const evidence = { ciTrust: judged };
       return loose.length > 0
-        ? { ...base, status: 'fail', message: `Trusts CI tokens beyond one repository and branch or environment: ${loose.flatMap((j) => j.unpinned).join(', ')}`, evidence }
-        : { ...base, status: 'pass', message: `CI trust pinned to ${judged.flatMap((j) => j.subjects).join(', ')}`, evidence };
+        ? { identityId: identity.id, status: 'fail', message: `Trusts CI tokens beyond one repository and branch or environment: ${loose.flatMap((j) => j.unpinned).join(', ')}`, evidence }
+        : { identityId: identity.id, status: 'pass', message: `CI trust pinned to ${judged.flatMap((j) => j.subjects).join(', ')}`, evidence };
     });
   },
 });

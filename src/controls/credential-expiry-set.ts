@@ -31,13 +31,12 @@ function effectiveEnd(credential: Credential, identity: Identity): { end: string
 }
 
 function judge(identity: Identity, credential: Credential, maxLifetimeDays: number, now: Date): ControlResult {
-  const base = { identityId: identity.id, credentialId: credential.id };
   const found = effectiveEnd(credential, identity);
   const stated = { credentialExpiresAt: credential.expiresAt, identityExpiresAt: identity.expiresAt ?? null, maxLifetimeDays };
   if (!found) {
     const never = [credential.expiresAt, identity.expiresAt].some((end) => end && Date.parse(end) >= NEVER_FROM);
     return {
-      ...base,
+      identityId: identity.id, credentialId: credential.id,
       status: 'fail',
       message: `Credential ${credential.id} ${never ? 'is set never to expire (9999-12-31)' : 'has no expiry'}`,
       evidence: stated,
@@ -45,14 +44,14 @@ function judge(identity: Identity, credential: Credential, maxLifetimeDays: numb
   }
   const start = credential.rotatedAt ?? credential.createdAt;
   const lifetimeDays = daysBetween(start ?? now, new Date(found.end));
-  const evidence = { ...stated, expiresAt: found.end, expiryFrom: found.from, lifetimeFrom: start, lifetimeDays };
+  const evidence = Object.assign({}, stated, { expiresAt: found.end, expiryFrom: found.from, lifetimeFrom: start, lifetimeDays });
   const whose = found.from === 'identity' ? ` (the identity's end)` : '';
   if (Date.parse(found.end) <= now.getTime()) {
-    return { ...base, status: 'fail', message: `Credential ${credential.id} is still active after its expiry ${found.end}${whose}`, evidence };
+    return { identityId: identity.id, credentialId: credential.id, status: 'fail', message: `Credential ${credential.id} is still active after its expiry ${found.end}${whose}`, evidence };
   }
   return lifetimeDays > maxLifetimeDays
-    ? { ...base, status: 'fail', message: `Credential ${credential.id} lives ${lifetimeDays} days to ${found.end}${whose} (limit ${maxLifetimeDays})`, evidence }
-    : { ...base, status: 'pass', message: `Credential ${credential.id} expires ${found.end}${whose}, ${lifetimeDays} days after ${start ? 'it was issued' : 'the as-of date'}`, evidence };
+    ? { identityId: identity.id, credentialId: credential.id, status: 'fail', message: `Credential ${credential.id} lives ${lifetimeDays} days to ${found.end}${whose} (limit ${maxLifetimeDays})`, evidence }
+    : { identityId: identity.id, credentialId: credential.id, status: 'pass', message: `Credential ${credential.id} expires ${found.end}${whose}, ${lifetimeDays} days after ${start ? 'it was issued' : 'the as-of date'}`, evidence };
 }
 
 export default defineControl({

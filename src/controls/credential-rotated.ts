@@ -33,11 +33,10 @@ export default defineControl({
         };
       }
       return active.map((credential) => {
-        const base = { identityId: identity.id, credentialId: credential.id };
         const since = credential.rotatedAt ?? credential.createdAt;
         if (since === null) {
           return {
-            ...base,
+            identityId: identity.id, credentialId: credential.id,
             status: 'fail' as const,
             message: `Credential ${credential.id} has no creation or rotation date, so its age cannot be shown`,
             evidence: { createdAt: null, rotatedAt: null, maxAgeDays: options.maxAgeDays },
@@ -46,8 +45,8 @@ export default defineControl({
         const ageDays = daysBetween(since, now);
         const evidence = { rotatedAt: credential.rotatedAt, createdAt: credential.createdAt, ageDays, maxAgeDays: options.maxAgeDays };
         return ageDays > options.maxAgeDays
-          ? { ...base, status: 'fail' as const, message: `Credential ${credential.id} is ${ageDays} days old (limit ${options.maxAgeDays})`, evidence }
-          : { ...base, status: 'pass' as const, message: `Credential ${credential.id} is ${ageDays} days old`, evidence };
+          ? { identityId: identity.id, credentialId: credential.id, status: 'fail' as const, message: `Credential ${credential.id} is ${ageDays} days old (limit ${options.maxAgeDays})`, evidence }
+          : { identityId: identity.id, credentialId: credential.id, status: 'pass' as const, message: `Credential ${credential.id} is ${ageDays} days old`, evidence };
       });
     });
   },

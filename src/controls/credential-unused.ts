@@ -22,32 +22,31 @@ const Options = z
   .strict();
 
 function judge(identityId: string, credential: Credential, options: z.output<typeof Options>, now: Date): ControlResult {
-  const base = { identityId, credentialId: credential.id };
   const { maxIdleDays, graceDays } = options;
   const { lastUsed, createdAt } = credential;
   if (lastUsed === 'unknown') {
-    return { ...base, status: 'not-applicable', message: `The provider records no use of credential ${credential.id}`, evidence: { lastUsed } };
+    return { identityId, credentialId: credential.id, status: 'not-applicable', message: `The provider records no use of credential ${credential.id}`, evidence: { lastUsed } };
   }
   if (lastUsed === 'never') {
     if (createdAt === null) {
-      return { ...base, status: 'fail', message: `Credential ${credential.id} was never used and its creation date is unknown`, evidence: { lastUsed, createdAt, graceDays } };
+      return { identityId, credentialId: credential.id, status: 'fail', message: `Credential ${credential.id} was never used and its creation date is unknown`, evidence: { lastUsed, createdAt, graceDays } };
     }
     const ageDays = daysBetween(createdAt, now);
     const evidence = { lastUsed, createdAt, ageDays, graceDays };
     return ageDays > graceDays
-      ? { ...base, status: 'fail', message: `Credential ${credential.id} was never used in the ${ageDays} days since it was created`, evidence }
-      : { ...base, status: 'pass', message: `Credential ${credential.id} is new (${ageDays} days) and not yet used`, evidence };
+      ? { identityId, credentialId: credential.id, status: 'fail', message: `Credential ${credential.id} was never used in the ${ageDays} days since it was created`, evidence }
+      : { identityId, credentialId: credential.id, status: 'pass', message: `Credential ${credential.id} is new (${ageDays} days) and not yet used`, evidence };
   }
   const since = 'at' in lastUsed ? lastUsed.at : lastUsed.notSince;
   const idleDays = daysBetween(since, now);
   const evidence = { lastUsed, idleDays, maxIdleDays };
   if (idleDays <= maxIdleDays) {
     return 'at' in lastUsed
-      ? { ...base, status: 'pass', message: `Credential ${credential.id} was last used ${idleDays} days ago`, evidence }
-      : { ...base, status: 'not-applicable', message: `The provider only reports that credential ${credential.id} was unused since ${since}`, evidence };
+      ? { identityId, credentialId: credential.id, status: 'pass', message: `Credential ${credential.id} was last used ${idleDays} days ago`, evidence }
+      : { identityId, credentialId: credential.id, status: 'not-applicable', message: `The provider only reports that credential ${credential.id} was unused since ${since}`, evidence };
   }
   const when = 'at' in lastUsed ? `last used ${idleDays} days ago` : `not used since at least ${since}`;
-  return { ...base, status: 'fail', message: `Credential ${credential.id} was ${when} (limit ${maxIdleDays})`, evidence };
+  return { identityId, credentialId: credential.id, status: 'fail', message: `Credential ${credential.id} was ${when} (limit ${maxIdleDays})`, evidence };
 }
 
 export default defineControl({

@@ -24,7 +24,7 @@ export default defineControl({
       const { level, grants } = identity.privilege;
       const evidence = { level, grants: grants.map(grantLabel) };
       if (identity.status === 'disabled') {
-        return { identityId: identity.id, status: 'not-applicable', message: 'The key is disabled and cannot authenticate', evidence: { ...evidence, status: identity.status } };
+        return { identityId: identity.id, status: 'not-applicable', message: 'The key is disabled and cannot authenticate', evidence: Object.assign({}, evidence, { status: identity.status }) };
       }
       if (level === 'write' || level === 'admin') {
         return { identityId: identity.id, status: 'fail', message: `Deploy key ${identity.name} can write (${evidence.grants.join(', ')})`, evidence };

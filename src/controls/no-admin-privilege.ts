@@ -23,13 +23,12 @@ export default defineControl({
   evaluate(identities) {
     return judgeEach(identities, meta.appliesTo, (identity) => {
       const { level, grants, conditional, limits = [] } = identity.privilege;
-      const base = { identityId: identity.id };
       const adminGrants = grants.filter((g) => g.level === 'admin').map(grantLabel);
       if (level === 'admin') {
         const only = limits.filter((limit) => limit.conditions && limit.removes.includes('admin'));
         const note = only.map((limit) => `; ${describeLimit(limit)} takes it away only ${describeConditions({ conditions: limit.conditions ?? [] })}`).join('');
         return {
-          ...base,
+          identityId: identity.id,
           status: 'fail',
           message: `Administrator privilege through ${adminGrants.join(', ') || 'its grants'}${note}`,
           evidence: { level, adminGrants, ...(only.length > 0 ? { limits: only } : {}) },
@@ -38,25 +37,25 @@ export default defineControl({
       if (conditional?.level === 'admin') {
         const through = grants.filter((g) => g.level === 'admin' || g.conditional?.level === 'admin').map(grantLabel);
         return {
-          ...base,
+          identityId: identity.id,
           status: 'fail',
           message: `Administrator privilege ${describeConditions(conditional)}, through ${through.join(', ') || 'its grants'}`,
           evidence: { level, conditional, adminGrants: through },
         };
       }
       if (level === 'unknown') {
-        return { ...base, status: 'not-applicable', message: 'Privilege could not be determined', evidence: { level } };
+        return { identityId: identity.id, status: 'not-applicable', message: 'Privilege could not be determined', evidence: { level } };
       }
       const saving = limits.filter((limit) => !limit.conditions && limit.removes.includes('admin'));
       if (saving.length > 0) {
         return {
-          ...base,
+          identityId: identity.id,
           status: 'pass',
           message: `Not an administrator (highest privilege: ${level}): ${saving.map(describeLimit).join(' and ')} takes away the administrator privilege ${adminGrants.length > 0 ? `of ${adminGrants.join(', ')}` : 'its grants allow'}`,
           evidence: { level, adminGrants, limits: saving },
         };
       }
-      return { ...base, status: 'pass', message: `Highest privilege: ${level}`, evidence: { level } };
+      return { identityId: identity.id, status: 'pass', message: `Highest privilege: ${level}`, evidence: { level } };
     });
   },
 });

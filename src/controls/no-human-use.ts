@@ -21,22 +21,21 @@ export default defineControl({
   perIdentity: true,
   evaluate(identities) {
     return judgeEach(identities, meta.appliesTo, (identity) => {
-      const base = { identityId: identity.id };
       const login = identity.interactiveLogin;
       if (identity.classification.value === 'human') {
-        return { ...base, status: 'not-applicable', message: `A person's account (${identity.classification.reason})`, evidence: { classification: 'human' } };
+        return { identityId: identity.id, status: 'not-applicable', message: `A person's account (${identity.classification.reason})`, evidence: { classification: 'human' } };
       }
-      if (!login) return { ...base, status: 'not-applicable', message: 'The provider reports no interactive sign-in for this kind of identity', evidence: { interactiveLogin: null } };
+      if (!login) return { identityId: identity.id, status: 'not-applicable', message: 'The provider reports no interactive sign-in for this kind of identity', evidence: { interactiveLogin: null } };
       const activeCredentials = identity.credentials.filter((c) => c.status === 'active').map((c) => c.id);
       const usedBy = identity.usedBy ?? [];
       const evidence = { interactiveLogin: login, activeCredentials, classification: identity.classification.value, ...(usedBy.length > 0 ? { usedBy } : {}) };
-      if (!login.enabled) return { ...base, status: 'pass', message: 'No interactive sign-in', evidence };
+      if (!login.enabled) return { identityId: identity.id, status: 'pass', message: 'No interactive sign-in', evidence };
       const usedAt = lastUsedAt(login.lastUsed);
       const used = usedAt ? `, last used ${usedAt.slice(0, 10)}` : '';
       const keys = activeCredentials.length > 0 ? ` alongside ${activeCredentials.length} active credential(s)` : '';
       const programs = usedBy.length > 0 ? `; programs run as it: ${usedBy.map((u) => `${u.type} ${u.name}`).join(', ')}` : '';
       const method = login.method ?? 'Console password';
-      return { ...base, status: 'fail', message: `${method} enabled${keys}${login.mfa ? '' : ', without MFA'}${used}${programs}`, evidence };
+      return { identityId: identity.id, status: 'fail', message: `${method} enabled${keys}${login.mfa ? '' : ', without MFA'}${used}${programs}`, evidence };
     });
   },
 });

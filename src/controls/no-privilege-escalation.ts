@@ -35,7 +35,6 @@ export default defineControl({
     const counted = (flags: readonly string[]) => flags.filter((f) => (options.flags as string[]).includes(f));
     return judgeEach(identities, meta.appliesTo, (identity) => {
       const { level, grants, flags, conditional, limits = [], escalationMethods = [] } = identity.privilege;
-      const base = { identityId: identity.id };
       const found = counted(flags);
       if (found.length > 0) {
         const through = grants
@@ -43,7 +42,7 @@ export default defineControl({
           .map((g) => ({ grant: grantLabel(g), flags: counted(g.flags), actions: g.evidence }));
         const methods = escalationMethods.length > 0 ? `; methods ${escalationMethods.slice(0, MAX_METHODS).join(', ')}${escalationMethods.length > MAX_METHODS ? ', …' : ''}` : '';
         return {
-          ...base,
+          identityId: identity.id,
           status: 'fail',
           message: `Can escalate (${found.join(', ')}) through ${through.map((t) => t.grant).join(', ') || 'its grants together'}${methods}`,
           evidence: { level, flags: found, grants: through, ...(escalationMethods.length > 0 ? { escalationMethods } : {}) },
@@ -53,25 +52,25 @@ export default defineControl({
       if (conditional && conditionalFound.length > 0) {
         const through = grants.filter((g) => counted(g.conditional?.flags ?? []).length > 0).map(grantLabel);
         return {
-          ...base,
+          identityId: identity.id,
           status: 'fail',
           message: `Can escalate (${conditionalFound.join(', ')}) ${describeConditions(conditional)}, through ${through.join(', ') || 'its grants'}`,
-          evidence: { level, flags: [], conditional: { ...conditional, flags: conditionalFound } },
+          evidence: { level, flags: [], conditional: Object.assign({}, conditional, { flags: conditionalFound }) },
         };
       }
       if (level === 'unknown') {
-        return { ...base, status: 'not-applicable', message: 'Privilege could not be determined', evidence: { level } };
+        return { identityId: identity.id, status: 'not-applicable', message: 'Privilege could not be determined', evidence: { level } };
       }
       const saving = limits.filter((limit) => !limit.conditions && counted(limit.removes).length > 0);
       if (saving.length > 0) {
         return {
-          ...base,
+          identityId: identity.id,
           status: 'pass',
           message: `No escalation path: ${saving.map((limit) => `${describeLimit(limit)} takes away ${counted(limit.removes).join(', ')}`).join('; ')}`,
           evidence: { level, flags, limits: saving },
         };
       }
-      return { ...base, status: 'pass', message: 'No escalation path among its grants', evidence: { level, flags } };
+      return { identityId: identity.id, status: 'pass', message: 'No escalation path among its grants', evidence: { level, flags } };
     });
   },
 });

@@ -28,21 +28,20 @@ export default defineControl({
   perIdentity: true,
   evaluate(identities, { options, now }) {
     return judgeEach(identities, meta.appliesTo, (identity) => {
-      const base = { identityId: identity.id };
       const owner = identity.owner;
-      if (!owner) return { ...base, status: 'not-applicable', message: 'No owner to check (owner-assigned reports it)', evidence: { owner: null } };
+      if (!owner) return { identityId: identity.id, status: 'not-applicable', message: 'No owner to check (owner-assigned reports it)', evidence: { owner: null } };
       const evidence = { owner: owner.id, ownerSource: owner.source, ownerStatus: owner.status, terminatedAt: owner.terminatedAt ?? null };
       if (owner.status === 'terminated') {
         if (owner.terminatedAt && Date.parse(owner.terminatedAt) > now.getTime()) {
-          return { ...base, status: 'pass', message: `Owner ${owner.id} is active until ${owner.terminatedAt.slice(0, 10)}`, evidence };
+          return { identityId: identity.id, status: 'pass', message: `Owner ${owner.id} is active until ${owner.terminatedAt.slice(0, 10)}`, evidence };
         }
         const when = owner.terminatedAt ? ` on ${owner.terminatedAt.slice(0, 10)}` : '';
-        return { ...base, status: 'fail', message: `Owner ${owner.id} left the organization${when}: the identity is orphaned`, evidence };
+        return { identityId: identity.id, status: 'fail', message: `Owner ${owner.id} left the organization${when}: the identity is orphaned`, evidence };
       }
-      if (owner.status === 'active') return { ...base, status: 'pass', message: `Owner ${owner.id} is active`, evidence };
+      if (owner.status === 'active') return { identityId: identity.id, status: 'pass', message: `Owner ${owner.id} is active`, evidence };
       return options.requireListedOwner
-        ? { ...base, status: 'fail', message: `Owner ${owner.id} is not in the HR roster, so nobody can show they are still here`, evidence }
-        : { ...base, status: 'not-applicable', message: `Owner ${owner.id} is not in the HR roster (a team or an outside party)`, evidence };
+        ? { identityId: identity.id, status: 'fail', message: `Owner ${owner.id} is not in the HR roster, so nobody can show they are still here`, evidence }
+        : { identityId: identity.id, status: 'not-applicable', message: `Owner ${owner.id} is not in the HR roster (a team or an outside party)`, evidence };
     });
   },
 });

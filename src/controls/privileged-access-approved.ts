@@ -28,22 +28,21 @@ export default defineControl({
   perIdentity: true,
   evaluate(identities, { options, now }) {
     return judgeEach(identities, meta.appliesTo, (identity) => {
-      const base = { identityId: identity.id };
       const level = identity.privilege.level;
       if (level !== 'admin') {
-        return { ...base, status: 'not-applicable', message: `Not an administrator (highest privilege: ${level})`, evidence: { level } };
+        return { identityId: identity.id, status: 'not-applicable', message: `Not an administrator (highest privilege: ${level})`, evidence: { level } };
       }
       const entry = identity.privilegedAccess;
       if (!entry) {
-        return { ...base, status: 'fail', message: 'Administrator, but not on the approved privileged-access list', evidence: { level, privilegedAccess: null } };
+        return { identityId: identity.id, status: 'fail', message: 'Administrator, but not on the approved privileged-access list', evidence: { level, privilegedAccess: null } };
       }
       const ageDays = daysBetween(entry.recertifiedAt, now);
-      const evidence = { level, ...entry, recertifiedDaysAgo: ageDays, recertifiedWithinDays: options.recertifiedWithinDays };
+      const evidence = Object.assign({ level }, entry, { recertifiedDaysAgo: ageDays, recertifiedWithinDays: options.recertifiedWithinDays });
       const recertified = entry.recertifiedAt.slice(0, 10);
-      if (ageDays < 0) return { ...base, status: 'fail', message: `Approved, but its recertification is dated ${recertified}, after the as-of date`, evidence };
+      if (ageDays < 0) return { identityId: identity.id, status: 'fail', message: `Approved, but its recertification is dated ${recertified}, after the as-of date`, evidence };
       return ageDays > options.recertifiedWithinDays
-        ? { ...base, status: 'fail', message: `Approved by ${entry.approver}, but last recertified ${recertified}, ${ageDays} days ago (limit ${options.recertifiedWithinDays})`, evidence }
-        : { ...base, status: 'pass', message: `Approved by ${entry.approver}${entry.ticket ? ` (${entry.ticket})` : ''}, recertified ${recertified}`, evidence };
+        ? { identityId: identity.id, status: 'fail', message: `Approved by ${entry.approver}, but last recertified ${recertified}, ${ageDays} days ago (limit ${options.recertifiedWithinDays})`, evidence }
+        : { identityId: identity.id, status: 'pass', message: `Approved by ${entry.approver}${entry.ticket ? ` (${entry.ticket})` : ''}, recertified ${recertified}`, evidence };
     });
   },
 });

@@ -32,31 +32,30 @@ export default defineControl({
     const decisions = decisionsById(campaign);
     const age = campaign ? daysBetween(`${campaign.closedAt}T00:00:00Z`, now) : undefined;
     return judgeEach(identities, meta.appliesTo, (identity) => {
-      const base = { identityId: identity.id };
       if (!campaign) {
         const message = 'No recertification campaign was closed beside an earlier pack of the output folder';
-        return { ...base, status: options.required ? 'fail' : 'not-applicable', message, evidence: { campaign: null } };
+        return { identityId: identity.id, status: options.required ? 'fail' : 'not-applicable', message, evidence: { campaign: null } };
       }
       const evidence = { campaign: campaign.id, closedAt: campaign.closedAt, scope: campaign.scope };
       if (age! > options.maxAgeDays) {
-        return { ...base, status: 'fail', message: `The latest campaign ${campaign.id} closed ${age} days ago (more than ${options.maxAgeDays})`, evidence };
+        return { identityId: identity.id, status: 'fail', message: `The latest campaign ${campaign.id} closed ${age} days ago (more than ${options.maxAgeDays})`, evidence };
       }
       const decision = decisions.get(identity.id);
       if (decision) {
         return {
-          ...base,
+          identityId: identity.id,
           status: 'pass',
           message: `${decision.decision} by ${decision.reviewer} on ${decision.date} (${campaign.id})`,
-          evidence: { ...evidence, decision: decision.decision, reviewer: decision.reviewer, date: decision.date },
+          evidence: Object.assign({}, evidence, { decision: decision.decision, reviewer: decision.reviewer, date: decision.date }),
         };
       }
       if (campaign.scope === 'sox' && !(identity.systems ?? []).some((s) => s.sox)) {
-        return { ...base, status: 'not-applicable', message: `Reaches no SOX key system, outside the scope of ${campaign.id}`, evidence };
+        return { identityId: identity.id, status: 'not-applicable', message: `Reaches no SOX key system, outside the scope of ${campaign.id}`, evidence };
       }
       if (identity.createdAt !== null && identity.createdAt.slice(0, 10) >= campaign.openedAt) {
-        return { ...base, status: 'not-applicable', message: `Created ${identity.createdAt.slice(0, 10)}, after ${campaign.id} opened; the next campaign reviews it`, evidence: { ...evidence, createdAt: identity.createdAt } };
+        return { identityId: identity.id, status: 'not-applicable', message: `Created ${identity.createdAt.slice(0, 10)}, after ${campaign.id} opened; the next campaign reviews it`, evidence: Object.assign({}, evidence, { createdAt: identity.createdAt }) };
       }
-      return { ...base, status: 'fail', message: `Not decided in ${campaign.id}, though it existed when the campaign opened ${campaign.openedAt}`, evidence: { ...evidence, createdAt: identity.createdAt } };
+      return { identityId: identity.id, status: 'fail', message: `Not decided in ${campaign.id}, though it existed when the campaign opened ${campaign.openedAt}`, evidence: Object.assign({}, evidence, { createdAt: identity.createdAt }) };
     });
   },
 });

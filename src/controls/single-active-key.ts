@@ -35,15 +35,14 @@ export default defineControl({
   evaluate(identities, { options, now }) {
     return judgeEach(identities, meta.appliesTo, (identity) => {
       const keys = identity.credentials.filter((c) => c.status === 'active' && KEY_TYPES.includes(c.type));
-      const base = { identityId: identity.id };
       const activeKeys = keys.map((k) => k.id);
-      if (keys.length === 0) return { ...base, status: 'not-applicable', message: 'No active key', evidence: { activeKeys } };
-      if (keys.length === 1) return { ...base, status: 'pass', message: `One active key: ${keys[0]!.id}`, evidence: { activeKeys } };
+      if (keys.length === 0) return { identityId: identity.id, status: 'not-applicable', message: 'No active key', evidence: { activeKeys } };
+      if (keys.length === 1) return { identityId: identity.id, status: 'pass', message: `One active key: ${keys[0]!.id}`, evidence: { activeKeys } };
       const newestAgeDays = Math.min(...keys.map((k) => (k.createdAt ? daysBetween(k.createdAt, now) : Number.POSITIVE_INFINITY)));
       const evidence = { activeKeys, newestAgeDays: Number.isFinite(newestAgeDays) ? newestAgeDays : null, rotationGraceDays: options.rotationGraceDays };
       return newestAgeDays <= options.rotationGraceDays
-        ? { ...base, status: 'pass', message: `${keys.length} active keys during a rotation (newest ${newestAgeDays} days old)`, evidence }
-        : { ...base, status: 'fail', message: `${keys.length} active keys: ${activeKeys.join(', ')}`, evidence };
+        ? { identityId: identity.id, status: 'pass', message: `${keys.length} active keys during a rotation (newest ${newestAgeDays} days old)`, evidence }
+        : { identityId: identity.id, status: 'fail', message: `${keys.length} active keys: ${activeKeys.join(', ')}`, evidence };
     });
   },
 });

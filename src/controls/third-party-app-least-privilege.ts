@@ -21,18 +21,17 @@ export default defineControl({
   perIdentity: true,
   evaluate(identities) {
     return judgeEach(identities, meta.appliesTo, (identity) => {
-      const base = { identityId: identity.id };
       const { level, reach } = identity.privilege;
-      if (!identity.vendor) return { ...base, status: 'not-applicable', message: 'Not a third-party identity', evidence: { vendor: null } };
+      if (!identity.vendor) return { identityId: identity.id, status: 'not-applicable', message: 'Not a third-party identity', evidence: { vendor: null } };
       const evidence = { vendor: identity.vendor, level, reach: reach ?? null, flags: identity.privilege.flags };
       const problems: string[] = [];
       if (level === 'admin') problems.push('administrator access');
       if (reach === 'all') problems.push(`${level} access to every resource of its scope (all repositories, every bucket)`);
-      if (problems.length > 0) return { ...base, status: 'fail', message: `${identity.vendor} holds ${problems.join(' and ')}`, evidence };
+      if (problems.length > 0) return { identityId: identity.id, status: 'fail', message: `${identity.vendor} holds ${problems.join(' and ')}`, evidence };
       if (level === 'unknown' || reach === undefined) {
-        return { ...base, status: 'not-applicable', message: `The provider does not show how far ${identity.vendor}'s access reaches`, evidence };
+        return { identityId: identity.id, status: 'not-applicable', message: `The provider does not show how far ${identity.vendor}'s access reaches`, evidence };
       }
-      return { ...base, status: 'pass', message: `${identity.vendor} holds ${level} access to ${reach === 'selected' ? 'selected resources' : 'no resources'}`, evidence };
+      return { identityId: identity.id, status: 'pass', message: `${identity.vendor} holds ${level} access to ${reach === 'selected' ? 'selected resources' : 'no resources'}`, evidence };
     });
   },
 });

@@ -54,9 +54,8 @@ export default defineControl({
   evaluate(identities, { options, now }) {
     const { unusedDays } = options;
     return judgeEach(identities, meta.appliesTo, (identity) => {
-      const base = { identityId: identity.id };
       const usage = identity.privilege.usage;
-      if (!usage) return { ...base, status: 'not-applicable', message: 'No usage data', evidence: { usage: null } };
+      if (!usage) return { identityId: identity.id, status: 'not-applicable', message: 'No usage data', evidence: { usage: null } };
       const from = SOURCES[usage.source] ?? usage.source;
       const judged = usage.items.map((item) => ({ item, verdict: verdict(item, usage, unusedDays, now) }));
       const unused = judged.filter((j) => j.verdict === 'unused').map((j) => j.item);
@@ -64,21 +63,21 @@ export default defineControl({
       const evidence = { source: usage.source, ...(usage.observedDays ? { observedDays: usage.observedDays } : {}), unusedDays };
       if (unused.length > 0) {
         return {
-          ...base,
+          identityId: identity.id,
           status: 'fail',
           message: `Granted but not used within ${unusedDays} days, per ${from}: ${listed(unused)}`,
-          evidence: { ...evidence, unused },
+          evidence: Object.assign({}, evidence, { unused }),
         };
       }
       if (undecided.length > 0) {
         return {
-          ...base,
+          identityId: identity.id,
           status: 'not-applicable',
           message: `${from} covers ${usage.observedDays ? `${usage.observedDays} days` : 'an unstated period'}, less than ${unusedDays} days: cannot tell whether ${listed(undecided)} went unused`,
-          evidence: { ...evidence, undecided },
+          evidence: Object.assign({}, evidence, { undecided }),
         };
       }
-      return { ...base, status: 'pass', message: `No privilege left unused for more than ${unusedDays} days, per ${from}`, evidence };
+      return { identityId: identity.id, status: 'pass', message: `No privilege left unused for more than ${unusedDays} days, per ${from}`, evidence };
     });
   },
 });
