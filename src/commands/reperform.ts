@@ -125,15 +125,19 @@ async function findingsOpening(file: string): Promise<{ opening: Buffer; separat
   const pieces: Buffer[] = [];
   let read = 0;
   let found = -1;
+  // The end of what was read: the marker may straddle two pieces.
+  let tail = Buffer.alloc(0);
   for await (const chunk of fileChunks(file)) {
-    // The marker may straddle two pieces: search from just before this one.
-    const from = Math.max(0, read - marker.length);
+    if (found < 0) {
+      const window = Buffer.concat([tail, chunk]);
+      const at = window.indexOf(marker);
+      if (at >= 0) found = read - tail.length + at;
+      tail = window.subarray(Math.max(0, window.length - marker.length + 1));
+    }
     pieces.push(Buffer.from(chunk));
     read += chunk.length;
-    const head = Buffer.concat(pieces, read);
-    pieces.splice(0, pieces.length, head);
-    if (found < 0) found = head.indexOf(marker, from);
     if (found >= 0) {
+      const head = Buffer.concat(pieces, read);
       let end = found + marker.length;
       while (head[end] === 0x20) end++;
       // The indent may run on into the next piece.

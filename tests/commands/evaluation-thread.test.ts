@@ -205,6 +205,22 @@ describe('reperform by the digest of findings.json', () => {
     }
   }, 120_000);
 
+  it('finds the list however its opening falls across the pieces the file is read in (64 KiB)', async () => {
+    const identities = population(5, 4);
+    const plain = await written(identities, 2, 'here');
+    const marker = '\n  "findings": [\n';
+    const at = plain.json.indexOf(marker);
+    // A member before the list, long enough that the list's opening (the marker and the indent after it) starts
+    // just before, across or just after the end of the first piece.
+    for (const shift of [-24, -17, -9, -1, 0, 3]) {
+      const padding = 65_536 + shift - at - '  "aaa": "",\n'.length;
+      const edit = (json: string) => json.replace(/^\{\n/, `{\n  "aaa": "${'x'.repeat(padding)}",\n`);
+      expect(edit(plain.json).indexOf(marker), String(shift)).toBe(65_536 + shift);
+      const { match } = await matched(identities, 2, edit);
+      expect(match, String(shift)).toEqual({ count: findingLines(plain.json).length, sha256: sha256(edit(plain.json)) });
+    }
+  }, 120_000);
+
   it('does not match a findings.json with a finding edited, removed or added, or laid out otherwise, sealed with its digest', async () => {
     const identities = population(11);
     const plain = await written(identities, 2, 'here');
