@@ -38,7 +38,7 @@ export default defineControl({
       const activeKeys = keys.map((k) => k.id);
       if (keys.length === 0) return { identityId: identity.id, status: 'not-applicable', message: 'No active key', evidence: { activeKeys } };
       if (keys.length === 1) return { identityId: identity.id, status: 'pass', message: `One active key: ${keys[0]!.id}`, evidence: { activeKeys } };
-      const newestAgeDays = Math.min(...keys.map((k) => (k.createdAt ? daysBetween(k.createdAt, now) : Number.POSITIVE_INFINITY)));
+      const newestAgeDays = keys.reduce((newest, k) => Math.min(newest, k.createdAt ? daysBetween(k.createdAt, now) : Number.POSITIVE_INFINITY), Number.POSITIVE_INFINITY);
       const evidence = { activeKeys, newestAgeDays: Number.isFinite(newestAgeDays) ? newestAgeDays : null, rotationGraceDays: options.rotationGraceDays };
       return newestAgeDays <= options.rotationGraceDays
         ? { identityId: identity.id, status: 'pass', message: `${keys.length} active keys during a rotation (newest ${newestAgeDays} days old)`, evidence }
