@@ -1,7 +1,7 @@
 import type { Config } from '../config.js';
 import { findingKey, ListComparison, reperformRun, type Comparison } from '../engine/reperform.js';
 import type { UnitEvaluation } from '../engine/evaluate.js';
-import type { FindingsPiece } from '../evidence/findings-files.js';
+import { renderFindings, type FindingsPiece, type FindingsRendering } from '../evidence/findings-files.js';
 import path from 'node:path';
 import { displayPath, forEachJsonItem, readEnrichment, readIdentitiesDigested, readSealedInputs, type ItemConsumer, type PackData, type PackHead } from '../evidence/read-pack.js';
 import { ExitError, EXIT, FindingSchema, type Finding } from '../sdk/index.js';
@@ -170,19 +170,14 @@ export async function findingsFileMatch(
   let count = 0;
   const walk = pieces(separator);
   try {
+    // The units judged here are rendered as the thread renders its own: lines only, joined by the separator.
+    const lines: FindingsRendering = { separator, systemsOf: () => undefined };
     for await (const piece of walk) {
-      if (!('json' in piece)) {
-        for (const finding of piece) {
-          const line = findingLine(finding, stableStringify(finding.evidence));
-          const flushing = out.write(count++ === 0 ? line : separator + line);
-          if (flushing) await flushing;
-        }
-        continue;
-      }
-      if (piece.count === 0) continue;
+      const rendered = 'json' in piece ? piece : renderFindings(Array.isArray(piece) ? piece : [...piece], lines);
+      if (rendered.count === 0) continue;
       if (count > 0) await out.write(separator);
-      for (const bytes of piece.json) await out.writeBytes(bytes);
-      count += piece.count;
+      for (const bytes of rendered.json) await out.writeBytes(bytes);
+      count += rendered.count;
     }
   } finally {
     await walk.return(undefined);
