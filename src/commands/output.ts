@@ -1,4 +1,4 @@
-import { createWriteStream } from 'node:fs';
+import { createReadStream, createWriteStream } from 'node:fs';
 import { stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
@@ -100,6 +100,16 @@ export async function writeOutput(writer: Writer, results: ResultSet, options: R
   // A mebibyte may wait for the disk while the next blocks are made: with the default 16 KiB, every block did.
   if (file) await pipeline(blocks, createWriteStream(file, { highWaterMark: 1 << 20 }));
   else await pipeline(blocks, process.stdout, { end: false });
+}
+
+/**
+ * An output the sealed pack holds byte for byte, copied from the pack's file as it streams: a run's findings are
+ * never read back into memory for it.
+ */
+export async function copyOutput(from: string, file: string | undefined): Promise<void> {
+  const source = createReadStream(from, { highWaterMark: 1 << 20 });
+  if (file) await pipeline(source, createWriteStream(file, { highWaterMark: 1 << 20 }));
+  else await pipeline(source, process.stdout, { end: false });
 }
 
 /** Pieces joined into blocks of 64 KiB: a larger string is a large object in V8, given fresh pages each time. */

@@ -1,5 +1,5 @@
 import type { KeyObject } from 'node:crypto';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { LoadedConfig } from '../config.js';
 import type { SourceResult } from '../engine/collect.js';
@@ -19,13 +19,14 @@ import { loadReportText, reportChanges, reportModel } from '../evidence/report.j
 import { toolCommit as commitOf, toolVersion } from '../paths.js';
 import { renderReportPdf } from '../writers/pdf.js';
 import { ExitError, EXIT, FindingSchema, type Logger } from '../sdk/index.js';
+import { collectionCsv } from '../writers/csv.js';
 import { packWriters, writers } from '../writers/index.js';
 import { sortResultSet } from '../writers/sorted.js';
 import type { ResultSet } from '../writers/types.js';
 import { describeIncompleteness } from '../writers/describe.js';
 import { commandLogger, loadConfigFor, withSystemsOption, loadRegistries, resolveAsOf, signingKeyFor, sourceProgress, trustedKeys, type GlobalOptions } from './context.js';
 import { evaluationPieces, RUN_ONE_IN } from './evaluation-thread.js';
-import { emit, resolveOutputs, type OutputTarget, type ReportOptions } from './output.js';
+import { collectionSibling, copyOutput, emit, resolveOutputs, type OutputTarget, type ReportOptions } from './output.js';
 import { exitCodeFor, resultBase } from './results.js';
 
 export interface RunSettings {
@@ -229,6 +230,23 @@ async function withEveryFindingFor(targets: readonly OutputTarget[], sealed: Sea
   return sortResultSet({ ...results, findings: await readJsonItems(sealed.dir, 'findings.json', 'findings', FindingSchema) });
 }
 
+/** Outputs a pack holds as their writers render every finding: findings.json and findings.csv. */
+const SEALED_OUTPUTS: Partial<Record<OutputTarget['format'], string>> = { json: writers.json.fileName, csv: writers.csv.fileName };
+
+/**
+ * The run's outputs. One the pack holds byte for byte (json or csv, every finding shown) is copied from the sealed
+ * file; only the others (junit, or `--only-failed`) have the findings read back.
+ */
+async function emitRun(targets: readonly OutputTarget[], sealed: SealedRun, options: { onlyFailed?: boolean; config: string }): Promise<void> {
+  const copied = options.onlyFailed ? [] : targets.filter((t) => SEALED_OUTPUTS[t.format] !== undefined);
+  for (const target of copied) {
+    await copyOutput(path.join(sealed.dir, SEALED_OUTPUTS[target.format]!), target.file);
+    if (target.file && target.format === 'csv') await writeFile(collectionSibling(target.file), collectionCsv.render(sealed.results));
+  }
+  const rendered = targets.filter((t) => !copied.includes(t));
+  if (rendered.length > 0) await emit(await withEveryFindingFor(rendered, sealed), rendered, { ...options, pack: sealed.dir });
+}
+
 /** `--wait SECONDS`, a whole number of seconds. */
 function waitMs(text: string): number {
   const seconds = Number(text);
@@ -289,7 +307,7 @@ export default async function run(
     trustedKeys: keys,
     ...(merged ? { collected: merged.collected, sharding: merged.sharding } : {}),
   });
-  await emit(await withEveryFindingFor(targets, sealed), targets, { ...(options.onlyFailed ? { onlyFailed: true } : {}), pack: sealed.dir, config: loaded.file });
+  await emitRun(targets, sealed, { ...(options.onlyFailed ? { onlyFailed: true } : {}), config: loaded.file });
   process.stderr.write(`Evidence pack: ${displayPath(sealed.dir)}\n`);
   return exitCodeFor(sealed.results, options.failOn);
 }

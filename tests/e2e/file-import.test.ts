@@ -1,7 +1,9 @@
 import { execFileSync } from 'node:child_process';
-import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { readJsonItems } from '../../src/evidence/read-pack.js';
+import { FindingSchema } from '../../src/sdk/index.js';
 import { cli, packsIn, tempDir } from './cli.js';
 
 const HEADER = 'BNAME,USTYP,UFLAG,GLTGB,ERDAT,TRDAT,LTIME,PWDCHGDATE';
@@ -58,6 +60,32 @@ describe('nhi-audit run with a file export', () => {
     expect(scope.reconciliations).toEqual([{ name: 'rows of usr02.csv against the control total its report states', expected: 2, observed: 2, matches: true }]);
     const findings = JSON.parse(result.stdout).findings as { controlId: string; identityId: string; status: string }[];
     expect(findings.find((f) => f.controlId === 'credential-rotated' && f.identityId === 'file:PRD-100:SVC_GL_POST')?.status).toBe('fail');
+  });
+
+  it('copies every finding as json and csv from the sealed pack, and renders junit and --only-failed from the findings read back', async () => {
+    const cwd = await workspace(['SVC_GL_POST,B,0,00000000,20210111,20261119,010500,20230220', 'SVC_AP_BATCH,B,0,00000000,20250101,20261119,010500,20261001']);
+    await mkdir(path.join(cwd, 'out'));
+    const formats = ['--format', 'json=out/all.json', '--format', 'csv=out/all.csv', '--format', 'junit=out/junit.xml'];
+    const result = await cli(['run', '--as-of', '2026-11-20', '--fail-on', 'none', ...formats], { cwd });
+    expect(result.code).toBe(0);
+    const [pack] = await packsIn(path.join(cwd, 'evidence'));
+    const text = (file: string) => readFile(path.join(cwd, file), 'utf8');
+    const sealed = (file: string) => readFile(path.join(pack!, file), 'utf8');
+    expect(await text('out/all.json')).toBe(await sealed('findings.json'));
+    expect(await text('out/all.csv')).toBe(await sealed('findings.csv'));
+    expect(await text('out/all.collection.csv')).toMatch(/^source,connector,scope,verdict,identities,counts_reconciled,reason\r?\nsap,file,,complete,2,/);
+
+    const findings = await readJsonItems(pack!, 'findings.json', 'findings', FindingSchema);
+    const passing = findings.filter((f) => f.status === 'pass');
+    expect(passing.length).toBeGreaterThan(0);
+    expect(findings.length).toBeGreaterThan(passing.length);
+    expect((await text('out/junit.xml')).match(/<testcase /g)).toHaveLength(findings.length + 1);
+
+    const failed = await cli(['run', '--as-of', '2026-11-20', '--fail-on', 'none', '--only-failed', '--format', 'json=out/failed.json', '--format', 'csv=out/failed.csv'], { cwd });
+    expect(failed.code).toBe(0);
+    const shown = (JSON.parse(await text('out/failed.json')) as { findings: { status: string }[] }).findings;
+    expect(shown.map((f) => f.status).sort()).toEqual(findings.filter((f) => f.status === 'fail' || f.status === 'excepted').map((f) => f.status).sort());
+    expect((await text('out/failed.csv')).split('\n').filter(Boolean)).toHaveLength(shown.length + 1);
   });
 
   it('reports a bad row with its file, line and column and exits 2, writing nothing', async () => {
