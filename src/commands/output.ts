@@ -1,4 +1,4 @@
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createWriteStream } from 'node:fs';
 import { stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
@@ -103,11 +103,10 @@ export async function writeOutput(writer: Writer, results: ResultSet, options: R
 }
 
 /**
- * An output the sealed pack holds byte for byte, copied from the pack's file as it streams: a run's findings are
- * never read back into memory for it.
+ * An output that is not rendered from the results held: a sealed file's bytes, or text made as findings stream
+ * past, written as it comes.
  */
-export async function copyOutput(from: string, file: string | undefined): Promise<void> {
-  const source = createReadStream(from, { highWaterMark: 1 << 20 });
+export async function streamOutput(source: Readable, file: string | undefined): Promise<void> {
   if (file) await pipeline(source, createWriteStream(file, { highWaterMark: 1 << 20 }));
   else await pipeline(source, process.stdout, { end: false });
 }

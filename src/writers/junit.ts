@@ -3,7 +3,7 @@ import type { Finding } from '../sdk/index.js';
 import { stableStringify } from '../stable-json.js';
 import { describeIncompleteness, describeWaiver, findingSubject } from './describe.js';
 import { sortResultSet } from './sorted.js';
-import { everyFinding } from './summary.js';
+import { everyFinding, summarize, zeroCounts } from './summary.js';
 import type { ControlInForce, ResultSet, Writer } from './types.js';
 
 /**
@@ -86,6 +86,24 @@ function completenessSuite(results: ResultSet): Suite {
   );
 }
 
+const newBuilder = () => new XMLBuilder({ ignoreAttributes: false, format: true, indentBy: '  ', suppressEmptyNode: true });
+
+/** The document around its suites, each suite's counts and testcases given. */
+function junitDocument(results: ResultSet, suites: Suite[]) {
+  const total = (key: '@_tests' | '@_failures' | '@_errors' | '@_skipped') => suites.reduce((sum, s) => sum + s[key], 0);
+  return {
+    '?xml': { '@_version': '1.0', '@_encoding': 'UTF-8' },
+    testsuites: {
+      '@_name': xmlAttribute(results.tool.name),
+      '@_tests': total('@_tests'),
+      '@_failures': total('@_failures'),
+      '@_errors': total('@_errors'),
+      '@_skipped': total('@_skipped'),
+      testsuite: suites,
+    },
+  };
+}
+
 /**
  * JUnit XML: one testsuite per control in force and one testcase per control × identity (× credential), plus
  * a `source-completeness` suite. GitLab shows `classname` as the suite, so it carries the control id too.
@@ -107,20 +125,67 @@ const junit: Writer = {
       suite(control.id, (byControl.get(control.id) ?? []).map((f) => testcase(f, control))),
     );
     if (sorted.sources.length > 0) suites.push(completenessSuite(sorted));
-    const total = (key: '@_tests' | '@_failures' | '@_errors' | '@_skipped') => suites.reduce((sum, s) => sum + s[key], 0);
-    const builder = new XMLBuilder({ ignoreAttributes: false, format: true, indentBy: '  ', suppressEmptyNode: true });
-    return builder.build({
-      '?xml': { '@_version': '1.0', '@_encoding': 'UTF-8' },
-      testsuites: {
-        '@_name': xmlAttribute(sorted.tool.name),
-        '@_tests': total('@_tests'),
-        '@_failures': total('@_failures'),
-        '@_errors': total('@_errors'),
-        '@_skipped': total('@_skipped'),
-        testsuite: suites,
-      },
-    });
+    return newBuilder().build(junitDocument(sorted, suites));
   },
 };
 
 export default junit;
+
+/** Testcases built at once: the builder's output for them is one string. */
+const TESTCASE_BATCH = 1000;
+
+/** Stands in a suite's place in the document for the testcases streamed there. */
+const PLACEHOLDER = '\u0000testcases';
+
+/** Testcases as the builder writes them inside a suite: four spaces in, a line or more each. */
+function testcaseText(builder: XMLBuilder, testcases: Testcase[]): string {
+  const text: string = builder.build({ testsuites: { testsuite: { '@_name': '', testcase: testcases } } });
+  return text.slice(text.indexOf('\n', text.indexOf('\n') + 1) + 1, text.lastIndexOf('  </testsuite>\n'));
+}
+
+/**
+ * The same bytes as the writer renders from every finding, from a set that holds only the listed findings and
+ * their summary, and every finding streamed in canonical order (a sealed pack's findings.json): each suite's
+ * counts come from the summary, its testcases are written as the findings pass, and no finding is held.
+ */
+export async function* junitStreamed(results: ResultSet, findings: AsyncIterable<Finding>): AsyncGenerator<string> {
+  const sorted = sortResultSet(results);
+  const counts = new Map(summarize(sorted).controls.map((c) => [c.control.id, c.counts]));
+  const tested = sorted.controls.map((control) => {
+    const c = counts.get(control.id) ?? zeroCounts();
+    return { control, counts: c, tests: c.pass + c.fail + c.excepted + c['not-applicable'] };
+  });
+  const suites: Suite[] = tested.map(({ control, counts: c, tests }) => ({
+    '@_name': control.id,
+    '@_tests': tests,
+    '@_failures': c.fail,
+    '@_errors': 0,
+    '@_skipped': c.excepted + c['not-applicable'],
+    testcase: tests > 0 ? [{ '@_classname': PLACEHOLDER, '@_name': control.id }] : [],
+  }));
+  if (sorted.sources.length > 0) suites.push(completenessSuite(sorted));
+  const builder = newBuilder();
+  // The document with one placeholder testcase a suite, cut at the placeholders: the suites' testcases go between.
+  const pieces = (builder.build(junitDocument(sorted, suites)) as string).split(/ {4}<testcase classname="\u0000testcases" name="[^"]*"\/>\n/);
+  const streamed = tested.filter((t) => t.tests > 0);
+  let at = 0;
+  let written = 0;
+  let testcases: Testcase[] = [];
+  yield pieces[0]!;
+  for await (const finding of findings) {
+    const suite = streamed[at];
+    if (!suite) throw new Error('internal: more findings than the summary counts');
+    if (finding.controlId !== suite.control.id) throw new Error(`internal: a finding of ${finding.controlId} where the summary counts ${suite.control.id}'s`);
+    testcases.push(testcase(finding, suite.control));
+    if (++written === suite.tests) {
+      yield testcaseText(builder, testcases);
+      testcases = [];
+      written = 0;
+      yield pieces[++at]!;
+    } else if (testcases.length === TESTCASE_BATCH) {
+      yield testcaseText(builder, testcases);
+      testcases = [];
+    }
+  }
+  if (at !== streamed.length) throw new Error('internal: fewer findings than the summary counts');
+}

@@ -62,7 +62,7 @@ describe('nhi-audit run with a file export', () => {
     expect(findings.find((f) => f.controlId === 'credential-rotated' && f.identityId === 'file:PRD-100:SVC_GL_POST')?.status).toBe('fail');
   });
 
-  it('copies every finding as json and csv from the sealed pack, and renders junit and --only-failed from the findings read back', async () => {
+  it('copies json and csv of every finding from the sealed pack, streams junit from it, and gives --only-failed from the findings the run holds', async () => {
     const cwd = await workspace(['SVC_GL_POST,B,0,00000000,20210111,20261119,010500,20230220', 'SVC_AP_BATCH,B,0,00000000,20250101,20261119,010500,20261001']);
     await mkdir(path.join(cwd, 'out'));
     const formats = ['--format', 'json=out/all.json', '--format', 'csv=out/all.csv', '--format', 'junit=out/junit.xml'];
@@ -80,12 +80,21 @@ describe('nhi-audit run with a file export', () => {
     expect(passing.length).toBeGreaterThan(0);
     expect(findings.length).toBeGreaterThan(passing.length);
     expect((await text('out/junit.xml')).match(/<testcase /g)).toHaveLength(findings.length + 1);
+    // check holds every finding and renders JUnit whole: the run's, streamed from the pack, is the same document.
+    expect((await cli(['check', '--as-of', '2026-11-20', '--fail-on', 'none', '--format', 'junit=out/check.xml'], { cwd })).code).toBe(0);
+    expect(await text('out/junit.xml')).toBe(await text('out/check.xml'));
 
     const failed = await cli(['run', '--as-of', '2026-11-20', '--fail-on', 'none', '--only-failed', '--format', 'json=out/failed.json', '--format', 'csv=out/failed.csv'], { cwd });
     expect(failed.code).toBe(0);
     const shown = (JSON.parse(await text('out/failed.json')) as { findings: { status: string }[] }).findings;
     expect(shown.map((f) => f.status).sort()).toEqual(findings.filter((f) => f.status === 'fail' || f.status === 'excepted').map((f) => f.status).sort());
     expect((await text('out/failed.csv')).split('\n').filter(Boolean)).toHaveLength(shown.length + 1);
+    // As check gives them, from every finding held and filtered: the same findings and the same summary of them.
+    expect((await cli(['check', '--as-of', '2026-11-20', '--fail-on', 'none', '--only-failed', '--format', 'json=out/check-failed.json'], { cwd })).code).toBe(0);
+    const checked = JSON.parse(await text('out/check-failed.json')) as { findings: unknown[]; summary: unknown };
+    const ran = JSON.parse(await text('out/failed.json')) as { findings: unknown[]; summary: unknown };
+    expect(ran.findings).toEqual(checked.findings);
+    expect(ran.summary).toEqual(checked.summary);
   });
 
   it('reports a bad row with its file, line and column and exits 2, writing nothing', async () => {

@@ -2,7 +2,13 @@ import fc from 'fast-check';
 import { stringify } from 'csv-stringify/sync';
 import { describe, expect, it } from 'vitest';
 import { stableJsonChunks, stableStringify } from '../../src/stable-json.js';
+import type { Finding } from '../../src/sdk/index.js';
 import { csvChunks, toCsv } from '../../src/writers/csv.js';
+import junit, { junitStreamed } from '../../src/writers/junit.js';
+import { sortResultSet } from '../../src/writers/sorted.js';
+import { isListed, summarize } from '../../src/writers/summary.js';
+import type { ResultSet } from '../../src/writers/types.js';
+import { aResultSet } from '../helpers/result-set-builder.js';
 
 /** Keys that sort before, between and after the streamed one, with values that hold newlines and quotes. */
 const around = fc.dictionary(fc.string({ minLength: 1, maxLength: 6 }), fc.jsonValue({ maxDepth: 3 }), { maxKeys: 5 });
@@ -45,5 +51,48 @@ describe('streamed outputs give the bytes of the whole', () => {
       }),
       { numRuns: 500 },
     );
+  });
+});
+
+/** A run's results as it holds them (the listed findings and the summary of all), and every finding in canonical order. */
+function asARunHoldsThem(results: ResultSet): { held: ResultSet; every: Finding[] } {
+  const sorted = sortResultSet(results);
+  return { held: { ...sorted, findings: sorted.findings.filter(isListed), summary: summarize(sorted) }, every: sorted.findings };
+}
+
+async function streamedJunit(held: ResultSet, findings: Finding[]): Promise<string> {
+  async function* each() {
+    yield* findings;
+  }
+  let text = '';
+  for await (const piece of junitStreamed(held, each())) text += piece;
+  return text;
+}
+
+describe('JUnit streamed from a run\'s findings', () => {
+  it('gives the bytes the writer renders from every finding held: every status, a waiver, hostile text, a control with none, an incomplete source', async () => {
+    const results = aResultSet();
+    const { held, every } = asARunHoldsThem(results);
+    expect(new Set(every.map((f) => f.status))).toEqual(new Set(['pass', 'fail', 'excepted', 'not-applicable']));
+    expect(results.controls.some((c) => !every.some((f) => f.controlId === c.id))).toBe(true);
+    expect(await streamedJunit(held, every)).toBe(junit.render(results));
+  });
+
+  it('gives the same bytes when a control has more testcases than are built at once', async () => {
+    const base = aResultSet();
+    const [first] = sortResultSet(base).findings;
+    const { credentialId: _credential, ...identityLevel } = first!;
+    const many = Array.from({ length: 2500 }, (_, i): Finding => ({ ...identityLevel, identityId: `aws-iam:prod:user/svc-${String(i).padStart(5, '0')}`, status: i % 3 === 0 ? 'fail' : 'pass' }));
+    const results = { ...base, findings: [...base.findings, ...many] };
+    const { held, every } = asARunHoldsThem(results);
+    expect(await streamedJunit(held, every)).toBe(junit.render(results));
+  });
+
+  it('refuses findings that are out of control order, or more or fewer than the summary counts', async () => {
+    const { held, every } = asARunHoldsThem(aResultSet());
+    await expect(streamedJunit(held, [...every].reverse())).rejects.toThrow(/where the summary counts/);
+    await expect(streamedJunit(held, every.slice(1))).rejects.toThrow(/./);
+    await expect(streamedJunit(held, [...every, every.at(-1)!])).rejects.toThrow(/more findings than the summary counts/);
+    await expect(streamedJunit(held, every.slice(0, -1))).rejects.toThrow(/fewer findings than the summary counts/);
   });
 });
