@@ -3,13 +3,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { loadInputs, runPipeline } from '../engine/pipeline.js';
 import { driftSince } from '../evidence/drift.js';
-import { writeFindingsFiles } from '../evidence/findings-files.js';
 import type { PackData } from '../evidence/read-pack.js';
 import { commandLogger, loadConfigFor, openPackArgument, loadRegistries, resolveAsOf, sourceProgress, trustedKeys, withSystemsOption, type GlobalOptions } from './context.js';
 import { notify, parseNotify } from './notify.js';
-import { evaluationPieces, RUN_ONE_IN } from './evaluation-thread.js';
-import { emit, emitFromFindingsFiles, resolveOutputs, type ReportOptions } from './output.js';
-import { exitCodeFor, resultBase, toResultSet } from './results.js';
+import { emit, resolveOutputs, type ReportOptions } from './output.js';
+import { exitCodeFor, toResultSet } from './results.js';
 
 export interface CheckOptions extends ReportOptions {
   /** A sealed pack to report drift against. */
@@ -32,28 +30,18 @@ export default async function check(options: CheckOptions, globals: GlobalOption
   const scratch = await mkdtemp(path.join(os.tmpdir(), 'nhi-audit-check-'));
   try {
     const pipeline = await runPipeline(loaded, registries, inputs, { now: asOf, log: commandLogger(globals), env: process.env, rawDir: path.join(scratch, 'raw'), onSource: sourceProgress() });
-    const shown = { ...(options.onlyFailed ? { onlyFailed: true } : {}), config: loaded.file };
-    if (!baseline) {
-      // As a run writes them, every finding goes to findings.json and findings.csv as it is judged, and only the
-      // failing and excepted ones are held: the outputs of every finding are made from those files.
-      const base = resultBase(pipeline, loaded, asOf);
-      const { results } = await writeFindingsFiles(scratch, base, pipeline.evaluation, (separator) =>
-        evaluationPieces(pipeline.evaluation, { csv: { controls: base.controls, sources: base.sources }, separator, oneIn: RUN_ONE_IN }),
-      );
-      await emitFromFindingsFiles(results, scratch, targets, shown);
-      return exitCodeFor(results, options.failOn);
-    }
-    // Drift is worked out from every finding of both sides, held.
     const evaluated = toResultSet(pipeline, loaded, asOf);
-    const results = {
-      ...evaluated,
-      drift: driftSince(
-        { runId: baseline.manifest.runId, cycle: baseline.manifest.cycle.id, asOf: baseline.manifest.asOf, identities: baseline.identities, findings: baseline.findings },
-        { asOf: evaluated.asOf, identities: evaluated.identities, findings: evaluated.findings },
-      ),
-    };
-    await emit(results, targets, shown);
-    await notify(notifyTargets, results.drift, loaded.config.organization, process.env);
+    const results = baseline
+      ? {
+          ...evaluated,
+          drift: driftSince(
+            { runId: baseline.manifest.runId, cycle: baseline.manifest.cycle.id, asOf: baseline.manifest.asOf, identities: baseline.identities, findings: baseline.findings },
+            { asOf: evaluated.asOf, identities: evaluated.identities, findings: evaluated.findings },
+          ),
+        }
+      : evaluated;
+    await emit(results, targets, { ...(options.onlyFailed ? { onlyFailed: true } : {}), config: loaded.file });
+    if (results.drift) await notify(notifyTargets, results.drift, loaded.config.organization, process.env);
     return exitCodeFor(results, options.failOn);
   } finally {
     await rm(scratch, { recursive: true, force: true });

@@ -1,13 +1,11 @@
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createWriteStream } from 'node:fs';
 import { stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { CHUNK_BYTES } from '../evidence/file-chunks.js';
-import { jsonItems } from '../evidence/read-pack.js';
-import { ExitError, EXIT, FindingSchema, type Severity } from '../sdk/index.js';
+import { ExitError, EXIT, type Severity } from '../sdk/index.js';
 import { collectionCsv } from '../writers/csv.js';
-import { junitStreamed } from '../writers/junit.js';
 import { OUTPUT_FORMATS, writers, type OutputFormat } from '../writers/index.js';
 import type { RenderOptions, ResultSet, Writer } from '../writers/types.js';
 
@@ -105,38 +103,12 @@ export async function writeOutput(writer: Writer, results: ResultSet, options: R
 }
 
 /**
- * Outputs of every finding made without the findings held: findings.json and findings.csv are the bytes their
- * writers render, copied from the folder `writeFindingsFiles` wrote them to; JUnit is rendered as findings.json
- * streams past.
+ * An output that is not rendered from the results held: a sealed file's bytes, or text made as findings stream
+ * past, written as it comes.
  */
-const STREAMED: Partial<Record<OutputFormat, (dir: string, results: ResultSet) => Readable>> = {
-  json: (dir) => createReadStream(path.join(dir, writers.json.fileName), { highWaterMark: 1 << 20 }),
-  csv: (dir) => createReadStream(path.join(dir, writers.csv.fileName), { highWaterMark: 1 << 20 }),
-  junit: (dir, results) => Readable.from(junitStreamed(results, jsonItems(dir, writers.json.fileName, 'findings', FindingSchema))),
-};
-
-/**
- * The outputs of results that hold only the listed findings and the summary of all, their findings.json and
- * findings.csv written in `dir` (`writeFindingsFiles`): no output reads every finding back. A writer of every
- * finding renders the held ones only with `--only-failed`: the failing and excepted findings it shows are among them.
- */
-export async function emitFromFindingsFiles(
-  results: ResultSet,
-  dir: string,
-  targets: readonly OutputTarget[],
-  options: { onlyFailed?: boolean; pack?: string; config?: string },
-): Promise<void> {
-  const streamed = options.onlyFailed ? [] : targets.filter((t) => STREAMED[t.format] !== undefined);
-  for (const target of streamed) {
-    const source = STREAMED[target.format]!(dir, results);
-    if (target.file) await pipeline(source, createWriteStream(target.file, { highWaterMark: 1 << 20 }));
-    else await pipeline(source, process.stdout, { end: false });
-    if (target.file && target.format === 'csv') await writeFile(collectionSibling(target.file), collectionCsv.render(results));
-  }
-  const rendered = targets.filter((t) => !streamed.includes(t));
-  if (rendered.length === 0) return;
-  const { summary: _summary, ...held } = results;
-  await emit(rendered.some((t) => writers[t.format].everyFinding) ? held : results, rendered, options);
+export async function streamOutput(source: Readable, file: string | undefined): Promise<void> {
+  if (file) await pipeline(source, createWriteStream(file, { highWaterMark: 1 << 20 }));
+  else await pipeline(source, process.stdout, { end: false });
 }
 
 /** Pieces joined into blocks of 64 KiB: a larger string is a large object in V8, given fresh pages each time. */

@@ -1,6 +1,8 @@
 import type { KeyObject } from 'node:crypto';
-import { mkdir } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { Readable } from 'node:stream';
 import type { LoadedConfig } from '../config.js';
 import type { SourceResult } from '../engine/collect.js';
 import { loadInputs, runPipeline, withRecertification, type RunInputs } from '../engine/pipeline.js';
@@ -14,17 +16,19 @@ import { writeFindingsFiles } from '../evidence/findings-files.js';
 import { lockOutput } from '../evidence/lock.js';
 import { discardStaging, linkTo, newRunId, writePack, type PackContents, type PackLinks, type RunRecord } from '../evidence/pack.js';
 import { latestCampaignInput } from '../evidence/recert-latest.js';
-import { displayPath, listPacks, packFindingBriefs, streamedSide, openPack, type PackEntry, type PackHead } from '../evidence/read-pack.js';
+import { displayPath, jsonItems, listPacks, packFindingBriefs, streamedSide, openPack, type PackEntry, type PackHead } from '../evidence/read-pack.js';
 import { loadReportText, reportChanges, reportModel } from '../evidence/report.js';
 import { toolCommit as commitOf, toolVersion } from '../paths.js';
 import { renderReportPdf } from '../writers/pdf.js';
-import { ExitError, EXIT, type Logger } from '../sdk/index.js';
-import { packWriters } from '../writers/index.js';
+import { ExitError, EXIT, FindingSchema, type Logger } from '../sdk/index.js';
+import { collectionCsv } from '../writers/csv.js';
+import { junitStreamed } from '../writers/junit.js';
+import { packWriters, writers } from '../writers/index.js';
 import type { ResultSet } from '../writers/types.js';
 import { describeIncompleteness } from '../writers/describe.js';
 import { commandLogger, loadConfigFor, withSystemsOption, loadRegistries, resolveAsOf, signingKeyFor, sourceProgress, trustedKeys, type GlobalOptions } from './context.js';
 import { evaluationPieces, RUN_ONE_IN } from './evaluation-thread.js';
-import { emitFromFindingsFiles, resolveOutputs, type ReportOptions } from './output.js';
+import { collectionSibling, emit, resolveOutputs, streamOutput, type OutputTarget, type ReportOptions } from './output.js';
 import { exitCodeFor, resultBase } from './results.js';
 
 export interface RunSettings {
@@ -218,6 +222,37 @@ export async function sealRun(loaded: LoadedConfig, loadedInputs: RunInputs, key
   }
 }
 
+/**
+ * The run's results for the outputs it renders. A run holds only the findings its summary lists; a writer of every
+ * finding gets here only with `--only-failed`, and the failing and excepted findings it shows are all among those.
+ */
+function resultsFor(targets: readonly OutputTarget[], sealed: SealedRun): ResultSet {
+  if (!targets.some((t) => writers[t.format].everyFinding)) return sealed.results;
+  const { summary: _summary, ...held } = sealed.results;
+  return held;
+}
+
+/**
+ * Outputs of every finding made without the findings held: findings.json and findings.csv are the bytes their
+ * writers render, copied from the sealed pack; JUnit is rendered as the pack's findings stream past.
+ */
+const STREAMED: Partial<Record<OutputTarget['format'], (sealed: SealedRun) => Readable>> = {
+  json: (sealed) => createReadStream(path.join(sealed.dir, writers.json.fileName), { highWaterMark: 1 << 20 }),
+  csv: (sealed) => createReadStream(path.join(sealed.dir, writers.csv.fileName), { highWaterMark: 1 << 20 }),
+  junit: (sealed) => Readable.from(junitStreamed(sealed.results, jsonItems(sealed.dir, 'findings.json', 'findings', FindingSchema))),
+};
+
+/** The run's outputs, none of which reads the findings back from the pack whole. */
+async function emitRun(targets: readonly OutputTarget[], sealed: SealedRun, options: { onlyFailed?: boolean; config: string }): Promise<void> {
+  const streamed = options.onlyFailed ? [] : targets.filter((t) => STREAMED[t.format] !== undefined);
+  for (const target of streamed) {
+    await streamOutput(STREAMED[target.format]!(sealed), target.file);
+    if (target.file && target.format === 'csv') await writeFile(collectionSibling(target.file), collectionCsv.render(sealed.results));
+  }
+  const rendered = targets.filter((t) => !streamed.includes(t));
+  if (rendered.length > 0) await emit(resultsFor(rendered, sealed), rendered, { ...options, pack: sealed.dir });
+}
+
 /** `--wait SECONDS`, a whole number of seconds. */
 function waitMs(text: string): number {
   const seconds = Number(text);
@@ -278,7 +313,7 @@ export default async function run(
     trustedKeys: keys,
     ...(merged ? { collected: merged.collected, sharding: merged.sharding } : {}),
   });
-  await emitFromFindingsFiles(sealed.results, sealed.dir, targets, { ...(options.onlyFailed ? { onlyFailed: true } : {}), pack: sealed.dir, config: loaded.file });
+  await emitRun(targets, sealed, { ...(options.onlyFailed ? { onlyFailed: true } : {}), config: loaded.file });
   process.stderr.write(`Evidence pack: ${displayPath(sealed.dir)}\n`);
   return exitCodeFor(sealed.results, options.failOn);
 }
