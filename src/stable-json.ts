@@ -85,6 +85,24 @@ export function* stableJsonChunks(value: Record<string, unknown>, key: string, i
 }
 
 /**
+ * `stableStringify(outline(items), 2)` plus a newline, in pieces, for an array anywhere in what surrounds it
+ * (`stableJsonChunks` is the case of a top-level key): the text around the array once, then each item as it comes.
+ */
+export function* stableJsonChunksWithin(outline: (items: unknown[]) => unknown, items: Iterable<unknown>): Generator<string> {
+  const marker = '\u0000stable-json-items\u0000';
+  const text = stableStringify(outline([marker]), 2);
+  const line = text.split('\n').find((l) => l.includes(JSON.stringify(marker)))!;
+  const [before, after] = text.split(`\n${line}\n`) as [string, string];
+  const indent = line.slice(0, line.length - line.trimStart().length);
+  let first = true;
+  for (const item of items) {
+    yield `${first ? `${before}\n` : ',\n'}${indent}${indentedBy(item, indent)}`;
+    first = false;
+  }
+  yield first ? `${stableStringify(outline([]), 2)}\n` : `\n${after}\n`;
+}
+
+/**
  * `stableJsonChunks` with the items pushed one at a time, for a list written as it is made: what surrounds the
  * list may be known only once every item came (a summary of them), as long as what comes before the list in
  * key order does not change; `end` checks that it did not.

@@ -31,7 +31,7 @@ const codequality: Writer = {
   render(results: ResultSet, options: RenderOptions = {}) {
     const sorted = sortResultSet(results);
     const inventory = options.pack !== undefined ? posix.join(options.pack, inventoryJson.fileName) : undefined;
-    const lines = inventory ? locateIdentities(inventoryJson.render(sorted)) : new Map<string, { startLine: number }>();
+    const lines = inventory ? locateIdentities(inventoryJson.chunks!(sorted)) : new Map<string, { startLine: number }>();
     const issues = sorted.findings
       .filter((f) => f.status === 'fail')
       .map((f) => ({

@@ -93,11 +93,12 @@ export interface LineRange {
  * can point into the file. Identity objects open and close at depth 2 (four spaces) and their own `"id"` is at
  * depth 3 (six spaces); deeper objects (owners, credentials) are indented further.
  */
-export function locateIdentities(inventory: string): Map<string, LineRange> {
+export function locateIdentities(inventory: string | Iterable<string>): Map<string, LineRange> {
   const ranges = new Map<string, LineRange>();
   let startLine = 0;
   let id: string | undefined;
-  inventory.split('\n').forEach((line, index) => {
+  let index = 0;
+  const take = (line: string) => {
     if (line === '    {') startLine = index + 1;
     const idLine = /^ {6}"id": (".*"),?$/.exec(line);
     if (idLine) id = JSON.parse(idLine[1]!) as string;
@@ -105,6 +106,16 @@ export function locateIdentities(inventory: string): Map<string, LineRange> {
       ranges.set(id, { startLine, endLine: index + 1 });
       id = undefined;
     }
-  });
+    index++;
+  };
+  // Pieces as a streaming writer makes them: a line may end in a later piece than it starts.
+  let partial = '';
+  for (const piece of typeof inventory === 'string' ? [inventory] : inventory) {
+    const lines = piece.split('\n');
+    lines[0] = partial + lines[0]!;
+    partial = lines.pop()!;
+    for (const line of lines) take(line);
+  }
+  take(partial);
   return ranges;
 }

@@ -1,12 +1,12 @@
 import { createHash } from 'node:crypto';
 import { posix } from 'node:path';
 import type { Finding, Severity } from '../sdk/index.js';
-import { stableStringify } from '../stable-json.js';
+import { stableJsonChunksWithin } from '../stable-json.js';
 import { describeIncompleteness, describeWaiver, findingSubject } from './describe.js';
 import { inventoryJson, locateIdentities, type LineRange } from './json.js';
 import { sortResultSet } from './sorted.js';
 import { summarize } from './summary.js';
-import type { ControlInForce, RenderOptions, ResultSet, Writer } from './types.js';
+import { streamingWriter, type ControlInForce, type RenderOptions, type ResultSet, type Writer } from './types.js';
 
 const SCHEMA = 'https://json.schemastore.org/sarif-2.1.0.json';
 
@@ -84,7 +84,7 @@ function location(finding: Finding, place: Place | undefined) {
 }
 
 function placeFor(results: ResultSet, options: RenderOptions): Place | undefined {
-  if (options.pack !== undefined) return { uri: posix.join(options.pack, inventoryJson.fileName), lines: locateIdentities(inventoryJson.render(results)) };
+  if (options.pack !== undefined) return { uri: posix.join(options.pack, inventoryJson.fileName), lines: locateIdentities(inventoryJson.chunks!(results)) };
   if (options.config !== undefined) return { uri: options.config, lines: new Map() };
   return undefined;
 }
@@ -109,17 +109,20 @@ function result(finding: Finding, ruleIndex: number | undefined, place: Place | 
   };
 }
 
-/** SARIF 2.1.0 for GitHub code scanning: failing and waived findings as results, one rule per control in force. */
-const sarif: Writer = {
+/**
+ * SARIF 2.1.0 for GitHub code scanning: failing and waived findings as results, one rule per control in force.
+ * Written a result at a time: a large organization's failing findings make a log larger than one string can hold.
+ */
+const sarif: Writer = streamingWriter({
   id: 'sarif',
   fileName: 'findings.sarif',
-  render(results: ResultSet, options: RenderOptions = {}) {
+  *chunks(results: ResultSet, options: RenderOptions = {}) {
     const sorted = sortResultSet(results);
     const place = placeFor(sorted, options);
     const ruleIndex = new Map(sorted.controls.map((c, i) => [c.id, i]));
     const reported = sorted.findings.filter((f) => f.status === 'fail' || f.status === 'excepted');
     const incomplete = summarize(sorted).incompleteSources;
-    const log = {
+    const log = (items: unknown[]) => ({
       $schema: SCHEMA,
       version: '2.1.0',
       runs: [
@@ -143,13 +146,16 @@ const sarif: Writer = {
               })),
             },
           ],
-          results: reported.map((f) => result(f, ruleIndex.get(f.controlId), place)),
+          results: items,
           properties: { asOf: sorted.asOf, cycle: sorted.cycle, organization: sorted.organization },
         },
       ],
-    };
-    return `${stableStringify(log, 2)}\n`;
+    });
+    function* each() {
+      for (const f of reported) yield result(f, ruleIndex.get(f.controlId), place);
+    }
+    yield* stableJsonChunksWithin(log, each());
   },
-};
+});
 
 export default sarif;

@@ -1,10 +1,12 @@
 import fc from 'fast-check';
 import { stringify } from 'csv-stringify/sync';
 import { describe, expect, it } from 'vitest';
-import { stableJsonChunks, stableStringify } from '../../src/stable-json.js';
+import { stableJsonChunks, stableJsonChunksWithin, stableStringify } from '../../src/stable-json.js';
 import type { Finding } from '../../src/sdk/index.js';
 import { csvChunks, toCsv } from '../../src/writers/csv.js';
+import { inventoryJson, locateIdentities } from '../../src/writers/json.js';
 import junit, { junitStreamed } from '../../src/writers/junit.js';
+import sarif from '../../src/writers/sarif.js';
 import { sortResultSet } from '../../src/writers/sorted.js';
 import { isListed, summarize } from '../../src/writers/summary.js';
 import type { ResultSet } from '../../src/writers/types.js';
@@ -23,6 +25,22 @@ describe('streamed outputs give the bytes of the whole', () => {
         expect(chunks.join('')).toBe(`${stableStringify({ ...rest, [key]: list }, 2)}\n`);
         // One piece per item (the outline rides on the first and last), never the whole population at once.
         expect(chunks.length).toBe(Math.max(list.length, 0) + 1);
+      }),
+    );
+  });
+
+  it('stableJsonChunksWithin joined is stableStringify of the outline around its items, plus a newline, wherever the array sits', () => {
+    fc.assert(
+      fc.property(around, fc.constantFrom(0, 1, 2, 3), items, (value, depth, list) => {
+        // The array `depth` levels down, in a list and beside other keys at each level.
+        const outline = (inner: unknown[]): unknown => {
+          let nested: unknown = inner;
+          for (let level = 0; level < depth; level++) nested = level % 2 === 0 ? { ...value, '~list': nested } : [nested, value];
+          return { ...value, '~list': nested };
+        };
+        const chunks = [...stableJsonChunksWithin(outline, list)];
+        expect(chunks.join('')).toBe(`${stableStringify(outline(list), 2)}\n`);
+        expect(chunks.length).toBe(list.length + 1);
       }),
     );
   });
@@ -94,5 +112,34 @@ describe('JUnit streamed from a run\'s findings', () => {
     await expect(streamedJunit(held, every.slice(1))).rejects.toThrow(/./);
     await expect(streamedJunit(held, [...every, every.at(-1)!])).rejects.toThrow(/more findings than the summary counts/);
     await expect(streamedJunit(held, every.slice(0, -1))).rejects.toThrow(/fewer findings than the summary counts/);
+  });
+});
+
+describe('SARIF written a result at a time', () => {
+  it('is the whole log as stable JSON, pointing into the pack, at the config, or nowhere, with results and with none', () => {
+    const results = aResultSet();
+    const none = { ...results, findings: results.findings.filter((f) => f.status === 'pass') };
+    for (const set of [results, none]) {
+      for (const options of [{ pack: 'evidence/2026-Q4/run' }, { config: 'nhi-audit.yaml' }, {}]) {
+        const chunks = [...sarif.chunks!(set, options)];
+        const text = chunks.join('');
+        const log = JSON.parse(text) as { runs: { results: unknown[] }[] };
+        expect(text).toBe(`${stableStringify(log, 2)}\n`);
+        expect(log.runs[0]!.results).toHaveLength(set.findings.filter((f) => f.status === 'fail' || f.status === 'excepted').length);
+        expect(chunks.length).toBe(log.runs[0]!.results.length + 1);
+      }
+    }
+    expect(new Set(sortResultSet(results).findings.map((f) => f.status))).toContain('fail');
+  });
+
+  it('finds each identity in inventory.json from its pieces as from the whole text', () => {
+    const results = aResultSet();
+    const pieces = [...inventoryJson.chunks!(results)];
+    const whole = pieces.join('');
+    expect(locateIdentities(pieces)).toEqual(locateIdentities(whole));
+    // Cut anywhere, even inside a line.
+    const cut = whole.match(/[\s\S]{1,7}/g)!;
+    expect(locateIdentities(cut)).toEqual(locateIdentities(whole));
+    expect(locateIdentities(whole).size).toBe(results.identities.length);
   });
 });
