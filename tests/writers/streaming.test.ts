@@ -7,6 +7,7 @@ import { csvChunks, toCsv } from '../../src/writers/csv.js';
 import { inventoryJson, locateIdentities } from '../../src/writers/json.js';
 import junit, { junitStreamed } from '../../src/writers/junit.js';
 import sarif from '../../src/writers/sarif.js';
+import codequality from '../../src/writers/codequality.js';
 import { sortResultSet } from '../../src/writers/sorted.js';
 import { isListed, summarize } from '../../src/writers/summary.js';
 import type { ResultSet } from '../../src/writers/types.js';
@@ -130,6 +131,20 @@ describe('SARIF written a result at a time', () => {
       }
     }
     expect(new Set(sortResultSet(results).findings.map((f) => f.status))).toContain('fail');
+  });
+
+  it('GitLab Code Quality likewise: the whole report as stable JSON, an issue a piece, or [] with none', () => {
+    const results = aResultSet();
+    for (const set of [results, { ...results, findings: [] }]) {
+      for (const options of [{ pack: 'evidence/2026-Q4/run' }, { config: 'nhi-audit.yaml' }]) {
+        const chunks = [...codequality.chunks!(set, options)];
+        const issues = JSON.parse(chunks.join('')) as { location: { lines: { begin: number } } }[];
+        expect(chunks.join('')).toBe(`${stableStringify(issues, 2)}\n`);
+        expect(issues).toHaveLength(set.findings.filter((f) => f.status === 'fail').length);
+        expect(chunks.length).toBe(issues.length + 1);
+        if ('pack' in options && issues.length > 0) expect(issues.some((i) => i.location.lines.begin > 1)).toBe(true);
+      }
+    }
   });
 
   it('finds each identity in inventory.json from its pieces as from the whole text', () => {
