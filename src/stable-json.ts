@@ -89,11 +89,7 @@ export function* stableJsonChunks(value: Record<string, unknown>, key: string, i
  * (`stableJsonChunks` is the case of a top-level key): the text around the array once, then each item as it comes.
  */
 export function* stableJsonChunksWithin(outline: (items: unknown[]) => unknown, items: Iterable<unknown>): Generator<string> {
-  const marker = '\u0000stable-json-items\u0000';
-  const text = stableStringify(outline([marker]), 2);
-  const line = text.split('\n').find((l) => l.includes(JSON.stringify(marker)))!;
-  const [before, after] = text.split(`\n${line}\n`) as [string, string];
-  const indent = line.slice(0, line.length - line.trimStart().length);
+  const { before, after, indent } = listFrame(outline);
   let first = true;
   for (const item of items) {
     yield `${first ? `${before}\n` : ',\n'}${indent}${indentedBy(item, indent)}`;
@@ -147,10 +143,15 @@ export class StableJsonList {
   }
 
   private frameOf(value: Record<string, unknown>) {
-    const marker = '\u0000stable-json-items\u0000';
-    const outline = stableStringify({ ...value, [this.key]: [marker] }, 2);
-    const line = outline.split('\n').find((l) => l.includes(JSON.stringify(marker)))!;
-    const [before, after] = outline.split(`\n${line}\n`) as [string, string];
-    return { before, after, indent: line.slice(0, line.length - line.trimStart().length) };
+    return listFrame((items) => ({ ...value, [this.key]: items }));
   }
+}
+
+/** The text of `stableStringify(outline(items), 2)` before and after its items' lines, and the items' indent. */
+function listFrame(outline: (items: unknown[]) => unknown): { before: string; after: string; indent: string } {
+  const marker = '\u0000stable-json-items\u0000';
+  const text = stableStringify(outline([marker]), 2);
+  const line = text.split('\n').find((l) => l.includes(JSON.stringify(marker)))!;
+  const [before, after] = text.split(`\n${line}\n`) as [string, string];
+  return { before, after, indent: line.slice(0, line.length - line.trimStart().length) };
 }

@@ -96,17 +96,15 @@ export async function emit(results: ResultSet, targets: readonly OutputTarget[],
  * written piece by piece in blocks, waiting whenever the reader is slower, so no string of it is built whole.
  */
 export async function writeOutput(writer: Writer, results: ResultSet, options: RenderOptions, file: string | undefined): Promise<void> {
-  const blocks = Readable.from(writer.chunks ? inBlocks(writer.chunks(results, options)) : [writer.render(results, options)]);
-  // A mebibyte may wait for the disk while the next blocks are made: with the default 16 KiB, every block did.
-  if (file) await pipeline(blocks, createWriteStream(file, { highWaterMark: 1 << 20 }));
-  else await pipeline(blocks, process.stdout, { end: false });
+  await streamOutput(Readable.from(writer.chunks ? inBlocks(writer.chunks(results, options)) : [writer.render(results, options)]), file);
 }
 
 /**
- * An output that is not rendered from the results held: a sealed file's bytes, or text made as findings stream
- * past, written as it comes.
+ * An output written as it comes, to its file or onto standard output: a writer's blocks, a sealed file's bytes, or
+ * text made as findings stream past.
  */
 export async function streamOutput(source: Readable, file: string | undefined): Promise<void> {
+  // A mebibyte may wait for the disk while the next blocks are made: with the default 16 KiB, every block did.
   if (file) await pipeline(source, createWriteStream(file, { highWaterMark: 1 << 20 }));
   else await pipeline(source, process.stdout, { end: false });
 }

@@ -16,11 +16,11 @@ import { writeFindingsFiles } from '../evidence/findings-files.js';
 import { lockOutput } from '../evidence/lock.js';
 import { discardStaging, linkTo, newRunId, writePack, type PackContents, type PackLinks, type RunRecord } from '../evidence/pack.js';
 import { latestCampaignInput } from '../evidence/recert-latest.js';
-import { displayPath, jsonItems, listPacks, packFindingBriefs, streamedSide, openPack, type PackEntry, type PackHead } from '../evidence/read-pack.js';
+import { displayPath, listPacks, packFindingBriefs, packFindings, streamedSide, openPack, type PackEntry, type PackHead } from '../evidence/read-pack.js';
 import { loadReportText, reportChanges, reportModel } from '../evidence/report.js';
 import { toolCommit as commitOf, toolVersion } from '../paths.js';
 import { renderReportPdf } from '../writers/pdf.js';
-import { ExitError, EXIT, FindingSchema, type Logger } from '../sdk/index.js';
+import { ExitError, EXIT, type Logger } from '../sdk/index.js';
 import { collectionCsv } from '../writers/csv.js';
 import { junitStreamed } from '../writers/junit.js';
 import { packWriters, writers } from '../writers/index.js';
@@ -239,7 +239,7 @@ function resultsFor(targets: readonly OutputTarget[], sealed: SealedRun): Result
 const STREAMED: Partial<Record<OutputTarget['format'], (sealed: SealedRun) => Readable>> = {
   json: (sealed) => createReadStream(path.join(sealed.dir, writers.json.fileName), { highWaterMark: 1 << 20 }),
   csv: (sealed) => createReadStream(path.join(sealed.dir, writers.csv.fileName), { highWaterMark: 1 << 20 }),
-  junit: (sealed) => Readable.from(junitStreamed(sealed.results, jsonItems(sealed.dir, 'findings.json', 'findings', FindingSchema))),
+  junit: (sealed) => Readable.from(junitStreamed(sealed.results, packFindings(sealed.dir))),
 };
 
 /** The run's outputs, none of which reads the findings back from the pack whole. */

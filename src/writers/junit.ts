@@ -173,11 +173,11 @@ export async function* junitStreamed(results: ResultSet, findings: AsyncIterable
   let testcases: Testcase[] = [];
   yield pieces[0]!;
   for await (const finding of findings) {
-    const suite = streamed[at];
-    if (!suite) throw new Error('internal: more findings than the summary counts');
-    if (finding.controlId !== suite.control.id) throw new Error(`internal: a finding of ${finding.controlId} where the summary counts ${suite.control.id}'s`);
-    testcases.push(testcase(finding, suite.control));
-    if (++written === suite.tests) {
+    const current = streamed[at];
+    if (!current) throw new Error('internal: more findings than the summary counts');
+    if (finding.controlId !== current.control.id) throw new Error(`internal: a finding of ${finding.controlId} where the summary counts ${current.control.id}'s`);
+    testcases.push(testcase(finding, current.control));
+    if (++written === current.tests) {
       yield testcaseText(builder, testcases);
       testcases = [];
       written = 0;
