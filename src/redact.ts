@@ -52,38 +52,76 @@ function redactText(text: string, found: Redaction['reason'][]): string {
 
 const pointerSegment = (key: string | number) => String(key).replace(/~/g, '~0').replace(/\//g, '~1');
 
-function redactAt(value: unknown, pointer: string, redactions: Redaction[]): unknown {
+/** The JSON pointer of the value at `path` below `root`: built only for what is redacted. */
+const pointerOf = (root: string, path: readonly (string | number)[]) => `${root}${path.map((key) => `/${pointerSegment(key)}`).join('')}`;
+
+/**
+ * `value` with its secrets replaced. What holds none is returned as it is, not copied: a provider's page is most
+ * often all of that, and copying every page cost about 670 MB of allocation at 100 000 identities. `path` is the
+ * walk's position, one key pushed per level, so no pointer is written out for what is kept.
+ */
+function redactAt(value: unknown, root: string, path: (string | number)[], redactions: Redaction[]): unknown {
   if (typeof value === 'string') {
     const found: Redaction['reason'][] = [];
     const out = redactText(value, found);
-    for (const reason of new Set(found)) redactions.push({ pointer, reason });
+    for (const reason of new Set(found)) redactions.push({ pointer: pointerOf(root, path), reason });
     return out;
   }
-  if (Array.isArray(value)) return value.map((child, i) => redactAt(child, `${pointer}/${i}`, redactions));
+  if (Array.isArray(value)) {
+    let copy: unknown[] | undefined;
+    for (let i = 0; i < value.length; i++) {
+      path.push(i);
+      const child = redactAt(value[i], root, path, redactions);
+      path.pop();
+      if (copy) copy.push(child);
+      else if (child !== value[i]) copy = [...value.slice(0, i), child];
+    }
+    return copy ?? value;
+  }
   if (value instanceof Uint8Array) return value;
   if (value !== null && typeof value === 'object' && !(value instanceof Date)) {
-    const out: Record<string, unknown> = {};
-    for (const [key, child] of Object.entries(value)) {
-      const at = `${pointer}/${pointerSegment(key)}`;
+    const keys = Object.keys(value);
+    let copy: Record<string, unknown> | undefined;
+    for (let i = 0; i < keys.length; i++) {
+      const key = keys[i]!;
+      const child = (value as Record<string, unknown>)[key];
+      path.push(key);
+      let out: unknown;
       if (isSecretField(key) && child !== null && child !== undefined && child !== '' && child !== REDACTED) {
-        out[key] = REDACTED;
-        redactions.push({ pointer: at, reason: 'secret field' });
+        out = REDACTED;
+        redactions.push({ pointer: pointerOf(root, path), reason: 'secret field' });
       } else {
-        out[key] = redactAt(child, at, redactions);
+        out = redactAt(child, root, path, redactions);
       }
+      path.pop();
+      if (!copy && out !== child) copy = plainCopy(value as Record<string, unknown>, keys, i);
+      if (copy) define(copy, key, out);
     }
-    return out;
+    return copy ?? value;
   }
   return value;
 }
 
+/** The members before the `end`-th key, in a new plain object: where a redaction starts a copy. */
+function plainCopy(value: Record<string, unknown>, keys: readonly string[], end: number): Record<string, unknown> {
+  const copy: Record<string, unknown> = {};
+  for (let i = 0; i < end; i++) define(copy, keys[i]!, value[keys[i]!]);
+  return copy;
+}
+
+/** A member set as data, so a provider's `__proto__` key stays a key. */
+function define(target: Record<string, unknown>, key: string, value: unknown): void {
+  if (key === '__proto__') Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+  else target[key] = value;
+}
+
 /** `value` with every secret field's value, and the credentials inside URLs, replaced by `[redacted]`. */
 export function redactSecrets(value: unknown): unknown {
-  return redactAt(value, '', []);
+  return redactAt(value, '', [], []);
 }
 
 /** `redactSecrets`, saying where each redaction happened (JSON pointers from `root`), for the pack's manifest. */
 export function redactWithReport(value: unknown, root = ''): { value: unknown; redactions: Redaction[] } {
   const redactions: Redaction[] = [];
-  return { value: redactAt(value, root, redactions), redactions };
+  return { value: redactAt(value, root, [], redactions), redactions };
 }
