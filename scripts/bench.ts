@@ -18,7 +18,7 @@ import { loadRegistries } from '../src/commands/context.js';
 import { sealRun } from '../src/commands/run.js';
 import { validateConfig } from '../src/config.js';
 import { loadInputs } from '../src/engine/pipeline.js';
-import { boundHeapGrowth } from '../src/heap.js';
+import { boundHeapGrowth, endWithParent, withLargerYoungGeneration } from '../src/heap.js';
 import { cycleOf } from '../src/evidence/cycle.js';
 import { generateSigningKey, publicKeyPem } from '../src/evidence/keys.js';
 import { listPackFiles } from '../src/evidence/seal.js';
@@ -32,8 +32,11 @@ const keyIds = !args.includes('--no-key-ids');
 const withBaseline = args.includes('--baseline');
 const [accounts = 3, usersPerAccount = 2000, latencyMs = 0] = args.filter((a, i) => /^\d+$/.test(a) && (keepAt < 0 || i !== keepAt + 1)).map(Number);
 const now = new Date('2026-11-20T00:00:00Z');
-// As the CLI does: the run in process is measured with the heap growth a user's run gets, and without the AWS
-// SDK's notice about its own future Node releases.
+// As the CLI does: the run in process is measured with the young generation and heap growth a user's run gets,
+// and without the AWS SDK's notice about its own future Node releases.
+const respawned = await withLargerYoungGeneration();
+if (respawned !== undefined) process.exit(respawned);
+endWithParent();
 boundHeapGrowth();
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 

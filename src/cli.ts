@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { Command, CommanderError, Option } from 'commander';
 import { ConfigError, ExitError, EXIT, FAULT_KINDS } from './sdk/index.js';
-import { boundHeapGrowth } from './heap.js';
+import { boundHeapGrowth, collects, endWithParent, withLargerYoungGeneration } from './heap.js';
 import { LOG_LEVELS } from './log.js';
 import { toolVersion } from './paths.js';
 import { safeLines } from './terminal.js';
@@ -250,5 +250,6 @@ process.stdout.on('error', (error: NodeJS.ErrnoException) => {
   if (error.code === 'EPIPE') process.exit(process.exitCode ?? EXIT.ok);
   throw error;
 });
+endWithParent();
 boundHeapGrowth();
-process.exitCode = await main(process.argv);
+process.exitCode = (collects(process.argv.slice(2)) ? await withLargerYoungGeneration() : undefined) ?? (await main(process.argv));

@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import v8 from 'node:v8';
 import { runInNewContext } from 'node:vm';
 
@@ -9,10 +10,68 @@ import { runInNewContext } from 'node:vm';
  */
 export const HEAP_GROWING_PERCENT = 60;
 
+/** `flag`, unless the user set it (or `name`'s other spelling) on the command line or in NODE_OPTIONS. */
+function unlessGiven(name: string, flag: string, execArgv: readonly string[], nodeOptions: string | undefined): string | undefined {
+  const given = [...execArgv, ...(nodeOptions ?? '').split(/\s+/)];
+  const pattern = new RegExp(`^--${name.replace(/-/g, '[-_]')}(=|$)`);
+  return given.some((arg) => pattern.test(arg)) ? undefined : flag;
+}
+
 /** The V8 flag to set, unless the user chose a growth of their own on the command line or in NODE_OPTIONS. */
 export function heapGrowingFlag(execArgv: readonly string[], nodeOptions: string | undefined): string | undefined {
-  const given = [...execArgv, ...(nodeOptions ?? '').split(/\s+/)];
-  return given.some((flag) => /^--heap[-_]growing[-_]percent(=|$)/.test(flag)) ? undefined : `--heap-growing-percent=${HEAP_GROWING_PERCENT}`;
+  return unlessGiven('heap-growing-percent', `--heap-growing-percent=${HEAP_GROWING_PERCENT}`, execArgv, nodeOptions);
+}
+
+/**
+ * The young generation's semi-space, in MiB, for the commands that collect. Parsing a provider's answers allocates
+ * far more than it keeps (the AWS SDK's XML parser builds each page's tree a character at a time), and with V8's
+ * default semi-space of 16 MiB much of it was copied twice before it died: at 100 000 identities, 32 MiB took a
+ * run's CPU from 63–68 s to 48–55 s, for about 100 MiB at the peak, which took a run with a baseline over 1 GiB at
+ * times; 24 MiB gave 51–59 s for about 60 MiB (docs/benchmarks.md). V8 sizes the young generation when the process
+ * starts, so it takes a process started with the flag.
+ */
+export const SEMI_SPACE_MB = 24;
+
+/** The commands that collect from the providers. */
+const COLLECTING = new Set(['run', 'check', 'collect', 'demo']);
+
+/** The V8 flag a collecting command is started with, unless the user chose a semi-space of their own. */
+export function semiSpaceFlag(execArgv: readonly string[], nodeOptions: string | undefined): string | undefined {
+  return unlessGiven('max-semi-space-size', `--max-semi-space-size=${SEMI_SPACE_MB}`, execArgv, nodeOptions);
+}
+
+/** The command line names a command that collects (a word of it, wherever commander would find the command). */
+export const collects = (args: readonly string[]): boolean => args.some((arg) => COLLECTING.has(arg));
+
+/** Set in the environment of the child withLargerYoungGeneration starts, and taken out of it there. */
+const CHILD = 'NHI_AUDIT_YOUNG_GENERATION_CHILD';
+
+/**
+ * Runs this script again in a child process started with the semi-space flag, when it lacks it, and returns the
+ * child's exit code; undefined when this process should go on itself. The child inherits the terminal and the
+ * environment; a signal sent to this process is passed on, a child ended by a signal ends this one the same way, and
+ * the child ends when this process does, even killed outright (endWithParent).
+ */
+export async function withLargerYoungGeneration(argv: readonly string[] = process.argv): Promise<number | undefined> {
+  const flag = semiSpaceFlag(process.execArgv, process.env['NODE_OPTIONS']);
+  if (!flag) return undefined;
+  const child = spawn(process.execPath, [...process.execArgv, flag, ...argv.slice(1)], { stdio: ['inherit', 'inherit', 'inherit', 'ipc'], env: { ...process.env, [CHILD]: '1' } });
+  const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+  const pass = (signal: NodeJS.Signals) => child.kill(signal);
+  for (const signal of signals) process.on(signal, pass);
+  try {
+    const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve, reject) => {
+      child.once('error', reject);
+      child.once('exit', (exitCode, exitSignal) => resolve([exitCode, exitSignal]));
+    });
+    if (signal) {
+      for (const s of signals) process.off(s, pass);
+      process.kill(process.pid, signal);
+    }
+    return code ?? 1;
+  } finally {
+    for (const s of signals) process.off(s, pass);
+  }
 }
 
 /** Sets the heap's growth for this process. V8 reads it at each full collection, so it applies from the next one. */
@@ -32,4 +91,16 @@ export function collectGarbage(): void {
   const gc = runInNewContext('gc') as () => void;
   v8.setFlagsFromString('--no-expose-gc');
   gc();
+}
+
+/**
+ * In the child withLargerYoungGeneration started: ends it when its parent has gone, however the parent ended
+ * (SIGKILL sends nothing on), so no run goes on writing a pack that no one waits for.
+ */
+export function endWithParent(): void {
+  const ours = process.env[CHILD] === '1';
+  delete process.env[CHILD];
+  if (!ours || !process.channel) return;
+  process.channel.unref();
+  process.once('disconnect', () => process.kill(process.pid, 'SIGTERM'));
 }
