@@ -40,8 +40,11 @@ export function semiSpaceFlag(execArgv: readonly string[], nodeOptions: string |
   return unlessGiven('max-semi-space-size', `--max-semi-space-size=${SEMI_SPACE_MB}`, execArgv, nodeOptions);
 }
 
-/** The command line names a command that collects (a word of it, wherever commander would find the command). */
-export const collects = (args: readonly string[]): boolean => args.some((arg) => COLLECTING.has(arg));
+/**
+ * The command line names a command that collects (a word of it, wherever commander would find the command).
+ * `collect --from-raw` reads a pack's pages instead: measured, it went no faster with the larger semi-space.
+ */
+export const collects = (args: readonly string[]): boolean => args.some((arg) => COLLECTING.has(arg)) && !args.includes('--from-raw');
 
 /** Set in the environment of the child withLargerYoungGeneration starts, and taken out of it there. */
 const CHILD = 'NHI_AUDIT_YOUNG_GENERATION_CHILD';

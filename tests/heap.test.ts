@@ -31,6 +31,7 @@ describe('the young generation a collecting command is started with', () => {
     [['--config', 'a.yaml', 'check', '--format', 'sarif'], true],
     [['collect', '--plan', 'plan.json', '--shard', '1/2'], true],
     [['demo'], true],
+    [['collect', '--from-raw', 'pack', '--output', 'inventory.json'], false],
     [['verify', 'pack'], false],
     [['diff', 'a', 'b'], false],
     [['--version'], false],
