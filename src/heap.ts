@@ -25,12 +25,12 @@ export function heapGrowingFlag(execArgv: readonly string[], nodeOptions: string
 /**
  * The young generation's semi-space, in MiB, for the commands that collect. Parsing a provider's answers allocates
  * far more than it keeps (the AWS SDK's XML parser builds each page's tree a character at a time), and with V8's
- * default semi-space of 16 MiB much of it was copied twice before it died: at 100 000 identities, 32 MiB took a
- * run's CPU from 63–68 s to 48–55 s, for about 100 MiB at the peak, which took a run with a baseline over 1 GiB at
- * times; 24 MiB gave 51–59 s for about 60 MiB (docs/benchmarks.md). V8 sizes the young generation when the process
- * starts, so it takes a process started with the flag.
+ * default semi-space of 16 MiB much of it was copied twice before it died. At 100 000 identities, 32 MiB took a
+ * run from 45–49 s and 63–69 s of CPU to 34–42 s and 46–56 s, for 50–100 MiB more at the peak; 24 MiB was no
+ * different from 16 (V8 takes a power of two). V8 sizes the young generation when the process starts, so it
+ * takes a process started with the flag (docs/benchmarks.md).
  */
-export const SEMI_SPACE_MB = 24;
+export const SEMI_SPACE_MB = 32;
 
 /** The commands that collect from the providers. */
 const COLLECTING = new Set(['run', 'check', 'collect', 'demo']);

@@ -30,12 +30,13 @@ export type EvaluationThreadMessage = { slice: number; identities: string } | { 
 export type EvaluationWorkerMessage = { rendered: RenderedFindings } | { waivers: WaiverCounts } | { error: string };
 
 /**
- * The share a run hands over: one slice in three. Half made the findings phase faster still (16.4–18.0 s against
+ * The share a run hands over: one slice in four. Half made the findings phase faster still (16.4–18.0 s against
  * 19–20 s at 100 000 identities), but the thread's copy of half the identities took a run with a baseline to
- * 1 008–1 037 MiB at the peak, over the 1 GiB a run is held to; a third keeps it at about 890 MiB
- * (docs/benchmarks.md). `reperform` holds less besides and hands over half.
+ * 1 008–1 037 MiB at the peak, over the 1 GiB a run is held to; a third kept it at about 890 MiB until the run's
+ * larger young generation (src/heap.ts) added its own, and a quarter keeps it at 998–1 010 MiB (docs/benchmarks.md).
+ * `reperform` holds less besides and hands over half.
  */
-export const RUN_ONE_IN = 3;
+export const RUN_ONE_IN = 4;
 
 /** Below this many slices of the population to hand over, a second thread costs more than it saves. */
 const HELP_FROM = 4;
