@@ -63,10 +63,13 @@ export async function withLargerYoungGeneration(argv: readonly string[] = proces
   const pass = (signal: NodeJS.Signals) => child.kill(signal);
   for (const signal of signals) process.on(signal, pass);
   try {
-    const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve, reject) => {
-      child.once('error', reject);
+    const ended = await new Promise<[number | null, NodeJS.Signals | null] | undefined>((resolve, reject) => {
+      // A child that could not be started leaves the command to this process, as with the user's own flag.
+      child.once('error', (error) => (child.pid === undefined ? resolve(undefined) : reject(error)));
       child.once('exit', (exitCode, exitSignal) => resolve([exitCode, exitSignal]));
     });
+    if (!ended) return undefined;
+    const [code, signal] = ended;
     if (signal) {
       for (const s of signals) process.off(s, pass);
       process.kill(process.pid, signal);
