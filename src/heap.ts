@@ -62,22 +62,21 @@ export async function withLargerYoungGeneration(argv: readonly string[] = proces
   const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
   const pass = (signal: NodeJS.Signals) => child.kill(signal);
   for (const signal of signals) process.on(signal, pass);
+  let ended: [number | null, NodeJS.Signals | null] | undefined;
   try {
-    const ended = await new Promise<[number | null, NodeJS.Signals | null] | undefined>((resolve, reject) => {
+    ended = await new Promise<[number | null, NodeJS.Signals | null] | undefined>((resolve, reject) => {
       // A child that could not be started leaves the command to this process, as with the user's own flag.
       child.once('error', (error) => (child.pid === undefined ? resolve(undefined) : reject(error)));
       child.once('exit', (exitCode, exitSignal) => resolve([exitCode, exitSignal]));
     });
-    if (!ended) return undefined;
-    const [code, signal] = ended;
-    if (signal) {
-      for (const s of signals) process.off(s, pass);
-      process.kill(process.pid, signal);
-    }
-    return code ?? 1;
   } finally {
-    for (const s of signals) process.off(s, pass);
+    for (const signal of signals) process.off(signal, pass);
   }
+  if (!ended) return undefined;
+  const [code, signal] = ended;
+  // With its own handlers gone, this process ends by the child's signal as the child did.
+  if (signal) process.kill(process.pid, signal);
+  return code ?? 1;
 }
 
 /** Sets the heap's growth for this process. V8 reads it at each full collection, so it applies from the next one. */

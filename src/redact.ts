@@ -1,3 +1,5 @@
+import { defineMember } from './stable-json.js';
+
 /**
  * Field names that hold secret values in the providers' responses and in our own options. Values under
  * them are replaced before anything is logged or kept as raw evidence: a connector that forgets to drop
@@ -95,7 +97,7 @@ function redactAt(value: unknown, root: string, path: (string | number)[], redac
       }
       path.pop();
       if (!copy && out !== child) copy = plainCopy(value as Record<string, unknown>, keys, i);
-      if (copy) define(copy, key, out);
+      if (copy) defineMember(copy, key, out);
     }
     return copy ?? value;
   }
@@ -105,14 +107,8 @@ function redactAt(value: unknown, root: string, path: (string | number)[], redac
 /** The members before the `end`-th key, in a new plain object: where a redaction starts a copy. */
 function plainCopy(value: Record<string, unknown>, keys: readonly string[], end: number): Record<string, unknown> {
   const copy: Record<string, unknown> = {};
-  for (let i = 0; i < end; i++) define(copy, keys[i]!, value[keys[i]!]);
+  for (let i = 0; i < end; i++) defineMember(copy, keys[i]!, value[keys[i]!]);
   return copy;
-}
-
-/** A member set as data, so a provider's `__proto__` key stays a key. */
-function define(target: Record<string, unknown>, key: string, value: unknown): void {
-  if (key === '__proto__') Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
-  else target[key] = value;
 }
 
 /** `value` with every secret field's value, and the credentials inside URLs, replaced by `[redacted]`. */

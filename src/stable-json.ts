@@ -27,6 +27,12 @@ function inKeyOrder(value: unknown): boolean {
   return true;
 }
 
+/** A member set as data, so a `__proto__` key from a provider's data stays a key rather than a prototype. */
+export function defineMember(target: Record<string, unknown>, key: string, value: unknown): void {
+  if (key === '__proto__') Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+  else target[key] = value;
+}
+
 function sortKeys(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(sortKeys);
   if (value !== null && typeof value === 'object' && !(value instanceof Date)) {
@@ -36,8 +42,7 @@ function sortKeys(value: unknown): unknown {
     for (const key of Object.keys(value).sort()) {
       const child = (value as Record<string, unknown>)[key];
       if (child === undefined) continue;
-      if (key === '__proto__') Object.defineProperty(sorted, key, { value: sortKeys(child), enumerable: true, writable: true, configurable: true });
-      else sorted[key] = sortKeys(child);
+      defineMember(sorted, key, sortKeys(child));
     }
     return sorted;
   }
