@@ -86,7 +86,7 @@ async function sealedResults(pack: PackData<'identities'>): Promise<{ results: R
   const { systems } = inputsFrom(pack.config as unknown as Config, await readSealedInputs(pack), controls.map((c) => c.meta.id));
   const { findings: _none, ...base } = { ...resultSetOf({ ...pack, findings: [] }, undefined), ...(systems ? { systems: systemsInScope(systems.systems) } : {}) };
   let fold!: SummaryFold;
-  const around = await forEachJsonItem(pack.dir, 'findings.json', 'findings', FindingSchema, () => ((fold = new SummaryFold(base)), { item: (f) => fold.add(f) }), 'around');
+  const around = await forEachJsonItem(pack.dir, 'findings.json', 'findings', FindingSchema, () => ((fold = new SummaryFold(base, true)), { item: (f) => fold.add(f) }), 'around');
   const evaluation = sealedAccount(pack, around) ?? (await reperformedAccount(pack));
   const waivers = sortWaivers(evaluation.waivers);
   return { results: sortResultSet({ ...base, findings: fold.listed, waivers, summary: fold.summary(waivers) }), evaluation };

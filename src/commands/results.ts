@@ -57,7 +57,10 @@ export function toResultSet(pipeline: PipelineResult, loaded: LoadedConfig, asOf
 export function exitCodeFor(results: ResultSet, failOn: Severity | 'none'): number {
   if (results.sources.some((s) => s.verdict === 'incomplete')) return EXIT.incomplete;
   if (failOn === 'none') return EXIT.ok;
-  const failing = results.findings.some((f) => f.status === 'fail' && atOrAbove(f.severity, failOn));
+  // A run's results hold the first failing findings of each control; their summary counts every one by severity.
+  const failing = results.summary
+    ? Object.entries(results.summary.severities).some(([severity, counts]) => counts.fail > 0 && atOrAbove(severity as Severity, failOn))
+    : results.findings.some((f) => f.status === 'fail' && atOrAbove(f.severity, failOn));
   const drifted = results.drift?.events.some((e) => atOrAbove(e.severity, failOn)) === true;
   return failing || drifted ? EXIT.controlFailures : EXIT.ok;
 }

@@ -12,7 +12,7 @@ import { cycleOf, parseCycle, type Cycle } from '../evidence/cycle.js';
 import type { SigningKey } from '../evidence/keys.js';
 import { describeOperator } from '../evidence/operator.js';
 import { diffStreamedPacks, type StreamedPackSide } from '../evidence/diff.js';
-import { writeFindingsFiles } from '../evidence/findings-files.js';
+import { FINDINGS_FILES, writeFindingsFiles } from '../evidence/findings-files.js';
 import { lockOutput } from '../evidence/lock.js';
 import { discardStaging, linkTo, newRunId, writePack, type PackContents, type PackLinks, type RunRecord } from '../evidence/pack.js';
 import { latestCampaignInput } from '../evidence/recert-latest.js';
@@ -20,10 +20,11 @@ import { displayPath, listPacks, packFindingBriefs, packFindings, streamedSide, 
 import { loadReportText, reportChanges, reportModel } from '../evidence/report.js';
 import { toolCommit as commitOf, toolVersion } from '../paths.js';
 import { renderReportPdf } from '../writers/pdf.js';
-import { ExitError, EXIT, type Logger } from '../sdk/index.js';
+import { ExitError, EXIT, type Finding, type Logger } from '../sdk/index.js';
 import { collectionCsv } from '../writers/csv.js';
 import { junitStreamed } from '../writers/junit.js';
 import { packWriters, writers } from '../writers/index.js';
+import { isListed, withEveryListed } from '../writers/summary.js';
 import type { ResultSet } from '../writers/types.js';
 import { describeIncompleteness } from '../writers/describe.js';
 import { commandLogger, loadConfigFor, withSystemsOption, loadRegistries, resolveAsOf, signingKeyFor, sourceProgress, trustedKeys, type GlobalOptions } from './context.js';
@@ -168,7 +169,8 @@ export async function sealRun(loaded: LoadedConfig, loadedInputs: RunInputs, key
           `No pack written: every source failed and nothing was collected.\n${base.sources.map((s) => `  ${s.source}: ${describeIncompleteness(s)}`).join('\n')}`,
         );
       }
-      // The controls are evaluated as findings.json and findings.csv are written: only the listed findings are held.
+      // The controls are evaluated as findings.json, findings.csv and exceptions.csv are written: only the first
+      // failing and excepted findings of each control are held.
       const { results, account, digests } = await writeFindingsFiles(staging, base, pipeline.evaluation, (separator) =>
         evaluationPieces(pipeline.evaluation, { csv: { controls: base.controls, sources: base.sources }, separator, oneIn: RUN_ONE_IN }),
       );
@@ -194,7 +196,7 @@ export async function sealRun(loaded: LoadedConfig, loadedInputs: RunInputs, key
         findings: () => packFindingBriefs(staging),
       });
       const rendered: PackContents['rendered'] = Object.fromEntries(
-        packWriters.filter((writer) => !writer.everyFinding).map((writer) => [writer.fileName, writer.chunks ? writer.chunks(results, { pack: '.' }) : writer.render(results, { pack: '.' })]),
+        packWriters.filter((writer) => !FINDINGS_FILES.includes(writer.fileName)).map((writer) => [writer.fileName, writer.chunks ? writer.chunks(results, { pack: '.' }) : writer.render(results, { pack: '.' })]),
       );
       rendered['report.pdf'] = await renderReportPdf(reportModel(results, account, record, key.keyId, text, changes ? { changes } : {}));
       const { dir, attestationDigest } = await writePack(
@@ -227,13 +229,20 @@ export async function sealRun(loaded: LoadedConfig, loadedInputs: RunInputs, key
 }
 
 /**
- * The run's results for the outputs it renders. A run holds only the findings its summary lists; a writer of every
- * finding gets here only with `--only-failed`, and the failing and excepted findings it shows are all among those.
+ * The run's results for the outputs it renders, with every listed finding. A writer of every finding gets here only
+ * with `--only-failed`, and the failing and excepted findings it shows are all among those.
  */
-function resultsFor(targets: readonly OutputTarget[], sealed: SealedRun): ResultSet {
-  if (!targets.some((t) => writers[t.format].everyFinding)) return sealed.results;
-  const { summary: _summary, ...held } = sealed.results;
+function resultsFor(targets: readonly OutputTarget[], results: ResultSet): ResultSet {
+  if (!targets.some((t) => writers[t.format].everyFinding)) return results;
+  const { summary: _summary, ...held } = results;
   return held;
+}
+
+/** The sealed pack's failing and excepted findings (and any other the summary lists), read back from findings.json. */
+async function listedFindings(dir: string): Promise<Finding[]> {
+  const listed: Finding[] = [];
+  for await (const finding of packFindings(dir)) if (isListed(finding)) listed.push(finding);
+  return listed;
 }
 
 /**
@@ -254,7 +263,11 @@ async function emitRun(targets: readonly OutputTarget[], sealed: SealedRun, opti
     if (target.file && target.format === 'csv') await writeFile(collectionSibling(target.file), collectionCsv.render(sealed.results));
   }
   const rendered = targets.filter((t) => !streamed.includes(t));
-  if (rendered.length > 0) await emit(resultsFor(rendered, sealed), rendered, { ...options, pack: sealed.dir });
+  if (rendered.length === 0) return;
+  // The run held the first failing findings of each control; an output that lists them all reads them back.
+  const everyListed = rendered.some((t) => !writers[t.format].boundedLists);
+  const results = everyListed ? withEveryListed(sealed.results, await listedFindings(sealed.dir)) : sealed.results;
+  await emit(resultsFor(rendered, results), rendered, { ...options, pack: sealed.dir });
 }
 
 /** `--wait SECONDS`, a whole number of seconds. */

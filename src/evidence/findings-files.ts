@@ -2,7 +2,7 @@ import path from 'node:path';
 import type { Evaluation, EvaluationStream } from '../engine/evaluate.js';
 import type { Finding } from '../sdk/index.js';
 import { StableJsonList, stableStringify } from '../stable-json.js';
-import findingsCsv, { findingsCsvRecords } from '../writers/csv.js';
+import findingsCsv, { exceptionsCsv, exceptionsCsvRecords, findingsCsvRecords } from '../writers/csv.js';
 import findingsJson, { FINDINGS_KEY, FINDINGS_LAYOUT, findingLine, findingsAround } from '../writers/json.js';
 import { sortResultSet, sortWaivers } from '../writers/sorted.js';
 import { isListed, SummaryFold, tallyFindings, type FindingsTally } from '../writers/summary.js';
@@ -14,7 +14,7 @@ export interface WrittenFindings {
   results: ResultSet;
   /** The evaluation's account: the waivers' use and the population left out. */
   account: Omit<Evaluation, 'findings'>;
-  /** findings.json and findings.csv, as the seal lists them. */
+  /** findings.json, findings.csv and exceptions.csv, as the seal lists them. */
   digests: FileDigest[];
 }
 
@@ -96,13 +96,16 @@ export function renderFindings(findings: readonly Finding[], rendering: Findings
   };
 }
 
+/** The pack's files writeFindingsFiles writes: a run renders the others from what it holds. */
+export const FINDINGS_FILES: readonly string[] = [findingsJson.fileName, findingsCsv.fileName, exceptionsCsv.fileName];
+
 /**
- * Writes findings.json and findings.csv into the staging folder in one walk of the evaluation, as each control is
- * evaluated: every finding is folded into the summary, serialized (its evidence once, for both files) and encoded
- * into the files' write blocks at once, so it dies young; only the findings the summary lists one by one (failing,
- * excepted) are kept. The bytes are those the two writers render from every finding held. `pieces`, when given, is
- * the evaluation's walk with some units rendered on another thread, joining lines with `separator` (the
- * evaluation's `findings` is then not walked).
+ * Writes findings.json, findings.csv and exceptions.csv into the staging folder in one walk of the evaluation, as
+ * each control is evaluated: every finding is folded into the summary, serialized (its evidence once, for both
+ * findings files) and encoded into the files' write blocks at once, so it dies young; only the first failing and
+ * excepted findings of each control are kept (a bounded summary, LISTED_PER_CONTROL). The bytes are those the
+ * three writers render from every finding held. `pieces`, when given, is the evaluation's walk with some units
+ * rendered on another thread, joining lines with `separator` (the evaluation's `findings` is then not walked).
  */
 export async function writeFindingsFiles(
   staging: string,
@@ -110,22 +113,29 @@ export async function writeFindingsFiles(
   evaluation: EvaluationStream,
   pieces: (separator: string) => AsyncIterable<FindingsPiece> | Iterable<FindingsPiece> = () => [evaluation.findings],
 ): Promise<WrittenFindings> {
-  const fold = new SummaryFold(base);
-  const json = await DigestingWriter.open(path.join(staging, findingsJson.fileName), findingsJson.fileName);
-  const csv = await DigestingWriter.open(path.join(staging, findingsCsv.fileName), findingsCsv.fileName).catch(async (error: unknown) => {
-    await json.abandon();
-    throw error;
-  });
+  const fold = new SummaryFold(base, true);
+  const files: DigestingWriter[] = [];
   try {
+    for (const name of FINDINGS_FILES) files.push(await DigestingWriter.open(path.join(staging, name), name));
+    const [json, csv, exceptions] = files as [DigestingWriter, DigestingWriter, DigestingWriter];
     const list = new StableJsonList(FINDINGS_KEY, FINDINGS_LAYOUT);
     // What comes before the list in findings.json is what the findings cannot change: the run and its collection.
     const opening = findingsAround(base, fold.summary(undefined));
     const { header, record } = findingsCsvRecords(base);
+    const exception = exceptionsCsvRecords(base);
     await csv.write(header);
+    await exceptions.write(exception.header);
+    // A listed finding's line of exceptions.csv, when it has one: a promise only when a block went to the file.
+    const listed = (finding: Finding) => {
+      fold.add(finding);
+      const line = exception.record(finding);
+      return line === undefined ? undefined : exceptions.write(line);
+    };
     for await (const piece of pieces(list.separator(opening))) {
       if (!('json' in piece)) {
         for (const finding of piece) {
-          fold.add(finding);
+          const block = isListed(finding) ? listed(finding) : fold.add(finding);
+          if (block) await block;
           const evidence = stableStringify(finding.evidence);
           const jsonBlock = json.write(list.itemText(opening, findingLine(finding, evidence)));
           if (jsonBlock) await jsonBlock;
@@ -136,7 +146,10 @@ export async function writeFindingsFiles(
       }
       if (piece.count === 0) continue;
       if (!piece.tally) throw new Error('internal: findings rendered without their tally cannot be written');
-      for (const finding of piece.listed) fold.add(finding);
+      for (const finding of piece.listed) {
+        const block = listed(finding);
+        if (block) await block;
+      }
       fold.addTally(piece.tally);
       await json.write(list.itemText(opening, ''));
       for (const bytes of piece.json) await json.writeBytes(bytes);
@@ -146,10 +159,11 @@ export async function writeFindingsFiles(
     const waivers = sortWaivers(account.waivers);
     const summary = fold.summary(waivers);
     await json.write(list.end(findingsAround(base, summary)));
-    const digests = [await json.close(), await csv.close()];
+    const digests: FileDigest[] = [];
+    for (const file of files) digests.push(await file.close());
     return { results: sortResultSet({ ...base, findings: fold.listed, waivers, summary }), account, digests };
   } catch (error) {
-    await Promise.all([json.abandon(), csv.abandon()]);
+    await Promise.all(files.map((file) => file.abandon()));
     throw error;
   }
 }

@@ -65,7 +65,7 @@ export interface PackContents {
    * the population come as pieces, written one after another.
    */
   rendered: Record<string, string | Buffer | Iterable<string>>;
-  /** Files already written into the staging folder as they were made (findings.json, findings.csv), with their digests. */
+  /** Files already written into the staging folder as they were made (findings.json, findings.csv, exceptions.csv), with their digests. */
   written?: readonly FileDigest[];
 }
 

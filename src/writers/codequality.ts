@@ -5,6 +5,7 @@ import { stableJsonChunksWithin } from '../stable-json.js';
 import { findingSubject } from './describe.js';
 import { inventoryJson, locateIdentities } from './json.js';
 import { sortResultSet } from './sorted.js';
+import { everyListed } from './summary.js';
 import { streamingWriter, type RenderOptions, type ResultSet, type Writer } from './types.js';
 
 /** GitLab's five levels; ours sit one step higher at the top, so a critical finding blocks a merge request. */
@@ -33,7 +34,7 @@ const codequality: Writer = streamingWriter({
     const inventory = options.pack !== undefined ? posix.join(options.pack, inventoryJson.fileName) : undefined;
     const lines = inventory ? locateIdentities(inventoryJson.chunks!(sorted)) : new Map<string, { startLine: number }>();
     function* issues() {
-      for (const f of sorted.findings) {
+      for (const f of everyListed(sorted)) {
         if (f.status !== 'fail') continue;
         yield {
           type: 'issue',

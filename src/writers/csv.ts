@@ -2,7 +2,7 @@ import type { Finding, Identity } from '../sdk/index.js';
 import { stableStringify } from '../stable-json.js';
 import { describeLastUsed } from './describe.js';
 import { sortResultSet } from './sorted.js';
-import { everyFinding } from './summary.js';
+import { everyFinding, everyListed } from './summary.js';
 import { streamingWriter, type ControlInForce, type ResultSet, type Writer } from './types.js';
 
 type Cell = string | number;
@@ -203,35 +203,58 @@ const EXCEPTION_COLUMNS = [
   'owner', 'owner_status', 'remediation', 'waiver_reason', 'waiver_ticket', 'waiver_approver', 'waiver_expires',
 ] as const;
 
+/**
+ * exceptions.csv's header, and the record (with CRLF) of a failing or excepted finding in it (undefined for any
+ * other), for a run that writes them as they come.
+ */
+export function exceptionsCsvRecords(results: Pick<ResultSet, 'controls' | 'identities'>): { header: string; record(finding: Finding): string | undefined } {
+  const controls = controlsById(results);
+  const identities = new Map(results.identities.map((i) => [i.id, i]));
+  return {
+    header: csvRecord(EXCEPTION_COLUMNS),
+    record(f) {
+      if (f.status !== 'fail' && f.status !== 'excepted') return undefined;
+      const identity = identities.get(f.identityId);
+      const control = controls.get(f.controlId);
+      return csvRecord([
+        f.controlId,
+        control?.title ?? '',
+        f.severity,
+        f.status,
+        f.identityId,
+        identity?.name ?? '',
+        f.credentialId ?? '',
+        f.message,
+        identity?.owner?.id ?? '',
+        identity?.owner?.status ?? '',
+        control?.remediation ?? '',
+        f.waiver?.reason ?? '',
+        f.waiver?.ticket ?? '',
+        f.waiver?.approver ?? '',
+        f.waiver?.expires ?? '',
+      ]);
+    },
+  };
+}
+
 /** Failed and excepted findings with what an auditor follows up on: who owns it, the fix, the waiver's authority. */
 export const exceptionsCsv: Writer = streamingWriter({
   id: 'exceptions-csv',
   fileName: 'exceptions.csv',
-  chunks(results) {
+  *chunks(results) {
     const sorted = sortResultSet(results);
-    const controls = controlsById(sorted);
-    const identities = new Map(sorted.identities.map((i) => [i.id, i]));
-    const exceptions = sorted.findings.filter((f) => f.status === 'fail' || f.status === 'excepted');
-    const rows = mapped(exceptions, (f) => {
-        const identity = identities.get(f.identityId);
-        return [
-          f.controlId,
-          controls.get(f.controlId)?.title ?? '',
-          f.severity,
-          f.status,
-          f.identityId,
-          identity?.name ?? '',
-          f.credentialId ?? '',
-          f.message,
-          identity?.owner?.id ?? '',
-          identity?.owner?.status ?? '',
-          controls.get(f.controlId)?.remediation ?? '',
-          f.waiver?.reason ?? '',
-          f.waiver?.ticket ?? '',
-          f.waiver?.approver ?? '',
-          f.waiver?.expires ?? '',
-        ];
-      });
-    return csvChunks(EXCEPTION_COLUMNS, rows);
+    const { header, record } = exceptionsCsvRecords(sorted);
+    let text = header;
+    let count = 0;
+    for (const finding of everyListed(sorted)) {
+      const line = record(finding);
+      if (line === undefined) continue;
+      text += line;
+      if (++count % CSV_BATCH === 0) {
+        yield text;
+        text = '';
+      }
+    }
+    if (text !== '') yield text;
   },
 });

@@ -94,9 +94,10 @@ function controlsSection({ controls }: Summary): string[] {
   ];
 }
 
-function failingTable(title: string, failing: readonly Finding[], maxFindings: number): string[] {
+/** The first `maxFindings` of `failing` (the first of `total`: a bounded summary holds the first few). */
+function failingTable(title: string, failing: readonly Finding[], total: number, maxFindings: number): string[] {
   const shown = failing.slice(0, maxFindings);
-  const rest = failing.length - shown.length;
+  const rest = total - shown.length;
   return [
     title,
     '',
@@ -111,9 +112,9 @@ function failingTable(title: string, failing: readonly Finding[], maxFindings: n
   ];
 }
 
-function failingSection({ failing }: Summary, maxFindings: number): string[] {
-  if (failing.length === 0) return [];
-  return failingTable(`### Failing findings (${failing.length})`, failing, maxFindings);
+function failingSection({ failing, counts }: Summary, maxFindings: number): string[] {
+  if (counts.fail === 0) return [];
+  return failingTable(`### Failing findings (${counts.fail})`, failing, counts.fail, maxFindings);
 }
 
 /** Results by system of the systems registry: a row per system, then each system's failing findings. */
@@ -137,8 +138,8 @@ function systemsSection(systems: readonly SystemResults[], maxFindings: number):
       ]),
     ),
     ...systems
-      .filter((s) => s.failing.length > 0)
-      .flatMap((s) => ['', ...failingTable(`#### ${escapeMarkdown(s.name)}${s.sox ? ' (SOX key system)' : ''}: ${plural(s.failing.length, 'failing finding')}`, s.failing, maxFindings)]),
+      .filter((s) => s.counts.fail > 0)
+      .flatMap((s) => ['', ...failingTable(`#### ${escapeMarkdown(s.name)}${s.sox ? ' (SOX key system)' : ''}: ${plural(s.counts.fail, 'failing finding')}`, s.failing, s.counts.fail, maxFindings)]),
   ];
 }
 
@@ -234,6 +235,6 @@ export function renderMarkdown(results: ResultSet, options: RenderOptions = {}):
   return `${sections.filter((lines) => lines.length > 0).map((lines) => lines.join('\n')).join('\n\n')}\n`;
 }
 
-const markdown: Writer = { id: 'md', fileName: 'summary.md', render: renderMarkdown };
+const markdown: Writer = { id: 'md', fileName: 'summary.md', render: renderMarkdown, boundedLists: true };
 
 export default markdown;

@@ -95,7 +95,7 @@ function render(results: ResultSet, pack: string | undefined): unknown {
       return {
         uuid: nameUuid(...runKey, 'finding', control.id),
         title: `${control.title}: not satisfied`,
-        description: `${counts.fail} failing finding${counts.fail === 1 ? '' : 's'}: ${listed.join(', ')}${failing.length > listed.length ? `, and ${failing.length - listed.length} more` : ''}. ${control.remediation}`,
+        description: `${counts.fail} failing finding${counts.fail === 1 ? '' : 's'}: ${listed.join(', ')}${counts.fail > listed.length ? `, and ${counts.fail - listed.length} more` : ''}. ${control.remediation}`,
         props: [prop('severity', control.severity), ...mappedControls(control).map((m) => prop('mapped-control', m))],
         target: { type: 'objective-id', 'target-id': control.id, status: { state: 'not-satisfied', reason: 'fail' } },
         'related-observations': [{ 'observation-uuid': nameUuid(...runKey, 'observation', control.id) }],
@@ -156,6 +156,7 @@ function render(results: ResultSet, pack: string | undefined): unknown {
 const oscal: Writer = {
   id: 'oscal',
   fileName: 'assessment-results.json',
+  boundedLists: true,
   render: (results, options) => `${stableStringify(render(results, options?.pack), 2)}\n`,
 };
 

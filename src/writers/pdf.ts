@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import PDFDocument from 'pdfkit';
-import { RecertCampaignSchema, type Finding, type RecertCampaign, type SourceCompleteness, type Verdict } from '../sdk/index.js';
+import { RecertCampaignSchema, type RecertCampaign, type SourceCompleteness, type Verdict } from '../sdk/index.js';
 import { describeWaiver, findingSubject } from './describe.js';
 import { sortResultSet } from './sorted.js';
 import { STATUSES, summarize, type ControlSummary } from './summary.js';
@@ -316,19 +316,22 @@ function controls(doc: Doc, model: ReportModel): void {
 /** Failing findings grouped by control, the remediation said once per control rather than on every row. */
 function exceptions(doc: Doc, model: ReportModel): void {
   const owners = new Map(model.results.identities.map((i) => [i.id, i.owner?.id ?? '(no owner)']));
-  const failing: Finding[] = model.results.findings.filter((f) => f.status === 'fail');
-  heading(doc, `3. Exceptions (${failing.length})`);
+  // A run's summary holds the first failing findings of each control (LISTED_PER_CONTROL), more than are shown here.
+  const { failing, counts, controls } = summarize(model.results);
+  const failingOf = new Map(controls.map((c) => [c.control.id, c.counts.fail]));
+  heading(doc, `3. Exceptions (${counts.fail})`);
   paragraph(doc, model.text.exceptionsNote);
   let budget = model.limits?.exceptions ?? 200;
   for (const control of model.results.controls) {
+    const total = failingOf.get(control.id) ?? 0;
+    if (total === 0) continue;
     const rows = failing.filter((f) => f.controlId === control.id);
-    if (rows.length === 0) continue;
-    heading(doc, `${control.id} (${control.severity}): ${rows.length} failing`, 10);
+    heading(doc, `${control.id} (${control.severity}): ${total} failing`, 10);
     paragraph(doc, `Remediation: ${control.remediation}`);
-    const { shown, more } = bounded(rows, Math.max(budget, 5));
+    const { shown } = bounded(rows, Math.max(budget, 5));
     budget -= shown.length;
     table(doc, ['Identity', 'Finding', 'Owner'], shown.map((f) => [findingSubject(f), f.message, owners.get(f.identityId) ?? '']), [170, '*', 110]);
-    moreNote(doc, more, 'exceptions.csv');
+    moreNote(doc, total - shown.length, 'exceptions.csv');
   }
 }
 

@@ -5,7 +5,7 @@ import { stableJsonChunksWithin } from '../stable-json.js';
 import { describeIncompleteness, describeWaiver, findingSubject } from './describe.js';
 import { inventoryJson, locateIdentities, type LineRange } from './json.js';
 import { sortResultSet } from './sorted.js';
-import { summarize } from './summary.js';
+import { everyListed, summarize } from './summary.js';
 import { streamingWriter, type ControlInForce, type RenderOptions, type ResultSet, type Writer } from './types.js';
 
 const SCHEMA = 'https://json.schemastore.org/sarif-2.1.0.json';
@@ -120,7 +120,7 @@ const sarif: Writer = streamingWriter({
     const sorted = sortResultSet(results);
     const place = placeFor(sorted, options);
     const ruleIndex = new Map(sorted.controls.map((c, i) => [c.id, i]));
-    const reported = sorted.findings.filter((f) => f.status === 'fail' || f.status === 'excepted');
+    const reported = everyListed(sorted).filter((f) => f.status === 'fail' || f.status === 'excepted');
     const incomplete = summarize(sorted).incompleteSources;
     const log = (items: unknown[]) => ({
       $schema: SCHEMA,

@@ -24,6 +24,7 @@ export interface Summary {
   controls: ControlSummary[];
   severities: Record<Severity, StatusCounts>;
   waivers: WaiverUsage[];
+  /** In canonical order: every failing finding, or the first of each control's (`LISTED_PER_CONTROL`) when bounded; `counts.fail` counts them all. */
   failing: Finding[];
   /**
    * Results grouped by system, in registry order (the registry's systems, else as the identities name them); an
@@ -33,6 +34,8 @@ export interface Summary {
   incompleteSources: SourceCompleteness[];
   /** Read without error, but with no independent count: not proven whole. */
   unreconciledSources: SourceCompleteness[];
+  /** Its lists, and the results' findings beside it, hold only the first LISTED_PER_CONTROL of each control's. */
+  bounded: boolean;
 }
 
 export function zeroCounts(): StatusCounts {
@@ -46,8 +49,17 @@ export interface SystemResults {
   owner?: string;
   identities: number;
   counts: StatusCounts;
+  /** Its failing findings, or the first `LISTED_PER_CONTROL` of them when bounded; `counts.fail` counts them all. */
   failing: Finding[];
 }
+
+/**
+ * The most failing (and excepted) findings of one control, or of one system, a bounded summary lists one by one:
+ * more than any report shows (the PDF's 200, summary.md's 50, OSCAL's 10). A run holds no more than these, so a
+ * million identities' failing findings are never held at once; exceptions.csv is written as they stream past, and
+ * an output that lists them all reads them back from the sealed pack (`withEveryListed`).
+ */
+export const LISTED_PER_CONTROL = 250;
 
 /**
  * The findings a summary lists one by one, beside its counts: the failing and the excepted (exceptions.csv, the
@@ -55,12 +67,39 @@ export interface SystemResults {
  * A run that streams its findings to the pack holds these and no others.
  */
 export function isListed(finding: Finding): boolean {
-  return finding.status === 'fail' || finding.status === 'excepted' || finding.controlId === 'revocation-executed';
+  return finding.status === 'fail' || finding.status === 'excepted' || finding.controlId === REVOCATION;
+}
+
+/** The report tells every revocation's fate, so its findings are all listed, bounded or not. */
+const REVOCATION = 'revocation-executed';
+
+/**
+ * A bounded summary's results (a run's) with every listed finding, read back from the sealed pack: the lists whole,
+ * for an output that shows them all, and the counts as summarized.
+ */
+export function withEveryListed(results: ResultSet, listed: Finding[]): ResultSet {
+  const { summary } = results;
+  if (!summary) return results;
+  const fold = new SummaryFold(results);
+  for (const finding of listed) fold.add(finding);
+  const lists = fold.summary(undefined);
+  const systemFailing = new Map(lists.systems.map((s) => [s.name, s.failing]));
+  return {
+    ...results,
+    findings: listed,
+    summary: { ...summary, bounded: false, failing: lists.failing, systems: summary.systems.map((s) => ({ ...s, failing: systemFailing.get(s.name) ?? [] })) },
+  };
 }
 
 /** A set's findings, for a writer that renders every one of them: a set that holds only the listed ones is refused. */
 export function everyFinding(results: ResultSet): Finding[] {
   if (results.summary) throw new Error('internal: this output renders every finding, and the results hold only the failing and excepted ones');
+  return results.findings;
+}
+
+/** A set's failing and excepted findings, for a writer that lists every one: a set holding only the first few is refused. */
+export function everyListed(results: ResultSet): Finding[] {
+  if (results.summary?.bounded) throw new Error('internal: this output lists every failing finding, and the results hold only the first of each control');
   return results.findings;
 }
 
@@ -118,6 +157,9 @@ export class SummaryFold {
   readonly counts = zeroCounts();
   readonly listed: Finding[] = [];
   private readonly failing: Finding[] = [];
+  /** When bounded: the listed findings kept so far by control and status, and the failing ones by system. */
+  private readonly keptByControl = new Map<string, number>();
+  private readonly keptBySystem = new Map<string, number>();
   private readonly perControl: Map<string, StatusCounts>;
   private readonly onCredentials = new Map<string, number>();
   private readonly severities = Object.fromEntries(SEVERITIES.map((s) => [s, zeroCounts()])) as Record<Severity, StatusCounts>;
@@ -126,7 +168,11 @@ export class SummaryFold {
   private readonly reaching = new Map<string, SystemResults[]>();
   private readonly uses = new Map<string, WaiverUse>();
 
-  constructor(private readonly results: Omit<ResultSet, 'findings'>) {
+  /** `bounded`: keep only the first LISTED_PER_CONTROL failing and excepted findings of each control (and system). */
+  constructor(
+    private readonly results: Omit<ResultSet, 'findings'>,
+    private readonly bounded = false,
+  ) {
     this.perControl = new Map(results.controls.map((control) => [control.id, zeroCounts()]));
     for (const system of results.systems ?? []) {
       this.systems.set(system.name, { name: system.name, sox: system.sox, owner: system.owner, identities: 0, counts: zeroCounts(), failing: [] });
@@ -150,11 +196,13 @@ export class SummaryFold {
     const controlCounts = this.perControl.get(finding.controlId);
     if (controlCounts) controlCounts[status]++;
     if (finding.credentialId !== undefined) this.onCredentials.set(finding.controlId, (this.onCredentials.get(finding.controlId) ?? 0) + 1);
-    if (status === 'fail') this.failing.push(finding);
-    if (isListed(finding)) this.listed.push(finding);
+    if (isListed(finding) && (finding.controlId === REVOCATION || this.keeps(this.keptByControl, `${finding.controlId}\n${status}`))) {
+      this.listed.push(finding);
+      if (status === 'fail') this.failing.push(finding);
+    }
     for (const group of this.reaching.get(finding.identityId) ?? []) {
       group.counts[status]++;
-      if (status === 'fail') group.failing.push(finding);
+      if (status === 'fail' && this.keeps(this.keptBySystem, group.name)) group.failing.push(finding);
     }
     if (finding.waiver) {
       // Without the evaluation's account, the waivers known are those the excepted findings carry.
@@ -163,6 +211,15 @@ export class SummaryFold {
       use.findings++;
       this.uses.set(key, use);
     }
+  }
+
+  /** Whether one more finding of `key` is kept: always, unless bounded. */
+  private keeps(kept: Map<string, number>, key: string): boolean {
+    if (!this.bounded) return true;
+    const count = kept.get(key) ?? 0;
+    if (count >= LISTED_PER_CONTROL) return false;
+    kept.set(key, count + 1);
+    return true;
   }
 
   /** Findings counted on another thread (`tallyFindings`), none of them listed: what `add` would have counted. */
@@ -194,6 +251,7 @@ export class SummaryFold {
       systems: this.reaching.size === 0 ? [] : [...this.systems.values()],
       incompleteSources: results.sources.filter((s) => s.verdict === 'incomplete'),
       unreconciledSources: results.sources.filter((s) => s.verdict === 'unreconciled'),
+      bounded: this.bounded,
     };
   }
 }

@@ -81,8 +81,8 @@ function widest(cells: readonly string[][], column: number, least: number): numb
   return most;
 }
 
-function failingTable({ failing }: Summary, maxWidth: number, paint: Paint, maxFindings: number): string[] {
-  if (failing.length === 0) return [];
+function failingTable({ failing, counts }: Summary, maxWidth: number, paint: Paint, maxFindings: number): string[] {
+  if (counts.fail === 0) return [];
   const shown = failing.slice(0, maxFindings);
   const cells = shown.map((f) => [f.controlId, safeText(findingSubject(f)), safeText(f.message)]);
   const control: Column = { title: 'CONTROL', size: widest(cells, 0, 7), align: 'left' };
@@ -95,10 +95,10 @@ function failingTable({ failing }: Summary, maxWidth: number, paint: Paint, maxF
   const message: Column = { title: 'MESSAGE', size: Math.max(MIN_CELL, Math.min(messageWidth, room - identitySize)), align: 'left' };
   const columns = [control, identity, message];
   return [
-    paint(BOLD_RED, `Failing findings (${failing.length})`),
+    paint(BOLD_RED, `Failing findings (${counts.fail})`),
     header(columns, paint),
     ...cells.map((c) => row(columns, c, [RED], paint)),
-    ...(failing.length > shown.length ? [`… and ${failing.length - shown.length} more (findings.csv, or --format csv)`] : []),
+    ...(counts.fail > shown.length ? [`… and ${counts.fail - shown.length} more (findings.csv, or --format csv)`] : []),
   ];
 }
 

@@ -79,6 +79,11 @@ export interface Writer {
   /** It renders every finding, not only the failing and excepted: it needs a set that holds them all. */
   everyFinding?: boolean;
   /**
+   * It shows counts and at most the first LISTED_PER_CONTROL failing findings of each control, so a run's bounded
+   * summary serves it; any other writer is given every failing and excepted finding.
+   */
+  boundedLists?: boolean;
+  /**
    * The same bytes as `render`, in pieces, for outputs that grow with the population (inventory, findings): a
    * pack writes them piece by piece, so no string proportional to the population is built whole.
    */

@@ -4,13 +4,13 @@ import path from 'node:path';
 import { createHash } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { EvaluationStream } from '../../src/engine/evaluate.js';
-import { writeFindingsFiles } from '../../src/evidence/findings-files.js';
+import { FINDINGS_FILES, writeFindingsFiles } from '../../src/evidence/findings-files.js';
 import type { Finding } from '../../src/sdk/index.js';
-import findingsCsv from '../../src/writers/csv.js';
-import { packWriters } from '../../src/writers/index.js';
+import findingsCsv, { exceptionsCsv } from '../../src/writers/csv.js';
+import { packWriters, writers } from '../../src/writers/index.js';
 import findingsJson from '../../src/writers/json.js';
 import { sortResultSet } from '../../src/writers/sorted.js';
-import { isListed, summarize } from '../../src/writers/summary.js';
+import { isListed, LISTED_PER_CONTROL, summarize, withEveryListed } from '../../src/writers/summary.js';
 import type { ResultSet } from '../../src/writers/types.js';
 import { aResultSet } from '../helpers/result-set-builder.js';
 
@@ -64,13 +64,14 @@ describe('findings.json and findings.csv written as the evaluation is walked', (
     dirs.push(dir);
     const written = await writeFindingsFiles(dir, base, streamOf(full));
 
-    for (const writer of [findingsJson, findingsCsv]) {
+    for (const writer of [findingsJson, findingsCsv, exceptionsCsv]) {
       const bytes = await readFile(path.join(dir, writer.fileName));
       expect(bytes.toString('utf8')).toBe(writer.render(full));
       expect(written.digests.find((d) => d.path === writer.fileName)).toEqual({ path: writer.fileName, size: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex') });
     }
+    expect(written.digests.map((d) => d.path)).toEqual([...FINDINGS_FILES]);
     expect(written.results.findings).toEqual(full.findings.filter(isListed));
-    expect(summarize(written.results)).toEqual(summarize(full));
+    expect(summarize(written.results)).toEqual({ ...summarize(full), bounded: true });
   });
 
   it.each(cases)('%s: every other pack file renders the same from the listed findings as from all of them', async (_name, make) => {
@@ -79,8 +80,8 @@ describe('findings.json and findings.csv written as the evaluation is walked', (
     const dir = await mkdtemp(path.join(os.tmpdir(), 'findings-files-'));
     dirs.push(dir);
     const { results } = await writeFindingsFiles(dir, base, streamOf(full));
-    const others = packWriters.filter((w) => !w.everyFinding);
-    expect(others.map((w) => w.fileName)).toContain('exceptions.csv');
+    const others = packWriters.filter((w) => !FINDINGS_FILES.includes(w.fileName));
+    expect(others.map((w) => w.fileName)).toContain('summary.md');
     for (const writer of others) expect(writer.render(results, { pack: '.' }), writer.fileName).toBe(writer.render(full, { pack: '.' }));
   });
 
@@ -130,5 +131,60 @@ describe('writing the findings files', () => {
     await writeFindingsFiles(dir, base, streamOf(full));
     expect(await readFile(path.join(dir, 'findings.json'), 'utf8')).toBe(findingsJson.render(full));
     expect(await readFile(path.join(dir, 'findings.csv'), 'utf8')).toBe(findingsCsv.render(full));
+    expect(await readFile(path.join(dir, 'exceptions.csv'), 'utf8')).toBe(exceptionsCsv.render(full));
+  });
+});
+
+describe('a control failing more often than a run holds', () => {
+  /** Two controls failing on many identities each, a few excepted, with systems reached. */
+  function manyFailing(): ResultSet {
+    const results = withSystems();
+    const template = results.findings.find((f) => f.status === 'fail')!;
+    const waiver = results.findings.find((f) => f.status === 'excepted')!.waiver!;
+    const identities = Array.from({ length: LISTED_PER_CONTROL * 2 + 7 }, (_, i) => ({
+      ...results.identities[0]!,
+      id: `${results.identities[0]!.id}-${String(i).padStart(4, '0')}`,
+      systems: [{ name: 'ledger', sox: true, reasons: ['tag'] }],
+    }));
+    const findings: Finding[] = ['ci-secret-rotated', 'credential-rotated'].flatMap((controlId) =>
+      identities.map((identity, i): Finding => ({
+        ...template,
+        controlId,
+        identityId: identity.id,
+        message: `finding ${i}`,
+        ...(i % 100 === 3 ? { status: 'excepted', waiver } : { status: i % 10 === 1 ? 'pass' : 'fail' }),
+      })),
+    );
+    return { ...results, identities: [...results.identities, ...identities], findings };
+  }
+
+  it('writes every exception, holds the first of each control, and renders the reports as from every finding', async () => {
+    const full = sortResultSet(manyFailing());
+    const { findings: _f, waivers: _w, ...base } = full;
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'findings-files-'));
+    dirs.push(dir);
+    const { results } = await writeFindingsFiles(dir, base, streamOf(full));
+
+    const exceptions = (await readFile(path.join(dir, 'exceptions.csv'), 'utf8')).split('\r\n').filter(Boolean);
+    expect(exceptions).toHaveLength(1 + full.findings.filter((f) => f.status === 'fail' || f.status === 'excepted').length);
+    expect(exceptions.join('\r\n') + '\r\n').toBe(exceptionsCsv.render(full));
+
+    const summary = summarize(results);
+    expect(summary.bounded).toBe(true);
+    expect(summary.counts).toEqual(summarize(full).counts);
+    expect(summary.failing.length).toBeLessThan(summary.counts.fail);
+    for (const controlId of ['ci-secret-rotated', 'credential-rotated']) {
+      expect(summary.failing.filter((f) => f.controlId === controlId)).toHaveLength(LISTED_PER_CONTROL);
+      expect(results.findings.filter((f) => f.controlId === controlId && f.status === 'excepted').length).toBeLessThanOrEqual(LISTED_PER_CONTROL);
+    }
+    expect(summary.systems.find((s) => s.name === 'ledger')!.failing).toHaveLength(LISTED_PER_CONTROL);
+
+    for (const writer of packWriters.filter((w) => !FINDINGS_FILES.includes(w.fileName))) {
+      expect(writer.render(results, { pack: '.' }), writer.fileName).toBe(writer.render(full, { pack: '.' }));
+    }
+    expect(writers.table.render(results, { maxFindings: 12 })).toBe(writers.table.render(full, { maxFindings: 12 }));
+    expect(() => writers.sarif.render(results)).toThrow(/lists every failing finding/);
+    const relisted = withEveryListed(results, full.findings.filter(isListed));
+    for (const writer of [writers.sarif, writers.codequality, writers.table]) expect(writer.render(relisted), writer.id).toBe(writer.render(full));
   });
 });
