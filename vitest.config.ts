@@ -8,6 +8,7 @@ export default defineConfig({
   },
   test: {
     include: ['tests/**/*.test.ts'],
+    globalSetup: ['tests/temp-root.ts'],
     testTimeout: 60_000,
     hookTimeout: 60_000,
     // The CLI silences the AWS SDK's note about its future Node requirement; tests run the SDK directly.

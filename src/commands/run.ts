@@ -265,8 +265,8 @@ async function emitRun(targets: readonly OutputTarget[], sealed: SealedRun, opti
   const rendered = targets.filter((t) => !streamed.includes(t));
   if (rendered.length === 0) return;
   // The run held the first failing findings of each control; an output that lists them all reads them back.
-  const everyListed = rendered.some((t) => !writers[t.format].boundedLists);
-  const results = everyListed ? withEveryListed(sealed.results, await listedFindings(sealed.dir)) : sealed.results;
+  const listsAll = rendered.some((t) => !writers[t.format].boundedLists);
+  const results = listsAll ? withEveryListed(sealed.results, await listedFindings(sealed.dir)) : sealed.results;
   await emit(resultsFor(rendered, results), rendered, { ...options, pack: sealed.dir });
 }
 
