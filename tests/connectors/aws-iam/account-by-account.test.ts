@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AwsIamConfigSchema } from '../../../connectors/aws-iam/config.js';
 import connector from '../../../connectors/aws-iam/index.js';
 import { loadAwsSandboxDataset, startAwsSandbox, type AwsSandbox } from '../../../connectors/aws-iam/sandbox/index.js';
 import { unrecordedContext } from '../../helpers/collect-context.js';
@@ -16,7 +17,7 @@ describe('an organization read account by account', () => {
 
   it('yields an account\'s identities once it is read, before the accounts after it are read, and all of them in the end', async () => {
     const context = unrecordedContext({ source: 'aws', env: { K: sandbox.baseCredentials.accessKeyId, S: sandbox.baseCredentials.secretAccessKey, X: 'corvid-nhi-audit-7f3c' }, baseDir: ROOT, now });
-    const config = connector.config.parse({
+    const config = AwsIamConfigSchema.parse({
       endpoint: sandbox.url,
       credentials: { accessKeyIdEnv: 'K', secretAccessKeyEnv: 'S' },
       organizations: { discover: true },
