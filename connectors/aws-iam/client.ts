@@ -41,6 +41,7 @@ import { SeenItems } from './listing.js';
 import { PatientRetryStrategy } from './retry.js';
 import { namespaces, SERVICE_LAST_ACCESSED_SOURCE, type ServiceLastAccessed, type ServiceLastAccessedRow } from './service-last-accessed.js';
 import { ACCESS_ANALYZER_SOURCE, detailKey, UNUSED_FINDING_TYPES, unusedAccessAnalyzer, type UnusedAccess, type UnusedAccessFindingLike } from './unused-access.js';
+import { AwsQueryReadingFast } from './xml.js';
 
 const GAAD_FILTER: EntityType[] = ['User', 'Role', 'Group', 'LocalManagedPolicy'];
 const GAAD_PAGE_SIZE = 1000;
@@ -401,7 +402,8 @@ export class AwsIamClient {
     const credentials = this.credentialsFor(target);
     // The session first, so that a refused AssumeRole is reported as itself and not inside another call.
     await credentials();
-    const iam = this.paced(new IAMClient(this.clientConfig(credentials)));
+    // IAM's answers are most of the XML a collection reads: parsed without the SDK's per-character garbage (xml.ts).
+    const iam = this.paced(new IAMClient({ ...this.clientConfig(credentials), protocol: AwsQueryReadingFast }));
     const sts = new STSClient(this.clientConfig(credentials));
     const { body: caller } = await this.request('GetCallerIdentity', Responses.CallerIdentity, (options) => sts.send(new GetCallerIdentityCommand({}), options));
     recorder.collector(caller.Arn);
