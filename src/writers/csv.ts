@@ -148,6 +148,22 @@ function controlsById(results: Pick<ResultSet, 'controls'>): Map<string, Control
   return new Map(results.controls.map((c) => [c.id, c]));
 }
 
+/** The header, then the findings' records (none for a finding `record` leaves out), CSV_BATCH records a piece. */
+function* inBatches(header: string, findings: Iterable<Finding>, record: (finding: Finding) => string | undefined): Generator<string> {
+  let text = header;
+  let count = 0;
+  for (const finding of findings) {
+    const line = record(finding);
+    if (line === undefined) continue;
+    text += line;
+    if (++count % CSV_BATCH === 0) {
+      yield text;
+      text = '';
+    }
+  }
+  if (text !== '') yield text;
+}
+
 /** Every control result, one row each. */
 const findingsCsv: Writer = streamingWriter({
   id: 'csv',
@@ -156,16 +172,7 @@ const findingsCsv: Writer = streamingWriter({
   *chunks(results) {
     const sorted = sortResultSet(results);
     const { header, record } = findingsCsvRecords(sorted);
-    let text = header;
-    let count = 0;
-    for (const finding of everyFinding(sorted)) {
-      text += record(finding);
-      if (++count % CSV_BATCH === 0) {
-        yield text;
-        text = '';
-      }
-    }
-    if (text !== '') yield text;
+    yield* inBatches(header, everyFinding(sorted), record);
   },
 });
 
@@ -244,17 +251,6 @@ export const exceptionsCsv: Writer = streamingWriter({
   *chunks(results) {
     const sorted = sortResultSet(results);
     const { header, record } = exceptionsCsvRecords(sorted);
-    let text = header;
-    let count = 0;
-    for (const finding of everyListed(sorted)) {
-      const line = record(finding);
-      if (line === undefined) continue;
-      text += line;
-      if (++count % CSV_BATCH === 0) {
-        yield text;
-        text = '';
-      }
-    }
-    if (text !== '') yield text;
+    yield* inBatches(header, everyListed(sorted), record);
   },
 });
