@@ -3,16 +3,14 @@ import os from 'node:os';
 import path from 'node:path';
 import type { SourceResult } from '../engine/collect.js';
 import { enrich } from '../engine/enrich.js';
-import { collectFromRaw } from '../engine/from-raw.js';
-import { jsonEqual } from '../engine/reperform.js';
+import { collectFromRaw, rereadChanges } from '../engine/from-raw.js';
 import { collectAll, loadInputs } from '../engine/pipeline.js';
 import { checkPlanConfig, collectShard, parseShard, shardUnits, unitName } from '../engine/shard.js';
 import { describeOperator } from '../evidence/operator.js';
 import { checkPartOutput, discardPartStaging, writePart } from '../evidence/part.js';
 import { openPlan } from '../evidence/plan.js';
-import { displayPath, readPackLists } from '../evidence/read-pack.js';
-import { ExitError, EXIT, type Identity } from '../sdk/index.js';
-import { stableStringify } from '../stable-json.js';
+import { displayPath, packIdentityBatches } from '../evidence/read-pack.js';
+import { ExitError, EXIT } from '../sdk/index.js';
 import { inventoryCsv } from '../writers/csv.js';
 import { inventoryJson } from '../writers/json.js';
 import type { ResultSet } from '../writers/types.js';
@@ -77,18 +75,6 @@ async function collectPart(planFile: string, options: CollectOptions, globals: G
   }
 }
 
-/** What a normalizer decides, without what enrichment joins on afterwards: the part a re-read must reproduce. */
-function normalized(identity: Identity) {
-  const { id, kind, name, status, classification, createdAt, lastUsed, credentials, privilege, trust, interactiveLogin } = identity;
-  return { id, kind, name, status, classification, createdAt, lastUsed, credentials, privilege, trust, interactiveLogin };
-}
-
-/** The same canonical JSON, compared without writing it out unless the values differ. */
-function sameNormalized(sealed: Identity, again: Identity): boolean {
-  const [left, right] = [normalized(sealed), normalized(again)];
-  return jsonEqual(left, right) || stableStringify(left) === stableStringify(right);
-}
-
 /**
  * Re-reads a pack's raw pages with today's normalizers and says how the result differs from the sealed inventory.
  * A source a connector package read is re-read by that package as the config names it today.
@@ -96,38 +82,71 @@ function sameNormalized(sealed: Identity, again: Identity): boolean {
 async function fromRaw(packDir: string, options: CollectOptions, globals: GlobalOptions): Promise<{ results: SourceResult[]; asOf: Date }> {
   const registries = await loadRegistries();
   const pack = await openPackArgument(packDir, await trustedKeys(options.publicKey, await optionalConfig(globals)), []);
-  packDir = displayPath(pack.dir);
-  // The sealed inventory is read (on a thread of its own when large) while the raw pages are mapped again; a
-  // failure to read it is thrown where it is awaited, below.
-  const sealedIdentities = readPackLists(pack, ['identities']);
-  sealedIdentities.catch(() => undefined);
-  const asOf = new Date(pack.manifest.asOf);
-  const packages = await connectorPackagesFor(globals);
-  const connectors = new Map(withPlugins(registries, packages).connectors.map((c) => [c.id, c]));
-  const results: SourceResult[] = [];
-  for (const source of pack.manifest.sources) {
-    const connector = connectors.get(source.connector);
-    if (!connector) {
-      throw new ExitError(
-        EXIT.usage,
-        `${packDir}: source ${source.source} used connector ${source.connector}, which this version does not have; if a connector package read it, name the package in the config (-c) under plugins:`,
-      );
+  const shown = displayPath(pack.dir);
+  // The sealed inventory's thread starts reading now, while the raw pages are mapped again, and is walked in step
+  // with the re-read population afterwards.
+  const sealed = begunNow(() => packIdentityBatches(pack.dir, undefined, SEALED_AHEAD));
+  try {
+    const asOf = new Date(pack.manifest.asOf);
+    const packages = await connectorPackagesFor(globals);
+    const connectors = new Map(withPlugins(registries, packages).connectors.map((c) => [c.id, c]));
+    const results: SourceResult[] = [];
+    for (const source of pack.manifest.sources) {
+      const connector = connectors.get(source.connector);
+      if (!connector) {
+        throw new ExitError(
+          EXIT.usage,
+          `${shown}: source ${source.source} used connector ${source.connector}, which this version does not have; if a connector package read it, name the package in the config (-c) under plugins:`,
+        );
+      }
+      results.push(await collectFromRaw(connector, pack.dir, source, asOf));
     }
-    results.push(await collectFromRaw(connector, pack.dir, source, asOf));
+    const again = results.flatMap((r) => r.identities);
+    const { changed, added, removed } = await rereadChanges(again, sealed.walk);
+    process.stderr.write(safeLines(
+      changed.length + added.length + removed.length === 0
+        ? `Re-read ${again.length} identities from ${shown}/raw: the same as the sealed inventory\n`
+        : `Re-read ${again.length} identities from ${shown}/raw: ${changed.length} changed, ${added.length} new, ${removed.length} gone against the sealed inventory\n` +
+            [...changed.map((id) => `  changed ${id}`), ...added.map((id) => `  new     ${id}`), ...removed.map((id) => `  gone    ${id}`)].slice(0, 50).join('\n') +
+            '\n',
+    ));
+    return { results, asOf };
+  } finally {
+    await sealed.close();
   }
-  const sealed = new Map((await sealedIdentities).identities.map((i) => [i.id, i]));
-  const again = new Map(results.flatMap((r) => r.identities).map((i) => [i.id, i]));
-  const changed = [...again].filter(([id, identity]) => sealed.has(id) && !sameNormalized(sealed.get(id)!, identity)).map(([id]) => id);
-  const added = [...again.keys()].filter((id) => !sealed.has(id));
-  const removed = [...sealed.keys()].filter((id) => !again.has(id));
-  process.stderr.write(safeLines(
-    changed.length + added.length + removed.length === 0
-      ? `Re-read ${again.size} identities from ${packDir}/raw: the same as the sealed inventory\n`
-      : `Re-read ${again.size} identities from ${packDir}/raw: ${changed.length} changed, ${added.length} new, ${removed.length} gone against the sealed inventory\n` +
-          [...changed.map((id) => `  changed ${id}`), ...added.map((id) => `  new     ${id}`), ...removed.map((id) => `  gone    ${id}`)].slice(0, 50).join('\n') +
-          '\n',
-  ));
-  return { results, asOf };
+}
+
+/**
+ * Batches of the sealed inventory a re-read may have read ahead while the raw pages are mapped again: about
+ * 25 000 identities' texts, so the thread's parsing overlaps the mapping without the whole inventory queued.
+ */
+const SEALED_AHEAD = 50;
+
+/** A walk begun at once (its first batch asked for, so a reading thread starts), handed to the first caller of `walk`; later callers start their own. */
+function begunNow<T>(start: () => AsyncGenerator<T>): { walk: () => AsyncIterable<T>; close: () => Promise<void> } {
+  const first = start();
+  const head = first.next();
+  head.catch(() => undefined);
+  let taken = false;
+  return {
+    walk: () => {
+      if (taken) return start();
+      taken = true;
+      return (async function* () {
+        try {
+          const { done, value } = await head;
+          if (done) return;
+          yield value;
+          yield* first;
+        } finally {
+          await first.return(undefined);
+        }
+      })();
+    },
+    close: async () => {
+      await first.return(undefined);
+    },
+  };
 }
 
 /** The inventory alone: collect (or re-read a pack's raw pages) and print it, without judging it. */

@@ -3,7 +3,9 @@ import { readdir, readFile } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import path from 'node:path';
 import { CHUNK_BYTES } from '../evidence/file-chunks.js';
-import type { Connector, RawPage, RawPages, SourceCompleteness } from '../sdk/index.js';
+import type { Connector, Identity, RawPage, RawPages, SourceCompleteness } from '../sdk/index.js';
+import { stableStringify } from '../stable-json.js';
+import { jsonEqual } from './reperform.js';
 import { compareIds, describeError, IdentityBoundary, safeSegment, type SourceResult } from './collect.js';
 
 interface StoredPage {
@@ -84,4 +86,59 @@ export async function collectFromRaw(
   if (completeness.errors.length > original.errors.length) completeness.verdict = 'incomplete';
   const identities = boundary.identities.sort((a, b) => compareIds(a.id, b.id));
   return { identities, completeness: { ...completeness, identities: identities.length }, redactions: [] };
+}
+
+/** What a normalizer decides, without what enrichment joins on afterwards: the part a re-read must reproduce. */
+function normalized(identity: Identity) {
+  const { id, kind, name, status, classification, createdAt, lastUsed, credentials, privilege, trust, interactiveLogin } = identity;
+  return { id, kind, name, status, classification, createdAt, lastUsed, credentials, privilege, trust, interactiveLogin };
+}
+
+/** The same canonical JSON, compared without writing it out unless the values differ. */
+function sameNormalized(sealed: Identity, again: Identity): boolean {
+  const [left, right] = [normalized(sealed), normalized(again)];
+  return jsonEqual(left, right) || stableStringify(left) === stableStringify(right);
+}
+
+/** Ids of identities a re-read made differently, found only in it, or found only in the sealed inventory. */
+export interface RereadChanges {
+  changed: string[];
+  added: string[];
+  removed: string[];
+}
+
+/**
+ * How a re-read population differs from a sealed inventory, walked in step with the inventory as it is read, so the
+ * sealed population is never held beside the re-read one. Sealed inventories list identities in id order; one that
+ * does not (a hand-made or foreign file) is read again whole, as ids to a map.
+ */
+export async function rereadChanges(again: readonly Identity[], sealed: () => AsyncIterable<readonly Identity[]>): Promise<RereadChanges> {
+  const ordered = [...new Map(again.map((i) => [i.id, i])).values()].sort((a, b) => compareIds(a.id, b.id));
+  const changes: RereadChanges = { changed: [], added: [], removed: [] };
+  let next = 0;
+  let previous: string | undefined;
+  for await (const batch of sealed()) {
+    for (const identity of batch) {
+      if (previous !== undefined && compareIds(previous, identity.id) >= 0) return rereadChangesUnordered(ordered, sealed);
+      previous = identity.id;
+      while (next < ordered.length && compareIds(ordered[next]!.id, identity.id) < 0) changes.added.push(ordered[next++]!.id);
+      if (next < ordered.length && ordered[next]!.id === identity.id) {
+        if (!sameNormalized(identity, ordered[next]!)) changes.changed.push(identity.id);
+        next++;
+      } else changes.removed.push(identity.id);
+    }
+  }
+  while (next < ordered.length) changes.added.push(ordered[next++]!.id);
+  return changes;
+}
+
+async function rereadChangesUnordered(ordered: readonly Identity[], sealed: () => AsyncIterable<readonly Identity[]>): Promise<RereadChanges> {
+  const byId = new Map<string, Identity>();
+  for await (const batch of sealed()) for (const identity of batch) byId.set(identity.id, identity);
+  const again = new Set(ordered.map((i) => i.id));
+  return {
+    changed: ordered.filter((i) => byId.has(i.id) && !sameNormalized(byId.get(i.id)!, i)).map((i) => i.id),
+    added: ordered.filter((i) => !byId.has(i.id)).map((i) => i.id),
+    removed: [...byId.keys()].filter((id) => !again.has(id)),
+  };
 }

@@ -38,6 +38,8 @@ export interface ListWorkerData {
   list: ListView;
   /** Two counters the threads share: the batches the reader took, and whether it stopped reading. */
   shared: SharedArrayBuffer;
+  /** Batches the thread may be ahead of the reader. */
+  ahead: number;
 }
 export const TAKEN = 0;
 export const STOPPED = 1;
@@ -78,10 +80,10 @@ export async function worthAThread(dir: string, list: ListView, from = OFF_THREA
  * JSON.parse: parsing and validating a pack's lists is most of opening one, and the validated copies the schema
  * makes outlive the young generation. Each call starts a walk from the first; a walk left early stops its thread.
  */
-export async function* listBatches(dir: string, list: ListView): AsyncGenerator<unknown[]> {
+export async function* listBatches(dir: string, list: ListView, ahead = LIST_AHEAD): AsyncGenerator<unknown[]> {
   const shared = new SharedArrayBuffer(8);
   const counters = new Int32Array(shared);
-  const worker = startWorker({ dir, list, shared });
+  const worker = startWorker({ dir, list, shared, ahead });
   const messages = threadMessages<ListMessage>(worker, () => new Error(`reading ${list} of ${dir} stopped before their end`));
   try {
     for (;;) {

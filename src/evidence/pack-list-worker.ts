@@ -2,7 +2,7 @@ import path from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { z } from 'zod';
 import { ConfigError, FindingSchema, IdentitySchema, type Finding, type Identity } from '../sdk/index.js';
-import { identityBrief, LIST_AHEAD, LIST_BATCH, TAKEN, STOPPED, type ListMessage, type ListWorkerData } from './pack-list-thread.js';
+import { identityBrief, LIST_BATCH, TAKEN, STOPPED, type ListMessage, type ListWorkerData } from './pack-list-thread.js';
 import { forEachJsonItem, notLaidOutPast } from './read-pack.js';
 
 /**
@@ -11,7 +11,7 @@ import { forEachJsonItem, notLaidOutPast } from './read-pack.js';
  * batches. The thread waits whenever it is a few batches ahead of the reader, so the batches in flight stay few
  * however slow the reader is.
  */
-const { dir, list } = workerData as ListWorkerData;
+const { dir, list, ahead } = workerData as ListWorkerData;
 const port = parentPort!;
 const counters = new Int32Array((workerData as ListWorkerData).shared);
 const send = (message: ListMessage) => port.postMessage(message);
@@ -37,7 +37,7 @@ function flush(): void {
   send({ batch: encode(batch) });
   batch = [];
   sent++;
-  for (let taken = Atomics.load(counters, TAKEN); sent - taken >= LIST_AHEAD && Atomics.load(counters, STOPPED) === 0; taken = Atomics.load(counters, TAKEN)) {
+  for (let taken = Atomics.load(counters, TAKEN); sent - taken >= ahead && Atomics.load(counters, STOPPED) === 0; taken = Atomics.load(counters, TAKEN)) {
     Atomics.wait(counters, TAKEN, taken, 100);
   }
 }

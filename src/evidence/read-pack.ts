@@ -389,6 +389,25 @@ export async function readIdentitiesDigested(pack: Pick<PackHead, 'dir'>, offThr
   return { identities, digest: hash.digest() };
 }
 
+/**
+ * A pack's identities, validated, in batches as inventory.json is read: on a thread of its own when the file is
+ * large (`worthAThread`; tests pass 0). Each call starts a walk from the first; none holds the population.
+ */
+export async function* packIdentityBatches(dir: string, offThreadFrom?: number, ahead?: number): AsyncGenerator<Identity[]> {
+  if (await worthAThread(dir, 'identities', offThreadFrom)) {
+    yield* listBatches(dir, 'identities', ahead) as AsyncGenerator<Identity[]>;
+    return;
+  }
+  let batch: Identity[] = [];
+  for await (const identity of jsonItems(dir, 'inventory.json', 'identities', IdentitySchema)) {
+    batch.push(identity);
+    if (batch.length < LIST_BATCH) continue;
+    yield batch;
+    batch = [];
+  }
+  if (batch.length > 0) yield batch;
+}
+
 /** The pack with `lists` read from it as well (a pack opened without them, read once they are needed). */
 export async function readPackLists<H extends PackHead, L extends PackList>(pack: H, lists: readonly L[]): Promise<H & Pick<PackLists, L>> {
   const read: Partial<PackLists> = {};

@@ -4,8 +4,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { identitiesOffThread, identityBrief, LIST_AHEAD, LIST_BATCH, type FindingBrief } from '../../src/evidence/pack-list-thread.js';
-import { packFindingBriefs, readIdentitiesDigested, readJsonItems } from '../../src/evidence/read-pack.js';
-import { ConfigError, IdentitySchema, type Finding } from '../../src/sdk/index.js';
+import { packFindingBriefs, packIdentityBatches, readIdentitiesDigested, readJsonItems } from '../../src/evidence/read-pack.js';
+import { ConfigError, IdentitySchema, type Finding, type Identity } from '../../src/sdk/index.js';
 import { stableJsonChunks, stableStringify } from '../../src/stable-json.js';
 import { aCredential, anIdentity } from '../helpers/identity-builder.js';
 
@@ -141,6 +141,16 @@ describe('identitiesOffThread: a pack\'s identities read and validated on a thre
       const read = await readIdentitiesDigested({ dir }, from);
       expect(read.identities).toEqual(identities);
       expect(read.digest).toBe(expected);
+    }
+  });
+
+  it('gives them in batches, on a thread however far it may read ahead, or here', async () => {
+    const dir = await write('identity-batches', identities);
+    for (const [from, ahead] of [[0, 1], [0, 1000], [Number.MAX_SAFE_INTEGER, undefined]] as const) {
+      const batches: Identity[][] = [];
+      for await (const batch of packIdentityBatches(dir, from, ahead)) batches.push(batch);
+      expect(batches.map((b) => b.length), `from ${from}`).toEqual([LIST_BATCH, LIST_BATCH, 3]);
+      expect(batches.flat()).toEqual(identities);
     }
   });
 
