@@ -117,10 +117,11 @@ async function fromRaw(packDir: string, options: CollectOptions, globals: Global
 }
 
 /**
- * Batches of the sealed inventory a re-read may have read ahead while the raw pages are mapped again: about
- * 25 000 identities' texts, so the thread's parsing overlaps the mapping without the whole inventory queued.
+ * Batches of the sealed inventory its thread may read ahead while the raw pages are mapped again: 100 000
+ * identities' texts (about 170 MB), so at that size the thread has read it all by the time the walk begins, and at
+ * any size no more is queued.
  */
-const SEALED_AHEAD = 50;
+const SEALED_AHEAD = 200;
 
 /** A walk begun at once (its first batch asked for, so a reading thread starts), handed to the first caller of `walk`; later callers start their own. */
 function begunNow<T>(start: () => AsyncGenerator<T>): { walk: () => AsyncIterable<T>; close: () => Promise<void> } {
