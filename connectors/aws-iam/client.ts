@@ -24,13 +24,13 @@ import {
   ConnectorError,
   InvalidResponseError,
   PageGuard,
-  PagingError,
   validateResponse,
   withRetries,
   type ConnectContext,
   type ScopeRecorder,
 } from '../../src/sdk/index.js';
 import type { AwsIamConfig } from './config.js';
+import { AwsRequestError, errorCode, operationOf } from './errors.js';
 import { keysFromReport, parseCredentialReport, type CredentialReportRow } from './credential-report.js';
 import type { AccessKeyLike, AccountSnapshot } from './normalize.js';
 import { managementAccountOf, type OrganizationPolicies } from './organization.js';
@@ -79,35 +79,6 @@ function withoutMetadata<T extends object>(output: T): Omit<T, '$metadata'> {
   return rest;
 }
 
-/**
- * An AWS call that failed, named by its operation and with the attempts it took, so that every error line says
- * which call it was and that it was retried. `code` keeps the SDK's error name (AccessDenied, Throttling,
- * TimeoutError), or the collection contract's code (InvalidResponse, repeated-cursor), for the manifest.
- */
-export class AwsRequestError extends Error {
-  override readonly name = 'AwsRequestError';
-  readonly code: string;
-  constructor(
-    readonly operation: string,
-    cause: unknown,
-    attempts = 1,
-  ) {
-    const error = cause as { name?: unknown; message?: unknown; code?: unknown } | undefined;
-    const message = typeof error?.message === 'string' && error.message ? error.message : String(cause);
-    const named = message.startsWith(`${operation}: `) ? message : `${operation}: ${message}`;
-    super(attempts > 1 ? `${named} (after ${attempts} attempts)` : named, { cause });
-    const contract = cause instanceof InvalidResponseError || cause instanceof PagingError;
-    const code = contract ? error?.code : error?.name !== 'Error' ? (error?.name ?? error?.code) : error?.code;
-    this.code = typeof code === 'string' ? code : 'Error';
-  }
-}
-
-/** The operation a collection error names, when it came through the request layer. */
-export function operationOf(error: unknown): string | undefined {
-  if (error instanceof AwsRequestError || error instanceof InvalidResponseError || error instanceof PagingError) return error.operation;
-  return undefined;
-}
-
 function attemptsOf(error: unknown): number {
   const attempts = (error as { $metadata?: { attempts?: unknown } } | undefined)?.$metadata?.attempts;
   return typeof attempts === 'number' ? attempts : 1;
@@ -135,9 +106,6 @@ function shared(provider: AwsCredentialIdentityProvider): AwsCredentialIdentityP
   };
 }
 
-export function errorCode(error: unknown): string {
-  return error instanceof AwsRequestError ? error.code : ((error as { name?: string }).name ?? '');
-}
 
 /**
  * The SDK's logger, as quiet as its default, but with no `info`. After every call the SDK's logger middleware

@@ -13,7 +13,8 @@ import { DescribePolicyCommand, ListPoliciesCommand, ListTargetsForPolicyCommand
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import pLimit from 'p-limit';
 import { ConnectorError, discardingRecorder, type ConnectContext, type DoctorReport, type PermissionCheck } from '../../src/sdk/index.js';
-import { AwsIamClient, errorCode, type AccountTarget } from './client.js';
+import { AwsIamClient, type AccountTarget } from './client.js';
+import { errorCode } from './errors.js';
 import type { AwsIamConfig } from './config.js';
 import * as Responses from './responses.js';
 

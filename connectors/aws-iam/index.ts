@@ -1,9 +1,9 @@
 import pLimit from 'p-limit';
 import { defineConnector, type CollectContext, type Identity, type ScopePlan, type ScopeRecorder } from '../../src/sdk/index.js';
 import { CATALOG_PACKAGE, loadActionCatalog, type ActionCatalog } from './catalog.js';
-import { AwsIamClient, errorCode, operationOf, type AccountTarget } from './client.js';
+import type { AccountTarget, AwsIamClient } from './client.js';
+import { errorCode, operationOf } from './errors.js';
 import { AwsIamConfigSchema } from './config.js';
-import { diagnose } from './doctor.js';
 import { PrivilegeEvaluator } from './effective.js';
 import { loadExport, readExport } from './export.js';
 import { snapshotsFromRaw } from './from-raw.js';
@@ -140,6 +140,8 @@ export default defineConnector({
     for (const files of config.exports ?? []) await loadExport(context.baseDir, files);
   },
   async connect(config, context) {
+    // The AWS SDK's clients are loaded by the commands that call AWS, not by every command that loads the registry.
+    const { AwsIamClient } = await import('./client.js');
     return new AwsIamClient(config, context);
   },
   async *collect(client, context): AsyncIterable<Identity> {
@@ -176,7 +178,7 @@ export default defineConnector({
       normalizeAccount(snapshot, { connector: CONNECTOR_ID, source: context.source, now: context.now, privileges }),
     );
   },
-  doctor: diagnose,
+  doctor: async (config, context) => (await import('./doctor.js')).diagnose(config, context),
   inputFiles(config) {
     return (config.exports ?? []).flatMap((files) => [files.authorizationDetails, ...(files.credentialReport ? [files.credentialReport] : [])]);
   },

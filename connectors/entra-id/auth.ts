@@ -1,15 +1,6 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import {
-  AzureAuthorityHosts,
-  ClientCertificateCredential,
-  ClientSecretCredential,
-  DefaultAzureCredential,
-  ManagedIdentityCredential,
-  WorkloadIdentityCredential,
-  type TokenCredential,
-  type TokenCredentialOptions,
-} from '@azure/identity';
+import type { TokenCredential, TokenCredentialOptions } from '@azure/identity';
 import { ConnectorError, type ConnectContext } from '../../src/sdk/index.js';
 import type { EntraIdConfig } from './config.js';
 
@@ -36,7 +27,9 @@ function readFile(source: string, file: string, setting: string): string {
  * a private endpoint) cannot be checked by instance discovery against Microsoft, so discovery is off for it and
  * MSAL trusts the host as configured.
  */
-export function createAuth(config: EntraIdConfig, context: ConnectContext): EntraAuth {
+export async function createAuth(config: EntraIdConfig, context: ConnectContext): Promise<EntraAuth> {
+  // Loaded here, not with the connector: it is the heaviest library any connector loads.
+  const { AzureAuthorityHosts, ClientCertificateCredential, ClientSecretCredential, DefaultAzureCredential, ManagedIdentityCredential, WorkloadIdentityCredential } = await import('@azure/identity');
   const resolve = (file: string) => path.resolve(context.baseDir, file);
   const ca = config.caFile ? readFile(context.source, resolve(config.caFile), 'caFile') : undefined;
   const microsoft = (Object.values(AzureAuthorityHosts) as string[]).includes(config.authorityHost.replace(/\/+$/, ''));

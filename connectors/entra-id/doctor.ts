@@ -49,9 +49,9 @@ function manifestFragment(permissions: readonly string[]): string {
 
 /** `nhi-audit doctor` for entra-id: sign in, name the application, then one first page per listing the collection reads. */
 export async function diagnose(config: EntraIdConfig, context: ConnectContext): Promise<DoctorReport> {
-  const auth = createAuth(config, context);
+  const auth = await createAuth(config, context);
   const { maxAttempts: attempts, baseDelayMs, maxDelayMs } = config.retry;
-  const transport = new GraphTransport({
+  const transport = await GraphTransport.open({
     graphBaseUrl: config.graphBaseUrl,
     credential: auth.credential,
     retry: { attempts, baseDelayMs, maxDelayMs },

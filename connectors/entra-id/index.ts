@@ -13,8 +13,8 @@ export default defineConnector({
   kinds: ['service-account', 'app'],
   config: EntraIdConfigSchema,
   async connect(config, context) {
-    const auth = createAuth(config, context);
-    const transport = new GraphTransport({
+    const auth = await createAuth(config, context);
+    const transport = await GraphTransport.open({
       graphBaseUrl: config.graphBaseUrl,
       credential: auth.credential,
       retry: { attempts: config.retry.maxAttempts, baseDelayMs: config.retry.baseDelayMs, maxDelayMs: config.retry.maxDelayMs },

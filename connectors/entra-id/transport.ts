@@ -1,16 +1,6 @@
 import type { AccessToken, TokenCredential } from '@azure/identity';
-import {
-  AuthenticationHandler,
-  AuthenticationHandlerOptions,
-  Client,
-  GraphClientError,
-  ResponseType,
-  TelemetryHandler,
-  type AuthenticationProvider,
-  type Context,
-  type Middleware,
-} from '@microsoft/microsoft-graph-client';
-import { Agent, fetch as undiciFetch } from 'undici';
+import type { AuthenticationProvider, Client, Context, Middleware } from '@microsoft/microsoft-graph-client';
+import type { Agent } from 'undici';
 import type { z } from 'zod';
 import {
   InvalidResponseError,
@@ -87,16 +77,30 @@ export function classifyFault(error: unknown): RetryDecision {
   return decision.retry && after !== undefined ? { ...decision, afterMs: after } : decision;
 }
 
+/**
+ * Microsoft's Graph client and undici, loaded when a transport is opened: with @azure/identity they are most of
+ * what loading the connector registry would cost every command, collecting from Entra ID or not.
+ */
+async function loadLibraries() {
+  const [graph, undici] = await Promise.all([import('@microsoft/microsoft-graph-client'), import('undici')]);
+  return { graph, undici };
+}
+type Libraries = Awaited<ReturnType<typeof loadLibraries>>;
+
 /** The Graph client's last middleware: undici's fetch, with the agent that holds the time limits and trusted CAs. */
 class UndiciHandler implements Middleware {
-  constructor(private readonly agent: Agent) {}
+  constructor(
+    private readonly agent: Agent,
+    private readonly libraries: Libraries,
+  ) {}
   async execute(context: Context): Promise<void> {
+    const { undici, graph } = this.libraries;
     const init = { ...(context.options as Record<string, unknown>), dispatcher: this.agent };
     try {
-      context.response = (await undiciFetch(context.request as string, init as Parameters<typeof undiciFetch>[1])) as unknown as Response;
+      context.response = (await undici.fetch(context.request as string, init as Parameters<typeof undici.fetch>[1])) as unknown as Response;
     } catch (error) {
       // The Graph client passes its own client errors through; anything else it rewraps without the cause, which carries the network error's code.
-      throw Object.assign(new GraphClientError((error as Error).message), { cause: error });
+      throw Object.assign(new graph.GraphClientError((error as Error).message), { cause: error });
     }
   }
 }
@@ -161,19 +165,28 @@ export class GraphTransport {
   private readonly scope: string;
   private cached: AccessToken | undefined;
 
-  constructor(private readonly options: TransportOptions) {
+  /** A transport with its libraries loaded. */
+  static async open(options: TransportOptions): Promise<GraphTransport> {
+    return new GraphTransport(options, await loadLibraries());
+  }
+
+  private constructor(
+    private readonly options: TransportOptions,
+    private readonly libraries: Libraries,
+  ) {
+    const { graph, undici } = libraries;
     const base = new URL(options.graphBaseUrl);
     this.scope = `${base.origin}/.default`;
-    const agent = new Agent({
+    const agent = new undici.Agent({
       connect: { timeout: options.timeouts.connectMs, ...(options.ca ? { ca: options.ca } : {}) },
       headersTimeout: options.timeouts.requestMs,
       bodyTimeout: options.timeouts.requestMs,
     });
-    const auth = new AuthenticationHandler(this.tokens(undefined));
-    const telemetry = new TelemetryHandler();
+    const auth = new graph.AuthenticationHandler(this.tokens(undefined));
+    const telemetry = new graph.TelemetryHandler();
     auth.setNext(telemetry);
-    telemetry.setNext(new UndiciHandler(agent));
-    this.client = Client.initWithMiddleware({
+    telemetry.setNext(new UndiciHandler(agent, libraries));
+    this.client = graph.Client.initWithMiddleware({
       baseUrl: base.origin,
       defaultVersion: 'v1.0',
       middleware: auth,
@@ -205,12 +218,13 @@ export class GraphTransport {
   }
 
   private async attempt(at: Reading, call: Call, url: string | undefined): Promise<unknown> {
+    const { graph } = this.libraries;
     const timer = AbortSignal.timeout(this.options.timeouts.requestMs);
     const signal = AbortSignal.any([at.signal, timer]);
     let request = this.client
       .api(url ?? call.path)
-      .responseType(ResponseType.RAW)
-      .middlewareOptions([new AuthenticationHandlerOptions(this.tokens(signal))])
+      .responseType(graph.ResponseType.RAW)
+      .middlewareOptions([new graph.AuthenticationHandlerOptions(this.tokens(signal))])
       .options({ signal });
     if (!url) request = request.version(call.version).query(call.query);
     if (call.counted) request = request.header('ConsistencyLevel', 'eventual');
@@ -227,7 +241,7 @@ export class GraphTransport {
       if (timer.aborted) {
         throw new GraphApiError('TimeoutError', undefined, `${call.operation}: no complete answer within ${this.options.timeouts.requestMs} ms (timeouts.requestMs)`);
       }
-      const cause = error instanceof GraphClientError ? (error.cause ?? error) : error;
+      const cause = error instanceof graph.GraphClientError ? (error.cause ?? error) : error;
       if (cause instanceof GraphApiError) throw cause;
       throw Object.assign(new GraphApiError(codeOf(cause), undefined, `${call.operation}: ${messageOf(cause)}`), { cause });
     }

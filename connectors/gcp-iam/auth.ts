@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { GoogleAuth, OAuth2Client } from 'google-auth-library';
+import type { GoogleAuth, OAuth2Client } from 'google-auth-library';
 import { ConnectorError, type ConnectContext } from '../../src/sdk/index.js';
 import type { GcpIamConfig } from './config.js';
 
@@ -24,7 +24,8 @@ function reasonOf(error: unknown): string {
  * Credentials in order of precedence: an access token from a named environment variable, a key file named
  * in the configuration, then Application Default Credentials. Only names reach logs and errors.
  */
-export function createAuth(config: GcpIamConfig, context: ConnectContext): GcpAuth {
+export async function createAuth(config: GcpIamConfig, context: ConnectContext): Promise<GcpAuth> {
+  const { GoogleAuth, OAuth2Client } = await import('google-auth-library');
   if (config.accessTokenEnv) {
     const token = context.env[config.accessTokenEnv];
     if (!token) {

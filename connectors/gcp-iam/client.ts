@@ -1,5 +1,6 @@
-import { cloudresourcemanager, type cloudresourcemanager_v1, type cloudresourcemanager_v3 } from '@googleapis/cloudresourcemanager';
-import { iam, type iam_v1 } from '@googleapis/iam';
+import type { cloudresourcemanager_v1, cloudresourcemanager_v3 } from '@googleapis/cloudresourcemanager';
+import type { iam_v1 } from '@googleapis/iam';
+import { googleApis, type GoogleApis } from './apis.js';
 import type { GlobalOptions, MethodOptions } from 'googleapis-common';
 import type { ConnectContext } from '../../src/sdk/index.js';
 import type { GcpAuth } from './auth.js';
@@ -77,22 +78,28 @@ export class GcpClient {
   /** IAM Recommender's policy insights, for unused privilege. */
   readonly usage: UsageReader;
 
-  constructor(
+  /** A client with Google's API clients loaded. */
+  static async open(config: GcpIamConfig, auth: GcpAuth['client'], principal: string | undefined, context: Pick<ConnectContext, 'timeouts' | 'paging' | 'env'>): Promise<GcpClient> {
+    return new GcpClient(config, auth, principal, context, await googleApis());
+  }
+
+  private constructor(
     readonly config: GcpIamConfig,
     auth: GcpAuth['client'],
     /** The collector's own service account, when its credentials name one. */
     readonly principal: string | undefined,
     context: Pick<ConnectContext, 'timeouts' | 'paging' | 'env'>,
+    apis: GoogleApis,
   ) {
     const options: GlobalOptions = { auth, ...(config.rootUrl ? { rootUrl: config.rootUrl } : {}) };
-    this.iam = iam({ version: 'v1', ...options });
-    this.crm = cloudresourcemanager({ version: 'v3', ...options });
-    this.crmV1 = cloudresourcemanager({ version: 'v1', ...options });
-    this.analyzer = new PolicyAnalyzer(options);
-    this.assets = new CloudAsset(options);
+    this.iam = apis.iam({ version: 'v1', ...options });
+    this.crm = apis.cloudresourcemanager({ version: 'v3', ...options });
+    this.crmV1 = apis.cloudresourcemanager({ version: 'v1', ...options });
+    this.analyzer = new PolicyAnalyzer(options, apis);
+    this.assets = new CloudAsset(options, apis);
     const { maxAttempts, baseDelayMs, maxDelayMs } = config.retry;
     this.transport = new GcpTransport({ attempts: maxAttempts, baseDelayMs, maxDelayMs }, context.timeouts, context.paging, context.env);
-    this.usage = new UsageReader(options, this.transport, config);
+    this.usage = new UsageReader(options, this.transport, config, apis);
   }
 
   listServiceAccounts(at: Reading, projectId: string): Promise<Array<Located<iam_v1.Schema$ServiceAccount>>> {

@@ -1,6 +1,6 @@
 import { cloudresourcemanager } from '@googleapis/cloudresourcemanager';
 import { iam } from '@googleapis/iam';
-import type { GlobalOptions, MethodOptions } from 'googleapis-common';
+import { createAPIRequest, type GlobalOptions, type MethodOptions } from 'googleapis-common';
 import { stringify } from 'yaml';
 import { z } from 'zod';
 import { ConnectorError, discardingRecorder, type ConnectContext, type DoctorReport, type PermissionCheck } from '../../src/sdk/index.js';
@@ -91,14 +91,14 @@ class Prober {
 
   constructor(
     private readonly config: GcpIamConfig,
-    private readonly auth: ReturnType<typeof createAuth>['client'],
+    private readonly auth: Awaited<ReturnType<typeof createAuth>>['client'],
     context: ConnectContext,
   ) {
     const options: GlobalOptions = { auth, ...(config.rootUrl ? { rootUrl: config.rootUrl } : {}) };
     this.iam = iam({ version: 'v1', ...options });
     this.crm = cloudresourcemanager({ version: 'v3', ...options });
-    this.analyzer = new PolicyAnalyzer(options);
-    this.assets = new CloudAsset(options);
+    this.analyzer = new PolicyAnalyzer(options, { createAPIRequest });
+    this.assets = new CloudAsset(options, { createAPIRequest });
     const { maxAttempts, baseDelayMs, maxDelayMs } = config.retry;
     this.transport = new GcpTransport({ attempts: maxAttempts, baseDelayMs, maxDelayMs }, context.timeouts, context.paging, context.env);
     this.at = { recorder: unrecorded, signal: AbortSignal.timeout(context.timeouts.sourceMs) };
@@ -174,7 +174,7 @@ class Prober {
 
 /** `nhi-audit doctor` for gcp-iam: the principal, the roots' listings, and one project's reads. */
 export async function diagnose(config: GcpIamConfig, context: ConnectContext): Promise<DoctorReport> {
-  const auth = createAuth(config, context);
+  const auth = await createAuth(config, context);
   const prober = new Prober(config, auth.client, context);
   let principal: string | undefined;
   if (config.accessTokenEnv) {

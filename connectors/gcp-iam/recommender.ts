@@ -1,5 +1,6 @@
-import { iam, type iam_v1 } from '@googleapis/iam';
-import { createAPIRequest, type APIRequestContext, type GlobalOptions, type MethodOptions } from 'googleapis-common';
+import type { iam_v1 } from '@googleapis/iam';
+import type { APIRequestContext, GlobalOptions, MethodOptions } from 'googleapis-common';
+import type { GoogleApis } from './apis.js';
 import { z } from 'zod';
 import type { Identity, PrivilegeUsage, RawPage, RawPages, UsageItem } from '../../src/sdk/index.js';
 import type { GcpIamConfig } from './config.js';
@@ -75,12 +76,15 @@ export function insightsParent(projectId: string): string {
 /** `projects.locations.insightTypes.insights.list`: GET /v1/{parent}/insights. */
 class Recommender {
   private readonly context: APIRequestContext;
-  constructor(options: GlobalOptions) {
+  constructor(
+    options: GlobalOptions,
+    private readonly apis: Pick<GoogleApis, 'createAPIRequest'>,
+  ) {
     this.context = { _options: options };
   }
 
   list(params: { parent: string; pageSize?: number; pageToken?: string }, options: MethodOptions = {}): Promise<{ data: ListInsightsResponse }> {
-    return createAPIRequest<ListInsightsResponse>({
+    return this.apis.createAPIRequest<ListInsightsResponse>({
       options: { url: 'https://recommender.googleapis.com/v1/{+parent}/insights', method: 'GET', apiVersion: '', ...options },
       params,
       requiredParams: ['parent'],
@@ -106,9 +110,10 @@ export class UsageReader {
     options: GlobalOptions,
     private readonly transport: GcpTransport,
     private readonly config: GcpIamConfig,
+    apis: GoogleApis,
   ) {
-    this.recommender = new Recommender(options);
-    this.iam = iam({ version: 'v1', ...options });
+    this.recommender = new Recommender(options, apis);
+    this.iam = apis.iam({ version: 'v1', ...options });
   }
 
   get enabled(): boolean {

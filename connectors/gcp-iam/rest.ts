@@ -1,4 +1,5 @@
-import { createAPIRequest, type APIRequestContext, type GlobalOptions, type MethodOptions } from 'googleapis-common';
+import type { APIRequestContext, GlobalOptions, MethodOptions } from 'googleapis-common';
+import type { GoogleApis } from './apis.js';
 
 /**
  * Policy Analyzer v1 and Cloud Asset v1 have no per-API npm package, and the whole `googleapis` package
@@ -37,7 +38,10 @@ export interface SearchAllResourcesResponse {
 
 export class PolicyAnalyzer {
   private readonly context: APIRequestContext;
-  constructor(options: GlobalOptions) {
+  constructor(
+    options: GlobalOptions,
+    private readonly apis: Pick<GoogleApis, 'createAPIRequest'>,
+  ) {
     this.context = { _options: options };
   }
 
@@ -46,7 +50,7 @@ export class PolicyAnalyzer {
     params: { parent: string; filter?: string; pageSize?: number; pageToken?: string },
     options: MethodOptions = {},
   ): Promise<{ data: QueryActivityResponse }> {
-    return createAPIRequest<QueryActivityResponse>({
+    return this.apis.createAPIRequest<QueryActivityResponse>({
       options: { url: 'https://policyanalyzer.googleapis.com/v1/{+parent}/activities:query', method: 'GET', apiVersion: '', ...options },
       params,
       requiredParams: ['parent'],
@@ -58,7 +62,10 @@ export class PolicyAnalyzer {
 
 export class CloudAsset {
   private readonly context: APIRequestContext;
-  constructor(options: GlobalOptions) {
+  constructor(
+    options: GlobalOptions,
+    private readonly apis: Pick<GoogleApis, 'createAPIRequest'>,
+  ) {
     this.context = { _options: options };
   }
 
@@ -67,7 +74,7 @@ export class CloudAsset {
     params: { scope: string; assetTypes?: string[]; pageSize?: number; pageToken?: string; readMask?: string },
     options: MethodOptions = {},
   ): Promise<{ data: SearchAllResourcesResponse }> {
-    return createAPIRequest<SearchAllResourcesResponse>({
+    return this.apis.createAPIRequest<SearchAllResourcesResponse>({
       options: { url: 'https://cloudasset.googleapis.com/v1/{+scope}:searchAllResources', method: 'GET', apiVersion: '', ...options },
       params,
       requiredParams: ['scope'],

@@ -1,10 +1,7 @@
 import { createPrivateKey, type KeyObject } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { throttling } from '@octokit/plugin-throttling';
-import { Octokit } from '@octokit/rest';
-import Bottleneck from 'bottleneck';
-import { Agent, fetch as undiciFetch } from 'undici';
+import type { Agent } from 'undici';
 import {
   ConnectorError,
   httpStatusOf,
@@ -22,8 +19,18 @@ import { createAppAuth } from './app-auth.js';
 import type { GitHubConfig } from './config.js';
 import { listItems, responseSchema, type GraphqlOperation, type Operation } from './operations.js';
 
-const GitHubOctokit = Octokit.plugin(throttling);
-type GitHubOctokit = InstanceType<typeof GitHubOctokit>;
+/** Octokit with its throttling plugin, and undici: loaded when a client is made, not with the connector registry. */
+async function libraries() {
+  const [{ Octokit }, { throttling }, { default: Bottleneck }, undici] = await Promise.all([
+    import('@octokit/rest'),
+    import('@octokit/plugin-throttling'),
+    import('bottleneck'),
+    import('undici'),
+  ]);
+  return { GitHubOctokit: Octokit.plugin(throttling), Bottleneck, undici };
+}
+type Libraries = Awaited<ReturnType<typeof libraries>>;
+type GitHubOctokit = InstanceType<Libraries['GitHubOctokit']>;
 
 /** One response: the body as received (for the pack), the part the connector reads (checked), and the HTTP attempts it took. */
 export interface ApiResponse<T = unknown> {
@@ -173,14 +180,14 @@ export function acceptedPermissions(error: unknown): string | undefined {
  * A fetch whose every attempt has the source's time limits: `connectMs` until the connection is up (the
  * agent's), `requestMs` until the whole answer has arrived, and the caller's signal on top.
  */
-function timedFetch(agent: Agent, requestMs: number) {
+function timedFetch(undici: Libraries['undici'], agent: Agent, requestMs: number) {
   return (counter?: { attempts: number }): typeof fetch =>
     (async (input: Parameters<typeof fetch>[0], init?: RequestInit) => {
       if (counter) counter.attempts += 1;
       const deadline = AbortSignal.timeout(requestMs);
       const signal = init?.signal ? AbortSignal.any([init.signal, deadline]) : deadline;
       try {
-        return await undiciFetch(input as Parameters<typeof undiciFetch>[0], { ...(init as Parameters<typeof undiciFetch>[1]), signal, dispatcher: agent });
+        return await undici.fetch(input as Parameters<typeof undici.fetch>[0], { ...(init as Parameters<typeof undici.fetch>[1]), signal, dispatcher: agent });
       } catch (error) {
         if (!deadline.aborted || init?.signal?.aborted) throw error;
         throw Object.assign(new Error(`no answer within ${requestMs} ms (timeouts.requestMs)`), { name: 'TimeoutError', cause: error });
@@ -196,8 +203,9 @@ export async function createClient(config: GitHubConfig, context: ConnectContext
     log.warn({ method: options.method, url: options.url, retryAfter, retryCount, willRetry }, `GitHub ${kind} rate limit`);
     return willRetry;
   };
-  const agent = new Agent({ connect: { timeout: context.timeouts.connectMs } });
-  const requestFetch = timedFetch(agent, context.timeouts.requestMs);
+  const { GitHubOctokit, Bottleneck, undici } = await libraries();
+  const agent = new undici.Agent({ connect: { timeout: context.timeouts.connectMs } });
+  const requestFetch = timedFetch(undici, agent, context.timeouts.requestMs);
   const common = {
     baseUrl: config.baseUrl.replace(/\/+$/, ''),
     userAgent: 'nhi-audit',

@@ -1,6 +1,5 @@
-import { createRequesterFn, getMatchingRateLimiter, GitbeakerRequestError, type RequesterType } from '@gitbeaker/requester-utils';
-import { Gitlab } from '@gitbeaker/rest';
-import { Agent, fetch as undiciFetch } from 'undici';
+import type { GitbeakerRequestError, getMatchingRateLimiter, RequesterType } from '@gitbeaker/requester-utils';
+import type { Agent } from 'undici';
 import {
   ConnectorError,
   isTransientFault,
@@ -130,8 +129,18 @@ function nextSearch(headers: Record<string, string>, current: Record<string, str
   return page ? { ...current, page } : undefined;
 }
 
+/** GitLab's client and undici: loaded when a client is made, not with the connector registry. */
+async function libraries() {
+  const [utils, { Gitlab }, undici] = await Promise.all([import('@gitbeaker/requester-utils'), import('@gitbeaker/rest'), import('undici')]);
+  RequestError = utils.GitbeakerRequestError;
+  return { utils, Gitlab, undici };
+}
+type Libraries = Awaited<ReturnType<typeof libraries>>;
+/** GitLab's client's error, once a client was made: no request failed before then. */
+let RequestError: typeof GitbeakerRequestError | undefined;
+
 function responseOf(error: unknown): { status: number; headers: { get(name: string): string | null } } | undefined {
-  if (!(error instanceof GitbeakerRequestError)) return undefined;
+  if (RequestError === undefined || !(error instanceof RequestError)) return undefined;
   return error.cause?.response as { status: number; headers: { get(name: string): string | null } } | undefined;
 }
 
@@ -188,7 +197,8 @@ function describe(text: string, contentType: string | null): string {
  * a failure thrown as GitLab's client throws it (`GitbeakerRequestError` with the response), and no retries of
  * its own: the collector retries around the call and its validation, honouring `Retry-After`.
  */
-function timedRequestHandler(agent: Agent, requestMs: number) {
+function timedRequestHandler({ utils, undici }: Libraries, agent: Agent, requestMs: number) {
+  const { GitbeakerRequestError, getMatchingRateLimiter: matchingRateLimiter } = utils;
   return async (endpoint: string, options?: Record<string, unknown>) => {
     const { rateLimiters, prefixUrl, searchParams, method, headers, body, signal } = (options ?? {}) as {
       rateLimiters?: Parameters<typeof getMatchingRateLimiter>[1];
@@ -199,14 +209,14 @@ function timedRequestHandler(agent: Agent, requestMs: number) {
       body?: string;
       signal?: AbortSignal;
     };
-    await getMatchingRateLimiter(endpoint, rateLimiters, method)();
+    await matchingRateLimiter(endpoint, rateLimiters, method)();
     const url = new URL(endpoint, prefixUrl.endsWith('/') ? prefixUrl : `${prefixUrl}/`);
     url.search = searchParams ?? '';
     const deadline = AbortSignal.timeout(requestMs);
     const combined = signal ? AbortSignal.any([signal, deadline]) : deadline;
     const timedOut = () => Object.assign(new Error(`no answer within ${requestMs} ms (timeouts.requestMs)`), { name: 'TimeoutError' });
     try {
-      const response = await undiciFetch(url, { method: method ?? 'GET', headers: headers ?? {}, ...(body ? { body } : {}), signal: combined, dispatcher: agent });
+      const response = await undici.fetch(url, { method: method ?? 'GET', headers: headers ?? {}, ...(body ? { body } : {}), signal: combined, dispatcher: agent });
       const text = await response.text();
       const contentType = response.headers.get('content-type');
       if (!response.ok) {
@@ -232,8 +242,10 @@ export async function createClient(config: GitLabConfig, context: ConnectContext
       hint: `export ${variable} with a ${config.tokenEnv ? 'personal, group or project access token' : 'OAuth access token'} with the read_api scope`,
     });
   }
-  const agent = new Agent({ connect: { timeout: context.timeouts.connectMs } });
-  const requesterFn = createRequesterFn(async (_service, options) => options, timedRequestHandler(agent, context.timeouts.requestMs));
+  const loaded = await libraries();
+  const { utils, Gitlab, undici } = loaded;
+  const agent = new undici.Agent({ connect: { timeout: context.timeouts.connectMs } });
+  const requesterFn = utils.createRequesterFn(async (_service, options) => options, timedRequestHandler(loaded, agent, context.timeouts.requestMs));
   const common = {
     host: config.host.replace(/\/+$/, ''),
     requesterFn,

@@ -30,14 +30,14 @@ describe('credentials', () => {
   afterAll(() => rm(dir, { recursive: true, force: true }));
 
   it('reads a key file named in the config, relative to the config file, and knows the collector from it', async () => {
-    const auth = createAuth(GcpIamConfigSchema.parse({ projects: ['corvid-finance-prod'], keyFile: 'collector.json' }), context());
+    const auth = await createAuth(GcpIamConfigSchema.parse({ projects: ['corvid-finance-prod'], keyFile: 'collector.json' }), context());
     expect(auth.client).toBeInstanceOf(GoogleAuth);
     await expect(auth.identify()).resolves.toBe('nhi-audit@corvid-audit.iam.gserviceaccount.com');
   });
 
   it('fails once, with a fix and without quoting it, on a key file that is not a key', async () => {
     await writeFile(path.join(dir, 'broken.json'), '{"private_key": "canary-key-material-93ab", ');
-    const auth = createAuth(GcpIamConfigSchema.parse({ projects: ['corvid-finance-prod'], keyFile: 'broken.json' }), context());
+    const auth = await createAuth(GcpIamConfigSchema.parse({ projects: ['corvid-finance-prod'], keyFile: 'broken.json' }), context());
     const error = await auth.identify().then(() => undefined, (e: unknown) => e as Error & { hint?: string });
     expect(error?.message).toMatch(/no usable Google credentials/);
     expect(error?.hint).toContain('broken.json');
@@ -45,7 +45,7 @@ describe('credentials', () => {
   });
 
   it('uses an access token from the named variable as given', async () => {
-    const auth = createAuth(GcpIamConfigSchema.parse({ projects: ['corvid-finance-prod'], accessTokenEnv: 'T' }), context({ T: 'tok-1' }));
+    const auth = await createAuth(GcpIamConfigSchema.parse({ projects: ['corvid-finance-prod'], accessTokenEnv: 'T' }), context({ T: 'tok-1' }));
     expect(auth.client).toBeInstanceOf(OAuth2Client);
     expect(((await (auth.client as OAuth2Client).getRequestHeaders()) as Headers).get('authorization')).toBe('Bearer tok-1');
     await expect(auth.identify()).resolves.toBe('access token from T (principal not reported)');

@@ -1,6 +1,7 @@
 import { cloudresourcemanager } from '@googleapis/cloudresourcemanager';
 import { iam } from '@googleapis/iam';
 import { OAuth2Client } from 'google-auth-library';
+import { createAPIRequest } from 'googleapis-common';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { CloudAsset, PolicyAnalyzer } from '../../../connectors/gcp-iam/rest.js';
 import type { FaultKind } from '../../../src/sdk/index.js';
@@ -21,8 +22,8 @@ describe('GCP sandbox wire', () => {
     return {
       iam: iam({ version: 'v1', ...options }),
       crm: cloudresourcemanager({ version: 'v3', ...options }),
-      analyzer: new PolicyAnalyzer(options),
-      assets: new CloudAsset(options),
+      analyzer: new PolicyAnalyzer(options, { createAPIRequest }),
+      assets: new CloudAsset(options, { createAPIRequest }),
     };
   }
 
