@@ -96,6 +96,8 @@ try {
   const cpu = process.cpuUsage(cpuBefore);
   clearInterval(sampler);
   console.error(`memory over the run (s, rss MiB, heap MiB): ${timeline.filter((_, i) => i % 20 === 0).map((t) => `${t.s} ${t.rssMiB} ${t.heapMiB}`).join(' | ')}`);
+  const peak = timeline.reduce((top, t) => (t.rssMiB > top.rssMiB ? t : top), timeline[0]!);
+  console.error(`the measured run's sampled peak: ${peak.rssMiB} MiB at ${peak.s} s, with ${peak.heapMiB} MiB of live heap`);
   const packFiles = (await listPackFiles(sealed.dir)).length;
   if (keep) {
     await writeFile(path.join(output, 'bench.pub.pem'), publicKeyPem(key));
