@@ -38,6 +38,13 @@ export type EvaluationWorkerMessage = { rendered: RenderedFindings } | { waivers
  */
 export const RUN_ONE_IN = 4;
 
+/**
+ * The most slices a run hands over, whatever the population: as many as at 100 000 identities (13 slices of 2 000).
+ * The thread holds the identities of every slice it is handed for the whole evaluation, and at a million
+ * identities one slice in four was 250 000 of them, about 400 MB of a heap of its own beside the run's.
+ */
+export const RUN_HANDED_AT_MOST = 13;
+
 /** Below this many slices of the population to hand over, a second thread costs more than it saves. */
 const HELP_FROM = 4;
 const AHEAD = 4;
@@ -55,6 +62,8 @@ export interface HelperOptions {
   cores?: number;
   /** One slice in this many goes to the thread (the second of each run of them): two by default. */
   oneIn?: number;
+  /** At most this many slices go to the thread: the first ones so chosen. */
+  atMost?: number;
 }
 
 /**
@@ -65,9 +74,13 @@ export interface HelperOptions {
  */
 export async function* evaluationPieces(evaluation: UnitEvaluation, options: HelperOptions): AsyncGenerator<FindingsPiece> {
   const registry = new Map(controls.map((control) => [control.meta.id, control]));
+  const oneIn = options.oneIn ?? 2;
   const units = [...evaluation.units()];
   const handed = (unit: EvaluationUnit): unit is EvaluationUnit & { slice: number } =>
-    unit.slice !== undefined && unit.slice % (options.oneIn ?? 2) === 1 && registry.get(unit.active.control.meta.id) === unit.active.control;
+    unit.slice !== undefined &&
+    unit.slice % oneIn === 1 &&
+    unit.slice < oneIn * (options.atMost ?? Infinity) &&
+    registry.get(unit.active.control.meta.id) === unit.active.control;
   const handedOver = units.filter(handed);
   const helps = new Set(handedOver.map((unit) => unit.slice)).size >= (options.helpFrom ?? HELP_FROM) && (options.cores ?? availableParallelism()) > 1;
   if (helps) collectGarbage();

@@ -28,7 +28,7 @@ import { isListed, withEveryListed } from '../writers/summary.js';
 import type { ResultSet } from '../writers/types.js';
 import { describeIncompleteness } from '../writers/describe.js';
 import { commandLogger, loadConfigFor, withSystemsOption, loadRegistries, resolveAsOf, signingKeyFor, sourceProgress, trustedKeys, type GlobalOptions } from './context.js';
-import { evaluationPieces, RUN_ONE_IN } from './evaluation-thread.js';
+import { evaluationPieces, RUN_HANDED_AT_MOST, RUN_ONE_IN } from './evaluation-thread.js';
 import { collectGarbage } from '../heap.js';
 import { collectionSibling, emit, resolveOutputs, streamOutput, type OutputTarget, type ReportOptions } from './output.js';
 import { exitCodeFor, resultBase } from './results.js';
@@ -172,7 +172,7 @@ export async function sealRun(loaded: LoadedConfig, loadedInputs: RunInputs, key
       // The controls are evaluated as findings.json, findings.csv and exceptions.csv are written: only the first
       // failing and excepted findings of each control are held.
       const { results, account, digests } = await writeFindingsFiles(staging, base, pipeline.evaluation, (separator) =>
-        evaluationPieces(pipeline.evaluation, { csv: { controls: base.controls, sources: base.sources }, separator, oneIn: RUN_ONE_IN }),
+        evaluationPieces(pipeline.evaluation, { csv: { controls: base.controls, sources: base.sources }, separator, oneIn: RUN_ONE_IN, atMost: RUN_HANDED_AT_MOST }),
       );
       const toolCommit = commitOf();
       const record: RunRecord = {

@@ -50,7 +50,7 @@ interface Written {
 }
 
 /** findings.json and findings.csv as a run writes them, its units judged here alone or with the evaluation thread. */
-async function written(identities: readonly Identity[], sliceSize: number, threads: 'here' | 'thread', controls = active, cores = 2, oneIn = 2): Promise<Written> {
+async function written(identities: readonly Identity[], sliceSize: number, threads: 'here' | 'thread', controls = active, cores = 2, oneIn = 2, atMost?: number): Promise<Written> {
   const staging = await mkdtemp(path.join(os.tmpdir(), 'nhi-evaluation-thread-'));
   dirs.push(staging);
   const { findings: _findings, waivers: _waivers, summary: _summary, ...base } = aResultSet({
@@ -71,7 +71,7 @@ async function written(identities: readonly Identity[], sliceSize: number, threa
     }
   }
   const { results, account } = await writeFindingsFiles(staging, base, evaluation, (separator) =>
-    threads === 'here' ? [evaluation.findings] : counted(evaluationPieces(evaluation, { csv: { controls: base.controls, sources: base.sources }, separator, helpFrom: 1, cores, oneIn })),
+    threads === 'here' ? [evaluation.findings] : counted(evaluationPieces(evaluation, { csv: { controls: base.controls, sources: base.sources }, separator, helpFrom: 1, cores, oneIn, ...(atMost !== undefined ? { atMost } : {}) })),
   );
   const read = (file: string) => readFile(path.join(staging, file), 'utf8');
   return { dir: staging, json: await read('findings.json'), csv: await read('findings.csv'), results, account, rendered };
@@ -103,6 +103,16 @@ describe('the evaluation thread', () => {
     );
     expect(here).toMatch(/privilege|null/);
     await expect(written(broken, 1, 'thread')).rejects.toThrow(here!);
+  }, 60_000);
+
+  it('hands over no more slices than it is allowed, the first ones, and writes the same files', async () => {
+    const identities = fc.sample(aPopulation(now, { minLength: 12, maxLength: 12 }), { numRuns: 1, seed: 11 })[0]!;
+    // Slices of one identity, one in two handed over: slices 1, 3, 5, 7, 9 and 11, or the first two of them.
+    const all = await written(identities, 1, 'thread', active, 2, 2);
+    const two = await written(identities, 1, 'thread', active, 2, 2, 2);
+    expect(all.rendered).toBeGreaterThan(0);
+    expect(two.rendered * 3).toBe(all.rendered);
+    expect({ ...two, dir: '', rendered: 0 }).toEqual({ ...(await written(identities, 1, 'here')), dir: '' });
   }, 60_000);
 
   it('keeps every unit here on a machine of one core', async () => {
