@@ -8,6 +8,7 @@ import { commandLogger, loadConfigFor, openPackArgument, loadRegistries, resolve
 import { notify, parseNotify } from './notify.js';
 import { emit, resolveOutputs, type ReportOptions } from './output.js';
 import { exitCodeFor, toResultSet } from './results.js';
+import { spillAtFrom } from '../engine/population.js';
 
 export interface CheckOptions extends ReportOptions {
   /** A sealed pack to report drift against. */
@@ -29,7 +30,7 @@ export default async function check(options: CheckOptions, globals: GlobalOption
   // check keeps no evidence: raw pages go to a scratch folder that is removed afterwards.
   const scratch = await mkdtemp(path.join(os.tmpdir(), 'nhi-audit-check-'));
   try {
-    const pipeline = await runPipeline(loaded, registries, inputs, { now: asOf, log: commandLogger(globals), env: process.env, rawDir: path.join(scratch, 'raw'), onSource: sourceProgress() });
+    const pipeline = await runPipeline(loaded, registries, inputs, { now: asOf, log: commandLogger(globals), env: process.env, rawDir: path.join(scratch, 'raw'), onSource: sourceProgress(), spillAt: spillAtFrom(process.env) });
     const evaluated = toResultSet(pipeline, loaded, asOf);
     const results = baseline
       ? {

@@ -6,6 +6,7 @@ import { Readable } from 'node:stream';
 import type { LoadedConfig } from '../config.js';
 import type { SourceResult } from '../engine/collect.js';
 import { loadInputs, runPipeline, withRecertification, type RunInputs } from '../engine/pipeline.js';
+import { spillAtFrom } from '../engine/population.js';
 import { checkPlanConfig, mergeParts, planUnits } from '../engine/shard.js';
 import { copyPartFiles, openPart, PART_PLAN_FILE } from '../evidence/part.js';
 import { cycleOf, parseCycle, type Cycle } from '../evidence/cycle.js';
@@ -141,6 +142,7 @@ function everySourceFailed(results: Pick<ResultSet, 'sources'>): boolean {
 export async function sealRun(loaded: LoadedConfig, loadedInputs: RunInputs, key: SigningKey, settings: RunSettings): Promise<SealedRun> {
   const registries = await loadRegistries();
   const clock = settings.clock ?? (() => new Date());
+  const spillAt = spillAtFrom(settings.env);
   const lock = await lockOutput(settings.output, { waitMs: settings.waitMs ?? 0, clock });
   try {
     const keys = [key.publicKey, ...(settings.trustedKeys ?? [])];
@@ -160,6 +162,7 @@ export async function sealRun(loaded: LoadedConfig, loadedInputs: RunInputs, key
         env: settings.env,
         rawDir: path.join(staging, 'raw'),
         clock,
+        spillAt,
         ...(settings.onSource ? { onSource: settings.onSource } : {}),
       }, settings.collected);
       const base = resultBase(pipeline, loaded, settings.asOf, settings.cycle.id);

@@ -46,6 +46,13 @@ export interface CollectOptions {
   clock?: () => Date;
   /** One shard's scopes of the source (`collect --plan --shard`); unset, every scope. */
   onlyScopes?: readonly string[];
+  /** Takes the identities as they are accepted, instead of the source's result (a run's `Population`). */
+  sink?: IdentitySink;
+}
+
+/** Where a run's identities go as they are collected, so a large population need not be held. */
+export interface IdentitySink {
+  add(identity: Identity): void;
 }
 
 export interface SourceResult {
@@ -237,6 +244,7 @@ export function describeError(error: unknown): { code: string; message: string }
  * connector, and appears once. A rejected one is an error of the source, never a silent drop.
  */
 export class IdentityBoundary {
+  /** What was accepted, unless a sink took it. */
   readonly identities: Identity[] = [];
   private readonly seen = new Set<string>();
 
@@ -244,7 +252,12 @@ export class IdentityBoundary {
     private readonly connector: string,
     private readonly source: string,
     private readonly errors: string[],
+    private readonly sink?: IdentitySink,
   ) {}
+
+  get accepted(): number {
+    return this.seen.size;
+  }
 
   accept(candidate: unknown): Identity | undefined {
     const parsed = IdentitySchema.safeParse(candidate);
@@ -263,7 +276,8 @@ export class IdentityBoundary {
       return undefined;
     }
     this.seen.add(identity.id);
-    this.identities.push(identity);
+    if (this.sink) this.sink.add(identity);
+    else this.identities.push(identity);
     return identity;
   }
 }
@@ -361,7 +375,7 @@ export async function collectSource(
     },
   };
 
-  const boundary = new IdentityBoundary(connector.id, settings.name, completeness.errors);
+  const boundary = new IdentityBoundary(connector.id, settings.name, completeness.errors, options.sink);
   let iterator: AsyncIterator<Identity> | undefined;
   try {
     const client = await untilAborted(connector.connect(connector.config.parse(fields), context), controller.signal);
@@ -390,7 +404,7 @@ export async function collectSource(
 
   completeness.scopes = [...recorders.values()].map((r) => r.finish()).sort((a, b) => compareIds(a.scope, b.scope));
   const identities = boundary.identities;
-  completeness.identities = identities.length;
+  completeness.identities = boundary.accepted;
   completeness.verdict = sourceVerdict(completeness.errors, completeness.scopes);
   completeness.finishedAt = clock().toISOString();
   identities.sort((a, b) => compareIds(a.id, b.id));

@@ -107,8 +107,13 @@ function approvalOf(identity: Identity, inputs: EnrichInputs, indexes: Indexes):
  * owner was found.
  */
 export function enrich(identities: readonly Identity[], inputs: EnrichInputs): Identity[] {
+  return identities.map(enricher(inputs));
+}
+
+/** `enrich` an identity at a time, the registries indexed once. */
+export function enricher(inputs: EnrichInputs): (identity: Identity) => Identity {
   const indexes = indexInputs(inputs);
-  return identities.map((identity) => {
+  return (identity) => {
     const enriched: Identity = { ...identity };
     const owner = ownerOf(identity, inputs, indexes);
     if (owner) enriched.owner = owner;
@@ -137,7 +142,7 @@ export function enrich(identities: readonly Identity[], inputs: EnrichInputs): I
     const systems = indexes.systems?.reach(enriched);
     if (systems && systems.length > 0) enriched.systems = systems;
     return enriched;
-  });
+  };
 }
 
 /**
@@ -154,20 +159,26 @@ export interface EnrichmentChange {
 export function enrichmentChanges(collected: readonly Identity[], enriched: readonly Identity[]): EnrichmentChange[] {
   const changes: EnrichmentChange[] = [];
   collected.forEach((before, i) => {
-    const after = enriched[i]! as unknown as Record<string, unknown>;
-    const original = before as unknown as Record<string, unknown>;
-    // The join copies an identity and replaces whole fields, so an unchanged field is the same value, not a copy of it.
-    const fields = [...new Set([...Object.keys(original), ...Object.keys(after)])].filter(
-      (field) => original[field] !== after[field] && stableStringify(original[field]) !== stableStringify(after[field]),
-    );
-    if (fields.length === 0) return;
-    changes.push({
-      identityId: before.id,
-      collected: Object.fromEntries(fields.filter((f) => f in original && original[f] !== undefined).map((f) => [f, original[f]])),
-      absent: fields.filter((f) => !(f in original) || original[f] === undefined).sort(),
-    });
+    const change = enrichmentChange(before, enriched[i]!);
+    if (change) changes.push(change);
   });
   return changes.sort((a, b) => (a.identityId < b.identityId ? -1 : a.identityId > b.identityId ? 1 : 0));
+}
+
+/** What the join changed on one identity, if anything. */
+export function enrichmentChange(before: Identity, enriched: Identity): EnrichmentChange | undefined {
+  const after = enriched as unknown as Record<string, unknown>;
+  const original = before as unknown as Record<string, unknown>;
+  // The join copies an identity and replaces whole fields, so an unchanged field is the same value, not a copy of it.
+  const fields = [...new Set([...Object.keys(original), ...Object.keys(after)])].filter(
+    (field) => original[field] !== after[field] && stableStringify(original[field]) !== stableStringify(after[field]),
+  );
+  if (fields.length === 0) return undefined;
+  return {
+    identityId: before.id,
+    collected: Object.fromEntries(fields.filter((f) => f in original && original[f] !== undefined).map((f) => [f, original[f]])),
+    absent: fields.filter((f) => !(f in original) || original[f] === undefined).sort(),
+  };
 }
 
 /** The identities as the connectors gave them, from the enriched inventory and the changes the join made. */

@@ -2,6 +2,7 @@ import type { SystemsScope } from '../config.js';
 import type { Control, ControlResult, Finding, Identity, Severity, Waiver } from '../sdk/index.js';
 import { compareIds } from './collect.js';
 import { matchesGlob } from './glob.js';
+import { keptWhere, spilledOf } from './spill.js';
 
 /** A control as configured for a run: enabled, with its severity and parsed options. */
 export interface ActiveControl {
@@ -114,7 +115,7 @@ function bySystems(identities: readonly Identity[], scope: SystemsScope | undefi
   if (!scope) return { kept: identities };
   const reaches = scope === 'sox' ? (i: Identity) => i.systems?.some((s) => s.sox) : (i: Identity) => i.systems?.some((s) => scope.includes(s.name));
   return {
-    kept: identities.filter((i) => reaches(i) === true),
+    kept: keptWhere(identities, (i) => reaches(i) === true),
     reason: scope === 'sox' ? 'reaches no SOX key system (evaluation restricted to --systems sox)' : `reaches none of the systems ${scope.join(', ')} (evaluation restricted by --systems)`,
   };
 }
@@ -200,14 +201,14 @@ export function judgeUnit(unit: EvaluationUnit, now: Date, tallies: readonly Wai
  * findings come in canonical order, and `now` is the only time used.
  */
 export function evaluationStream(identities: readonly Identity[], controls: readonly ActiveControl[], options: EvaluateOptions): UnitEvaluation {
-  const machines = options.includeHumans ? identities : identities.filter((i) => i.classification.value !== 'human');
+  const machines = options.includeHumans ? identities : keptWhere(identities, (i) => i.classification.value !== 'human');
   const humans = identities.length - machines.length;
   const { kept: inScope, reason: systemsReason } = bySystems(machines, options.systems);
   const outsideSystems = machines.length - inScope.length;
   const tallies: WaiverTally[] = options.waivers.map((waiver) => ({ waiver, applied: 0, expired: 0 }));
   let walked = false;
   let ordered: boolean | undefined;
-  const inIdOrder = () => (ordered ??= strictlyInIdOrder(inScope));
+  const inIdOrder = () => (ordered ??= spilledOf(inScope)?.inIdOrder ?? strictlyInIdOrder(inScope));
 
   function* units(): Generator<EvaluationUnit> {
     for (const active of [...controls].sort((a, b) => compareIds(a.control.meta.id, b.control.meta.id))) {

@@ -1,8 +1,9 @@
 import path from 'node:path';
 import { withPlugins, type Config, type LoadedConfig, type Registries } from '../config.js';
 import { ConfigError, type Identity, type RecertCampaign, type Logger, type Problem, type SourceCompleteness, type Waiver } from '../sdk/index.js';
-import { collectSource, compareIds, type PageRedactions, type SourceResult } from './collect.js';
-import { enrich, enrichmentChanges, type EnrichInputs, type EnrichmentChange } from './enrich.js';
+import { collectSource, compareIds, type IdentitySink, type PageRedactions, type SourceResult } from './collect.js';
+import { Population } from './population.js';
+import type { EnrichInputs, EnrichmentChange } from './enrich.js';
 import { evaluationStream, type ActiveControl, type UnitEvaluation } from './evaluate.js';
 import { parse as parseCsv } from 'csv-parse/sync';
 import { parseApprovals, parseHrRoster, parseOwners, parsePrivilegedAccess, parseWaivers, readInputFile } from './inputs.js';
@@ -193,6 +194,10 @@ export interface CollectAllOptions {
   clock?: () => Date;
   /** Called as each source finishes, for a progress display. */
   onSource?: (result: SourceResult) => void;
+  /** Where the identities go as they are collected; unset, each source's result holds its own. */
+  sink?: IdentitySink;
+  /** Identities held before the population is spilled to disk (`SPILL_AT`). */
+  spillAt?: number;
 }
 
 /** Runs every source concurrently; one failing source never stops the others. */
@@ -230,13 +235,12 @@ export async function runPipeline(
   registries: Registries,
   inputs: RunInputs,
   options: CollectAllOptions,
-  collect: (rawDir: string) => Promise<SourceResult[]> = () => collectAll(loaded, registries, options),
+  collect?: (rawDir: string) => Promise<SourceResult[]>,
 ): Promise<PipelineResult> {
-  const collected = await collect(options.rawDir);
-  const population = collected.flatMap((r) => r.identities);
-  const enriched = enrich(population, inputs.enrich);
-  const enrichment = enrichmentChanges(population, enriched);
-  const identities = enriched.sort((a, b) => compareIds(a.id, b.id));
+  const population = new Population(options.spillAt);
+  const collected = collect ? await collect(options.rawDir) : await collectAll(loaded, registries, { ...options, sink: population });
+  for (const result of collected) for (const identity of result.identities) population.add(identity);
+  const { identities, enrichment } = population.joined(inputs.enrich, options.log);
   const controls = activeControls(loaded, registries, inputs);
   const evaluation = evaluationStream(identities, controls, {
     now: options.now,

@@ -5,7 +5,7 @@ import type { ConnectorPackage } from '../config.js';
 import type { Evaluation } from '../engine/evaluate.js';
 import { collectionVerdict, type Logger, type Waiver } from '../sdk/index.js';
 import { requestTimeStamp } from './timestamp.js';
-import { stableStringify } from '../stable-json.js';
+import { stableJsonChunks, stableStringify } from '../stable-json.js';
 import { summarize } from '../writers/summary.js';
 import type { ResultSet } from '../writers/types.js';
 import type { Cycle } from './cycle.js';
@@ -123,7 +123,8 @@ export async function writePack(
     'controls.json': json({ controls: results.controls }),
     'config.json': configText,
     'waivers.json': json({ waivers: contents.waivers }),
-    [ENRICHMENT_FILE]: json({ changes: contents.enrichment }),
+    // In pieces: at a million identities the join changes most of them.
+    [ENRICHMENT_FILE]: stableJsonChunks({}, 'changes', contents.enrichment),
     ...contents.rendered,
   };
   const inputs = await sealInputs(staging, contents.inputs);

@@ -132,16 +132,26 @@ export function findingsCsvRecords(results: Pick<ResultSet, 'controls' | 'source
         f.message,
         f.waiver?.ticket ?? '',
         evidence,
-        verdicts.get(f.identityId) ?? '',
+        verdicts(f.identityId),
       ]),
   };
 }
 
-/** Each identity's scope verdict: whether the population its finding was judged in was read whole. */
-function identityVerdicts(results: Pick<ResultSet, 'sources' | 'identities'>): Map<string, string> {
+/**
+ * Each identity's scope verdict: whether the population its finding was judged in was read whole. Where every
+ * source and scope has the same verdict, no identity need be looked up (nor a million held by id).
+ */
+function identityVerdicts(results: Pick<ResultSet, 'sources' | 'identities'>): (identityId: string) => string {
   const scopeVerdicts = new Map(results.sources.flatMap((s) => s.scopes.map((scope) => [`${s.source}\n${scope.scope}`, scope.verdict] as const)));
   const sourceVerdicts = new Map(results.sources.map((s) => [s.source, s.verdict]));
-  return new Map(results.identities.map((i) => [i.id, scopeVerdicts.get(`${i.source}\n${i.scope}`) ?? sourceVerdicts.get(i.source) ?? '']));
+  const all = new Set([...scopeVerdicts.values(), ...sourceVerdicts.values()]);
+  if (all.size === 1 && results.identities.length > 0) {
+    const [verdict] = all;
+    return () => verdict!;
+  }
+  const byId = new Map<string, string>();
+  for (const i of results.identities) byId.set(i.id, scopeVerdicts.get(`${i.source}\n${i.scope}`) ?? sourceVerdicts.get(i.source) ?? '');
+  return (identityId) => byId.get(identityId) ?? '';
 }
 
 function controlsById(results: Pick<ResultSet, 'controls'>): Map<string, ControlInForce> {
@@ -216,7 +226,9 @@ const EXCEPTION_COLUMNS = [
  */
 export function exceptionsCsvRecords(results: Pick<ResultSet, 'controls' | 'identities'>): { header: string; record(finding: Finding): string | undefined } {
   const controls = controlsById(results);
-  const identities = new Map(results.identities.map((i) => [i.id, i]));
+  // Only what the records show, so a spilled population is not held whole.
+  const identities = new Map<string, Pick<Identity, 'name' | 'owner'>>();
+  for (const i of results.identities) identities.set(i.id, { name: i.name, ...(i.owner ? { owner: i.owner } : {}) });
   return {
     header: csvRecord(EXCEPTION_COLUMNS),
     record(f) {

@@ -315,9 +315,11 @@ function controls(doc: Doc, model: ReportModel): void {
 
 /** Failing findings grouped by control, the remediation said once per control rather than on every row. */
 function exceptions(doc: Doc, model: ReportModel): void {
-  const owners = new Map(model.results.identities.map((i) => [i.id, i.owner?.id ?? '(no owner)']));
   // A run's summary holds the first failing findings of each control (LISTED_PER_CONTROL), more than are shown here.
   const { failing, counts, controls } = summarize(model.results);
+  const listed = new Set(failing.map((f) => f.identityId));
+  const owners = new Map<string, string>();
+  for (const i of model.results.identities) if (listed.has(i.id)) owners.set(i.id, i.owner?.id ?? '(no owner)');
   const failingOf = new Map(controls.map((c) => [c.control.id, c.counts.fail]));
   heading(doc, `3. Exceptions (${counts.fail})`);
   paragraph(doc, model.text.exceptionsNote);

@@ -1,5 +1,6 @@
 import { compareIds } from '../engine/collect.js';
 import type { WaiverUse } from '../engine/evaluate.js';
+import { spilledOf } from '../engine/spill.js';
 import type { Finding, SourceCompleteness } from '../sdk/index.js';
 import type { ResultSet } from './types.js';
 
@@ -43,7 +44,8 @@ export function sortResultSet(results: ResultSet): ResultSet {
   const sorted = {
     ...results,
     controls: sortBy(results.controls, (c) => [c.id]),
-    identities: sortBy(results.identities, (i) => [i.id]),
+    // A spilled population is in id order as it was written, and sorting one would decode it whole.
+    identities: spilledOf(results.identities)?.inIdOrder ? results.identities : sortBy(results.identities, (i) => [i.id]),
     findings: sortFindings(results.findings),
     sources: sortSources(results.sources),
     waivers: results.waivers && sortWaivers(results.waivers),
