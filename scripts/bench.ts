@@ -18,6 +18,7 @@ import { loadRegistries } from '../src/commands/context.js';
 import { sealRun } from '../src/commands/run.js';
 import { validateConfig } from '../src/config.js';
 import { loadInputs } from '../src/engine/pipeline.js';
+import { SPILL_AT_VARIABLE } from '../src/engine/population.js';
 import { boundHeapGrowth, endWithParent, withLargerYoungGeneration } from '../src/heap.js';
 import { cycleOf } from '../src/evidence/cycle.js';
 import { generateSigningKey, publicKeyPem } from '../src/evidence/keys.js';
@@ -74,7 +75,8 @@ try {
   const { config, problems } = validateConfig(raw, registries);
   if (!config) throw new Error(problems.map((p) => `${p.path}: ${p.message}`).join('\n'));
   const loaded = { file: 'bench', text: `${JSON.stringify(raw, null, 2)}\n`, baseDir: output, config };
-  const env = { BENCH_KEY: sandbox.baseCredentials.accessKeyId, BENCH_SECRET: sandbox.baseCredentials.secretAccessKey };
+  const spillAt = process.env[SPILL_AT_VARIABLE];
+  const env = { BENCH_KEY: sandbox.baseCredentials.accessKeyId, BENCH_SECRET: sandbox.baseCredentials.secretAccessKey, ...(spillAt ? { [SPILL_AT_VARIABLE]: spillAt } : {}) };
   const run = async () => sealRun(loaded, await loadInputs(loaded, registries), key, { asOf: now, cycle: cycleOf(now), output, log: silentLogger, env });
   if (withBaseline) {
     const first = performance.now();

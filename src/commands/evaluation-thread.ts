@@ -106,12 +106,14 @@ interface Helper {
 }
 
 function startHelper(evaluation: UnitEvaluation, units: Array<EvaluationUnit & { slice: number }>, options: HelperOptions): Helper | undefined {
-  const slices = new Map(units.map((unit) => [unit.slice, unit.identities]));
+  // Each slice's first unit cuts it, when it is sent: a unit's identities are cut (and decoded) when read.
+  const firsts = new Map<number, EvaluationUnit>();
+  for (const unit of units) if (!firsts.has(unit.slice)) firsts.set(unit.slice, unit);
   const settings = new Map(units.map(({ active: { control, ...rest } }) => [control.meta.id, { id: control.meta.id, ...rest }]));
   const data: EvaluationWorkerData = {
     controls: [...settings.values()],
     units: units.map((unit) => ({ control: unit.active.control.meta.id, slice: unit.slice })),
-    slices: slices.size,
+    slices: firsts.size,
     now: evaluation.now.toISOString(),
     waivers: evaluation.waivers,
     ...(options.csv ? { csv: options.csv } : {}),
@@ -127,7 +129,7 @@ function startHelper(evaluation: UnitEvaluation, units: Array<EvaluationUnit & {
     throw error;
   }
   // A slice at a time, so the text is never all held here, nor on its way, at once.
-  for (const [slice, identities] of slices) worker.postMessage({ slice, identities: JSON.stringify(identities) } satisfies EvaluationThreadMessage);
+  for (const [slice, unit] of firsts) worker.postMessage({ slice, identities: JSON.stringify(unit.identities) } satisfies EvaluationThreadMessage);
   const messages = threadMessages<EvaluationWorkerMessage>(worker, () => new Error('the evaluation thread stopped before it handed over every unit'));
   async function take(): Promise<EvaluationWorkerMessage> {
     const message = await messages.take();

@@ -59,16 +59,16 @@ function sealedOrder(a: Finding, b: Finding): number {
 }
 
 /**
- * The population cut in slices for a control that judges each identity alone; the whole population for any other.
- * Each slice's findings sorted, one after another, are every finding sorted only if the identities are in id order,
- * the order a finding's place starts with, so a population out of that order is never cut.
+ * The population cut in slices for a control that judges each identity alone ([start, end) of each); the whole
+ * population for any other. Each slice's findings sorted, one after another, are every finding sorted only if the
+ * identities are in id order, the order a finding's place starts with, so a population out of that order is never cut.
  */
-function* slices(identities: readonly Identity[], active: ActiveControl, size: number, inIdOrder: () => boolean): Generator<readonly Identity[]> {
+function* slices(identities: readonly Identity[], active: ActiveControl, size: number, inIdOrder: () => boolean): Generator<[number, number] | undefined> {
   if (!active.control.perIdentity || identities.length <= size || !inIdOrder()) {
-    yield identities;
+    yield undefined;
     return;
   }
-  for (let start = 0; start < identities.length; start += size) yield identities.slice(start, start + size);
+  for (let start = 0; start < identities.length; start += size) yield [start, Math.min(start + size, identities.length)];
 }
 
 /**
@@ -123,6 +123,7 @@ function bySystems(identities: readonly Identity[], scope: SystemsScope | undefi
 /** One control over one slice of the population (or the whole of it): the evaluation's unit of work, in order. */
 export interface EvaluationUnit {
   active: ActiveControl;
+  /** A slice is cut each time this is read (and a spilled population's decoded): read it once. */
   identities: readonly Identity[];
   /** The slice's number among its control's, when the population was cut (`perIdentity` controls only). */
   slice?: number;
@@ -213,8 +214,19 @@ export function evaluationStream(identities: readonly Identity[], controls: read
   function* units(): Generator<EvaluationUnit> {
     for (const active of [...controls].sort((a, b) => compareIds(a.control.meta.id, b.control.meta.id))) {
       let slice = 0;
-      for (const identities of slices(inScope, active, options.sliceSize ?? SLICE_SIZE, inIdOrder)) {
-        yield identities === inScope ? { active, identities } : { active, identities, slice: slice++ };
+      for (const range of slices(inScope, active, options.sliceSize ?? SLICE_SIZE, inIdOrder)) {
+        if (!range) {
+          yield { active, identities: inScope };
+          continue;
+        }
+        // Cut when it is judged: the units are listed ahead, and a spilled population's slice is decoded when cut.
+        yield {
+          active,
+          slice: slice++,
+          get identities() {
+            return inScope.slice(...range);
+          },
+        };
       }
     }
   }

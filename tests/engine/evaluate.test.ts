@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { controls as builtIn } from '../../src/controls/index.js';
 import credentialRotated from '../../src/controls/credential-rotated.js';
 import ownerAssigned from '../../src/controls/owner-assigned.js';
-import { evaluate, type ActiveControl } from '../../src/engine/evaluate.js';
+import { evaluate, evaluationStream, type ActiveControl } from '../../src/engine/evaluate.js';
 import { defineControl, judgeEach, type Control, type Identity, type Waiver } from '../../src/sdk/index.js';
 import { aCredential, anIdentity, aPopulation, daysAgo } from '../helpers/identity-builder.js';
 
@@ -95,6 +95,25 @@ describe('evaluation in slices', () => {
       }),
       { numRuns: 60 },
     );
+  });
+
+  it('lists its units without cutting a slice: each is cut when read, so a spilled population is decoded a slice at a time', () => {
+    const identities = Array.from({ length: 10 }, (_, i) => anIdentity({ name: `svc-${i}` })).sort((a, b) => (a.id < b.id ? -1 : 1));
+    let reads = 0;
+    const counted = new Proxy(identities, {
+      get(target, key, receiver) {
+        if (typeof key === 'string' && /^\d+$/.test(key)) reads += 1;
+        return Reflect.get(target, key, receiver);
+      },
+    });
+    const evaluation = evaluationStream(counted, [controls[0]!], { now, waivers: [], includeHumans: true, sliceSize: 3 });
+    [...evaluation.units()]; // The first listing checks the ids' order once (a spilled population is ordered by construction).
+    reads = 0;
+    const units = [...evaluation.units()];
+    expect(units.map((u) => u.slice)).toEqual([0, 1, 2, 3]);
+    expect(reads).toBe(0);
+    expect(units[1]!.identities.map((i) => i.name)).toEqual(['svc-3', 'svc-4', 'svc-5']);
+    expect(reads).toBe(3);
   });
 
   /** A control that records the population each call was handed. */
