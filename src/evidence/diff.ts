@@ -135,14 +135,21 @@ const briefOf = (i: IdentityBrief | Identity): IdentityBrief => ('connector' in 
 
 /** The population's side of the diff (identities added and removed, privilege and credentials), with the findings' tally. */
 function assemble(from: Omit<PackSide, 'findings'>, to: Omit<PackSide, 'findings'>, tally: FindingTally): PackDiff {
+  // The newer side is walked once, not held by id: a run's spilled population is decoded as it is read.
   const before = new Map(from.identities.map((i) => [i.id, i]));
-  const after = new Map(to.identities.map((i) => [i.id, i]));
+  const kept = new Set<string>();
+  const identitiesAdded: IdentityRef[] = [];
   const privilege: PrivilegeChange[] = [];
   const credentials: CredentialChange[] = [];
 
-  for (const [id, held] of after) {
+  for (const held of to.identities) {
+    const id = held.id;
     const heldThen = before.get(id);
-    if (!heldThen) continue;
+    if (!heldThen) {
+      identitiesAdded.push(ref(held));
+      continue;
+    }
+    kept.add(id);
     const [then, now] = [briefOf(heldThen), briefOf(held)];
     const grantsThen = new Set(then.privilege.grants);
     const grantsNow = new Set(now.privilege.grants);
@@ -159,16 +166,16 @@ function assemble(from: Omit<PackSide, 'findings'>, to: Omit<PackSide, 'findings
     }
     const keysThen = new Set(then.credentials);
     const keysNow = new Set(now.credentials);
-    const added = [...keysNow].filter((k) => !keysThen.has(k)).sort();
-    const removed = [...keysThen].filter((k) => !keysNow.has(k)).sort();
-    if (added.length || removed.length) credentials.push({ identityId: id, added, removed, rotated: added.length > 0 && removed.length > 0 });
+    const keysAdded = [...keysNow].filter((k) => !keysThen.has(k)).sort();
+    const keysRemoved = [...keysThen].filter((k) => !keysNow.has(k)).sort();
+    if (keysAdded.length || keysRemoved.length) credentials.push({ identityId: id, added: keysAdded, removed: keysRemoved, rotated: keysAdded.length > 0 && keysRemoved.length > 0 });
   }
 
   return {
     from: { runId: from.runId, cycle: from.cycle, asOf: from.asOf },
     to: { runId: to.runId, cycle: to.cycle, asOf: to.asOf },
-    added: to.identities.filter((i) => !before.has(i.id)).map(ref),
-    removed: from.identities.filter((i) => !after.has(i.id)).map(ref),
+    added: identitiesAdded,
+    removed: from.identities.filter((i) => !kept.has(i.id)).map(ref),
     privilege: privilege.sort(byIdentity),
     credentials: credentials.sort(byIdentity),
     newlyFailing: tally.newlyFailing.sort(byFinding),

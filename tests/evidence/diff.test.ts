@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { diffPacks, diffStreamedPacks, type PackSide } from '../../src/evidence/diff.js';
 import { identityBrief } from '../../src/evidence/pack-list-thread.js';
+import { SpillFolder, SpillWriter } from '../../src/engine/spill.js';
 import type { Finding, FindingStatus, Grant, Identity } from '../../src/sdk/index.js';
 import { aCredential, anIdentity } from '../helpers/identity-builder.js';
 
@@ -134,5 +135,19 @@ describe('diffPacks: the population, from the identities\' briefs', () => {
   it('gives the same from identities as a run holds them as from their briefs', () => {
     expect(diffPacks({ ...side('then', []), identities: then }, { ...side('now', []), identities: now })).toEqual(diff);
     expect(diffPacks({ ...side('then', []), identities: then.map(identityBrief) }, { ...side('now', []), identities: now })).toEqual(diff);
+  });
+  it('walks a run\'s spilled population once, never holding it by id, for the same answer', () => {
+    const writer = new SpillWriter<Identity>(new SpillFolder(), 'now.jsonl');
+    for (const identity of now) writer.write(identity);
+    let walks = 0;
+    const list = writer.finish(true);
+    const walked = list[Symbol.iterator].bind(list);
+    list[Symbol.iterator] = () => {
+      walks += 1;
+      return walked();
+    };
+    const spilled = list.asArray();
+    expect(diffPacks({ ...side('then', []), identities: then.map(identityBrief) }, { ...side('now', []), identities: spilled })).toEqual(diff);
+    expect(walks).toBe(1);
   });
 });
