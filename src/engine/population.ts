@@ -28,6 +28,8 @@ export class Population implements IdentitySink {
   private held: Identity[] = [];
   private readonly runs: SpilledList<Identity>[] = [];
   private readonly folder = new SpillFolder();
+  /** Why spilling failed: every source then stops at its next identity, and the run ends without a pack. */
+  private failure: ExitError | undefined;
 
   constructor(
     private readonly spillAt = SPILL_AT,
@@ -35,8 +37,9 @@ export class Population implements IdentitySink {
   ) {}
 
   add(identity: Identity): void {
+    if (this.failure) throw this.failure;
     this.held.push(identity);
-    if (this.held.length > (this.runs.length === 0 ? this.spillAt : this.runSize - 1)) this.writeRun();
+    if (this.held.length > (this.runs.length === 0 ? this.spillAt : this.runSize - 1)) this.spilled(() => this.writeRun());
   }
 
   private writeRun(): void {
@@ -46,11 +49,30 @@ export class Population implements IdentitySink {
     this.held = [];
   }
 
+  /** Spill files that cannot be written (a full disk, no temporary folder) end the run: no pack is better than a wrong one. */
+  private spilled<T>(write: () => T): T {
+    try {
+      return write();
+    } catch (error) {
+      // Only the file system's errors (ENOSPC, EACCES, ENOENT...) are the spill's; anything else is a bug to report.
+      if (typeof (error as { code?: unknown }).code !== 'string') throw error;
+      this.failure ??= new ExitError(
+        EXIT.usage,
+        `could not spill the population to disk (${this.held.length + this.runs.reduce((n, run) => n + run.length, 0)} identities, more than ${SPILL_AT_VARIABLE}=${this.spillAt}): ${(error as Error).message}. ` +
+          'Free space in the temporary folder, point TMPDIR at a folder with room (about 2 KB an identity), or raise ' +
+          `${SPILL_AT_VARIABLE} to hold the population in memory. No pack was written.`,
+      );
+      this.folder.remove();
+      throw this.failure;
+    }
+  }
+
   /**
    * The population joined with the registries and in id order, with what the join changed. A spilled one is
    * merged from its runs, an identity at a time, into a spilled list of each.
    */
   joined(inputs: EnrichInputs, log?: Logger): { identities: Identity[]; enrichment: EnrichmentChange[] } {
+    if (this.failure) throw this.failure;
     const held = this.held;
     this.held = [];
     if (this.runs.length === 0) {
@@ -59,7 +81,11 @@ export class Population implements IdentitySink {
       return { identities: enriched.sort(byId), enrichment };
     }
     this.held = held;
-    if (held.length > 0) this.writeRun();
+    return this.spilled(() => this.joinRuns(inputs, log));
+  }
+
+  private joinRuns(inputs: EnrichInputs, log?: Logger): { identities: Identity[]; enrichment: EnrichmentChange[] } {
+    if (this.held.length > 0) this.writeRun();
     log?.info({ identities: this.runs.reduce((n, run) => n + run.length, 0), runs: this.runs.length, spillAt: this.spillAt }, 'population spilled to disk');
     const join = enricher(inputs);
     const identities = new SpillWriter<Identity>(this.folder, 'identities.jsonl');

@@ -42,6 +42,16 @@ describe('run with the population spilled to disk (NHI_AUDIT_SPILL_AT)', () => {
     expect(verify.code).toBe(0);
   }, 120_000);
 
+  it('ends with exit 2 and no pack, naming the fix, when the spill cannot be written', async () => {
+    const before = await packsIn(path.join(cwd, 'evidence'));
+    const result = await run(['run', '--as-of', AS_OF], { NHI_AUDIT_SPILL_AT: '0', TMPDIR: path.join(cwd, 'no-such-folder') });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/could not spill the population to disk .*ENOENT.*point TMPDIR at a folder with room/);
+    expect(result.stderr).not.toContain('internal error');
+    expect(await packsIn(path.join(cwd, 'evidence'))).toEqual(before);
+    expect((await readdir(path.join(cwd, 'evidence/2026-Q4'))).filter((f) => f.endsWith('.partial'))).toEqual([]);
+  }, 60_000);
+
   it('refuses a spill size that is no count with exit 2, naming the variable, and writes nothing', async () => {
     const before = await packsIn(path.join(cwd, 'evidence'));
     const result = await run(['run', '--as-of', AS_OF], { NHI_AUDIT_SPILL_AT: 'lots' });

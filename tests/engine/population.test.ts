@@ -4,6 +4,7 @@ import type { EnrichInputs } from '../../src/engine/enrich.js';
 import { evaluate } from '../../src/engine/evaluate.js';
 import { Population, SPILL_AT, spillAtFrom } from '../../src/engine/population.js';
 import { spilledOf } from '../../src/engine/spill.js';
+import { ExitError } from '../../src/sdk/index.js';
 import { controls as builtIn } from '../../src/controls/index.js';
 import { aPopulation, anIdentity } from '../helpers/identity-builder.js';
 
@@ -61,6 +62,30 @@ describe('Population: the collected identities, held while few and spilled to di
       }),
       { numRuns: 25 },
     );
+  });
+
+  it('ends the run with a clear error, exit 2, when the spill cannot be written, and stops every source at its next identity', () => {
+    const tmpdir = process.env.TMPDIR;
+    process.env.TMPDIR = '/nonexistent/nhi-audit-spill-test';
+    try {
+      const population = new Population(1, 2);
+      const [a, b, c] = named(['a', 'b', 'c']);
+      population.add(a!);
+      let failure: unknown;
+      try {
+        population.add(b!);
+      } catch (error) {
+        failure = error;
+      }
+      expect(failure).toBeInstanceOf(ExitError);
+      expect((failure as ExitError).exitCode).toBe(2);
+      expect((failure as Error).message).toMatch(/could not spill the population to disk \(2 identities, more than NHI_AUDIT_SPILL_AT=1\): ENOENT.*TMPDIR.*No pack was written/);
+      expect(() => population.add(c!)).toThrow(failure as Error);
+      expect(() => population.joined(inputs)).toThrow(failure as Error);
+    } finally {
+      if (tmpdir === undefined) delete process.env.TMPDIR;
+      else process.env.TMPDIR = tmpdir;
+    }
   });
 
   it(`spills past ${SPILL_AT} identities unless NHI_AUDIT_SPILL_AT says otherwise, and refuses a value that is no count`, () => {
