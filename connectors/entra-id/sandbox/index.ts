@@ -168,9 +168,16 @@ export const startDemo: SandboxModule['startDemo'] = async (datasetDir, { now, f
   const dataset = await loadDataset(path.join(datasetDir, 'dataset.json'));
   const clientSecret = `Q~${randomBytes(30).toString('base64url')}`;
   const sandbox = await startEntraSandbox({ dataset, now, clientSecret, faults: faults ?? [], enforcePermissions: true });
-  const folder = await mkdtemp(path.join(tmpdir(), 'nhi-entra-sandbox-'));
+  let folder: string;
+  try {
+    folder = await mkdtemp(path.join(tmpdir(), 'nhi-entra-sandbox-'));
+    await writeFile(path.join(folder, 'sandbox-ca.pem'), sandbox.ca);
+  } catch (error) {
+    // The server is already listening: left open, it would keep the process alive after the error.
+    await sandbox.close();
+    throw error;
+  }
   const caFile = path.join(folder, 'sandbox-ca.pem');
-  await writeFile(caFile, sandbox.ca);
   return {
     sourceOverrides: { authorityHost: sandbox.origin, graphBaseUrl: sandbox.origin, caFile },
     env: { [DEMO_SECRET_ENV]: clientSecret },
