@@ -36,8 +36,10 @@ export async function startSandboxes(
   const close = async () => {
     await Promise.all([...sandboxes.values()].map((s) => s.close()));
   };
+  let starting = '';
   try {
     for (const id of connectorIds) {
+      starting = id;
       // A connector package brings its own sandbox; an in-tree connector keeps it in its sandbox/ folder.
       const packaged = connectors.get(id)?.sandbox;
       const module = packaged ? await packaged() : ((await import(`../../connectors/${id}/sandbox/index.js`)) as SandboxModule);
@@ -48,6 +50,11 @@ export async function startSandboxes(
     }
   } catch (error) {
     await close();
+    // A file the sandbox could not read or write (its dataset, its temporary folder) is the machine's, not a bug.
+    const code = (error as { code?: unknown } | undefined)?.code;
+    if (typeof code === 'string' && /^E[A-Z]+$/.test(code)) {
+      throw new ExitError(EXIT.usage, `the ${starting} sandbox could not start: ${(error as Error).message}; check that the folder exists and is writable (TMPDIR for temporary files)`);
+    }
     throw error;
   }
   return { sandboxes, env, close };

@@ -48,3 +48,13 @@ describe.concurrent('nhi-audit demo --fault on aws-iam', () => {
     expect(result.stderr).toContain('unknown fault kind "gremlins"');
   });
 });
+
+describe('nhi-audit demo on a machine whose temporary folder is unusable', () => {
+  it('stops with exit 2 naming the sandbox and TMPDIR, rather than an internal error or a hang', async () => {
+    const cwd = await tempDir('demo-tmpdir');
+    const result = await cli(['demo'], { cwd, env: { TMPDIR: path.join(cwd, 'no-such-folder') } });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/the entra-id sandbox could not start: ENOENT.*no-such-folder.*TMPDIR/);
+    expect(result.stderr).not.toContain('internal error');
+  }, DEMO_TIMEOUT_MS);
+});
