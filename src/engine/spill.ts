@@ -1,4 +1,4 @@
-import { closeSync, mkdtempSync, openSync, readSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readdirSync, readSync, rmSync, statSync, writeSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -159,7 +159,8 @@ export class SpillFolder {
 
   file(name: string): SpillFile {
     if (!this.folder) {
-      this.folder = mkdtempSync(path.join(os.tmpdir(), 'nhi-audit-spill-'));
+      removeAbandoned(os.tmpdir());
+      this.folder = mkdtempSync(path.join(os.tmpdir(), `${PREFIX}${process.pid}-`));
       removeAtExit(this);
     }
     const file = new SpillFile(path.join(this.folder, name));
@@ -174,8 +175,57 @@ export class SpillFolder {
   }
 }
 
+const PREFIX = 'nhi-audit-spill-';
 const folders = new Set<SpillFolder>();
+
+/**
+ * A run's spill can be gigabytes: it goes when the process exits, and when it is interrupted (the signal is then
+ * raised again, so the process still ends as it would have).
+ */
 function removeAtExit(folder: SpillFolder): void {
-  if (folders.size === 0) process.once('exit', () => folders.forEach((f) => f.remove()));
+  if (folders.size === 0) {
+    const removeAll = () => folders.forEach((f) => f.remove());
+    process.once('exit', removeAll);
+    for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+      process.once(signal, () => {
+        removeAll();
+        process.kill(process.pid, signal);
+      });
+    }
+  }
   folders.add(folder);
+}
+
+/**
+ * Spill folders of processes that are gone (killed outright, out of memory), which had no chance to remove them.
+ * Only a day after they were last written to: a process of another PID namespace sharing the folder looks gone too.
+ */
+const ABANDONED_AFTER_MS = 24 * 3_600_000;
+function removeAbandoned(parent: string, now = Date.now()): void {
+  let names: string[];
+  try {
+    names = readdirSync(parent);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    const pid = Number(/^nhi-audit-spill-(\d+)-/.exec(name)?.[1]);
+    if (!pid || pid === process.pid || alive(pid)) continue;
+    const folder = path.join(parent, name);
+    try {
+      if (now - statSync(folder).mtimeMs < ABANDONED_AFTER_MS) continue;
+      rmSync(folder, { recursive: true, force: true });
+    } catch {
+      // Another process removed it first, or it is not ours to remove.
+    }
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as { code?: unknown }).code === 'EPERM';
+  }
 }

@@ -1,3 +1,9 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdir, mkdtemp, readdir, utimes } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { keptWhere, SpillFolder, spilledOf, SpillWriter, type SpilledList } from '../../src/engine/spill.js';
@@ -70,15 +76,48 @@ describe('SpilledList: records on disk, lent as a read-only array', () => {
     );
   });
 
+  it('removes its folder when the process is interrupted, and still ends by the signal', async () => {
+    const tmp = await mkdtemp(path.join(os.tmpdir(), 'spill-signal-'));
+    const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('../helpers/spill-child.ts', import.meta.url))], { env: { ...process.env, TMPDIR: tmp } });
+    await new Promise<void>((resolve, reject) => {
+      child.stdout.on('data', (data: Buffer) => data.toString().includes('spilled') && resolve());
+      child.once('exit', () => reject(new Error('the child ended before it spilled')));
+    });
+    expect((await readdir(tmp)).filter((f) => f.startsWith('nhi-audit-spill-'))).toHaveLength(1);
+    const [, signal] = await Promise.all([child.kill('SIGTERM'), once(child, 'exit').then(([, s]) => s)]);
+    expect(signal).toBe('SIGTERM');
+    expect((await readdir(tmp)).filter((f) => f.startsWith('nhi-audit-spill-'))).toEqual([]);
+  }, 30_000);
+
+  it('removes the spill folders of processes that are gone, once a day old, when it spills', async () => {
+    const tmp = await mkdtemp(path.join(os.tmpdir(), 'spill-abandoned-'));
+    const gone = 2_147_483_646;
+    const dayOld = new Date(Date.now() - 25 * 3_600_000);
+    for (const name of [`nhi-audit-spill-${gone}-old`, `nhi-audit-spill-${gone}-new`, `nhi-audit-spill-${process.pid}-mine`, 'unrelated']) await mkdir(path.join(tmp, name));
+    await utimes(path.join(tmp, `nhi-audit-spill-${gone}-old`), dayOld, dayOld);
+    await utimes(path.join(tmp, `nhi-audit-spill-${process.pid}-mine`), dayOld, dayOld);
+    const tmpdir = process.env.TMPDIR;
+    process.env.TMPDIR = tmp;
+    try {
+      const folder = new SpillFolder();
+      new SpillWriter<Row>(folder, 'rows.jsonl').finish(true);
+      const left = await readdir(tmp);
+      expect(left).not.toContain(`nhi-audit-spill-${gone}-old`);
+      expect(left).toEqual(expect.arrayContaining([`nhi-audit-spill-${gone}-new`, `nhi-audit-spill-${process.pid}-mine`, 'unrelated']));
+      folder.remove();
+    } finally {
+      if (tmpdir === undefined) delete process.env.TMPDIR;
+      else process.env.TMPDIR = tmpdir;
+    }
+  });
+
   it('removes its folder, and the files in it, when asked', async () => {
     const folder = new SpillFolder();
     const writer = new SpillWriter<Row>(folder, 'rows.jsonl');
     writer.write({ id: 'a', text: 'b' });
     writer.finish(true);
-    const { readdir } = await import('node:fs/promises');
-    const { tmpdir } = await import('node:os');
-    const before = (await readdir(tmpdir())).filter((f) => f.startsWith('nhi-audit-spill-')).length;
+    const before = (await readdir(os.tmpdir())).filter((f) => f.startsWith('nhi-audit-spill-')).length;
     folder.remove();
-    expect((await readdir(tmpdir())).filter((f) => f.startsWith('nhi-audit-spill-')).length).toBe(before - 1);
+    expect((await readdir(os.tmpdir())).filter((f) => f.startsWith('nhi-audit-spill-')).length).toBe(before - 1);
   });
 });
