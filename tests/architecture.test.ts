@@ -30,10 +30,10 @@ const rules: { layer: RegExp; allowed: (file: string, target: string) => boolean
   },
   {
     layer: /^src\/(writers|evidence|engine)\//,
-    allowed: (_f, t) => /^src\/(sdk|writers|evidence|engine)\//.test(t) || /^src\/(stable-json|redact|parse|paths|config|terminal)\.ts$/.test(t),
+    allowed: (_f, t) => /^src\/(sdk|writers|evidence|engine)\//.test(t) || /^src\/(stable-json|redact|parse|paths|config|terminal|system-errors)\.ts$/.test(t),
     why: 'the engine, evidence and writers do not reach into commands, controls or connectors (the CLI passes them in)',
   },
-  { layer: /^src\/(stable-json|redact|parse|paths|log|config|terminal)\.ts$/, allowed: (_f, t) => /^src\/(sdk\/|stable-json|redact|parse|terminal)/.test(t), why: 'shared helpers sit below everything but the sdk' },
+  { layer: /^src\/(stable-json|redact|parse|paths|log|config|terminal|system-errors)\.ts$/, allowed: (_f, t) => /^src\/(sdk\/|stable-json|redact|parse|terminal)/.test(t), why: 'shared helpers sit below everything but the sdk' },
 ];
 
 describe('architecture', () => {

@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { isSystemError } from '../system-errors.js';
 import { ExitError, EXIT, parseFaultSpec, type Connector, type DemoSandbox, type FaultSpec, type SandboxModule } from '../sdk/index.js';
 
 /** `--fault` values, each `connector:operation:kind[:times]`; a bad one is a usage error before anything starts. */
@@ -51,9 +52,8 @@ export async function startSandboxes(
   } catch (error) {
     await close();
     // A file the sandbox could not read or write (its dataset, its temporary folder) is the machine's, not a bug.
-    const code = (error as { code?: unknown } | undefined)?.code;
-    if (typeof code === 'string' && /^E[A-Z]+$/.test(code)) {
-      throw new ExitError(EXIT.usage, `the ${starting} sandbox could not start: ${(error as Error).message}; check that the folder exists and is writable (TMPDIR for temporary files)`);
+    if (isSystemError(error)) {
+      throw new ExitError(EXIT.usage, `the ${starting} sandbox could not start: ${error.message}; check that the folder exists and is writable (TMPDIR for temporary files)`);
     }
     throw error;
   }

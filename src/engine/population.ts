@@ -2,6 +2,7 @@ import { ExitError, EXIT, type Identity, type Logger } from '../sdk/index.js';
 import { compareIds, type IdentitySink } from './collect.js';
 import { enrich, enricher, enrichmentChange, enrichmentChanges, type EnrichInputs, type EnrichmentChange } from './enrich.js';
 import { SpillFolder, SpillWriter, type SpilledList } from './spill.js';
+import { isSystemError } from '../system-errors.js';
 
 /**
  * Identities a run holds before it spills the population to disk. Below it nothing is written and the run is as
@@ -54,8 +55,8 @@ export class Population implements IdentitySink {
     try {
       return write();
     } catch (error) {
-      // Only the file system's errors (ENOSPC, EACCES, ENOENT...) are the spill's; anything else is a bug to report.
-      if (typeof (error as { code?: unknown }).code !== 'string') throw error;
+      // Only the system's errors (ENOSPC, EACCES, ENOENT...) are the spill's; anything else is a bug to report.
+      if (!isSystemError(error)) throw error;
       this.failure ??= new ExitError(
         EXIT.usage,
         `could not spill the population to disk (${this.held.length + this.runs.reduce((n, run) => n + run.length, 0)} identities, more than ${SPILL_AT_VARIABLE}=${this.spillAt}): ${(error as Error).message}. ` +

@@ -1,6 +1,7 @@
 import { closeSync, mkdtempSync, openSync, readdirSync, readSync, rmSync, statSync, writeSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { isAlive } from '../system-errors.js';
 
 /**
  * Records kept on disk as JSON Lines and read back a record at a time, for a population too large to hold: at a
@@ -210,7 +211,7 @@ function removeAbandoned(parent: string, now = Date.now()): void {
   }
   for (const name of names) {
     const pid = Number(/^nhi-audit-spill-(\d+)-/.exec(name)?.[1]);
-    if (!pid || pid === process.pid || alive(pid)) continue;
+    if (!pid || pid === process.pid || isAlive(pid)) continue;
     const folder = path.join(parent, name);
     try {
       if (now - statSync(folder).mtimeMs < ABANDONED_AFTER_MS) continue;
@@ -218,14 +219,5 @@ function removeAbandoned(parent: string, now = Date.now()): void {
     } catch {
       // Another process removed it first, or it is not ours to remove.
     }
-  }
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as { code?: unknown }).code === 'EPERM';
   }
 }

@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ExitError, EXIT } from '../sdk/index.js';
+import { isAlive } from '../system-errors.js';
 
 /** Who holds an output folder: one run at a time seals into it, so the chain never forks. */
 export interface LockHolder {
@@ -18,15 +19,6 @@ export const LOCK_FILE = '.nhi-audit.lock';
 /** A takeover that crashed half-way leaves its guard; after this long it no longer counts. */
 const TAKEOVER_STALE_MS = 30_000;
 const POLL_MS = 200;
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 async function readHolder(file: string): Promise<LockHolder | undefined> {
   try {
