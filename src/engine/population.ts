@@ -43,6 +43,10 @@ export class Population implements IdentitySink {
     if (this.held.length > (this.runs.length === 0 ? this.spillAt : this.runSize - 1)) this.spilled(() => this.writeRun());
   }
 
+  private get spilledCount(): number {
+    return this.runs.reduce((n, run) => n + run.length, 0);
+  }
+
   private writeRun(): void {
     const writer = new SpillWriter<Identity>(this.folder, `run-${this.runs.length}.jsonl`);
     for (const identity of this.held.sort(byId)) writer.write(identity);
@@ -59,7 +63,7 @@ export class Population implements IdentitySink {
       if (!isSystemError(error)) throw error;
       this.failure ??= new ExitError(
         EXIT.usage,
-        `could not spill the population to disk (${this.held.length + this.runs.reduce((n, run) => n + run.length, 0)} identities, more than ${SPILL_AT_VARIABLE}=${this.spillAt}): ${(error as Error).message}. ` +
+        `could not spill the population to disk (${this.held.length + this.spilledCount} identities, more than ${SPILL_AT_VARIABLE}=${this.spillAt}): ${(error as Error).message}. ` +
           'Free space in the temporary folder, point TMPDIR at a folder with room (about 2 KB an identity), or raise ' +
           `${SPILL_AT_VARIABLE} to hold the population in memory. No pack was written.`,
       );
@@ -74,20 +78,17 @@ export class Population implements IdentitySink {
    */
   joined(inputs: EnrichInputs, log?: Logger): { identities: Identity[]; enrichment: EnrichmentChange[] } {
     if (this.failure) throw this.failure;
+    if (this.runs.length > 0) return this.spilled(() => this.joinRuns(inputs, log));
     const held = this.held;
     this.held = [];
-    if (this.runs.length === 0) {
-      const enriched = enrich(held, inputs);
-      const enrichment = enrichmentChanges(held, enriched);
-      return { identities: enriched.sort(byId), enrichment };
-    }
-    this.held = held;
-    return this.spilled(() => this.joinRuns(inputs, log));
+    const enriched = enrich(held, inputs);
+    const enrichment = enrichmentChanges(held, enriched);
+    return { identities: enriched.sort(byId), enrichment };
   }
 
   private joinRuns(inputs: EnrichInputs, log?: Logger): { identities: Identity[]; enrichment: EnrichmentChange[] } {
     if (this.held.length > 0) this.writeRun();
-    log?.info({ identities: this.runs.reduce((n, run) => n + run.length, 0), runs: this.runs.length, spillAt: this.spillAt }, 'population spilled to disk');
+    log?.info({ identities: this.spilledCount, runs: this.runs.length, spillAt: this.spillAt }, 'population spilled to disk');
     const join = enricher(inputs);
     const identities = new SpillWriter<Identity>(this.folder, 'identities.jsonl');
     const changes = new SpillWriter<EnrichmentChange>(this.folder, 'enrichment.jsonl');

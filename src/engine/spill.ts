@@ -111,7 +111,9 @@ class SpillFile {
 
   flush(): void {
     if (this.pending.length === 0) return;
-    writeSync(this.fd, `${this.pending.join('\n')}\n`);
+    // writeSync may write less than it is given; what it leaves out would be a record silently cut.
+    const bytes = Buffer.from(`${this.pending.join('\n')}\n`);
+    for (let written = 0; written < bytes.length; ) written += writeSync(this.fd, bytes, written, bytes.length - written, this.size - this.pendingBytes + written);
     this.pending = [];
     this.pendingBytes = 0;
   }
