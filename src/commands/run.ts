@@ -214,7 +214,7 @@ export async function sealRun(loaded: LoadedConfig, loadedInputs: RunInputs, key
           enrichment: pipeline.enrichment,
           redactions: pipeline.redactions,
           rendered,
-          written: digests,
+          written: [...digests, ...pipeline.rawDigests],
         },
         record,
         key,

@@ -1,3 +1,4 @@
+import { createHash, type Hash } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
 import { appendFile, mkdir } from 'node:fs/promises';
 import path from 'node:path';
@@ -22,6 +23,7 @@ import {
   type UsageData,
 } from '../sdk/index.js';
 import { redactWithReport, type Redaction } from '../redact.js';
+import type { FileDigest } from '../evidence/seal.js';
 import { stableStringify } from '../stable-json.js';
 
 /** Calls of one operation described each by its parameters in the manifest; the rest are summed in one entry. */
@@ -60,6 +62,8 @@ export interface SourceResult {
   completeness: SourceCompleteness;
   /** Raw pages whose secrets were replaced before they were written, and where in each. */
   redactions: PageRedactions[];
+  /** The raw files the source wrote, digested as they were written (each whose every page was written whole). */
+  rawDigests?: FileDigest[];
 }
 
 export interface PageRedactions {
@@ -81,6 +85,49 @@ export class SourceClosedError extends Error {
   }
 }
 
+interface RawFile {
+  /** The last append: a file's pages are appended one after another, in the order they were handed over. */
+  appended: Promise<unknown>;
+  hash: Hash;
+  size: number;
+  failed: boolean;
+}
+
+/**
+ * A source's raw files, each digested as its pages are appended, so sealing need not read raw/ again: at 100 000
+ * identities reading it back started threads and held up the seal by about a second. Shared by the source's scopes,
+ * whose folder names may coincide once made safe.
+ */
+class RawFiles {
+  private readonly files = new Map<string, RawFile & { pack: string }>();
+
+  constructor(private readonly rawDir: string) {}
+
+  /** Appends a line to a file named as the pack names it (`raw/...`), after the lines handed over before it. */
+  append(packPath: string, line: string): Promise<void> {
+    const file = path.join(this.rawDir, ...packPath.split('/').slice(1));
+    let entry = this.files.get(file);
+    if (!entry) {
+      entry = { pack: packPath, appended: mkdir(path.dirname(file), { recursive: true }), hash: createHash('sha256'), size: 0, failed: false };
+      this.files.set(file, entry);
+    }
+    const bytes = Buffer.from(line, 'utf8');
+    entry.hash.update(bytes);
+    entry.size += bytes.length;
+    const written = entry.appended.then(() => appendFile(file, bytes));
+    const appended = entry;
+    appended.appended = written.catch(() => {
+      appended.failed = true;
+    });
+    return written;
+  }
+
+  /** Once every append has settled: the digests of the files written whole; a file with a failed append is left to be read. */
+  digests(): FileDigest[] {
+    return [...this.files.values()].filter((f) => !f.failed).map((f) => ({ path: f.pack, sha256: f.hash.digest('hex'), size: f.size }));
+  }
+}
+
 class Recorder implements ScopeRecorder {
   private readonly operations = new Map<string, OperationStats>();
   private readonly parameterSets = new Map<string, number>();
@@ -89,15 +136,13 @@ class Recorder implements ScopeRecorder {
   private readonly restPages = new Map<string, number>();
   private readonly pageCounts = new Map<string, number>();
   private readonly writes = new Set<Promise<unknown>>();
-  /** The last append to each operation's file: pages of one file are appended one after another, in page order. */
-  private readonly appends = new Map<string, Promise<unknown>>();
   private closed = false;
   private recovered = 0;
   readonly result: ScopeCompleteness;
 
   constructor(
     readonly scope: string,
-    private readonly rawDir: string,
+    private readonly raw: RawFiles,
     private readonly rawPrefix: string,
     private readonly log: Logger,
     private readonly paging: Paging,
@@ -170,13 +215,10 @@ class Recorder implements ScopeRecorder {
     // tens of thousands. A page is named by its file and line.
     const fileName = `${this.rawPrefix}/${safeSegment(this.scope)}/${safeSegment(operation)}.jsonl`;
     const relative = `${fileName}:${n}`;
-    const file = path.join(this.rawDir, ...fileName.split('/').slice(1));
     const redacted = redactWithReport(body, '/body');
     if (redacted.redactions.length > 0) this.redactions.push({ page: relative, redactions: redacted.redactions });
     const line = `${stableStringify({ operation, parameters, scope: this.scope, page: n, body: redacted.value })}\n`;
-    const previous = this.appends.get(file) ?? mkdir(path.dirname(file), { recursive: true });
-    const write = previous.then(() => appendFile(file, line));
-    this.appends.set(file, write.catch(() => undefined));
+    const write = this.raw.append(fileName, line);
     this.writes.add(write);
     try {
       await write;
@@ -325,6 +367,7 @@ export async function collectSource(
   const rawPrefix = `raw/${safeSegment(settings.name)}`;
   const { timeouts, paging, fields } = sourceLimits(settings);
   const recorders = new Map<string, Recorder>();
+  const raw = new RawFiles(options.rawDir);
   const redactions: PageRedactions[] = [];
   const completeness: SourceCompleteness = {
     source: settings.name,
@@ -339,7 +382,7 @@ export async function collectSource(
   const scope = (name: string): Recorder => {
     let recorder = recorders.get(name);
     if (!recorder) {
-      recorder = new Recorder(name, options.rawDir, rawPrefix, log, paging, redactions);
+      recorder = new Recorder(name, raw, rawPrefix, log, paging, redactions);
       recorders.set(name, recorder);
     }
     return recorder;
@@ -408,7 +451,7 @@ export async function collectSource(
   completeness.verdict = sourceVerdict(completeness.errors, completeness.scopes);
   completeness.finishedAt = clock().toISOString();
   identities.sort((a, b) => compareIds(a.id, b.id));
-  return { identities, completeness, redactions: redactions.sort((a, b) => compareIds(a.page, b.page)) };
+  return { identities, completeness, redactions: redactions.sort((a, b) => compareIds(a.page, b.page)), rawDigests: raw.digests() };
 }
 
 /** Code-point order, so every machine sorts ids the same way whatever its locale. */

@@ -3,6 +3,7 @@ import { withPlugins, type Config, type LoadedConfig, type Registries } from '..
 import { ConfigError, type Identity, type RecertCampaign, type Logger, type Problem, type SourceCompleteness, type Waiver } from '../sdk/index.js';
 import { collectSource, compareIds, type IdentitySink, type PageRedactions, type SourceResult } from './collect.js';
 import { Population } from './population.js';
+import type { FileDigest } from '../evidence/seal.js';
 import type { EnrichInputs, EnrichmentChange } from './enrich.js';
 import { evaluationStream, type ActiveControl, type UnitEvaluation } from './evaluate.js';
 import { parse as parseCsv } from 'csv-parse/sync';
@@ -221,6 +222,8 @@ export interface PipelineResult {
   /** What the join with the registries changed, for re-performing it from the pack. */
   enrichment: EnrichmentChange[];
   redactions: PageRedactions[];
+  /** The raw files the sources wrote, digested as they were written; those of parts handed in are not among them. */
+  rawDigests: FileDigest[];
   /** The systems registry's systems, for the reports. */
   systems?: SystemDefinition[];
 }
@@ -255,6 +258,7 @@ export async function runPipeline(
     evaluation,
     enrichment,
     redactions: collected.flatMap((r) => r.redactions).sort((a, b) => compareIds(a.page, b.page)),
+    rawDigests: collected.flatMap((r) => r.rawDigests ?? []),
     ...(inputs.systems ? { systems: inputs.systems.systems } : {}),
   };
 }

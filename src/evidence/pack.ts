@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { ConnectorPackage } from '../config.js';
 import type { Evaluation } from '../engine/evaluate.js';
@@ -104,6 +104,15 @@ function countBy<T>(items: readonly T[], key: (item: T) => string): Record<strin
 }
 
 /**
+ * The digests made as files were written, each as long as its file still has the size it was written with; one that
+ * does not (something wrote to it afterwards) is left out, and the file is read and digested again.
+ */
+export async function stillAsWritten(staging: string, digests: readonly FileDigest[]): Promise<FileDigest[]> {
+  const sizes = await Promise.all(digests.map(async (d) => (await lstat(path.join(staging, d.path)).catch(() => undefined))?.size));
+  return digests.filter((d, i) => sizes[i] === d.size);
+}
+
+/**
  * Writes the content files into the staging folder (raw/ is already there), then the manifest, then seals it.
  * The folder is renamed to its final place only once sealed, so a pack is either whole or absent.
  */
@@ -128,7 +137,7 @@ export async function writePack(
     ...contents.rendered,
   };
   const inputs = await sealInputs(staging, contents.inputs);
-  const written: FileDigest[] = [...(contents.written ?? [])];
+  const written: FileDigest[] = await stillAsWritten(staging, contents.written ?? []);
   for (const [name, content] of Object.entries(files)) {
     await mkdir(path.dirname(path.join(staging, name)), { recursive: true });
     written.push(await writeDigested(path.join(staging, name), name, content));

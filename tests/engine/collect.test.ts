@@ -1,4 +1,5 @@
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -139,6 +140,40 @@ describe('collectSource', () => {
     expect(files).toEqual(['First.jsonl']);
     const [file] = (await readdir(rawDir, { recursive: true, withFileTypes: true })).filter((e) => e.isFile());
     expect(JSON.parse(await readFile(path.join(file!.parentPath, file!.name), 'utf8')).operation).toBe('First');
+  });
+
+  it("digests each raw file as it writes it: the digests are the files' own, scopes whose folders coincide included", async () => {
+    const result = await run(
+      scenario(async function* (context) {
+        // Two scopes whose folder names are the same once made safe, their pages appended concurrently.
+        const [slash, underscore] = [context.scope('a/b'), context.scope('a_b')];
+        await Promise.all([0, 1, 2].flatMap((i) => [slash.page('List', { i }, { items: ['é'.repeat(i * 1000)] }, { records: 1 }), underscore.page('List', { i }, { items: [i] }, { records: 1 })]));
+        await slash.page('Get', {}, { ok: true }, { records: 0 });
+        yield identity('a');
+      }),
+    );
+    const onDisk = (await readdir(rawDir, { recursive: true, withFileTypes: true })).filter((e) => e.isFile());
+    const digests = await Promise.all(
+      onDisk.map(async (e) => {
+        const bytes = await readFile(path.join(e.parentPath, e.name));
+        return { path: `raw/${path.relative(rawDir, path.join(e.parentPath, e.name)).split(path.sep).join('/')}`, sha256: createHash('sha256').update(bytes).digest('hex'), size: bytes.length };
+      }),
+    );
+    expect(digests.map((d) => d.path).sort()).toEqual(['raw/src/a_b/Get.jsonl', 'raw/src/a_b/List.jsonl']);
+    expect([...result.rawDigests!].sort((a, b) => a.path.localeCompare(b.path))).toEqual(digests.sort((a, b) => a.path.localeCompare(b.path)));
+  });
+
+  it('gives no digest for a raw file it could not write whole, so sealing reads what is there', async () => {
+    // A file where the source's folder should be: no page can be written under it.
+    await writeFile(path.join(rawDir, 'src'), 'in the way');
+    const result = await run(
+      scenario(async function* (context) {
+        await context.scope('a').page('List', {}, { items: [] }, { records: 0 });
+        yield identity('a');
+      }),
+    );
+    expect(result.completeness.verdict).toBe('incomplete');
+    expect(result.rawDigests).toEqual([]);
   });
 
   it('validates the source limits with the config', async () => {
