@@ -13,8 +13,6 @@ export interface EvaluationWorkerData {
   controls: Array<{ id: string } & Omit<ActiveControl, 'control'>>;
   /** In the evaluation's order: each a control over one slice of the population. */
   units: Array<{ control: string; slice: number }>;
-  /** How many slices of the population come (EvaluationThreadMessage), each its identities as JSON. */
-  slices: number;
   now: string;
   waivers: readonly Waiver[];
   /** What a findings.csv record needs besides the identities; absent, the thread renders findings.json's lines alone. */
@@ -30,20 +28,19 @@ export type EvaluationThreadMessage = { slice: number; identities: string } | { 
 export type EvaluationWorkerMessage = { rendered: RenderedFindings } | { waivers: WaiverCounts } | { error: string };
 
 /**
- * The share a run hands over: one slice in four. Half made the findings phase faster still (16.4–18.0 s against
- * 19–20 s at 100 000 identities), but the thread's copy of half the identities took a run with a baseline to
- * 1 008–1 037 MiB at the peak, over the 1 GiB a run is held to; a third kept it at about 890 MiB until the run's
- * larger young generation (src/heap.ts) added its own, and a quarter keeps it at 998–1 010 MiB (docs/benchmarks.md).
- * `reperform` holds less besides and hands over half.
+ * The share a run hands over: one slice in two. A quarter had been the most a run with a baseline could hand over
+ * and stay under the 1 GiB a run is held to (998–1 010 MiB at 100 000 identities); since a run's changes since its
+ * baseline walk the population once, half peaks at 922–943 MiB with a baseline, and the thread, idle most of the
+ * evaluation with a quarter, takes about a second off the run (docs/benchmarks.md, sixteenth round).
  */
-export const RUN_ONE_IN = 4;
+export const RUN_ONE_IN = 2;
 
 /**
- * The most slices a run hands over, whatever the population: as many as at 100 000 identities (13 slices of 2 000).
+ * The most slices a run hands over, whatever the population: as many as at 100 000 identities (25 slices of 2 000).
  * The thread holds the identities of every slice it is handed for the whole evaluation, and at a million
- * identities one slice in four was 250 000 of them, about 400 MB of a heap of its own beside the run's.
+ * identities half the slices would be 500 000 of them, about 800 MB of a heap of its own beside the run's.
  */
-export const RUN_HANDED_AT_MOST = 13;
+export const RUN_HANDED_AT_MOST = 25;
 
 /** Below this many slices of the population to hand over, a second thread costs more than it saves. */
 const HELP_FROM = 4;
@@ -113,7 +110,6 @@ function startHelper(evaluation: UnitEvaluation, units: Array<EvaluationUnit & {
   const data: EvaluationWorkerData = {
     controls: [...settings.values()],
     units: units.map((unit) => ({ control: unit.active.control.meta.id, slice: unit.slice })),
-    slices: firsts.size,
     now: evaluation.now.toISOString(),
     waivers: evaluation.waivers,
     ...(options.csv ? { csv: options.csv } : {}),

@@ -14,12 +14,22 @@ const data = workerData as EvaluationWorkerData;
 const port = parentPort!;
 let credits = data.ahead;
 let wake: (() => void) | undefined;
-const slices = new Map<number, Identity[]>();
+/** Each slice as it arrives, with what its findings' CSV records and tally need: a unit waits for its own slice alone. */
+const slices = new Map<number, { identities: Identity[]; rendering: FindingsRendering }>();
 port.on('message', (message: EvaluationThreadMessage) => {
-  if ('slice' in message) slices.set(message.slice, JSON.parse(message.identities) as Identity[]);
+  if ('slice' in message) slices.set(message.slice, sliceOf(JSON.parse(message.identities) as Identity[]));
   else credits += message.credit;
   wake?.();
 });
+
+/** The rendering of a slice's findings: a unit's findings are of the identities of its slice. */
+function sliceOf(identities: Identity[]): { identities: Identity[]; rendering: FindingsRendering } {
+  // The CSV record and the summary's tally need each identity's verdict and systems; lines alone need neither.
+  if (!data.csv) return { identities, rendering: { separator: data.separator, systemsOf: () => undefined } };
+  const systems = new Map(identities.map((i) => [i.id, i.systems?.map((s) => s.name)]));
+  const { record } = findingsCsvRecords({ ...data.csv, identities });
+  return { identities, rendering: { separator: data.separator, record, systemsOf: (id) => systems.get(id) } };
+}
 /** Until the condition holds: the messages that make it hold arrive while this thread waits. */
 async function until(condition: () => boolean): Promise<void> {
   while (!condition()) await new Promise<void>((resolve) => (wake = resolve));
@@ -36,21 +46,13 @@ try {
       return [id, { control, ...settings }];
     }),
   );
-  await until(() => slices.size === data.slices);
-  const rendering: FindingsRendering = { separator: data.separator, systemsOf: () => undefined };
-  if (data.csv) {
-    // The CSV record and the summary's tally need each identity's verdict and systems; lines alone need neither.
-    const identities = [...slices.values()].flat();
-    const systems = new Map(identities.map((i) => [i.id, i.systems?.map((s) => s.name)]));
-    rendering.record = findingsCsvRecords({ ...data.csv, identities }).record;
-    rendering.systemsOf = (id) => systems.get(id);
-  }
   const now = new Date(data.now);
   const tallies: WaiverTally[] = data.waivers.map((waiver) => ({ waiver, applied: 0, expired: 0 }));
   for (const unit of data.units) {
-    await until(() => credits > 0);
+    await until(() => credits > 0 && slices.has(unit.slice));
     credits--;
-    const findings = judgeUnit({ active: active.get(unit.control)!, identities: slices.get(unit.slice)!, slice: unit.slice }, now, tallies);
+    const { identities, rendering } = slices.get(unit.slice)!;
+    const findings = judgeUnit({ active: active.get(unit.control)!, identities, slice: unit.slice }, now, tallies);
     const rendered = renderFindings(findings, rendering);
     post({ rendered }, [...rendered.json, ...rendered.csv].map((bytes) => bytes.buffer as ArrayBuffer));
   }
