@@ -3,13 +3,13 @@ import os from 'node:os';
 import path from 'node:path';
 import type { SourceResult } from '../engine/collect.js';
 import { enrich } from '../engine/enrich.js';
-import { collectFromRaw, rereadChanges } from '../engine/from-raw.js';
+import { collectFromRaw, readRawPages, rereadChanges } from '../engine/from-raw.js';
 import { collectAll, loadInputs } from '../engine/pipeline.js';
 import { checkPlanConfig, collectShard, parseShard, shardUnits, unitName } from '../engine/shard.js';
 import { describeOperator } from '../evidence/operator.js';
 import { checkPartOutput, discardPartStaging, writePart } from '../evidence/part.js';
 import { openPlan } from '../evidence/plan.js';
-import { displayPath, packIdentityBatches } from '../evidence/read-pack.js';
+import { displayPath, packIdentityBatches, unverifiedSources } from '../evidence/read-pack.js';
 import { ExitError, EXIT } from '../sdk/index.js';
 import { inventoryCsv } from '../writers/csv.js';
 import { inventoryJson } from '../writers/json.js';
@@ -81,7 +81,16 @@ async function collectPart(planFile: string, options: CollectOptions, globals: G
  */
 async function fromRaw(packDir: string, options: CollectOptions, globals: GlobalOptions): Promise<{ results: SourceResult[]; asOf: Date }> {
   const registries = await loadRegistries();
-  const pack = await openPackArgument(packDir, await trustedKeys(options.publicKey, await optionalConfig(globals)), []);
+  const keys = await trustedKeys(options.publicKey, await optionalConfig(globals));
+  // The first source's raw pages are read while the pack's digests and signature are checked on threads (a second
+  // at 100 000 identities); they are mapped to identities only once the check has passed.
+  const reading = new AbortController();
+  const early = unverifiedSources(packDir).then(([first]) => (first === undefined ? undefined : { source: first, raw: readRawPages(path.resolve(packDir), first, reading.signal) }));
+  early.then((begun) => begun?.raw.catch(() => undefined), () => undefined);
+  const pack = await openPackArgument(packDir, keys, []).catch((error: unknown) => {
+    reading.abort();
+    throw error;
+  });
   const shown = displayPath(pack.dir);
   // The sealed inventory's thread starts reading now, while the raw pages are mapped again, and is walked in step
   // with the re-read population afterwards.
@@ -99,7 +108,8 @@ async function fromRaw(packDir: string, options: CollectOptions, globals: Global
           `${shown}: source ${source.source} used connector ${source.connector}, which this version does not have; if a connector package read it, name the package in the config (-c) under plugins:`,
         );
       }
-      results.push(await collectFromRaw(connector, pack.dir, source, asOf));
+      const begun = await early.catch(() => undefined);
+      results.push(await collectFromRaw(connector, pack.dir, source, asOf, ...(begun?.source === source.source ? [() => begun.raw] : [])));
     }
     const again = results.flatMap((r) => r.identities);
     const { changed, added, removed } = await rereadChanges(again, sealed.walk);
@@ -112,6 +122,7 @@ async function fromRaw(packDir: string, options: CollectOptions, globals: Global
     ));
     return { results, asOf };
   } finally {
+    reading.abort();
     await sealed.close();
   }
 }

@@ -1,8 +1,6 @@
-import { createReadStream } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
-import { createInterface } from 'node:readline';
 import path from 'node:path';
-import { CHUNK_BYTES } from '../evidence/file-chunks.js';
+import { fileLines } from '../evidence/file-chunks.js';
 import type { Connector, Identity, RawPage, RawPages, SourceCompleteness } from '../sdk/index.js';
 import { stableStringify } from '../stable-json.js';
 import { jsonEqual } from './reperform.js';
@@ -24,7 +22,7 @@ const LINES_FILE = /\.jsonl$/;
 async function* storedPages(folder: string, file: string, relative: string): AsyncGenerator<StoredPage & { path: string }> {
   if (LINES_FILE.test(file)) {
     let line = 0;
-    for await (const text of createInterface({ input: createReadStream(path.join(folder, file), { highWaterMark: CHUNK_BYTES }), crlfDelay: Infinity })) {
+    for await (const text of fileLines(path.join(folder, file))) {
       line += 1;
       if (text.trim() === '') continue;
       yield { ...(JSON.parse(text) as StoredPage), path: `${relative}:${line}` };
@@ -39,12 +37,13 @@ async function* storedPages(folder: string, file: string, relative: string): Asy
  * line, or the one-file-a-page layout of earlier packs. Scopes are the names the pages record (folder names for
  * packs written before pages carried them).
  */
-export async function readRawPages(packDir: string, source: string): Promise<RawPages> {
+export async function readRawPages(packDir: string, source: string, signal?: AbortSignal): Promise<RawPages> {
   const root = path.join(packDir, 'raw', safeSegment(source));
   const byScope = new Map<string, Map<string, RawPage[]>>();
   for (const folder of await readdir(root, { withFileTypes: true })) {
     if (!folder.isDirectory()) continue;
     for (const file of (await readdir(path.join(root, folder.name))).sort()) {
+      signal?.throwIfAborted();
       for await (const stored of storedPages(path.join(root, folder.name), file, `raw/${safeSegment(source)}/${folder.name}/${file}`)) {
         const scope = stored.scope ?? folder.name;
         const operations = byScope.get(scope) ?? new Map<string, RawPage[]>();
@@ -63,13 +62,15 @@ export async function readRawPages(packDir: string, source: string): Promise<Raw
 
 /**
  * Maps a pack's raw pages to identities again with the connector's current normalizer. No API is called, so the
- * completeness is the original collection's: the re-read covers exactly what was read then.
+ * completeness is the original collection's: the re-read covers exactly what was read then. `read` is the source's
+ * pages when their reading began already (readRawPages).
  */
 export async function collectFromRaw(
   connector: Connector,
   packDir: string,
   original: SourceCompleteness,
   now: Date,
+  read: () => Promise<RawPages> = () => readRawPages(packDir, original.source),
 ): Promise<SourceResult> {
   const completeness: SourceCompleteness = { ...original, errors: [...original.errors] };
   const boundary = new IdentityBoundary(connector.id, original.source, completeness.errors);
@@ -77,7 +78,7 @@ export async function collectFromRaw(
     completeness.errors.push(`connector ${connector.id} cannot re-read raw pages`);
   } else {
     try {
-      const raw = await readRawPages(packDir, original.source);
+      const raw = await read();
       for (const identity of await connector.fromRaw(raw, { source: original.source, now })) boundary.accept(identity);
     } catch (error) {
       completeness.errors.push(`re-reading raw pages failed: ${describeError(error).message}`);

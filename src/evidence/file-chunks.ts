@@ -37,3 +37,27 @@ export async function* fileText(file: string, size = CHUNK_BYTES): AsyncGenerato
   const rest = decoder.end();
   if (rest) yield rest;
 }
+
+/**
+ * A file's lines, without their line breaks (a `\r` before a `\n` included). Split on the bytes, which in UTF-8
+ * never hold a newline inside a character, and decoded a line at a time: readline builds a long line (a raw page
+ * is up to a megabyte) by appending each piece of it, which took a fifth of `collect --from-raw`.
+ */
+export async function* fileLines(file: string, size = CHUNK_BYTES): AsyncGenerator<string> {
+  let pending: Buffer[] = [];
+  const line = (bytes: Buffer, ended: boolean) => {
+    const whole = pending.length === 0 ? bytes : Buffer.concat([...pending, bytes]);
+    pending = [];
+    return whole.toString('utf8', 0, ended && whole.at(-1) === 13 ? whole.length - 1 : whole.length);
+  };
+  for await (const bytes of fileChunks(file, size)) {
+    let start = 0;
+    for (let end = bytes.indexOf(10); end !== -1; end = bytes.indexOf(10, start)) {
+      yield line(bytes.subarray(start, end), true);
+      start = end + 1;
+    }
+    // The chunk's buffer is read into again: the start of the next line is copied out.
+    if (start < bytes.length) pending.push(Buffer.from(bytes.subarray(start)));
+  }
+  if (pending.length > 0) yield line(Buffer.alloc(0), false);
+}

@@ -69,6 +69,18 @@ describe('an auditor with the demo packs', () => {
       expect(existsSync(path.join(cwd, 'never'))).toBe(false);
     });
 
+    it('re-reads no raw page of a pack whose raw pages were edited: collect --from-raw refuses it, exit 1, and prints nothing', { timeout: 240_000 }, async () => {
+      const tampered = await copyOf(q4, path.join(cwd, 'tampered-raw'));
+      const [page] = (await readdir(path.join(tampered, 'raw'), { recursive: true })).filter((f) => f.endsWith('.jsonl')).sort();
+      const file = path.join(tampered, 'raw', page!);
+      await writeFile(file, `${(await readFile(file, 'utf8')).trimEnd()}\n{"operation":"Injected","parameters":{},"page":99,"body":{}}\n`);
+      const result = await cli(['collect', '--from-raw', tampered, ...key], { cwd });
+      expect(result.code).toBe(1);
+      expect(result.stderr).toContain('the pack does not verify, so it is not used');
+      expect(result.stderr).toContain(`raw/${page!.split(path.sep).join('/')}: sha256 does not match SHA256SUMS`);
+      expect(result.stdout).toBe('');
+    });
+
     it('checks the signature with --public-key (repeatable) or the keys the config pins, and says when it did not', { timeout: 240_000 }, async () => {
       expect((await cli(['keys', 'generate', '--out', 'other'], { cwd })).code).toBe(0);
       const wrongKey = await cli(['reperform', q4, '--public-key', 'other/nhi-audit.pub'], { cwd });
