@@ -14,13 +14,28 @@ const data = workerData as EvaluationWorkerData;
 const port = parentPort!;
 let credits = data.ahead;
 let wake: (() => void) | undefined;
-/** Each slice as it arrives, with what its findings' CSV records and tally need: a unit waits for its own slice alone. */
+/**
+ * Each slice's text as it arrives, parsed (with what its findings' CSV records and tally need) when a unit first
+ * needs it: the messages come all at once, and parsing every slice before judging any held the run's first handed
+ * unit back by a second or two.
+ */
+const texts = new Map<number, string>();
 const slices = new Map<number, { identities: Identity[]; rendering: FindingsRendering }>();
 port.on('message', (message: EvaluationThreadMessage) => {
-  if ('slice' in message) slices.set(message.slice, sliceOf(JSON.parse(message.identities) as Identity[]));
+  if ('slice' in message) texts.set(message.slice, message.identities);
   else credits += message.credit;
   wake?.();
 });
+
+function slice(n: number): { identities: Identity[]; rendering: FindingsRendering } {
+  let parsed = slices.get(n);
+  if (!parsed) {
+    parsed = sliceOf(JSON.parse(texts.get(n)!) as Identity[]);
+    slices.set(n, parsed);
+    texts.delete(n);
+  }
+  return parsed;
+}
 
 /** The rendering of a slice's findings: a unit's findings are of the identities of its slice. */
 function sliceOf(identities: Identity[]): { identities: Identity[]; rendering: FindingsRendering } {
@@ -49,9 +64,9 @@ try {
   const now = new Date(data.now);
   const tallies: WaiverTally[] = data.waivers.map((waiver) => ({ waiver, applied: 0, expired: 0 }));
   for (const unit of data.units) {
-    await until(() => credits > 0 && slices.has(unit.slice));
+    await until(() => credits > 0 && (slices.has(unit.slice) || texts.has(unit.slice)));
     credits--;
-    const { identities, rendering } = slices.get(unit.slice)!;
+    const { identities, rendering } = slice(unit.slice);
     const findings = judgeUnit({ active: active.get(unit.control)!, identities, slice: unit.slice }, now, tallies);
     const rendered = renderFindings(findings, rendering);
     post({ rendered }, [...rendered.json, ...rendered.csv].map((bytes) => bytes.buffer as ArrayBuffer));
