@@ -88,6 +88,7 @@ export class SourceClosedError extends Error {
 interface RawFile {
   /** The last append: a file's pages are appended one after another, in the order they were handed over. */
   appended: Promise<unknown>;
+  lines: number;
   hash: Hash;
   size: number;
   failed: boolean;
@@ -103,23 +104,27 @@ class RawFiles {
 
   constructor(private readonly rawDir: string) {}
 
-  /** Appends a line to a file named as the pack names it (`raw/...`), after the lines handed over before it. */
-  append(packPath: string, line: string): Promise<void> {
+  /**
+   * Appends a line to a file named as the pack names it (`raw/...`), after the lines handed over before it: its line
+   * number in the file (which two scopes sharing a folder both write), and the write.
+   */
+  append(packPath: string, line: string): { at: number; written: Promise<void> } {
     const file = path.join(this.rawDir, ...packPath.split('/').slice(1));
     let entry = this.files.get(file);
     if (!entry) {
-      entry = { pack: packPath, appended: mkdir(path.dirname(file), { recursive: true }), hash: createHash('sha256'), size: 0, failed: false };
+      entry = { pack: packPath, appended: mkdir(path.dirname(file), { recursive: true }), lines: 0, hash: createHash('sha256'), size: 0, failed: false };
       this.files.set(file, entry);
     }
     const bytes = Buffer.from(line, 'utf8');
     entry.hash.update(bytes);
     entry.size += bytes.length;
+    entry.lines += 1;
     const written = entry.appended.then(() => appendFile(file, bytes));
     const appended = entry;
     appended.appended = written.catch(() => {
       appended.failed = true;
     });
-    return written;
+    return { at: entry.lines, written };
   }
 
   /** Once every append has settled: the digests of the files written whole; a file with a failed append is left to be read. */
@@ -214,11 +219,11 @@ class Recorder implements ScopeRecorder {
     // One JSON Lines file per operation and scope, a page a line: a large population makes hundreds of files, not
     // tens of thousands. A page is named by its file and line.
     const fileName = `${this.rawPrefix}/${safeSegment(this.scope)}/${safeSegment(operation)}.jsonl`;
-    const relative = `${fileName}:${n}`;
     const redacted = redactWithReport(body, '/body');
-    if (redacted.redactions.length > 0) this.redactions.push({ page: relative, redactions: redacted.redactions });
     const line = `${stableStringify({ operation, parameters, scope: this.scope, page: n, body: redacted.value })}\n`;
-    const write = this.raw.append(fileName, line);
+    const { at, written: write } = this.raw.append(fileName, line);
+    const relative = `${fileName}:${at}`;
+    if (redacted.redactions.length > 0) this.redactions.push({ page: relative, redactions: redacted.redactions });
     this.writes.add(write);
     try {
       await write;

@@ -142,16 +142,24 @@ describe('collectSource', () => {
     expect(JSON.parse(await readFile(path.join(file!.parentPath, file!.name), 'utf8')).operation).toBe('First');
   });
 
-  it("digests each raw file as it writes it: the digests are the files' own, scopes whose folders coincide included", async () => {
+  it("digests each raw file as it writes it, and names each page by its line: scopes whose folders coincide included", async () => {
+    const refs: Array<{ ref: string; scope: string; i: number }> = [];
     const result = await run(
       scenario(async function* (context) {
         // Two scopes whose folder names are the same once made safe, their pages appended concurrently.
-        const [slash, underscore] = [context.scope('a/b'), context.scope('a_b')];
-        await Promise.all([0, 1, 2].flatMap((i) => [slash.page('List', { i }, { items: ['é'.repeat(i * 1000)] }, { records: 1 }), underscore.page('List', { i }, { items: [i] }, { records: 1 })]));
-        await slash.page('Get', {}, { ok: true }, { records: 0 });
+        const pages = ['a/b', 'a_b'].flatMap((scope) =>
+          [0, 1, 2].map(async (i) => refs.push({ ref: await context.scope(scope).page('List', { i }, { items: ['é'.repeat(i * 1000)] }, { records: 1 }), scope, i })),
+        );
+        await Promise.all(pages);
+        await context.scope('a/b').page('Get', {}, { ok: true }, { records: 0 });
         yield identity('a');
       }),
     );
+    for (const { ref, scope, i } of refs) {
+      const [file, line] = ref.split(':') as [string, string];
+      const text = (await readFile(path.join(rawDir, ...file.split('/').slice(1)), 'utf8')).split('\n')[Number(line) - 1]!;
+      expect(JSON.parse(text)).toMatchObject({ scope, parameters: { i } });
+    }
     const onDisk = (await readdir(rawDir, { recursive: true, withFileTypes: true })).filter((e) => e.isFile());
     const digests = await Promise.all(
       onDisk.map(async (e) => {
