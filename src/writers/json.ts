@@ -1,6 +1,7 @@
 import { collectionVerdict } from '../sdk/index.js';
 import { stableJsonChunks, stableStringify } from '../stable-json.js';
 import type { Finding } from '../sdk/index.js';
+import { stableJsonChunksOnThread } from '../evidence/items-thread.js';
 import { sortResultSet } from './sorted.js';
 import { everyFinding, summarize, type Summary } from './summary.js';
 import { streamingWriter, type ResultSet, type Writer } from './types.js';
@@ -10,14 +11,20 @@ function header(results: Pick<ResultSet, 'tool' | 'organization' | 'asOf' | 'cyc
   return { tool: results.tool, organization: results.organization, asOf: results.asOf, cycle: results.cycle };
 }
 
-export const inventoryJson: Writer = streamingWriter({
-  id: 'inventory-json',
-  fileName: 'inventory.json',
-  chunks(results) {
+export const inventoryJson: Writer = {
+  ...streamingWriter({
+    id: 'inventory-json',
+    fileName: 'inventory.json',
+    chunks(results) {
+      const sorted = sortResultSet(results);
+      return stableJsonChunks(header(sorted), 'identities', sorted.identities);
+    },
+  }),
+  pieces(results) {
     const sorted = sortResultSet(results);
-    return stableJsonChunks(header(sorted), 'identities', sorted.identities);
+    return stableJsonChunksOnThread(header(sorted), 'identities', sorted.identities);
   },
-});
+};
 
 /** What findings.json holds around its list: the run, the summary an auditor ties out against the findings, the collection. */
 export function findingsAround(sorted: Omit<ResultSet, 'findings'>, summary: Summary): Record<string, unknown> {
