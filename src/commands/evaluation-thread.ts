@@ -3,7 +3,7 @@ import type { Worker } from 'node:worker_threads';
 import { controls } from '../controls/index.js';
 import type { ActiveControl, EvaluationUnit, UnitEvaluation, WaiverCounts } from '../engine/evaluate.js';
 import type { FindingsPiece, RenderedFindings } from '../evidence/findings-files.js';
-import { startThread, threadMessages } from '../evidence/thread.js';
+import { startThread, THREAD_YOUNG_GENERATION_MB, threadMessages } from '../evidence/thread.js';
 import { collectGarbage } from '../heap.js';
 import type { Waiver } from '../sdk/index.js';
 import type { ResultSet } from '../writers/types.js';
@@ -45,8 +45,6 @@ export const RUN_HANDED_AT_MOST = 25;
 /** Below this many slices of the population to hand over, a second thread costs more than it saves. */
 const HELP_FROM = 4;
 const AHEAD = 4;
-/** As the pack readers' threads: V8's default young generation grows to about 50 MiB beside the run's own heap. */
-const YOUNG_GENERATION_MB = 16;
 
 export interface HelperOptions {
   /** The findings.csv context (writeFindingsFiles'); without it, only findings.json's lines are rendered. */
@@ -118,7 +116,7 @@ function startHelper(evaluation: UnitEvaluation, units: Array<EvaluationUnit & {
   };
   let worker: Worker;
   try {
-    worker = startThread(new URL('./evaluation-worker.js', import.meta.url), { workerData: data, resourceLimits: { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB } });
+    worker = startThread(new URL('./evaluation-worker.js', import.meta.url), { workerData: data, resourceLimits: { maxYoungGenerationSizeMb: THREAD_YOUNG_GENERATION_MB } });
   } catch (error) {
     // Options that are not plain data (a function) cannot reach the thread: this one judges them all.
     if ((error as { name?: unknown } | undefined)?.name === 'DataCloneError') return undefined;

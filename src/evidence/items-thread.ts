@@ -1,13 +1,12 @@
 import { availableParallelism } from 'node:os';
 import { StableJsonList, stableJsonChunks } from '../stable-json.js';
-import { startThread, threadMessages } from './thread.js';
+import { startThread, THREAD_YOUNG_GENERATION_MB, threadMessages } from './thread.js';
 
 /** Below this many items, starting a thread costs more than it saves. */
 export const ITEMS_THREAD_FROM = 20_000;
 /** Items handed over at a time, and batches on their way at most: the thread never holds more than a few. */
 const BATCH = 2000;
 const AHEAD = 4;
-const YOUNG_GENERATION_MB = 16;
 
 export interface ItemsWorkerData {
   indent: string;
@@ -47,7 +46,7 @@ export async function* stableJsonChunksOnThread(
   const list = new StableJsonList(key, 'indented');
   const worker = startThread(new URL('./items-worker.js', import.meta.url), {
     workerData: { indent: list.indent(value) } satisfies ItemsWorkerData,
-    resourceLimits: { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB },
+    resourceLimits: { maxYoungGenerationSizeMb: THREAD_YOUNG_GENERATION_MB },
   });
   try {
     const messages = threadMessages<ItemsWorkerMessage>(worker, () => new Error(`the thread rendering ${key} stopped before its last item`));

@@ -2,7 +2,7 @@ import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Worker } from 'node:worker_threads';
 import { ConfigError, type Finding, type Grant, type Identity, type Problem } from '../sdk/index.js';
-import { startThread, threadMessages } from './thread.js';
+import { startThread, THREAD_YOUNG_GENERATION_MB, threadMessages } from './thread.js';
 
 /** What a diff reads of a finding: its place, its status and its message, without its evidence. */
 export type FindingBrief = Pick<Finding, 'controlId' | 'identityId' | 'credentialId' | 'status' | 'message'>;
@@ -61,12 +61,10 @@ export const LIST_AHEAD = 8;
  */
 export const OFF_THREAD_BYTES = 8 << 20;
 
-const LIST_YOUNG_GENERATION_MB = 16;
-
 function startWorker(data: ListWorkerData): Worker {
   // The thread holds a few batches and the item it parses, so a small young generation serves it: V8's default
   // grows to about 50 MiB a thread, and a run reading a baseline has three of these at once.
-  return startThread(new URL('./pack-list-worker.js', import.meta.url), { workerData: data, resourceLimits: { maxYoungGenerationSizeMb: LIST_YOUNG_GENERATION_MB } });
+  return startThread(new URL('./pack-list-worker.js', import.meta.url), { workerData: data, resourceLimits: { maxYoungGenerationSizeMb: THREAD_YOUNG_GENERATION_MB } });
 }
 
 /** True when the list's file is large enough to be read on a thread of its own. */

@@ -1,6 +1,12 @@
 import { Worker, type WorkerOptions } from 'node:worker_threads';
 
 /**
+ * The young generation of a thread that parses or renders a population's records: V8's default grows to about
+ * 50 MiB, on top of the run's own heap.
+ */
+export const THREAD_YOUNG_GENERATION_MB = 16;
+
+/**
  * A thread running a worker module, named as built JavaScript beside its caller
  * (`new URL('./x-worker.js', import.meta.url)`). Run from the TypeScript sources (tests, scripts under tsx), the
  * module is its .ts source, loaded through tsx's API.
