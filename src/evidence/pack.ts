@@ -62,7 +62,7 @@ export interface PackContents {
   redactions: readonly PageRedactions[];
   /**
    * Files the writers rendered, by pack path (inventory.csv, findings.csv, summary.md, ...); those that grow with
-   * the population come as pieces, written one after another.
+   * the population come as pieces, and those rendered partly on another thread (inventory.json) as pieces to await.
    */
   rendered: Record<string, PackFileContent>;
   /** Files already written into the staging folder as they were made (findings.json, findings.csv, exceptions.csv), with their digests. */
