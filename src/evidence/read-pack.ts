@@ -337,11 +337,6 @@ export function displayPath(dir: string): string {
 }
 
 /**
- * Verifies a pack, then reads it. Nothing is read from a pack whose digests, file list or (with `keys`)
- * signature fail: the command is refused with exit 1 and every failed check. Every command that reads a pack
- * goes through here.
- */
-/**
  * The sources a pack's manifest names, read before the pack is verified, for reading that may start while `openPack`
  * checks it: nothing read so may be used unless `openPack` then succeeds.
  */
@@ -349,6 +344,11 @@ export async function unverifiedSources(given: string): Promise<string[]> {
   return (await readJson(path.resolve(given), MANIFEST_FILE, ManifestSchema)).sources.map((s) => s.source);
 }
 
+/**
+ * Verifies a pack, then reads it. Nothing is read from a pack whose digests, file list or (with `keys`)
+ * signature fail: the command is refused with exit 1 and every failed check. Every command that reads a pack
+ * goes through here.
+ */
 export async function openPack<L extends PackList = PackList>(given: string, keys: readonly KeyObject[], lists: readonly L[] = PACK_LISTS as readonly L[]): Promise<PackData<L>> {
   const dir = path.resolve(given);
   const verification = await verifyPack(dir, keys);

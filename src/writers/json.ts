@@ -11,19 +11,15 @@ function header(results: Pick<ResultSet, 'tool' | 'organization' | 'asOf' | 'cyc
   return { tool: results.tool, organization: results.organization, asOf: results.asOf, cycle: results.cycle };
 }
 
+/** What surrounds inventory.json's list, and the identities in it: one file, rendered here or partly on a thread. */
+function inventoryList(results: ResultSet): [Record<string, unknown>, 'identities', ResultSet['identities']] {
+  const sorted = sortResultSet(results);
+  return [header(sorted), 'identities', sorted.identities];
+}
+
 export const inventoryJson: Writer = {
-  ...streamingWriter({
-    id: 'inventory-json',
-    fileName: 'inventory.json',
-    chunks(results) {
-      const sorted = sortResultSet(results);
-      return stableJsonChunks(header(sorted), 'identities', sorted.identities);
-    },
-  }),
-  pieces(results) {
-    const sorted = sortResultSet(results);
-    return stableJsonChunksOnThread(header(sorted), 'identities', sorted.identities);
-  },
+  ...streamingWriter({ id: 'inventory-json', fileName: 'inventory.json', chunks: (results) => stableJsonChunks(...inventoryList(results)) }),
+  pieces: (results) => stableJsonChunksOnThread(...inventoryList(results)),
 };
 
 /** What findings.json holds around its list: the run, the summary an auditor ties out against the findings, the collection. */
