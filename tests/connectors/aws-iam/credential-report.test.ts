@@ -69,6 +69,15 @@ describe('credential report', () => {
     const bad = read('credential-report-16-columns.csv').replace('2013-09-05T19:40:00+00:00', 'yesterday');
     expect(() => parseCredentialReport(bad)).toThrow(/line 3 \(legacy-batch\): not a date: yesterday/);
   });
+
+  it('refuses a row cut short or an unclosed quote, naming the line, and reads CRLF line ends as LF', () => {
+    const lines = read('credential-report-16-columns.csv').trim().split('\n');
+    const cut = [...lines.slice(0, 2), lines[2]!.split(',').slice(0, 10).join(','), ...lines.slice(3)].join('\n');
+    expect(() => parseCredentialReport(cut)).toThrow(/credential report line 3: 10 fields where the header has 16/);
+    const unclosed = [...lines.slice(0, 2), `"${lines[2]}`, ...lines.slice(3)].join('\n');
+    expect(() => parseCredentialReport(unclosed)).toThrow(/credential report line 3: .*[Qq]uote/);
+    expect(parseCredentialReport(lines.join('\r\n'))).toEqual(parseCredentialReport(lines.join('\n')));
+  });
 });
 
 describe('access keys matched to report slots', () => {
