@@ -174,9 +174,11 @@ export default defineConnector({
   },
   async fromRaw(raw, context) {
     const privileges = new PrivilegeEvaluator(await loadActionCatalog(), context.now);
-    return (await snapshotsFromRaw(raw)).flatMap((snapshot) =>
-      normalizeAccount(snapshot, { connector: CONNECTOR_ID, source: context.source, now: context.now, privileges }),
-    );
+    const identities: Identity[] = [];
+    for await (const snapshot of snapshotsFromRaw(raw)) {
+      for (const identity of normalizeAccount(snapshot, { connector: CONNECTOR_ID, source: context.source, now: context.now, privileges })) identities.push(identity);
+    }
+    return identities;
   },
   doctor: async (config, context) => (await import('./doctor.js')).diagnose(config, context),
   inputFiles(config) {
