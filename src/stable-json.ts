@@ -64,14 +64,6 @@ function indentedBy(value: unknown, indent: string): string {
   return text.slice(opening, text.length - closing);
 }
 
-/**
- * Items as `StableJsonList` writes them in the indented layout, each after the first on a line of its own: what
- * follows the list's opening when they are its first items, and follows `,\n` and the indent otherwise.
- */
-export function indentedItems(items: readonly unknown[], indent: string): string {
-  return items.map((item) => indentedBy(item, indent)).join(`,\n${indent}`);
-}
-
 /** How many characters the arrays around a value nested `depth` deep take before it and after it. */
 function arrayFrame(depth: number): [number, number] {
   let [opening, closing] = [0, 0];
@@ -139,11 +131,6 @@ export class StableJsonList {
     const opening = this.frame === undefined;
     const frame = (this.frame ??= this.frameOf(value));
     return `${opening ? `${frame.before}\n` : ',\n'}${frame.indent}${text(frame.indent)}`;
-  }
-
-  /** The indent of the list's items: what `indentedItems` is given to render them elsewhere. */
-  indent(value: Record<string, unknown>): string {
-    return (this.frame ?? this.frameOf(value)).indent;
   }
 
   /** What comes between two items (one-line layout): items another thread joins with it are written as one text. */

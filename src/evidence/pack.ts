@@ -62,7 +62,7 @@ export interface PackContents {
   redactions: readonly PageRedactions[];
   /**
    * Files the writers rendered, by pack path (inventory.csv, findings.csv, summary.md, ...); those that grow with
-   * the population come as pieces, and those rendered partly on another thread (inventory.json) as pieces to await.
+   * the population come as pieces, written one after another.
    */
   rendered: Record<string, PackFileContent>;
   /** Files already written into the staging folder as they were made (findings.json, findings.csv, exceptions.csv), with their digests. */
@@ -103,8 +103,8 @@ function countBy<T>(items: readonly T[], key: (item: T) => string): Record<strin
   return counts;
 }
 
-/** A pack file's content: whole, in pieces, or in pieces partly rendered on another thread (written alongside the others). */
-export type PackFileContent = string | Buffer | Iterable<string> | AsyncIterable<string | Uint8Array>;
+/** A pack file's content: whole, or in pieces. */
+export type PackFileContent = string | Buffer | Iterable<string>;
 
 /**
  * The digests made as files were written, each as long as its file still has the size it was written with; one that
@@ -141,26 +141,10 @@ export async function writePack(
   };
   const inputs = await sealInputs(staging, contents.inputs);
   const written: FileDigest[] = await stillAsWritten(staging, contents.written ?? []);
-  // A file rendered partly on another thread is begun first and written while the others are.
-  const threaded = ([, content]: [string, PackFileContent]) => typeof content === 'object' && Symbol.asyncIterator in content;
-  const entries = Object.entries(files);
-  const alongside: Array<Promise<FileDigest>> = [];
-  try {
-    for (const entry of [...entries.filter(threaded), ...entries.filter((e) => !threaded(e))]) {
-      const [name, content] = entry;
-      await mkdir(path.dirname(path.join(staging, name)), { recursive: true });
-      const writing = writeDigested(path.join(staging, name), name, content);
-      if (threaded(entry)) {
-        // Raised below, once the other files are written; not as an unhandled rejection meanwhile.
-        writing.catch(() => undefined);
-        alongside.push(writing);
-      } else written.push(await writing);
-    }
-  } catch (error) {
-    await Promise.allSettled(alongside);
-    throw error;
+  for (const [name, content] of Object.entries(files)) {
+    await mkdir(path.dirname(path.join(staging, name)), { recursive: true });
+    written.push(await writeDigested(path.join(staging, name), name, content));
   }
-  written.push(...(await Promise.all(alongside)));
 
   await pruneEmptyDirectories(staging);
   const sealFiles: readonly string[] = SEAL_FILES;

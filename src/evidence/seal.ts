@@ -110,19 +110,12 @@ export async function pruneEmptyDirectories(dir: string): Promise<void> {
  * Writes text given whole or in pieces, gathered into blocks of a mebibyte (a population written an item at a
  * time would otherwise cost a system call per item), and digests it on the way: the file is never read back.
  */
-export async function writeDigested(file: string, pack: string, content: string | Uint8Array | Iterable<string> | AsyncIterable<string | Uint8Array>): Promise<FileDigest> {
+export async function writeDigested(file: string, pack: string, content: string | Uint8Array | Iterable<string>): Promise<FileDigest> {
   const out = await DigestingWriter.open(file, pack);
   try {
     if (typeof content === 'string') await out.writeBytes(Buffer.from(content, 'utf8'));
     else if (content instanceof Uint8Array) await out.writeBytes(content);
-    else if (Symbol.asyncIterator in content) {
-      for await (const piece of content) {
-        if (typeof piece === 'string') {
-          const flushing = out.write(piece);
-          if (flushing) await flushing;
-        } else await out.writeBytes(piece);
-      }
-    } else {
+    else {
       for (const piece of content) {
         const flushing = out.write(piece);
         if (flushing) await flushing;

@@ -1,7 +1,6 @@
 import { collectionVerdict } from '../sdk/index.js';
 import { stableJsonChunks, stableStringify } from '../stable-json.js';
 import type { Finding } from '../sdk/index.js';
-import { stableJsonChunksOnThread } from '../evidence/items-thread.js';
 import { sortResultSet } from './sorted.js';
 import { everyFinding, summarize, type Summary } from './summary.js';
 import { streamingWriter, type ResultSet, type Writer } from './types.js';
@@ -11,16 +10,14 @@ function header(results: Pick<ResultSet, 'tool' | 'organization' | 'asOf' | 'cyc
   return { tool: results.tool, organization: results.organization, asOf: results.asOf, cycle: results.cycle };
 }
 
-/** What surrounds inventory.json's list, and the identities in it: one file, rendered here or partly on a thread. */
-function inventoryList(results: ResultSet): [Record<string, unknown>, 'identities', ResultSet['identities']] {
-  const sorted = sortResultSet(results);
-  return [header(sorted), 'identities', sorted.identities];
-}
-
-export const inventoryJson: Writer = {
-  ...streamingWriter({ id: 'inventory-json', fileName: 'inventory.json', chunks: (results) => stableJsonChunks(...inventoryList(results)) }),
-  pieces: (results) => stableJsonChunksOnThread(...inventoryList(results)),
-};
+export const inventoryJson: Writer = streamingWriter({
+  id: 'inventory-json',
+  fileName: 'inventory.json',
+  chunks(results) {
+    const sorted = sortResultSet(results);
+    return stableJsonChunks(header(sorted), 'identities', sorted.identities);
+  },
+});
 
 /** What findings.json holds around its list: the run, the summary an auditor ties out against the findings, the collection. */
 export function findingsAround(sorted: Omit<ResultSet, 'findings'>, summary: Summary): Record<string, unknown> {

@@ -88,11 +88,6 @@ export interface Writer {
    * pack writes them piece by piece, so no string proportional to the population is built whole.
    */
   chunks?(results: ResultSet, options?: RenderOptions): Iterable<string>;
-  /**
-   * The same bytes as `chunks`, rendered partly on another thread when the population is large: a pack writes them
-   * while it writes its other files.
-   */
-  pieces?(results: ResultSet, options?: RenderOptions): AsyncIterable<string | Uint8Array>;
 }
 
 /** A writer whose output can be large: `render` joins its chunks, so both give the same bytes. */
