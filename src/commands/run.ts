@@ -199,9 +199,7 @@ export async function sealRun(loaded: LoadedConfig, loadedInputs: RunInputs, key
         findings: () => packFindingBriefs(staging),
       });
       const rendered: PackContents['rendered'] = Object.fromEntries(
-        packWriters
-          .filter((writer) => !FINDINGS_FILES.includes(writer.fileName))
-          .map((writer) => [writer.fileName, writer.chunks ? writer.chunks(results, { pack: '.' }) : writer.render(results, { pack: '.' })]),
+        packWriters.filter((writer) => !FINDINGS_FILES.includes(writer.fileName)).map((writer) => [writer.fileName, writer.chunks ? writer.chunks(results, { pack: '.' }) : writer.render(results, { pack: '.' })]),
       );
       rendered['report.pdf'] = await renderReportPdf(reportModel(results, account, record, key.keyId, text, changes ? { changes } : {}));
       const { dir, attestationDigest } = await writePack(

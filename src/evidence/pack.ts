@@ -104,7 +104,7 @@ function countBy<T>(items: readonly T[], key: (item: T) => string): Record<strin
 }
 
 /** A pack file's content: whole, or in pieces. */
-export type PackFileContent = string | Buffer | Iterable<string>;
+type PackFileContent = string | Buffer | Iterable<string>;
 
 /**
  * The digests made as files were written, each as long as its file still has the size it was written with; one that
