@@ -7,6 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { calibrationMs } from './calibration.js';
 
 const [pack, publicKey] = process.argv.slice(2);
 if (!pack || !publicKey) {
@@ -24,12 +25,15 @@ const commands: Record<string, string[]> = {
   'collect --from-raw': ['collect', '--from-raw', pack, '--public-key', publicKey, '--output', path.join(scratch, 'inventory.json')],
 };
 try {
+  // The machine's speed beside the commands', before and after them (scripts/calibrate.mjs).
+  console.log(JSON.stringify({ calibrationMs: calibrationMs() }));
   for (const [name, args] of Object.entries(commands)) {
     const run = spawnSync('/usr/bin/time', ['-f', '%e %U %S %M', process.execPath, cli, ...args], { encoding: 'utf8', maxBuffer: 1 << 30 });
     const measured = run.stderr.trim().split('\n').at(-1)!.split(' ').map(Number);
     const [wall, user, system, rssKiB] = measured as [number, number, number, number];
     console.log(JSON.stringify({ command: name, exit: run.status, seconds: wall, cpuSeconds: Number((user + system).toFixed(2)), peakRssMiB: Math.round(rssKiB / 1024) }));
   }
+  console.log(JSON.stringify({ calibrationMs: calibrationMs() }));
 } finally {
   await rm(scratch, { recursive: true, force: true });
 }

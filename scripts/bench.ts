@@ -25,6 +25,7 @@ import { generateSigningKey, publicKeyPem } from '../src/evidence/keys.js';
 import { listPackFiles } from '../src/evidence/seal.js';
 import { silentLogger } from '../src/sdk/index.js';
 import { summarize } from '../src/writers/summary.js';
+import { calibrationMs } from './calibration.js';
 
 const args = process.argv.slice(2);
 const keepAt = args.indexOf('--keep');
@@ -40,6 +41,8 @@ if (respawned !== undefined) process.exit(respawned);
 endWithParent();
 boundHeapGrowth();
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+// The machine's speed beside the run's, before and after it (scripts/calibrate.mjs).
+const calibrationBefore = calibrationMs();
 
 // The sandbox answers from a process of its own (scripts/bench-sandbox.ts), as a provider is another machine: its
 // CPU and memory are not the collector's, and the peak RSS measured is the tool's alone.
@@ -107,6 +110,7 @@ try {
   }
   const identities = sealed.results.identities.length;
   stopped = await stopSandbox();
+  const calibration = [calibrationBefore, calibrationMs()];
   console.log(
     JSON.stringify({
       accounts,
@@ -125,6 +129,7 @@ try {
       identitiesPerSecond: Math.round(identities / seconds),
       peakRssMiB: Math.round(process.resourceUsage().maxRSS / 1024),
       measuredRunPeakRssMiB: timeline.reduce((peak, t) => Math.max(peak, t.rssMiB), 0),
+      calibrationMs: calibration,
     }),
   );
 } finally {
