@@ -1,7 +1,8 @@
 /**
  * Benchmark of the commands that read a sealed pack, each run as the built CLI in its own process:
  * `npx tsx scripts/bench-pack.ts <pack> <public key>` after `npm run build` and `npm run bench -- … --keep DIR`.
- * Prints wall time, CPU time and peak RSS per command (GNU time measures the child). docs/benchmarks.md records them.
+ * Prints wall time, CPU time and peak RSS per command (GNU time measures the child), and the machine's speed before
+ * and after them (`calibrationMs`, scripts/calibrate.mjs). docs/benchmarks.md records them.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';

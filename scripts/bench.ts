@@ -1,9 +1,10 @@
 /**
  * Benchmark: a whole `run` (collect through the real AWS SDK against the sandbox, enrich, evaluate, write,
  * seal) over a generated organization, reporting wall time, CPU time, API calls, files in the pack and peak
- * memory. Run it with `npm run bench -- [accounts] [users per account] [latency ms] [--keep DIR] [--no-key-ids]
- * [--baseline]`; `--keep` leaves the pack and its public key in DIR for scripts/bench-pack.ts; `--no-key-ids` collects
- * with `accessKeyIds: false` (the provider minimum: no ListAccessKeys); `--baseline` seals a first pack, unmeasured,
+ * memory, with the machine's speed before and after (`calibrationMs`, scripts/calibrate.mjs). Run it with
+ * `npm run bench -- [accounts] [users per account] [latency ms] [--keep DIR] [--no-key-ids] [--baseline]`;
+ * `--keep` leaves the pack and its public key in DIR for scripts/bench-pack.ts; `--no-key-ids` collects with
+ * `accessKeyIds: false` (the provider minimum: no ListAccessKeys); `--baseline` seals a first pack, unmeasured,
  * and measures a second run into the same folder, which works out its changes since the first (every run after a
  * cycle's first does; the API calls counted are both runs'). docs/benchmarks.md records the figures.
  */
